@@ -1,0 +1,133 @@
+"""JWT bearer authentication: algorithm pinned, exp/iss/aud checked, roles and community scope.
+
+Token claims: `sub` (user id), `roles` (list), `communities` (list of community ids the user
+serves; staff are scoped to them), `name` (optional display name). `python -m civic146.auth`
+mints a development token.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from functools import wraps
+
+import jwt
+from flask import current_app, g, request
+
+from .errors import Forbidden, Unauthorized
+
+ALGORITHM = "HS256"  # pinned: a token that names another algorithm is rejected
+
+RESIDENT = "resident"
+COMMUNITY_STAFF = "community_staff"
+SUBDISTRICT_ADMIN = "subdistrict_admin"
+DEPUTY = "deputy"
+CPPCC_MEMBER = "cppcc_member"
+MEDIATOR = "mediator"
+EMPLOYER = "employer"
+EXTERNAL_SYSTEM = "external_system"
+ROLES = (RESIDENT, COMMUNITY_STAFF, SUBDISTRICT_ADMIN, DEPUTY, CPPCC_MEMBER, MEDIATOR, EMPLOYER, EXTERNAL_SYSTEM)
+STAFF_ROLES = (COMMUNITY_STAFF, SUBDISTRICT_ADMIN)
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: frozenset[str]
+    communities: frozenset[str]
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return SUBDISTRICT_ADMIN in self.roles
+
+    def serves(self, community: str) -> bool:
+        """Whether this user may act on data of the community (admins serve all)."""
+        return self.is_admin or community in self.communities
+
+    @property
+    def primary_role(self) -> str:
+        return next((r for r in ROLES if r in self.roles), "unknown")
+
+
+def decode(token: str, secret: str, issuer: str, audience: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=issuer, audience=audience,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired") from None
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"invalid token: {exc}") from None
+    roles = claims.get("roles") or []
+    if not isinstance(roles, list) or not set(roles) <= set(ROLES):
+        raise Unauthorized("invalid token: unknown role")
+    return Principal(str(claims["sub"]), frozenset(roles), frozenset(claims.get("communities") or []))
+
+
+def mint(secret: str, sub: str, roles: list[str], communities: list[str] | None = None,
+         issuer: str = "civic146", audience: str = "civic146-api", ttl_seconds: int = 3600) -> str:
+    now = int(time.time())
+    claims = {"sub": sub, "roles": roles, "communities": communities or [], "iss": issuer,
+              "aud": audience, "iat": now, "exp": now + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def principal() -> Principal:
+    """The authenticated caller of the current request (after @requires)."""
+    return g.principal
+
+
+def optional_principal() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    return _authenticate(header)
+
+
+def _authenticate(header: str) -> Principal:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("expected 'Authorization: Bearer <token>'")
+    s = current_app.config["SETTINGS"]
+    return decode(token.strip(), s.jwt_secret, s.jwt_issuer, s.jwt_audience)
+
+
+def requires(*roles: str):
+    """Route decorator: a valid bearer token holding one of `roles` (any role if none given)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            if not header:
+                raise Unauthorized("missing bearer token")
+            g.principal = _authenticate(header)
+            if roles and not g.principal.has(*roles):
+                raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
+            return view(*args, **kwargs)
+        wrapped.required_roles = roles  # read by the OpenAPI builder
+        return wrapped
+    return decorator
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Mint a development JWT (HS256) for Civic146.")
+    parser.add_argument("--sub", default="dev-user")
+    parser.add_argument("--role", action="append", choices=ROLES, required=True)
+    parser.add_argument("--community", action="append", default=[])
+    parser.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    args = parser.parse_args(argv)
+    secret = os.environ.get("JWT_SECRET")
+    if not secret:
+        sys.exit("JWT_SECRET is not set")
+    print(mint(secret, args.sub, args.role, args.community,
+               os.environ.get("JWT_ISSUER", "civic146"), os.environ.get("JWT_AUDIENCE", "civic146-api"), args.ttl))
+
+
+if __name__ == "__main__":
+    main()

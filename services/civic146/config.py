@@ -1,0 +1,68 @@
+"""Typed configuration from environment variables only, failing fast with a clear message."""
+from __future__ import annotations
+
+import sys
+from typing import Literal
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings every service shares. Environment variable = field name in upper case."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str
+    mongodb_uri: str = "mongodb://127.0.0.1:27117/"
+    mongodb_db: str = ""  # defaults to civic146_<service_name>
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    topic_prefix: str = ""  # e.g. "prod." -> "prod.intake.requests"
+    topic_partitions: int = 3
+    kafka_max_block_ms: int = 5000  # request paths must not hang for kafka-python's 60 s default
+
+    jwt_secret: str
+    jwt_issuer: str = "civic146"
+    jwt_audience: str = "civic146-api"
+
+    max_body_bytes: int = 64 * 1024
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Outbox relay: the API publishes right after its own commits; the worker sweeps what a
+    # crash left behind. Sweep only events older than the grace period so the two rarely race.
+    outbox_publish_on_commit: bool = True
+    relay_sweep_seconds: float = 2.0
+    relay_sweep_min_age_seconds: float = 2.0
+
+    # Consumer: bounded retries before a message goes to the dead-letter topic.
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_seconds: float = 0.2
+
+    worker_metrics_addr: str = "127.0.0.1"  # 0.0.0.0 in containers
+    worker_metrics_port: int = 9100
+    scheduler_interval_seconds: float = 30.0
+    # Tests and drills only: a file holding seconds to add to the wall clock, so scheduled jobs
+    # (deadlines, follow-ups) can be made due without waiting. Empty in production.
+    clock_offset_file: str = ""
+    reference_dir: str = ""  # operator-replaceable reference data; defaults to the bundled files
+
+    @property
+    def database(self) -> str:
+        return self.mongodb_db or f"civic146_{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+def load_settings(cls: type[Settings] = Settings, **overrides) -> Settings:
+    """Build settings from the environment (plus explicit overrides, for tests).
+
+    Exits with one readable line per problem instead of a traceback: an operator who forgot
+    JWT_SECRET should see exactly that.
+    """
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
+        sys.stderr.write("configuration error:\n" + "\n".join(lines) + "\n")
+        raise SystemExit(2) from None

@@ -1,0 +1,157 @@
+"""Consumer loop: manual offset commits, idempotency per event id, bounded retries, dead letters.
+
+For each message: decode the CloudEvent; skip types this service does not handle; skip event
+ids already in `processed_events`; run the handler (retrying transient failures a bounded number
+of times); record the event id; commit the offset. A message that cannot be read or keeps
+failing goes to the service's dead-letter topic with the error in its headers, and the loop
+goes on with the next message.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from kafka import TopicPartition
+from kafka.structs import OffsetAndMetadata
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from . import metrics
+from .config import Settings
+from .events import EventData, EventType, MalformedEvent, decode, parse_data, utcnow
+from .kafka import make_consumer, make_producer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Handler:
+    event_type: EventType
+    apply: Callable[[dict, EventData], None]  # (envelope, parsed data) -> None
+
+
+class PermanentError(Exception):
+    """The handler says this event can never be applied (e.g. it refers to nothing we know)."""
+
+
+class Consumer:
+    def __init__(self, settings: Settings, db: Database, group: str, topics: list[str],
+                 handlers: list[Handler], dead_letter_topic: str):
+        self.settings = settings
+        self.db = db
+        self.group = group
+        self.topics = [settings.topic(t) for t in topics]
+        self.handlers = {h.event_type.name: h for h in handlers}
+        self.dead_letter_topic = settings.topic(dead_letter_topic)
+        self.processed = db["processed_events"]  # _id = event id: unique by construction
+        self._consumer = None
+        self._dlq_producer = None
+
+    def _dead_letter(self, record, error: Exception) -> None:
+        if self._dlq_producer is None:
+            self._dlq_producer = make_producer(self.settings, f"{self.group}-dlq")
+        headers = list(record.headers or []) + [
+            ("dlq.error", str(error)[:2000].encode()),
+            ("dlq.error.class", type(error).__name__.encode()),
+            ("dlq.original.topic", record.topic.encode()),
+            ("dlq.original.partition", str(record.partition).encode()),
+            ("dlq.original.offset", str(record.offset).encode()),
+            ("dlq.consumer.group", self.group.encode()),
+        ]
+        self._dlq_producer.send(self.dead_letter_topic, key=record.key, value=record.value,
+                                headers=headers).get(timeout=self.settings.kafka_max_block_ms / 1000)
+        metrics.DEAD_LETTERS.labels(record.topic).inc()
+        log.error("dead-lettered message", extra={"topic": record.topic, "partition": record.partition,
+                                                   "offset": record.offset, "error": str(error)})
+
+    def process(self, record) -> tuple[str, str]:
+        """Handle one record; return (outcome, event type): outcome is applied, duplicate,
+        ignored or dead_lettered."""
+        try:
+            event = decode(record.value)
+        except MalformedEvent as exc:
+            self._dead_letter(record, exc)
+            return "dead_lettered", "unreadable"
+        return self._handle(record, event), event["type"]
+
+    def _handle(self, record, event: dict) -> str:
+        handler = self.handlers.get(event["type"])
+        if handler is None:
+            return "ignored"
+        if self.processed.count_documents({"_id": event["id"]}, limit=1):
+            return "duplicate"
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                handler.apply(event, parse_data(handler.event_type, event))
+                break
+            except (MalformedEvent, PermanentError) as exc:
+                self._dead_letter(record, exc)
+                return "dead_lettered"
+            except Exception as exc:
+                if attempt > self.settings.consumer_max_retries:
+                    self._dead_letter(record, exc)
+                    return "dead_lettered"
+                log.warning("handler failed, retrying", extra={"event_id": event["id"], "attempt": attempt,
+                                                               "error": str(exc)})
+                time.sleep(self.settings.consumer_retry_backoff_seconds * attempt)
+            finally:
+                metrics.HANDLER_DURATION.labels(event["type"]).observe(time.perf_counter() - started)
+        try:
+            self.processed.insert_one({"_id": event["id"], "type": event["type"], "at": utcnow()})
+        except DuplicateKeyError:
+            pass  # a concurrent consumer of a replay got there first; the handler was idempotent too
+        log.info("event applied", extra={"event_id": event["id"], "type": event["type"]})
+        return "applied"
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        if self._consumer is None:
+            self._consumer = make_consumer(self.settings, self.group, self.topics)
+        batches = self._consumer.poll(timeout_ms=timeout_ms)
+        count = 0
+        for tp, records in batches.items():
+            for record in records:
+                outcome, event_type = self.process(record)
+                metrics.EVENTS_CONSUMED.labels(record.topic, event_type, outcome).inc()
+                # Commit after each message: a crash replays at most the one in hand.
+                self._consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
+                count += 1
+        return count
+
+    def update_lag(self) -> None:
+        if self._consumer is None:
+            return
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return
+        ends = self._consumer.end_offsets(assigned)
+        for tp in assigned:
+            lag = max(0, ends.get(tp, 0) - self._consumer.position(tp))
+            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+
+    def run(self, stop: threading.Event) -> None:
+        last_lag = 0.0
+        while not stop.is_set():
+            try:
+                self.poll_once()
+                if time.monotonic() - last_lag > 5:
+                    self.update_lag()
+                    last_lag = time.monotonic()
+            except Exception:
+                log.exception("consumer loop error; continuing")
+                stop.wait(1)
+        self.close()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+        if self._dlq_producer is not None:
+            self._dlq_producer.close(timeout=5)
+            self._dlq_producer = None
+

@@ -1,0 +1,135 @@
+"""Event contracts: JSON Schemas generated from the event models, and the AsyncAPI document.
+
+`python -m civic146.contracts write` regenerates services/contracts/; `check` fails when the
+committed files differ from the models (run by the contract tests). A released schema file
+never changes: change the model of a released type and `check` fails; add a new type instead.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from .events import REQUEST_PROGRESS, EventType
+
+CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
+EVENTS_DIR = CONTRACTS / "events"
+ASYNCAPI = CONTRACTS / "asyncapi.json"
+
+# service -> (module with PUBLISHED event types, topics it consumes, the types it handles there)
+SERVICES: dict[str, dict] = {
+    "intake": {"module": "intake.events", "consumes": {
+        "deliberation.topics": [REQUEST_PROGRESS], "employment.referrals": [REQUEST_PROGRESS],
+        "mediation.cases": [REQUEST_PROGRESS]}},
+}
+DEAD_LETTER_TOPICS = {service: f"{service}.deadletter" for service in SERVICES}
+
+
+def published() -> dict[str, list[EventType]]:
+    return {s: importlib.import_module(spec["module"]).PUBLISHED for s, spec in SERVICES.items()}
+
+
+def all_types() -> dict[str, EventType]:
+    types = {REQUEST_PROGRESS.name: REQUEST_PROGRESS}
+    for event_types in published().values():
+        types.update({t.name: t for t in event_types})
+    return types
+
+
+def render(obj: dict) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def schema_files() -> dict[Path, str]:
+    return {EVENTS_DIR / f"{name}.json": render(t.schema()) for name, t in sorted(all_types().items())}
+
+
+def asyncapi() -> dict:
+    channels, operations, messages = {}, {}, {}
+    topics: dict[str, set[str]] = {}
+    for service, types in published().items():
+        for t in types:
+            topics.setdefault(t.topic, set()).add(t.name)
+    for spec in SERVICES.values():
+        for topic, types in spec["consumes"].items():
+            topics.setdefault(topic, set()).update(t.name for t in types)
+    for name, t in all_types().items():
+        key = name.replace(".", "_")
+        messages[key] = {
+            "name": name, "title": name, "summary": t.description,
+            "contentType": "application/cloudevents+json",
+            "headers": {"type": "object", "properties": {"content-type": {"const": "application/cloudevents+json"}}},
+            "payload": {"$ref": f"events/{name}.json"},
+            "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate id (= CloudEvent subject)"}}},
+        }
+    for topic, names in sorted(topics.items()):
+        cid = topic.replace(".", "_")
+        channels[cid] = {
+            "address": topic,
+            "description": f"Aggregate stream `{topic}`; Kafka key = aggregate id; a deployment may prefix the "
+                           "name (TOPIC_PREFIX).",
+            "messages": {n.replace(".", "_"): {"$ref": f"#/components/messages/{n.replace('.', '_')}"}
+                         for n in sorted(names)},
+        }
+    for service, dlq in DEAD_LETTER_TOPICS.items():
+        channels[dlq.replace(".", "_")] = {
+            "address": dlq,
+            "description": f"Dead letters of the {service} consumer: the original key, value and headers, plus "
+                           "dlq.error, dlq.error.class, dlq.original.topic/partition/offset, dlq.consumer.group.",
+        }
+    for service, types in published().items():
+        for topic in sorted({t.topic for t in types}):
+            cid = topic.replace(".", "_")
+            operations[f"{service}_publishes_{cid}"] = {
+                "action": "send", "channel": {"$ref": f"#/channels/{cid}"},
+                "messages": [{"$ref": f"#/channels/{cid}/messages/{t.name.replace('.', '_')}"}
+                             for t in types if t.topic == topic]}
+    for service, spec in SERVICES.items():
+        for topic, types in spec["consumes"].items():
+            cid = topic.replace(".", "_")
+            operations[f"{service}_consumes_{cid}"] = {
+                "action": "receive", "channel": {"$ref": f"#/channels/{cid}"},
+                "messages": [{"$ref": f"#/channels/{cid}/messages/{t.name.replace('.', '_')}"} for t in types]}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "Civic146 events", "version": "1.0.0",
+                 "description": "Events the Civic146 services exchange over Kafka. Every message is a CloudEvents "
+                                "1.0 event in structured content mode; `community` is an extension attribute. "
+                                "Events carry no raw personal data."},
+        "defaultContentType": "application/cloudevents+json",
+        "servers": {"local": {"host": "127.0.0.1:19092", "protocol": "kafka", "description": "make dev"}},
+        "channels": channels, "operations": operations, "components": {"messages": messages},
+    }
+
+
+def expected_files() -> dict[Path, str]:
+    return {**schema_files(), ASYNCAPI: render(asyncapi())}
+
+
+def check() -> list[str]:
+    problems = []
+    for path, text in expected_files().items():
+        if not path.exists():
+            problems.append(f"missing: {path.relative_to(CONTRACTS.parent)}")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"differs from the models: {path.relative_to(CONTRACTS.parent)}")
+    known = set(schema_files())
+    problems += [f"no model for: {p.relative_to(CONTRACTS.parent)}" for p in EVENTS_DIR.glob("*.json") if p not in known]
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["write"]:
+        EVENTS_DIR.mkdir(parents=True, exist_ok=True)
+        for path, text in expected_files().items():
+            path.write_text(text, encoding="utf-8")
+        print(f"wrote {len(expected_files())} files under {CONTRACTS}")
+        return 0
+    problems = check()
+    print("\n".join(problems) or "contracts match the models")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,134 @@
+"""CloudEvents 1.0 envelope (structured content mode) and the registry of event types.
+
+Every event is one JSON object holding the envelope attributes and `data`, so any consumer sees
+`id`, `source`, `type`, `time`, `subject` in the Kafka value itself. The Kafka key is the
+aggregate id (= `subject`), which keeps per-aggregate order. `community` is an extension
+attribute so consumers can filter without parsing `data`.
+
+`type` carries the version (`civic146.intake.request.submitted.v1`). The JSON Schema of each
+type is generated from the same pydantic model the code uses and committed under
+services/contracts/events/; a released file never changes, a breaking change is a new type.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONTENT_TYPE = "application/cloudevents+json"
+D = TypeVar("D", bound=BaseModel)
+
+
+class EventData(BaseModel):
+    """Base of every event payload: unknown fields are rejected so contracts stay exact."""
+    model_config = ConfigDict(extra="forbid")
+
+
+class CloudEvent(BaseModel, Generic[D]):
+    model_config = ConfigDict(extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(description="Unique event id; consumers de-duplicate on it")
+    source: str = Field(description="URI reference of the producing service, e.g. /civic146/intake")
+    type: str = Field(description="Event type with its version suffix")
+    time: datetime = Field(description="When the state change happened (RFC 3339)")
+    subject: str = Field(description="Aggregate id; also the Kafka key")
+    datacontenttype: Literal["application/json"] = "application/json"
+    community: str = Field(description="Extension attribute: community id the event belongs to")
+    data: D
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str                 # e.g. civic146.intake.request.submitted.v1
+    data: type[EventData]     # payload model
+    topic: str                # topic (without deployment prefix) the producer writes to
+    description: str
+
+    def schema(self) -> dict:
+        """JSON Schema of the whole structured-mode event, `type` pinned to this type."""
+        schema = CloudEvent[self.data].model_json_schema()
+        schema["properties"]["type"] = {"const": self.name, "description": "Event type with its version suffix"}
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://civic146.example/contracts/events/{self.name}.json",
+            "title": self.name,
+            "description": self.description,
+            **schema,
+        }
+
+
+def new_event(event_type: EventType, source: str, subject: str, community: str,
+              data: EventData, at: datetime) -> dict:
+    """A JSON-ready CloudEvent (dict) with a fresh id; the domain records it, the relay sends it."""
+    if not isinstance(data, event_type.data):
+        raise TypeError(f"{event_type.name} carries {event_type.data.__name__}, not {type(data).__name__}")
+    envelope = CloudEvent[event_type.data](
+        id=str(uuid.uuid4()), source=source, type=event_type.name,
+        time=at.astimezone(timezone.utc), subject=subject, community=community, data=data,
+    )
+    return envelope.model_dump(mode="json")
+
+
+def encode(event: dict) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class MalformedEvent(ValueError):
+    """A message that is not a CloudEvent this consumer can read: retrying will not help."""
+
+
+def decode(value: bytes | None) -> dict:
+    if value is None:
+        raise MalformedEvent("empty message value")
+    try:
+        event = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedEvent(f"not JSON: {exc}") from None
+    if not isinstance(event, dict):
+        raise MalformedEvent("not a JSON object")
+    missing = [k for k in ("specversion", "id", "source", "type", "time", "subject") if not event.get(k)]
+    if missing:
+        raise MalformedEvent(f"not a CloudEvent: missing {', '.join(missing)}")
+    if event["specversion"] != "1.0":
+        raise MalformedEvent(f"unsupported specversion {event['specversion']!r}")
+    return event
+
+
+def parse_data(event_type: EventType, event: dict) -> EventData:
+    try:
+        return event_type.data.model_validate(event.get("data"))
+    except Exception as exc:
+        raise MalformedEvent(f"data does not match {event_type.name}: {exc}") from None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- Cross-service contract -------------------------------------------------------------------
+# Downstream services (deliberation, employment, mediation) report what happened to an intake
+# request with this one event type, on their own topic. Intake consumes it and closes the loop.
+# One contract for many producers keeps intake ignorant of every downstream domain.
+
+class RequestProgressData(EventData):
+    request_id: str = Field(description="Id of the intake request this progress is about")
+    state: Literal["in_progress", "resolved"] = Field(description="in_progress: taken up; resolved: outcome reached")
+    handled_by: Literal["deliberation", "employment", "mediation", "department"]
+    reference: str = Field(description="Id of the downstream aggregate (topic, referral, case)")
+    summary: str = Field(max_length=2000, description="Outcome or progress, in words for the resident (no personal data)")
+
+
+REQUEST_PROGRESS = EventType(
+    name="civic146.request.progress.v1", data=RequestProgressData, topic="",
+    description="A downstream service reports progress or the outcome of an intake request, on its own topic.",
+)
+
+
+def request_progress_on(topic: str) -> EventType:
+    """The progress event type as a producer writing to `topic` records it in its outbox."""
+    return replace(REQUEST_PROGRESS, topic=topic)

@@ -1,0 +1,30 @@
+"""Gunicorn settings shared by every service's API: `gunicorn -c python:civic146.gunicorn_conf`.
+
+Prometheus multiprocess mode: the metrics folder is wiped when the master starts (stale files of
+a previous run would be summed in), and dead workers are marked so their live gauges vanish.
+Apps are built in each worker (no preload), so Mongo and Kafka clients are made after the fork.
+"""
+import os
+import shutil
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+accesslog = None  # the app logs one JSON line per request itself
+preload_app = False
+
+
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        raise SystemExit("PROMETHEUS_MULTIPROC_DIR must be set for the API (metrics across workers)")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)

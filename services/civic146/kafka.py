@@ -1,0 +1,51 @@
+"""Kafka clients. Always created inside the process that uses them (after gunicorn forks)."""
+from __future__ import annotations
+
+import logging
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(settings: Settings, client_id: str) -> KafkaProducer:
+    # acks=all + idempotence: an acknowledged send is on every in-sync replica, and the
+    # producer's own retries cannot write it twice. max_block_ms bounds how long a request path
+    # may wait for metadata when the broker is down.
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        max_block_ms=settings.kafka_max_block_ms,
+    )
+
+
+def make_consumer(settings: Settings, group: str, topics: list[str]) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group,
+        client_id=f"{group}-consumer",
+        enable_auto_commit=False,  # offsets are committed only after the handler succeeded
+        auto_offset_reset="earliest",
+        max_poll_records=100,
+    )
+    consumer.subscribe(topics)
+    return consumer
+
+
+def ensure_topics(settings: Settings, names: list[str]) -> None:
+    """Create missing topics with the configured partition count (single-node: replication 1
+    is the broker's default; production brokers set their own default replication)."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.service_name}-admin")
+    try:
+        missing = sorted(set(names) - set(admin.list_topics()))
+        if missing:
+            admin.create_topics({n: {"num_partitions": settings.topic_partitions} for n in missing},
+                                raise_errors=False, wait_for_metadata=True)
+            log.info("created topics", extra={"topics": missing})
+    finally:
+        admin.close()

@@ -1,0 +1,195 @@
+"""Outbox inside the aggregate's own document, and the relay that publishes it.
+
+MongoDB multi-document transactions are not available on every server we run on, so the events
+of a state change are appended to the aggregate's `outbox` array in the same single-document
+write as the change, guarded by the `version` field (optimistic concurrency). The relay
+publishes them to Kafka (acks=all, idempotent producer), waits for the broker's acknowledgement
+and only then removes them. A crash anywhere means an event is published late or twice, never
+lost; consumers de-duplicate on the event id.
+
+Two relays share the work: the API process publishes right after its own commits (low latency,
+no polling), and the worker process sweeps documents whose events are older than a grace period
+(what a crash, a broker outage or a killed API left behind).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from pymongo.collection import Collection
+
+from . import metrics
+from .config import Settings
+from .errors import ConcurrencyConflict, NotFound
+from .events import EventType, encode, CONTENT_TYPE
+from .kafka import make_producer
+
+log = logging.getLogger(__name__)
+
+
+def entry(event_type: EventType, event: dict) -> dict:
+    """An outbox element: where the event goes (topic without prefix, key) and the event."""
+    return {"topic": event_type.topic, "key": event["subject"], "event": event}
+
+
+@dataclass
+class Change:
+    """What a domain decision changes in one aggregate document, plus the events it records."""
+    set: dict = field(default_factory=dict)
+    push: dict = field(default_factory=dict)          # field -> one element to append
+    outbox: list[dict] = field(default_factory=list)  # entries made with entry()
+
+    def record(self, event_type: EventType, event: dict) -> None:
+        self.outbox.append(entry(event_type, event))
+
+
+class Outbox:
+    """Atomic writes of state + events for the aggregates of one service."""
+
+    def __init__(self, on_commit=None):
+        self.on_commit = on_commit  # callable(collection_name, doc_id), set by the API's relay
+
+    def insert(self, collection: Collection, document: dict, outbox: list[dict]) -> None:
+        collection.insert_one({**document, "version": 1, "outbox": outbox})
+        self._committed(collection, document["_id"], outbox)
+
+    def commit(self, collection: Collection, doc_id, version: int, change: Change) -> int:
+        """Apply `change` if the document is still at `version`; return the new version."""
+        update: dict = {"$inc": {"version": 1}}
+        if change.set:
+            update["$set"] = change.set
+        push = {k: v for k, v in change.push.items()}
+        if change.outbox:
+            push["outbox"] = {"$each": change.outbox}
+        if push:
+            update["$push"] = push
+        result = collection.update_one({"_id": doc_id, "version": version}, update)
+        if result.matched_count == 0:
+            if collection.count_documents({"_id": doc_id}, limit=1) == 0:
+                raise NotFound(f"{doc_id} not found")
+            raise ConcurrencyConflict(f"{doc_id} was changed by someone else; reload and retry")
+        self._committed(collection, doc_id, change.outbox)
+        return version + 1
+
+    def _committed(self, collection: Collection, doc_id, outbox: list[dict]) -> None:
+        if outbox and self.on_commit is not None:
+            self.on_commit(collection.name, doc_id)
+
+
+def _event_age_seconds(item: dict, now: float) -> float:
+    t = datetime.fromisoformat(item["event"]["time"].replace("Z", "+00:00"))
+    return now - t.timestamp()
+
+
+class Relay:
+    """Publishes outbox entries and removes them once the broker acknowledged them."""
+
+    def __init__(self, settings: Settings, collections: list[Collection], client_id: str):
+        self.settings = settings
+        self.collections = {c.name: c for c in collections}
+        self.client_id = client_id
+        self._producer = None
+        self._lock = threading.Lock()  # one publish round at a time per process
+        self._wakeups: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def producer(self):
+        if self._producer is None:
+            self._producer = make_producer(self.settings, self.client_id)
+        return self._producer
+
+    # --- publishing --------------------------------------------------------------------------
+    def publish_documents(self, collection: Collection, docs: list[dict]) -> int:
+        """Send every outbox entry of `docs`, wait for the acks, then pull what was acknowledged."""
+        with self._lock:
+            sent = []  # (doc_id, entry, future)
+            for doc in docs:
+                for item in doc.get("outbox") or []:
+                    try:
+                        future = self.producer.send(
+                            self.settings.topic(item["topic"]), key=item["key"].encode(),
+                            value=encode(item["event"]), headers=[("content-type", CONTENT_TYPE.encode())])
+                    except Exception as exc:  # broker unreachable: leave it for the next round
+                        metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
+                        log.warning("publish failed", extra={"event_id": item["event"]["id"], "error": str(exc)})
+                        break  # keep per-aggregate order: nothing after a failed event
+                    sent.append((doc["_id"], item, future))
+            acked: dict = {}
+            for doc_id, item, future in sent:
+                try:
+                    future.get(timeout=self.settings.kafka_max_block_ms / 1000)
+                except Exception as exc:
+                    metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
+                    log.warning("publish not acknowledged", extra={"event_id": item["event"]["id"], "error": str(exc)})
+                    continue
+                acked.setdefault(doc_id, []).append(item)
+                metrics.EVENTS_PUBLISHED.labels(item["topic"], item["event"]["type"]).inc()
+                metrics.PUBLISH_LATENCY.observe(max(0.0, _event_age_seconds(item, time.time())))
+            for doc_id, items in acked.items():
+                # $pullAll with the exact stored elements: FerretDB does not support $pull with
+                # a condition, and exact matching cannot remove an event appended meanwhile.
+                collection.update_one({"_id": doc_id}, {"$pullAll": {"outbox": items}})
+            return sum(len(v) for v in acked.values())
+
+    def publish_ids(self, collection_name: str, doc_ids: list) -> int:
+        collection = self.collections[collection_name]
+        docs = list(collection.find({"_id": {"$in": doc_ids}, "outbox.0": {"$exists": True}}, {"outbox": 1}))
+        return self.publish_documents(collection, docs) if docs else 0
+
+    def sweep(self, min_age_seconds: float | None = None) -> int:
+        """Publish entries older than the grace period in every collection; update backlog gauges."""
+        min_age = self.settings.relay_sweep_min_age_seconds if min_age_seconds is None else min_age_seconds
+        published = 0
+        for name, collection in self.collections.items():
+            now = time.time()
+            pending = list(collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}))
+            ages = [_event_age_seconds(item, now) for doc in pending for item in doc["outbox"]]
+            metrics.OUTBOX_BACKLOG.labels(name).set(len(ages))
+            metrics.OUTBOX_OLDEST_AGE.labels(name).set(max(ages, default=0.0))
+            due = [d for d in pending if _event_age_seconds(d["outbox"][0], now) >= min_age]
+            if due:
+                published += self.publish_documents(collection, due)
+        return published
+
+    # --- publish-on-commit (API process) -------------------------------------------------------
+    def wake(self, collection_name: str, doc_id) -> None:
+        """Called right after a commit: publish soon, on a background thread of this process."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._drain, name="outbox-relay", daemon=True)
+            self._thread.start()
+        self._wakeups.put((collection_name, doc_id))
+
+    def _drain(self) -> None:
+        while True:
+            batch = [self._wakeups.get()]
+            while True:  # take everything queued meanwhile: one round trip for a burst
+                try:
+                    batch.append(self._wakeups.get_nowait())
+                except queue.Empty:
+                    break
+            by_collection: dict[str, list] = {}
+            for name, doc_id in batch:
+                by_collection.setdefault(name, []).append(doc_id)
+            for name, ids in by_collection.items():
+                try:
+                    self.publish_ids(name, list(dict.fromkeys(ids)))
+                except Exception:  # the worker's sweep will pick these up
+                    log.exception("publish-on-commit failed")
+
+    def run(self, stop: threading.Event) -> None:
+        """Worker loop: sweep periodically until `stop` is set."""
+        while not stop.is_set():
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("outbox sweep failed")
+            stop.wait(self.settings.relay_sweep_seconds)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=5)

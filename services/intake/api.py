@@ -1,0 +1,339 @@
+"""The intake HTTP API: the platform's front door for residents, staff and other systems."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, current_app
+
+from civic146 import clock, mongo, pii
+from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, EXTERNAL_SYSTEM, RESIDENT, STAFF_ROLES,
+                           SUBDISTRICT_ADMIN, Principal, principal)
+from civic146.config import load_settings
+from civic146.errors import Forbidden, InvalidInput
+from civic146.outbox import Outbox, Relay
+from civic146.reference import Community, communities
+from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
+
+from . import catalogue, domain, schemas, store
+from . import metrics as intake_metrics
+from .catalogue import Category
+from .events import TOPIC
+from .settings import IntakeSettings
+
+SUBMITTERS = (RESIDENT, COMMUNITY_STAFF, SUBDISTRICT_ADMIN, EXTERNAL_SYSTEM, DEPUTY, CPPCC_MEMBER)
+READERS = (RESIDENT, COMMUNITY_STAFF, SUBDISTRICT_ADMIN, DEPUTY, CPPCC_MEMBER, EXTERNAL_SYSTEM)
+
+bp = ApiBlueprint("intake", __name__, url_prefix="/v1", tag="requests")
+
+
+@dataclass
+class Intake:
+    """What the views need, built once per worker process by create_app."""
+    settings: IntakeSettings
+    outbox: Outbox
+    relay: Relay
+    categories: dict[str, Category]
+    communities: dict[str, Community]
+    policy: domain.Policy
+
+    def now(self) -> datetime:
+        return clock.now(self.settings.clock_offset_file)
+
+
+def intake() -> Intake:
+    return current_app.extensions["intake"]
+
+
+def actor(p: Principal) -> domain.Actor:
+    return domain.Actor(p.sub, p.primary_role)
+
+
+# --- presentation and scope ------------------------------------------------------------------
+
+def sees_personal_data(doc: dict, p: Principal) -> bool:
+    return doc.get("submitted_by") == p.sub or (p.has(*STAFF_ROLES) and p.serves(doc["community"]))
+
+
+def present(doc: dict, p: Principal) -> schemas.RequestOut:
+    raw = doc["submitter"]
+    show = sees_personal_data(doc, p)
+    submitter = schemas.SubmitterOut(
+        name=raw["name"] if show else pii.mask_name(raw["name"]),
+        phone=raw["phone"] if show else pii.mask_phone(raw["phone"]),
+        id_number=raw.get("id_number") if show else pii.mask_id_number(raw.get("id_number")),
+        masked=not show)
+    return schemas.RequestOut(
+        **{k: doc.get(k) for k in schemas.RequestOut.model_fields if k not in ("id", "submitter", "history")},
+        id=doc["_id"], submitter=submitter,
+        response_overdue=bool(doc.get("response_overdue")), resolution_overdue=bool(doc.get("resolution_overdue")),
+        history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]])
+
+
+def check_can_read(doc: dict, p: Principal) -> None:
+    if p.has(RESIDENT) and not p.has(*STAFF_ROLES):
+        if doc.get("submitted_by") != p.sub:
+            raise Forbidden("residents see only their own requests")
+    elif not p.serves(doc["community"]):
+        raise Forbidden(f"you do not serve community {doc['community']}")
+
+
+def check_staff_scope(community: str, p: Principal) -> None:
+    if not p.serves(community):
+        raise Forbidden(f"you do not serve community {community}")
+
+
+def load_for_staff(request_id: str) -> tuple[dict, Principal]:
+    p = principal()
+    doc = store.get(request_id)
+    check_staff_scope(doc["community"], p)
+    return doc, p
+
+
+def commit(doc: dict, change) -> dict:
+    doc = store.apply(intake().outbox, doc, change)
+    if "status" in change.set:
+        intake_metrics.TRANSITIONS.labels(doc["community"], doc["status"]).inc()
+    return doc
+
+
+# --- submitting --------------------------------------------------------------------------------
+
+def check_reference(body: schemas.SubmitRequestIn) -> Category:
+    ctx = intake()
+    problems = []
+    community = ctx.communities.get(body.community)
+    if community is None:
+        problems.append({"field": "community", "message": f"unknown community {body.community!r}"})
+    elif body.compound is not None and body.compound not in community.compounds:
+        problems.append({"field": "compound", "message": f"compound {body.compound!r} is not in {body.community}"})
+    category = ctx.categories.get(body.category)
+    if category is None:
+        problems.append({"field": "category", "message": f"unknown category {body.category!r}; see /v1/categories"})
+    if problems:
+        raise InvalidInput("invalid reference data", problems)
+    return category
+
+
+@bp.endpoint("/requests", "POST", summary="Submit a request", body=schemas.SubmitRequestIn,
+             response=schemas.RequestOut, status=201, roles=SUBMITTERS)
+def submit_request(body: schemas.SubmitRequestIn):
+    ctx, p = intake(), principal()
+    category = check_reference(body)
+    if not p.has(RESIDENT, EXTERNAL_SYSTEM):
+        check_staff_scope(body.community, p)
+    fields = body.model_dump(mode="json")
+    suggestions = catalogue.suggest(body.description, ctx.categories)
+    fields["suggested_category"] = suggestions[0][0] if suggestions else None
+    doc, change = domain.submit(fields, category, actor(p), ctx.now())
+    doc = store.insert(ctx.outbox, doc, change)
+    intake_metrics.SUBMITTED.labels(doc["community"], doc["channel"], doc["category"]).inc()
+    return present(doc, p)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def encode_cursor(doc: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps([doc["submitted_at"].isoformat(), doc["_id"]]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, rid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), str(rid)
+    except Exception:
+        raise InvalidInput("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]) from None
+
+
+def scope_filter(p: Principal, community: str | None) -> dict:
+    if p.has(RESIDENT) and not p.has(*STAFF_ROLES):
+        return {"submitted_by": p.sub, **({"community": community} if community else {})}
+    if community:
+        check_staff_scope(community, p)
+        return {"community": community}
+    return {} if p.is_admin else {"community": {"$in": sorted(p.communities)}}
+
+
+def date_filter(start: datetime | None, end: datetime | None) -> dict:
+    span = {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}
+    return {"submitted_at": span} if span else {}
+
+
+@bp.endpoint("/requests", "GET", summary="List requests (newest first, cursor pagination)",
+             query=schemas.ListQuery, response=schemas.RequestPage, roles=READERS)
+def list_requests(query: schemas.ListQuery):
+    p = principal()
+    flt = {**scope_filter(p, query.community), **date_filter(query.submitted_from, query.submitted_to)}
+    for key in ("status", "category", "channel"):
+        if getattr(query, key):
+            flt[key] = getattr(query, key)
+    conditions = [flt]
+    if query.overdue is not None:
+        either = [{"response_overdue": True}, {"resolution_overdue": True}]
+        conditions.append({"$or": either} if query.overdue else {"$nor": either})
+    if query.cursor:
+        at, rid = decode_cursor(query.cursor)
+        conditions.append({"$or": [{"submitted_at": {"$lt": at}}, {"submitted_at": at, "_id": {"$lt": rid}}]})
+    docs = list(store.collection().find({"$and": conditions}, {"outbox": 0})
+                .sort([("submitted_at", -1), ("_id", -1)]).limit(query.limit + 1))
+    more = len(docs) > query.limit
+    docs = docs[:query.limit]
+    return schemas.RequestPage(items=[present(d, p) for d in docs],
+                               next_cursor=encode_cursor(docs[-1]) if more else None)
+
+
+@bp.endpoint("/requests/<request_id>", "GET", summary="One request with its history",
+             response=schemas.RequestOut, roles=READERS)
+def get_request(request_id: str):
+    p = principal()
+    doc = store.get(request_id)
+    check_can_read(doc, p)
+    return present(doc, p)
+
+
+@bp.endpoint("/requests/<request_id>/duplicates", "GET", summary="Possible duplicates, most similar first",
+             response=schemas.DuplicateList, roles=STAFF_ROLES)
+def duplicate_suggestions(request_id: str):
+    doc, _ = load_for_staff(request_id)
+    ranked = domain.rank_duplicates(doc, store.duplicate_candidates(doc, intake().policy.duplicate_window))
+    return schemas.DuplicateList(items=[
+        schemas.DuplicateOut(id=c["_id"], similarity=round(s, 3), status=c["status"], submitted_at=c["submitted_at"],
+                             description=pii.scrub_text(c["description"])) for c, s in ranked])
+
+
+# --- staff actions -----------------------------------------------------------------------------
+
+@bp.endpoint("/requests/<request_id>/accept", "POST", summary="Accept (responds to the resident)",
+             response=schemas.RequestOut, roles=STAFF_ROLES)
+def accept(request_id: str):
+    doc, p = load_for_staff(request_id)
+    return present(commit(doc, domain.accept(doc, actor(p), intake().now())), p)
+
+
+@bp.endpoint("/requests/<request_id>/reject", "POST", summary="Reject with a reason", body=schemas.ReasonIn,
+             response=schemas.RequestOut, roles=STAFF_ROLES)
+def reject(request_id: str, body: schemas.ReasonIn):
+    doc, p = load_for_staff(request_id)
+    return present(commit(doc, domain.reject(doc, actor(p), intake().now(), body.reason)), p)
+
+
+@bp.endpoint("/requests/<request_id>/mark-duplicate", "POST", summary="Merge into an earlier request",
+             body=schemas.DuplicateIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+def mark_duplicate(request_id: str, body: schemas.DuplicateIn):
+    doc, p = load_for_staff(request_id)
+    original = store.get(body.duplicate_of)
+    return present(commit(doc, domain.mark_duplicate(doc, original, actor(p), intake().now())), p)
+
+
+@bp.endpoint("/requests/<request_id>/route", "POST", summary="Route or reroute (default: the category's target)",
+             body=schemas.RouteIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+def route(request_id: str, body: schemas.RouteIn):
+    doc, p = load_for_staff(request_id)
+    ctx = intake()
+    change = domain.route(doc, ctx.categories[doc["category"]], actor(p), ctx.now(), body.target,
+                          body.department, body.note)
+    return present(commit(doc, change), p)
+
+
+@bp.endpoint("/requests/<request_id>/start", "POST", summary="Mark as being handled (direct handling)",
+             body=schemas.StartIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+def start(request_id: str, body: schemas.StartIn):
+    doc, p = load_for_staff(request_id)
+    change = domain.start(doc, actor(p), intake().now(), body.handled_by, body.reference, body.summary)
+    return present(commit(doc, change), p)
+
+
+@bp.endpoint("/requests/<request_id>/resolve", "POST", summary="Resolve with the outcome",
+             body=schemas.ResolveIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+def resolve(request_id: str, body: schemas.ResolveIn):
+    doc, p = load_for_staff(request_id)
+    ctx = intake()
+    change = domain.resolve(doc, actor(p), ctx.now(), body.outcome, ctx.policy, reference=body.reference)
+    return present(commit(doc, change), p)
+
+
+@bp.endpoint("/requests/<request_id>/close", "POST", summary="Close a resolved request",
+             response=schemas.RequestOut, roles=STAFF_ROLES)
+def close(request_id: str):
+    doc, p = load_for_staff(request_id)
+    return present(commit(doc, domain.close(doc, actor(p), intake().now())), p)
+
+
+# --- the resident's feedback (step 6) ------------------------------------------------------------
+
+def load_own(request_id: str) -> tuple[dict, Principal]:
+    p = principal()
+    doc = store.get(request_id)
+    check_can_read(doc, p)
+    return doc, p
+
+
+@bp.endpoint("/requests/<request_id>/rating", "POST", summary="Rate the handling 1-5 (the submitter)",
+             body=schemas.RatingIn, response=schemas.RequestOut, status=201, roles=(RESIDENT,))
+def rate(request_id: str, body: schemas.RatingIn):
+    doc, p = load_own(request_id)
+    doc = commit(doc, domain.rate(doc, actor(p), intake().now(), body.satisfaction, body.comment))
+    intake_metrics.RATINGS.labels(doc["community"], str(body.satisfaction)).inc()
+    return present(doc, p)
+
+
+@bp.endpoint("/requests/<request_id>/reopen", "POST", summary="Reopen within the window (the submitter)",
+             body=schemas.ReasonIn, response=schemas.RequestOut, roles=(RESIDENT,))
+def reopen(request_id: str, body: schemas.ReasonIn):
+    doc, p = load_own(request_id)
+    ctx = intake()
+    return present(commit(doc, domain.reopen(doc, actor(p), ctx.now(), body.reason, ctx.policy)), p)
+
+
+# --- catalogue and statistics --------------------------------------------------------------------
+
+@bp.endpoint("/categories", "GET", summary="The category catalogue", response=schemas.CategoryList, roles=None)
+def list_categories():
+    return schemas.CategoryList(items=[schemas.CategoryOut(**{k: getattr(c, k) for k in schemas.CategoryOut.model_fields})
+                                       for c in intake().categories.values()])
+
+
+@bp.endpoint("/categories/suggest", "GET", summary="Suggest categories for a text", query=schemas.SuggestQuery,
+             response=schemas.SuggestionList, roles=None)
+def suggest_category(query: schemas.SuggestQuery):
+    return schemas.SuggestionList(items=[schemas.Suggestion(category=c, hits=n)
+                                         for c, n in catalogue.suggest(query.text, intake().categories)])
+
+
+@bp.endpoint("/statistics", "GET", summary="Indicators per community and period", query=schemas.StatisticsQuery,
+             response=schemas.Statistics, roles=STAFF_ROLES)
+def statistics(query: schemas.StatisticsQuery):
+    p = principal()
+    if query.community is None and not p.is_admin:
+        raise InvalidInput("name a community", [{"field": "community", "message": "required for community staff"}])
+    flt = {**scope_filter(p, query.community), **date_filter(query.submitted_from, query.submitted_to)}
+    fields = ["status", "channel", "category", "submitted_at", "responded_at", "response_due_at", "routed_at",
+              "resolved_at", "rating", "response_overdue", "resolution_overdue"]
+    docs = list(store.collection().find(flt, dict.fromkeys(fields, 1)))
+    return schemas.Statistics(community=query.community, submitted_from=query.submitted_from,
+                              submitted_to=query.submitted_to, **domain.compute_statistics(docs))
+
+
+# --- factory ----------------------------------------------------------------------------------------
+
+def create_app(settings: IntakeSettings | None = None) -> Flask:
+    settings = settings or load_settings(IntakeSettings)
+    app = create_base_app(settings, "Civic146 intake API",
+                          "The front door: residents' requests, routing, status, feedback and statistics.")
+    mongo.connect(settings)
+    relay = Relay(settings, [store.collection()], client_id=f"{settings.service_name}-api-relay")
+    app.extensions["intake"] = Intake(
+        settings=settings, outbox=Outbox(on_commit=relay.wake if settings.outbox_publish_on_commit else None),
+        relay=relay, categories=catalogue.load(settings.reference_dir),
+        communities=communities(settings.reference_dir), policy=settings.policy)
+    register_api(app, bp)
+    add_ready_check(app, "mongodb", mongo.ping)
+    add_ready_check(app, "kafka", lambda: _kafka_ready(relay, settings.topic(TOPIC)))
+    return app
+
+
+def _kafka_ready(relay: Relay, topic: str) -> None:
+    if not relay.producer.partitions_for(topic):
+        raise RuntimeError(f"no partitions for {topic}")

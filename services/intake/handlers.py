@@ -1,0 +1,54 @@
+"""What intake does with the events it consumes: the map of the worker's consumer.
+
+Downstream services report progress on a request with `civic146.request.progress.v1`; intake
+moves the request to in progress or resolved (the resident is then asked to rate it). Handlers
+are idempotent on their own: the event id is stored in the request in the same atomic write.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from civic146.consumer import Handler, PermanentError
+from civic146.errors import ConcurrencyConflict, NotFound
+from civic146.events import REQUEST_PROGRESS, RequestProgressData
+from civic146.outbox import Change, Outbox
+
+from . import domain, store
+from . import metrics as intake_metrics
+
+log = logging.getLogger(__name__)
+
+
+def apply_progress(outbox: Outbox, policy: domain.Policy, event: dict, data: RequestProgressData,
+                   now: datetime) -> None:
+    actor = domain.Actor(data.handled_by, "system")
+    for _ in range(5):  # optimistic concurrency: reload and decide again on a conflict
+        try:
+            doc = store.get(data.request_id)
+        except NotFound:
+            raise PermanentError(f"unknown request {data.request_id}") from None
+        if event["id"] in doc.get("applied_events", []):
+            return
+        if data.state == "in_progress" and doc["status"] in ("routed", "reopened"):
+            change = domain.start(doc, actor, now, data.handled_by, data.reference, data.summary)
+        elif data.state == "resolved" and doc["status"] in ("routed", "in_progress", "reopened"):
+            change = domain.resolve(doc, actor, now, data.summary, policy, data.handled_by, data.reference)
+        else:
+            log.info("progress does not change the request", extra={"event_id": event["id"],
+                     "request_id": doc["_id"], "status": doc["status"], "state": data.state})
+            change = Change()
+        change.push["applied_events"] = event["id"]
+        try:
+            doc = store.apply(outbox, doc, change)
+        except ConcurrencyConflict:
+            continue
+        if "status" in change.set:
+            intake_metrics.TRANSITIONS.labels(doc["community"], doc["status"]).inc()
+        return
+    raise ConcurrencyConflict(f"request {data.request_id} kept changing; will retry")
+
+
+def handler_table(outbox: Outbox, policy: domain.Policy, clock: Callable[[], datetime]) -> list[Handler]:
+    return [Handler(REQUEST_PROGRESS, lambda event, data: apply_progress(outbox, policy, event, data, clock()))]

@@ -1,0 +1,67 @@
+"""Persistence of intake requests: the collection, its indexes, and atomic writes with the outbox."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import mongoengine
+from mongoengine import fields
+
+from civic146.errors import NotFound
+from civic146.outbox import Change, Outbox
+
+
+class IntakeRequest(mongoengine.DynamicDocument):
+    """Declares the collection and its indexes; documents are read and written as plain dicts
+    (see module doc) so the domain stays free of the ODM."""
+    id = fields.StringField(primary_key=True)
+    version = fields.IntField(required=True)
+    meta = {
+        "collection": "requests",
+        "indexes": [
+            {"fields": ["community", "-submitted_at", "-_id"]},
+            {"fields": ["submitted_by", "-submitted_at"]},
+            {"fields": ["community", "compound", "category", "-submitted_at"]},
+            {"fields": ["status", "response_due_at"]},
+            {"fields": ["status", "resolution_due_at"]},
+            {"fields": ["status", "feedback_due_at"]},
+            {"fields": ["outbox.0"], "sparse": True},
+        ],
+        "auto_create_index": False,
+    }
+
+
+def collection():
+    return IntakeRequest._get_collection()
+
+
+def ensure_indexes() -> None:
+    IntakeRequest.ensure_indexes()
+
+
+def get(request_id: str) -> dict:
+    doc = collection().find_one({"_id": request_id}, {"outbox": 0})
+    if doc is None:
+        raise NotFound(f"request {request_id} not found")
+    return doc
+
+
+def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
+    outbox.insert(collection(), doc, change.outbox)
+    return {**doc, "version": 1}
+
+
+def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
+    """Write the change atomically (guarded by version) and return the document as it now is."""
+    version = outbox.commit(collection(), doc["_id"], doc["version"], change)
+    updated = {**doc, **change.set, "version": version}
+    for key, value in change.push.items():
+        updated[key] = [*doc.get(key, []), value]
+    return updated
+
+
+def duplicate_candidates(doc: dict, window: timedelta, limit: int = 200) -> list[dict]:
+    return list(collection().find(
+        {"community": doc["community"], "compound": doc.get("compound"), "category": doc["category"],
+         "status": {"$nin": ["rejected", "duplicate"]}, "_id": {"$ne": doc["_id"]},
+         "submitted_at": {"$gte": doc["submitted_at"] - window, "$lte": doc["submitted_at"] + window}},
+        {"description": 1, "status": 1, "submitted_at": 1}).sort("submitted_at", -1).limit(limit))

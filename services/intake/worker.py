@@ -1,0 +1,94 @@
+"""Entry point of the intake worker: `python -m intake.worker`.
+
+Runs the outbox sweep, the consumer of downstream progress events, and the scheduled jobs
+(overdue detection, feedback follow-ups, indicator gauges).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from civic146 import clock, mongo
+from civic146.config import load_settings
+from civic146.consumer import Consumer
+from civic146.outbox import Outbox, Relay
+from civic146.worker import Job, run_worker
+
+from . import domain, store
+from . import metrics as intake_metrics
+from .events import TOPIC
+from .handlers import handler_table
+from .settings import IntakeSettings
+
+DEAD_LETTER_TOPIC = "intake.deadletter"
+
+
+def flag_overdue(outbox: Outbox, now: datetime) -> int:
+    docs = store.collection().find({"$or": [
+        {"status": "submitted", "response_due_at": {"$lte": now}, "response_overdue": {"$ne": True}},
+        {"status": {"$in": list(domain.OPEN_STATUSES)}, "resolution_due_at": {"$lte": now},
+         "resolution_overdue": {"$ne": True}},
+    ]}, {"outbox": 0})
+    acted = 0
+    for doc in docs:
+        change = domain.overdue_changes(doc, now)
+        if change is None:
+            continue
+        store.apply(outbox, doc, change)  # a conflict means someone acted meanwhile: next run decides
+        for item in change.outbox:
+            intake_metrics.OVERDUE.labels(doc["community"], item["event"]["data"]["deadline"]).inc()
+        acted += 1
+    return acted
+
+
+def send_follow_ups(outbox: Outbox, now: datetime) -> int:
+    docs = store.collection().find({"status": "resolved", "rating": None, "follow_up_sent": {"$ne": True},
+                                    "feedback_due_at": {"$lte": now}}, {"outbox": 0})
+    acted = 0
+    for doc in docs:
+        change = domain.follow_up_change(doc, now)
+        if change is not None:
+            store.apply(outbox, doc, change)
+            intake_metrics.FOLLOW_UPS.labels(doc["community"]).inc()
+            acted += 1
+    return acted
+
+
+def refresh_indicators(now: datetime) -> int:
+    fields = ["community", "status", "channel", "category", "submitted_at", "responded_at", "response_due_at",
+              "routed_at", "resolved_at", "rating", "response_overdue", "resolution_overdue"]
+    docs = list(store.collection().find({"submitted_at": {"$gte": now - timedelta(days=30)}}, dict.fromkeys(fields, 1)))
+    by_community: dict[str, list[dict]] = {}
+    for d in docs:
+        by_community.setdefault(d["community"], []).append(d)
+    for community, items in by_community.items():
+        stats = domain.compute_statistics(items)
+        for gauge, key in ((intake_metrics.RESPONSE_RATE, "response_rate"),
+                           (intake_metrics.RESOLUTION_RATE, "resolution_rate"),
+                           (intake_metrics.SATISFACTION_RATE, "satisfaction_rate")):
+            if stats[key] is not None:
+                gauge.labels(community).set(stats[key])
+        open_overdue = sum(1 for d in items if d["status"] in domain.OPEN_STATUSES
+                           and (d.get("response_overdue") or d.get("resolution_overdue")))
+        intake_metrics.OPEN_OVERDUE.labels(community).set(open_overdue)
+    return 0
+
+
+def main() -> None:
+    settings = load_settings(IntakeSettings)
+    db = mongo.connect(settings)
+    store.ensure_indexes()
+    relay = Relay(settings, [store.collection()], client_id="intake-worker-relay")
+    outbox = Outbox(on_commit=relay.wake)
+    now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
+    topics = settings.progress_topic_list
+    consumer = Consumer(settings, db, group="intake", topics=topics,
+                        handlers=handler_table(outbox, settings.policy, now), dead_letter_topic=DEAD_LETTER_TOPIC)
+    jobs = [Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
+            Job("send_follow_ups", lambda t: send_follow_ups(outbox, t)),
+            Job("refresh_indicators", refresh_indicators, interval_seconds=60)]
+    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
+               topics=[TOPIC, DEAD_LETTER_TOPIC, *topics])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Helpers shared by integration and system tests (servers are started by `make test`)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KAFKA = os.environ.get("TEST_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
+MONGO = os.environ.get("TEST_MONGODB_URI", "mongodb://127.0.0.1:27217/")
+JWT_SECRET = "test-secret-not-for-production"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TopicReader:
+    """A plain Kafka consumer (no group) that reads a topic from the beginning."""
+
+    def __init__(self, topic: str):
+        from kafka import KafkaConsumer, TopicPartition
+        self.topic = topic
+        self.consumer = KafkaConsumer(bootstrap_servers=KAFKA, group_id=None, enable_auto_commit=False,
+                                      consumer_timeout_ms=200)
+        deadline = time.time() + 30
+        while not (parts := self.consumer.partitions_for_topic(topic)):
+            if time.time() > deadline:
+                raise AssertionError(f"topic {topic} never appeared")
+            time.sleep(0.2)
+            self.consumer.topics()  # refresh metadata
+        self.consumer.assign([TopicPartition(topic, p) for p in parts])
+        self.consumer.seek_to_beginning()
+        self.records: list = []
+
+    def read(self, at_least: int, timeout: float = 30.0) -> list:
+        deadline = time.time() + timeout
+        while len(self.records) < at_least and time.time() < deadline:
+            for batch in self.consumer.poll(timeout_ms=300).values():
+                self.records.extend(batch)
+        return self.records
+
+    def settle(self, quiet_seconds: float = 2.0) -> list:
+        """Read until nothing new arrives for `quiet_seconds` (to see that nothing extra came)."""
+        last = time.time()
+        while time.time() - last < quiet_seconds:
+            got = self.consumer.poll(timeout_ms=300)
+            for batch in got.values():
+                self.records.extend(batch)
+                last = time.time()
+        return self.records
+
+    def close(self):
+        self.consumer.close()
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, message: str = "condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
+    full_env.update(env)
+    log = open(log_path, "ab")
+    return subprocess.Popen(args, env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                            start_new_session=True)

@@ -1,0 +1,29 @@
+import pytest
+
+from civic146.kafka import ensure_topics
+
+
+@pytest.fixture
+def intake_settings(base_env, monkeypatch):
+    from civic146.config import load_settings
+    from intake.settings import IntakeSettings
+    for k, v in base_env.items():
+        monkeypatch.setenv(k, v)
+    settings = load_settings(IntakeSettings)
+    ensure_topics(settings, [settings.topic(t) for t in ("intake.requests", "intake.deadletter",
+                                                        *settings.progress_topic_list)])
+    return settings
+
+
+@pytest.fixture
+def intake_app(intake_settings, mongo_db):
+    from intake.api import create_app
+    app = create_app(intake_settings)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["intake"].relay.close()
+
+
+@pytest.fixture
+def client(intake_app):
+    return intake_app.test_client()

@@ -1,0 +1,39 @@
+import json
+from datetime import datetime, timezone
+
+import jsonschema
+import pytest
+
+from civic146.events import REQUEST_PROGRESS, MalformedEvent, RequestProgressData, decode, encode, new_event
+
+
+def progress_event():
+    data = RequestProgressData(request_id="r1", state="resolved", handled_by="deliberation", reference="t1",
+                               summary="路面已修复")
+    return new_event(REQUEST_PROGRESS, "/civic146/deliberation", "t1", "huifeng", data,
+                     datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+def test_envelope_is_structured_cloudevent_that_validates_against_its_schema():
+    event = progress_event()
+    assert {"specversion", "id", "source", "type", "time", "subject", "community", "data"} <= set(event)
+    assert event["specversion"] == "1.0" and event["type"] == "civic146.request.progress.v1"
+    jsonschema.validate(event, REQUEST_PROGRESS.schema())
+    assert decode(encode(event)) == event
+
+
+def test_schema_pins_the_type_and_rejects_extra_data_fields():
+    event = progress_event()
+    schema = REQUEST_PROGRESS.schema()
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**event, "type": "civic146.other.v1"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**event, "data": {**event["data"], "phone": "13812341234"}}, schema)
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1,2]", json.dumps({"id": "x"}).encode(), None,
+                                 json.dumps({"specversion": "0.3", "id": "1", "source": "s", "type": "t",
+                                             "time": "x", "subject": "s"}).encode()])
+def test_decode_rejects_what_is_not_a_cloudevent(raw):
+    with pytest.raises(MalformedEvent):
+        decode(raw)
