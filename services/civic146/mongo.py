@@ -8,17 +8,19 @@ from pymongo.database import Database
 
 from .config import Settings
 
-_connected_pid: int | None = None
+_connected: tuple | None = None  # (pid, uri, database) of the current connection
 
 
 def connect(settings: Settings) -> Database:
-    """Connect mongoengine's default alias in this process (again after a fork) and return the db."""
-    global _connected_pid
-    if _connected_pid != os.getpid():
+    """Connect mongoengine's default alias in this process (again after a fork, or when the
+    settings name another database) and return the database."""
+    global _connected
+    wanted = (os.getpid(), settings.mongodb_uri, settings.database)
+    if _connected != wanted:
         mongoengine.disconnect()
         mongoengine.connect(host=settings.mongodb_uri, db=settings.database, uuidRepresentation="standard",
                             serverSelectionTimeoutMS=5000, tz_aware=True)
-        _connected_pid = os.getpid()
+        _connected = wanted
     return mongoengine.get_db()
 
 

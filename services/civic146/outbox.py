@@ -7,6 +7,11 @@ publishes them to Kafka (acks=all, idempotent producer), waits for the broker's 
 and only then removes them. A crash anywhere means an event is published late or twice, never
 lost; consumers de-duplicate on the event id.
 
+Every write to an existing aggregate document (a commit, the relay's removal) holds a short
+per-document lock (see DocumentLock): FerretDB, the MongoDB-compatible server we test on, runs
+an update as read-modify-write without isolation, so two concurrent updates of one document can
+lose one of them, conditional `version` filter or not. On MongoDB the lock is redundant and cheap.
+
 Two relays share the work: the API process publishes right after its own commits (low latency,
 no polling), and the worker process sweeps documents whose events are older than a grace period
 (what a crash, a broker outage or a killed API left behind).
@@ -14,17 +19,22 @@ no polling), and the worker process sweeps documents whose events are older than
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import random
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from . import metrics
 from .config import Settings
-from .errors import ConcurrencyConflict, NotFound
+from .errors import ConcurrencyConflict, NotFound, Unavailable
 from .events import EventType, encode, CONTENT_TYPE
 from .kafka import make_producer
 
@@ -47,6 +57,37 @@ class Change:
         self.outbox.append(entry(event_type, event))
 
 
+LOCK_LEASE = timedelta(seconds=30)  # a holder that crashed frees the lock after this
+LOCK_WAIT_SECONDS = 5.0
+
+
+@contextmanager
+def document_lock(collection: Collection, doc_id):
+    """Hold the write lock of one document.
+
+    The lock is a document in `<collection>_locks` whose `_id` is the document's id: inserting it
+    is atomic on every server (unique `_id`), which is the one guarantee FerretDB gives under
+    concurrency. A lock older than the lease is taken to be left by a crashed holder.
+    """
+    locks = collection.database[f"{collection.name}_locks"]
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        now = datetime.now(timezone.utc)
+        try:
+            locks.insert_one({"_id": doc_id, "owner": token, "expires_at": now + LOCK_LEASE})
+            break
+        except DuplicateKeyError:
+            locks.delete_one({"_id": doc_id, "expires_at": {"$lt": now}})
+            if time.monotonic() > deadline:
+                raise Unavailable(f"{doc_id} is locked by another writer; try again") from None
+            time.sleep(random.uniform(0.001, 0.005))
+    try:
+        yield
+    finally:
+        locks.delete_one({"_id": doc_id, "owner": token})
+
+
 class Outbox:
     """Atomic writes of state + events for the aggregates of one service."""
 
@@ -67,8 +108,9 @@ class Outbox:
             push["outbox"] = {"$each": change.outbox}
         if push:
             update["$push"] = push
-        result = collection.update_one({"_id": doc_id, "version": version}, update)
-        if result.matched_count == 0:
+        with document_lock(collection, doc_id):
+            matched = collection.update_one({"_id": doc_id, "version": version}, update).matched_count
+        if not matched:
             if collection.count_documents({"_id": doc_id}, limit=1) == 0:
                 raise NotFound(f"{doc_id} not found")
             raise ConcurrencyConflict(f"{doc_id} was changed by someone else; reload and retry")
@@ -133,7 +175,11 @@ class Relay:
             for doc_id, items in acked.items():
                 # $pullAll with the exact stored elements: FerretDB does not support $pull with
                 # a condition, and exact matching cannot remove an event appended meanwhile.
-                collection.update_one({"_id": doc_id}, {"$pullAll": {"outbox": items}})
+                try:
+                    with document_lock(collection, doc_id):
+                        collection.update_one({"_id": doc_id}, {"$pullAll": {"outbox": items}})
+                except Unavailable:
+                    pass  # left in the outbox: published again later, consumers de-duplicate
             return sum(len(v) for v in acked.values())
 
     def publish_ids(self, collection_name: str, doc_ids: list) -> int:

@@ -66,7 +66,7 @@ def present(doc: dict, p: Principal) -> schemas.RequestOut:
         id_number=raw.get("id_number") if show else pii.mask_id_number(raw.get("id_number")),
         masked=not show)
     return schemas.RequestOut(
-        **{k: doc.get(k) for k in schemas.RequestOut.model_fields if k not in ("id", "submitter", "history")},
+        **{k: doc.get(k) for k in schemas.RequestOut.model_fields if k not in ("id", "submitter", "history", "response_overdue", "resolution_overdue")},
         id=doc["_id"], submitter=submitter,
         response_overdue=bool(doc.get("response_overdue")), resolution_overdue=bool(doc.get("resolution_overdue")),
         history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]])
