@@ -18,7 +18,6 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
 KAFKA_VERSION=4.1.1
 FERRETDB_VERSION=v1.24.2
-FERRETDB_MODULE=github.com/FerretDB/FerretDB
 
 RUN_DIR=${RUN_DIR:-$REPO_ROOT/.run/dev}
 # A RUN_DIR keeps the ports of its last `up`: a knob left unset reuses them (so a
@@ -47,7 +46,8 @@ STOP_TIMEOUT=20
 KAFKA_HOME=$CIVIC146_CACHE/kafka-$KAFKA_VERSION
 KAFKA_LIBS=$KAFKA_HOME/libs
 KAFKA_LIBS_MARKER=$KAFKA_LIBS/.complete
-FERRETDB_BIN=$CIVIC146_CACHE/bin/ferretdb
+FERRETDB_SRC=$SCRIPT_DIR/ferretdb
+FERRETDB_BIN=$CIVIC146_CACHE/bin/ferretdb-$FERRETDB_VERSION-$(cat "$FERRETDB_SRC/go.mod" "$FERRETDB_SRC/go.sum" "$FERRETDB_SRC/main.go" | sha256sum | cut -c1-12)
 PROBE_SRC=$SCRIPT_DIR/probe/InfraProbe.java
 KAFKA_POM=$SCRIPT_DIR/kafka/pom.xml
 KAFKA_LOG4J=$SCRIPT_DIR/kafka/log4j2.xml
@@ -77,7 +77,9 @@ sha_of() {
 
 check_port_number() {
   local name=$1 value=$2
-  [[ $value =~ ^[0-9]+$ ]] && ((value > 0 && value < 65536)) || die "$name must be a TCP port number, got '$value'"
+  if ! [[ $value =~ ^[0-9]{1,5}$ ]] || ((10#$value < 1 || 10#$value > 65535)); then
+    die "$name must be a TCP port number, got '$value'"
+  fi
 }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
@@ -109,15 +111,15 @@ running_pid() {
 
 tag_of() {
   case $1 in
-    kafka) printf '%s' "$RUN_DIR/kafka/server.properties" ;;
-    ferretdb) printf '%s' "--state-dir=$RUN_DIR/ferretdb/state" ;;
+    kafka) printf '%s' "kafka.Kafka $RUN_DIR/kafka/server.properties" ;;
+    ferretdb) printf '%s' "-run-dir=$RUN_DIR/ferretdb" ;;
   esac
 }
 
-# Starts "$@" detached from this shell. The extra subshell makes the server a
-# child of init rather than of this script, so when it dies it is reaped at once
-# and the probes see it gone instead of a zombie. stdin is closed so a caller's
-# pipe is not held open.
+# Starts "$@" detached from this shell. The extra subshell hands the server to
+# init instead of leaving it a child of this script (which would keep it as a
+# zombie if it died while we wait for it). stdin and stdout/stderr are
+# redirected so a caller's pipe is not held open by the server.
 spawn() {
   local pidfile=$1 logfile=$2 workdir=$3
   shift 3
@@ -136,6 +138,16 @@ tail_log() {
   printf -- '-----\n' >&2
 }
 
+# Moves a freshly filled temp dir into place. Two concurrent `up`s (e.g. two
+# clones) may race here; if the other one won, mv puts ours *inside* theirs,
+# which is then removed again, leaving one complete copy either way.
+replace_dir() {
+  local tmp=$1 target=$2
+  rm -rf "$target"
+  mv "$tmp" "$target"
+  rm -rf "${target:?}/$(basename "$tmp")"
+}
+
 ensure_run_dir() {
   mkdir -p "$RUN_DIR"
   touch "$RUN_DIR/$RUN_MARKER_NAME"
@@ -146,7 +158,7 @@ ensure_run_dir() {
 java_major() {
   # `java -version` prints e.g.: openjdk version "17.0.15" 2025-04-15  (or "1.8.0_402")
   local v
-  v=$(java -version 2>&1 | awk -F'"' '/version/ { print $2; exit }')
+  v=$(java -version 2>&1 | awk -F'"' '/version/ && !seen { print $2; seen = 1 }')
   v=${v#1.}
   printf '%s' "${v%%[.+-]*}"
 }
@@ -156,7 +168,9 @@ require_java() {
   command -v javac >/dev/null 2>&1 || die "javac not found: a full JDK 17+ is needed, not just a JRE (Debian: apt-get install openjdk-17-jdk-headless)"
   local major
   major=$(java_major)
-  [[ $major =~ ^[0-9]+$ ]] && ((major >= 17)) || die "Kafka $KAFKA_VERSION needs Java 17+, found '$(java -version 2>&1 | head -n1)'"
+  if ! [[ $major =~ ^[0-9]+$ ]] || ((major < 17)); then
+    die "Kafka $KAFKA_VERSION needs Java 17+, found '$(java -version 2>&1 | head -n1)'"
+  fi
 }
 
 require_maven() {
@@ -184,13 +198,16 @@ ensure_kafka_libs() {
   # Copy into a private directory and rename, so a concurrent `up` from another
   # clone never sees a half-filled libs/.
   tmp=$(mktemp -d "$KAFKA_HOME/libs.tmp.XXXXXX")
-  if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies -DoutputDirectory="$tmp" >&2; then
-    rm -rf "$tmp"
+  # Output is kept aside and shown only on failure (mvn -q still emits colour codes).
+  if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
+    -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
     die "Maven could not fetch the Kafka jars (is Maven Central reachable? see output above)"
   fi
+  rm -f "$tmp.log"
   sha_of "$KAFKA_POM" >"$tmp/.complete"
-  rm -rf "$KAFKA_LIBS"
-  mv "$tmp" "$KAFKA_LIBS"
+  replace_dir "$tmp" "$KAFKA_LIBS"
   log "kafka: jars ready ($(elapsed "$t0") s)"
 }
 
@@ -204,42 +221,26 @@ ensure_probe() {
   mkdir -p "$KAFKA_HOME"
   tmp=$(mktemp -d "$KAFKA_HOME/probe.tmp.XXXXXX")
   javac -nowarn -cp "$KAFKA_LIBS/*" -d "$tmp" "$PROBE_SRC" || { rm -rf "$tmp"; die "could not compile $PROBE_SRC"; }
-  rm -rf "$PROBE_CLASSES"
-  mv "$tmp" "$PROBE_CLASSES"
-}
-
-ferretdb_binary_ok() {
-  [[ -x $FERRETDB_BIN ]] && "$FERRETDB_BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"
+  replace_dir "$tmp" "$PROBE_CLASSES"
 }
 
 # `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds, but the
-# binary panics at start-up: FerretDB v1 embeds build/version/version.txt, which
-# only its release tooling generates and which is not in the module zip. So the
-# module source is taken from the Go module cache, version.txt is written, and
-# the copy is built with the module's own go.mod/go.sum.
+# binary panics at start-up: FerretDB v1 embeds build/version/version.txt, which only
+# its release tooling generates and which is not in the module zip. So we build our own
+# tiny Go module (deploy/local/ferretdb) that runs FerretDB's embeddable package, which
+# skips that check. The binary name carries a hash of the module files, so a change to
+# them rebuilds it.
 ensure_ferretdb() {
-  ferretdb_binary_ok && return 0
+  [[ -x $FERRETDB_BIN ]] && return 0
   require_go
-  local t0 work src
+  local t0
   t0=$(now)
-  log "ferretdb: building FerretDB $FERRETDB_VERSION into $FERRETDB_BIN (once per machine, ~1-3 min) ..."
+  log "ferretdb: building FerretDB $FERRETDB_VERSION into $FERRETDB_BIN (once per machine) ..."
   mkdir -p "$(dirname "$FERRETDB_BIN")"
-  work=$(mktemp -d "${TMPDIR:-/tmp}/civic146-ferretdb.XXXXXX")
-  # shellcheck disable=SC2064  # expand $work now
-  trap "rm -rf '$work'" EXIT
-  src=$(cd "$work" && GO111MODULE=on GOFLAGS=-mod=mod go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-  [[ -n $src && -d $src ]] || die "go mod download $FERRETDB_MODULE@$FERRETDB_VERSION failed (is the Go module proxy reachable?)"
-  cp -R "$src" "$work/src"
-  chmod -R u+w "$work/src"
-  printf '%s\n' "$FERRETDB_VERSION" >"$work/src/build/version/version.txt"
   # CGO off: the SQLite backend is pure Go, so no C toolchain is needed.
-  (cd "$work/src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$work/ferretdb" ./cmd/ferretdb) >&2 ||
-    die "building FerretDB failed (see output above)"
-  mv -f "$work/ferretdb" "$FERRETDB_BIN"
-  rm -rf "$work"
-  trap - EXIT
-  ferretdb_binary_ok || die "$FERRETDB_BIN was built but does not report version $FERRETDB_VERSION"
+  (cd "$FERRETDB_SRC" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$FERRETDB_BIN.tmp" .) >&2 ||
+    die "building FerretDB failed (see output above; is the Go module proxy reachable?)"
+  mv -f "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
   log "ferretdb: built ($(elapsed "$t0") s)"
 }
 
@@ -401,17 +402,17 @@ def alive():
     except OSError:
         return True
 
+client = pymongo.MongoClient(host, port, serverSelectionTimeoutMS=1000,
+                             connectTimeoutMS=500, directConnection=True)
 while True:
     if not alive():
         sys.exit(f"mongo-compatible server process {pid} exited (last probe error: {last})")
     try:
-        client = pymongo.MongoClient(host, port, serverSelectionTimeoutMS=1000,
-                                     connectTimeoutMS=500, directConnection=True)
-        try:
-            if client.admin.command("ping").get("ok") == 1:
-                sys.exit(0)
-        finally:
-            client.close()
+        if client.admin.command("ping").get("ok") == 1:
+            # Leave without client.close(): it sends endSessions, which FerretDB v1
+            # does not implement and logs as a warning on every check.
+            sys.stdout.flush()
+            os._exit(0)
     except Exception as e:  # any driver error means "not ready yet"
         last = repr(e)
     if time.monotonic() > deadline:
@@ -440,7 +441,7 @@ ferretdb_up() {
   port_in_use "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process; set MONGO_PORT to a free port"
 
   # The SQLite backend wants an existing directory; every database is one file in it.
-  mkdir -p "$dir/data" "$dir/state"
+  mkdir -p "$dir/data"
   printf '%s\n' "$MONGO_PORT" >"$RUN_DIR/ferretdb.port"
   printf '\n===== %s starting ferretdb =====\n' "$(date '+%F %T')" >>"$dir/ferretdb.log"
   # Runs with cwd=$dir so the SQLite URI can be relative (no escaping of odd
@@ -448,13 +449,10 @@ ferretdb_up() {
   # which would otherwise take 127.0.0.1:8088 and clash between RUN_DIRs.
   spawn "$RUN_DIR/ferretdb.pid" "$dir/ferretdb.log" "$dir" \
     "$FERRETDB_BIN" \
-    --listen-addr="$HOST:$MONGO_PORT" \
-    --handler=sqlite \
-    --sqlite-url=file:data/ \
-    --state-dir="$dir/state" \
-    --debug-addr=- \
-    --telemetry=disable \
-    --log-level=warn
+    -listen-addr="$HOST:$MONGO_PORT" \
+    -sqlite-url=file:data/ \
+    -run-dir="$dir" \
+    -log-level=warn
   pid=$(<"$RUN_DIR/ferretdb.pid")
 
   if ! mongo_probe "$pid" "$MONGO_PORT"; then
@@ -504,7 +502,7 @@ cmd_up() {
   # Fail fast on every missing tool before starting anything.
   require_java
   kafka_libs_current || require_maven
-  ferretdb_binary_ok || require_go
+  [[ -x $FERRETDB_BIN ]] || require_go
 
   ensure_kafka_libs
   ensure_probe

@@ -42,7 +42,7 @@ class Consumer:
                  handlers: list[Handler], dead_letter_topic: str):
         self.settings = settings
         self.db = db
-        self.group = group
+        self.group = settings.topic(group)  # a deployment prefix separates consumer groups too
         self.topics = [settings.topic(t) for t in topics]
         self.handlers = {h.event_type.name: h for h in handlers}
         self.dead_letter_topic = settings.topic(dead_letter_topic)

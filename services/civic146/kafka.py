@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
@@ -32,7 +33,13 @@ def make_consumer(settings: Settings, group: str, topics: list[str]) -> KafkaCon
         enable_auto_commit=False,  # offsets are committed only after the handler succeeded
         auto_offset_reset="earliest",
         max_poll_records=100,
+        metadata_max_age_ms=30000,  # notice new partitions within 30 s, not kafka-python's 5 min
     )
+    # Learn the topics' partitions before joining the group: a group joined on metadata that
+    # lacks a topic is assigned none of its partitions until the next metadata refresh.
+    deadline = time.monotonic() + settings.kafka_max_block_ms / 1000
+    while any(not consumer.partitions_for_topic(t) for t in topics) and time.monotonic() < deadline:
+        time.sleep(0.1)
     consumer.subscribe(topics)
     return consumer
 

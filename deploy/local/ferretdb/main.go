@@ -23,6 +23,9 @@ func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27117", "TCP address to listen on")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite backend directory URI (must end with /)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	// Not used by the server: it names the run folder on the command line, so that scripts
+	// can tell their own FerretDB process from others by its arguments.
+	flag.String("run-dir", "", "run folder of this instance (informational)")
 	flag.Parse()
 
 	var level slog.Level
