@@ -1,11 +1,13 @@
 """Event contracts: JSON Schemas generated from the event models, and the AsyncAPI document.
 
 `python -m civic146.contracts write` regenerates services/contracts/; `check` fails when the
-committed files differ from the models (run by the contract tests). A released schema file
-never changes: change the model of a released type and `check` fails; add a new type instead.
+committed files differ from the models (run by the contract tests). `release` records the
+sha256 of every schema in released.json: a released schema never changes (the contract tests
+compare the hashes), so a breaking change is a new type with the next version suffix.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import sys
@@ -16,6 +18,7 @@ from .events import REQUEST_PROGRESS, EventType
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 EVENTS_DIR = CONTRACTS / "events"
 ASYNCAPI = CONTRACTS / "asyncapi.json"
+RELEASED = CONTRACTS / "released.json"
 
 # service -> (module with PUBLISHED event types, topics it consumes, the types it handles there)
 SERVICES: dict[str, dict] = {
@@ -119,7 +122,32 @@ def check() -> list[str]:
     return problems
 
 
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def released() -> dict[str, str]:
+    return json.loads(RELEASED.read_text(encoding="utf-8")) if RELEASED.exists() else {}
+
+
+def changed_after_release() -> list[str]:
+    return [name for name, digest in released().items()
+            if not (EVENTS_DIR / name).exists() or sha256(EVENTS_DIR / name) != digest]
+
+
+def release() -> int:
+    if problems := check() + [f"released schema changed: {n}" for n in changed_after_release()]:
+        print("\n".join(problems))
+        return 1
+    hashes = {**released(), **{p.name: sha256(p) for p in sorted(EVENTS_DIR.glob("*.json"))}}
+    RELEASED.write_text(render(dict(sorted(hashes.items()))), encoding="utf-8")
+    print(f"{len(hashes)} schemas released")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["release"]:
+        return release()
     if argv[:1] == ["write"]:
         EVENTS_DIR.mkdir(parents=True, exist_ok=True)
         for path, text in expected_files().items():

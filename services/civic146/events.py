@@ -53,6 +53,7 @@ class EventType:
         """JSON Schema of the whole structured-mode event, `type` pinned to this type."""
         schema = CloudEvent[self.data].model_json_schema()
         schema["properties"]["type"] = {"const": self.name, "description": "Event type with its version suffix"}
+        schema.pop("title", None)
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"https://civic146.example/contracts/events/{self.name}.json",

@@ -100,8 +100,10 @@ def test_in_progress_then_resolved_and_unknown_types_are_ignored(routed_request,
     other = {**progress(routed_request, "resolved", "x"), "type": "civic146.deliberation.topic.created.v1"}
     produce("deliberation.topics", encode(other))
     produce("deliberation.topics", encode(progress(routed_request, "in_progress", "已立项，召开小板凳恳谈会")))
+    assert drain(consumer, 2) == 2
+    # Another producer's topic: no order across topics, hence after the first two were applied.
     produce("mediation.cases", encode(progress(routed_request, "resolved", "调解成功")))
-    assert drain(consumer, 3) == 3
+    assert drain(consumer, 1) == 1
     doc = mongo_db.requests.find_one({"_id": routed_request})
     assert [h["to"] for h in doc["history"]][-2:] == ["in_progress", "resolved"]
     assert doc["outcome"] == "调解成功" and doc["handled_by"] == "deliberation"

@@ -1,0 +1,65 @@
+# Civic146 — the two commands a newcomer needs: `make dev` and `make test`.
+# Every target installs what it needs itself (virtualenv, Kafka jars, FerretDB build).
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+# Test and benchmark runs use their own servers on their own ports, so they never touch `make dev`.
+TEST_INFRA := RUN_DIR=$(CURDIR)/.run/test KAFKA_PORT=29092 KAFKA_CONTROLLER_PORT=29093 MONGO_PORT=27217 PYTHON=$(CURDIR)/$(PY)
+TEST_ENV := TEST_KAFKA_BOOTSTRAP=127.0.0.1:29092 TEST_MONGODB_URI=mongodb://127.0.0.1:27217/
+BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PORT=39193 MONGO_PORT=37317 PYTHON=$(CURDIR)/$(PY)
+
+.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench contracts token clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## create the virtualenv and install the project
+
+infra-up: venv ## start Kafka and FerretDB for development (127.0.0.1:19092, 127.0.0.1:27117)
+	PYTHON=$(CURDIR)/$(PY) deploy/local/infra.sh up
+
+infra-down: ## stop the development Kafka and FerretDB (data is kept)
+	deploy/local/infra.sh down
+
+dev: infra-up ## start the infrastructure and every service locally; prints their URLs and a token
+	@deploy/local/services.sh up
+	@echo "staff token (huifeng):  $$(JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) -m civic146.auth --role community_staff --community huifeng --sub dev-staff)"
+	@echo "stop with: make dev-down"
+
+dev-down: ## stop the services and the infrastructure started by `make dev`
+	-deploy/local/services.sh down
+	deploy/local/infra.sh down
+
+test: venv ## run every test against real Kafka and FerretDB started (and stopped) for the run
+	@$(TEST_INFRA) deploy/local/infra.sh up
+	@set +e; $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	  $(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null; exit $$rc
+
+test-unit: venv ## the unit and contract tests only (no servers)
+	$(PY) -m pytest -q tests/unit tests/contract
+
+bench: venv ## benchmarks of the hot paths beside their baselines (not part of `make test`)
+	@$(BENCH_INFRA) deploy/local/infra.sh up
+	@set +e; KAFKA_BOOTSTRAP=127.0.0.1:39192 MONGODB_URI=mongodb://127.0.0.1:37317/ $(PY) tests/bench/bench_intake.py; \
+	  rc=$$?; $(BENCH_INFRA) deploy/local/infra.sh down --wipe >/dev/null; exit $$rc
+
+contracts: venv ## regenerate event schemas and the AsyncAPI document from the models
+	$(PY) -m civic146.contracts write
+
+token: venv ## print a development JWT: make token ROLE=resident SUB=res-1 [COMMUNITY=huifeng]
+	@JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) -m civic146.auth --role $${ROLE:-community_staff} \
+	  --sub $${SUB:-dev-user} $${COMMUNITY:+--community $$COMMUNITY}
+
+clean: dev-down ## stop everything and delete local data and the virtualenv
+	rm -rf .run $(VENV)
