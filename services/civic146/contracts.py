@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from .events import REQUEST_PROGRESS, EventType
+from .events import CASE_ESCALATED, REQUEST_PROGRESS, EventType
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 EVENTS_DIR = CONTRACTS / "events"
@@ -33,8 +33,11 @@ def published() -> dict[str, list[EventType]]:
     return {s: importlib.import_module(spec["module"]).PUBLISHED for s, spec in SERVICES.items()}
 
 
+SHARED_TYPES = [REQUEST_PROGRESS, CASE_ESCALATED]  # cross-service contracts kept in civic146.events
+
+
 def all_types() -> dict[str, EventType]:
-    types = {REQUEST_PROGRESS.name: REQUEST_PROGRESS}
+    types = {t.name: t for t in SHARED_TYPES}
     for event_types in published().values():
         types.update({t.name: t for t in event_types})
     return types

@@ -133,3 +133,23 @@ REQUEST_PROGRESS = EventType(
 def request_progress_on(topic: str) -> EventType:
     """The progress event type as a producer writing to `topic` records it in its outbox."""
     return replace(REQUEST_PROGRESS, topic=topic)
+
+
+# Mediation escalates a case whose cause is community-wide (property fees, liability for storm
+# damage, ...) to deliberation, where it becomes a topic. Produced by mediation on its own topic.
+
+class CaseEscalatedData(EventData):
+    case_id: str
+    community: str
+    compound: str | None = None
+    case_type: str = Field(description="Dispute type, e.g. property_management, damage")
+    cause: str = Field(max_length=200, description="Why it is community-wide, in words (no personal data)")
+    summary: str = Field(max_length=2000, description="The matter, scrubbed of personal data")
+    parties_count: int = Field(ge=1)
+    request_ids: list[str] = Field(default_factory=list, description="Intake requests linked to the case")
+
+
+CASE_ESCALATED = EventType(
+    name="civic146.mediation.case.escalated.v1", data=CaseEscalatedData, topic="mediation.cases",
+    description="A mediation case has a community-wide cause: deliberation should take it up as a topic.",
+)

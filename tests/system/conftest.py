@@ -79,15 +79,18 @@ class Service:
 
 @pytest.fixture
 def service_factory(base_env, tmp_path, mongo_db):
+    """Start services by name; each gets its own database (as in production), shared topics."""
     started: list[Service] = []
 
     def make(name: str, **env: str) -> Service:
-        svc = Service(name, {**base_env, "PYTHONPATH": str(ROOT / "services"), **env}, tmp_path)
+        db = f"{base_env['MONGODB_DB']}_{name}"
+        svc = Service(name, {**base_env, "MONGODB_DB": db, "PYTHONPATH": str(ROOT / "services"), **env}, tmp_path)
         started.append(svc)
         return svc
     yield make
     for svc in started:
         svc.stop()
+        mongo_db.client.drop_database(svc.env["MONGODB_DB"])
 
 
 def scrape(url: str) -> dict[tuple, float]:
