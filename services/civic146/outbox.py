@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from . import metrics
 from .config import Settings
@@ -61,31 +61,45 @@ LOCK_LEASE = timedelta(seconds=30)  # a holder that crashed frees the lock after
 LOCK_WAIT_SECONDS = 5.0
 
 
-@contextmanager
-def document_lock(collection: Collection, doc_id):
-    """Hold the write lock of one document.
+def _locks(collection: Collection) -> Collection:
+    return collection.database[f"{collection.name}_locks"]
 
-    The lock is a document in `<collection>_locks` whose `_id` is the document's id: inserting it
+
+def try_lock(collection: Collection, doc_ids: list, token: str) -> list:
+    """Take the write locks of `doc_ids` that are free now; return the ids locked.
+
+    A lock is a document in `<collection>_locks` whose `_id` is the document's id: inserting it
     is atomic on every server (unique `_id`), which is the one guarantee FerretDB gives under
     concurrency. A lock older than the lease is taken to be left by a crashed holder.
     """
-    locks = collection.database[f"{collection.name}_locks"]
+    now = datetime.now(timezone.utc)
+    try:
+        _locks(collection).insert_many([{"_id": i, "owner": token, "expires_at": now + LOCK_LEASE} for i in doc_ids],
+                                       ordered=False)
+        return list(doc_ids)
+    except BulkWriteError as exc:
+        taken = {e["op"]["_id"] for e in exc.details["writeErrors"]}
+        _locks(collection).delete_many({"_id": {"$in": list(taken)}, "expires_at": {"$lt": now}})
+        return [i for i in doc_ids if i not in taken]
+
+
+def unlock(collection: Collection, doc_ids: list, token: str) -> None:
+    _locks(collection).delete_many({"_id": {"$in": list(doc_ids)}, "owner": token})
+
+
+@contextmanager
+def document_lock(collection: Collection, doc_id):
+    """Hold the write lock of one document, waiting up to LOCK_WAIT_SECONDS for it."""
     token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        now = datetime.now(timezone.utc)
-        try:
-            locks.insert_one({"_id": doc_id, "owner": token, "expires_at": now + LOCK_LEASE})
-            break
-        except DuplicateKeyError:
-            locks.delete_one({"_id": doc_id, "expires_at": {"$lt": now}})
-            if time.monotonic() > deadline:
-                raise Unavailable(f"{doc_id} is locked by another writer; try again") from None
-            time.sleep(random.uniform(0.001, 0.005))
+    while not try_lock(collection, [doc_id], token):
+        if time.monotonic() > deadline:
+            raise Unavailable(f"{doc_id} is locked by another writer; try again")
+        time.sleep(random.uniform(0.001, 0.005))
     try:
         yield
     finally:
-        locks.delete_one({"_id": doc_id, "owner": token})
+        unlock(collection, [doc_id], token)
 
 
 class Outbox:
@@ -172,15 +186,32 @@ class Relay:
                 acked.setdefault(doc_id, []).append(item)
                 metrics.EVENTS_PUBLISHED.labels(item["topic"], item["event"]["type"]).inc()
                 metrics.PUBLISH_LATENCY.observe(max(0.0, _event_age_seconds(item, time.time())))
-            for doc_id, items in acked.items():
-                # $pullAll with the exact stored elements: FerretDB does not support $pull with
-                # a condition, and exact matching cannot remove an event appended meanwhile.
-                try:
-                    with document_lock(collection, doc_id):
-                        collection.update_one({"_id": doc_id}, {"$pullAll": {"outbox": items}})
-                except Unavailable:
-                    pass  # left in the outbox: published again later, consumers de-duplicate
+            self._remove(collection, acked)
             return sum(len(v) for v in acked.values())
+
+    @staticmethod
+    def _remove(collection: Collection, acked: dict) -> None:
+        """Remove acknowledged entries, holding the documents' locks (in one batch).
+
+        A document whose lock is busy keeps its entries: they are published again later and
+        consumers de-duplicate. Under the lock nobody appends, so a document whose whole outbox
+        was acknowledged is emptied with one update_many; others get their remainder.
+        """
+        token = f"{os.getpid()}-relay-{uuid.uuid4().hex[:8]}"
+        held = try_lock(collection, list(acked), token)
+        if not held:
+            return
+        try:
+            current = {d["_id"]: d["outbox"] for d in collection.find({"_id": {"$in": held}}, {"outbox": 1})}
+            emptied = [i for i in held if current.get(i) == acked[i]]
+            if emptied:
+                collection.update_many({"_id": {"$in": emptied}}, {"$set": {"outbox": []}})
+            for doc_id in held:
+                if doc_id not in emptied and doc_id in current:
+                    remaining = [item for item in current[doc_id] if item not in acked[doc_id]]
+                    collection.update_one({"_id": doc_id}, {"$set": {"outbox": remaining}})
+        finally:
+            unlock(collection, held, token)
 
     def publish_ids(self, collection_name: str, doc_ids: list) -> int:
         collection = self.collections[collection_name]

@@ -54,7 +54,7 @@ def test_relay_publishes_then_removes_and_a_crash_before_removal_republishes(set
         late = ping("a", 2)
         outbox.commit(coll, "a", 2, Change(outbox=[late]))
         relay.publish_documents(coll, [{"_id": "a", "outbox": [late]}])
-        coll.update_one({"_id": "a"}, {"$push": {"outbox": late}})  # as if the $pullAll never ran
+        coll.update_one({"_id": "a"}, {"$push": {"outbox": late}})  # as if the removal never ran
         assert relay.sweep(min_age_seconds=0) == 1
         ids = [json.loads(r.value)["id"] for r in reader.read(4)]
         assert ids.count(late["event"]["id"]) == 2

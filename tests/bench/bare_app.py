@@ -1,0 +1,14 @@
+"""Baseline for the HTTP benchmark: a bare Flask endpoint that parses the same JSON body and
+answers 201, served by the same gunicorn settings as the services."""
+from flask import Flask, request
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.post("/v1/requests")
+    def submit():
+        body = request.get_json()
+        return {"id": "bare", "status": "submitted", "echo": len(body)}, 201
+
+    return app
