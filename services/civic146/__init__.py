@@ -2,8 +2,10 @@
 
 Modules, in the order a request or an event meets them:
 config (settings from the environment), logs (JSON lines), web (Flask app factory, errors,
-request ids, health, OpenAPI), auth (JWT bearer, roles, community scope), pii (validation and
-masking of personal data), mongo (connection after fork), events (CloudEvents envelope and the
-contracts), outbox (atomic state+event writes and the relay), kafka (clients), consumer
-(idempotent consumer loop with dead letters), metrics (Prometheus), worker (the worker process).
+request ids, health, OpenAPI), errors (domain errors and their HTTP status), auth (JWT bearer,
+roles, community scope), pii (validation and masking of personal data), reference (communities
+and compounds), clock (wall time, shiftable in tests), mongo (connection after fork), events
+(CloudEvents envelope and the cross-service contracts), outbox (atomic state+event writes, the
+per-document lock and the relay), kafka (clients), consumer (idempotent consumer loop with dead
+letters), metrics (Prometheus), worker (the worker process), contracts (schemas and AsyncAPI).
 """

@@ -267,6 +267,11 @@ class Relay:
                 log.exception("outbox sweep failed")
             stop.wait(self.settings.relay_sweep_seconds)
 
+    def check_ready(self, topic: str) -> None:
+        """Readiness: the broker answers metadata for the topic this service writes to."""
+        if not self.producer.partitions_for(self.settings.topic(topic)):
+            raise RuntimeError(f"no partitions for {self.settings.topic(topic)}")
+
     def close(self) -> None:
         if self._producer is not None:
             self._producer.close(timeout=5)

@@ -154,7 +154,7 @@ class ApiBlueprint(Blueprint):
                 result = view(*args, **kwargs)
                 if isinstance(result, Response):
                     return result
-                payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+                payload = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
                 return jsonify(payload), status
 
             guarded = wrapped if roles is None else requires(*roles)(wrapped)
@@ -189,8 +189,8 @@ def openapi_document(app: Flask) -> dict:
         "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
             "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}}
 
-    def ref(model: type[BaseModel]) -> dict:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    def ref(model: type[BaseModel], mode: str = "validation") -> dict:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
         return {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -201,7 +201,7 @@ def openapi_document(app: Flask) -> dict:
             path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", (bp.url_prefix or "") + op.rule)
             item = {"summary": op.summary, "tags": op.tags, "operationId": f"{bp.name}_{op.method}_{path}",
                     "responses": {str(op.status): {"description": "success", **(
-                        {"content": {"application/json": {"schema": ref(op.response)}}} if op.response else {})},
+                        {"content": {"application/json": {"schema": ref(op.response, "serialization")}}} if op.response else {})},
                         "4XX": {"description": "client error", **error}}}
             params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
                       for n in re.findall(r"{([a-z_]+)}", path)]

@@ -330,10 +330,5 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
         communities=communities(settings.reference_dir), policy=settings.policy)
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
-    add_ready_check(app, "kafka", lambda: _kafka_ready(relay, settings.topic(TOPIC)))
+    add_ready_check(app, "kafka", lambda: relay.check_ready(TOPIC))
     return app
-
-
-def _kafka_ready(relay: Relay, topic: str) -> None:
-    if not relay.producer.partitions_for(topic):
-        raise RuntimeError(f"no partitions for {topic}")

@@ -133,6 +133,8 @@ def test_lifecycle_feedback_and_illegal_transitions(client, resident, staff, mon
     assert again.status_code == 409 and again.json["error"]["code"] == "invalid_transition"
     doc = mongo_db.requests.find_one({"_id": rid})
     assert [h["to"] for h in doc["history"]] == ["submitted", "accepted", "routed", "resolved"]
+    history = client.get(f"/v1/requests/{rid}", headers=resident).json["history"]
+    assert [(h["from"], h["to"]) for h in history][-1] == ("routed", "resolved")
     assert doc["rating"]["satisfaction"] == 5
 
 
