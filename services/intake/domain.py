@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from civic146 import pii
+from civic146 import pii, text
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.events import new_event
 from civic146.outbox import Change
@@ -233,21 +233,10 @@ def follow_up_change(doc: dict, now: datetime) -> Change | None:
     return change
 
 
-# --- duplicates ----------------------------------------------------------------------------------
-
-def _bigrams(text: str) -> set[str]:
-    text = "".join(ch for ch in text.lower() if not ch.isspace() and ch not in "，。！？、；：,.!?;:()（）“”\"'")
-    return {text[i:i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
-
-
-def similarity(a: str, b: str) -> float:
-    """Dice coefficient of character bigrams: works for Chinese text without a word segmenter."""
-    x, y = _bigrams(a), _bigrams(b)
-    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
-
+# --- duplicates (character-bigram similarity from civic146.text) ---------------------------------
 
 def rank_duplicates(doc: dict, candidates: list[dict], limit: int = 5) -> list[tuple[dict, float]]:
-    scored = [(c, similarity(doc["description"], c["description"])) for c in candidates if c["_id"] != doc["_id"]]
+    scored = [(c, text.similarity(doc["description"], c["description"])) for c in candidates if c["_id"] != doc["_id"]]
     return sorted(scored, key=lambda s: -s[1])[:limit]
 
 
