@@ -1,0 +1,59 @@
+"""The intake worker's scheduled jobs against the real FerretDB: overdue, follow-ups, indicators."""
+from datetime import timedelta
+
+from civic146.events import utcnow
+from intake import events as ev
+from intake import metrics as intake_metrics
+from intake import worker
+
+REQUEST = {"category": "sanitation", "description": "垃圾清运不及时，楼下有异味", "community": "yiyuan",
+           "channel": "hotline", "submitter": {"name": "钱七", "phone": "13600002222"}}
+
+
+def event_types(mongo_db, rid):
+    return [i["event"]["type"] for i in mongo_db.requests.find_one({"_id": rid})["outbox"]]
+
+
+def test_overdue_is_flagged_once_per_deadline(client, mint, mongo_db, intake_app):
+    outbox = intake_app.extensions["intake"].outbox
+    outbox.on_commit = None  # keep the events in the outbox so the test can read them
+    rid = client.post("/v1/requests", json=REQUEST, headers=mint("r1", "resident")).json["id"]
+    now = utcnow()
+    assert worker.flag_overdue(outbox, now) == 0
+    assert worker.flag_overdue(outbox, now + timedelta(hours=49)) == 1  # sanitation: 24 h to respond
+    assert worker.flag_overdue(outbox, now + timedelta(hours=50)) == 0
+    assert event_types(mongo_db, rid) == [ev.SUBMITTED.name, ev.OVERDUE.name]
+    assert worker.flag_overdue(outbox, now + timedelta(days=8)) == 1    # 7 days to resolve
+    doc = mongo_db.requests.find_one({"_id": rid})
+    assert doc["response_overdue"] and doc["resolution_overdue"]
+    listed = client.get("/v1/requests?overdue=true&community=yiyuan",
+                        headers=mint("s1", "community_staff", communities=["yiyuan"])).json["items"]
+    assert [r["id"] for r in listed] == [rid]
+
+
+def test_follow_up_when_the_resident_does_not_rate(client, mint, mongo_db, intake_app):
+    outbox = intake_app.extensions["intake"].outbox
+    staff = mint("s1", "community_staff", communities=["yiyuan"])
+    rid = client.post("/v1/requests", json=REQUEST, headers=mint("r1", "resident")).json["id"]
+    for action, body in (("accept", None), ("route", {}), ("resolve", {"outcome": "已清运"})):
+        assert client.post(f"/v1/requests/{rid}/{action}", json=body, headers=staff).status_code == 200
+    outbox.on_commit = None
+    now = utcnow()
+    assert worker.send_follow_ups(outbox, now + timedelta(days=1)) == 0
+    assert worker.send_follow_ups(outbox, now + timedelta(days=4)) == 1
+    assert worker.send_follow_ups(outbox, now + timedelta(days=5)) == 0
+    assert ev.FOLLOW_UP_DUE.name in event_types(mongo_db, rid)
+
+
+def test_indicator_gauges_come_from_the_database(client, mint, intake_app):
+    staff = mint("s1", "community_staff", communities=["yiyuan"])
+    resident = mint("r1", "resident")
+    first = client.post("/v1/requests", json=REQUEST, headers=resident).json["id"]
+    client.post("/v1/requests", json=REQUEST, headers=resident)
+    for action, body in (("accept", None), ("route", {}), ("resolve", {"outcome": "已清运"})):
+        client.post(f"/v1/requests/{first}/{action}", json=body, headers=staff)
+    client.post(f"/v1/requests/{first}/rating", json={"satisfaction": 4}, headers=resident)
+    worker.refresh_indicators(utcnow())
+    assert intake_metrics.RESPONSE_RATE.labels("yiyuan")._value.get() == 0.5
+    assert intake_metrics.RESOLUTION_RATE.labels("yiyuan")._value.get() == 0.5
+    assert intake_metrics.SATISFACTION_RATE.labels("yiyuan")._value.get() == 1.0
