@@ -194,28 +194,21 @@ class Relay:
         """Remove acknowledged entries, holding the documents' locks (in one batch).
 
         A document whose lock is busy keeps its entries: they are published again later and
-        consumers de-duplicate. Under the lock nobody appends, so a document whose whole outbox
-        was acknowledged is emptied with one update_many; others get their remainder.
+        consumers de-duplicate.
         """
         token = f"{os.getpid()}-relay-{uuid.uuid4().hex[:8]}"
         held = try_lock(collection, list(acked), token)
-        if not held:
-            return
         try:
-            current = {d["_id"]: d["outbox"] for d in collection.find({"_id": {"$in": held}}, {"outbox": 1})}
-            emptied = [i for i in held if current.get(i) == acked[i]]
-            if emptied:
-                collection.update_many({"_id": {"$in": emptied}}, {"$set": {"outbox": []}})
-            for doc_id in held:
-                if doc_id not in emptied and doc_id in current:
-                    remaining = [item for item in current[doc_id] if item not in acked[doc_id]]
-                    collection.update_one({"_id": doc_id}, {"$set": {"outbox": remaining}})
+            for doc_id in held:  # one `_id` lookup each: FerretDB scans the collection for `$in`
+                # $pullAll of the exact stored elements (FerretDB ignores $pull conditions).
+                collection.update_one({"_id": doc_id}, {"$pullAll": {"outbox": acked[doc_id]}})
         finally:
-            unlock(collection, held, token)
+            if held:
+                unlock(collection, held, token)
 
     def publish_ids(self, collection_name: str, doc_ids: list) -> int:
         collection = self.collections[collection_name]
-        docs = list(collection.find({"_id": {"$in": doc_ids}, "outbox.0": {"$exists": True}}, {"outbox": 1}))
+        docs = [d for d in (collection.find_one({"_id": i}, {"outbox": 1}) for i in doc_ids) if d and d["outbox"]]
         return self.publish_documents(collection, docs) if docs else 0
 
     def sweep(self, min_age_seconds: float | None = None) -> int:
