@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError

@@ -108,9 +108,19 @@ class Outbox:
     def __init__(self, on_commit=None):
         self.on_commit = on_commit  # callable(collection_name, doc_id), set by the API's relay
 
-    def insert(self, collection: Collection, document: dict, outbox: list[dict]) -> None:
+    def insert(self, collection: Collection, document: dict, outbox: list[dict]) -> dict:
+        """Insert a new aggregate with its first events; return it as stored (without outbox)."""
         collection.insert_one({**document, "version": 1, "outbox": outbox})
         self._committed(collection, document["_id"], outbox)
+        return {**document, "version": 1}
+
+    def apply(self, collection: Collection, doc: dict, change: Change) -> dict:
+        """Commit `change` to `doc` (see commit) and return the document as it now is."""
+        version = self.commit(collection, doc["_id"], doc["version"], change)
+        updated = {**doc, **change.set, "version": version}
+        for key, value in change.push.items():
+            updated[key] = [*doc.get(key, []), value]
+        return updated
 
     def commit(self, collection: Collection, doc_id, version: int, change: Change) -> int:
         """Apply `change` if the document is still at `version`; return the new version."""
@@ -134,6 +144,14 @@ class Outbox:
     def _committed(self, collection: Collection, doc_id, outbox: list[dict]) -> None:
         if outbox and self.on_commit is not None:
             self.on_commit(collection.name, doc_id)
+
+
+def load(collection: Collection, doc_id, what: str) -> dict:
+    """An aggregate by id, without its outbox, or NotFound naming `what` it is."""
+    doc = collection.find_one({"_id": doc_id}, {"outbox": 0})
+    if doc is None:
+        raise NotFound(f"{what} {doc_id} not found")
+    return doc
 
 
 def _event_age_seconds(item: dict, now: float) -> float:
@@ -196,6 +214,8 @@ class Relay:
         A document whose lock is busy keeps its entries: they are published again later and
         consumers de-duplicate.
         """
+        if not acked:
+            return
         token = f"{os.getpid()}-relay-{uuid.uuid4().hex[:8]}"
         held = try_lock(collection, list(acked), token)
         try:

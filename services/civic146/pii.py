@@ -52,9 +52,13 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
-def scrub_text(text: str | None) -> str | None:
-    """Mask phone and ID numbers that residents typed into free text before it leaves the service."""
+def scrub_text(text: str | None, names: tuple[str, ...] = ()) -> str | None:
+    """Mask phone and ID numbers that residents typed into free text, and the given people's
+    names (e.g. the submitter's own), before the text leaves the service."""
     if not text:
         return text
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
+        text = text.replace(name, mask_name(name))
+    return text

@@ -60,6 +60,11 @@ def _facts(doc: dict, status: str, actor: Actor) -> dict:
             "category": doc["category"], "channel": doc["channel"], "status": status, "actor_role": actor.role}
 
 
+def scrub(doc: dict, text: str | None) -> str | None:
+    """Free text as it may leave intake: no phone or ID numbers, no submitter's name."""
+    return pii.scrub_text(text, (doc["submitter"]["name"],))
+
+
 def _event(event_type, doc: dict, data, at: datetime) -> dict:
     return new_event(event_type, ev.SOURCE, doc["_id"], doc["community"], data, at)
 
@@ -76,8 +81,8 @@ def submit(fields: dict, category: Category, actor: Actor, now: datetime) -> tup
     }
     change = Change()
     change.record(ev.SUBMITTED, _event(ev.SUBMITTED, doc, ev.Submitted(
-        **_facts(doc, "submitted", actor), description=pii.scrub_text(doc["description"]),
-        location=pii.scrub_text(doc.get("location")), attachment_count=len(doc.get("attachments", [])),
+        **_facts(doc, "submitted", actor), description=scrub(doc, doc["description"]),
+        location=scrub(doc, doc.get("location")), attachment_count=len(doc.get("attachments", [])),
         submitter=masked_submitter(doc), response_due_at=doc["response_due_at"],
         resolution_due_at=doc["resolution_due_at"]), now))
     return doc, change
@@ -138,8 +143,8 @@ def route(doc: dict, category: Category, actor: Actor, now: datetime, target: st
         change.set["routed_at"] = now
     change.record(ev.ROUTED, _event(ev.ROUTED, doc, ev.Routed(
         **_facts(doc, "routed", actor), target=target, department=change.set["department"],
-        description=pii.scrub_text(doc["description"]), location=pii.scrub_text(doc.get("location")),
-        submitter=masked_submitter(doc), note=pii.scrub_text(note)), now))
+        description=scrub(doc, doc["description"]), location=scrub(doc, doc.get("location")),
+        submitter=masked_submitter(doc), note=scrub(doc, note)), now))
     return change
 
 
@@ -149,7 +154,7 @@ def start(doc: dict, actor: Actor, now: datetime, handled_by: str, reference: st
     change.set.update(handled_by=handled_by, reference=reference)
     change.record(ev.IN_PROGRESS, _event(ev.IN_PROGRESS, doc, ev.InProgress(
         **_facts(doc, "in_progress", actor), handled_by=handled_by, reference=reference,
-        summary=pii.scrub_text(summary)), now))
+        summary=scrub(doc, summary)), now))
     return change
 
 
@@ -162,7 +167,7 @@ def resolve(doc: dict, actor: Actor, now: datetime, outcome: str, policy: Policy
                       feedback_due_at=now + policy.follow_up_after)
     change.record(ev.RESOLVED, _event(ev.RESOLVED, doc, ev.Resolved(
         **_facts(doc, "resolved", actor), handled_by=handled_by, reference=change.set["reference"],
-        outcome=pii.scrub_text(outcome)), now))
+        outcome=scrub(doc, outcome)), now))
     return change
 
 
@@ -195,7 +200,7 @@ def rate(doc: dict, actor: Actor, now: datetime, satisfaction: int, comment: str
     rating = {"satisfaction": satisfaction, "comment": comment, "at": now}
     change = Change(set={"rating": rating, "updated_at": now}, push={"ratings": rating})
     change.record(ev.RATED, _event(ev.RATED, doc, ev.Rated(
-        **_facts(doc, doc["status"], actor), satisfaction=satisfaction, comment=pii.scrub_text(comment)), now))
+        **_facts(doc, doc["status"], actor), satisfaction=satisfaction, comment=scrub(doc, comment)), now))
     return change
 
 

@@ -2,40 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
-
-from civic146 import pii
+from civic146.payloads import IdNumber, Input, MobilePhone
 
 from .events import Channel, RouteTarget, Status
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 class SubmitterIn(Input):
     name: str = Field(min_length=1, max_length=40)
-    phone: str = Field(description="Mainland mobile number, 11 digits")
-    id_number: str | None = Field(None, description="18-digit resident ID number (optional)")
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str) -> str:
-        if not pii.is_mobile(v):
-            raise ValueError("must be a mainland mobile number: 11 digits starting with 13-19")
-        return v
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        v = v.upper()
-        if problem := pii.id_number_problem(v):
-            raise ValueError(f"invalid resident ID number: {problem}")
-        return v
+    phone: MobilePhone
+    id_number: IdNumber | None = None
 
 
 class SubmitRequestIn(Input):

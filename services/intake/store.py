@@ -6,8 +6,7 @@ from datetime import timedelta
 import mongoengine
 from mongoengine import fields
 
-from civic146.errors import NotFound
-from civic146.outbox import Change, Outbox
+from civic146.outbox import Change, Outbox, load
 
 
 class IntakeRequest(mongoengine.DynamicDocument):
@@ -39,24 +38,16 @@ def ensure_indexes() -> None:
 
 
 def get(request_id: str) -> dict:
-    doc = collection().find_one({"_id": request_id}, {"outbox": 0})
-    if doc is None:
-        raise NotFound(f"request {request_id} not found")
-    return doc
+    return load(collection(), request_id, "request")
 
 
 def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
-    outbox.insert(collection(), doc, change.outbox)
-    return {**doc, "version": 1}
+    return outbox.insert(collection(), doc, change.outbox)
 
 
 def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
     """Write the change atomically (guarded by version) and return the document as it now is."""
-    version = outbox.commit(collection(), doc["_id"], doc["version"], change)
-    updated = {**doc, **change.set, "version": version}
-    for key, value in change.push.items():
-        updated[key] = [*doc.get(key, []), value]
-    return updated
+    return outbox.apply(collection(), doc, change)
 
 
 def duplicate_candidates(doc: dict, window: timedelta, limit: int = 200) -> list[dict]:

@@ -15,7 +15,7 @@ CATS = catalogue.load()
 POLICY = domain.Policy()
 
 
-def new_doc(description="乐福国际小区北侧道路因暴雨损毁，请尽快修复。联系我13812341234", category="roads_and_facilities"):
+def new_doc(description="乐福国际小区北侧道路因暴雨损毁，请尽快修复。联系人张三，电话13812341234", category="roads_and_facilities"):
     fields = {"category": category, "description": description, "community": "huifeng", "compound": "lefu-international",
               "location": "北侧道路", "channel": "e_net_mini_program", "attachments": [],
               "submitter": {"name": "张三", "phone": "13812341234", "id_number": "11010519491231002X"}}
@@ -39,6 +39,7 @@ def test_submission_records_an_event_without_personal_data():
     text = str(event)
     assert "13812341234" not in text and "11010519491231002X" not in text and "张三" not in text
     assert event["data"]["submitter"] == {"name": "张*", "phone": "138****1234"}
+    assert event["data"]["description"].endswith("联系人张*，电话138****1234")
     assert doc["response_due_at"] == T0 + timedelta(hours=24)
     assert doc["resolution_due_at"] == T0 + timedelta(days=60)
 

@@ -37,3 +37,7 @@ def test_scrub_text_masks_numbers_typed_into_free_text():
     scrubbed = pii.scrub_text(text)
     assert "13812341234" not in scrubbed and VALID_ID not in scrubbed
     assert "138****1234" in scrubbed and "1101**********002X" in scrubbed and "门牌号12号" in scrubbed
+
+
+def test_scrub_text_masks_the_given_names():
+    assert pii.scrub_text("联系人欧阳娜娜或张三", ("张三", "欧阳娜娜", "")) == "联系人欧***或张*"
