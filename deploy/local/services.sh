@@ -15,6 +15,9 @@ VENV=${VENV:-$REPO_ROOT/.venv}
 # name  api-port  worker-metrics-port
 SERVICES=(
   "intake 8001 9101"
+  "deliberation 8002 9102"
+  "employment 8003 9103"
+  "mediation 8004 9104"
 )
 
 # infra.sh writes the addresses of the servers it started.

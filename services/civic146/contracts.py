@@ -21,12 +21,27 @@ ASYNCAPI = CONTRACTS / "asyncapi.json"
 RELEASED = CONTRACTS / "released.json"
 
 # service -> (module with PUBLISHED event types, topics it consumes, the types it handles there)
+# A consumed type published by another service is named by its type string, so that the kit
+# never imports a service's modules.
 SERVICES: dict[str, dict] = {
     "intake": {"module": "intake.events", "consumes": {
         "deliberation.topics": [REQUEST_PROGRESS], "employment.referrals": [REQUEST_PROGRESS],
         "mediation.cases": [REQUEST_PROGRESS]}},
+    "mediation": {"module": "mediation.events", "consumes": {
+        "intake.requests": ["civic146.intake.request.routed.v1"]}},
+    "deliberation": {"module": "deliberation.events", "consumes": {
+        "intake.requests": ["civic146.intake.request.routed.v1", "civic146.intake.request.rated.v1"],
+        "mediation.cases": [CASE_ESCALATED]}},
+    "employment": {"module": "employment.events", "consumes": {
+        "intake.requests": ["civic146.intake.request.routed.v1"],
+        "employment.seekers": ["civic146.employment.seeker.registered.v1", "civic146.employment.seeker.updated.v1"],
+        "employment.jobs": ["civic146.employment.job.posted.v1"]}},
 }
 DEAD_LETTER_TOPICS = {service: f"{service}.deadletter" for service in SERVICES}
+
+
+def type_name(t: EventType | str) -> str:
+    return t if isinstance(t, str) else t.name
 
 
 def published() -> dict[str, list[EventType]]:
@@ -59,7 +74,7 @@ def asyncapi() -> dict:
             topics.setdefault(t.topic, set()).add(t.name)
     for spec in SERVICES.values():
         for topic, types in spec["consumes"].items():
-            topics.setdefault(topic, set()).update(t.name for t in types)
+            topics.setdefault(topic, set()).update(type_name(t) for t in types)
     for name, t in all_types().items():
         key = name.replace(".", "_")
         messages[key] = {
@@ -96,7 +111,8 @@ def asyncapi() -> dict:
             cid = topic.replace(".", "_")
             operations[f"{service}_consumes_{cid}"] = {
                 "action": "receive", "channel": {"$ref": f"#/channels/{cid}"},
-                "messages": [{"$ref": f"#/channels/{cid}/messages/{t.name.replace('.', '_')}"} for t in types]}
+                "messages": [{"$ref": f"#/channels/{cid}/messages/{type_name(t).replace('.', '_')}"}
+                             for t in types]}
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Civic146 events", "version": "1.0.0",

@@ -46,7 +46,7 @@ class Service:
             raise AssertionError(f"{self.name} API exited: {(self.tmp / f'{self.name}-api.log').read_text()[-3000:]}")
         try:
             return requests.get(f"{self.url}/readyz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow to answer while starting
             return False
 
     def start_worker(self, **extra_env: str) -> None:
@@ -59,7 +59,7 @@ class Service:
                                      f"{(self.tmp / f'{self.name}-worker.log').read_text()[-3000:]}")
             try:
                 return requests.get(self.worker_metrics_url, timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or slow to answer while starting
                 return False
         wait_until(up, timeout=60, message=f"{self.name} worker metrics port")
 

@@ -1,0 +1,70 @@
+"""What deliberation does with the events it consumes: the map of the worker's consumer.
+
+- intake routed a request to deliberation: it joins the open topic about the same matter or
+  becomes a new topic candidate (step 1);
+- intake recorded a resident's rating of a linked request: it counts in the topic's feedback;
+- mediation escalated a case with a community-wide cause: it becomes a topic.
+
+Handlers are idempotent on their own (the event id is kept in the topic, and topics created from
+an event or a case have ids derived from it), so a replay with lost processed-events changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from pymongo.errors import DuplicateKeyError
+
+from civic146.consumer import Handler
+from civic146.errors import ConcurrencyConflict
+from civic146.events import CASE_ESCALATED, CaseEscalatedData
+from civic146.outbox import Outbox
+from intake.events import RATED, ROUTED, Rated, Routed
+
+from . import actions, domain, store
+
+
+def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: Routed, now: datetime) -> None:
+    if data.target != "deliberation":
+        return
+    actions.take_up_request(outbox, policy, {
+        "request_id": data.request_id, "community": data.community, "compound": data.compound,
+        "category": data.category, "description": data.description}, event["id"], now)
+
+
+def on_rated(outbox: Outbox, event: dict, data: Rated, now: datetime) -> None:
+    for _ in range(5):
+        topics = [t for t in store.holding(data.request_id) if event["id"] not in t.get("applied_events", [])]
+        if not topics:
+            return  # not ours, or already recorded
+        try:
+            actions.commit(outbox, topics[0], domain.record_request_rating(
+                topics[0], data.request_id, data.satisfaction, event["id"], now))
+            return
+        except ConcurrencyConflict:
+            continue
+    raise ConcurrencyConflict(f"topic of request {data.request_id} kept changing; will retry")
+
+
+def on_case_escalated(outbox: Outbox, policy: domain.Policy, event: dict, data: CaseEscalatedData,
+                      now: datetime) -> None:
+    requests = [domain.request_entry(rid, data.compound, None, None, "mediation_case", now) for rid in data.request_ids
+                if not store.holding(rid)]
+    doc, change = domain.new_topic(
+        {"title": domain.title_from(data.summary), "description": f"{data.summary}\n（调解转议题：{data.cause}）",
+         "community": data.community, "compound": data.compound, "category": data.case_type},
+        "mediation_case", domain.SYSTEM, now, policy, topic_id=domain.derived_id(f"mediation_case:{data.case_id}"),
+        origin_ref=data.case_id, requests=requests)
+    doc["applied_events"] = [event["id"]]
+    try:
+        actions.create(outbox, doc, change)
+    except DuplicateKeyError:
+        pass  # this case already became a topic
+
+
+def handler_table(outbox: Outbox, policy: domain.Policy, clock: Callable[[], datetime]) -> list[Handler]:
+    return [
+        Handler(ROUTED, lambda event, data: on_routed(outbox, policy, event, data, clock())),
+        Handler(RATED, lambda event, data: on_rated(outbox, event, data, clock())),
+        Handler(CASE_ESCALATED, lambda event, data: on_case_escalated(outbox, policy, event, data, clock())),
+    ]

@@ -1,0 +1,31 @@
+"""Settings of the deliberation service (environment variables, see the shared Settings for the rest)."""
+from datetime import timedelta
+from typing import Literal
+
+from civic146.config import Settings
+
+from .domain import Policy
+
+
+class DeliberationSettings(Settings):
+    service_name: str = "deliberation"
+    worker_metrics_port: int = 9102
+    # The public notice (step 2) must have been up this long before the consultation starts.
+    notice_min_days: float = 3
+    # A request routed to deliberation joins an open topic of the same community, compound and
+    # category whose text is at least this similar (Dice coefficient of character bigrams).
+    attach_similarity: float = 0.3
+    # New topics from routed requests start on this platform; staff may change it in step 1.
+    candidate_platform: str = "small_bench_talk"
+    # Platforms whose topics are decided by a residents' vote (comma-separated).
+    vote_required_platforms: str = "residents_council"
+    default_quorum: float = 0.5  # share of the eligible voters who must cast a ballot
+    default_threshold: Literal["simple_majority", "two_thirds"] = "simple_majority"
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            notice_min_period=timedelta(days=self.notice_min_days), attach_similarity=self.attach_similarity,
+            candidate_platform=self.candidate_platform,
+            vote_required_platforms=frozenset(p.strip() for p in self.vote_required_platforms.split(",") if p.strip()),
+            default_quorum=self.default_quorum, default_threshold=self.default_threshold)

@@ -1,0 +1,93 @@
+"""Persistence of topics (with the outbox) and of the voter roll."""
+from __future__ import annotations
+
+import mongoengine
+from mongoengine import fields
+from pymongo.errors import DuplicateKeyError
+
+from civic146.outbox import Change, Outbox, load
+
+
+class Topic(mongoengine.DynamicDocument):
+    """Declares the collection and its indexes; documents are read and written as plain dicts so
+    the domain stays free of the ODM."""
+    id = fields.StringField(primary_key=True)
+    version = fields.IntField(required=True)
+    meta = {
+        "collection": "topics",
+        "indexes": [
+            {"fields": ["community", "-created_at", "-_id"]},
+            {"fields": ["community", "compound", "category", "step"]},
+            {"fields": ["request_ids"]},
+            {"fields": ["applied_events"]},
+            {"fields": ["step", "platform"]},
+            {"fields": ["outbox.0"], "sparse": True},
+        ],
+        "auto_create_index": False,
+    }
+
+
+class Voter(mongoengine.DynamicDocument):
+    """The voter roll: residents registered by staff as eligible in a community (and compound).
+    `_id` = "<community>:<resident id>", so registering twice is harmless."""
+    id = fields.StringField(primary_key=True)
+    meta = {"collection": "voters", "indexes": [{"fields": ["community", "compound"]}], "auto_create_index": False}
+
+
+def collection():
+    return Topic._get_collection()
+
+
+def voters():
+    return Voter._get_collection()
+
+
+def ensure_indexes() -> None:
+    Topic.ensure_indexes()
+    Voter.ensure_indexes()
+
+
+def get(topic_id: str) -> dict:
+    return load(collection(), topic_id, "topic")
+
+
+def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
+    return outbox.insert(collection(), doc, change.outbox)
+
+
+def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
+    """Write the change atomically (guarded by version) and return the document as it now is."""
+    return outbox.apply(collection(), doc, change)
+
+
+def holding(request_id: str) -> list[dict]:
+    """Topics a request belongs to (one, except in the moment of a move)."""
+    return list(collection().find({"request_ids": request_id}, {"outbox": 0}))
+
+
+def applied(event_id: str) -> bool:
+    return collection().count_documents({"applied_events": event_id}, limit=1) > 0
+
+
+def open_candidates(community: str, compound: str | None, category: str | None, open_steps) -> list[dict]:
+    return list(collection().find({"community": community, "compound": compound, "category": category,
+                                   "step": {"$in": list(open_steps)}}, {"outbox": 0}).limit(200))
+
+
+def register_voters(outbox: Outbox, community: str, compound: str | None, resident_ids: list[str],
+                    registered_by: str, now) -> int:
+    """Add residents to the roll; returns how many were new. Roll entries carry no events."""
+    added = 0
+    for rid in resident_ids:
+        try:
+            outbox.insert(voters(), {"_id": f"{community}:{rid}", "community": community, "compound": compound,
+                                     "resident_id": rid, "registered_by": registered_by, "registered_at": now}, [])
+            added += 1
+        except DuplicateKeyError:
+            pass
+    return added
+
+
+def roll(community: str, compound: str | None) -> list[str]:
+    flt = {"community": community, **({"compound": compound} if compound else {})}
+    return [v["resident_id"] for v in voters().find(flt, {"resident_id": 1})]

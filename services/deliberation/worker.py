@@ -1,0 +1,73 @@
+"""Entry point of the deliberation worker: `python -m deliberation.worker`.
+
+Runs the outbox sweep, the consumer of intake's routed requests and ratings and of mediation's
+escalations, and the scheduled jobs (closing votes whose window passed, refreshing gauges).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from civic146 import clock, mongo
+from civic146.config import load_settings
+from civic146.consumer import Consumer
+from civic146.errors import ConcurrencyConflict
+from civic146.outbox import Outbox, Relay
+from civic146.worker import Job, run_worker
+
+from . import actions, domain, store
+from . import metrics as m
+from .events import PLATFORMS, TOPIC
+from .handlers import handler_table
+from .settings import DeliberationSettings
+
+DEAD_LETTER_TOPIC = "deliberation.deadletter"
+CONSUMED_TOPICS = ["intake.requests", "mediation.cases"]
+
+
+def close_due_votes(outbox: Outbox, now: datetime) -> int:
+    """Votes are open only during the consultation step, so only those topics are looked at."""
+    acted = 0
+    for doc in store.collection().find({"step": "consultation"}, {"outbox": 0}):
+        if any(v["status"] == "open" and v["closes_at"] <= now for v in doc["votes"]):
+            try:
+                actions.settle_votes(outbox, doc, now)
+                acted += 1
+            except ConcurrencyConflict:
+                pass  # the next run decides
+    return acted
+
+
+def refresh_gauges(now: datetime) -> int:
+    counts: dict[tuple[str, str], int] = {}
+    last_vote: dict[str, tuple[datetime, float]] = {}
+    for doc in store.collection().find({}, {"step": 1, "platform": 1, "community": 1, "votes": 1}):
+        counts[(doc["platform"], doc["step"])] = counts.get((doc["platform"], doc["step"]), 0) + 1
+        for v in doc.get("votes", []):
+            if v["status"] == "closed" and (doc["community"] not in last_vote
+                                            or v["closed_at"] > last_vote[doc["community"]][0]):
+                last_vote[doc["community"]] = (v["closed_at"], v["turnout"])
+    for platform in PLATFORMS:  # every pair, so a step that emptied shows 0
+        for step in (*domain.STEPS, *domain.FINAL_STEPS):
+            m.TOPICS_BY_STEP.labels(platform, step).set(counts.get((platform, step), 0))
+    for community, (_, turnout) in last_vote.items():
+        m.LAST_VOTE_TURNOUT.labels(community).set(turnout)
+    return 0
+
+
+def main() -> None:
+    settings = load_settings(DeliberationSettings)
+    db = mongo.connect(settings)
+    store.ensure_indexes()
+    relay = Relay(settings, [store.collection()], client_id="deliberation-worker-relay")
+    outbox = Outbox(on_commit=relay.wake)
+    now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
+    consumer = Consumer(settings, db, group="deliberation", topics=CONSUMED_TOPICS,
+                        handlers=handler_table(outbox, settings.policy, now), dead_letter_topic=DEAD_LETTER_TOPIC)
+    jobs = [Job("close_due_votes", lambda t: close_due_votes(outbox, t)),
+            Job("refresh_gauges", refresh_gauges)]
+    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
+               topics=[TOPIC, DEAD_LETTER_TOPIC, *CONSUMED_TOPICS])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Employment matching: seekers, local jobs, explainable matching, referrals and placement follow-up."""

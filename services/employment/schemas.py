@@ -1,0 +1,395 @@
+"""HTTP payload models of the employment API: they validate input and describe the OpenAPI document."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from civic146.payloads import IdNumber, Input, MobilePhone
+
+from .events import Checkpoint, HoursType, JobStatus, SeekerStatus, Shift, Stage
+from .matching import EDUCATION
+
+Education = Literal["none", "primary", "junior_secondary", "senior_secondary", "vocational", "college", "bachelor",
+                    "master"]
+assert set(Education.__args__) == set(EDUCATION)
+TargetGroup = Literal["youth", "middle_aged", "older_worker"]
+
+
+class PersonIn(Input):
+    name: str = Field(min_length=1, max_length=40)
+    phone: MobilePhone
+    id_number: IdNumber | None = Field(None, description="18-digit resident ID number (optional; for employment registration)")
+
+
+class ExperienceIn(Input):
+    occupation: str = Field(min_length=1, max_length=64)
+    years: float = Field(ge=0, le=60)
+
+
+class AvailabilityIn(Input):
+    hours_types: list[HoursType] = Field(min_length=1, max_length=2)
+    shifts: list[Shift] = Field(min_length=1, max_length=5)
+    max_hours_per_week: float = Field(gt=0, le=70)
+
+
+class PayIn(Input):
+    amount: float = Field(gt=0, le=200000)
+    unit: Literal["hour", "day", "month"]
+
+
+class ProfileIn(Input):
+    desired_occupations: list[str] = Field(min_length=1, max_length=5, description="Occupation ids (GET /v1/vocabulary)")
+    skills: list[str] = Field(default_factory=list, max_length=30, description="Skill ids")
+    experience: list[ExperienceIn] = Field(default_factory=list, max_length=10)
+    education: Education = "none"
+    availability: AvailabilityIn
+    max_commute_km: float = Field(gt=0, le=50)
+    expected_pay: PayIn | None = None
+    target_group: TargetGroup | None = Field(None, description="Public target group")
+    needs_accessible: bool = False
+
+
+class ConsentIn(Input):
+    given: Literal[True] = Field(description="The resident agrees that the profile is kept and used for matching")
+    retention_days: int | None = Field(None, ge=30, le=1095, description="Defaults to the service's retention period")
+
+
+class SeekerIn(Input):
+    """Registration (or completion of a draft): who, where, what work, and consent."""
+    community: str = Field(min_length=1, max_length=64)
+    compound: str | None = Field(None, max_length=64)
+    person: PersonIn
+    profile: ProfileIn
+    employment_difficulty: bool = Field(False, description="Registered person with employment difficulty (sensitive)")
+    consent: ConsentIn
+
+
+class ProfileUpdateIn(Input):
+    profile: ProfileIn
+
+
+class ExperienceOut(BaseModel):
+    occupation: str
+    years: float
+
+
+class PersonOut(BaseModel):
+    name: str | None
+    phone: str | None
+    id_number: str | None = None
+    masked: bool
+
+
+class ConsentOut(BaseModel):
+    given_at: datetime
+    via: str
+    retention_days: int
+    expires_at: datetime
+
+
+class SeekerOut(BaseModel):
+    id: str
+    status: SeekerStatus
+    source: str
+    request_id: str | None = None
+    community: str
+    compound: str | None = None
+    description: str | None = None
+    person: PersonOut | None = None
+    profile: ProfileIn | None = None
+    employment_difficulty: bool | None = Field(None, description="Only for roles allowed to see it")
+    consent: ConsentOut | None = None
+    placements: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class SeekerPage(BaseModel):
+    items: list[SeekerOut]
+
+
+class JobIn(Input):
+    employer_name: str = Field(min_length=2, max_length=120)
+    contact_name: str = Field(min_length=1, max_length=40)
+    contact_phone: MobilePhone
+
+    title: str = Field(min_length=2, max_length=80)
+    description: str | None = Field(None, max_length=2000)
+    occupation: str = Field(min_length=1, max_length=64)
+    required_skills: list[str] = Field(default_factory=list, max_length=15)
+    optional_skills: list[str] = Field(default_factory=list, max_length=15)
+    hours_type: HoursType
+    shifts: list[Shift] = Field(min_length=1, max_length=5)
+    hours_per_week: float = Field(gt=0, le=70)
+    community: str = Field(min_length=1, max_length=64)
+    compound: str | None = Field(None, max_length=64)
+    pay_min: float = Field(gt=0, le=200000)
+    pay_max: float = Field(gt=0, le=200000)
+    pay_unit: Literal["hour", "day", "month"]
+    openings: int = Field(ge=1, le=500)
+    no_experience_needed: bool = False
+    min_experience_years: float = Field(0, ge=0, le=40)
+    min_education: Education = "none"
+    age_friendly: bool = False
+    accessible: bool = False
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        if self.pay_max < self.pay_min:
+            raise ValueError("pay_max must not be below pay_min")
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class JobOut(BaseModel):
+    id: str
+    status: JobStatus
+    source: str
+    request_id: str | None = None
+    employer_name: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    title: str | None = None
+    description: str | None = None
+    occupation: str | None = None
+    required_skills: list[str] = Field(default_factory=list)
+    optional_skills: list[str] = Field(default_factory=list)
+    hours: dict | None = None
+    pay: dict | None = None
+    community: str
+    compound: str | None = None
+    openings: int | None = None
+    filled: int = 0
+    no_experience_needed: bool = False
+    min_experience_years: float = 0
+    min_education: str = "none"
+    age_friendly: bool = False
+    accessible: bool = False
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    created_at: datetime
+    version: int
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+
+
+class JobListQuery(Input):
+    community: str | None = None
+    occupation: str | None = None
+    status: JobStatus = "open"
+    limit: int = Field(50, ge=1, le=200)
+
+
+class SeekerListQuery(Input):
+    community: str | None = None
+    status: SeekerStatus | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class CloseJobIn(Input):
+    reason: Literal["withdrawn", "filled"] = "withdrawn"
+
+
+class TopQuery(Input):
+    k: int = Field(10, ge=1, le=50)
+
+
+class ReasonOut(BaseModel):
+    component: str
+    weight: float
+    value: float
+    contribution: float
+    detail: str
+
+
+class JobMatch(BaseModel):
+    job_id: str
+    title: str
+    employer_name: str
+    community: str
+    score: float
+    reasons: list[ReasonOut]
+
+
+class JobMatchList(BaseModel):
+    seeker_id: str
+    items: list[JobMatch]
+
+
+class CandidateOut(BaseModel):
+    """A seeker as a job's candidate: what the fit rests on, without contact or sensitive data."""
+    seeker_id: str
+    name: str | None = Field(description="Masked")
+    community: str
+    desired_occupations: list[str]
+    skills: list[str]
+    experience: list[ExperienceOut]
+    target_group: TargetGroup | None = None
+
+
+class CandidateMatch(BaseModel):
+    candidate: CandidateOut
+    score: float
+    reasons: list[ReasonOut]
+
+
+class CandidateList(BaseModel):
+    job_id: str
+    items: list[CandidateMatch]
+
+
+class ReferralIn(Input):
+    seeker_id: str = Field(min_length=1, max_length=64)
+    job_id: str = Field(min_length=1, max_length=64)
+
+
+class DeclineIn(Input):
+    reason: str = Field(min_length=2, max_length=500)
+    declined_by: Literal["seeker", "employer", "staff"]
+
+
+class RetentionIn(Input):
+    checkpoint: Checkpoint
+    outcome: Literal["retained", "left"]
+    reason: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _reason_when_left(self):
+        if self.outcome == "left" and not self.reason:
+            raise ValueError("say why the person left (reason)")
+        return self
+
+
+class HistoryOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str | None = Field(alias="from", serialization_alias="from")
+    to: str
+    at: datetime
+    actor_role: str
+    reason: str | None = None
+
+
+class RetentionOut(BaseModel):
+    checkpoint: int
+    due_at: datetime
+    status: Literal["scheduled", "due", "retained", "left"]
+    reason: str | None = None
+    recorded_at: datetime | None = None
+
+
+class ReferralOut(BaseModel):
+    id: str
+    seeker_id: str
+    job_id: str
+    job_title: str
+    community: str
+    job_community: str
+    stage: Stage
+    score: float
+    reasons: list[ReasonOut]
+    trigger: str
+    candidate: CandidateOut | None = None
+    decline_reason: str | None = None
+    declined_by: str | None = None
+    hired_at: datetime | None = None
+    retention: list[RetentionOut] = Field(default_factory=list)
+    history: list[HistoryOut]
+    version: int
+
+
+class ReferralPage(BaseModel):
+    items: list[ReferralOut]
+
+
+class ReferralListQuery(Input):
+    seeker_id: str | None = None
+    job_id: str | None = None
+    stage: Stage | None = None
+    community: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class OutreachOut(BaseModel):
+    id: str
+    seeker_id: str
+    job_id: str
+    community: str
+    target_group: TargetGroup
+    score: float
+    reason: str
+    status: Literal["open", "done"]
+    outcome: str | None = None
+    created_at: datetime
+    version: int
+
+
+class OutreachPage(BaseModel):
+    items: list[OutreachOut]
+
+
+class OutreachQuery(Input):
+    community: str | None = None
+    status: Literal["open", "done"] | None = "open"
+
+
+class OutreachDoneIn(Input):
+    outcome: Literal["contacted", "not_reachable", "not_interested", "referred"]
+    note: str | None = Field(None, max_length=500)
+
+
+class RoundIn(Input):
+    community: str | None = Field(None, description="Only this community's seekers and jobs; all if omitted (admins)")
+    min_score: float = Field(0.5, ge=0, le=1.05)
+
+
+class RoundPair(BaseModel):
+    seeker_id: str
+    job_id: str
+    score: float
+    referral_id: str
+
+
+class RoundOut(BaseModel):
+    seekers: int
+    jobs: int
+    matched: int
+    proposals: int
+    pairs: list[RoundPair]
+
+
+class StatisticsQuery(Input):
+    community: str | None = Field(None, description="Omit for the whole sub-district (admins)")
+
+
+class Statistics(BaseModel):
+    community: str | None
+    seekers_by_group: dict[str, int]
+    seekers_by_community: dict[str, int]
+    placements_by_group: dict[str, int]
+    placements_by_community: dict[str, int]
+    median_days_to_placement: float | None
+    retention_rate_90: float | None
+    retention_rate_180: float | None
+    open_positions: int
+    active_seekers: int
+
+
+class VocabularyItem(BaseModel):
+    id: str
+    label_zh: str
+    label_en: str
+    substitutable: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+
+
+class VocabularyOut(BaseModel):
+    occupations: list[VocabularyItem]
+    skills: list[VocabularyItem]

@@ -1,0 +1,17 @@
+"""Settings of the employment service (environment variables, see the shared Settings for the rest)."""
+from civic146.config import Settings
+
+
+class EmploymentSettings(Settings):
+    service_name: str = "employment"
+    # Roles that may see the employment-difficulty group and raw ID numbers (staff also need to
+    # serve the seeker's community). Everyone else gets masked data and no difficulty flag.
+    sensitive_data_roles: str = "community_staff,subdistrict_admin"
+    suggestions_per_change: int = 5     # suggestions made when a profile changes or a job is posted
+    min_suggestion_score: float = 0.5
+    dormant_after_days: int = 30        # a seeker without activity this long gets outreach, not only a suggestion
+    consent_retention_days: int = 365   # default retention period of a profile after consent
+
+    @property
+    def sensitive_role_list(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.sensitive_data_roles.split(",") if r.strip())

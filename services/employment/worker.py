@@ -1,0 +1,95 @@
+"""Entry point of the employment worker: `python -m employment.worker`.
+
+Runs the outbox sweep, the consumer (intake requests routed to employment; re-matching on new
+profiles and jobs), and the scheduled jobs: retention checks at 30/90/180 days, finishing placement
+bookkeeping a crash interrupted, expiring jobs and consents, and the gauges.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from civic146 import mongo
+from civic146.config import load_settings
+from civic146.consumer import Consumer
+from civic146.outbox import Outbox, Relay
+from civic146.reference import communities
+from civic146.worker import Job, run_worker
+
+from . import domain, store, vocabulary, workflows
+from . import metrics as m
+from .events import JOBS, REFERRALS, SEEKERS
+from .handlers import handler_table
+from .settings import EmploymentSettings
+from .workflows import Employment
+
+INTAKE_TOPIC = "intake.requests"
+DEAD_LETTER_TOPIC = "employment.deadletter"
+
+
+def fire_retention_checks(ctx: Employment, now: datetime) -> int:
+    acted = 0
+    for doc in store.find("referrals", {"stage": {"$in": ["hired", "retained"]}, "next_check_at": {"$lte": now}}):
+        change = domain.retention_due(doc, now)
+        if change is not None:
+            store.apply(ctx.outbox, "referrals", doc, change)  # a conflict: the next run decides again
+            acted += 1
+    return acted
+
+
+def finish_placements(ctx: Employment, now: datetime) -> int:
+    docs = store.find("referrals", {"placement_synced": False})
+    for doc in docs:
+        workflows.sync_placement(ctx, doc, now)
+    return len(docs)
+
+
+def expire_jobs(ctx: Employment, now: datetime) -> int:
+    docs = store.find("jobs", {"status": "open", "valid_until": {"$lte": now}})
+    for doc in docs:
+        store.apply(ctx.outbox, "jobs", doc, domain.close_job(doc, "expired", domain.SYSTEM, now))
+    return len(docs)
+
+
+def expire_consents(ctx: Employment, now: datetime) -> int:
+    acted = 0
+    for doc in store.find("seekers", {"status": {"$ne": "closed"}, "consent.expires_at": {"$lte": now}}):
+        if (change := domain.consent_expired(doc, now)) is not None:
+            store.apply(ctx.outbox, "seekers", doc, change)
+            acted += 1
+    return acted
+
+
+def refresh_gauges(ctx: Employment, now: datetime) -> int:
+    """Open positions and active seekers per community (every community of the register, zeros included)."""
+    open_positions = dict.fromkeys(communities(ctx.settings.reference_dir), 0)
+    active = dict(open_positions)
+    for job in store.find("jobs", {"status": "open"}):
+        open_positions[job["community"]] = open_positions.get(job["community"], 0) + max(0, job["openings"] - job.get("filled", 0))
+    for seeker in store.collection("seekers").find({"status": "active"}, {"community": 1}):
+        active[seeker["community"]] = active.get(seeker["community"], 0) + 1
+    for community, count in open_positions.items():
+        m.OPEN_JOBS.labels(community).set(count)
+    for community, count in active.items():
+        m.ACTIVE_SEEKERS.labels(community).set(count)
+    return 0
+
+
+def main() -> None:
+    settings = load_settings(EmploymentSettings)
+    db = mongo.connect(settings)
+    store.ensure_indexes()
+    relay = Relay(settings, store.collections(), client_id="employment-worker-relay")
+    ctx = Employment(settings=settings, outbox=Outbox(on_commit=relay.wake), vocab=vocabulary.load(settings.reference_dir))
+    consumer = Consumer(settings, db, group="employment", topics=[INTAKE_TOPIC, SEEKERS, JOBS],
+                        handlers=handler_table(ctx), dead_letter_topic=DEAD_LETTER_TOPIC)
+    jobs = [Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),
+            Job("finish_placements", lambda t: finish_placements(ctx, t)),
+            Job("expire_jobs", lambda t: expire_jobs(ctx, t)),
+            Job("expire_consents", lambda t: expire_consents(ctx, t)),
+            Job("refresh_gauges", lambda t: refresh_gauges(ctx, t), interval_seconds=60)]
+    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
+               topics=[INTAKE_TOPIC, SEEKERS, JOBS, REFERRALS, DEAD_LETTER_TOPIC])
+
+
+if __name__ == "__main__":
+    main()

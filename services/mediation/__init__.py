@@ -1,0 +1,1 @@
+"""Mediation: community dispute cases from application to agreement, fulfilment and court confirmation."""

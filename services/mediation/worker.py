@@ -1,0 +1,85 @@
+"""Entry point of the mediation worker: `python -m mediation.worker`.
+
+Runs the outbox sweep, the consumer of intake's routed requests, and the scheduled jobs:
+overdue detection, the court-confirmation reminders, and the open-cases gauge.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from civic146 import clock, mongo
+from civic146.config import load_settings
+from civic146.consumer import Consumer
+from civic146.errors import ConcurrencyConflict, Unavailable
+from civic146.outbox import Outbox, Relay
+from civic146.reference import communities
+from civic146.worker import Job, run_worker
+
+from . import domain, store
+from . import metrics as mediation_metrics
+from .events import TOPIC
+from .handlers import handler_table
+from .settings import MediationSettings
+
+DEAD_LETTER_TOPIC = "mediation.deadletter"
+
+
+def _apply_each(outbox: Outbox, docs, decide) -> list[dict]:
+    """Apply `decide(doc)` to each document; a conflict means someone acted meanwhile: the next run decides."""
+    done = []
+    for doc in docs:
+        change = decide(doc)
+        if change is None:
+            continue
+        try:
+            store.apply(outbox, doc, change)
+        except (ConcurrencyConflict, Unavailable):
+            continue
+        done.append(doc)
+    return done
+
+
+def flag_overdue(outbox: Outbox, now: datetime) -> int:
+    docs = store.collection().find({"status": {"$in": ["accepted", "mediating"]}, "due_at": {"$lte": now},
+                                    "overdue": {"$ne": True}}, {"outbox": 0})
+    done = _apply_each(outbox, docs, lambda d: domain.overdue_change(d, now))
+    for doc in done:
+        mediation_metrics.OVERDUE.labels(doc["community"]).inc()
+    return len(done)
+
+
+def send_confirmation_reminders(outbox: Outbox, now: datetime) -> int:
+    docs = store.collection().find({"agreement.remind_at": {"$lte": now}, "agreement.reminder_sent": False},
+                                   {"outbox": 0})
+    return len(_apply_each(outbox, docs, lambda d: domain.confirmation_reminder(d, now)))
+
+
+def refresh_open_cases(now: datetime) -> int:
+    counts: dict[str, int] = {}
+    for d in store.collection().find({}, {"community": 1, "status": 1}):
+        counts.setdefault(d["community"], 0)
+        counts[d["community"]] += d["status"] in domain.OPEN_STATUSES
+    for community, n in counts.items():
+        mediation_metrics.OPEN_CASES.labels(community).set(n)
+    return 0
+
+
+def main() -> None:
+    settings = load_settings(MediationSettings)
+    db = mongo.connect(settings)
+    store.ensure_indexes()
+    relay = Relay(settings, [store.collection()], client_id="mediation-worker-relay")
+    outbox = Outbox(on_commit=relay.wake)
+    now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
+    consumer = Consumer(settings, db, group="mediation", topics=[settings.intake_topic],
+                        handlers=handler_table(outbox, communities(settings.reference_dir), settings.policy, now),
+                        dead_letter_topic=DEAD_LETTER_TOPIC)
+    jobs = [Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
+            Job("send_confirmation_reminders", lambda t: send_confirmation_reminders(outbox, t)),
+            Job("refresh_open_cases", refresh_open_cases, interval_seconds=30)]
+    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
+               topics=[TOPIC, DEAD_LETTER_TOPIC, settings.intake_topic])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""The deliberation API and consumer against the real FerretDB and Kafka (Flask test client,
+publish-on-commit relay; the consumer driven by hand)."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from kafka import KafkaProducer
+
+from civic146.consumer import Consumer
+from civic146.events import CASE_ESCALATED, CaseEscalatedData, encode, new_event
+from civic146.kafka import ensure_topics
+from tests.helpers import KAFKA
+
+HUIFENG = ["huifeng"]
+NOTICE = {"text": "关于乐福国际小区北侧道路修复的议题公示", "period_days": 5, "venue_id": "huifeng-yishiting", "online": True}
+
+
+@pytest.fixture
+def clock_file(tmp_path):
+    path = tmp_path / "clock-offset"
+    path.write_text("0")
+    return path
+
+
+def shift_clock(path, days: float) -> None:
+    path.write_text(str(float(path.read_text()) + days * 86400))
+
+
+@pytest.fixture
+def settings(base_env, monkeypatch, clock_file):
+    from civic146.config import load_settings
+    from deliberation.settings import DeliberationSettings
+    for k, v in {**base_env, "CLOCK_OFFSET_FILE": str(clock_file)}.items():
+        monkeypatch.setenv(k, v)
+    s = load_settings(DeliberationSettings)
+    ensure_topics(s, [s.topic(t) for t in ("deliberation.topics", "deliberation.deadletter", "intake.requests",
+                                           "mediation.cases")])
+    return s
+
+
+@pytest.fixture
+def app(settings, mongo_db):
+    from deliberation import store
+    from deliberation.api import create_app
+    app = create_app(settings)
+    store.ensure_indexes()
+    yield app
+    app.extensions["deliberation"].relay.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def staff(mint):
+    return mint("staff-1", "community_staff", communities=HUIFENG)
+
+
+def create(client, staff, **overrides):
+    body = {"title": "北侧道路修复", "description": "乐福国际小区北侧道路因强降雨损毁", "community": "huifeng",
+            "compound": "lefu-international", "category": "roads_and_facilities", "platform": "residents_council",
+            **overrides}
+    resp = client.post("/v1/topics", json=body, headers=staff)
+    assert resp.status_code == 201, resp.json
+    return resp.json
+
+
+def in_consultation(client, staff, clock_file, **overrides):
+    topic = create(client, staff, **overrides)
+    assert client.post(f"/v1/topics/{topic['id']}/notice", json=NOTICE, headers=staff).status_code == 200
+    shift_clock(clock_file, 3)
+    resp = client.post(f"/v1/topics/{topic['id']}/consultation", headers=staff)
+    assert resp.status_code == 200, resp.json
+    return resp.json
+
+
+def stored(mongo_db, topic_id):
+    return mongo_db.topics.find_one({"_id": topic_id})
+
+
+def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_and_community(client, staff, mint):
+    topic = create(client, staff)
+    tid = topic["id"]
+    assert client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff).status_code == 200
+    public = client.get("/v1/public/communities/huifeng/notices")
+    assert public.status_code == 200
+    assert [(n["topic_id"], n["kind"]) for n in public.json["items"]] == [(tid, "topic")]
+    assert client.get("/v1/public/communities/huifeng/results").json == {"items": []}
+    assert client.get("/v1/public/communities/nowhere/notices").status_code == 404
+
+    assert client.get(f"/v1/topics/{tid}").status_code == 401
+    assert client.get("/v1/topics?community=huifeng").status_code == 401
+    other_staff = mint("staff-2", "community_staff", communities=["ruyijie"])
+    assert client.get(f"/v1/topics/{tid}", headers=other_staff).status_code == 403
+    assert client.post(f"/v1/topics/{tid}/decline", json={"reason": "不归我管"}, headers=other_staff).status_code == 403
+    resident = mint("res-1", "resident")
+    assert client.post("/v1/topics", json={}, headers=resident).status_code == 403
+    assert client.post(f"/v1/topics/{tid}/decline", json={"reason": "我说了算"}, headers=resident).status_code == 403
+    # deputies and CPPCC members are scoped by the registry (their station's area, their communities)
+    assert client.get(f"/v1/topics/{tid}", headers=mint("deputy-01", "deputy")).status_code == 200
+    assert client.get(f"/v1/topics/{tid}", headers=mint("deputy-02", "deputy")).status_code == 403
+    assert client.post(f"/v1/topics/{tid}/claim", json={"resources": ["协调区住建局资金"]},
+                       headers=mint("cppcc-03", "cppcc_member")).status_code == 403
+    claimed = client.post(f"/v1/topics/{tid}/claim", json={"resources": ["协调区住建局资金"]},
+                          headers=mint("cppcc-02", "cppcc_member"))
+    assert claimed.status_code == 200 and claimed.json["claims"][0]["member_id"] == "cppcc-02"
+    # linked requests' text is for staff only
+    assert client.get(f"/v1/topics/{tid}", headers=resident).status_code == 200
+
+
+@pytest.mark.parametrize("path,body,status,code", [
+    ("consultation", None, 409, "invalid_transition"),
+    ("implementation", {"decision": "修复北侧道路"}, 409, "invalid_transition"),
+    ("result", NOTICE, 409, "invalid_transition"),
+    ("feedback/open", None, 409, "invalid_transition"),
+    ("close", {"summary": "结束"}, 409, "invalid_transition"),
+    ("notice", {**NOTICE, "venue_id": "venue-ruyijie-1"}, 422, "invalid_input"),
+    ("notice", {"text": "公示内容很长", "period_days": 5}, 422, "invalid_input"),
+])
+def test_illegal_steps_and_bad_input_get_4xx_and_change_nothing(client, staff, mongo_db, path, body, status, code):
+    tid = create(client, staff)["id"]
+    before = stored(mongo_db, tid)["version"]
+    resp = client.post(f"/v1/topics/{tid}/{path}", **({"json": body} if body is not None else {}), headers=staff)
+    assert resp.status_code == status, resp.json
+    assert resp.json["error"]["code"] == code
+    after = stored(mongo_db, tid)
+    assert after["version"] == before and after["step"] == "determine_topic"
+
+
+def test_consultation_waits_for_the_notice_period_and_meetings_need_minutes(client, staff, mongo_db, clock_file):
+    tid = create(client, staff)["id"]
+    client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff)
+    shift_clock(clock_file, 2.9)
+    early = client.post(f"/v1/topics/{tid}/consultation", headers=staff)
+    assert early.status_code == 409 and early.json["error"]["code"] == "notice_period_not_elapsed"
+    shift_clock(clock_file, 0.2)
+    assert client.post(f"/v1/topics/{tid}/consultation", headers=staff).json["step"] == "consultation"
+
+    meeting = {"venue_id": "huifeng-yishiting", "scheduled_at": "2026-04-01T19:00:00+08:00",
+               "participants": {"party_members": 2, "resident_representatives": 8}}
+    mid = client.post(f"/v1/topics/{tid}/meetings", json=meeting, headers=staff).json["meetings"][0]["id"]
+    version = stored(mongo_db, tid)["version"]
+    no_minutes = client.post(f"/v1/topics/{tid}/meetings/{mid}/held", json={"attendance": 10, "outcome": "同意"},
+                             headers=staff)
+    assert no_minutes.status_code == 422 and no_minutes.json["error"]["details"][0]["field"] == "minutes"
+    no_attendance = client.post(f"/v1/topics/{tid}/meetings/{mid}/held",
+                                json={"minutes": "会议讨论了道路修复方案", "outcome": "同意"}, headers=staff)
+    assert no_attendance.status_code == 422 and no_attendance.json["error"]["details"][0]["field"] == "attendance"
+    assert stored(mongo_db, tid)["version"] == version
+    held = client.post(f"/v1/topics/{tid}/meetings/{mid}/held",
+                       json={"attendance": 10, "minutes": "会议讨论了道路修复方案", "outcome": "同意"}, headers=staff)
+    assert held.status_code == 200 and held.json["meetings"][0]["status"] == "held"
+
+
+def test_ballot_errors_are_clear_and_change_nothing_and_totals_show_only_after_closing(
+        client, staff, mint, mongo_db, clock_file):
+    roll = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1", "v2", "v3", "v4"],
+                                                               "compound": "lefu-international"}, headers=staff)
+    assert roll.status_code == 201 and roll.json["count"] == 4
+    tid = in_consultation(client, staff, clock_file)["id"]
+    closes = (datetime.now(timezone.utc) + timedelta(days=5)).isoformat()
+    opened = client.post(f"/v1/topics/{tid}/votes", json={"question": "是否同意修复方案", "scope": "compound",
+                                                          "closes_at": closes}, headers=staff)
+    assert opened.status_code == 201, opened.json
+    vid = opened.json["votes"][0]["id"]
+    ballot = f"/v1/topics/{tid}/votes/{vid}/ballots"
+
+    first = client.post(ballot, json={"choice": "approve"}, headers=mint("v1", "resident"))
+    assert first.status_code == 201 and first.json == {"vote_id": vid, "recorded": True, "ballots_cast": 1}
+    version = stored(mongo_db, tid)["version"]
+    errors = [
+        (client.post(ballot, json={"choice": "oppose"}, headers=mint("v1", "resident")), 409, "already_voted"),
+        (client.post(ballot, json={"choice": "approve"}, headers=mint("outsider", "resident")), 403, "not_eligible"),
+        (client.post(ballot, json={"choice": "perhaps"}, headers=mint("v2", "resident")), 422, "invalid_input"),
+        (client.post(ballot, json={"choice": "approve"}, headers=staff), 403, "forbidden"),
+    ]
+    for resp, status, code in errors:
+        assert (resp.status_code, resp.json["error"]["code"]) == (status, code), resp.json
+    assert stored(mongo_db, tid)["version"] == version
+
+    open_view = client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0]
+    assert open_view["counts"] is None and open_view["ballots_cast"] == 1  # no running totals while open
+    assert client.post(ballot, json={"choice": "approve"}, headers=mint("v2", "resident")).status_code == 201
+    shift_clock(clock_file, 6)
+    late = client.post(ballot, json={"choice": "approve"}, headers=mint("v3", "resident"))
+    assert late.status_code == 409 and late.json["error"]["code"] == "vote_not_open"
+    closed = client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0]  # closed lazily on read
+    assert closed["status"] == "closed" and closed["result"] == "passed" and closed["turnout"] == 0.5
+    assert closed["counts"] == [{"option": "approve", "count": 2}, {"option": "oppose", "count": 0},
+                                {"option": "abstain", "count": 0}]
+    body = json.dumps(client.get(f"/v1/topics/{tid}", headers=staff).json)
+    assert '"v1"' not in body and '"v2"' not in body  # voters are never exposed
+
+
+def _produce(settings, topic: str, key: str, event: dict) -> None:
+    producer = KafkaProducer(bootstrap_servers=KAFKA)
+    producer.send(settings.topic(topic), key=key.encode(), value=encode(event)).get(timeout=10)
+    producer.close()
+
+
+def _routed(request_id: str, description: str, compound="lefu-international") -> dict:
+    from intake import events as iev
+    data = iev.Routed(request_id=request_id, community="huifeng", compound=compound, category="roads_and_facilities",
+                      channel="opinion_express", status="routed", actor_role="community_staff", target="deliberation",
+                      description=description, submitter=iev.MaskedPerson(name="王*", phone="138****1234"))
+    return new_event(iev.ROUTED, "/civic146/intake", request_id, "huifeng", data, datetime.now(timezone.utc))
+
+
+@pytest.fixture
+def consumer(app, settings, mongo_db):
+    from deliberation.handlers import handler_table
+    ctx = app.extensions["deliberation"]
+    c = Consumer(settings, mongo_db, group="deliberation", topics=["intake.requests", "mediation.cases"],
+                 handlers=handler_table(ctx.outbox, ctx.policy, lambda: datetime.now(timezone.utc)),
+                 dead_letter_topic="deliberation.deadletter")
+    yield c
+    c.close()
+
+
+def consume(consumer, expected: int) -> int:
+    seen = 0
+    for _ in range(60):
+        seen += consumer.poll_once(timeout_ms=250)
+        if seen >= expected:
+            break
+    return seen
+
+
+def test_staff_attach_a_request_to_another_topic_and_detach_it_into_its_own(
+        consumer, client, staff, settings, mongo_db, topic_reader):
+    _produce(settings, "intake.requests", "r1", _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重"))
+    _produce(settings, "intake.requests", "r2", _routed("r2", "小区东门路灯不亮，晚上看不见"))
+    assert consume(consumer, 2) == 2
+    by_request = {t["request_ids"][0]: t["_id"] for t in mongo_db.topics.find()}
+    road, lamp = by_request["r1"], by_request["r2"]
+
+    moved = client.post(f"/v1/topics/{road}/requests", json={"request_id": "r2"}, headers=staff)
+    assert moved.status_code == 200 and [r["request_id"] for r in moved.json["requests"]] == ["r1", "r2"]
+    assert mongo_db.topics.find_one({"_id": lamp})["request_ids"] == []
+    again = client.post(f"/v1/topics/{road}/requests", json={"request_id": "r2"}, headers=staff)
+    assert again.status_code == 404  # not on any other topic
+    unknown = client.post(f"/v1/topics/{road}/requests", json={"request_id": "never-routed"}, headers=staff)
+    assert unknown.status_code == 404
+
+    own = client.post(f"/v1/topics/{road}/requests/r2/detach", headers=staff)
+    assert own.status_code == 201 and [r["request_id"] for r in own.json["requests"]] == ["r2"] and own.json["id"] not in (road, lamp)
+    assert mongo_db.topics.find_one({"_id": road})["request_ids"] == ["r1"]
+
+    events = [json.loads(r.value) for r in topic_reader(settings.topic("deliberation.topics")).settle(1.5)]
+    moves = [(e["subject"], e["type"].split(".")[-2], e["data"]["request_id"]) for e in events
+             if e["data"].get("request_id") == "r2" and e["type"] != "civic146.request.progress.v1"]
+    # Each topic's events are in order (one key, one partition); across topics there is no order.
+    per_topic = {}
+    for subject, kind, _ in moves:
+        per_topic.setdefault(subject, []).append(kind)
+    assert per_topic == {lamp: ["request-attached", "request-detached"],
+                         road: ["request-attached", "request-detached"], own.json["id"]: ["request-attached"]}
+
+
+def test_the_consumer_groups_requests_and_takes_up_escalations_and_a_replay_changes_nothing(consumer, settings, mongo_db):
+    events = [("intake.requests", _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重")),
+              ("intake.requests", _routed("r2", "乐福国际小区北侧道路被暴雨冲坏，老人出行不便")),
+              ("intake.requests", _routed("r3", "乐福国际小区北侧道路损毁，单元口台阶也坏了")),
+              ("intake.requests", _routed("r4", "小区东门路灯不亮，晚上看不见")),
+              ("mediation.cases", new_event(CASE_ESCALATED, "/civic146/mediation", "case-7", "huifeng", CaseEscalatedData(
+                  case_id="case-7", community="huifeng", compound="huifeng-2", case_type="property_management",
+                  cause="涉及全楼院物业费标准", summary="多户居民与物业公司就物业费上涨发生纠纷", parties_count=12,
+                  request_ids=["r9"]), datetime.now(timezone.utc)))]
+    for topic, event in events:
+        _produce(settings, topic, event["subject"], event)
+    assert consume(consumer, len(events)) == len(events)
+    topics = {frozenset(t["request_ids"]): t for t in mongo_db.topics.find()}  # partitions: any order
+    assert set(topics) == {frozenset({"r1", "r2", "r3"}), frozenset({"r4"}), frozenset({"r9"})}
+    escalated = topics[frozenset({"r9"})]
+    assert escalated["origin"] == "mediation_case" and escalated["origin_ref"] == "case-7"
+    snapshot = {t["_id"]: t["version"] for t in mongo_db.topics.find()}
+
+    # Replay everything, even with the processed-events record lost: the topics remember.
+    mongo_db.processed_events.delete_many({})
+    for topic, event in events:
+        _produce(settings, topic, event["subject"], event)
+    assert consume(consumer, len(events)) == len(events)
+    assert {t["_id"]: t["version"] for t in mongo_db.topics.find()} == snapshot

@@ -1,0 +1,170 @@
+"""The mediation API, consumer handler and scheduled jobs against the real FerretDB and Kafka."""
+import json
+from datetime import timedelta
+
+import pytest
+
+from civic146.clock import now
+from civic146.kafka import ensure_topics
+from mediation import domain, store
+from mediation import events as ev
+
+APPLICANT = {"role": "applicant", "name": "王小明", "phone": "13812341234", "user_id": "res-1"}
+RESPONDENT = {"role": "respondent", "name": "李秀兰", "phone": "13698765432", "user_id": "res-2"}
+GOOD = {"community": "huifeng", "compound": "huifeng-1", "case_type": "neighbours", "origin": "committee_initiative",
+        "facts": "楼上漏水到楼下，双方争执。", "parties": [APPLICANT, RESPONDENT]}
+
+
+@pytest.fixture
+def settings(base_env, monkeypatch):
+    from civic146.config import load_settings
+    from mediation.settings import MediationSettings
+    for k, v in base_env.items():
+        monkeypatch.setenv(k, v)
+    s = load_settings(MediationSettings)
+    ensure_topics(s, [s.topic(t) for t in ("mediation.cases", "mediation.deadletter", "intake.requests")])
+    return s
+
+
+@pytest.fixture
+def app(settings, mongo_db):
+    from mediation.api import create_app
+    app = create_app(settings)
+    yield app
+    app.extensions["mediation"].relay.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def staff(mint):
+    return mint("staff-1", "community_staff", communities=["huifeng"])
+
+
+BAD_INPUTS = [
+    ({**GOOD, "case_type": "alien_abduction"}, "case_type"),
+    ({**GOOD, "origin": "intake_request"}, "origin"),
+    ({**GOOD, "community": "atlantis"}, "community"),
+    ({**GOOD, "compound": "yiyuan-1"}, "compound"),
+    ({**GOOD, "facts": "短"}, "facts"),
+    ({**GOOD, "parties": [{**APPLICANT, "phone": "12345"}]}, "parties.0.phone"),
+    ({**GOOD, "parties": [{**APPLICANT, "id_number": "110105194912310021"}]}, "parties.0.id_number"),
+    ({**GOOD, "parties": [{**APPLICANT, "related_mediators": ["nobody"]}]}, "parties.0.related_mediators"),
+    ({**GOOD, "secret": 1}, "secret"),
+]
+
+
+@pytest.mark.parametrize("payload, field", BAD_INPUTS)
+def test_bad_input_names_the_field_and_writes_nothing(client, staff, mongo_db, payload, field):
+    resp = client.post("/v1/cases", json=payload, headers=staff)
+    assert resp.status_code == 422, resp.json
+    assert field in [d["field"] for d in resp.json["error"]["details"]], resp.json
+    assert mongo_db.cases.count_documents({}) == 0
+
+
+def test_staff_of_another_community_and_residents_for_others_are_refused(client, mint, mongo_db):
+    other = mint("staff-2", "community_staff", communities=["yiyuan"])
+    assert client.post("/v1/cases", json=GOOD, headers=other).status_code == 403
+    resident = mint("res-9", "resident")
+    resp = client.post("/v1/cases", json={**GOOD, "origin": "party_application"}, headers=resident)
+    assert resp.status_code == 422 and resp.json["error"]["details"][0]["field"] == "parties"
+    assert mongo_db.cases.count_documents({}) == 0
+
+
+def test_a_resident_applies_and_reads_the_case_staff_see_a_masked_summary(client, mint, staff, settings, topic_reader):
+    resident = mint("res-1", "resident")
+    resp = client.post("/v1/cases", json={**GOOD, "origin": "party_application"}, headers=resident)
+    assert resp.status_code == 201, resp.json
+    case = resp.json
+    assert case["details"]["facts"] == GOOD["facts"] and case["parties"][1]["phone"] == "13698765432"
+    summary = client.get("/v1/cases?community=huifeng", headers=staff).json["items"][0]
+    assert summary["details"] is None and summary["parties"][1]["phone"] == "136****5432"
+    assert client.get(f"/v1/cases/{case['id']}", headers=staff).status_code == 403
+    [record] = topic_reader(settings.topic("mediation.cases")).read(1)
+    assert record.key.decode() == case["id"] and json.loads(record.value)["type"] == ev.OPENED.name
+
+
+def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:
+    from mediation.handlers import INTAKE_ROUTED
+    event = {"id": f"evt-{request_id}-{target}", "type": INTAKE_ROUTED.name, "data": {
+        "request_id": request_id, "community": "huifeng", "compound": "huifeng-1", "category": "neighbour_dispute",
+        "channel": "hotline", "status": "routed", "actor_role": "community_staff", "target": target,
+        "department": None, "description": "邻居噪音扰民，电话138****1234", "location": None,
+        "submitter": {"name": "王**", "phone": "138****1234"}, "note": None}}
+    return event, INTAKE_ROUTED.data.model_validate(event["data"])
+
+
+def test_a_routed_request_opens_one_case_however_often_it_is_delivered(settings, mongo_db):
+    from civic146 import mongo
+    from civic146.outbox import Outbox
+    from civic146.reference import communities
+    from mediation.handlers import open_from_request
+    mongo.connect(settings)
+    for target in ("mediation", "mediation", "department"):
+        event, data = routed("req-7", target)
+        open_from_request(Outbox(), communities(), settings.policy, event, data, now())
+    [case] = mongo_db.cases.find({})
+    assert case["_id"] == domain.case_id_for_request("req-7") and case["request_ids"] == ["req-7"]
+    assert (case["origin"], case["case_type"], case["status"]) == ("intake_request", "neighbours", "registered")
+
+
+def test_worker_jobs_flag_overdue_and_remind_once(settings, mongo_db):
+    from civic146 import mongo
+    from civic146.outbox import Outbox
+    from mediation import roster
+    from mediation.worker import flag_overdue, send_confirmation_reminders
+    mongo.connect(settings)
+    outbox, t0, actor = Outbox(), now(), domain.Actor("staff-1", "community_staff")
+    doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
+    doc = store.insert(outbox, doc, change)
+    for party in ("p1", "p2"):
+        doc = store.apply(outbox, doc, domain.consent(doc, party, actor, t0, settings.policy))
+    doc = store.apply(outbox, doc, domain.assign_mediator(doc, roster.load()["med-hf-02"], False, actor, t0))
+    assert flag_overdue(outbox, t0 + timedelta(days=29)) == 0
+    assert flag_overdue(outbox, t0 + timedelta(days=31)) == 1
+    assert flag_overdue(outbox, t0 + timedelta(days=32)) == 0
+    doc = store.get(doc["_id"])
+    assert doc["overdue"] is True
+    doc = store.apply(outbox, doc, domain.hold_session(doc, t0, None, ["p1", "p2"], "notes", actor, t0))
+    terms = [{"description": "赔偿", "obligor": "p1", "due_at": t0 + timedelta(days=3)}]
+    store.apply(outbox, doc, domain.record_agreement(doc, terms, ["p1", "p2"], t0, actor, t0, settings.policy))
+    assert send_confirmation_reminders(outbox, t0 + timedelta(days=22)) == 0
+    assert send_confirmation_reminders(outbox, t0 + timedelta(days=24)) == 1
+    assert send_confirmation_reminders(outbox, t0 + timedelta(days=25)) == 0
+    types = [item["event"]["type"] for item in mongo_db.cases.find_one({})["outbox"]]
+    assert types.count(ev.OVERDUE.name) == 1 and types.count(ev.CONFIRMATION_WINDOW_CLOSING.name) == 1
+
+
+def test_the_other_steps_over_http_extension_participant_confirmation_breach_statistics(client, mint, staff):
+    mediator, party = mint("med-qian", "mediator"), mint("res-2", "resident")
+    supervisor = mint("med-sun", "mediator")
+    cid = client.post("/v1/cases", json=GOOD, headers=staff).json["id"]
+
+    def post(path, body, headers, status=200):
+        resp = client.post(f"/v1/cases/{cid}/{path}", json=body, headers=headers)
+        assert resp.status_code == status, resp.json
+        return resp.json
+
+    for p in ("p1", "p2"):
+        post("consent", {"party_id": p, "decision": "given"}, staff)
+    post("mediators", {"mediator_id": "med-hf-02", "chosen_by_parties": True}, staff)
+    post("sessions", {"held_at": now().isoformat(), "attendees": ["p1"], "notes": "x"}, staff, 403)  # staff don't mediate
+    post("participants", {"name": "物业张经理", "capacity": "property company", "consent_of": ["p1", "p2"]}, staff)
+    post("sessions", {"held_at": now().isoformat(), "attendees": ["p1", "p2", "物业张经理"], "notes": "保密"}, mediator, 201)
+    case = post("extensions", {"days": 10, "reason": "等待物业公司提供维修记录"}, mediator)
+    assert case["details"]["extensions"][0]["days"] == 10
+    effective = now()
+    post("agreement", {"terms": [{"description": "修复", "obligor": "p1", "due_at": (effective + timedelta(days=3)).isoformat()}],
+                       "signed_by": ["p1", "p2"], "effective_at": effective.isoformat()}, mediator, 201)
+    case = post("court-confirmation", {"applied_at": now().isoformat(), "court": "上街区人民法院"}, party)
+    assert case["details"]["agreement"]["court_confirmation"]["court"] == "上街区人民法院"
+    case = post("fulfilment", {"term_number": 1, "result": "breached"}, mediator)
+    assert (case["status"], case["advised_routes"]) == ("breached", ["court"])
+
+    stats = client.get("/v1/statistics", headers=supervisor).json
+    [huifeng] = stats["communities"]
+    assert (huifeng["community"], huifeng["fulfilment_rate"], huifeng["confirmation_take_up"]) == ("huifeng", 0.0, 1.0)
+    assert client.get("/v1/statistics?community=yiyuan", headers=supervisor).status_code == 403

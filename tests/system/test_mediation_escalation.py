@@ -1,0 +1,56 @@
+"""A property-fee dispute has a community-wide cause: mediation escalates it to deliberation.
+The escalation event is read off `mediation.cases` by a plain Kafka consumer and checked against
+the committed, released contract (deliberation consumes the same file)."""
+import json
+
+import jsonschema
+
+from tests.system import mediation_flows as flows
+from tests.system.conftest import metric, scrape
+
+ESCALATED = "civic146.mediation.case.escalated.v1"
+
+
+def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_factory, mint, topic_reader):
+    tokens = flows.Tokens(mint)
+    intake = service_factory("intake")
+    intake.start_api(workers=2)
+    intake.start_worker()
+    mediation = service_factory("mediation")
+    mediation.start_api(workers=2)
+    mediation.start_worker()
+    prefix = mediation.env["TOPIC_PREFIX"]
+    flows.remember(prefix)
+
+    rid = flows.route_through_intake(intake, tokens, "property_management",
+                                     "物业公司今年物业费上调三成，全小区业主都有意见。联系电话13812341234")
+    case = flows.wait_for_case(mediation, tokens, rid)
+    assert case["case_type"] == "property_management"
+    cid = case["id"]
+    flows.add_parties(mediation, tokens, cid, flows.APPLICANT, flows.PROPERTY_COMPANY)
+    case = flows.call(mediation, "POST", f"/cases/{cid}/escalation", tokens.staff, {
+        "cause": "物业费上调涉及全小区业主 / the fee increase affects every household",
+        "summary": "王小明等业主与汇丰宜居物业服务有限公司就物业费上调发生争议，涉及全小区，需议事协商。电话13812341234"})
+    assert (case["status"], case["outcome"]) == ("escalated", "escalated")
+
+    reader = topic_reader(prefix + "mediation.cases")
+    [escalated] = flows.events(reader, ESCALATED)
+    schema = json.loads((flows.CONTRACTS / f"{ESCALATED}.json").read_text(encoding="utf-8"))
+    jsonschema.validate(escalated, schema)
+    [record] = [r for r in reader.records if json.loads(r.value)["id"] == escalated["id"]][:1]
+    assert record.key.decode() == cid == escalated["subject"]
+    data = escalated["data"]
+    assert (data["case_id"], data["community"], data["compound"], data["case_type"]) == (
+        cid, "huifeng", flows.COMPOUND, "property_management")
+    assert data["request_ids"] == [rid] and data["parties_count"] == 2
+    assert "王**" in data["summary"] and "138****1234" in data["summary"]
+    assert flows.privacy_problems(json.dumps(escalated, ensure_ascii=False)) == []
+
+    [closed] = flows.events(reader, "civic146.mediation.case.closed.v1")
+    assert closed["data"]["outcome"] == "escalated"
+    reader.settle(1.5)
+    # Deliberation takes the linked requests over: mediation does not resolve them itself.
+    assert [e for e in flows.events(reader, "civic146.request.progress.v1", at_least=0, timeout=0)] == []
+    assert flows.intake_request(intake, tokens, rid)["status"] == "routed"
+    api = scrape(f"{mediation.url}/metrics")
+    assert metric(api, "civic146_mediation_outcomes_total", case_type="property_management", outcome="escalated") == 1

@@ -1,0 +1,182 @@
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import jsonschema
+import pytest
+
+from civic146.errors import Forbidden, InvalidTransition
+from employment import domain, matching, vocabulary
+from employment import events as ev
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+STAFF = domain.Actor("staff-1", "community_staff")
+RESIDENT = domain.Actor("res-1", "resident")
+VOCAB = vocabulary.load()
+SCHEMAS = {t.name: t.schema() for t in [*ev.PUBLISHED, ev.PROGRESS]}
+PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": "11010519491231002X"}
+PROFILE = {"desired_occupations": ["cashier"], "skills": ["cashiering", "mandarin"], "experience": [],
+           "education": "junior_secondary",
+           "availability": {"hours_types": ["part_time"], "shifts": ["morning", "afternoon"], "max_hours_per_week": 30},
+           "max_commute_km": 3, "expected_pay": {"amount": 22, "unit": "hour"}, "target_group": "middle_aged",
+           "needs_accessible": False}
+SEEKER_IN = {"community": "huifeng", "compound": "lefu-international", "person": PERSON, "profile": PROFILE,
+             "employment_difficulty": True, "consent": {"given": True, "retention_days": None}}
+
+
+def apply(doc, change):
+    out = {**doc, **change.set}
+    for k, v in change.push.items():
+        out[k] = [*doc.get(k, []), v]
+    return out
+
+
+def routed(category="job_seeking"):
+    return SimpleNamespace(request_id="req-1", community="huifeng", compound="lefu-international", category=category,
+                           description="想在家附近找份兼职工作，电话13912345678",
+                           submitter=SimpleNamespace(name="李**", phone="139****5678"))
+
+
+def job_doc(hours_type="part_time", hours=12, openings=1):
+    fields = {"employer_name": "汇丰便民超市", "contact_name": "王经理", "contact_phone": "13811112222",
+              "title": "收银员（兼职）", "description": None, "occupation": "cashier", "required_skills": ["cashiering"],
+              "optional_skills": [], "hours_type": hours_type, "shifts": ["morning"], "hours_per_week": hours,
+              "community": "huifeng", "compound": "huifeng-1", "pay_min": 24, "pay_max": 26, "pay_unit": "hour",
+              "openings": openings, "no_experience_needed": True, "min_experience_years": 0, "min_education": "none",
+              "age_friendly": False, "accessible": False, "valid_from": None, "valid_until": None}
+    doc, _ = domain.post_job(fields, STAFF, None, T0)
+    return {**doc, "version": 1}
+
+
+def active_seeker():
+    doc, change = domain.register_seeker(SEEKER_IN, RESIDENT, T0, 365)
+    return {**doc, "version": 1}, change
+
+
+def all_events(*changes):
+    return [item["event"] for c in changes for item in c.outbox]
+
+
+def assert_no_personal_or_sensitive_data(events):
+    for event in events:
+        jsonschema.validate(event, SCHEMAS[event["type"]])
+        text = str(event)
+        for secret in ("李秀英", "13912345678", "11010519491231002X", "employment_difficulty", "difficulty"):
+            assert secret not in text, (secret, event["type"])
+
+
+def referral(seeker, job, stage="offered"):
+    features = matching.seeker_features({**seeker["profile"], "community": seeker["community"],
+                                         "compound": seeker["compound"]}, VOCAB)
+    match = matching.explain(features, matching.job_features(job, VOCAB), VOCAB)
+    doc, change = domain.new_referral(seeker, job, match, "staff", STAFF, T0)
+    return {**doc, "version": 1, "stage": stage}, change
+
+
+def test_intake_request_becomes_a_draft_and_the_resident_completes_it_with_consent():
+    draft, c1 = domain.seeker_draft_from_intake(routed(), T0)
+    assert draft["status"] == "draft" and draft["_id"] == domain.draft_id("seeker", "req-1")
+    c2 = domain.complete_seeker({**draft, "version": 1}, SEEKER_IN, RESIDENT, T0, 365)
+    done = apply(draft, c2)
+    assert done["status"] == "active" and done["resident_id"] == "res-1"
+    assert done["consent"]["expires_at"] == T0 + timedelta(days=365) and done["consent"]["via"] == "resident"
+    progress = [e for e in all_events(c2) if e["type"] == ev.PROGRESS.name]
+    assert [p["data"]["state"] for p in progress] == ["in_progress"] and progress[0]["data"]["request_id"] == "req-1"
+    assert_no_personal_or_sensitive_data(all_events(c1, c2))
+
+
+def test_another_resident_cannot_claim_the_draft():
+    draft, _ = domain.seeker_draft_from_intake(routed(), T0)
+    with pytest.raises(Forbidden):
+        domain.complete_seeker({**draft, "version": 1}, {**SEEKER_IN, "person": {**PERSON, "phone": "13700000000"}},
+                               RESIDENT, T0, 365)
+
+
+def test_hiring_resolves_the_request_and_schedules_retention_checks():
+    seeker, _ = active_seeker()
+    seeker["request_id"] = "req-1"
+    job = job_doc()
+    ref, c0 = referral(seeker, job)
+    change = domain.hire(ref, seeker, [], STAFF, T0)
+    hired = apply(ref, change)
+    assert hired["stage"] == "hired" and [c["checkpoint"] for c in hired["retention"]] == [30, 90, 180]
+    assert hired["next_check_at"] == T0 + timedelta(days=30)
+    [progress] = [e for e in all_events(change) if e["type"] == ev.PROGRESS.name]
+    assert progress["data"]["state"] == "resolved" and progress["data"]["handled_by"] == "employment"
+    assert domain.retention_due(hired, T0 + timedelta(days=29)) is None
+    due = domain.retention_due(hired, T0 + timedelta(days=30, seconds=1))
+    checked = apply(hired, due)
+    assert checked["retention"][0]["status"] == "due" and checked["next_check_at"] is None
+    with pytest.raises(InvalidTransition):
+        domain.record_retention(checked, 90, "retained", None, STAFF, T0)
+    rec = domain.record_retention(checked, 30, "retained", None, STAFF, T0 + timedelta(days=31))
+    kept = apply(checked, rec)
+    assert kept["stage"] == "retained" and kept["next_check_at"] == T0 + timedelta(days=90)
+    assert_no_personal_or_sensitive_data(all_events(c0, change, due, rec))
+
+
+def test_one_person_may_hold_two_part_time_placements_but_not_more():
+    seeker, _ = active_seeker()
+    first, _ = referral(seeker, job_doc())
+    second, _ = referral(seeker, {**job_doc(), "_id": "job-2"})
+    third, _ = referral(seeker, {**job_doc(), "_id": "job-3"})
+    domain.hire(second, seeker, [first], STAFF, T0)  # 12 + 12 hours, both part time
+    with pytest.raises(InvalidTransition):
+        domain.hire(third, seeker, [first, second], STAFF, T0)
+    full_time = {**third, "hours_type": "full_time"}  # e.g. a profile that later accepted full-time work
+    with pytest.raises(InvalidTransition, match="part-time"):
+        domain.hire(full_time, seeker, [first], STAFF, T0)
+    with pytest.raises(InvalidTransition, match="part-time"):
+        domain.hire(third, seeker, [full_time], STAFF, T0)
+    long, _ = referral(seeker, {**job_doc("part_time", 24), "_id": "job-5"})
+    with pytest.raises(InvalidTransition, match="hours"):
+        domain.hire(long, seeker, [first], STAFF, T0)  # 24 + 12 > 30 offered
+
+
+def test_stage_machine_refuses_skipping_and_records_decline_reasons():
+    seeker, _ = active_seeker()
+    ref, _ = referral(seeker, job_doc(), stage="suggested")
+    with pytest.raises(InvalidTransition):
+        domain.transition(ref, "hire", STAFF, T0)
+    change = domain.transition(ref, "decline", STAFF, T0, "离家太远，电话13912345678", "seeker")
+    assert change.set["decline_reason"] == "离家太远，电话139****5678"
+
+
+def test_closing_a_profile_erases_personal_and_sensitive_data():
+    seeker, _ = active_seeker()
+    closed = apply(seeker, domain.close_seeker(seeker, "consent_withdrawn", RESIDENT, T0))
+    assert closed["person"] is None and closed["employment_difficulty"] is None and closed["status"] == "closed"
+    assert domain.consent_expired(seeker, T0 + timedelta(days=364)) is None
+    assert domain.consent_expired(seeker, T0 + timedelta(days=366)) is not None
+
+
+def test_a_job_filled_by_hires_closes_itself():
+    seeker, _ = active_seeker()
+    job = job_doc(openings=1)
+    ref, _ = referral(seeker, job, stage="hired")
+    change = domain.job_hire_change(job, ref, T0)
+    assert change.set["status"] == "filled" and change.set["filled"] == 1
+    assert domain.job_hire_change(apply(job, change), ref, T0) is None  # idempotent
+
+
+def test_statistics_count_the_difficulty_group_only_for_allowed_roles():
+    seeker, _ = active_seeker()
+    stats = domain.compute_statistics([seeker], [], [job_doc()], with_sensitive=False)
+    assert "employment_difficulty" not in stats["seekers_by_group"] and stats["seekers_by_group"] == {"middle_aged": 1}
+    stats = domain.compute_statistics([seeker], [], [job_doc()], with_sensitive=True)
+    assert stats["seekers_by_group"]["employment_difficulty"] == 1 and stats["open_positions"] == 1
+
+
+def test_an_employer_hiring_request_becomes_a_draft_posting_published_by_staff():
+    draft, change = domain.job_draft_from_intake(routed("staff_hiring"), T0)
+    assert draft["status"] == "draft" and draft["_id"] == domain.draft_id("job", "req-1")
+    api_fields = {"employer_name": "汇丰便民超市", "contact_name": "王经理", "contact_phone": "13811112222",
+                  "title": "收银员（兼职）", "description": None, "occupation": "cashier", "required_skills": [],
+                  "optional_skills": [], "hours_type": "part_time", "shifts": ["morning"], "hours_per_week": 12,
+                  "community": "huifeng", "compound": None, "pay_min": 24, "pay_max": 26, "pay_unit": "hour",
+                  "openings": 1, "no_experience_needed": True, "min_experience_years": 0, "min_education": "none",
+                  "age_friendly": True, "accessible": False, "valid_from": None, "valid_until": None}
+    published = domain.publish_draft({**draft, "version": 1}, api_fields, STAFF, None, T0)
+    assert published.set["status"] == "open" and published.set["employer"]["name"] == "汇丰便民超市"
+    types = [e["type"] for e in all_events(change, published)]
+    assert types == [ev.JOB_DRAFTED.name, ev.JOB_POSTED.name, ev.PROGRESS.name]
+    assert_no_personal_or_sensitive_data(all_events(change, published))
