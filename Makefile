@@ -12,7 +12,7 @@ TEST_INFRA := RUN_DIR=$(CURDIR)/.run/test KAFKA_PORT=29092 KAFKA_CONTROLLER_PORT
 TEST_ENV := TEST_KAFKA_BOOTSTRAP=127.0.0.1:29092 TEST_MONGODB_URI=mongodb://127.0.0.1:27217/
 BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PORT=39193 MONGO_PORT=37317 PYTHON=$(CURDIR)/$(PY)
 
-.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench contracts token clean
+.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench contracts token clean ops-tools up down logs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,7 +41,7 @@ dev-down: ## stop the services and the infrastructure started by `make dev`
 	-deploy/local/services.sh down
 	deploy/local/infra.sh down
 
-test: venv ## run every test against real Kafka and FerretDB started (and stopped) for the run
+test: venv ops-tools ## run every test against real Kafka and FerretDB started (and stopped) for the run
 	@$(TEST_INFRA) deploy/local/infra.sh up
 	@set +e; $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	  $(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null; exit $$rc
@@ -51,8 +51,8 @@ test-unit: venv ## the unit and contract tests only (no servers)
 
 bench: venv ## benchmarks of the hot paths beside their baselines (not part of `make test`)
 	@$(BENCH_INFRA) deploy/local/infra.sh up
-	@set +e; KAFKA_BOOTSTRAP=127.0.0.1:39192 MONGODB_URI=mongodb://127.0.0.1:37317/ $(PY) tests/bench/bench_intake.py; \
-	  rc=$$?; $(BENCH_INFRA) deploy/local/infra.sh down --wipe >/dev/null; exit $$rc
+	@set +e; KAFKA_BOOTSTRAP=127.0.0.1:39192 MONGODB_URI=mongodb://127.0.0.1:37317/ $(PY) tests/bench/bench_intake.py \
+	  && $(PY) tests/bench/bench_employment.py; rc=$$?; $(BENCH_INFRA) deploy/local/infra.sh down --wipe >/dev/null; exit $$rc
 
 contracts: venv ## regenerate event schemas and the AsyncAPI document from the models
 	$(PY) -m civic146.contracts write
@@ -60,6 +60,27 @@ contracts: venv ## regenerate event schemas and the AsyncAPI document from the m
 token: venv ## print a development JWT: make token ROLE=resident SUB=res-1 [COMMUNITY=huifeng]
 	@JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) -m civic146.auth --role $${ROLE:-community_staff} \
 	  --sub $${SUB:-dev-user} $${COMMUNITY:+--community $$COMMUNITY}
+
+# Debian's docker-compose (validates the compose file), prometheus and promtool (alert rules and
+# dashboard queries are checked for real); installed only when missing.
+ops-tools: ## install the tools the ops tests use (Debian packages docker-compose, prometheus) if missing
+	@command -v docker-compose >/dev/null && command -v prometheus >/dev/null && command -v promtool >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose prometheus; }
+
+COMPOSE ?= $(shell command -v docker-compose || echo docker compose)
+
+up: ## start the whole platform in containers (docker-compose; settings in .env, see deploy/README.md)
+	@[ -f .env ] || { while IFS= read -r line; do case $$line in \
+	    *=change-me*) echo "$${line%%=*}=$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" ;; *) echo "$$line" ;; esac; \
+	  done <.env.example >.env; echo "created .env from .env.example with new random secrets"; }
+	$(COMPOSE) up -d --build
+	@$(COMPOSE) ps
+
+down: ## stop and remove the containers of `make up` (data volumes are kept)
+	$(COMPOSE) down
+
+logs: ## follow the platform's logs: make logs [SERVICE=intake-worker]
+	$(COMPOSE) logs -f --tail=200 $(SERVICE)
 
 clean: dev-down ## stop everything and delete local data and the virtualenv
 	rm -rf .run $(VENV)
