@@ -42,17 +42,16 @@ dev-down: ## stop the services and the infrastructure started by `make dev`
 	deploy/local/infra.sh down
 
 test: venv ops-tools ## run every test against real Kafka and FerretDB started (and stopped) for the run
-	@$(TEST_INFRA) deploy/local/infra.sh up
-	@set +e; $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
-	  $(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null; exit $$rc
+	@set +e; trap '$(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
+	  $(TEST_INFRA) deploy/local/infra.sh up && $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: venv ## the unit and contract tests only (no servers)
 	$(PY) -m pytest -q tests/unit tests/contract
 
 bench: venv ## benchmarks of the hot paths beside their baselines (not part of `make test`)
-	@$(BENCH_INFRA) deploy/local/infra.sh up
-	@set +e; KAFKA_BOOTSTRAP=127.0.0.1:39192 MONGODB_URI=mongodb://127.0.0.1:37317/ $(PY) tests/bench/bench_intake.py \
-	  && $(PY) tests/bench/bench_employment.py; rc=$$?; $(BENCH_INFRA) deploy/local/infra.sh down --wipe >/dev/null; exit $$rc
+	@set +e; trap '$(BENCH_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
+	  $(BENCH_INFRA) deploy/local/infra.sh up && KAFKA_BOOTSTRAP=127.0.0.1:39192 MONGODB_URI=mongodb://127.0.0.1:37317/ \
+	  $(PY) tests/bench/bench_intake.py && $(PY) tests/bench/bench_employment.py
 
 contracts: venv ## regenerate event schemas and the AsyncAPI document from the models
 	$(PY) -m civic146.contracts write

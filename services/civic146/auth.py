@@ -67,7 +67,10 @@ def decode(token: str, secret: str, issuer: str, audience: str) -> Principal:
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not set(roles) <= set(ROLES):
         raise Unauthorized("invalid token: unknown role")
-    return Principal(str(claims["sub"]), frozenset(roles), frozenset(claims.get("communities") or []))
+    communities = claims.get("communities") or []
+    if not isinstance(communities, list) or not all(isinstance(c, str) for c in communities):
+        raise Unauthorized("invalid token: communities must be a list of community ids")
+    return Principal(str(claims["sub"]), frozenset(roles), frozenset(communities))
 
 
 def mint(secret: str, sub: str, roles: list[str], communities: list[str] | None = None,

@@ -112,14 +112,24 @@ class Consumer:
         if self._consumer is None:
             self._consumer = make_consumer(self.settings, self.group, self.topics)
         batches = self._consumer.poll(timeout_ms=timeout_ms)
+        # poll() has moved the position past the whole batch: should anything fail midway (the
+        # database or the broker away for a moment), rewind every partition to its first
+        # unprocessed record, or the rest of the batch would be skipped for good.
+        pending = {tp: records[0].offset for tp, records in batches.items() if records}
         count = 0
-        for tp, records in batches.items():
-            for record in records:
-                outcome, event_type = self.process(record)
-                metrics.EVENTS_CONSUMED.labels(record.topic, event_type, outcome).inc()
-                # Commit after each message: a crash replays at most the one in hand.
-                self._consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
-                count += 1
+        try:
+            for tp, records in batches.items():
+                for record in records:
+                    outcome, event_type = self.process(record)
+                    metrics.EVENTS_CONSUMED.labels(record.topic, event_type, outcome).inc()
+                    # Commit after each message: a crash replays at most the one in hand.
+                    self._consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
+                    pending[tp] = record.offset + 1
+                    count += 1
+        except Exception:
+            for tp, offset in pending.items():
+                self._consumer.seek(tp, offset)
+            raise
         return count
 
     def update_lag(self) -> None:
@@ -129,6 +139,7 @@ class Consumer:
         if not assigned:
             return
         ends = self._consumer.end_offsets(assigned)
+        metrics.CONSUMER_LAG.clear()  # partitions a rebalance gave to another worker drop out
         for tp in assigned:
             lag = max(0, ends.get(tp, 0) - self._consumer.position(tp))
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)

@@ -12,7 +12,8 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 # In free text: an 11-digit mobile or an 18-character ID not glued to other digits.
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# Also +86 / 86 prefixed and written in groups (138-1234-1234, 138 1234 1234).
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _ID_IN_TEXT = re.compile(r"(?<![\dXx])\d{17}[\dXx](?![\dXx])")
 
 
@@ -58,7 +59,7 @@ def scrub_text(text: str | None, names: tuple[str, ...] = ()) -> str | None:
     if not text:
         return text
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), text)
-    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), text)
     for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
         text = text.replace(name, mask_name(name))
     return text

@@ -12,7 +12,7 @@ from civic146 import clock, mongo, pii
 from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, EXTERNAL_SYSTEM, RESIDENT, STAFF_ROLES,
                            SUBDISTRICT_ADMIN, Principal, principal)
 from civic146.config import load_settings
-from civic146.errors import Forbidden, InvalidInput
+from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.outbox import Outbox, Relay
 from civic146.reference import Community, communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
@@ -57,19 +57,26 @@ def sees_personal_data(doc: dict, p: Principal) -> bool:
     return doc.get("submitted_by") == p.sub or (p.has(*STAFF_ROLES) and p.serves(doc["community"]))
 
 
+FREE_TEXT = ("description", "location", "rejection_reason", "outcome")
+
+
 def present(doc: dict, p: Principal) -> schemas.RequestOut:
+    """The request as `p` may see it: roles that don't need personal data get it masked, in the
+    submitter's fields and in every free text (where residents type numbers and names)."""
     raw = doc["submitter"]
     show = sees_personal_data(doc, p)
+    text = (lambda t: t) if show else (lambda t: domain.scrub(doc, t))
     submitter = schemas.SubmitterOut(
         name=raw["name"] if show else pii.mask_name(raw["name"]),
         phone=raw["phone"] if show else pii.mask_phone(raw["phone"]),
         id_number=raw.get("id_number") if show else pii.mask_id_number(raw.get("id_number")),
         masked=not show)
+    plain = {k: doc.get(k) for k in schemas.RequestOut.model_fields
+             if k not in ("id", "submitter", "history", "response_overdue", "resolution_overdue", *FREE_TEXT)}
     return schemas.RequestOut(
-        **{k: doc.get(k) for k in schemas.RequestOut.model_fields if k not in ("id", "submitter", "history", "response_overdue", "resolution_overdue")},
-        id=doc["_id"], submitter=submitter,
+        **plain, **{k: text(doc.get(k)) for k in FREE_TEXT}, id=doc["_id"], submitter=submitter,
         response_overdue=bool(doc.get("response_overdue")), resolution_overdue=bool(doc.get("resolution_overdue")),
-        history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]])
+        history=[schemas.HistoryOut.model_validate({**h, "reason": text(h.get("reason"))}) for h in doc["history"]])
 
 
 def check_can_read(doc: dict, p: Principal) -> None:
@@ -223,7 +230,10 @@ def reject(request_id: str, body: schemas.ReasonIn):
              body=schemas.DuplicateIn, response=schemas.RequestOut, roles=STAFF_ROLES)
 def mark_duplicate(request_id: str, body: schemas.DuplicateIn):
     doc, p = load_for_staff(request_id)
-    original = store.get(body.duplicate_of)
+    try:
+        original = store.get(body.duplicate_of)
+    except NotFound:
+        raise InvalidInput("unknown original request", [{"field": "duplicate_of", "message": "no such request"}]) from None
     return present(commit(doc, domain.mark_duplicate(doc, original, actor(p), intake().now())), p)
 
 
@@ -232,8 +242,11 @@ def mark_duplicate(request_id: str, body: schemas.DuplicateIn):
 def route(request_id: str, body: schemas.RouteIn):
     doc, p = load_for_staff(request_id)
     ctx = intake()
-    change = domain.route(doc, ctx.categories[doc["category"]], actor(p), ctx.now(), body.target,
-                          body.department, body.note)
+    category = ctx.categories.get(doc["category"])
+    if category is None and body.target is None:  # the operator removed it from the catalogue
+        raise InvalidInput(f"category {doc['category']!r} is no longer in the catalogue: name the target",
+                           [{"field": "target", "message": "required for this request"}])
+    change = domain.route(doc, category, actor(p), ctx.now(), body.target, body.department, body.note)
     return present(commit(doc, change), p)
 
 
@@ -326,7 +339,7 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
     relay = Relay(settings, [store.collection()], client_id=f"{settings.service_name}-api-relay")
     app.extensions["intake"] = Intake(
         settings=settings, outbox=Outbox(on_commit=relay.wake if settings.outbox_publish_on_commit else None),
-        relay=relay, categories=catalogue.load(settings.reference_dir),
+        relay=relay, categories=dict(catalogue.load(settings.reference_dir)),
         communities=communities(settings.reference_dir), policy=settings.policy)
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)

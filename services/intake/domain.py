@@ -111,7 +111,8 @@ def accept(doc: dict, actor: Actor, now: datetime) -> Change:
 def reject(doc: dict, actor: Actor, now: datetime, reason: str) -> Change:
     change = transition(doc, "reject", actor, now, reason)
     change.set.update(rejection_reason=reason, **({} if doc.get("responded_at") else {"responded_at": now}))
-    change.record(ev.REJECTED, _event(ev.REJECTED, doc, ev.Rejected(**_facts(doc, "rejected", actor), reason=reason), now))
+    change.record(ev.REJECTED, _event(ev.REJECTED, doc, ev.Rejected(**_facts(doc, "rejected", actor),
+                                                                    reason=scrub(doc, reason)), now))
     return change
 
 
@@ -131,10 +132,12 @@ def mark_duplicate(doc: dict, original: dict, actor: Actor, now: datetime) -> Ch
     return change
 
 
-def route(doc: dict, category: Category, actor: Actor, now: datetime, target: str | None = None,
+def route(doc: dict, category: Category | None, actor: Actor, now: datetime, target: str | None = None,
           department: str | None = None, note: str | None = None) -> Change:
+    """Route to `target`, or to the category's target (a category dropped from the catalogue
+    has none: the caller then names the target)."""
     target = target or category.route_to
-    department = department or (category.department if target == "department" else None)
+    department = department or (category.department if category and target == "department" else None)
     if target == "department" and not department:
         raise InvalidInput("routing to a department needs its name", [{"field": "department", "message": "required"}])
     change = transition(doc, "route", actor, now, note)
@@ -185,7 +188,8 @@ def reopen(doc: dict, actor: Actor, now: datetime, reason: str, policy: Policy) 
         raise InvalidTransition(f"the reopening window of {policy.reopen_window.days} days has passed",
                                 {"resolved_at": doc["resolved_at"].isoformat()})
     change.set.update(resolved_at=None, closed_at=None, rating=None, feedback_due_at=None)
-    change.record(ev.REOPENED, _event(ev.REOPENED, doc, ev.Reopened(**_facts(doc, "reopened", actor), reason=reason), now))
+    change.record(ev.REOPENED, _event(ev.REOPENED, doc, ev.Reopened(**_facts(doc, "reopened", actor),
+                                                                    reason=scrub(doc, reason)), now))
     return change
 
 

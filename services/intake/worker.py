@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from civic146 import clock, mongo
 from civic146.config import load_settings
 from civic146.consumer import Consumer
+from civic146.errors import ConcurrencyConflict, Unavailable
 from civic146.outbox import Outbox, Relay
 from civic146.worker import Job, run_worker
 
@@ -22,6 +23,15 @@ from .settings import IntakeSettings
 DEAD_LETTER_TOPIC = "intake.deadletter"
 
 
+def apply_or_skip(outbox: Outbox, doc: dict, change) -> bool:
+    """Apply a job's change; a document changed or locked meanwhile is left to the next run."""
+    try:
+        store.apply(outbox, doc, change)
+        return True
+    except (ConcurrencyConflict, Unavailable):
+        return False
+
+
 def flag_overdue(outbox: Outbox, now: datetime) -> int:
     docs = store.collection().find({"$or": [
         {"status": "submitted", "response_due_at": {"$lte": now}, "response_overdue": {"$ne": True}},
@@ -31,9 +41,8 @@ def flag_overdue(outbox: Outbox, now: datetime) -> int:
     acted = 0
     for doc in docs:
         change = domain.overdue_changes(doc, now)
-        if change is None:
+        if change is None or not apply_or_skip(outbox, doc, change):
             continue
-        store.apply(outbox, doc, change)  # a conflict means someone acted meanwhile: next run decides
         for item in change.outbox:
             intake_metrics.OVERDUE.labels(doc["community"], item["event"]["data"]["deadline"]).inc()
         acted += 1
@@ -46,8 +55,7 @@ def send_follow_ups(outbox: Outbox, now: datetime) -> int:
     acted = 0
     for doc in docs:
         change = domain.follow_up_change(doc, now)
-        if change is not None:
-            store.apply(outbox, doc, change)
+        if change is not None and apply_or_skip(outbox, doc, change):
             intake_metrics.FOLLOW_UPS.labels(doc["community"]).inc()
             acted += 1
     return acted

@@ -108,3 +108,33 @@ def test_in_progress_then_resolved_and_unknown_types_are_ignored(routed_request,
     assert [h["to"] for h in doc["history"]][-2:] == ["in_progress", "resolved"]
     assert doc["outcome"] == "调解成功" and doc["handled_by"] == "deliberation"
     assert mongo_db.processed_events.count_documents({}) == 2  # the unknown type was skipped, not recorded
+
+
+def test_a_failure_midway_through_a_batch_loses_no_message(
+        client, mint, consumer, produce, mongo_db, monkeypatch):
+    """The database fails once while the consumer is in the middle of a polled batch: the rest
+    of the batch is processed on the next poll, not skipped."""
+    staff = mint("staff-1", "community_staff", communities=["huifeng"])
+    rids = []
+    for _ in range(4):
+        rid = client.post("/v1/requests", json=GOOD, headers=staff).json["id"]
+        client.post(f"/v1/requests/{rid}/accept", headers=staff)
+        client.post(f"/v1/requests/{rid}/route", json={}, headers=staff)
+        rids.append(rid)
+    for rid in rids:  # one key: one partition, so they arrive in one batch, in order
+        produce("deliberation.topics", encode(progress(rid, "resolved", "已处理")), key=b"same-topic")
+
+    real_count = consumer.processed.count_documents
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("database away for a moment")
+        return real_count(*args, **kwargs)
+    monkeypatch.setattr(consumer.processed, "count_documents", flaky)
+
+    with pytest.raises(ConnectionError):
+        drain(consumer, 4)
+    assert drain(consumer, 3) == 3
+    assert [mongo_db.requests.find_one({"_id": r})["status"] for r in rids] == ["resolved"] * 4

@@ -112,9 +112,17 @@ def test_authentication_and_scope(client, mint, resident, staff):
     assert client.post(f"/v1/requests/{rid}/accept", headers=other_staff).status_code == 403
     own = client.get(f"/v1/requests/{rid}", headers=staff).json
     assert own["submitter"]["phone"] == "13812341234" and not own["submitter"]["masked"]
-    deputy = client.get(f"/v1/requests/{rid}", headers=mint("d1", "deputy", communities=["huifeng"])).json
+    deputy_token = mint("d1", "deputy", communities=["huifeng"])
+    deputy = client.get(f"/v1/requests/{rid}", headers=deputy_token).json
     assert deputy["submitter"] == {"name": "张*", "phone": "138****1234", "id_number": "1101**********002X",
                                    "masked": True}
+    # ...and numbers or the name typed into free text are masked for them too
+    leaky = submit(client, resident, description="张三反映路坏了，电话13812341234", location="张三家门口").json["id"]
+    client.post(f"/v1/requests/{leaky}/reject", json={"reason": "已转张三所在楼院 13812341234"}, headers=staff)
+    seen = client.get(f"/v1/requests/{leaky}", headers=deputy_token).json
+    text = json.dumps(seen, ensure_ascii=False)
+    assert "13812341234" not in text and "张三" not in text
+    assert seen["description"] == "张*反映路坏了，电话138****1234" and seen["location"] == "张*家门口"
     assert client.get("/v1/requests", headers=other_resident).json["items"] == []
 
 
@@ -144,6 +152,8 @@ def test_duplicates_merge_list_filters_pagination_and_statistics(client, mint, r
     submit(client, mint("res-3", "resident"), description="小区路灯坏了好几盏，晚上很黑", category="roads_and_facilities")
     dups = client.get(f"/v1/requests/{second}/duplicates", headers=staff).json["items"]
     assert dups[0]["id"] == first and dups[0]["similarity"] > dups[-1]["similarity"]
+    unknown = client.post(f"/v1/requests/{second}/mark-duplicate", json={"duplicate_of": "nope"}, headers=staff)
+    assert unknown.status_code == 422 and unknown.json["error"]["details"][0]["field"] == "duplicate_of"
     merged = client.post(f"/v1/requests/{second}/mark-duplicate", json={"duplicate_of": first}, headers=staff).json
     assert merged["status"] == "duplicate" and merged["duplicate_of"] == first
 
@@ -173,3 +183,13 @@ def test_public_catalogue_health_and_openapi(client):
     assert spec["paths"]["/v1/requests"]["post"]["requestBody"]["content"]["application/json"]["schema"] == \
         {"$ref": "#/components/schemas/SubmitRequestIn"}
     assert client.get("/nowhere").json["error"]["code"] == "not_found"
+
+
+def test_routing_a_request_whose_category_left_the_catalogue_needs_a_target(client, resident, staff, intake_app):
+    rid = submit(client, resident).json["id"]
+    client.post(f"/v1/requests/{rid}/accept", headers=staff)
+    del intake_app.extensions["intake"].categories["roads_and_facilities"]  # as if the operator removed it
+    resp = client.post(f"/v1/requests/{rid}/route", json={}, headers=staff)
+    assert resp.status_code == 422 and resp.json["error"]["details"][0]["field"] == "target"
+    resp = client.post(f"/v1/requests/{rid}/route", json={"target": "deliberation"}, headers=staff)
+    assert resp.status_code == 200 and resp.json["route_target"] == "deliberation"

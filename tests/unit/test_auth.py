@@ -24,6 +24,7 @@ def test_admin_serves_every_community():
     ({"iss": "other"}, ALGORITHM, "invalid"),
     ({}, "HS512", "invalid"),  # algorithm is pinned
     ({"roles": ["superuser"]}, ALGORITHM, "unknown role"),
+    ({"roles": ["community_staff"], "communities": "huifeng"}, ALGORITHM, "communities must be a list"),
 ])
 def test_rejected_tokens(claims, algorithm, why):
     base = {"sub": "u", "roles": ["resident"], "iss": ISS, "aud": AUD, "exp": time.time() + 60}

@@ -97,6 +97,15 @@ def test_rating_once_per_resolution_and_only_by_the_submitter():
         domain.rate(doc, RESIDENT, T0, 5, None)
 
 
+def test_reasons_leave_intake_without_numbers_or_the_submitters_name():
+    doc, _ = new_doc()
+    leaky = "张三说：请打13912345678，身份证11010519491231002X"
+    events = [domain.reject(doc, STAFF, T0, leaky).outbox[0]["event"],
+              domain.reopen(_resolved(), RESIDENT, T0 + timedelta(days=1), leaky, POLICY).outbox[0]["event"]]
+    for event in events:
+        assert event["data"]["reason"] == "张*说：请打139****5678，身份证1101**********002X"
+
+
 def test_reopen_only_within_the_window():
     doc = _resolved()
     with pytest.raises(InvalidTransition, match="window"):

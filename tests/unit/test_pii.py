@@ -39,5 +39,11 @@ def test_scrub_text_masks_numbers_typed_into_free_text():
     assert "138****1234" in scrubbed and "1101**********002X" in scrubbed and "门牌号12号" in scrubbed
 
 
+@pytest.mark.parametrize("written", ["+8613812341234", "8613812341234", "138-1234-1234", "138 1234 1234",
+                                     "+86 138 1234 1234"])
+def test_scrub_text_masks_phone_numbers_however_they_are_written(written):
+    assert pii.scrub_text(f"电话{written}。") == "电话138****1234。"
+
+
 def test_scrub_text_masks_the_given_names():
     assert pii.scrub_text("联系人欧阳娜娜或张三", ("张三", "欧阳娜娜", "")) == "联系人欧***或张*"
