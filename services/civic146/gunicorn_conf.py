@@ -6,6 +6,12 @@ Apps are built in each worker (no preload), so Mongo and Kafka clients are made 
 """
 import os
 import shutil
+import tempfile
+
+# The API always runs in multiprocess mode; the folder defaults to one of its own. It is set
+# here, in the master, so that every forked worker inherits it (and never in the image, where
+# the worker process would inherit it too and fail on a folder nobody created).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"civic146-metrics-{os.getpid()}"))
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -18,9 +24,7 @@ preload_app = False
 
 
 def on_starting(server):
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not folder:
-        raise SystemExit("PROMETHEUS_MULTIPROC_DIR must be set for the API (metrics across workers)")
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)
 

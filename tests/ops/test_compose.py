@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -125,3 +126,16 @@ def test_the_image_is_multi_stage_slim_and_runs_as_a_non_root_user():
     assert not re.search(r"apt-get|gcc|build-essential", final), "no build tools in the final image"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ignored[ignored.index("*") + 1:].count("!services/") == 1, ".dockerignore lets in services/ only"
+
+
+def test_a_worker_starts_with_the_environment_the_image_gives_it(tmp_path):
+    """Workers and APIs share the image's environment. A PROMETHEUS_MULTIPROC_DIR there (set
+    for the API's multiprocess metrics) would make every worker fail at import on a folder
+    nobody created; gunicorn's config sets it for the API alone."""
+    env_lines = [line for line in (ROOT / "Dockerfile").read_text().splitlines() if "=" in line]
+    assert not any("PROMETHEUS_MULTIPROC_DIR" in line for line in env_lines)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
+    for service in sorted(p.parent.name for p in (ROOT / "services").glob("*/worker.py")):
+        done = subprocess.run([sys.executable, "-c", f"import {service}.worker"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
