@@ -4,6 +4,9 @@
 committed files differ from the models (run by the contract tests). `release` records the
 sha256 of every schema in released.json: a released schema never changes (the contract tests
 compare the hashes), so a breaking change is a new type with the next version suffix.
+
+This is the one module of the kit that knows the services (SERVICES below): it is a build and
+test tool, never imported by a running service.
 """
 from __future__ import annotations
 
