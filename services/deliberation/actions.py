@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.errors import ConcurrencyConflict, NotFound
+from civic146.errors import ConcurrencyConflict, InvalidInput, NotFound
 from civic146.outbox import Change, Outbox
 from pymongo.errors import DuplicateKeyError
 
@@ -76,10 +76,14 @@ def move_request(outbox: Outbox, request_id: str, target: dict | None, actor: do
                  policy: domain.Policy) -> dict:
     """Staff attach a request to `target` (or, with None, detach it into a topic of its own).
     The new home is written first: a crash in between leaves the request on two topics (visible,
-    fixable), never on none."""
+    fixable), never on none. A request stays in its own community: the caller is checked against
+    the target's community only, so a move from another community is refused outright."""
     sources = [t for t in store.holding(request_id) if target is None or t["_id"] != target["_id"]]
     if not sources:
         raise NotFound(f"request {request_id} is not on any other topic; deliberation knows only requests routed to it")
+    if target is not None and any(s["community"] != target["community"] for s in sources):
+        raise InvalidInput("a request joins topics of its own community only", [
+            {"field": "request_id", "message": f"request {request_id} belongs to another community"}])
     source = sources[0]
     entry = next(r for r in source["requests"] if r["request_id"] == request_id)
     for s in sources:

@@ -61,18 +61,34 @@ def check_serves(p: Principal, community: str) -> None:
         raise Forbidden(f"you do not serve community {community}")
 
 
+def concerns(doc: dict, p: Principal) -> bool:
+    """Whether the topic concerns this resident: their token names its community, and deliberation
+    knows them as residents of its scope: on the voter roll of its compound (of its community when
+    it has none), or called to one of its votes. Intake's events carry no submitter id, so those
+    who raised the linked requests are not known here; they follow and rate them in intake."""
+    return (p.has(RESIDENT) and doc["community"] in p.communities
+            and (any(p.sub in v["eligible"] for v in doc["votes"])
+                 or store.on_roll(doc["community"], doc.get("compound"), p.sub)))
+
+
 def check_can_read(doc: dict, p: Principal) -> None:
-    if p.has(*STAFF_ROLES, DEPUTY, CPPCC_MEMBER) and not serves(p, doc["community"]) and not p.has(RESIDENT):
-        raise Forbidden(f"you do not serve community {doc['community']}")
+    if (p.has(*STAFF_ROLES, DEPUTY, CPPCC_MEMBER) and serves(p, doc["community"])) or concerns(doc, p):
+        return
+    if p.has(RESIDENT):
+        raise Forbidden(f"the topic is open to the residents of {doc['community']} on its voter roll; its notices "
+                        f"and results are public: /v1/public/communities/{doc['community']}/notices")
+    raise Forbidden(f"you do not serve community {doc['community']}")
 
 
-def load(topic_id: str, *, manage: bool = False) -> tuple[dict, Principal]:
-    """The topic (votes settled against the clock) and the caller, checked for scope."""
+def load(topic_id: str, *, manage: bool = False, check: bool = True) -> tuple[dict, Principal]:
+    """The topic (votes settled against the clock) and the caller, checked for scope: managing
+    needs to serve the community, reading to serve it or to be a resident it concerns; `check=False`
+    leaves the decision to the caller (ballots: the vote's own list of eligible voters)."""
     p = principal()
     doc = store.get(topic_id)
     if manage:
         check_serves(p, doc["community"])
-    else:
+    elif check:
         check_can_read(doc, p)
     return actions.settle_votes(ctx().outbox, doc, ctx().now()), p
 
@@ -248,7 +264,7 @@ def open_vote(topic_id: str, body: schemas.VoteIn):
              summary="Cast a secret ballot (registered residents, once, within the window)",
              body=schemas.BallotIn, response=schemas.BallotOut, status=201, roles=(RESIDENT,))
 def cast_ballot(topic_id: str, vote_id: str, body: schemas.BallotIn):
-    doc, p = load(topic_id)
+    doc, p = load(topic_id, check=False)  # the vote's eligible voters (from the roll) decide
     doc = commit(doc, domain.cast_ballot(doc, vote_id, p.sub, body.choice, ctx().now()))
     m.BALLOTS_CAST.labels(doc["community"]).inc()
     vote = next(v for v in doc["votes"] if v["id"] == vote_id)

@@ -319,6 +319,8 @@ def open_vote(doc: dict, fields: dict, eligible: list[str], actor: Actor, now: d
         raise InvalidInput("no eligible voters are registered for this scope",
                            [{"field": "scope", "message": "register voters first: POST /v1/communities/<id>/voters"}])
     opens_at = fields.get("opens_at") or now
+    if fields["closes_at"] <= now:
+        raise InvalidInput("the window must close in the future", [{"field": "closes_at", "message": "already passed"}])
     if fields["closes_at"] <= opens_at:
         raise InvalidInput("the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}])
     options = fields.get("options") or APPROVAL_OPTIONS

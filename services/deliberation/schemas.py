@@ -21,12 +21,18 @@ class CreateTopicIn(Input):
     vote_required: bool | None = Field(None, description="Defaults to whether the platform decides by vote")
 
 
+def _may_be_left_out(schema: dict) -> None:
+    schema.pop("default", None)  # the None default means "not sent", it is not an accepted value
+
+
 class UpdateTopicIn(Input):
-    title: str | None = Field(None, min_length=2, max_length=120)
-    description: str | None = Field(None, min_length=5, max_length=4000)
+    """Only the fields sent change. Null is refused where a topic cannot be without a value (the
+    field is left out to keep it); a category can be cleared with null."""
+    title: str = Field(None, min_length=2, max_length=120, json_schema_extra=_may_be_left_out)
+    description: str = Field(None, min_length=5, max_length=4000, json_schema_extra=_may_be_left_out)
     category: str | None = Field(None, max_length=64)
-    platform: Platform | None = None
-    vote_required: bool | None = None
+    platform: Platform = Field(None, json_schema_extra=_may_be_left_out)
+    vote_required: bool = Field(None, json_schema_extra=_may_be_left_out)
 
     @model_validator(mode="after")
     def _something(self):

@@ -1,10 +1,13 @@
 """The mediation HTTP API: cases, consent, mediators, sessions, outcomes, statistics.
 
 Who may do what (besides the JWT role named on each route):
-- read a case's details (facts, parties' contact data, sessions and their notes, agreement): the
-  parties, the case's assigned mediators and supervisors (sub-district admins, or roster entries
-  with the supervisor flag for their communities). Everyone else allowed on the route sees the
-  summary: ids, type, community, status, dates and masked parties;
+- read a case's details (facts, sessions and their notes, agreement): the parties, the case's
+  assigned mediators and supervisors (sub-district admins, or roster entries with the supervisor
+  flag for their communities). Everyone else allowed on the route sees the summary: ids, type,
+  community, status, dates and masked parties;
+- the parties' names, phones and ID numbers in full: the mediators and supervisors see everyone's,
+  a party its own; the other parties' are masked for it;
+- open a case: see check_may_open;
 - manage a case (parties, mediators, participants, extensions, escalation): community staff
   serving its community, supervisors and its assigned mediators;
 - mediate (sessions, agreement, fulfilment, failure): its assigned mediators and supervisors;
@@ -124,13 +127,23 @@ def commit(doc: dict, change: Change) -> dict:
 
 # --- presentation ------------------------------------------------------------------------------------
 
+def sees_in_full(doc: dict, party: dict, p: Principal) -> bool:
+    """A party's name, phone and ID number: in full to the case's mediators and supervisors, and to
+    the party itself; every other party and reader sees them masked."""
+    own = bool(party.get("user_id")) and party["user_id"] == p.sub
+    return own or is_assigned_mediator(doc, p) or is_supervisor(doc, p)
+
+
 def present(doc: dict, p: Principal) -> schemas.CaseOut:
     show = may_read(doc, p)
-    parties = [schemas.PartyOut(
-        id=x["id"], role=x["role"], consent=x.get("consent"), masked=not show,
-        name=x["name"] if show else pii.mask_name(x["name"]),
-        phone=x.get("phone") if show else pii.mask_phone(x.get("phone")),
-        id_number=x.get("id_number") if show else pii.mask_id_number(x.get("id_number"))) for x in doc["parties"]]
+    parties = []
+    for x in doc["parties"]:
+        full = sees_in_full(doc, x, p)
+        parties.append(schemas.PartyOut(
+            id=x["id"], role=x["role"], consent=x.get("consent"), masked=not full,
+            name=x["name"] if full else pii.mask_name(x["name"]),
+            phone=x.get("phone") if full else pii.mask_phone(x.get("phone")),
+            id_number=x.get("id_number") if full else pii.mask_id_number(x.get("id_number"))))
     details = None
     if show:
         escalation = doc.get("escalation") or {}
@@ -165,24 +178,32 @@ def check_related_mediators(parties: list[schemas.PartyIn]) -> None:
 
 # --- opening and reading -----------------------------------------------------------------------------
 
+def check_may_open(body: schemas.OpenCaseIn, p: Principal) -> None:
+    """Who opens a case: community staff serving its community and sub-district admins, and
+    mediators on the roster serving it (any origin); a resident only by applying for their own
+    dispute. A mediator, deputy or CPPCC member who is not on the roster for the community opens
+    nothing (holding the resident role too, they may still apply for their own dispute)."""
+    entry = roster_entry(p)
+    staff = p.has(COMMUNITY_STAFF, SUBDISTRICT_ADMIN) and p.serves(body.community)
+    if staff or (entry is not None and entry.serves(body.community)):
+        return
+    if not p.has(RESIDENT):
+        raise Forbidden(f"only staff serving {body.community}, mediators on its roster and residents applying for "
+                        "their own dispute open cases")
+    if body.origin != "party_application":
+        raise InvalidInput("residents open cases by applying", [{"field": "origin", "message": "must be party_application"}])
+    if not any(x.role == "applicant" and x.user_id == p.sub for x in body.parties):
+        raise InvalidInput("name yourself as an applicant",
+                           [{"field": "parties", "message": f"no applicant with user_id {p.sub!r}"}])
+
+
 @bp.endpoint("/cases", "POST", summary="Open a case (a party's application, a referral, the committee's initiative)",
              body=schemas.OpenCaseIn, response=schemas.CaseOut, status=201, roles=EVERYONE)
 def open_case(body: schemas.OpenCaseIn):
     ctx, p = mediation(), principal()
     check_reference(body.community, body.compound)
     check_related_mediators(body.parties)
-    if p.has(COMMUNITY_STAFF, SUBDISTRICT_ADMIN):
-        if not p.serves(body.community):
-            raise Forbidden(f"you do not serve community {body.community}")
-    elif (entry := roster_entry(p)) is not None:
-        if not entry.serves(body.community):
-            raise Forbidden(f"you are not on the roster of community {body.community}")
-    else:  # a resident applies for mediation of their own dispute
-        if body.origin != "party_application":
-            raise InvalidInput("residents open cases by applying", [{"field": "origin", "message": "must be party_application"}])
-        if not any(x.role == "applicant" and x.user_id == p.sub for x in body.parties):
-            raise InvalidInput("name yourself as an applicant",
-                               [{"field": "parties", "message": f"no applicant with user_id {p.sub!r}"}])
+    check_may_open(body, p)
     doc, change = domain.open_case(body.model_dump(), actor(p), ctx.now(), ctx.policy)
     doc = store.insert(ctx.outbox, doc, change)
     mediation_metrics.CASES_OPENED.labels(doc["community"], doc["case_type"]).inc()

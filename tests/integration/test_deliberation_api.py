@@ -106,8 +106,8 @@ def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_a
     claimed = client.post(f"/v1/topics/{tid}/claim", json={"resources": ["协调区住建局资金"]},
                           headers=mint("cppcc-02", "cppcc_member"))
     assert claimed.status_code == 200 and claimed.json["claims"][0]["member_id"] == "cppcc-02"
-    # linked requests' text is for staff only
-    assert client.get(f"/v1/topics/{tid}", headers=resident).status_code == 200
+    # a resident the topic does not concern (no community in the token, not on the roll) reads the public parts only
+    assert client.get(f"/v1/topics/{tid}", headers=resident).status_code == 403
 
 
 @pytest.mark.parametrize("path,body,status,code", [
@@ -200,12 +200,12 @@ def _produce(settings, topic: str, key: str, event: dict) -> None:
     producer.close()
 
 
-def _routed(request_id: str, description: str, compound="lefu-international") -> dict:
+def _routed(request_id: str, description: str, compound="lefu-international", community="huifeng") -> dict:
     from intake import events as iev
-    data = iev.Routed(request_id=request_id, community="huifeng", compound=compound, category="roads_and_facilities",
+    data = iev.Routed(request_id=request_id, community=community, compound=compound, category="roads_and_facilities",
                       channel="opinion_express", status="routed", actor_role="community_staff", target="deliberation",
                       description=description, submitter=iev.MaskedPerson(name="王*", phone="138****1234"))
-    return new_event(iev.ROUTED, "/civic146/intake", request_id, "huifeng", data, datetime.now(timezone.utc))
+    return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(timezone.utc))
 
 
 @pytest.fixture
@@ -283,3 +283,118 @@ def test_the_consumer_groups_requests_and_takes_up_escalations_and_a_replay_chan
         _produce(settings, topic, event["subject"], event)
     assert consume(consumer, len(events)) == len(events)
     assert {t["_id"]: t["version"] for t in mongo_db.topics.find()} == snapshot
+
+
+def test_staff_cannot_move_a_request_off_a_topic_of_another_community(consumer, client, staff, mint, settings, mongo_db):
+    _produce(settings, "intake.requests", "r1", _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重"))
+    _produce(settings, "intake.requests", "r5", _routed("r5", "如意街二号院路面塌陷", compound="ruyijie-2",
+                                                        community="ruyijie"))
+    assert consume(consumer, 2) == 2
+    road = mongo_db.topics.find_one({"request_ids": "r1"})["_id"]
+    foreign = mongo_db.topics.find_one({"request_ids": "r5"})
+    before = {t["_id"]: t["version"] for t in mongo_db.topics.find()}
+
+    moved = client.post(f"/v1/topics/{road}/requests", json={"request_id": "r5"}, headers=staff)
+    assert moved.status_code == 422, moved.json
+    assert moved.json["error"]["details"][0]["field"] == "request_id"
+    assert {t["_id"]: t["version"] for t in mongo_db.topics.find()} == before
+    assert mongo_db.topics.find_one({"_id": foreign["_id"]})["request_ids"] == ["r5"]
+    # Not even an admin joins requests of different communities.
+    admin = client.post(f"/v1/topics/{road}/requests", json={"request_id": "r5"},
+                        headers=mint("admin-1", "subdistrict_admin"))
+    assert admin.status_code == 422 and {t["_id"]: t["version"] for t in mongo_db.topics.find()} == before
+
+
+def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_are_on_the_roll_for(
+        consumer, client, staff, mint, settings, mongo_db, clock_file):
+    text = "乐福国际小区北侧道路因强降雨损毁，坑洼严重"
+    _produce(settings, "intake.requests", "r1", _routed("r1", text))
+    assert consume(consumer, 1) == 1
+    tid = mongo_db.topics.find_one({"request_ids": "r1"})["_id"]
+    for ids, compound in ((["res-roll"], "lefu-international"), (["res-near"], "huifeng-1"), (["res-hf"], None)):
+        body = {"resident_ids": ids, **({"compound": compound} if compound else {})}
+        assert client.post("/v1/communities/huifeng/voters", json=body, headers=staff).status_code == 201
+
+    assert client.get(f"/v1/topics/{tid}", headers=staff).json["requests"][0]["description"] == text
+    linked = mint("res-roll", "resident", communities=HUIFENG)
+    seen = client.get(f"/v1/topics/{tid}", headers=linked)
+    assert seen.status_code == 200, seen.json
+    assert [(r["request_id"], r["description"]) for r in seen.json["requests"]] == [("r1", None)]  # staff only
+    unlinked = {
+        "no community in the token": mint("res-roll", "resident"),
+        "another community": mint("res-roll", "resident", communities=["ruyijie"]),
+        "not on the roll": mint("res-x", "resident", communities=HUIFENG),
+        "on another compound's roll": mint("res-near", "resident", communities=HUIFENG),
+        "on the community roll, no vote of the topic": mint("res-hf", "resident", communities=HUIFENG),
+    }
+    version = stored(mongo_db, tid)["version"]
+    for why, headers in unlinked.items():
+        assert client.get(f"/v1/topics/{tid}", headers=headers).status_code == 403, why
+        feedback = client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 1}, headers=headers)
+        assert feedback.status_code == 403, (why, feedback.json)
+        evaluation = client.post(f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 1},
+                                 headers=headers)
+        assert evaluation.status_code == 403, (why, evaluation.json)
+    # The linked resident passes the scope check and meets the step rules instead.
+    assert client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=linked).status_code == 409
+    assert client.post(f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5},
+                       headers=linked).status_code == 409
+    assert stored(mongo_db, tid)["version"] == version
+
+    # A community-wide vote on the topic calls the community's roll: those residents are concerned too.
+    client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff)
+    shift_clock(clock_file, 3)
+    assert client.post(f"/v1/topics/{tid}/consultation", headers=staff).status_code == 200
+    closes = (datetime.now(timezone.utc) + timedelta(days=10)).isoformat()
+    assert client.post(f"/v1/topics/{tid}/votes", json={"question": "是否同意修复方案", "scope": "community",
+                                                        "closes_at": closes}, headers=staff).status_code == 201
+    assert client.get(f"/v1/topics/{tid}", headers=unlinked["on the community roll, no vote of the topic"]
+                      ).status_code == 200
+    assert client.get(f"/v1/topics/{tid}", headers=unlinked["not on the roll"]).status_code == 403
+
+
+@pytest.mark.parametrize("field", ["title", "description", "platform", "vote_required"])
+def test_null_for_a_field_that_cannot_be_empty_is_a_422_naming_it(client, staff, mongo_db, field):
+    tid = create(client, staff)["id"]
+    before = stored(mongo_db, tid)["version"]
+    resp = client.patch(f"/v1/topics/{tid}", json={field: None}, headers=staff)
+    assert resp.status_code == 422, resp.json
+    assert [d["field"] for d in resp.json["error"]["details"]] == [field]
+    assert stored(mongo_db, tid)["version"] == before
+    cleared = client.patch(f"/v1/topics/{tid}", json={"category": None}, headers=staff)  # a category is optional
+    assert cleared.status_code == 200 and cleared.json["category"] is None
+
+
+def test_registering_a_voter_again_with_another_compound_is_a_409_naming_the_current_one(client, staff):
+    first = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1"], "compound": "lefu-international"},
+                        headers=staff)
+    assert first.status_code == 201 and first.json["added"] == 1
+    again = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1"], "compound": "lefu-international"},
+                        headers=staff)
+    assert again.status_code == 201 and (again.json["added"], again.json["count"]) == (0, 1)  # harmless repeat
+    moved = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v9", "v1"], "compound": "huifeng-1"},
+                        headers=staff)
+    assert moved.status_code == 409, moved.json
+    assert moved.json["error"]["details"] == [{"resident_id": "v1", "compound": "lefu-international"}]
+    assert "lefu-international" in moved.json["error"]["message"]
+    whole = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1"]}, headers=staff)
+    assert whole.status_code == 409
+    assert client.get("/v1/communities/huifeng/voters?compound=huifeng-1", headers=staff).json["count"] == 0
+    assert client.get("/v1/communities/huifeng/voters?compound=lefu-international",
+                      headers=staff).json["resident_ids"] == ["v1"]
+
+
+def test_a_voting_window_must_close_in_the_future_and_after_it_opens(client, staff, mongo_db, clock_file):
+    assert client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1", "v2"]},
+                       headers=staff).status_code == 201
+    tid = in_consultation(client, staff, clock_file)["id"]  # the service's clock is now 3 days ahead
+    version = stored(mongo_db, tid)["version"]
+    real = datetime.now(timezone.utc)
+    for window in ({"opens_at": real - timedelta(days=1), "closes_at": real + timedelta(days=1)},  # closed already
+                   {"opens_at": real + timedelta(days=6), "closes_at": real + timedelta(days=5)},
+                   {"opens_at": real + timedelta(days=5), "closes_at": real + timedelta(days=5)}):
+        resp = client.post(f"/v1/topics/{tid}/votes", headers=staff, json={
+            "question": "是否同意修复方案", "scope": "community", **{k: v.isoformat() for k, v in window.items()}})
+        assert resp.status_code == 422, (window, resp.json)
+        assert [d["field"] for d in resp.json["error"]["details"]] == ["closes_at"]
+    assert stored(mongo_db, tid)["version"] == version

@@ -79,12 +79,49 @@ def test_a_resident_applies_and_reads_the_case_staff_see_a_masked_summary(client
     resp = client.post("/v1/cases", json={**GOOD, "origin": "party_application"}, headers=resident)
     assert resp.status_code == 201, resp.json
     case = resp.json
-    assert case["details"]["facts"] == GOOD["facts"] and case["parties"][1]["phone"] == "13698765432"
+    assert case["details"]["facts"] == GOOD["facts"] and case["parties"][0]["phone"] == "13812341234"
+    assert case["parties"][1]["phone"] == "136****5432"  # the other party's contact data stays masked
     summary = client.get("/v1/cases?community=huifeng", headers=staff).json["items"][0]
     assert summary["details"] is None and summary["parties"][1]["phone"] == "136****5432"
     assert client.get(f"/v1/cases/{case['id']}", headers=staff).status_code == 403
     [record] = topic_reader(settings.topic("mediation.cases")).read(1)
     assert record.key.decode() == case["id"] and json.loads(record.value)["type"] == ev.OPENED.name
+
+
+def test_who_opens_a_case_staff_roster_mediators_and_residents_applying_for_themselves(client, mint, mongo_db):
+    application = {**GOOD, "origin": "party_application"}
+    off_roster = {"med-nobody": "mediator", "dep-nobody": "deputy", "cppcc-nobody": "cppcc_member"}
+    for sub, role in off_roster.items():  # not on the roster: not residents applying either
+        as_applicant = {**application, "parties": [{**APPLICANT, "user_id": sub}, RESPONDENT]}
+        resp = client.post("/v1/cases", json=as_applicant, headers=mint(sub, role))
+        assert resp.status_code == 403, (role, resp.json)
+    roster_elsewhere = client.post("/v1/cases", json=GOOD, headers=mint("med-li", "mediator"))  # serves jiangnan
+    assert roster_elsewhere.status_code == 403
+    assert mongo_db.cases.count_documents({}) == 0
+
+    assert client.post("/v1/cases", json=GOOD, headers=mint("med-qian", "mediator")).status_code == 201
+    assert client.post("/v1/cases", json=GOOD, headers=mint("admin-1", "subdistrict_admin")).status_code == 201
+    # Holding the resident role too, the same person applies for their own dispute.
+    own = {**application, "parties": [{**APPLICANT, "user_id": "med-nobody"}, RESPONDENT]}
+    assert client.post("/v1/cases", json=own, headers=mint("med-nobody", "mediator", "resident")).status_code == 201
+
+
+def test_a_party_sees_their_own_contact_data_in_full_and_the_others_masked(client, mint, staff):
+    applicant = {**APPLICANT, "id_number": "11010519491231002X"}
+    cid = client.post("/v1/cases", json={**GOOD, "parties": [applicant, RESPONDENT]}, headers=staff).json["id"]
+    for party in ("p1", "p2"):
+        client.post(f"/v1/cases/{cid}/consent", json={"party_id": party, "decision": "given"}, headers=staff)
+    assert client.post(f"/v1/cases/{cid}/mediators", json={"mediator_id": "med-hf-02"}, headers=staff).status_code == 200
+
+    def parties(headers):
+        resp = client.get(f"/v1/cases/{cid}", headers=headers)
+        assert resp.status_code == 200, resp.json
+        return [(x["name"], x["phone"], x["id_number"], x["masked"]) for x in resp.json["parties"]]
+    full = [("王小明", "13812341234", "11010519491231002X", False), ("李秀兰", "13698765432", None, False)]
+    assert parties(mint("res-1", "resident")) == [full[0], ("李**", "136****5432", None, True)]
+    assert parties(mint("res-2", "resident")) == [("王**", "138****1234", "1101**********002X", True), full[1]]
+    assert parties(mint("med-qian", "mediator")) == full  # the assigned mediator
+    assert parties(mint("med-sun", "mediator")) == full  # a supervisor
 
 
 def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:

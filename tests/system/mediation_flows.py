@@ -1,7 +1,7 @@
 """Scenarios and data shared by the mediation system tests.
 
-Every mediation system test records the topic prefix it ran under (`remember`), so that the
-privacy test can scan every event they produced.
+Every mediation system test records the topic prefix it ran under (`remember`), with the topics
+of the other services it started, so that the privacy test can scan every event they produced.
 """
 from __future__ import annotations
 
@@ -34,11 +34,13 @@ _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _ID = re.compile(r"(?<![\dXx])\d{17}[\dXx](?![\dXx])")
 _HEX_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{24,32}\b")
 
-PREFIXES: list[str] = []  # topic prefixes of the mediation system tests run in this session
+# topic prefixes of the mediation system tests run in this session -> topics to scan besides
+# mediation's and intake's (those of other services the test started)
+PREFIXES: dict[str, tuple[str, ...]] = {}
 
 
-def remember(prefix: str) -> None:
-    PREFIXES.append(prefix)
+def remember(prefix: str, *other_topics: str) -> None:
+    PREFIXES[prefix] = other_topics
 
 
 def utc_now() -> datetime:

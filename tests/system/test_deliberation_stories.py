@@ -198,7 +198,11 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(service_fact
              {"satisfaction": 5 if resident != "res-c" else 4, "comment": "路修好了"}, expect=201)
     wait_until(lambda: call("GET", url, staff)["request_ratings"] == 3, timeout=60, message="ratings reach the topic")
     call("POST", f"{url}/feedback/open", staff)
-    call("POST", f"{url}/feedback", mint("rep-1", "resident"), {"satisfaction": 5, "comment": "议事过程公开"}, expect=201)
+    # A participant gives feedback too: residents do so on the topics of their compound's voter roll.
+    call("POST", f"{delib.url}/v1/communities/huifeng/voters", staff,
+         {"resident_ids": ["rep-1"], "compound": "lefu-international"}, expect=201)
+    call("POST", f"{url}/feedback", mint("rep-1", "resident", communities=["huifeng"]),
+         {"satisfaction": 5, "comment": "议事过程公开"}, expect=201)
     closed = call("POST", f"{url}/close", staff, {"summary": "已在居民议事亭和线上反馈办理情况"})
     assert closed["step"] == "closed" and closed["mean_satisfaction"] == 4.75
     assert [s["step"] for s in closed["steps"]] == ["determine_topic", "public_notice", "consultation",
@@ -370,7 +374,8 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
     call("POST", f"{url}/feedback/open", staff)
     call("POST", f"{url}/close", staff, {"summary": "已在居民议事会上通报水改完成情况"})
     # Two-way evaluation between the residents and the deputy.
-    call("POST", f"{url}/evaluations", mint(voters[0], "resident"), {"deputy_id": "deputy-01", "score": 5}, expect=201)
+    call("POST", f"{url}/evaluations", mint(voters[0], "resident", communities=["ruyijie"]),
+         {"deputy_id": "deputy-01", "score": 5}, expect=201)
     evaluated = call("POST", f"{url}/evaluations", mint("deputy-01", "deputy"), {"score": 5, "comment": "居民参与踊跃"},
                      expect=201)
     assert [(e["by_role"], e["target"]) for e in evaluated["evaluations"]] == [("resident", "deputy-01"),

@@ -1,10 +1,12 @@
 """A property-fee dispute has a community-wide cause: mediation escalates it to deliberation.
 The escalation event is read off `mediation.cases` by a plain Kafka consumer and checked against
-the committed, released contract (deliberation consumes the same file)."""
+the committed, released contract; the deliberation service, running beside intake and mediation,
+makes it a topic holding the linked request, and intake shows that request in progress there."""
 import json
 
 import jsonschema
 
+from tests.helpers import wait_until
 from tests.system import mediation_flows as flows
 from tests.system.conftest import metric, scrape
 
@@ -19,8 +21,11 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     mediation = service_factory("mediation")
     mediation.start_api(workers=2)
     mediation.start_worker()
+    deliberation = service_factory("deliberation")
+    deliberation.start_api(workers=2)
+    deliberation.start_worker()
     prefix = mediation.env["TOPIC_PREFIX"]
-    flows.remember(prefix)
+    flows.remember(prefix, "deliberation.topics", "deliberation.deadletter")
 
     rid = flows.route_through_intake(intake, tokens, "property_management",
                                      "物业公司今年物业费上调三成，全小区业主都有意见。联系电话13812341234")
@@ -48,9 +53,20 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
 
     [closed] = flows.events(reader, "civic146.mediation.case.closed.v1")
     assert closed["data"]["outcome"] == "escalated"
+    # Deliberation takes the matter up as a topic holding the linked request ...
+    def topic_of_case():
+        items = flows.call(deliberation, "GET", "/topics?community=huifeng", tokens.staff)["items"]
+        return next((t for t in items if (t["origin"], t["origin_ref"]) == ("mediation_case", cid)), None)
+    topic = wait_until(topic_of_case, timeout=45, message=f"a deliberation topic for case {cid}")
+    assert (topic["step"], topic["compound"], topic["category"]) == ("determine_topic", flows.COMPOUND,
+                                                                     "property_management")
+    assert [r["request_id"] for r in topic["requests"]] == [rid]
+    assert "王小明" not in topic["title"] + topic["description"]
+    # ... and reports it to intake; mediation does not resolve the request itself.
+    progressing = flows.wait_for_intake_status(intake, tokens, rid, "in_progress")
+    assert (progressing["handled_by"], progressing["reference"]) == ("deliberation", topic["id"])
     reader.settle(1.5)
-    # Deliberation takes the linked requests over: mediation does not resolve them itself.
     assert [e for e in flows.events(reader, "civic146.request.progress.v1", at_least=0, timeout=0)] == []
-    assert flows.intake_request(intake, tokens, rid)["status"] == "routed"
+    assert flows.intake_request(intake, tokens, rid)["status"] == "in_progress"
     api = scrape(f"{mediation.url}/metrics")
     assert metric(api, "civic146_mediation_outcomes_total", case_type="property_management", outcome="escalated") == 1

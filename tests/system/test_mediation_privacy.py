@@ -2,7 +2,8 @@
 
 Scans every event the mediation system tests produced in this session (their topic prefixes are
 recorded by tests.system.mediation_flows): mediation's and intake's topics and the dead-letter
-topics. Run alone, it first runs the main scenario so that there is something to scan.
+topics, and deliberation's where a scenario ran it (the escalation becomes a topic there). Run
+alone, it first runs the main scenario so that there is something to scan.
 """
 import json
 
@@ -25,8 +26,8 @@ def test_no_event_of_the_system_tests_holds_notes_or_unmasked_personal_data(
     if not flows.PREFIXES:
         flows.neighbour_dispute_flow(service_factory, mint, topic_reader, tmp_path)
     scanned, types, problems = 0, set(), []
-    for prefix in flows.PREFIXES:
-        for topic in TOPICS:
+    for prefix, other_topics in flows.PREFIXES.items():
+        for topic in TOPICS + other_topics:
             reader = topic_reader(prefix + topic)
             for record in reader.settle(1.0):
                 raw = record.value.decode("utf-8", errors="replace")
@@ -38,3 +39,5 @@ def test_no_event_of_the_system_tests_holds_notes_or_unmasked_personal_data(
     assert {"civic146.mediation.case.session-held.v1", "civic146.mediation.case.agreement-reached.v1",
             "civic146.request.progress.v1", "civic146.intake.request.routed.v1"} <= types, types
     assert scanned >= 30
+    if any("deliberation.topics" in other for other in flows.PREFIXES.values()):
+        assert "civic146.deliberation.topic.created.v1" in types, types

@@ -189,6 +189,18 @@ def test_ballots_are_secret_one_per_voter_and_only_in_the_window():
         domain.cast_ballot(doc, vid, "res-3", "maybe", T0 + timedelta(days=6))
 
 
+@pytest.mark.parametrize("window", [
+    {"opens_at": T0, "closes_at": T0 + timedelta(days=5)},  # closes when the vote is opened (day 5)
+    {"opens_at": T0, "closes_at": T0 + timedelta(days=4)},  # already closed
+    {"opens_at": T0 + timedelta(days=8), "closes_at": T0 + timedelta(days=7)},
+])
+def test_a_vote_window_must_close_in_the_future_and_after_it_opens(window):
+    doc = in_consultation(platform="residents_council")
+    with pytest.raises(InvalidInput) as raised:
+        open_vote(doc, **window)
+    assert [d["field"] for d in raised.value.details] == ["closes_at"]
+
+
 def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
     doc = with_held_meeting(in_consultation(platform="residents_council"))
     assert doc["vote_required"]
