@@ -1,10 +1,10 @@
 """The mediation HTTP API: cases, consent, mediators, sessions, outcomes, statistics.
 
 Who may do what (besides the JWT role named on each route):
-- read a case's details (facts, sessions and their notes, agreement): the parties, the case's
-  assigned mediators and supervisors (sub-district admins, or roster entries with the supervisor
-  flag for their communities). Everyone else allowed on the route sees the summary: ids, type,
-  community, status, dates and masked parties;
+- read a case's details (facts, sessions, agreement): the parties, the case's assigned mediators
+  and supervisors (sub-district admins, or roster entries with the supervisor flag for their
+  communities); session notes only the mediators and supervisors. Everyone else allowed on the
+  route sees the summary: ids, type, community, status, dates and masked parties;
 - the parties' names, phones and ID numbers in full: the mediators and supervisors see everyone's,
   a party its own; the other parties' are masked for it;
 - open a case: see check_may_open;
@@ -147,8 +147,11 @@ def present(doc: dict, p: Principal) -> schemas.CaseOut:
     details = None
     if show:
         escalation = doc.get("escalation") or {}
+        # Session notes are the mediators' confidential record: parties see the sessions without them.
+        notes_visible = is_assigned_mediator(doc, p) or is_supervisor(doc, p)
+        sessions = doc["sessions"] if notes_visible else [{**s, "notes": None} for s in doc["sessions"]]
         details = schemas.CaseDetails(
-            facts=doc["facts"], participants=doc["participants"], sessions=doc["sessions"],
+            facts=doc["facts"], participants=doc["participants"], sessions=sessions,
             extensions=doc["extensions"], agreement=doc.get("agreement"),
             escalation_cause=escalation.get("cause"), escalation_summary=escalation.get("summary"),
             history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]])

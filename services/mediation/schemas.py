@@ -144,7 +144,7 @@ class SessionOut(BaseModel):
     held_at: datetime
     location: str | None = None
     attendees: list[str]
-    notes: str
+    notes: str | None = Field(None, description="Confidential: only the case's mediators and supervisors see it")
 
 
 class TermOut(BaseModel):

@@ -1,6 +1,6 @@
 """The mediation API, consumer handler and scheduled jobs against the real FerretDB and Kafka."""
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -122,6 +122,22 @@ def test_a_party_sees_their_own_contact_data_in_full_and_the_others_masked(clien
     assert parties(mint("res-2", "resident")) == [("王**", "138****1234", "1101**********002X", True), full[1]]
     assert parties(mint("med-qian", "mediator")) == full  # the assigned mediator
     assert parties(mint("med-sun", "mediator")) == full  # a supervisor
+
+
+def test_session_notes_are_for_the_mediators_and_supervisors_only(client, mint, staff):
+    cid = client.post("/v1/cases", json={**GOOD, "parties": [APPLICANT, RESPONDENT]}, headers=staff).json["id"]
+    for party in ("p1", "p2"):
+        client.post(f"/v1/cases/{cid}/consent", json={"party_id": party, "decision": "given"}, headers=staff)
+    client.post(f"/v1/cases/{cid}/mediators", json={"mediator_id": "med-hf-02"}, headers=staff)
+    held = client.post(f"/v1/cases/{cid}/sessions", json={"held_at": datetime.now(timezone.utc).isoformat(),
+                       "attendees": ["p1", "p2"], "notes": "双方情绪激动，私下称愿意让步"},
+                       headers=mint("med-qian", "mediator"))
+    assert held.status_code == 201, held.json
+
+    def notes(headers):
+        return [s["notes"] for s in client.get(f"/v1/cases/{cid}", headers=headers).json["details"]["sessions"]]
+    assert notes(mint("med-qian", "mediator")) == notes(mint("med-sun", "mediator")) == ["双方情绪激动，私下称愿意让步"]
+    assert notes(mint("res-1", "resident")) == notes(mint("res-2", "resident")) == [None]
 
 
 def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:
