@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from civic146 import mongo, pii
 from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, principal
 from civic146.config import load_settings
-from civic146.errors import Forbidden, InvalidInput, NotFound
+from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from civic146.outbox import Outbox, Relay
 from civic146.reference import communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
@@ -45,6 +45,11 @@ def is_staff_for(p: Principal, community: str) -> bool:
 
 def owns(p: Principal, seeker: dict) -> bool:
     return p.has(RESIDENT) and seeker.get("resident_id") == p.sub
+
+
+def plain_view(p: Principal, seeker: dict) -> bool:
+    """Unmasked contact data and the request's own text (a draft has no owner yet: staff only)."""
+    return owns(p, seeker) or is_staff_for(p, seeker["community"])
 
 
 def sees_sensitive(p: Principal, seeker: dict) -> bool:
@@ -95,7 +100,7 @@ def present_seeker(doc: dict, p: Principal) -> schemas.SeekerOut:
     person = None
     if doc.get("person"):
         raw = doc["person"]
-        plain = owns(p, doc) or is_staff_for(p, doc["community"])
+        plain = plain_view(p, doc)
         person = schemas.PersonOut(
             name=raw["name"] if plain else pii.mask_name(raw["name"]),
             phone=raw["phone"] if plain else pii.mask_phone(raw["phone"]),
@@ -105,7 +110,8 @@ def present_seeker(doc: dict, p: Principal) -> schemas.SeekerOut:
         person = schemas.PersonOut(**doc["submitter_masked"], masked=True)
     return schemas.SeekerOut(
         id=doc["_id"], status=doc["status"], source=doc["source"], request_id=doc.get("request_id"),
-        community=doc["community"], compound=doc.get("compound"), description=pii.scrub_text(doc.get("description")),
+        community=doc["community"], compound=doc.get("compound"),
+        description=pii.scrub_text(doc.get("description")) if plain_view(p, doc) else None,
         person=person, profile=doc.get("profile"),
         employment_difficulty=doc.get("employment_difficulty") if sensitive else None,
         consent=doc.get("consent"), placements=doc.get("placements", []), created_at=doc["created_at"],
@@ -120,7 +126,8 @@ def present_job(doc: dict, p: Principal) -> schemas.JobOut:
                                    "community", "compound", "openings", "valid_from", "valid_until", "created_at",
                                    "version")},
         id=doc["_id"], description=pii.scrub_text(doc.get("description")),
-        employer_name=employer.get("name"), contact_name=employer.get("contact_name"),
+        employer_name=employer.get("name"),
+        contact_name=employer.get("contact_name") if contact_ok else pii.mask_name(employer.get("contact_name")),
         contact_phone=employer.get("contact_phone") if contact_ok else pii.mask_phone(employer.get("contact_phone")),
         required_skills=doc.get("required_skills", []), optional_skills=doc.get("optional_skills", []),
         filled=doc.get("filled", 0), no_experience_needed=bool(doc.get("no_experience_needed")),
@@ -219,17 +226,36 @@ def my_profiles():
     return schemas.SeekerPage(items=[present_seeker(d, p) for d in store.find("seekers", {"resident_id": p.sub})])
 
 
-@bp.endpoint("/seekers/by-request/<request_id>", "GET", summary="The draft profile made from an intake request",
-             response=schemas.SeekerOut, roles=(RESIDENT, *STAFF_ROLES))
-def seeker_by_request(request_id: str):
-    p = principal()
+def seeker_of_request(request_id: str) -> dict:
     [doc] = store.find("seekers", {"request_id": request_id}, 1) or [None]
     if doc is None:
         raise NotFound(f"no profile for request {request_id}")
-    if not (p.has(RESIDENT) or is_staff_for(p, doc["community"])):
-        raise Forbidden(f"you do not serve community {doc['community']}")
-    if p.has(RESIDENT) and doc["status"] != "draft" and not owns(p, doc):
-        raise Forbidden("this profile belongs to another resident")
+    return doc
+
+
+@bp.endpoint("/seekers/by-request/<request_id>", "GET", summary="The profile made from an intake request (staff "
+             "serving the community; the resident once it is theirs)", response=schemas.SeekerOut,
+             roles=(RESIDENT, *STAFF_ROLES))
+def seeker_by_request(request_id: str):
+    p = principal()
+    doc = seeker_of_request(request_id)
+    if not (owns(p, doc) or is_staff_for(p, doc["community"])):
+        raise Forbidden("staff serving the community and the resident it belongs to may see this profile; a "
+                        "resident finds the draft of their request with POST /v1/seekers/by-request/"
+                        f"{request_id}/lookup, giving the name and phone of the request")
+    return present_seeker(doc, p)
+
+
+@bp.endpoint("/seekers/by-request/<request_id>/lookup", "POST", summary="A resident finds the draft profile made "
+             "from their intake request, giving the full name and phone of the request (kept out of the URL)",
+             body=schemas.DraftLookupIn, response=schemas.SeekerOut, roles=(RESIDENT,))
+def find_own_draft(request_id: str, body: schemas.DraftLookupIn):
+    p = principal()
+    doc = seeker_of_request(request_id)
+    if not owns(p, doc):
+        if doc["status"] != "draft":
+            raise Forbidden("this profile belongs to another resident")
+        domain.check_claim(doc, body.model_dump(), domain.Actor(p.sub, RESIDENT))
     return present_seeker(doc, p)
 
 
@@ -401,17 +427,23 @@ def create_referral(body: schemas.ReferralIn):
     job = store.get("jobs", body.job_id)
     if seeker["status"] not in ("active", "placed"):
         raise InvalidInput("the profile is not complete", [{"field": "seeker_id", "message": f"status {seeker['status']}"}])
+    if job["status"] != "open":  # a draft has no hours or pay to score yet; a closed job takes nobody
+        raise InvalidTransition(f"the job is {job['status']}; only an open job takes referrals",
+                                {"field": "job_id", "status": job["status"]})
     now = c.now()
     try:
         existing = store.get("referrals", domain.referral_id(seeker["_id"], job["_id"]))
     except NotFound:
         existing = None
     if existing is not None:
-        return present_referral(commit_referral(existing, domain.transition(existing, "refer", actor(p), now)), p, seeker)
-    match = explain(workflows.seeker_features(seeker, c.vocab), job_features(job, c.vocab, now), c.vocab)
-    doc, change = domain.new_referral(seeker, job, match, "staff", actor(p), now, stage="referred")
-    doc = store.insert(c.outbox, "referrals", doc, change)
-    m.REFERRAL_TRANSITIONS.labels(doc["community"], "referred").inc()
+        doc = commit_referral(existing, domain.transition(existing, "refer", actor(p), now))
+    else:
+        match = explain(workflows.seeker_features(seeker, c.vocab), job_features(job, c.vocab, now), c.vocab)
+        doc, change = domain.new_referral(seeker, job, match, "staff", actor(p), now, stage="referred")
+        doc = store.insert(c.outbox, "referrals", doc, change)
+        m.REFERRAL_TRANSITIONS.labels(doc["community"], "referred").inc()
+    if owns(p, seeker):
+        workflows.seeker_acted(c, seeker["_id"], now)
     return present_referral(doc, p, seeker)
 
 
@@ -445,8 +477,13 @@ def get_referral(referral_id: str):
 
 
 def _stage_action(referral_id: str, action: str, *, employer_may: bool, resident_may: bool):
+    c = ctx()
     doc, p = referral_for(referral_id, employer_may=employer_may, resident_may=resident_may)
-    return present_referral(commit_referral(doc, domain.transition(doc, action, actor(p), ctx().now())), p)
+    now = c.now()
+    doc = commit_referral(doc, domain.transition(doc, action, actor(p), now))
+    if resident_may and p.has(RESIDENT) and owns(p, store.get("seekers", doc["seeker_id"])):
+        workflows.seeker_acted(c, doc["seeker_id"], now)
+    return present_referral(doc, p)
 
 
 @bp.endpoint("/referrals/<referral_id>/refer", "POST", summary="Refer a suggested match to the employer",
@@ -472,9 +509,9 @@ def offer(referral_id: str):
 def hire(referral_id: str):
     c = ctx()
     doc, p = referral_for(referral_id, resident_may=False)
-    seeker = store.get("seekers", doc["seeker_id"])
     now = c.now()
-    doc = commit_referral(doc, domain.hire(doc, seeker, workflows.current_placements(seeker), actor(p), now))
+    doc = workflows.hire(c, doc, actor(p), now)
+    m.REFERRAL_TRANSITIONS.labels(doc["community"], doc["stage"]).inc()
     m.PLACEMENTS.labels(doc["community"], doc.get("target_group") or "none").inc()
     workflows.sync_placement_now(c, doc, now)  # if this fails the worker finishes it (placement_synced is false)
     return present_referral(doc, p)
@@ -483,11 +520,26 @@ def hire(referral_id: str):
 @bp.endpoint("/referrals/<referral_id>/decline", "POST", summary="Declined by the seeker, the employer or staff",
              body=schemas.DeclineIn, response=schemas.ReferralOut, roles=(RESIDENT, EMPLOYER, *STAFF_ROLES))
 def decline(referral_id: str, body: schemas.DeclineIn):
+    c = ctx()
     doc, p = referral_for(referral_id)
-    if p.has(RESIDENT) and not p.has(*STAFF_ROLES) and body.declined_by != "seeker":
-        raise InvalidInput("a resident declines as the seeker", [{"field": "declined_by", "message": "must be seeker"}])
-    change = domain.transition(doc, "decline", actor(p), ctx().now(), body.reason, body.declined_by)
-    return present_referral(commit_referral(doc, change), p)
+    seeker = store.get("seekers", doc["seeker_id"])
+    if not (is_staff_for(p, doc["community"]) or is_staff_for(p, doc["job_community"])):
+        # outside staff, one declines for one's own side only (referral_for let them act on one side)
+        own_side = "seeker" if owns(p, seeker) else "employer"
+        if body.declined_by != own_side:
+            raise InvalidInput(f"you decline as the {own_side}",
+                               [{"field": "declined_by", "message": f"must be {own_side}"}])
+    now = c.now()
+    change = domain.transition(doc, "decline", actor(p), now, body.reason, body.declined_by, names=seeker_names(seeker))
+    doc = commit_referral(doc, change)
+    if body.declined_by == "seeker":
+        workflows.seeker_acted(c, seeker["_id"], now)
+    return present_referral(doc, p, seeker)
+
+
+def seeker_names(seeker: dict) -> tuple[str, ...]:
+    """The seeker's name, to be masked in free text staff or employers write about them."""
+    return tuple(n for n in ((seeker.get("person") or {}).get("name"),) if n)
 
 
 @bp.endpoint("/referrals/<referral_id>/retention-checks", "POST", summary="Record the outcome of a due retention check",
@@ -496,7 +548,9 @@ def record_retention(referral_id: str, body: schemas.RetentionIn):
     c = ctx()
     doc, p = referral_for(referral_id, employer_may=False, resident_may=False)
     now = c.now()
-    doc = commit_referral(doc, domain.record_retention(doc, body.checkpoint, body.outcome, body.reason, actor(p), now))
+    names = seeker_names(store.get("seekers", doc["seeker_id"]))
+    doc = commit_referral(doc, domain.record_retention(doc, body.checkpoint, body.outcome, body.reason, actor(p), now,
+                                                       names))
     m.RETENTION_CHECKS.labels(str(body.checkpoint), body.outcome).inc()
     if body.outcome == "left":
         workflows.sync_placement_now(c, doc, now)

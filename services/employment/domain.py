@@ -21,6 +21,8 @@ from . import events as ev
 from .matching import Match
 
 CHECKPOINTS = (30, 90, 180)
+HOLDING = ("hired", "retained")                 # referral stages in which the seeker holds the job
+HIRED = (*HOLDING, "left")                      # ... and those that took one of the job's openings
 OUTREACH_GROUPS = ("middle_aged", "older_worker")
 MAX_PART_TIME_PLACEMENTS = 2
 _REFERRAL_IDS = uuid.UUID("5f0d1e8c-46b1-4c14-9a8e-146000000004")
@@ -124,14 +126,19 @@ def _consent(fields: dict, actor: Actor, now: datetime, default_days: int) -> di
 
 
 def check_claim(doc: dict, person: dict, actor: Actor) -> None:
-    """A resident completing a draft from intake must be the person who asked: the draft holds the
-    masked name and phone from the request, and the resident's own must match them."""
+    """A resident seeing or completing a draft from intake must be the person who asked: the draft
+    holds the masked name and phone from the request, and the full ones the resident gives must match
+    both. Intake's events name no account, so this is the only link; without both masks to check,
+    only staff may complete the draft with the resident."""
     if actor.role != "resident":
         return
     masked = doc.get("submitter_masked") or {}
-    if masked.get("phone") and pii.mask_phone(person["phone"]) != masked["phone"]:
+    if not (masked.get("name") and masked.get("phone")):
+        raise Forbidden("the request has no name and phone to check yours against; community staff complete "
+                        "this profile with you")
+    if pii.mask_phone(person["phone"]) != masked["phone"]:
         raise Forbidden("this draft belongs to another resident (phone does not match the request)")
-    if masked.get("name") and pii.mask_name(person["name"]) != masked["name"]:
+    if pii.mask_name(person["name"]) != masked["name"]:
         raise Forbidden("this draft belongs to another resident (name does not match the request)")
 
 
@@ -198,6 +205,13 @@ def consent_expired(doc: dict, now: datetime) -> Change | None:
     if doc["status"] == "closed" or not consent or consent["expires_at"] > now:
         return None
     return close_seeker(doc, "retention_expired", SYSTEM, now)
+
+
+def seeker_acted(seeker: dict, now: datetime) -> Change | None:
+    """The seeker did something themselves (applied, accepted or declined a referral): not dormant."""
+    if seeker["status"] == "closed" or (seeker.get("last_active_at") and seeker["last_active_at"] >= now):
+        return None
+    return Change(set={"last_active_at": now})
 
 
 def is_dormant(seeker: dict, now: datetime, after_days: int) -> bool:
@@ -316,12 +330,13 @@ def new_referral(seeker: dict, job: dict, match: Match, trigger: str, actor: Act
 
 
 def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str | None = None,
-               declined_by: str | None = None) -> Change:
+               declined_by: str | None = None, names: tuple[str, ...] = ()) -> Change:
+    """`names`: people (the seeker) whose names are masked in the reason."""
     allowed_from, to = TRANSITIONS[action]
     if doc["stage"] not in allowed_from:
         raise InvalidTransition(f"cannot {action} a referral that is {doc['stage']}",
                                 {"stage": doc["stage"], "allowed_from": sorted(allowed_from)})
-    reason = pii.scrub_text(reason)
+    reason = pii.scrub_text(reason, names)
     change = Change(set={"stage": to, "updated_at": now}, push={"history": _history(doc["stage"], to, actor, now, reason)})
     if action == "decline":
         change.set.update(decline_reason=reason, declined_by=declined_by)
@@ -331,10 +346,20 @@ def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str 
     return change
 
 
+def check_job_has_room(job: dict, hired: list[dict], referral: dict) -> None:
+    """The job is open and has an opening left. `hired`: the job's referrals that were hired, the
+    source of truth (the job's own `filled` is updated after the hire and can lag)."""
+    if job["status"] != "open":
+        raise InvalidTransition(f"the job is {job['status']}; only an open job can hire", {"job_status": job["status"]})
+    taken = (set(job.get("hires", [])) | {r["_id"] for r in hired}) - {referral["_id"]}
+    if len(taken) >= job["openings"]:
+        raise InvalidTransition(f"all {job['openings']} openings of the job are taken",
+                                {"openings": job["openings"], "hires": sorted(taken)})
+
+
 def check_can_hold(seeker: dict, referral: dict, current: list[dict]) -> None:
-    """One full-time placement, or up to two part-time ones within the seeker's weekly hours."""
-    if referral["_id"] in seeker.get("placements", []):
-        return
+    """One full-time placement, or up to two part-time ones within the seeker's weekly hours.
+    `current`: the seeker's referrals in a HOLDING stage (not the seeker's `placements`, which lag)."""
     if not current:
         return
     if referral["hours_type"] != "part_time" or any(p["hours_type"] != "part_time" for p in current):
@@ -350,8 +375,11 @@ def check_can_hold(seeker: dict, referral: dict, current: list[dict]) -> None:
                                 {"hours_per_week": hours})
 
 
-def hire(doc: dict, seeker: dict, current: list[dict], actor: Actor, now: datetime) -> Change:
-    check_can_hold(seeker, doc, current)
+def hire(doc: dict, seeker: dict, job: dict, holding: list[dict], job_hired: list[dict], actor: Actor,
+         now: datetime) -> Change:
+    """`holding`: the seeker's referrals in a HOLDING stage; `job_hired`: the job's in a HIRED stage."""
+    check_job_has_room(job, job_hired, doc)
+    check_can_hold(seeker, doc, holding)
     change = transition(doc, "hire", actor, now)
     retention = [{"checkpoint": d, "due_at": now + timedelta(days=d), "status": "scheduled", "reason": None,
                   "recorded_at": None} for d in CHECKPOINTS]
@@ -381,7 +409,7 @@ def retention_due(doc: dict, now: datetime) -> Change | None:
 
 
 def record_retention(doc: dict, checkpoint: int, outcome: str, reason: str | None, actor: Actor,
-                     now: datetime) -> Change:
+                     now: datetime, names: tuple[str, ...] = ()) -> Change:
     retention = [dict(c) for c in doc.get("retention", [])]
     check = next((c for c in retention if c["checkpoint"] == checkpoint), None)
     if doc["stage"] not in ("hired", "retained") or check is None:
@@ -389,7 +417,7 @@ def record_retention(doc: dict, checkpoint: int, outcome: str, reason: str | Non
     if check["status"] != "due":
         raise InvalidTransition(f"the {checkpoint}-day check is {check['status']}, not due",
                                 {"checkpoint": checkpoint, "status": check["status"]})
-    reason = pii.scrub_text(reason)
+    reason = pii.scrub_text(reason, names)
     check.update(status=outcome, reason=reason, recorded_at=now)
     stage = "retained" if outcome == "retained" else "left"
     if outcome == "left":
@@ -411,7 +439,7 @@ def record_retention(doc: dict, checkpoint: int, outcome: str, reason: str | Non
 
 def seeker_placement_change(seeker: dict, referral: dict, now: datetime) -> Change | None:
     placements = list(seeker.get("placements", []))
-    holding = referral["stage"] in ("hired", "retained")
+    holding = referral["stage"] in HOLDING
     if holding == (referral["_id"] in placements):
         return None
     placements = placements + [referral["_id"]] if holding else [p for p in placements if p != referral["_id"]]
@@ -420,7 +448,7 @@ def seeker_placement_change(seeker: dict, referral: dict, now: datetime) -> Chan
 
 
 def job_hire_change(job: dict, referral: dict, now: datetime) -> Change | None:
-    if referral["stage"] not in ("hired", "retained") or referral["_id"] in job.get("hires", []):
+    if referral["stage"] not in HOLDING or referral["_id"] in job.get("hires", []):
         return None
     hires = [*job.get("hires", []), referral["_id"]]
     change = Change(set={"hires": hires, "filled": len(hires), "updated_at": now})

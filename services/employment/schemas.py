@@ -66,6 +66,12 @@ class SeekerIn(Input):
     consent: ConsentIn
 
 
+class DraftLookupIn(Input):
+    """The resident's own name and phone, checked against the masked ones of the intake request."""
+    name: str = Field(min_length=1, max_length=40)
+    phone: MobilePhone
+
+
 class ProfileUpdateIn(Input):
     profile: ProfileIn
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from civic146 import clock
 from civic146.errors import ConcurrencyConflict, Unavailable
-from civic146.outbox import Outbox
+from civic146.outbox import Outbox, document_lock
 
 from . import domain, matching, store
 from . import metrics as m
@@ -85,16 +85,28 @@ def suggest_for_seeker(ctx: Employment, seeker: dict, now: datetime) -> int:
 
 
 def suggest_for_job(ctx: Employment, job: dict, now: datetime) -> int:
-    """Suggestions for a new job; a dormant middle-aged or older seeker it fits also gets an outreach
-    task for community staff (a notification alone rarely reaches them)."""
+    """Suggestions for a new job (the best few seekers), then outreach tasks (see create_outreach_tasks)."""
     s = ctx.settings
+    seekers = matchable_seekers()
     made = 0
-    for seeker, match in top_seekers(ctx, job, now, s.suggestions_per_change, s.min_suggestion_score):
+    for seeker, match in top_seekers(ctx, job, now, s.suggestions_per_change, s.min_suggestion_score, seekers):
         made += record_suggestion(ctx, seeker, job, match, "job_posted", now) is not None
-        if domain.public_group(seeker) in domain.OUTREACH_GROUPS and domain.is_dormant(seeker, now, s.dormant_after_days):
-            task, change = domain.outreach_task(seeker, job, match.score, now)
-            store.insert_once(ctx.outbox, "outreach_tasks", task, change)
+    create_outreach_tasks(ctx, job, now, seekers)
     return made
+
+
+def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: list[dict]) -> int:
+    """Every dormant middle-aged or older seeker the job fits (score at least MIN_SUGGESTION_SCORE) gets
+    a task for community staff, whether or not they ranked among the suggestions: a notification
+    alone rarely reaches them."""
+    s = ctx.settings
+    dormant = [x for x in seekers if domain.public_group(x) in domain.OUTREACH_GROUPS
+               and domain.is_dormant(x, now, s.dormant_after_days)]
+    created = 0
+    for seeker, match in top_seekers(ctx, job, now, len(dormant), s.min_suggestion_score, dormant) if dormant else []:
+        task, change = domain.outreach_task(seeker, job, match.score, now)
+        created += store.insert_once(ctx.outbox, "outreach_tasks", task, change)
+    return created
 
 
 def sync_placement(ctx: Employment, referral: dict, now: datetime) -> None:
@@ -125,8 +137,36 @@ def sync_placement_now(ctx: Employment, referral: dict, now: datetime) -> None:
         log.warning("placement left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)})
 
 
-def current_placements(seeker: dict) -> list[dict]:
-    return store.find("referrals", {"_id": {"$in": list(seeker.get("placements", []))}}) if seeker.get("placements") else []
+def seeker_acted(ctx: Employment, seeker_id: str, now: datetime) -> None:
+    """Record that the seeker did something themselves (so they do not count as dormant). Best effort:
+    the action itself is already committed, and a missed update only makes outreach more eager."""
+    for _ in range(3):
+        try:
+            seeker = store.get("seekers", seeker_id)
+            if (change := domain.seeker_acted(seeker, now)) is not None:
+                store.apply(ctx.outbox, "seekers", seeker, change)
+            return
+        except ConcurrencyConflict:
+            continue
+        except Unavailable:
+            break
+    log.warning("seeker activity not recorded", extra={"seeker_id": seeker_id})
+
+
+def hire(ctx: Employment, referral: dict, actor: domain.Actor, now: datetime) -> dict:
+    """Hire within the job's openings and the seeker's placements, both counted from the referrals
+    themselves (the job's `filled` and the seeker's `placements` are updated after the hire). The job's
+    and the seeker's write locks are held from the check to the referral's commit, so two concurrent
+    hires for the last opening (or for one person) cannot both pass the check. Returns the referral."""
+    with document_lock(store.collection("jobs"), referral["job_id"]), \
+            document_lock(store.collection("seekers"), referral["seeker_id"]):
+        referral = store.get("referrals", referral["_id"])
+        seeker = store.get("seekers", referral["seeker_id"])
+        job = store.get("jobs", referral["job_id"])
+        holding = store.find("referrals", {"seeker_id": seeker["_id"], "stage": {"$in": list(domain.HOLDING)}})
+        job_hired = store.find("referrals", {"job_id": job["_id"], "stage": {"$in": list(domain.HIRED)}})
+        change = domain.hire(referral, seeker, job, holding, job_hired, actor, now)
+        return store.apply(ctx.outbox, "referrals", referral, change)
 
 
 def job_fair_round(ctx: Employment, now: datetime, community: str | None, min_score: float) -> dict:

@@ -2,12 +2,14 @@
 bad input changes nothing; sensitive data (the employment-difficulty group, ID numbers) never
 reaches events and is hidden from roles that don't need it."""
 import json
+from datetime import timedelta
 
 import jsonschema
 import pytest
 
 from civic146.kafka import ensure_topics
 from employment import events as ev
+from tests.helpers import wait_until
 
 ID_NUMBER = "11010519491231002X"
 PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": ID_NUMBER}
@@ -164,8 +166,6 @@ def test_matches_come_with_reasons_that_add_up_to_the_score(employment, roles):
 
 
 def test_a_new_job_for_a_dormant_older_seeker_creates_an_outreach_task_for_staff(employment, roles, mongo_db):
-    from datetime import timedelta
-
     from employment import store, workflows
     client, settings = employment
     app_ctx = client.application.extensions["employment"]
@@ -196,3 +196,238 @@ def test_job_fair_round_pairs_seekers_within_capacities(employment, roles, mongo
     assert {p["job_id"] for p in resp.json["pairs"]} == {job_id}
     assert mongo_db.referrals.count_documents({"trigger": "job_fair"}) == 2
     assert client.post("/v1/job-fair-rounds", json={}, headers=roles["staff"]).status_code == 422
+
+
+# --- referral and hiring rules, privacy of drafts, outreach ------------------------------------------------
+
+def routed(request_id: str, category: str = "job_seeking", phone: str | None = "139****5678"):
+    from intake.events import Routed
+    return Routed(request_id=request_id, community="huifeng", compound="lefu-international", category=category,
+                  channel="e_net_mini_program", status="routed", actor_role="community_staff", target="employment",
+                  description="想在家附近找份兼职工作，我叫李秀英，电话139****5678",
+                  submitter={"name": "李**", "phone": phone})
+
+
+def consume_routed(client, data) -> None:
+    from employment import handlers
+    with client.application.app_context():
+        handlers.draft_from_intake(client.application.extensions["employment"], data)
+
+
+def offered(client, roles, job_id: str, seeker: dict | None = None) -> str:
+    sid = client.post("/v1/seekers", json=seeker or SEEKER, headers=roles["resident"]).json["id"]
+    ref = client.post("/v1/referrals", json={"seeker_id": sid, "job_id": job_id}, headers=roles["staff"])
+    assert ref.status_code == 201, ref.json
+    assert client.post(f"/v1/referrals/{ref.json['id']}/offer", headers=roles["employer"]).status_code == 200
+    return ref.json["id"]
+
+
+def test_referring_to_a_job_that_is_not_open_is_refused_and_writes_nothing(employment, roles, mongo_db):
+    client, _ = employment
+    sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
+    consume_routed(client, routed("req-hiring", category="staff_hiring"))
+    draft = client.get("/v1/jobs/by-request/req-hiring", headers=roles["staff"]).json
+    closed = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
+    assert client.post(f"/v1/jobs/{closed}/close", json={}, headers=roles["employer"]).status_code == 200
+    for job_id, status in ((draft["id"], "draft"), (closed, "closed")):
+        resp = client.post("/v1/referrals", json={"seeker_id": sid, "job_id": job_id}, headers=roles["staff"])
+        assert resp.status_code == 409, resp.json
+        assert resp.json["error"]["details"] == {"field": "job_id", "status": status}
+    assert mongo_db.referrals.count_documents({}) == 0
+
+
+def test_hiring_stops_at_the_jobs_openings_even_before_the_job_is_updated(employment, roles, mongo_db, monkeypatch):
+    from employment import workflows
+    client, _ = employment
+    # the job's and the seeker's bookkeeping after a hire has not happened yet (the worker finishes it)
+    monkeypatch.setattr(workflows, "sync_placement_now", lambda *args: None)
+    job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]  # one opening
+    first, second = offered(client, roles, job_id), offered(client, roles, job_id)
+    assert client.post(f"/v1/referrals/{first}/hire", headers=roles["employer"]).status_code == 200
+    resp = client.post(f"/v1/referrals/{second}/hire", headers=roles["employer"])
+    assert resp.status_code == 409 and "openings" in resp.json["error"]["message"], resp.json
+    assert mongo_db.referrals.find_one({"_id": second})["stage"] == "offered"
+
+
+def test_hiring_on_a_withdrawn_job_is_refused(employment, roles, mongo_db):
+    client, _ = employment
+    job_id = client.post("/v1/jobs", json={**JOB, "openings": 2}, headers=roles["employer"]).json["id"]
+    ref = offered(client, roles, job_id)
+    assert client.post(f"/v1/jobs/{job_id}/close", json={"reason": "withdrawn"}, headers=roles["employer"]).status_code == 200
+    resp = client.post(f"/v1/referrals/{ref}/hire", headers=roles["employer"])
+    assert resp.status_code == 409 and "closed" in resp.json["error"]["message"], resp.json
+    assert mongo_db.jobs.find_one({"_id": job_id})["filled"] == 0
+
+
+def test_a_second_full_time_hire_is_refused_even_before_the_seeker_is_updated(employment, roles, mongo_db, monkeypatch):
+    from employment import workflows
+    client, _ = employment
+    monkeypatch.setattr(workflows, "sync_placement_now", lambda *args: None)
+    full_time_seeker = {**SEEKER, "profile": {**PROFILE, "availability": {
+        "hours_types": ["full_time"], "shifts": ["morning", "afternoon"], "max_hours_per_week": 40}}}
+    full_time_job = {**JOB, "hours_type": "full_time", "hours_per_week": 40, "pay_min": 4000, "pay_max": 5000,
+                     "pay_unit": "month"}
+    jobs = [client.post("/v1/jobs", json=full_time_job, headers=roles["employer"]).json["id"] for _ in range(2)]
+    sid = client.post("/v1/seekers", json=full_time_seeker, headers=roles["resident"]).json["id"]
+    refs = []
+    for job_id in jobs:
+        ref = client.post("/v1/referrals", json={"seeker_id": sid, "job_id": job_id}, headers=roles["staff"]).json["id"]
+        assert client.post(f"/v1/referrals/{ref}/offer", headers=roles["employer"]).status_code == 200
+        refs.append(ref)
+    assert client.post(f"/v1/referrals/{refs[0]}/hire", headers=roles["employer"]).status_code == 200
+    assert mongo_db.seekers.find_one({"_id": sid})["placements"] == []  # the lagging copy
+    resp = client.post(f"/v1/referrals/{refs[1]}/hire", headers=roles["employer"])
+    assert resp.status_code == 409 and "placement" in resp.json["error"]["message"], resp.json
+
+
+def test_concurrent_hires_for_the_last_opening_take_it_once(employment, roles, mongo_db):
+    import threading
+    client, _ = employment
+    app = client.application
+    for attempt in range(3):
+        job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
+        refs = [offered(client, roles, job_id) for _ in range(2)]
+        start, results = threading.Barrier(2), []
+
+        def hire(ref):
+            own_client = app.test_client()
+            start.wait()
+            results.append(own_client.post(f"/v1/referrals/{ref}/hire", headers=roles["employer"]).status_code)
+        threads = [threading.Thread(target=hire, args=(r,)) for r in refs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [200, 409], (attempt, results)
+        assert mongo_db.referrals.count_documents({"job_id": job_id, "stage": "hired"}) == 1
+
+
+def test_a_draft_from_intake_is_shown_only_to_staff_or_to_the_resident_who_proves_it_is_theirs(employment, roles, mint,
+                                                                                                mongo_db):
+    client, _ = employment
+    consume_routed(client, routed("req-1"))
+    url = "/v1/seekers/by-request/req-1"
+    staff_view = client.get(url, headers=roles["staff"])
+    assert staff_view.status_code == 200 and "兼职" in staff_view.json["description"]  # the request's text
+    draft_id = staff_view.json["id"]
+    for role in ("resident", "other_staff", "employer"):
+        assert client.get(url, headers=roles[role]).status_code == 403, role
+        assert client.get(f"/v1/seekers/{draft_id}", headers=roles[role]).status_code == 403, role
+
+    lookup = f"{url}/lookup"
+    for wrong in ({"name": "李四", "phone": PERSON["phone"]}, {"name": PERSON["name"], "phone": "13900000000"}):
+        assert client.post(lookup, json=wrong, headers=roles["resident"]).status_code == 403, wrong
+    assert client.post(lookup, json={"name": PERSON["name"]}, headers=roles["resident"]).status_code == 422
+    mine = client.post(lookup, json={"name": PERSON["name"], "phone": PERSON["phone"]}, headers=roles["resident"])
+    assert mine.status_code == 200, mine.json
+    assert mine.json["id"] == draft_id and mine.json["description"] is None
+    assert mine.json["person"] == {"name": "李**", "phone": "139****5678", "id_number": None, "masked": True}
+
+    completed = client.post(f"/v1/seekers/{draft_id}/complete", json=SEEKER, headers=roles["resident"])
+    assert completed.status_code == 200, completed.json
+    assert client.get(url, headers=roles["resident"]).status_code == 200  # now their own profile
+    same_person_elsewhere = mint("res-9", "resident")  # the draft is claimed: knowing name and phone is not enough
+    assert client.post(lookup, json={"name": PERSON["name"], "phone": PERSON["phone"]},
+                       headers=same_person_elsewhere).status_code == 403
+
+
+def test_a_draft_whose_request_gave_no_phone_is_completed_with_staff_only(employment, roles, mongo_db):
+    client, _ = employment
+    consume_routed(client, routed("req-2", phone=None))
+    draft_id = client.get("/v1/seekers/by-request/req-2", headers=roles["staff"]).json["id"]
+    lookup = client.post("/v1/seekers/by-request/req-2/lookup", json={"name": PERSON["name"], "phone": PERSON["phone"]},
+                         headers=roles["resident"])
+    assert lookup.status_code == 403
+    resp = client.post(f"/v1/seekers/{draft_id}/complete", json=SEEKER, headers=roles["resident"])
+    assert resp.status_code == 403, resp.json
+    assert mongo_db.seekers.find_one({"_id": draft_id})["status"] == "draft"
+    resp = client.post(f"/v1/seekers/{draft_id}/complete", json=SEEKER, headers=roles["staff"])
+    assert resp.status_code == 200 and resp.json["consent"]["via"] == "staff_assisted"
+
+
+def test_a_dormant_older_seeker_beyond_the_top_suggestions_still_gets_an_outreach_task(employment, roles, mongo_db):
+    from employment import store, workflows
+    client, settings = employment
+    app_ctx = client.application.extensions["employment"]
+    better = [client.post("/v1/seekers", json={**SEEKER, "profile": {**PROFILE, "target_group": "youth"}},
+                          headers=roles["resident"]).json["id"] for _ in range(settings.suggestions_per_change)]
+    older = {**SEEKER, "profile": {**PROFILE, "target_group": "older_worker", "skills": ["mandarin"]}}  # fits less well
+    sid = client.post("/v1/seekers", json=older, headers=roles["resident"]).json["id"]
+    job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
+    later = app_ctx.now() + timedelta(days=settings.dormant_after_days + 1)
+    with client.application.app_context():
+        made = workflows.suggest_for_job(app_ctx, store.get("jobs", job_id), later)
+    assert made == settings.suggestions_per_change
+    assert {r["seeker_id"] for r in mongo_db.referrals.find()} == set(better)  # the older seeker ranks 6th
+    [task] = client.get("/v1/outreach-tasks?community=huifeng", headers=roles["staff"]).json["items"]
+    assert task["seeker_id"] == sid and task["score"] >= settings.min_suggestion_score
+
+
+def test_a_seekers_own_actions_keep_them_from_counting_as_dormant(base_env, monkeypatch, mongo_db, roles, tmp_path):
+    from employment import domain
+    offset = tmp_path / "clock-offset"
+    app, settings = make_app(base_env, monkeypatch, clock_offset_file=str(offset))
+    client = app.test_client()
+    try:
+        sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
+        jobs = [client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"] for _ in range(2)]
+        ctx = app.extensions["employment"]
+        days = settings.dormant_after_days + 5
+        offset.write_text(str(days * 86400))
+        assert domain.is_dormant(mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days)
+        resp = client.post("/v1/referrals", json={"seeker_id": sid, "job_id": jobs[0]}, headers=roles["resident"])
+        assert resp.status_code == 201, resp.json
+        assert not domain.is_dormant(mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days)
+
+        offset.write_text(str(2 * days * 86400))  # dormant again; this time staff record the seeker's decline
+        ref = client.post("/v1/referrals", json={"seeker_id": sid, "job_id": jobs[1]}, headers=roles["staff"]).json["id"]
+        assert domain.is_dormant(mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days)
+        resp = client.post(f"/v1/referrals/{ref}/decline", json={"reason": "时间不合适", "declined_by": "seeker"},
+                           headers=roles["staff"])
+        assert resp.status_code == 200, resp.json
+        assert not domain.is_dormant(mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days)
+    finally:
+        app.extensions["employment.relay"].close()
+
+
+def test_job_contact_names_are_masked_for_those_who_do_not_need_them(employment, roles):
+    client, _ = employment
+    job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
+    for role, name, phone in (("employer", "王经理", "13811112222"), ("staff", "王经理", "13811112222"),
+                              ("resident", "王**", "138****2222"), ("other_staff", "王**", "138****2222"),
+                              ("deputy", "王**", "138****2222")):
+        view = client.get(f"/v1/jobs/{job_id}", headers=roles[role]).json
+        assert (view["contact_name"], view["contact_phone"]) == (name, phone), role
+
+
+def test_an_employer_declines_only_as_the_employer_and_reasons_mask_the_seekers_name(employment, roles, mongo_db, topic_reader):
+    client, settings = employment
+    job_id = client.post("/v1/jobs", json={**JOB, "openings": 2}, headers=roles["employer"]).json["id"]
+    ref = offered(client, roles, job_id)
+    for declined_by in ("seeker", "staff"):
+        resp = client.post(f"/v1/referrals/{ref}/decline", json={"reason": "不合适", "declined_by": declined_by},
+                           headers=roles["employer"])
+        assert resp.status_code == 422 and resp.json["error"]["details"][0]["field"] == "declined_by", resp.json
+    assert mongo_db.referrals.find_one({"_id": ref})["stage"] == "offered"
+    resp = client.post(f"/v1/referrals/{ref}/decline", json={"reason": "李秀英的班次与门店排班冲突", "declined_by": "employer"},
+                       headers=roles["employer"])
+    assert resp.status_code == 200 and resp.json["decline_reason"] == "李**的班次与门店排班冲突", resp.json
+    stored = mongo_db.referrals.find_one({"_id": ref})
+    assert "李秀英" not in str(stored["history"]) and stored["decline_reason"] == "李**的班次与门店排班冲突"
+
+    from employment.worker import fire_retention_checks
+    kept = offered(client, roles, job_id)
+    assert client.post(f"/v1/referrals/{kept}/hire", headers=roles["employer"]).status_code == 200
+    ctx = client.application.extensions["employment"]
+    assert fire_retention_checks(ctx, ctx.now() + timedelta(days=31)) == 1
+    resp = client.post(f"/v1/referrals/{kept}/retention-checks",
+                       json={"checkpoint": 30, "outcome": "left", "reason": "李秀英回老家了"}, headers=roles["staff"])
+    assert resp.status_code == 200 and resp.json["retention"][0]["reason"] == "李**回老家了", resp.json
+
+    reader = topic_reader(settings.topic(ev.REFERRALS))
+
+    def reasons():
+        found = {json.loads(r.value)["data"].get("reason") for r in reader.read(len(reader.records) + 1, timeout=1)}
+        return {"李**的班次与门店排班冲突", "李**回老家了"} <= found
+    wait_until(reasons, timeout=30, message="decline and retention events")
+    assert not any("李秀英" in r.value.decode() for r in reader.records)

@@ -193,7 +193,8 @@ def place_job_seeker(employment, request_id: str, job_seeker: dict, employer: di
     url = f"{employment.url}/v1"
 
     def draft():
-        resp = requests.get(f"{url}/seekers/by-request/{request_id}", headers=job_seeker, timeout=5)
+        resp = requests.post(f"{url}/seekers/by-request/{request_id}/lookup", headers=job_seeker, timeout=5,
+                             json={"name": PERSON["name"], "phone": PERSON["phone"]})
         return resp.json() if resp.status_code == 200 else None
     profile = wait_until(draft, timeout=45, message="draft profile from the routed request")
     seeker = call("POST", f"{url}/seekers/{profile['id']}/complete", job_seeker, {

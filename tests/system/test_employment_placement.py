@@ -44,12 +44,16 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(ser
     for action in ("accept", "route"):
         assert requests.post(f"{i_url}/requests/{rid}/{action}", json={}, headers=staff, timeout=10).ok
 
+    # The resident finds the draft by giving the name and phone of the request (the text stays with staff).
     def draft():
-        resp = requests.get(f"{e_url}/seekers/by-request/{rid}", headers=resident, timeout=5)
+        resp = requests.post(f"{e_url}/seekers/by-request/{rid}/lookup", json={"name": PERSON["name"], "phone": PERSON["phone"]},
+                             headers=resident, timeout=5)
         return resp.json() if resp.status_code == 200 else None
     profile = wait_until(draft, timeout=30, message="draft profile from the routed request")
     assert profile["status"] == "draft" and profile["person"] == {"name": "李**", "phone": "139****5678",
                                                                   "id_number": None, "masked": True}
+    assert profile["description"] is None
+    assert "兼职" in requests.get(f"{e_url}/seekers/by-request/{rid}", headers=staff, timeout=5).json()["description"]
 
     # The resident completes it with consent; intake hears that employment took the request up.
     body = {"community": "huifeng", "compound": "lefu-international", "person": PERSON, "profile": PROFILE,

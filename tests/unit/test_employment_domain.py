@@ -96,7 +96,7 @@ def test_hiring_resolves_the_request_and_schedules_retention_checks():
     seeker["request_id"] = "req-1"
     job = job_doc()
     ref, c0 = referral(seeker, job)
-    change = domain.hire(ref, seeker, [], STAFF, T0)
+    change = domain.hire(ref, seeker, job, [], [], STAFF, T0)
     hired = apply(ref, change)
     assert hired["stage"] == "hired" and [c["checkpoint"] for c in hired["retention"]] == [30, 90, 180]
     assert hired["next_check_at"] == T0 + timedelta(days=30)
@@ -119,17 +119,18 @@ def test_one_person_may_hold_two_part_time_placements_but_not_more():
     first, _ = referral(seeker, job_doc())
     second, _ = referral(seeker, {**job_doc(), "_id": "job-2"})
     third, _ = referral(seeker, {**job_doc(), "_id": "job-3"})
-    domain.hire(second, seeker, [first], STAFF, T0)  # 12 + 12 hours, both part time
+    job = job_doc(openings=3)
+    domain.hire(second, seeker, job, [first], [], STAFF, T0)  # 12 + 12 hours, both part time
     with pytest.raises(InvalidTransition):
-        domain.hire(third, seeker, [first, second], STAFF, T0)
+        domain.hire(third, seeker, job, [first, second], [], STAFF, T0)
     full_time = {**third, "hours_type": "full_time"}  # e.g. a profile that later accepted full-time work
     with pytest.raises(InvalidTransition, match="part-time"):
-        domain.hire(full_time, seeker, [first], STAFF, T0)
+        domain.hire(full_time, seeker, job, [first], [], STAFF, T0)
     with pytest.raises(InvalidTransition, match="part-time"):
-        domain.hire(third, seeker, [full_time], STAFF, T0)
+        domain.hire(third, seeker, job, [full_time], [], STAFF, T0)
     long, _ = referral(seeker, {**job_doc("part_time", 24), "_id": "job-5"})
     with pytest.raises(InvalidTransition, match="hours"):
-        domain.hire(long, seeker, [first], STAFF, T0)  # 24 + 12 > 30 offered
+        domain.hire(long, seeker, job, [first], [], STAFF, T0)  # 24 + 12 > 30 offered
 
 
 def test_stage_machine_refuses_skipping_and_records_decline_reasons():
@@ -180,3 +181,41 @@ def test_an_employer_hiring_request_becomes_a_draft_posting_published_by_staff()
     types = [e["type"] for e in all_events(change, published)]
     assert types == [ev.JOB_DRAFTED.name, ev.JOB_POSTED.name, ev.PROGRESS.name]
     assert_no_personal_or_sensitive_data(all_events(change, published))
+
+
+def test_hiring_needs_an_open_job_with_a_position_left():
+    seeker, _ = active_seeker()
+    job = job_doc(openings=1)
+    first, _ = referral(seeker, job)
+    other_seeker = {**seeker, "_id": "seeker-2"}
+    second, _ = referral(other_seeker, job)
+    hired_first = {**first, "stage": "hired"}
+    # the job's own `filled` is updated after the hire; the referrals already show the position taken
+    with pytest.raises(InvalidTransition, match="openings"):
+        domain.hire(second, other_seeker, job, [], [hired_first], STAFF, T0)
+    with pytest.raises(InvalidTransition, match="openings"):
+        domain.hire(second, other_seeker, {**job, "filled": 1, "hires": [first["_id"]]}, [], [], STAFF, T0)
+    for status in ("closed", "filled", "draft"):
+        with pytest.raises(InvalidTransition, match=status):
+            domain.hire(second, other_seeker, {**job, "status": status}, [], [], STAFF, T0)
+    assert domain.hire(second, other_seeker, job, [], [], STAFF, T0).set["stage"] == "hired"
+
+
+def test_decline_and_retention_reasons_mask_the_seekers_name():
+    seeker, _ = active_seeker()
+    ref, _ = referral(seeker, job_doc(), stage="referred")
+    change = domain.transition(ref, "decline", STAFF, T0, "李秀英说离家太远", "seeker", names=("李秀英",))
+    assert change.set["decline_reason"] == "李**说离家太远"
+    assert "李秀英" not in str(all_events(change)) and "李秀英" not in str(change.push)
+    hired = apply(ref, domain.hire({**ref, "stage": "offered"}, seeker, job_doc(), [], [], STAFF, T0))
+    due = apply(hired, domain.retention_due(hired, T0 + timedelta(days=31)))
+    rec = domain.record_retention(due, 30, "left", "李秀英已搬家", STAFF, T0 + timedelta(days=32), names=("李秀英",))
+    assert rec.set["left_reason"] == "李**已搬家" and "李秀英" not in str(all_events(rec))
+
+
+def test_a_seekers_own_action_makes_them_active_again():
+    seeker, _ = active_seeker()
+    later = T0 + timedelta(days=40)
+    assert domain.is_dormant(seeker, later, 30)
+    assert not domain.is_dormant(apply(seeker, domain.seeker_acted(seeker, later)), later, 30)
+    assert domain.seeker_acted({**seeker, "status": "closed"}, later) is None
