@@ -159,6 +159,9 @@ def _event_age_seconds(item: dict, now: float) -> float:
     return now - t.timestamp()
 
 
+_STOP = ("", None)  # wake-up that ends the publish-on-commit thread
+
+
 class Relay:
     """Publishes outbox entries and removes them once the broker acknowledged them."""
 
@@ -262,6 +265,8 @@ class Relay:
                     batch.append(self._wakeups.get_nowait())
                 except queue.Empty:
                     break
+            if _STOP in batch:  # close(): what is left is the worker's sweep's to publish
+                return
             by_collection: dict[str, list] = {}
             for name, doc_id in batch:
                 by_collection.setdefault(name, []).append(doc_id)
@@ -286,5 +291,8 @@ class Relay:
             raise RuntimeError(f"no partitions for {self.settings.topic(topic)}")
 
     def close(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._wakeups.put(_STOP)
+            self._thread.join(timeout=10)
         if self._producer is not None:
             self._producer.close(timeout=5)
