@@ -8,7 +8,7 @@ and only then removes them. A crash anywhere means an event is published late or
 lost; consumers de-duplicate on the event id.
 
 Every write to an existing aggregate document (a commit, the relay's removal) holds a short
-per-document lock (see DocumentLock): FerretDB, the MongoDB-compatible server we test on, runs
+per-document lock (see document_lock): FerretDB, the MongoDB-compatible server we test on, runs
 an update as read-modify-write without isolation, so two concurrent updates of one document can
 lose one of them, conditional `version` filter or not. On MongoDB the lock is redundant and cheap.
 
@@ -35,7 +35,7 @@ from pymongo.errors import BulkWriteError
 from . import metrics
 from .config import Settings
 from .errors import ConcurrencyConflict, NotFound, Unavailable
-from .events import EventType, encode, CONTENT_TYPE
+from .events import CONTENT_TYPE, EventType, encode
 from .kafka import make_producer
 
 log = logging.getLogger(__name__)
