@@ -479,6 +479,7 @@ def get_referral(referral_id: str):
 def _stage_action(referral_id: str, action: str, *, employer_may: bool, resident_may: bool):
     c = ctx()
     doc, p = referral_for(referral_id, employer_may=employer_may, resident_may=resident_may)
+    domain.check_job_open(store.get("jobs", doc["job_id"]), action)
     now = c.now()
     doc = commit_referral(doc, domain.transition(doc, action, actor(p), now))
     if resident_may and p.has(RESIDENT) and owns(p, store.get("seekers", doc["seeker_id"])):

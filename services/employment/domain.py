@@ -329,6 +329,14 @@ def new_referral(seeker: dict, job: dict, match: Match, trigger: str, actor: Act
     return doc, change
 
 
+def check_job_open(job: dict, action: str) -> None:
+    """Taking a referral forward (refer, interview, offer) needs the job still open: a closed or
+    filled job takes nobody. Declining stays possible whatever the job's status."""
+    if job["status"] != "open":
+        raise InvalidTransition(f"the job {job['_id']} is {job['status']}; only an open job allows {action}",
+                                {"field": "job_id", "job_id": job["_id"], "status": job["status"]})
+
+
 def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str | None = None,
                declined_by: str | None = None, names: tuple[str, ...] = ()) -> Change:
     """`names`: people (the seeker) whose names are masked in the reason."""

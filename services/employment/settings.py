@@ -10,6 +10,7 @@ class EmploymentSettings(Settings):
     suggestions_per_change: int = 5     # suggestions made when a profile changes or a job is posted
     min_suggestion_score: float = 0.5
     dormant_after_days: int = 30        # a seeker without activity this long gets outreach, not only a suggestion
+    max_outreach_per_job: int = 20      # outreach tasks a new job creates at most (the best fits), so staff are not swamped
     consent_retention_days: int = 365   # default retention period of a profile after consent
 
     @property

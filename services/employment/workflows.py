@@ -96,14 +96,16 @@ def suggest_for_job(ctx: Employment, job: dict, now: datetime) -> int:
 
 
 def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: list[dict]) -> int:
-    """Every dormant middle-aged or older seeker the job fits (score at least MIN_SUGGESTION_SCORE) gets
-    a task for community staff, whether or not they ranked among the suggestions: a notification
-    alone rarely reaches them."""
+    """Dormant middle-aged or older seekers the job fits (score at least MIN_SUGGESTION_SCORE) get a
+    task for community staff, whether or not they ranked among the suggestions: a notification alone
+    rarely reaches them. At most MAX_OUTREACH_PER_JOB tasks, for the best fits: staff can only call
+    so many people about one job."""
     s = ctx.settings
     dormant = [x for x in seekers if domain.public_group(x) in domain.OUTREACH_GROUPS
                and domain.is_dormant(x, now, s.dormant_after_days)]
+    limit = min(len(dormant), s.max_outreach_per_job)
     created = 0
-    for seeker, match in top_seekers(ctx, job, now, len(dormant), s.min_suggestion_score, dormant) if dormant else []:
+    for seeker, match in top_seekers(ctx, job, now, limit, s.min_suggestion_score, dormant) if limit > 0 else []:
         task, change = domain.outreach_task(seeker, job, match.score, now)
         created += store.insert_once(ctx.outbox, "outreach_tasks", task, change)
     return created

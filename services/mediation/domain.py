@@ -344,6 +344,27 @@ def overdue_change(doc: dict, now: datetime) -> Change | None:
     return change
 
 
+def overdue_terms(doc: dict, now: datetime) -> list[int]:
+    """Numbers of the agreement's terms whose due date passed with neither fulfilment nor breach
+    recorded, not flagged yet."""
+    agreement = doc.get("agreement")
+    if doc["status"] != "agreement_reached" or not agreement:
+        return []
+    return [t["number"] for t in agreement["terms"]
+            if t["result"] is None and not t.get("overdue") and t["due_at"] <= now]
+
+
+def overdue_terms_change(doc: dict, now: datetime) -> Change | None:
+    """Flag each overdue term once, so the mediators follow it up. State only: no released event
+    type describes a term (`case.overdue` is the case's time limit), so none is published."""
+    numbers = overdue_terms(doc, now)
+    if not numbers:
+        return None
+    terms = [{**t, "overdue": True, "overdue_at": now} if t["number"] in numbers else t
+             for t in doc["agreement"]["terms"]]
+    return Change(set={"agreement": {**doc["agreement"], "terms": terms}})
+
+
 # --- outcomes ------------------------------------------------------------------------------------
 
 def record_agreement(doc: dict, terms: list[dict], signed_by: list[str], effective_at: datetime, actor: Actor,

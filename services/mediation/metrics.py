@@ -6,6 +6,8 @@ OUTCOMES = Counter("civic146_mediation_outcomes_total", "Mediation outcomes (agr
                    ["community", "case_type", "outcome"])
 FULFILMENT = Counter("civic146_mediation_fulfilment_total", "Agreements fulfilled or breached", ["community", "result"])
 OVERDUE = Counter("civic146_mediation_overdue_total", "Cases past their time limit", ["community"])
+TERMS_OVERDUE = Counter("civic146_mediation_terms_overdue_total",
+                        "Agreement terms past their due date without fulfilment recorded", ["community"])
 
 # Refreshed by the worker from the database, so it survives restarts.
 OPEN_CASES = Gauge("civic146_mediation_open_cases", "Cases registered, accepted or being mediated", ["community"],

@@ -154,6 +154,7 @@ class TermOut(BaseModel):
     due_at: datetime
     result: Literal["fulfilled", "breached"] | None = None
     recorded_at: datetime | None = None
+    overdue: bool = Field(False, description="Due date passed without fulfilment recorded (flagged by the worker)")
 
 
 class CourtConfirmationOut(BaseModel):

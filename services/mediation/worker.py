@@ -1,7 +1,8 @@
 """Entry point of the mediation worker: `python -m mediation.worker`.
 
 Runs the outbox sweep, the consumer of intake's routed requests, and the scheduled jobs:
-overdue detection, the court-confirmation reminders, and the open-cases gauge.
+overdue detection (cases and agreement terms), the court-confirmation reminders, and the
+open-cases gauge.
 """
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def flag_overdue(outbox: Outbox, now: datetime) -> int:
     return len(done)
 
 
+def flag_overdue_terms(outbox: Outbox, now: datetime) -> int:
+    """Flag agreement terms past their due date (once each); returns how many were flagged."""
+    docs = store.collection().find({"status": "agreement_reached"}, {"outbox": 0})
+    flagged = 0
+    for doc in _apply_each(outbox, docs, lambda d: domain.overdue_terms_change(d, now)):
+        count = len(domain.overdue_terms(doc, now))  # `doc` as it was before the flags
+        mediation_metrics.TERMS_OVERDUE.labels(doc["community"]).inc(count)
+        flagged += count
+    return flagged
+
+
 def send_confirmation_reminders(outbox: Outbox, now: datetime) -> int:
     docs = store.collection().find({"agreement.remind_at": {"$lte": now}, "agreement.reminder_sent": False},
                                    {"outbox": 0})
@@ -75,6 +87,7 @@ def main() -> None:
                         handlers=handler_table(outbox, communities(settings.reference_dir), settings.policy, now),
                         dead_letter_topic=DEAD_LETTER_TOPIC)
     jobs = [Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
+            Job("flag_overdue_terms", lambda t: flag_overdue_terms(outbox, t)),
             Job("send_confirmation_reminders", lambda t: send_confirmation_reminders(outbox, t)),
             Job("refresh_open_cases", refresh_open_cases, interval_seconds=30)]
     run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,

@@ -259,6 +259,51 @@ def test_hiring_on_a_withdrawn_job_is_refused(employment, roles, mongo_db):
     assert mongo_db.jobs.find_one({"_id": job_id})["filled"] == 0
 
 
+def test_refer_interview_and_offer_on_a_job_no_longer_open_are_refused_and_write_nothing(employment, roles, mongo_db):
+    from employment import store, workflows
+    client, _ = employment
+    app_ctx = client.application.extensions["employment"]
+    suggested_sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
+    job_id = client.post("/v1/jobs", json={**JOB, "openings": 2}, headers=roles["employer"]).json["id"]
+    with client.application.app_context():
+        assert workflows.suggest_for_job(app_ctx, store.get("jobs", job_id), app_ctx.now()) == 1
+    [suggested] = mongo_db.referrals.find({"seeker_id": suggested_sid})
+    referred_sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
+    referred = client.post("/v1/referrals", json={"seeker_id": referred_sid, "job_id": job_id},
+                           headers=roles["staff"]).json["id"]
+    assert client.post(f"/v1/jobs/{job_id}/close", json={"reason": "withdrawn"}, headers=roles["employer"]).status_code == 200
+    before = {r["_id"]: (r["stage"], len(r["history"])) for r in mongo_db.referrals.find()}
+
+    for ref, action, who in ((suggested["_id"], "refer", "staff"), (referred, "interview", "employer"),
+                             (referred, "offer", "employer")):
+        resp = client.post(f"/v1/referrals/{ref}/{action}", headers=roles[who])
+        assert resp.status_code == 409, (action, resp.json)
+        assert resp.json["error"]["details"] == {"field": "job_id", "job_id": job_id, "status": "closed"}, action
+    assert {r["_id"]: (r["stage"], len(r["history"])) for r in mongo_db.referrals.find()} == before
+    resp = client.post(f"/v1/referrals/{referred}/decline", json={"reason": "岗位已撤回", "declined_by": "staff"},
+                       headers=roles["staff"])
+    assert resp.status_code == 200 and resp.json["stage"] == "declined", resp.json  # declining stays possible
+
+
+def test_a_new_job_creates_at_most_max_outreach_per_job_tasks_for_the_best_fits(base_env, monkeypatch, mongo_db, roles):
+    from employment import store, workflows
+    app, settings = make_app(base_env, monkeypatch, max_outreach_per_job=2)
+    client = app.test_client()
+    try:
+        older = {**SEEKER, "profile": {**PROFILE, "target_group": "older_worker"}}
+        best = [client.post("/v1/seekers", json=older, headers=roles["resident"]).json["id"] for _ in range(2)]
+        weaker = {**SEEKER, "profile": {**PROFILE, "target_group": "older_worker", "skills": ["mandarin"]}}
+        client.post("/v1/seekers", json=weaker, headers=roles["resident"])
+        job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
+        ctx = app.extensions["employment"]
+        later = ctx.now() + timedelta(days=settings.dormant_after_days + 1)
+        with app.app_context():
+            workflows.suggest_for_job(ctx, store.get("jobs", job_id), later)
+        assert sorted(t["seeker_id"] for t in mongo_db.outreach_tasks.find({"job_id": job_id})) == sorted(best)
+    finally:
+        app.extensions["employment.relay"].close()
+
+
 def test_a_second_full_time_hire_is_refused_even_before_the_seeker_is_updated(employment, roles, mongo_db, monkeypatch):
     from employment import workflows
     client, _ = employment

@@ -191,6 +191,54 @@ def test_worker_jobs_flag_overdue_and_remind_once(settings, mongo_db):
     assert types.count(ev.OVERDUE.name) == 1 and types.count(ev.CONFIRMATION_WINDOW_CLOSING.name) == 1
 
 
+def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_event(settings, mongo_db):
+    from prometheus_client import REGISTRY
+
+    from civic146 import mongo
+    from civic146.outbox import Outbox
+    from mediation import roster, schemas
+    from mediation.worker import flag_overdue_terms
+    mongo.connect(settings)
+    outbox, actor = Outbox(), domain.Actor("staff-1", "community_staff")
+    t0 = now().replace(microsecond=0)  # the database keeps milliseconds
+    doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
+    doc = store.insert(outbox, doc, change)
+    for party in ("p1", "p2"):
+        doc = store.apply(outbox, doc, domain.consent(doc, party, actor, t0, settings.policy))
+    doc = store.apply(outbox, doc, domain.assign_mediator(doc, roster.load()["med-hf-02"], False, actor, t0))
+    doc = store.apply(outbox, doc, domain.hold_session(doc, t0, None, ["p1", "p2"], "notes", actor, t0))
+    terms = [{"description": "赔偿", "obligor": "p1", "due_at": t0 + timedelta(days=3)},
+             {"description": "道歉", "obligor": "p1", "due_at": t0 + timedelta(days=3)},
+             {"description": "修缮", "obligor": "p2", "due_at": t0 + timedelta(days=10)}]
+    doc = store.apply(outbox, doc, domain.record_agreement(doc, terms, ["p1", "p2"], t0, actor, t0, settings.policy))
+    doc = store.apply(outbox, doc, domain.record_fulfilment(doc, 2, "fulfilled", actor, t0 + timedelta(days=2)))
+
+    def counted():
+        return REGISTRY.get_sample_value("civic146_mediation_terms_overdue_total", {"community": "huifeng"}) or 0.0
+
+    def overdue_numbers():
+        return [t["number"] for t in store.get(doc["_id"])["agreement"]["terms"] if t.get("overdue")]
+
+    before, events_before = counted(), len(mongo_db.cases.find_one({"_id": doc["_id"]})["outbox"])
+    assert flag_overdue_terms(outbox, t0 + timedelta(days=2)) == 0
+    assert flag_overdue_terms(outbox, t0 + timedelta(days=4)) == 1      # term 1; term 2 was fulfilled in time
+    assert overdue_numbers() == [1]
+    assert flag_overdue_terms(outbox, t0 + timedelta(days=5)) == 0      # once
+    assert flag_overdue_terms(outbox, t0 + timedelta(days=11)) == 1     # term 3
+    assert flag_overdue_terms(outbox, t0 + timedelta(days=12)) == 0
+    assert overdue_numbers() == [1, 3] and counted() - before == 2
+    stored = store.get(doc["_id"])
+    assert stored["agreement"]["terms"][0]["overdue_at"] == t0 + timedelta(days=4)
+    assert len(mongo_db.cases.find_one({"_id": doc["_id"]})["outbox"]) == events_before  # state and metric only
+    assert [t.overdue for t in schemas.AgreementOut.model_validate(stored["agreement"]).terms] == [True, False, True]
+
+    # a late fulfilment is still recorded and keeps the flag; the case then ends as fulfilled
+    doc = store.apply(outbox, stored, domain.record_fulfilment(stored, 1, "fulfilled", actor, t0 + timedelta(days=13)))
+    doc = store.apply(outbox, doc, domain.record_fulfilment(doc, 3, "fulfilled", actor, t0 + timedelta(days=13)))
+    assert doc["status"] == "fulfilled" and overdue_numbers() == [1, 3]
+    assert flag_overdue_terms(outbox, t0 + timedelta(days=30)) == 0
+
+
 def test_the_other_steps_over_http_extension_participant_confirmation_breach_statistics(client, mint, staff):
     mediator, party = mint("med-qian", "mediator"), mint("res-2", "resident")
     supervisor = mint("med-sun", "mediator")
