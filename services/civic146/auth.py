@@ -7,6 +7,8 @@ mints a development token.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import os
 import sys
 import time
@@ -81,9 +83,24 @@ def mint(secret: str, sub: str, roles: list[str], communities: list[str] | None 
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def pseudonym(secret: str, sub: str) -> str:
+    """A stable reference to a user that services may pass in events instead of the user id.
+
+    Every service holds JWT_SECRET, so each can compute the pseudonym of its caller and compare;
+    a reader of the event stream without the secret can neither reverse nor recompute it. The
+    prefix keeps it apart from any other HMAC keyed by the same secret.
+    """
+    return hmac.new(secret.encode(), b"subject:" + sub.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def principal() -> Principal:
     """The authenticated caller of the current request (after @requires)."""
     return g.principal
+
+
+def principal_pseudonym() -> str:
+    """The pseudonym of the authenticated caller of the current request (after @requires)."""
+    return pseudonym(current_app.config["SETTINGS"].jwt_secret, g.principal.sub)
 
 
 def optional_principal() -> Principal | None:

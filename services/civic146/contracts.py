@@ -31,12 +31,12 @@ SERVICES: dict[str, dict] = {
         "deliberation.topics": [REQUEST_PROGRESS], "employment.referrals": [REQUEST_PROGRESS],
         "mediation.cases": [REQUEST_PROGRESS]}},
     "mediation": {"module": "mediation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v1"]}},
+        "intake.requests": ["civic146.intake.request.routed.v2"]}},
     "deliberation": {"module": "deliberation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v1", "civic146.intake.request.rated.v1"],
+        "intake.requests": ["civic146.intake.request.routed.v2", "civic146.intake.request.rated.v1"],
         "mediation.cases": [CASE_ESCALATED]}},
     "employment": {"module": "employment.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v1"],
+        "intake.requests": ["civic146.intake.request.routed.v2"],
         "employment.seekers": ["civic146.employment.seeker.registered.v1", "civic146.employment.seeker.updated.v1"],
         "employment.jobs": ["civic146.employment.job.posted.v1"]}},
 }

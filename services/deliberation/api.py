@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from civic146 import clock, mongo
-from civic146.auth import CPPCC_MEMBER, DEPUTY, RESIDENT, STAFF_ROLES, Principal, principal
+from civic146.auth import CPPCC_MEMBER, DEPUTY, RESIDENT, STAFF_ROLES, Principal, principal, principal_pseudonym
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.outbox import Outbox, Relay
@@ -62,11 +62,15 @@ def check_serves(p: Principal, community: str) -> None:
 
 
 def concerns(doc: dict, p: Principal) -> bool:
-    """Whether the topic concerns this resident: their token names its community, and deliberation
+    """Whether the topic concerns this resident: they raised one of its linked requests (intake's
+    routed v2 event names them by pseudonym), or their token names its community and deliberation
     knows them as residents of its scope: on the voter roll of its compound (of its community when
-    it has none), or called to one of its votes. Intake's events carry no submitter id, so those
-    who raised the linked requests are not known here; they follow and rate them in intake."""
-    return (p.has(RESIDENT) and doc["community"] in p.communities
+    it has none), or called to one of its votes."""
+    if not p.has(RESIDENT):
+        return False
+    if domain.raised_by(doc, principal_pseudonym()):
+        return True
+    return (doc["community"] in p.communities
             and (any(p.sub in v["eligible"] for v in doc["votes"])
                  or store.on_roll(doc["community"], doc.get("compound"), p.sub)))
 
@@ -128,7 +132,8 @@ def present_vote(v: dict) -> schemas.VoteOut:
 
 def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
     staff = p is not None and p.has(*STAFF_ROLES) and p.serves(doc["community"])
-    requests = [schemas.LinkedRequestOut(**{**r, "description": r.get("description") if staff else None})
+    requests = [schemas.LinkedRequestOut(**{k: v for k, v in r.items() if k not in ("description", "submitter_ref")},
+                                         description=r.get("description") if staff else None)
                 for r in doc["requests"]]
     return schemas.TopicOut(
         **{k: doc.get(k) for k in ("title", "description", "community", "compound", "category", "platform", "origin",

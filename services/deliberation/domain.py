@@ -140,9 +140,18 @@ def _replace(items: list[dict], new: dict) -> list[dict]:
 # --- step 1: determine the topic ----------------------------------------------------------------
 
 def request_entry(request_id: str, compound: str | None, category: str | None, description: str | None,
-                  via: str, now: datetime) -> dict:
+                  via: str, now: datetime, submitter_ref: str | None = None) -> dict:
+    """A linked request. `submitter_ref`: the pseudonym of the resident who raised it (intake's
+    routed v2 event), so that they count among the residents the topic concerns; kept internal,
+    never shown or published."""
     return {"request_id": request_id, "compound": compound, "category": category,
-            "description": pii.scrub_text(description), "via": via, "attached_at": now}
+            "description": pii.scrub_text(description), "via": via, "attached_at": now,
+            "submitter_ref": submitter_ref}
+
+
+def raised_by(doc: dict, ref: str) -> bool:
+    """Whether the resident with pseudonym `ref` raised one of the topic's linked requests."""
+    return any(r.get("submitter_ref") == ref for r in doc["requests"])
 
 
 def new_topic(fields: dict, origin: str, actor: Actor, now: datetime, policy: Policy, *,

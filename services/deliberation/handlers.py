@@ -19,17 +19,18 @@ from civic146.consumer import Handler
 from civic146.errors import ConcurrencyConflict
 from civic146.events import CASE_ESCALATED, CaseEscalatedData
 from civic146.outbox import Outbox
-from intake.events import RATED, ROUTED, Rated, Routed
+from intake.events import RATED, ROUTED_V2, Rated, RoutedV2
 
 from . import actions, domain, store
 
 
-def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: Routed, now: datetime) -> None:
+def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: RoutedV2, now: datetime) -> None:
     if data.target != "deliberation":
         return
     actions.take_up_request(outbox, policy, {
         "request_id": data.request_id, "community": data.community, "compound": data.compound,
-        "category": data.category, "description": data.description}, event["id"], now)
+        "category": data.category, "description": data.description, "submitter_ref": data.submitter_ref},
+        event["id"], now)
 
 
 def on_rated(outbox: Outbox, event: dict, data: Rated, now: datetime) -> None:
@@ -64,7 +65,7 @@ def on_case_escalated(outbox: Outbox, policy: domain.Policy, event: dict, data: 
 
 def handler_table(outbox: Outbox, policy: domain.Policy, clock: Callable[[], datetime]) -> list[Handler]:
     return [
-        Handler(ROUTED, lambda event, data: on_routed(outbox, policy, event, data, clock())),
+        Handler(ROUTED_V2, lambda event, data: on_routed(outbox, policy, event, data, clock())),
         Handler(RATED, lambda event, data: on_rated(outbox, event, data, clock())),
         Handler(CASE_ESCALATED, lambda event, data: on_case_escalated(outbox, policy, event, data, clock())),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from civic146 import mongo, pii
-from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, principal
+from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, principal, principal_pseudonym
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from civic146.outbox import Outbox, Relay
@@ -44,11 +44,19 @@ def is_staff_for(p: Principal, community: str) -> bool:
 
 
 def owns(p: Principal, seeker: dict) -> bool:
-    return p.has(RESIDENT) and seeker.get("resident_id") == p.sub
+    """The resident's own profile, or the draft made from the resident's own request (intake's
+    routed event named them by pseudonym)."""
+    if not p.has(RESIDENT):
+        return False
+    if seeker.get("resident_id") == p.sub:
+        return True
+    return (seeker["status"] == "draft" and bool(seeker.get("owner_ref"))
+            and seeker["owner_ref"] == principal_pseudonym())
 
 
 def plain_view(p: Principal, seeker: dict) -> bool:
-    """Unmasked contact data and the request's own text (a draft has no owner yet: staff only)."""
+    """Unmasked contact data and the request's own text: the owner (of a draft, the resident who
+    submitted its request) and staff."""
     return owns(p, seeker) or is_staff_for(p, seeker["community"])
 
 
@@ -240,9 +248,9 @@ def seeker_by_request(request_id: str):
     p = principal()
     doc = seeker_of_request(request_id)
     if not (owns(p, doc) or is_staff_for(p, doc["community"])):
-        raise Forbidden("staff serving the community and the resident it belongs to may see this profile; a "
-                        "resident finds the draft of their request with POST /v1/seekers/by-request/"
-                        f"{request_id}/lookup, giving the name and phone of the request")
+        raise Forbidden("staff serving the community and the resident it belongs to may see this profile; for "
+                        "a request staff entered for a resident, the resident finds the draft with POST "
+                        f"/v1/seekers/by-request/{request_id}/lookup, giving the name and phone of the request")
     return present_seeker(doc, p)
 
 
@@ -255,7 +263,7 @@ def find_own_draft(request_id: str, body: schemas.DraftLookupIn):
     if not owns(p, doc):
         if doc["status"] != "draft":
             raise Forbidden("this profile belongs to another resident")
-        domain.check_claim(doc, body.model_dump(), domain.Actor(p.sub, RESIDENT))
+        domain.check_claim(doc, body.model_dump(), domain.Actor(p.sub, RESIDENT), principal_pseudonym())
     return present_seeker(doc, p)
 
 
@@ -275,7 +283,8 @@ def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
         raise Forbidden(f"you do not serve community {doc['community']}")
     check_places(body.community, body.compound)
     check_profile(body.profile)
-    change = domain.complete_seeker(doc, body.model_dump(mode="json"), actor(p), c.now(), c.settings.consent_retention_days)
+    change = domain.complete_seeker(doc, body.model_dump(mode="json"), actor(p), c.now(),
+                                    c.settings.consent_retention_days, principal_pseudonym())
     doc = store.apply(c.outbox, "seekers", doc, change)
     m.SEEKERS_REGISTERED.labels(doc["community"], domain.group_label(doc)).inc()
     return present_seeker(doc, p)

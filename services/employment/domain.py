@@ -110,6 +110,7 @@ def seeker_draft_from_intake(data, now: datetime) -> tuple[dict, Change]:
     doc = {"_id": draft_id("seeker", data.request_id), "status": "draft", "source": "intake",
            "request_id": data.request_id, "community": data.community, "compound": data.compound,
            "description": data.description, "submitter_masked": {"name": data.submitter.name, "phone": data.submitter.phone},
+           "owner_ref": data.submitter_ref,
            "resident_id": None, "person": None, "profile": None, "employment_difficulty": None, "consent": None,
            "placements": [], "created_at": now, "updated_at": now, "last_active_at": now,
            "history": [_history(None, "draft", SYSTEM, now)]}
@@ -125,12 +126,19 @@ def _consent(fields: dict, actor: Actor, now: datetime, default_days: int) -> di
             "retention_days": days, "expires_at": now + timedelta(days=days)}
 
 
-def check_claim(doc: dict, person: dict, actor: Actor) -> None:
-    """A resident seeing or completing a draft from intake must be the person who asked: the draft
-    holds the masked name and phone from the request, and the full ones the resident gives must match
-    both. Intake's events name no account, so this is the only link; without both masks to check,
-    only staff may complete the draft with the resident."""
+def check_claim(doc: dict, person: dict, actor: Actor, caller_ref: str | None) -> None:
+    """A resident seeing or completing a draft from intake must be the person who asked.
+
+    When a resident submitted the request, the draft holds their pseudonym (`owner_ref`, from
+    intake's routed v2 event) and only the resident with that pseudonym (`caller_ref`) may claim
+    it, without further proof. A draft without one (staff submitted the request) holds only the
+    masked name and phone of the request: the full ones the resident gives must match both; without
+    both masks to check, only staff may complete the draft with the resident."""
     if actor.role != "resident":
+        return
+    if doc.get("owner_ref"):
+        if caller_ref != doc["owner_ref"]:
+            raise Forbidden("this draft belongs to another resident")
         return
     masked = doc.get("submitter_masked") or {}
     if not (masked.get("name") and masked.get("phone")):
@@ -170,11 +178,12 @@ def register_seeker(fields: dict, actor: Actor, now: datetime, default_days: int
     return after, Change(outbox=change.outbox)  # the document is inserted whole
 
 
-def complete_seeker(doc: dict, fields: dict, actor: Actor, now: datetime, default_days: int) -> Change:
+def complete_seeker(doc: dict, fields: dict, actor: Actor, now: datetime, default_days: int,
+                    caller_ref: str | None = None) -> Change:
     if doc["status"] != "draft":
         raise InvalidTransition(f"only a draft profile can be completed; this one is {doc['status']}",
                                 {"status": doc["status"]})
-    check_claim(doc, fields["person"], actor)
+    check_claim(doc, fields["person"], actor, caller_ref)
     return _activation(doc, fields, actor, now, default_days)[1]
 
 
@@ -193,6 +202,7 @@ def close_seeker(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
     if doc["status"] == "closed":
         raise InvalidTransition("the profile is already closed", {"status": "closed"})
     change = Change(set={"status": "closed", "person": None, "employment_difficulty": None, "submitter_masked": None,
+                         "owner_ref": None,
                          "description": None, "closed_reason": reason, "updated_at": now},
                     push={"history": _history(doc["status"], "closed", actor, now, reason)})
     change.record(ev.SEEKER_CLOSED, _event(ev.SEEKER_CLOSED, doc["_id"], doc["community"], ev.SeekerClosed(

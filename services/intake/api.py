@@ -246,7 +246,8 @@ def route(request_id: str, body: schemas.RouteIn):
     if category is None and body.target is None:  # the operator removed it from the catalogue
         raise InvalidInput(f"category {doc['category']!r} is no longer in the catalogue: name the target",
                            [{"field": "target", "message": "required for this request"}])
-    change = domain.route(doc, category, actor(p), ctx.now(), body.target, body.department, body.note)
+    change = domain.route(doc, category, actor(p), ctx.now(), body.target, body.department, body.note,
+                          domain.submitter_ref(doc, ctx.settings.jwt_secret))
     return present(commit(doc, change), p)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii, text
+from civic146.auth import RESIDENT, pseudonym
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.events import new_event
 from civic146.outbox import Change
@@ -132,10 +133,19 @@ def mark_duplicate(doc: dict, original: dict, actor: Actor, now: datetime) -> Ch
     return change
 
 
+def submitter_ref(doc: dict, secret: str) -> str | None:
+    """The submitter's pseudonym when a resident submitted the request themselves; a request
+    staff entered for someone has no account behind it to recognise."""
+    if doc["history"][0]["actor_role"] != RESIDENT:
+        return None
+    return pseudonym(secret, doc["submitted_by"])
+
+
 def route(doc: dict, category: Category | None, actor: Actor, now: datetime, target: str | None = None,
-          department: str | None = None, note: str | None = None) -> Change:
+          department: str | None = None, note: str | None = None, submitter_ref: str | None = None) -> Change:
     """Route to `target`, or to the category's target (a category dropped from the catalogue
-    has none: the caller then names the target)."""
+    has none: the caller then names the target). Records routed v1 (unchanged, for its existing
+    consumers) and v2, which adds `submitter_ref` (see submitter_ref())."""
     target = target or category.route_to
     department = department or (category.department if category and target == "department" else None)
     if target == "department" and not department:
@@ -144,10 +154,13 @@ def route(doc: dict, category: Category | None, actor: Actor, now: datetime, tar
     change.set.update(route_target=target, department=department if target == "department" else None)
     if not doc.get("routed_at"):
         change.set["routed_at"] = now
-    change.record(ev.ROUTED, _event(ev.ROUTED, doc, ev.Routed(
+    routed = ev.Routed(
         **_facts(doc, "routed", actor), target=target, department=change.set["department"],
         description=scrub(doc, doc["description"]), location=scrub(doc, doc.get("location")),
-        submitter=masked_submitter(doc), note=scrub(doc, note)), now))
+        submitter=masked_submitter(doc), note=scrub(doc, note))
+    change.record(ev.ROUTED, _event(ev.ROUTED, doc, routed, now))
+    change.record(ev.ROUTED_V2, _event(ev.ROUTED_V2, doc, ev.RoutedV2(
+        **routed.model_dump(), submitter_ref=submitter_ref), now))
     return change
 
 

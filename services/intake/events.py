@@ -61,6 +61,13 @@ class Routed(RequestFacts):
     note: str | None = None
 
 
+class RoutedV2(Routed):
+    submitter_ref: str | None = Field(
+        description="Pseudonym of the resident who submitted the request (civic146.auth.pseudonym: keyed "
+                    "HMAC of the account id, computable only by services holding the JWT secret); null when "
+                    "staff submitted it on someone's behalf")
+
+
 class Rejected(RequestFacts):
     reason: str
 
@@ -103,13 +110,17 @@ class FollowUpDue(RequestFacts):
     resolved_at: datetime
 
 
-def _t(name: str, data: type[EventData], description: str) -> EventType:
-    return EventType(f"civic146.intake.request.{name}.v1", data, TOPIC, description)
+def _t(name: str, data: type[EventData], description: str, version: int = 1) -> EventType:
+    return EventType(f"civic146.intake.request.{name}.v{version}", data, TOPIC, description)
 
 
 SUBMITTED = _t("submitted", Submitted, "A resident's request entered the platform.")
 ACCEPTED = _t("accepted", Accepted, "Staff accepted the request (the response deadline is met).")
 ROUTED = _t("routed", Routed, "The request was routed (or rerouted) to a service or a department.")
+# v2 adds the submitter's pseudonym so that consumers can recognise the resident; intake records
+# both on every routing until v1 has no consumers left (see README).
+ROUTED_V2 = _t("routed", RoutedV2, "The request was routed (or rerouted) to a service or a department; "
+               "carries the submitting resident's pseudonym.", version=2)
 REJECTED = _t("rejected", Rejected, "Staff rejected the request, with the reason.")
 MARKED_DUPLICATE = _t("marked-duplicate", MarkedDuplicate, "The request was merged into an earlier one.")
 IN_PROGRESS = _t("in-progress", InProgress, "The handling service or department has taken the request up.")
@@ -120,5 +131,5 @@ RATED = _t("rated", Rated, "The resident rated the handling (step 6: feedback)."
 OVERDUE = _t("overdue", Overdue, "A response or resolution deadline from the catalogue passed.")
 FOLLOW_UP_DUE = _t("follow-up-due", FollowUpDue, "No rating arrived after resolution: staff should follow up.")
 
-PUBLISHED = [SUBMITTED, ACCEPTED, ROUTED, REJECTED, MARKED_DUPLICATE, IN_PROGRESS, RESOLVED, CLOSED, REOPENED,
-             RATED, OVERDUE, FOLLOW_UP_DUE]
+PUBLISHED = [SUBMITTED, ACCEPTED, ROUTED, ROUTED_V2, REJECTED, MARKED_DUPLICATE, IN_PROGRESS, RESOLVED, CLOSED,
+             REOPENED, RATED, OVERDUE, FOLLOW_UP_DUE]

@@ -200,12 +200,15 @@ def _produce(settings, topic: str, key: str, event: dict) -> None:
     producer.close()
 
 
-def _routed(request_id: str, description: str, compound="lefu-international", community="huifeng") -> dict:
+def _routed(request_id: str, description: str, compound="lefu-international", community="huifeng",
+            submitter_ref: str | None = None) -> dict:
+    """Intake's routed v2 event; no submitter_ref = a request staff entered for the resident."""
     from intake import events as iev
-    data = iev.Routed(request_id=request_id, community=community, compound=compound, category="roads_and_facilities",
-                      channel="opinion_express", status="routed", actor_role="community_staff", target="deliberation",
-                      description=description, submitter=iev.MaskedPerson(name="王*", phone="138****1234"))
-    return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(timezone.utc))
+    data = iev.RoutedV2(request_id=request_id, community=community, compound=compound, category="roads_and_facilities",
+                        channel="opinion_express", status="routed", actor_role="community_staff", target="deliberation",
+                        description=description, submitter=iev.MaskedPerson(name="王*", phone="138****1234"),
+                        submitter_ref=submitter_ref)
+    return new_event(iev.ROUTED_V2, "/civic146/intake", request_id, community, data, datetime.now(timezone.utc))
 
 
 @pytest.fixture
@@ -249,6 +252,9 @@ def test_staff_attach_a_request_to_another_topic_and_detach_it_into_its_own(
     assert mongo_db.topics.find_one({"_id": road})["request_ids"] == ["r1"]
 
     events = [json.loads(r.value) for r in topic_reader(settings.topic("deliberation.topics")).settle(1.5)]
+    # The relay delivers at least once (an entry whose document is locked at removal is sent again):
+    # consumers deduplicate by event id, and so does this count.
+    events = list({e["id"]: e for e in events}.values())
     moves = [(e["subject"], e["type"].split(".")[-2], e["data"]["request_id"]) for e in events
              if e["data"].get("request_id") == "r2" and e["type"] != "civic146.request.progress.v1"]
     # Each topic's events are in order (one key, one partition); across topics there is no order.
@@ -351,6 +357,39 @@ def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_ar
     assert client.get(f"/v1/topics/{tid}", headers=unlinked["on the community roll, no vote of the topic"]
                       ).status_code == 200
     assert client.get(f"/v1/topics/{tid}", headers=unlinked["not on the roll"]).status_code == 403
+
+
+def test_the_resident_who_raised_a_linked_request_is_concerned_without_roll_or_community_claim(
+        consumer, client, staff, mint, settings, mongo_db, topic_reader):
+    from civic146.auth import pseudonym
+    from tests.helpers import JWT_SECRET
+    ref = pseudonym(JWT_SECRET, "res-asker")
+    _produce(settings, "intake.requests", "r1",
+             _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重", submitter_ref=ref))
+    assert consume(consumer, 1) == 1
+    tid = mongo_db.topics.find_one({"request_ids": "r1"})["_id"]
+    asker, other = mint("res-asker", "resident"), mint("res-other", "resident")
+    version = stored(mongo_db, tid)["version"]
+
+    seen = client.get(f"/v1/topics/{tid}", headers=asker)
+    assert seen.status_code == 200, seen.json
+    assert [(r["request_id"], r["description"]) for r in seen.json["requests"]] == [("r1", None)]
+    # passes the scope check and meets the step rules instead
+    assert client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=asker).status_code == 409
+    assert client.post(f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5},
+                       headers=asker).status_code == 409
+    assert client.get(f"/v1/topics/{tid}", headers=other).status_code == 403
+    assert client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 1}, headers=other).status_code == 403
+    assert stored(mongo_db, tid)["version"] == version
+
+    # The pseudonym is never shown or published.
+    assert ref not in json.dumps(client.get(f"/v1/topics/{tid}", headers=staff).json) + json.dumps(seen.json)
+    events = [r.value.decode() for r in topic_reader(settings.topic("deliberation.topics")).settle(1.5)]
+    assert events and not any(ref in e or "res-asker" in e for e in events)
+
+    # Moved off the topic, the request takes its resident along.
+    assert client.post(f"/v1/topics/{tid}/requests/r1/detach", headers=staff).status_code == 201
+    assert client.get(f"/v1/topics/{tid}", headers=asker).status_code == 403
 
 
 @pytest.mark.parametrize("field", ["title", "description", "platform", "vote_required"])

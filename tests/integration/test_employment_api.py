@@ -200,12 +200,14 @@ def test_job_fair_round_pairs_seekers_within_capacities(employment, roles, mongo
 
 # --- referral and hiring rules, privacy of drafts, outreach ------------------------------------------------
 
-def routed(request_id: str, category: str = "job_seeking", phone: str | None = "139****5678"):
-    from intake.events import Routed
-    return Routed(request_id=request_id, community="huifeng", compound="lefu-international", category=category,
-                  channel="e_net_mini_program", status="routed", actor_role="community_staff", target="employment",
-                  description="想在家附近找份兼职工作，我叫李秀英，电话139****5678",
-                  submitter={"name": "李**", "phone": phone})
+def routed(request_id: str, category: str = "job_seeking", phone: str | None = "139****5678",
+           submitter_ref: str | None = None):
+    """Intake's routed v2 data; no submitter_ref = a request staff entered for the resident."""
+    from intake.events import RoutedV2
+    return RoutedV2(request_id=request_id, community="huifeng", compound="lefu-international", category=category,
+                    channel="e_net_mini_program", status="routed", actor_role="community_staff", target="employment",
+                    description="想在家附近找份兼职工作，我叫李秀英，电话139****5678",
+                    submitter={"name": "李**", "phone": phone}, submitter_ref=submitter_ref)
 
 
 def consume_routed(client, data) -> None:
@@ -374,6 +376,38 @@ def test_a_draft_from_intake_is_shown_only_to_staff_or_to_the_resident_who_prove
     same_person_elsewhere = mint("res-9", "resident")  # the draft is claimed: knowing name and phone is not enough
     assert client.post(lookup, json={"name": PERSON["name"], "phone": PERSON["phone"]},
                        headers=same_person_elsewhere).status_code == 403
+
+
+def test_a_draft_from_the_residents_own_request_is_theirs_without_proof_and_nobody_elses(employment, roles, mint,
+                                                                                           mongo_db):
+    from civic146.auth import pseudonym
+    from tests.helpers import JWT_SECRET
+    client, _ = employment
+    ref = pseudonym(JWT_SECRET, "res-1")
+    consume_routed(client, routed("req-3", submitter_ref=ref))
+    url = "/v1/seekers/by-request/req-3"
+    staff_view = client.get(url, headers=roles["staff"])
+    assert staff_view.status_code == 200 and ref not in json.dumps(staff_view.json)
+    draft_id = staff_view.json["id"]
+    assert mongo_db.seekers.find_one({"_id": draft_id})["owner_ref"] == ref
+
+    # Another resident who knows the request's name and phone cannot claim it (the weak proof is off).
+    other = mint("res-9", "resident")
+    assert client.get(url, headers=other).status_code == 403
+    assert client.post(f"{url}/lookup", json={"name": PERSON["name"], "phone": PERSON["phone"]},
+                       headers=other).status_code == 403
+    assert client.post(f"/v1/seekers/{draft_id}/complete", json=SEEKER, headers=other).status_code == 403
+    assert mongo_db.seekers.find_one({"_id": draft_id})["status"] == "draft"
+
+    # The resident who asked sees the draft and completes it as someone the masks would not match.
+    mine = client.get(url, headers=roles["resident"])
+    assert mine.status_code == 200 and mine.json["id"] == draft_id and ref not in json.dumps(mine.json)
+    assert client.get(f"/v1/seekers/{draft_id}", headers=roles["resident"]).status_code == 200
+    unlike_the_masks = {**SEEKER, "person": {**SEEKER["person"], "name": "王小明", "phone": "13700000000"}}
+    completed = client.post(f"/v1/seekers/{draft_id}/complete", json=unlike_the_masks, headers=roles["resident"])
+    assert completed.status_code == 200, completed.json
+    assert completed.json["consent"]["via"] == "resident" and ref not in json.dumps(completed.json)
+    assert mongo_db.seekers.find_one({"_id": draft_id})["resident_id"] == "res-1"
 
 
 def test_a_draft_whose_request_gave_no_phone_is_completed_with_staff_only(employment, roles, mongo_db):

@@ -20,8 +20,9 @@ import pymongo
 import requests
 from kafka import KafkaProducer
 
+from civic146.auth import pseudonym
 from civic146.contracts import EVENTS_DIR
-from tests.helpers import KAFKA, MONGO, wait_until
+from tests.helpers import JWT_SECRET, KAFKA, MONGO, wait_until
 from tests.system.conftest import metric, scrape
 
 SCHEMAS: dict[str, dict] = {}
@@ -137,6 +138,10 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(service_fact
     tid, url = topic["id"], f"{delib.url}/v1/topics/{topic['id']}"
     assert topic["origin"] == "intake_request" and topic["platform"] == "small_bench_talk"
     wait_for_status(intake, staff, rids.values(), "in_progress")
+    # The residents who raised the requests read the topic (intake's routed v2 names them by
+    # pseudonym), with no voter roll or community claim; a neighbour who raised none does not.
+    assert call("GET", url, mint("res-a", "resident"))["id"] == tid
+    assert requests.get(url, headers=mint("res-z", "resident", communities=["huifeng"]), timeout=10).status_code == 403
 
     # Step 1 -> 2: the topic is settled and its notice published, readable without a token.
     call("PATCH", url, staff, {"title": "乐福国际小区北侧道路修复"})
@@ -219,6 +224,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(service_fact
     assert {r.key.decode() for r in reader.records} == {tid}  # Kafka key = topic id
     raw = "".join(r.value.decode() for r in reader.records)
     assert "13812341234" not in raw and "居民a" not in raw
+    assert not any(pseudonym(JWT_SECRET, r) in raw or r in raw for r in rids)  # nor who raised the requests
     progress = sorted((e["data"]["request_id"], e["data"]["state"]) for e in events if e["type"] == PROGRESS)
     assert progress == sorted((rid, s) for rid in rids.values() for s in ("in_progress", "resolved"))
 
@@ -261,7 +267,7 @@ def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_re
     producer.flush()
     producer.close()
     progress = sum(json.loads(r.value)["type"] == PROGRESS for r in streams["deliberation.topics"])
-    handled_by_delib = sum(json.loads(r.value)["type"] in ("civic146.intake.request.routed.v1",
+    handled_by_delib = sum(json.loads(r.value)["type"] in ("civic146.intake.request.routed.v2",
                                                            "civic146.intake.request.rated.v1")
                            for r in streams["intake.requests"])
     wait_until(lambda: handled(intake, "deliberation.topics") - start["intake"] >= progress

@@ -5,8 +5,9 @@ import json
 import jsonschema
 import requests
 
+from civic146.auth import pseudonym
 from employment import events as ev
-from tests.helpers import wait_until
+from tests.helpers import JWT_SECRET, wait_until
 from tests.system.conftest import metric, scrape
 
 PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": "11010519491231002X"}
@@ -44,15 +45,20 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(ser
     for action in ("accept", "route"):
         assert requests.post(f"{i_url}/requests/{rid}/{action}", json={}, headers=staff, timeout=10).ok
 
-    # The resident finds the draft by giving the name and phone of the request (the text stays with staff).
+    # The resident finds the draft of their own request without proving name and phone: intake's
+    # routed v2 event names them by pseudonym. Another resident does not, even knowing name and phone.
     def draft():
-        resp = requests.post(f"{e_url}/seekers/by-request/{rid}/lookup", json={"name": PERSON["name"], "phone": PERSON["phone"]},
-                             headers=resident, timeout=5)
+        resp = requests.get(f"{e_url}/seekers/by-request/{rid}", headers=resident, timeout=5)
         return resp.json() if resp.status_code == 200 else None
     profile = wait_until(draft, timeout=30, message="draft profile from the routed request")
     assert profile["status"] == "draft" and profile["person"] == {"name": "李**", "phone": "139****5678",
                                                                   "id_number": None, "masked": True}
-    assert profile["description"] is None
+    assert "兼职" in profile["description"] and "13912345678" not in profile["description"]  # their own text, scrubbed
+    assert pseudonym(JWT_SECRET, "res-1") not in json.dumps(profile)
+    other = mint("res-2", "resident")
+    assert requests.get(f"{e_url}/seekers/by-request/{rid}", headers=other, timeout=5).status_code == 403
+    assert requests.post(f"{e_url}/seekers/by-request/{rid}/lookup", json={"name": PERSON["name"], "phone": PERSON["phone"]},
+                         headers=other, timeout=5).status_code == 403
     assert "兼职" in requests.get(f"{e_url}/seekers/by-request/{rid}", headers=staff, timeout=5).json()["description"]
 
     # The resident completes it with consent; intake hears that employment took the request up.

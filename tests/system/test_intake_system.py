@@ -7,9 +7,10 @@ import jsonschema
 import requests
 from kafka import KafkaProducer
 
+from civic146.auth import pseudonym
 from civic146.events import REQUEST_PROGRESS, RequestProgressData, encode, new_event, utcnow
 from intake import events as ev
-from tests.helpers import KAFKA, wait_until
+from tests.helpers import JWT_SECRET, KAFKA, wait_until
 from tests.system.conftest import metric, scrape
 
 REQUEST = {
@@ -45,6 +46,31 @@ def test_submitted_requests_reach_the_topic_as_valid_masked_cloudevents(service_
         assert event["type"] == ev.SUBMITTED.name and event["subject"] == r.key.decode()
         assert "13812341234" not in r.value.decode() and "11010519491231002X" not in r.value.decode()
         assert event["data"]["description"].endswith(tuple(f"电话138****1234 #{i}" for i in range(5)))
+
+
+def test_routing_publishes_v1_and_v2_with_the_residents_pseudonym_only(service_factory, mint, topic_reader):
+    intake = service_factory("intake")
+    intake.start_api(workers=2)
+    intake.start_worker()
+    staff = mint("staff-1", "community_staff", communities=["huifeng"])
+    [by_resident] = submit(intake.url, mint("res-1", "resident"), 1)
+    [by_staff] = submit(intake.url, staff, 1)  # entered for a resident at the counter: no account behind it
+    for rid in (by_resident, by_staff):
+        for action in ("accept", "route"):
+            assert requests.post(f"{intake.url}/v1/requests/{rid}/{action}", json={}, headers=staff, timeout=10).ok
+
+    records = topic_reader(intake.env["TOPIC_PREFIX"] + "intake.requests").read(8)  # 2 x 4 events
+    routed = {}
+    for r in records:
+        event = json.loads(r.value)
+        jsonschema.validate(event, SCHEMAS[event["type"]])
+        if event["type"] in (ev.ROUTED.name, ev.ROUTED_V2.name):
+            routed[(event["subject"], event["type"])] = event["data"]
+            assert "res-1" not in r.value.decode() and "staff-1" not in r.value.decode()
+    assert len(routed) == 4, sorted(routed)
+    for rid, ref in ((by_resident, pseudonym(JWT_SECRET, "res-1")), (by_staff, None)):
+        v1, v2 = routed[(rid, ev.ROUTED.name)], routed[(rid, ev.ROUTED_V2.name)]
+        assert "submitter_ref" not in v1 and v2 == {**v1, "submitter_ref": ref}
 
 
 def test_metrics_add_up_across_gunicorn_workers(service_factory, mint):

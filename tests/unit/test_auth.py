@@ -1,9 +1,11 @@
+import hashlib
+import hmac
 import time
 
 import jwt
 import pytest
 
-from civic146.auth import ALGORITHM, decode, mint
+from civic146.auth import ALGORITHM, decode, mint, pseudonym
 from civic146.errors import Unauthorized
 
 SECRET, ISS, AUD = "s3cret", "civic146", "civic146-api"
@@ -37,3 +39,15 @@ def test_unsigned_token_is_rejected():
     token = jwt.encode({"sub": "u", "roles": [], "iss": ISS, "aud": AUD, "exp": time.time() + 60}, None, algorithm="none")
     with pytest.raises(Unauthorized):
         decode(token, SECRET, ISS, AUD)
+
+
+def test_pseudonym_is_a_keyed_hash_of_the_user_id():
+    ref = pseudonym(SECRET, "u1")
+    assert ref == hmac.new(SECRET.encode(), b"subject:u1", hashlib.sha256).hexdigest()[:32]
+    assert len(ref) == 32 and ref == pseudonym(SECRET, "u1")
+    assert "u1" not in ref and ref != hashlib.sha256(b"u1").hexdigest()[:32]
+
+
+def test_pseudonym_differs_by_user_and_by_secret():
+    assert pseudonym(SECRET, "u1") != pseudonym(SECRET, "u2")
+    assert pseudonym(SECRET, "u1") != pseudonym("other-secret", "u1")

@@ -30,10 +30,10 @@ def apply(doc, change):
     return out
 
 
-def routed(category="job_seeking"):
+def routed(category="job_seeking", submitter_ref=None):
     return SimpleNamespace(request_id="req-1", community="huifeng", compound="lefu-international", category=category,
                            description="想在家附近找份兼职工作，电话13912345678",
-                           submitter=SimpleNamespace(name="李**", phone="139****5678"))
+                           submitter=SimpleNamespace(name="李**", phone="139****5678"), submitter_ref=submitter_ref)
 
 
 def job_doc(hours_type="part_time", hours=12, openings=1):
@@ -89,6 +89,22 @@ def test_another_resident_cannot_claim_the_draft():
     with pytest.raises(Forbidden):
         domain.complete_seeker({**draft, "version": 1}, {**SEEKER_IN, "person": {**PERSON, "phone": "13700000000"}},
                                RESIDENT, T0, 365)
+
+
+def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
+    draft, c1 = domain.seeker_draft_from_intake(routed(submitter_ref="ref-of-res-1"), T0)
+    assert draft["owner_ref"] == "ref-of-res-1"
+    assert all("ref-of-res-1" not in str(e) for e in all_events(c1))
+    other_person = {**SEEKER_IN, "person": {**PERSON, "name": "王小明", "phone": "13700000000"}}
+    done = apply(draft, domain.complete_seeker({**draft, "version": 1}, other_person, RESIDENT, T0, 365,
+                                               caller_ref="ref-of-res-1"))  # no name/phone proof needed
+    assert done["status"] == "active" and done["resident_id"] == "res-1"
+    for caller_ref in ("ref-of-someone-else", None):  # the request's name and phone do not open it
+        with pytest.raises(Forbidden):
+            domain.complete_seeker({**draft, "version": 1}, SEEKER_IN, domain.Actor("res-9", "resident"), T0, 365,
+                                   caller_ref=caller_ref)
+    closed = apply(done, domain.close_seeker({**done, "version": 2}, "consent_withdrawn", RESIDENT, T0))
+    assert closed["owner_ref"] is None
 
 
 def test_hiring_resolves_the_request_and_schedules_retention_checks():

@@ -59,9 +59,9 @@ def test_full_lifecycle_records_one_event_per_transition():
         change = step(doc)
         for item in change.outbox:
             jsonschema.validate(item["event"], next(t for t in ev.PUBLISHED if t.name == item["event"]["type"]).schema())
-            types.append(item["event"]["type"].split(".")[-2])
+            types.append(".".join(item["event"]["type"].split(".")[-2:]))
         doc = apply(doc, change)
-    assert types == ["accepted", "routed", "in-progress", "resolved", "rated", "closed"]
+    assert types == ["accepted.v1", "routed.v1", "routed.v2", "in-progress.v1", "resolved.v1", "rated.v1", "closed.v1"]
     assert doc["status"] == "closed" and doc["route_target"] == "deliberation"
     assert [h["to"] for h in doc["history"]] == ["submitted", "accepted", "routed", "in_progress", "resolved", "closed"]
 
@@ -78,6 +78,29 @@ def test_routing_defaults_to_the_category_target_and_department():
     doc = apply(doc, domain.accept(doc, STAFF, T0))
     change = domain.route(doc, CATS["property_certificate"], STAFF, T0)
     assert change.set["route_target"] == "department" and "不动产" in change.set["department"]
+
+
+def test_routing_records_v1_unchanged_and_v2_with_the_residents_pseudonym():
+    from civic146.auth import pseudonym
+    doc, _ = new_doc()
+    doc = apply(doc, domain.accept(doc, STAFF, T0))
+    ref = domain.submitter_ref(doc, "s3cret")
+    assert ref == pseudonym("s3cret", "res-1")
+    change = domain.route(doc, CATS["roads_and_facilities"], STAFF, T0, submitter_ref=ref)
+    v1, v2 = (item["event"] for item in change.outbox)
+    assert (v1["type"], v2["type"]) == (ev.ROUTED.name, ev.ROUTED_V2.name)
+    assert "submitter_ref" not in v1["data"] and v2["data"] == {**v1["data"], "submitter_ref": ref}
+    assert v1["subject"] == v2["subject"] == doc["_id"] and v1["id"] != v2["id"]
+    assert "res-1" not in str(v2)  # the account id never leaves intake
+    for item in change.outbox:
+        jsonschema.validate(item["event"], next(t for t in ev.PUBLISHED if t.name == item["event"]["type"]).schema())
+
+
+def test_a_request_staff_entered_has_no_submitter_ref():
+    fields = {"category": "roads_and_facilities", "description": "路灯坏了", "community": "huifeng",
+              "compound": "lefu-international", "channel": "walk_in", "submitter": {"name": "张三", "phone": None}}
+    doc, _ = domain.submit(fields, CATS["roads_and_facilities"], STAFF, T0)
+    assert domain.submitter_ref(doc, "s3cret") is None
 
 
 def _resolved(at=T0):
