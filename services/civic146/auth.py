@@ -103,12 +103,6 @@ def principal_pseudonym() -> str:
     return pseudonym(current_app.config["SETTINGS"].jwt_secret, g.principal.sub)
 
 
-def optional_principal() -> Principal | None:
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return None
-    return _authenticate(header)
-
 
 def _authenticate(header: str) -> Principal:
     scheme, _, token = header.partition(" ")

@@ -159,6 +159,14 @@ def _event_age_seconds(item: dict, now: float) -> float:
     return now - t.timestamp()
 
 
+def outbox_and_relay(settings: Settings, collections: list[Collection], process: str,
+                     publish_on_commit: bool = True) -> tuple[Outbox, Relay]:
+    """The Outbox a process writes through and the Relay that publishes what it commits (woken on
+    each commit unless `publish_on_commit` is off, when only the worker's sweep publishes)."""
+    relay = Relay(settings, collections, client_id=f"{settings.service_name}-{process}-relay")
+    return Outbox(on_commit=relay.wake if publish_on_commit else None), relay
+
+
 _STOP = ("", None)  # wake-up that ends the publish-on-commit thread
 
 

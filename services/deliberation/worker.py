@@ -11,7 +11,7 @@ from civic146 import clock, mongo
 from civic146.config import load_settings
 from civic146.consumer import Consumer
 from civic146.errors import ConcurrencyConflict
-from civic146.outbox import Outbox, Relay
+from civic146.outbox import Outbox, outbox_and_relay
 from civic146.worker import Job, run_worker
 
 from . import actions, domain, store
@@ -58,8 +58,7 @@ def main() -> None:
     settings = load_settings(DeliberationSettings)
     db = mongo.connect(settings)
     store.ensure_indexes()
-    relay = Relay(settings, [store.collection()], client_id="deliberation-worker-relay")
-    outbox = Outbox(on_commit=relay.wake)
+    outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
     consumer = Consumer(settings, db, group="deliberation", topics=CONSUMED_TOPICS,
                         handlers=handler_table(outbox, settings.policy, now), dead_letter_topic=DEAD_LETTER_TOPIC)

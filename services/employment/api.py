@@ -13,7 +13,7 @@ from civic146 import mongo, pii
 from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, principal, principal_pseudonym
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from civic146.outbox import Outbox, Relay
+from civic146.outbox import outbox_and_relay
 from civic146.reference import communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
@@ -627,18 +627,13 @@ def create_app(settings: EmploymentSettings | None = None) -> Flask:
                           "Targeted employment promotion: seekers, local jobs, explainable matches, referrals and "
                           "placement follow-up.")
     mongo.connect(settings)
-    relay = Relay(settings, store.collections(), client_id=f"{settings.service_name}-api-relay")
+    outbox, relay = outbox_and_relay(settings, store.collections(), "api", settings.outbox_publish_on_commit)
     app.extensions["employment"] = Employment(
-        settings=settings, outbox=Outbox(on_commit=relay.wake if settings.outbox_publish_on_commit else None),
+        settings=settings, outbox=outbox,
         vocab=vocabulary.load(settings.reference_dir))
     app.extensions["employment.relay"] = relay
     communities(settings.reference_dir)  # fail at start, not on the first request, if the file is missing
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
-    add_ready_check(app, "kafka", lambda: _kafka_ready(relay, settings.topic(REFERRALS)))
+    add_ready_check(app, "kafka", lambda: relay.check_ready(REFERRALS))
     return app
-
-
-def _kafka_ready(relay: Relay, topic: str) -> None:
-    if not relay.producer.partitions_for(topic):
-        raise RuntimeError(f"no partitions for {topic}")

@@ -11,7 +11,7 @@ from datetime import datetime
 from civic146 import mongo
 from civic146.config import load_settings
 from civic146.consumer import Consumer
-from civic146.outbox import Outbox, Relay
+from civic146.outbox import outbox_and_relay
 from civic146.reference import communities
 from civic146.worker import Job, run_worker
 
@@ -78,8 +78,8 @@ def main() -> None:
     settings = load_settings(EmploymentSettings)
     db = mongo.connect(settings)
     store.ensure_indexes()
-    relay = Relay(settings, store.collections(), client_id="employment-worker-relay")
-    ctx = Employment(settings=settings, outbox=Outbox(on_commit=relay.wake), vocab=vocabulary.load(settings.reference_dir))
+    outbox, relay = outbox_and_relay(settings, store.collections(), "worker")
+    ctx = Employment(settings=settings, outbox=outbox, vocab=vocabulary.load(settings.reference_dir))
     consumer = Consumer(settings, db, group="employment", topics=[INTAKE_TOPIC, SEEKERS, JOBS],
                         handlers=handler_table(ctx), dead_letter_topic=DEAD_LETTER_TOPIC)
     jobs = [Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),

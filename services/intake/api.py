@@ -13,7 +13,7 @@ from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, EXTERNAL_SYSTE
                            SUBDISTRICT_ADMIN, Principal, principal)
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
-from civic146.outbox import Outbox, Relay
+from civic146.outbox import Outbox, Relay, outbox_and_relay
 from civic146.reference import Community, communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
@@ -337,9 +337,9 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
     app = create_base_app(settings, "Civic146 intake API",
                           "The front door: residents' requests, routing, status, feedback and statistics.")
     mongo.connect(settings)
-    relay = Relay(settings, [store.collection()], client_id=f"{settings.service_name}-api-relay")
+    outbox, relay = outbox_and_relay(settings, [store.collection()], "api", settings.outbox_publish_on_commit)
     app.extensions["intake"] = Intake(
-        settings=settings, outbox=Outbox(on_commit=relay.wake if settings.outbox_publish_on_commit else None),
+        settings=settings, outbox=outbox,
         relay=relay, categories=dict(catalogue.load(settings.reference_dir)),
         communities=communities(settings.reference_dir), policy=settings.policy)
     register_api(app, bp)

@@ -25,7 +25,7 @@ from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, MEDIATOR, RESI
                            principal)
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput
-from civic146.outbox import Change, Outbox, Relay
+from civic146.outbox import Change, Outbox, Relay, outbox_and_relay
 from civic146.reference import Community, communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
@@ -419,17 +419,12 @@ def create_app(settings: MediationSettings | None = None) -> Flask:
                           "Community dispute mediation: cases, consent, mediators, sessions, agreements, "
                           "fulfilment, court confirmation and statistics.")
     mongo.connect(settings)
-    relay = Relay(settings, [store.collection()], client_id=f"{settings.service_name}-api-relay")
+    outbox, relay = outbox_and_relay(settings, [store.collection()], "api", settings.outbox_publish_on_commit)
     app.extensions["mediation"] = Mediation(
-        settings=settings, outbox=Outbox(on_commit=relay.wake if settings.outbox_publish_on_commit else None),
+        settings=settings, outbox=outbox,
         relay=relay, roster=roster.load(settings.reference_dir), communities=communities(settings.reference_dir),
         policy=settings.policy)
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
-    add_ready_check(app, "kafka", lambda: _kafka_ready(relay, settings.topic(TOPIC)))
+    add_ready_check(app, "kafka", lambda: relay.check_ready(TOPIC))
     return app
-
-
-def _kafka_ready(relay: Relay, topic: str) -> None:
-    if not relay.producer.partitions_for(topic):
-        raise RuntimeError(f"no partitions for {topic}")

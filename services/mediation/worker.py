@@ -12,7 +12,7 @@ from civic146 import clock, mongo
 from civic146.config import load_settings
 from civic146.consumer import Consumer
 from civic146.errors import ConcurrencyConflict, Unavailable
-from civic146.outbox import Outbox, Relay
+from civic146.outbox import Outbox, outbox_and_relay
 from civic146.reference import communities
 from civic146.worker import Job, run_worker
 
@@ -80,8 +80,7 @@ def main() -> None:
     settings = load_settings(MediationSettings)
     db = mongo.connect(settings)
     store.ensure_indexes()
-    relay = Relay(settings, [store.collection()], client_id="mediation-worker-relay")
-    outbox = Outbox(on_commit=relay.wake)
+    outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
     consumer = Consumer(settings, db, group="mediation", topics=[settings.intake_topic],
                         handlers=handler_table(outbox, communities(settings.reference_dir), settings.policy, now),

@@ -1,6 +1,4 @@
 """The intake consumer against real Kafka and FerretDB: dead letters, idempotency, progress."""
-import json
-import threading
 from datetime import datetime, timezone
 
 import pytest

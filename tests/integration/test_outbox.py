@@ -1,7 +1,7 @@
 """Outbox writes and the relay, against the real FerretDB and Kafka."""
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from pydantic import Field
