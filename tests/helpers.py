@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def create_topics(*names: str, partitions: int = 3) -> None:
+    """Create topics a test reads before the service that would create them has started."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=KAFKA)
+    try:
+        missing = [n for n in names if n not in admin.list_topics()]
+        if missing:
+            admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+    finally:
+        admin.close()
 
 
 class TopicReader:
@@ -56,6 +70,25 @@ class TopicReader:
 
     def close(self):
         self.consumer.close()
+
+
+class RunningRelay:
+    """The worker's outbox relay on a thread of the test process, for tests that drive an API
+    in-process (in production the worker process runs it; the API never publishes)."""
+
+    def __init__(self, settings, collections, outbox=None):
+        from civic146.outbox import Relay
+        self.relay = Relay(settings, collections, client_id="test-relay")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.relay.run, args=(self._stop,), name="test-relay", daemon=True)
+        self._thread.start()
+        if outbox is not None:  # as in the worker: a commit wakes the relay at once
+            outbox.on_commit = self.relay.wake
+
+    def close(self) -> None:
+        self._stop.set()
+        self.relay.wake()
+        self._thread.join(timeout=15)
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, message: str = "condition"):

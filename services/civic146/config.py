@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,11 +28,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # Outbox relay: the API publishes right after its own commits; the worker sweeps what a
-    # crash left behind. Sweep only events older than the grace period so the two rarely race.
-    outbox_publish_on_commit: bool = True
-    relay_sweep_seconds: float = 2.0
-    relay_sweep_min_age_seconds: float = 2.0
+    # Outbox relay (worker process; one publisher per service, see civic146.outbox): markers are
+    # polled this often while work keeps coming, backing off to the idle interval; a full sweep
+    # of the outboxes runs every relay_sweep_seconds; a holder that stops renewing its lease is
+    # replaced after relay_lease_seconds.
+    relay_poll_seconds: float = Field(0.002, gt=0)
+    relay_idle_poll_seconds: float = Field(0.05, gt=0)
+    relay_sweep_seconds: float = Field(5.0, gt=0)
+    relay_lease_seconds: float = Field(10.0, ge=1)
+    relay_batch_documents: int = Field(500, ge=1)
 
     # Consumer: bounded retries before a message goes to the dead-letter topic.
     consumer_max_retries: int = 3

@@ -1,8 +1,10 @@
 """Consumer loop: manual offset commits, idempotency per event id, bounded retries, dead letters.
 
 For each message: decode the CloudEvent; skip types this service does not handle; skip event
-ids already in `processed_events`; run the handler (retrying transient failures a bounded number
-of times); record the event id; commit the offset. A message that cannot be read or keeps
+ids already in `processed_events` (a repeat); skip an event whose `sequence` is not past the last
+one applied for its subject (stale: a later state is already applied, see `event_positions`);
+run the handler (retrying transient failures a bounded number of times); record the event id and
+the subject's position; commit the offset. A message that cannot be read or keeps
 failing goes to the service's dead-letter topic with the error in its headers, and the loop
 goes on with the next message.
 """
@@ -46,6 +48,7 @@ class Consumer:
         self.handlers = {h.event_type.name: h for h in handlers}
         self.dead_letter_topic = settings.topic(dead_letter_topic)
         self.processed = db["processed_events"]  # _id = event id: unique by construction
+        self.positions = db["event_positions"]    # _id = "<source> <subject>": last sequence applied
         self._consumer = None
         self._dlq_producer = None
 
@@ -67,7 +70,7 @@ class Consumer:
                                                    "offset": record.offset, "error": str(error)})
 
     def process(self, record) -> tuple[str, str]:
-        """Handle one record; return (outcome, event type): outcome is applied, duplicate,
+        """Handle one record; return (outcome, event type): outcome is applied, duplicate, stale,
         ignored or dead_lettered."""
         try:
             event = decode(record.value)
@@ -82,6 +85,15 @@ class Consumer:
             return "ignored"
         if self.processed.count_documents({"_id": event["id"]}, limit=1):
             return "duplicate"
+        position = f"{event['source']} {event['subject']}"
+        sequence = event.get("sequence")
+        if isinstance(sequence, str):
+            last = self.positions.find_one({"_id": position})
+            if last is not None and last["sequence"] >= sequence:
+                metrics.STALE_EVENTS.labels(record.topic, event["type"]).inc()
+                log.info("stale event dropped", extra={"event_id": event["id"], "sequence": sequence,
+                                                       "applied": last["sequence"]})
+                return "stale"
         attempt = 0
         while True:
             attempt += 1
@@ -105,6 +117,8 @@ class Consumer:
             self.processed.insert_one({"_id": event["id"], "type": event["type"], "at": utcnow()})
         except DuplicateKeyError:
             pass  # a concurrent consumer of a replay got there first; the handler was idempotent too
+        if isinstance(sequence, str):  # $max: a position never moves back
+            self.positions.update_one({"_id": position}, {"$max": {"sequence": sequence}}, upsert=True)
         log.info("event applied", extra={"event_id": event["id"], "type": event["type"]})
         return "applied"
 

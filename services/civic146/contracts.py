@@ -3,7 +3,8 @@
 `python -m civic146.contracts write` regenerates services/contracts/; `check` fails when the
 committed files differ from the models (run by the contract tests). `release` records the
 sha256 of every schema in released.json: a released schema never changes (the contract tests
-compare the hashes), so a breaking change is a new type with the next version suffix.
+compare the hashes), so a breaking change is a new type with the next version suffix; the
+superseded schema stays in the folder, retired (see `retired`).
 
 This is the one module of the kit that knows the services (SERVICES below): it is a build and
 test tool, never imported by a running service.
@@ -31,16 +32,27 @@ SERVICES: dict[str, dict] = {
         "deliberation.topics": [REQUEST_PROGRESS], "employment.referrals": [REQUEST_PROGRESS],
         "mediation.cases": [REQUEST_PROGRESS]}},
     "mediation": {"module": "mediation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v2"]}},
+        "intake.requests": ["civic146.intake.request.routed.v3"]}},
     "deliberation": {"module": "deliberation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v2", "civic146.intake.request.rated.v1"],
+        "intake.requests": ["civic146.intake.request.routed.v3", "civic146.intake.request.rated.v2"],
         "mediation.cases": [CASE_ESCALATED]}},
     "employment": {"module": "employment.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v2"],
-        "employment.seekers": ["civic146.employment.seeker.registered.v1", "civic146.employment.seeker.updated.v1"],
-        "employment.jobs": ["civic146.employment.job.posted.v1"]}},
+        "intake.requests": ["civic146.intake.request.routed.v3"],
+        "employment.seekers": ["civic146.employment.seeker.registered.v2", "civic146.employment.seeker.updated.v2"],
+        "employment.jobs": ["civic146.employment.job.posted.v2"]}},
 }
 DEAD_LETTER_TOPICS = {service: f"{service}.deadletter" for service in SERVICES}
+
+DELIVERY = (
+    "What a consumer can rely on. Delivery is at least once. Without faults every event is on its topic once, "
+    "and the events of one key (the aggregate id, also the CloudEvent `subject`) are in the order the aggregate "
+    "recorded them; each service has one publisher, which sends an aggregate's events in order and removes them "
+    "from its outbox only after the broker acknowledged them. After a fault (a publisher killed between the "
+    "acknowledgement and the removal) an event may be delivered again, possibly after later events of its key; "
+    "the repeat has the same `id` and the same `sequence` as the original. To apply each change once and never "
+    "go back to an older state: per subject, keep the greatest `sequence` applied, and drop an event whose "
+    "`sequence` is not greater (`sequence` is fixed width: compare the strings); keep the `id`s applied if you "
+    "need to recognise repeats on their own. Events of different keys have no order between them.")
 
 
 def type_name(t: EventType | str) -> str:
@@ -120,8 +132,8 @@ def asyncapi() -> dict:
         "asyncapi": "3.0.0",
         "info": {"title": "Civic146 events", "version": "1.0.0",
                  "description": "Events the Civic146 services exchange over Kafka. Every message is a CloudEvents "
-                                "1.0 event in structured content mode; `community` is an extension attribute. "
-                                "Events carry no raw personal data."},
+                                "1.0 event in structured content mode; `community` and `sequence` are extension "
+                                "attributes. Events carry no raw personal data.\n\n" + DELIVERY},
         "defaultContentType": "application/cloudevents+json",
         "servers": {"local": {"host": "127.0.0.1:19092", "protocol": "kafka", "description": "make dev"}},
         "channels": channels, "operations": operations, "components": {"messages": messages},
@@ -140,8 +152,15 @@ def check() -> list[str]:
         elif path.read_text(encoding="utf-8") != text:
             problems.append(f"differs from the models: {path.relative_to(CONTRACTS.parent)}")
     known = set(schema_files())
-    problems += [f"no model for: {p.relative_to(CONTRACTS.parent)}" for p in EVENTS_DIR.glob("*.json") if p not in known]
+    problems += [f"no model for: {p.relative_to(CONTRACTS.parent)}" for p in EVENTS_DIR.glob("*.json")
+                 if p not in known and p.name not in retired()]
     return problems
+
+
+def retired() -> set[str]:
+    """Released schemas no longer published (superseded by a later version): kept, never edited,
+    so that a consumer can still read what is on the topics from before."""
+    return set(released()) - {p.name for p in schema_files()}
 
 
 def sha256(path: Path) -> str:

@@ -3,9 +3,11 @@
 Every event is one JSON object holding the envelope attributes and `data`, so any consumer sees
 `id`, `source`, `type`, `time`, `subject` in the Kafka value itself. The Kafka key is the
 aggregate id (= `subject`), which keeps per-aggregate order. `community` is an extension
-attribute so consumers can filter without parsing `data`.
+attribute so consumers can filter without parsing `data`; `sequence` (extension attribute, set
+by the outbox at commit) orders the events of one subject, so a consumer can drop a repeated or
+stale event.
 
-`type` carries the version (`civic146.intake.request.submitted.v1`). The JSON Schema of each
+`type` carries the version (`civic146.intake.request.submitted.v2`). The JSON Schema of each
 type is generated from the same pydantic model the code uses and committed under
 services/contracts/events/; a released file never changes, a breaking change is a new type.
 """
@@ -28,7 +30,9 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CloudEvent(BaseModel, Generic[D]):
+class RecordedEvent(BaseModel, Generic[D]):
+    """An event as the domain records it; the outbox adds `sequence` when it commits (only the
+    commit knows the aggregate's new version)."""
     model_config = ConfigDict(extra="forbid")
 
     specversion: Literal["1.0"] = "1.0"
@@ -42,9 +46,22 @@ class CloudEvent(BaseModel, Generic[D]):
     data: D
 
 
+SEQUENCE_PATTERN = r"^[0-9]{12}\.[0-9]{3}$"
+
+
+class CloudEvent(RecordedEvent[D], Generic[D]):
+    """An event as it is published: what the domain recorded plus its place in the aggregate's history."""
+    sequence: str = Field(
+        pattern=SEQUENCE_PATTERN,
+        description="Extension attribute (CloudEvents `sequence`): the aggregate's version after the change, a dot, "
+                    "and the event's place in that change, fixed width (e.g. 000000000007.001). Per subject, a "
+                    "greater string is a later event: drop an event whose sequence is not greater than the last "
+                    "one you applied for its subject.")
+
+
 @dataclass(frozen=True)
 class EventType:
-    name: str                 # e.g. civic146.intake.request.submitted.v1
+    name: str                 # e.g. civic146.intake.request.submitted.v2
     data: type[EventData]     # payload model
     topic: str                # topic (without deployment prefix) the producer writes to
     description: str
@@ -68,7 +85,7 @@ def new_event(event_type: EventType, source: str, subject: str, community: str,
     """A JSON-ready CloudEvent (dict) with a fresh id; the domain records it, the relay sends it."""
     if not isinstance(data, event_type.data):
         raise TypeError(f"{event_type.name} carries {event_type.data.__name__}, not {type(data).__name__}")
-    envelope = CloudEvent[event_type.data](
+    envelope = RecordedEvent[event_type.data](
         id=str(uuid.uuid4()), source=source, type=event_type.name,
         time=at.astimezone(timezone.utc), subject=subject, community=community, data=data,
     )
@@ -125,7 +142,7 @@ class RequestProgressData(EventData):
 
 
 REQUEST_PROGRESS = EventType(
-    name="civic146.request.progress.v1", data=RequestProgressData, topic="",
+    name="civic146.request.progress.v2", data=RequestProgressData, topic="",
     description="A downstream service reports progress or the outcome of an intake request, on its own topic.",
 )
 
@@ -150,6 +167,6 @@ class CaseEscalatedData(EventData):
 
 
 CASE_ESCALATED = EventType(
-    name="civic146.mediation.case.escalated.v1", data=CaseEscalatedData, topic="mediation.cases",
+    name="civic146.mediation.case.escalated.v2", data=CaseEscalatedData, topic="mediation.cases",
     description="A mediation case has a community-wide cause: deliberation should take it up as a topic.",
 )

@@ -30,12 +30,16 @@ OUTBOX_BACKLOG = Gauge("civic146_outbox_backlog_events", "Events waiting in outb
 OUTBOX_OLDEST_AGE = Gauge("civic146_outbox_oldest_age_seconds", "Age of the oldest unpublished event",
                           ["collection"], multiprocess_mode="max")
 EVENTS_CONSUMED = Counter("civic146_events_consumed_total", "Consumed messages by outcome",
-                          ["topic", "type", "outcome"])  # applied, duplicate, ignored, dead_lettered
+                          ["topic", "type", "outcome"])  # applied, duplicate, stale, ignored, dead_lettered
 HANDLER_DURATION = Histogram("civic146_handler_duration_seconds", "Event handler duration", ["type"],
                              buckets=LATENCY_BUCKETS)
 DEAD_LETTERS = Counter("civic146_dead_letters_total", "Messages sent to the dead-letter topic", ["topic"])
 CONSUMER_LAG = Gauge("civic146_consumer_lag_messages", "Log end offset minus the group's position",
                      ["topic", "partition"], multiprocess_mode="max")
+RELAY_LEADER = Gauge("civic146_relay_leader", "1 while this worker holds the relay lease and publishes its "
+                     "service's outboxes", multiprocess_mode="max")
+STALE_EVENTS = Counter("civic146_stale_events_total", "Consumed events dropped because a later event of the same "
+                       "subject was already applied", ["topic", "type"])
 JOB_RUNS = Counter("civic146_scheduled_job_runs_total", "Scheduled job runs", ["job", "outcome"])
 
 

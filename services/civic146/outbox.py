@@ -1,49 +1,83 @@
-"""Outbox inside the aggregate's own document, and the relay that publishes it.
+"""Outbox inside the aggregate's own document, and the one relay per service that publishes it.
 
-MongoDB multi-document transactions are not available on every server we run on, so the events
-of a state change are appended to the aggregate's `outbox` array in the same single-document
-write as the change, guarded by the `version` field (optimistic concurrency). The relay
-publishes them to Kafka (acks=all, idempotent producer), waits for the broker's acknowledgement
-and only then removes them. A crash anywhere means an event is published late or twice, never
-lost; consumers de-duplicate on the event id.
+Writing. MongoDB multi-document transactions are not available on every server we run on, so
+the events of a state change are appended to the aggregate's `outbox` array in the same
+single-document write as the change, guarded by the `version` field (optimistic concurrency).
+Single-document updates are atomic on MongoDB and on the test server, so a commit is exactly one
+`update_one({_id, version}, ...)` and needs no other coordination. Each event is stamped with
+its `sequence` (the aggregate's version after the change and the event's place in that change)
+so that consumers can tell a repeated or stale event from a new one.
 
-Every write to an existing aggregate document (a commit, the relay's removal) holds a short
-per-document lock (see document_lock): FerretDB, the MongoDB-compatible server we test on, runs
-an update as read-modify-write without isolation, so two concurrent updates of one document can
-lose one of them, conditional `version` filter or not. On MongoDB the lock is redundant and cheap.
+Publishing. Exactly one relay per service publishes, the holder of the service's relay lease
+(a document in `relay_lease`; workers of one service take it over from each other when the
+holder stops renewing it). It sends every outbox entry of a document in order through one
+idempotent producer (acks=all), waits for the broker's acknowledgements, and only then removes
+the acknowledged entries with `$pull` by event id. One publisher and one ordered pass per document
+means that without faults every event reaches its topic once and in the order the aggregate
+recorded it. A crash between the acknowledgement and the removal publishes an event again (same
+`id`, same `sequence`); nothing acknowledged by a commit is ever lost.
 
-Two relays share the work: the API process publishes right after its own commits (low latency,
-no polling), and the worker process sweeps documents whose events are older than a grace period
-(what a crash, a broker outage or a killed API left behind).
+Waking the publisher. After a commit the writer inserts a small marker into `outbox_pending`
+(which document has new events); the relay polls that collection, a few milliseconds apart
+while work keeps coming, and reads the marked documents by `_id`. The marker is a hint, not the
+source of truth: a writer that dies between its commit and the marker leaves the events in the
+document, and the relay's periodic sweep (documents whose `outbox` is not empty) publishes them.
+MongoDB's change streams would make the markers unnecessary, but the test server has none.
 """
 from __future__ import annotations
 
 import logging
 import os
-import queue
-import random
+import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from . import metrics
 from .config import Settings
-from .errors import ConcurrencyConflict, NotFound, Unavailable
+from .errors import ConcurrencyConflict, NotFound
 from .events import CONTENT_TYPE, EventType, encode
 from .kafka import make_producer
 
 log = logging.getLogger(__name__)
 
+PENDING = "outbox_pending"  # markers: {collection, doc} of a commit that recorded events
+LEASE = "relay_lease"       # one document: which process publishes this service's outboxes
+
+# Indexes every aggregate collection declares (mongoengine `meta["indexes"]`):
+# - (_id, version) unique: the version-guarded commit's filter. On MongoDB it is redundant with
+#   `_id`; the test server serves a filter from an index only when the filter's keys are exactly
+#   the index's keys, and without it every commit would scan the collection.
+# - outbox.0, sparse: the sweep's "documents with unpublished events" (MongoDB only uses it).
+AGGREGATE_INDEXES = [{"fields": ["id", "version"], "unique": True},
+                     {"fields": ["outbox.0"], "sparse": True}]
+
+MAX_EVENTS_PER_CHANGE = 999  # the event's place in its change is three digits of its sequence
+
 
 def entry(event_type: EventType, event: dict) -> dict:
     """An outbox element: where the event goes (topic without prefix, key) and the event."""
     return {"topic": event_type.topic, "key": event["subject"], "event": event}
+
+
+def sequence(version: int, position: int) -> str:
+    """The CloudEvents `sequence` of the `position`-th event (from 1) of the change that made the
+    aggregate `version`: fixed width, so ordering the strings orders the events of one key."""
+    return f"{version:012d}.{position:03d}"
+
+
+def stamped(outbox: list[dict], version: int) -> list[dict]:
+    """The entries with their events' `sequence` set, as they are stored and published."""
+    if len(outbox) > MAX_EVENTS_PER_CHANGE:
+        raise ValueError(f"a change records at most {MAX_EVENTS_PER_CHANGE} events, not {len(outbox)}")
+    return [{**item, "event": {**item["event"], "sequence": sequence(version, i)}}
+            for i, item in enumerate(outbox, 1)]
 
 
 @dataclass
@@ -57,60 +91,17 @@ class Change:
         self.outbox.append(entry(event_type, event))
 
 
-LOCK_LEASE = timedelta(seconds=30)  # a holder that crashed frees the lock after this
-LOCK_WAIT_SECONDS = 5.0
-
-
-def _locks(collection: Collection) -> Collection:
-    return collection.database[f"{collection.name}_locks"]
-
-
-def try_lock(collection: Collection, doc_ids: list, token: str) -> list:
-    """Take the write locks of `doc_ids` that are free now; return the ids locked.
-
-    A lock is a document in `<collection>_locks` whose `_id` is the document's id: inserting it
-    is atomic on every server (unique `_id`), which is the one guarantee FerretDB gives under
-    concurrency. A lock older than the lease is taken to be left by a crashed holder.
-    """
-    now = datetime.now(timezone.utc)
-    try:
-        _locks(collection).insert_many([{"_id": i, "owner": token, "expires_at": now + LOCK_LEASE} for i in doc_ids],
-                                       ordered=False)
-        return list(doc_ids)
-    except BulkWriteError as exc:
-        taken = {e["op"]["_id"] for e in exc.details["writeErrors"]}
-        _locks(collection).delete_many({"_id": {"$in": list(taken)}, "expires_at": {"$lt": now}})
-        return [i for i in doc_ids if i not in taken]
-
-
-def unlock(collection: Collection, doc_ids: list, token: str) -> None:
-    _locks(collection).delete_many({"_id": {"$in": list(doc_ids)}, "owner": token})
-
-
-@contextmanager
-def document_lock(collection: Collection, doc_id):
-    """Hold the write lock of one document, waiting up to LOCK_WAIT_SECONDS for it."""
-    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while not try_lock(collection, [doc_id], token):
-        if time.monotonic() > deadline:
-            raise Unavailable(f"{doc_id} is locked by another writer; try again")
-        time.sleep(random.uniform(0.001, 0.005))
-    try:
-        yield
-    finally:
-        unlock(collection, [doc_id], token)
-
-
 class Outbox:
     """Atomic writes of state + events for the aggregates of one service."""
 
     def __init__(self, on_commit=None):
-        self.on_commit = on_commit  # callable(collection_name, doc_id), set by the API's relay
+        # callable(collection_name, doc_id) after each commit that recorded events: the worker
+        # process wakes its own relay with it (a marker alone would wait for the next poll).
+        self.on_commit = on_commit
 
     def insert(self, collection: Collection, document: dict, outbox: list[dict]) -> dict:
         """Insert a new aggregate with its first events; return it as stored (without outbox)."""
-        collection.insert_one({**document, "version": 1, "outbox": outbox})
+        collection.insert_one({**document, "version": 1, "outbox": stamped(outbox, 1)})
         self._committed(collection, document["_id"], outbox)
         return {**document, "version": 1}
 
@@ -127,14 +118,12 @@ class Outbox:
         update: dict = {"$inc": {"version": 1}}
         if change.set:
             update["$set"] = change.set
-        push = {k: v for k, v in change.push.items()}
+        push = dict(change.push)
         if change.outbox:
-            push["outbox"] = {"$each": change.outbox}
+            push["outbox"] = {"$each": stamped(change.outbox, version + 1)}
         if push:
             update["$push"] = push
-        with document_lock(collection, doc_id):
-            matched = collection.update_one({"_id": doc_id, "version": version}, update).matched_count
-        if not matched:
+        if not collection.update_one({"_id": doc_id, "version": version}, update).matched_count:
             if collection.count_documents({"_id": doc_id}, limit=1) == 0:
                 raise NotFound(f"{doc_id} not found")
             raise ConcurrencyConflict(f"{doc_id} was changed by someone else; reload and retry")
@@ -142,7 +131,13 @@ class Outbox:
         return version + 1
 
     def _committed(self, collection: Collection, doc_id, outbox: list[dict]) -> None:
-        if outbox and self.on_commit is not None:
+        if not outbox:
+            return
+        try:
+            collection.database[PENDING].insert_one({"collection": collection.name, "doc": doc_id})
+        except PyMongoError:  # committed all the same: the relay's sweep finds the events
+            log.warning("outbox marker not written; the sweep will publish", extra={"doc_id": str(doc_id)})
+        if self.on_commit is not None:
             self.on_commit(collection.name, doc_id)
 
 
@@ -159,28 +154,27 @@ def _event_age_seconds(item: dict, now: float) -> float:
     return now - t.timestamp()
 
 
-def outbox_and_relay(settings: Settings, collections: list[Collection], process: str,
-                     publish_on_commit: bool = True) -> tuple[Outbox, Relay]:
-    """The Outbox a process writes through and the Relay that publishes what it commits (woken on
-    each commit unless `publish_on_commit` is off, when only the worker's sweep publishes)."""
+def outbox_and_relay(settings: Settings, collections: list[Collection], process: str) -> tuple[Outbox, Relay]:
+    """The worker's Outbox, and the Relay it wakes on each of its own commits."""
     relay = Relay(settings, collections, client_id=f"{settings.service_name}-{process}-relay")
-    return Outbox(on_commit=relay.wake if publish_on_commit else None), relay
-
-
-_STOP = ("", None)  # wake-up that ends the publish-on-commit thread
+    return Outbox(on_commit=relay.wake), relay
 
 
 class Relay:
-    """Publishes outbox entries and removes them once the broker acknowledged them."""
+    """Publishes outbox entries and removes them once the broker acknowledged them; runs in the
+    worker process, and publishes only while it holds the service's relay lease."""
 
     def __init__(self, settings: Settings, collections: list[Collection], client_id: str):
         self.settings = settings
         self.collections = {c.name: c for c in collections}
+        database = collections[0].database
+        self.pending = database[PENDING]
+        self.leases = database[LEASE]
         self.client_id = client_id
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lease_until = 0.0  # monotonic time until which this process may publish
         self._producer = None
-        self._lock = threading.Lock()  # one publish round at a time per process
-        self._wakeups: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._wakeup = threading.Event()
 
     @property
     def producer(self):
@@ -188,63 +182,105 @@ class Relay:
             self._producer = make_producer(self.settings, self.client_id)
         return self._producer
 
-    # --- publishing --------------------------------------------------------------------------
-    def publish_documents(self, collection: Collection, docs: list[dict]) -> int:
-        """Send every outbox entry of `docs`, wait for the acks, then pull what was acknowledged."""
-        with self._lock:
-            sent = []  # (doc_id, entry, future)
-            for doc in docs:
-                for item in doc.get("outbox") or []:
-                    try:
-                        future = self.producer.send(
-                            self.settings.topic(item["topic"]), key=item["key"].encode(),
-                            value=encode(item["event"]), headers=[("content-type", CONTENT_TYPE.encode())])
-                    except Exception as exc:  # broker unreachable: leave it for the next round
-                        metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
-                        log.warning("publish failed", extra={"event_id": item["event"]["id"], "error": str(exc)})
-                        break  # keep per-aggregate order: nothing after a failed event
-                    sent.append((doc["_id"], item, future))
-            acked: dict = {}
-            for doc_id, item, future in sent:
-                try:
-                    future.get(timeout=self.settings.kafka_max_block_ms / 1000)
-                except Exception as exc:
-                    metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
-                    log.warning("publish not acknowledged", extra={"event_id": item["event"]["id"], "error": str(exc)})
-                    continue
-                acked.setdefault(doc_id, []).append(item)
-                metrics.EVENTS_PUBLISHED.labels(item["topic"], item["event"]["type"]).inc()
-                metrics.PUBLISH_LATENCY.observe(max(0.0, _event_age_seconds(item, time.time())))
-            self._remove(collection, acked)
-            return sum(len(v) for v in acked.values())
+    # --- the lease: one publisher per service ---------------------------------------------------
+    def hold_lease(self) -> bool:
+        """Take or renew the lease; True while this process is the service's publisher.
 
-    @staticmethod
-    def _remove(collection: Collection, acked: dict) -> None:
-        """Remove acknowledged entries, holding the documents' locks (in one batch).
-
-        A document whose lock is busy keeps its entries: they are published again later and
-        consumers de-duplicate.
+        Renewed when a third of it has passed, so a holder that stops (crash, pause) is replaced
+        within `relay_lease_seconds`. Lease times are wall-clock times of the writers: hosts
+        running one service's workers need clocks in step to well under the lease.
         """
-        if not acked:
-            return
-        token = f"{os.getpid()}-relay-{uuid.uuid4().hex[:8]}"
-        held = try_lock(collection, list(acked), token)
+        ttl = self.settings.relay_lease_seconds
+        if self._lease_until - time.monotonic() > ttl * 2 / 3:
+            return True
+        started, now = time.monotonic(), datetime.now(timezone.utc)
         try:
-            for doc_id in held:  # one `_id` lookup each: FerretDB scans the collection for `$in`
-                # $pullAll of the exact stored elements (FerretDB ignores $pull conditions).
-                collection.update_one({"_id": doc_id}, {"$pullAll": {"outbox": acked[doc_id]}})
-        finally:
-            if held:
-                unlock(collection, held, token)
+            self.leases.find_one_and_update(
+                {"_id": "relay", "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "until": now + timedelta(seconds=ttl), "renewed_at": now}},
+                upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # someone else holds it and it has not expired
+            self._lease_until = 0.0
+        else:
+            self._lease_until = started + ttl
+        metrics.RELAY_LEADER.set(1 if self._lease_until else 0)
+        return bool(self._lease_until)
 
-    def publish_ids(self, collection_name: str, doc_ids: list) -> int:
-        collection = self.collections[collection_name]
-        docs = [d for d in (collection.find_one({"_id": i}, {"outbox": 1}) for i in doc_ids) if d and d["outbox"]]
-        return self.publish_documents(collection, docs) if docs else 0
+    def release_lease(self) -> None:
+        if self._lease_until:
+            self.leases.delete_one({"_id": "relay", "owner": self.owner})
+            self._lease_until = 0.0
+            metrics.RELAY_LEADER.set(0)
 
-    def sweep(self, min_age_seconds: float | None = None) -> int:
-        """Publish entries older than the grace period in every collection; update backlog gauges."""
-        min_age = self.settings.relay_sweep_min_age_seconds if min_age_seconds is None else min_age_seconds
+    # --- publishing -------------------------------------------------------------------------------
+    def publish_documents(self, collection: Collection, docs: list[dict]) -> tuple[int, set]:
+        """Send every outbox entry of `docs` in order, wait for the acks, then pull what was
+        acknowledged. Returns (events published, ids of the documents whose outbox is now empty)."""
+        sent = []  # (doc_id, entry, future)
+        for doc in docs:
+            for item in doc.get("outbox") or []:
+                try:
+                    future = self.producer.send(
+                        self.settings.topic(item["topic"]), key=item["key"].encode(),
+                        value=encode(item["event"]), headers=[("content-type", CONTENT_TYPE.encode())])
+                except Exception as exc:  # broker unreachable: leave the rest for the next round
+                    metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
+                    log.warning("publish failed", extra={"event_id": item["event"]["id"], "error": str(exc)})
+                    break  # keep per-aggregate order: nothing after a failed event
+                sent.append((doc["_id"], item, future))
+        self.producer.flush(timeout=self.settings.kafka_max_block_ms / 1000)
+        acked: dict = {}
+        failed: set = set()
+        for doc_id, item, future in sent:
+            if doc_id in failed:  # only an unbroken prefix of a document's events counts as sent
+                continue
+            try:
+                future.get(timeout=self.settings.kafka_max_block_ms / 1000)
+            except Exception as exc:
+                failed.add(doc_id)
+                metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
+                log.warning("publish not acknowledged", extra={"event_id": item["event"]["id"], "error": str(exc)})
+                continue
+            acked.setdefault(doc_id, []).append(item["event"]["id"])
+            metrics.EVENTS_PUBLISHED.labels(item["topic"], item["event"]["type"]).inc()
+            metrics.PUBLISH_LATENCY.observe(max(0.0, _event_age_seconds(item, time.time())))
+        if acked:
+            collection.bulk_write([UpdateOne({"_id": doc_id}, {"$pull": {"outbox": {"event.id": {"$in": ids}}}})
+                                   for doc_id, ids in acked.items()], ordered=False)
+        drained = {d["_id"] for d in docs
+                   if d["_id"] not in failed and len(acked.get(d["_id"], [])) == len(d.get("outbox") or [])}
+        return sum(len(v) for v in acked.values()), drained
+
+    def publish_pending(self) -> int:
+        """Publish the documents the markers name (oldest markers first); drop their markers."""
+        markers = list(self.pending.find({}).sort("_id", ASCENDING).limit(self.settings.relay_batch_documents))
+        if not markers:
+            return 0
+        by_collection: dict[str, list] = {}
+        for marker in markers:
+            by_collection.setdefault(marker["collection"], []).append(marker["doc"])
+        published, done = 0, []
+        for name, ids in by_collection.items():
+            collection = self.collections.get(name)
+            if collection is None:  # a collection this relay does not know: not ours to publish
+                log.error("outbox marker for an unknown collection", extra={"collection": name})
+                done += [m["_id"] for m in markers if m["collection"] == name]
+                continue
+            unique_ids = list(dict.fromkeys(ids))
+            # `_id` alone: the test server answers `$in` on `_id` from its index, nothing more.
+            docs = [d for d in collection.find({"_id": {"$in": unique_ids}}, {"outbox": 1}) if d.get("outbox")]
+            count, drained = self.publish_documents(collection, docs) if docs else (0, set())
+            published += count
+            with_events = {d["_id"] for d in docs}
+            done += [m["_id"] for m in markers if m["collection"] == name
+                     and (m["doc"] in drained or m["doc"] not in with_events)]
+        if done:
+            self.pending.delete_many({"_id": {"$in": done}})
+        return published
+
+    def sweep(self) -> int:
+        """Publish every outbox entry still waiting (what a writer that died before its marker
+        left behind, or a broker outage); update the backlog gauges."""
         published = 0
         for name, collection in self.collections.items():
             now = time.time()
@@ -252,46 +288,40 @@ class Relay:
             ages = [_event_age_seconds(item, now) for doc in pending for item in doc["outbox"]]
             metrics.OUTBOX_BACKLOG.labels(name).set(len(ages))
             metrics.OUTBOX_OLDEST_AGE.labels(name).set(max(ages, default=0.0))
-            due = [d for d in pending if _event_age_seconds(d["outbox"][0], now) >= min_age]
-            if due:
-                published += self.publish_documents(collection, due)
+            if pending:
+                published += self.publish_documents(collection, pending)[0]
         return published
 
-    # --- publish-on-commit (API process) -------------------------------------------------------
-    def wake(self, collection_name: str, doc_id) -> None:
-        """Called right after a commit: publish soon, on a background thread of this process."""
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._drain, name="outbox-relay", daemon=True)
-            self._thread.start()
-        self._wakeups.put((collection_name, doc_id))
-
-    def _drain(self) -> None:
-        while True:
-            batch = [self._wakeups.get()]
-            while True:  # take everything queued meanwhile: one round trip for a burst
-                try:
-                    batch.append(self._wakeups.get_nowait())
-                except queue.Empty:
-                    break
-            if _STOP in batch:  # close(): what is left is the worker's sweep's to publish
-                return
-            by_collection: dict[str, list] = {}
-            for name, doc_id in batch:
-                by_collection.setdefault(name, []).append(doc_id)
-            for name, ids in by_collection.items():
-                try:
-                    self.publish_ids(name, list(dict.fromkeys(ids)))
-                except Exception:  # the worker's sweep will pick these up
-                    log.exception("publish-on-commit failed")
+    # --- the worker's loop ------------------------------------------------------------------------
+    def wake(self, collection_name: str | None = None, doc_id=None) -> None:
+        """A commit in this process recorded events: publish now rather than at the next poll."""
+        self._wakeup.set()
 
     def run(self, stop: threading.Event) -> None:
-        """Worker loop: sweep periodically until `stop` is set."""
+        """Publish until `stop` is set: markers as they come (polling `relay_poll_seconds` apart,
+        up to `relay_idle_poll_seconds` when idle), and a full sweep every `relay_sweep_seconds`."""
+        s = self.settings
+        idle, next_sweep = s.relay_poll_seconds, 0.0
         while not stop.is_set():
             try:
-                self.sweep()
+                if not self.hold_lease():
+                    stop.wait(min(1.0, s.relay_lease_seconds / 3))
+                    continue
+                published = self.publish_pending()
+                if time.monotonic() >= next_sweep:
+                    published += self.sweep()
+                    next_sweep = time.monotonic() + s.relay_sweep_seconds
             except Exception:
-                log.exception("outbox sweep failed")
-            stop.wait(self.settings.relay_sweep_seconds)
+                log.exception("outbox relay round failed")
+                stop.wait(1)
+                continue
+            if published:
+                idle = s.relay_poll_seconds
+                continue
+            self._wakeup.wait(idle)
+            self._wakeup.clear()
+            idle = min(idle * 2, s.relay_idle_poll_seconds)
+        self.close()
 
     def check_ready(self, topic: str) -> None:
         """Readiness: the broker answers metadata for the topic this service writes to."""
@@ -299,8 +329,11 @@ class Relay:
             raise RuntimeError(f"no partitions for {self.settings.topic(topic)}")
 
     def close(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            self._wakeups.put(_STOP)
-            self._thread.join(timeout=10)
+        """Flush, give the lease back (the next worker takes over at once), close the producer."""
+        try:
+            self.release_lease()
+        except PyMongoError:
+            log.warning("relay lease not released; it expires by itself")
         if self._producer is not None:
             self._producer.close(timeout=5)
+            self._producer = None

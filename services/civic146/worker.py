@@ -1,4 +1,4 @@
-"""The worker process of a service: outbox sweep, Kafka consumer loop, scheduled jobs, and a
+"""The worker process of a service: outbox relay, Kafka consumer loop, scheduled jobs, and a
 metrics port. Same code and image as the API, different entry point."""
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def run_worker(settings: Settings, *, relay: Relay, consumer: Consumer | None,
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
 
-    loops = [("outbox-sweep", lambda: relay.run(stop)), ("scheduler", lambda: run_jobs(settings, jobs, stop))]
+    loops = [("outbox-relay", lambda: relay.run(stop)), ("scheduler", lambda: run_jobs(settings, jobs, stop))]
     if consumer is not None:
         loops.append(("consumer", lambda: consumer.run(stop)))
     threads = [threading.Thread(target=fn, name=name, daemon=True) for name, fn in loops]

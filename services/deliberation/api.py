@@ -10,13 +10,12 @@ from civic146 import clock, mongo
 from civic146.auth import CPPCC_MEMBER, DEPUTY, RESIDENT, STAFF_ROLES, Principal, principal, principal_pseudonym
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
-from civic146.outbox import Outbox, Relay, outbox_and_relay
+from civic146.outbox import Outbox
 from civic146.reference import Community, communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
 from . import actions, domain, registry, schemas, store
 from . import metrics as m
-from .events import TOPIC
 from .settings import DeliberationSettings
 
 CREATORS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER)
@@ -31,7 +30,6 @@ class Deliberation:
     """What the views need, built once per worker process by create_app."""
     settings: DeliberationSettings
     outbox: Outbox
-    relay: Relay
     registries: registry.Registries
     communities: dict[str, Community]
     policy: domain.Policy
@@ -475,12 +473,11 @@ def create_app(settings: DeliberationSettings | None = None) -> Flask:
                           "The six-step process on the four consultation platforms: topics, public notices, "
                           "consultations, residents' votes, implementation, results and feedback.")
     mongo.connect(settings)
-    outbox, relay = outbox_and_relay(settings, [store.collection()], "api", settings.outbox_publish_on_commit)
+    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["deliberation"] = Deliberation(
         settings=settings, outbox=outbox,
-        relay=relay, registries=registry.load(settings.reference_dir),
+        registries=registry.load(settings.reference_dir),
         communities=communities(settings.reference_dir), policy=settings.policy)
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
-    add_ready_check(app, "kafka", lambda: relay.check_ready(TOPIC))
     return app

@@ -2,7 +2,7 @@
 
 Every payload repeats the topic's facts (community, compound, platform, step) so consumers need
 no other lookup. One event per step action; the outcome for linked intake requests travels as
-the shared `civic146.request.progress.v1`. No personal data: people are named by registry ids
+the shared `civic146.request.progress.v2`. No personal data: people are named by registry ids
 (deputies, CPPCC members) or by role only; free text is scrubbed of phone and ID numbers; ballots
 never appear (a closed vote carries totals only).
 """
@@ -200,7 +200,7 @@ class Evaluated(TopicFacts):
 
 
 def _t(name: str, data: type[EventData], description: str) -> EventType:
-    return EventType(f"civic146.deliberation.topic.{name}.v1", data, TOPIC, description)
+    return EventType(f"civic146.deliberation.topic.{name}.v2", data, TOPIC, description)
 
 
 CREATED = _t("created", Created, "Step 1: a topic was raised (from requests, staff, a deputy, a CPPCC member or a mediation case).")

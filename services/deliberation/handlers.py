@@ -19,12 +19,12 @@ from civic146.consumer import Handler
 from civic146.errors import ConcurrencyConflict
 from civic146.events import CASE_ESCALATED, CaseEscalatedData
 from civic146.outbox import Outbox
-from intake.events import RATED, ROUTED_V2, Rated, RoutedV2
+from intake.events import RATED, ROUTED, Rated, Routed
 
 from . import actions, domain, store
 
 
-def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: RoutedV2, now: datetime) -> None:
+def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: Routed, now: datetime) -> None:
     if data.target != "deliberation":
         return
     actions.take_up_request(outbox, policy, {
@@ -65,7 +65,7 @@ def on_case_escalated(outbox: Outbox, policy: domain.Policy, event: dict, data: 
 
 def handler_table(outbox: Outbox, policy: domain.Policy, clock: Callable[[], datetime]) -> list[Handler]:
     return [
-        Handler(ROUTED_V2, lambda event, data: on_routed(outbox, policy, event, data, clock())),
+        Handler(ROUTED, lambda event, data: on_routed(outbox, policy, event, data, clock())),
         Handler(RATED, lambda event, data: on_rated(outbox, event, data, clock())),
         Handler(CASE_ESCALATED, lambda event, data: on_case_escalated(outbox, policy, event, data, clock())),
     ]

@@ -6,7 +6,7 @@ from mongoengine import fields
 from pymongo.errors import DuplicateKeyError
 
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 
 
 class Topic(mongoengine.DynamicDocument):
@@ -22,7 +22,7 @@ class Topic(mongoengine.DynamicDocument):
             {"fields": ["request_ids"]},
             {"fields": ["applied_events"]},
             {"fields": ["step", "platform"]},
-            {"fields": ["outbox.0"], "sparse": True},
+            *AGGREGATE_INDEXES,
         ],
         "auto_create_index": False,
     }

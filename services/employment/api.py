@@ -13,13 +13,12 @@ from civic146 import mongo, pii
 from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, principal, principal_pseudonym
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from civic146.outbox import outbox_and_relay
+from civic146.outbox import Outbox
 from civic146.reference import communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
 from . import domain, schemas, store, vocabulary, workflows
 from . import metrics as m
-from .events import REFERRALS
 from .matching import explain, job_features
 from .settings import EmploymentSettings
 from .workflows import Employment
@@ -627,13 +626,11 @@ def create_app(settings: EmploymentSettings | None = None) -> Flask:
                           "Targeted employment promotion: seekers, local jobs, explainable matches, referrals and "
                           "placement follow-up.")
     mongo.connect(settings)
-    outbox, relay = outbox_and_relay(settings, store.collections(), "api", settings.outbox_publish_on_commit)
+    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["employment"] = Employment(
         settings=settings, outbox=outbox,
         vocab=vocabulary.load(settings.reference_dir))
-    app.extensions["employment.relay"] = relay
     communities(settings.reference_dir)  # fail at start, not on the first request, if the file is missing
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
-    add_ready_check(app, "kafka", lambda: relay.check_ready(REFERRALS))
     return app

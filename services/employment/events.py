@@ -163,7 +163,7 @@ class RetentionChecked(ReferralFacts):
 
 
 def _t(aggregate: str, name: str, data: type[EventData], topic: str, description: str) -> EventType:
-    return EventType(f"civic146.employment.{aggregate}.{name}.v1", data, topic, description)
+    return EventType(f"civic146.employment.{aggregate}.{name}.v2", data, topic, description)
 
 
 SEEKER_DRAFTED = _t("seeker", "drafted", SeekerDrafted, SEEKERS, "A draft profile was made from an intake request; the resident completes it.")

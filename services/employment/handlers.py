@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from civic146.consumer import Handler
-from intake.events import ROUTED_V2, RoutedV2
+from intake.events import ROUTED, Routed
 
 from . import domain, store, workflows
 from . import events as ev
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 JOB_REQUEST_CATEGORIES = ("staff_hiring",)
 
 
-def draft_from_intake(ctx: Employment, data: RoutedV2) -> None:
+def draft_from_intake(ctx: Employment, data: Routed) -> None:
     if data.target != "employment":
         return
     if data.category in JOB_REQUEST_CATEGORIES:
@@ -50,7 +50,7 @@ def rematch_job(ctx: Employment, job_id: str) -> None:
 
 def handler_table(ctx: Employment) -> list[Handler]:
     return [
-        Handler(ROUTED_V2, lambda event, data: draft_from_intake(ctx, data)),
+        Handler(ROUTED, lambda event, data: draft_from_intake(ctx, data)),
         Handler(ev.SEEKER_REGISTERED, lambda event, data: rematch_seeker(ctx, data.seeker_id)),
         Handler(ev.SEEKER_UPDATED, lambda event, data: rematch_seeker(ctx, data.seeker_id)),
         Handler(ev.JOB_POSTED, lambda event, data: rematch_job(ctx, data.job_id)),

@@ -10,11 +10,11 @@ import mongoengine
 from mongoengine import fields
 from pymongo.errors import DuplicateKeyError
 
-from civic146.outbox import Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 
 
 def _declare(name: str, collection: str, indexes: list[dict]):
-    meta = {"collection": collection, "indexes": [*indexes, {"fields": ["outbox.0"], "sparse": True}],
+    meta = {"collection": collection, "indexes": [*indexes, *AGGREGATE_INDEXES],
             "auto_create_index": False}
     return type(name, (mongoengine.DynamicDocument,), {"id": fields.StringField(primary_key=True),
                                                         "version": fields.IntField(required=True), "meta": meta})

@@ -13,14 +13,13 @@ from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, EXTERNAL_SYSTE
                            SUBDISTRICT_ADMIN, Principal, principal)
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
-from civic146.outbox import Outbox, Relay, outbox_and_relay
+from civic146.outbox import Outbox
 from civic146.reference import Community, communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
 from . import catalogue, domain, schemas, store
 from . import metrics as intake_metrics
 from .catalogue import Category
-from .events import TOPIC
 from .settings import IntakeSettings
 
 SUBMITTERS = (RESIDENT, COMMUNITY_STAFF, SUBDISTRICT_ADMIN, EXTERNAL_SYSTEM, DEPUTY, CPPCC_MEMBER)
@@ -34,7 +33,6 @@ class Intake:
     """What the views need, built once per worker process by create_app."""
     settings: IntakeSettings
     outbox: Outbox
-    relay: Relay
     categories: dict[str, Category]
     communities: dict[str, Community]
     policy: domain.Policy
@@ -337,12 +335,11 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
     app = create_base_app(settings, "Civic146 intake API",
                           "The front door: residents' requests, routing, status, feedback and statistics.")
     mongo.connect(settings)
-    outbox, relay = outbox_and_relay(settings, [store.collection()], "api", settings.outbox_publish_on_commit)
+    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["intake"] = Intake(
         settings=settings, outbox=outbox,
-        relay=relay, categories=dict(catalogue.load(settings.reference_dir)),
+        categories=dict(catalogue.load(settings.reference_dir)),
         communities=communities(settings.reference_dir), policy=settings.policy)
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
-    add_ready_check(app, "kafka", lambda: relay.check_ready(TOPIC))
     return app

@@ -157,10 +157,8 @@ def route(doc: dict, category: Category | None, actor: Actor, now: datetime, tar
     routed = ev.Routed(
         **_facts(doc, "routed", actor), target=target, department=change.set["department"],
         description=scrub(doc, doc["description"]), location=scrub(doc, doc.get("location")),
-        submitter=masked_submitter(doc), note=scrub(doc, note))
+        submitter=masked_submitter(doc), note=scrub(doc, note), submitter_ref=submitter_ref)
     change.record(ev.ROUTED, _event(ev.ROUTED, doc, routed, now))
-    change.record(ev.ROUTED_V2, _event(ev.ROUTED_V2, doc, ev.RoutedV2(
-        **routed.model_dump(), submitter_ref=submitter_ref), now))
     return change
 
 

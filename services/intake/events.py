@@ -59,9 +59,6 @@ class Routed(RequestFacts):
     location: str | None = None
     submitter: MaskedPerson
     note: str | None = None
-
-
-class RoutedV2(Routed):
     submitter_ref: str | None = Field(
         description="Pseudonym of the resident who submitted the request (civic146.auth.pseudonym: keyed "
                     "HMAC of the account id, computable only by services holding the JWT secret); null when "
@@ -110,17 +107,15 @@ class FollowUpDue(RequestFacts):
     resolved_at: datetime
 
 
-def _t(name: str, data: type[EventData], description: str, version: int = 1) -> EventType:
+def _t(name: str, data: type[EventData], description: str, version: int = 2) -> EventType:
     return EventType(f"civic146.intake.request.{name}.v{version}", data, TOPIC, description)
 
 
 SUBMITTED = _t("submitted", Submitted, "A resident's request entered the platform.")
 ACCEPTED = _t("accepted", Accepted, "Staff accepted the request (the response deadline is met).")
-ROUTED = _t("routed", Routed, "The request was routed (or rerouted) to a service or a department.")
-# v2 adds the submitter's pseudonym so that consumers can recognise the resident; intake records
-# both on every routing until v1 has no consumers left (see README).
-ROUTED_V2 = _t("routed", RoutedV2, "The request was routed (or rerouted) to a service or a department; "
-               "carries the submitting resident's pseudonym.", version=2)
+# v3: routed.v2 (which added the submitter's pseudonym to v1) with the envelope's `sequence`.
+ROUTED = _t("routed", Routed, "The request was routed (or rerouted) to a service or a department; "
+            "carries the submitting resident's pseudonym.", version=3)
 REJECTED = _t("rejected", Rejected, "Staff rejected the request, with the reason.")
 MARKED_DUPLICATE = _t("marked-duplicate", MarkedDuplicate, "The request was merged into an earlier one.")
 IN_PROGRESS = _t("in-progress", InProgress, "The handling service or department has taken the request up.")
@@ -131,5 +126,5 @@ RATED = _t("rated", Rated, "The resident rated the handling (step 6: feedback)."
 OVERDUE = _t("overdue", Overdue, "A response or resolution deadline from the catalogue passed.")
 FOLLOW_UP_DUE = _t("follow-up-due", FollowUpDue, "No rating arrived after resolution: staff should follow up.")
 
-PUBLISHED = [SUBMITTED, ACCEPTED, ROUTED, ROUTED_V2, REJECTED, MARKED_DUPLICATE, IN_PROGRESS, RESOLVED, CLOSED,
+PUBLISHED = [SUBMITTED, ACCEPTED, ROUTED, REJECTED, MARKED_DUPLICATE, IN_PROGRESS, RESOLVED, CLOSED,
              REOPENED, RATED, OVERDUE, FOLLOW_UP_DUE]

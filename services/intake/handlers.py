@@ -1,6 +1,6 @@
 """What intake does with the events it consumes: the map of the worker's consumer.
 
-Downstream services report progress on a request with `civic146.request.progress.v1`; intake
+Downstream services report progress on a request with `civic146.request.progress.v2`; intake
 moves the request to in progress or resolved (the resident is then asked to rate it). Handlers
 are idempotent on their own: the event id is stored in the request in the same atomic write.
 """

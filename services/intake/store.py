@@ -6,7 +6,7 @@ from datetime import timedelta
 import mongoengine
 from mongoengine import fields
 
-from civic146.outbox import Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 
 
 class IntakeRequest(mongoengine.DynamicDocument):
@@ -23,7 +23,7 @@ class IntakeRequest(mongoengine.DynamicDocument):
             {"fields": ["status", "response_due_at"]},
             {"fields": ["status", "resolution_due_at"]},
             {"fields": ["status", "feedback_due_at"]},
-            {"fields": ["outbox.0"], "sparse": True},
+            *AGGREGATE_INDEXES,
         ],
         "auto_create_index": False,
     }

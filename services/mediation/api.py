@@ -25,13 +25,12 @@ from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, MEDIATOR, RESI
                            principal)
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput
-from civic146.outbox import Change, Outbox, Relay, outbox_and_relay
+from civic146.outbox import Change, Outbox
 from civic146.reference import Community, communities
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
 from . import domain, roster, schemas, store
 from . import metrics as mediation_metrics
-from .events import TOPIC
 from .roster import Mediator
 from .settings import MediationSettings
 
@@ -46,7 +45,6 @@ class Mediation:
     """What the views need, built once per worker process by create_app."""
     settings: MediationSettings
     outbox: Outbox
-    relay: Relay
     roster: dict[str, Mediator]
     communities: dict[str, Community]
     policy: domain.Policy
@@ -419,12 +417,11 @@ def create_app(settings: MediationSettings | None = None) -> Flask:
                           "Community dispute mediation: cases, consent, mediators, sessions, agreements, "
                           "fulfilment, court confirmation and statistics.")
     mongo.connect(settings)
-    outbox, relay = outbox_and_relay(settings, [store.collection()], "api", settings.outbox_publish_on_commit)
+    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["mediation"] = Mediation(
         settings=settings, outbox=outbox,
-        relay=relay, roster=roster.load(settings.reference_dir), communities=communities(settings.reference_dir),
+        roster=roster.load(settings.reference_dir), communities=communities(settings.reference_dir),
         policy=settings.policy)
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
-    add_ready_check(app, "kafka", lambda: relay.check_ready(TOPIC))
     return app

@@ -112,7 +112,7 @@ class CourtConfirmationApplied(CaseFacts):
 
 
 def _t(name: str, data: type[EventData], description: str) -> EventType:
-    return EventType(f"civic146.mediation.case.{name}.v1", data, TOPIC, description)
+    return EventType(f"civic146.mediation.case.{name}.v2", data, TOPIC, description)
 
 
 OPENED = _t("opened", Opened, "A dispute was registered as a mediation case (parties still to consent).")

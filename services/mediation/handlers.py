@@ -1,6 +1,6 @@
 """What mediation does with the events it consumes: the map of the worker's consumer.
 
-Intake routes a resident's request to mediation with `civic146.intake.request.routed.v2`
+Intake routes a resident's request to mediation with `civic146.intake.request.routed.v3`
 (data.target == "mediation"); the case opens in its first state, origin `intake_request`.
 Intake events carry masked personal data only, so staff and mediators complete the parties
 through the API. The case id is derived from the request id, so a replayed or re-delivered
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 class RoutedRequest(EventData):
     """The fields of intake's routed event that mediation reads (a tolerant reader of the
-    released contract services/contracts/events/civic146.intake.request.routed.v2.json; the
+    released contract services/contracts/events/civic146.intake.request.routed.v3.json; the
     submitter's pseudonym is not among them: parties are completed through the API)."""
     model_config = ConfigDict(extra="ignore")
     request_id: str
@@ -39,7 +39,7 @@ class RoutedRequest(EventData):
     description: str
 
 
-INTAKE_ROUTED = EventType("civic146.intake.request.routed.v2", RoutedRequest, "intake.requests",
+INTAKE_ROUTED = EventType("civic146.intake.request.routed.v3", RoutedRequest, "intake.requests",
                           "An intake request was routed; mediation takes those with target mediation.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import mongoengine
 from mongoengine import fields
 
-from civic146.outbox import Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 
 
 class MediationCase(mongoengine.DynamicDocument):
@@ -20,7 +20,7 @@ class MediationCase(mongoengine.DynamicDocument):
             {"fields": ["request_ids"]},
             {"fields": ["status", "due_at"]},
             {"fields": ["agreement.remind_at"]},
-            {"fields": ["outbox.0"], "sparse": True},
+            *AGGREGATE_INDEXES,
         ],
         "auto_create_index": False,
     }

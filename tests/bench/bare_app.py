@@ -1,5 +1,5 @@
 """Baseline for the HTTP benchmark: a bare Flask endpoint that parses the same JSON body and
-answers 201, served by the same gunicorn settings as the services."""
+answers 201, served by the same gunicorn settings as the services (no auth, validation, database)."""
 from flask import Flask, request
 
 
@@ -10,5 +10,9 @@ def create_app() -> Flask:
     def submit():
         body = request.get_json()
         return {"id": "bare", "status": "submitted", "echo": len(body)}, 201
+
+    @app.get("/healthz")  # the benchmark's start-up check, as on the services
+    def healthz():
+        return {"status": "alive"}
 
     return app

@@ -1,6 +1,7 @@
 import pytest
 
 from civic146.kafka import ensure_topics
+from tests.helpers import RunningRelay
 
 
 @pytest.fixture
@@ -18,10 +19,12 @@ def intake_settings(base_env, monkeypatch):
 @pytest.fixture
 def intake_app(intake_settings, mongo_db):
     from intake.api import create_app
+    from intake import store
     app = create_app(intake_settings)
     app.config["TESTING"] = True
+    app.extensions["test.relay"] = RunningRelay(intake_settings, [store.collection()], app.extensions["intake"].outbox)
     yield app
-    app.extensions["intake"].relay.close()
+    app.extensions["test.relay"].close()
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_an_event_received_twice_is_applied_once(routed_request, consumer, produ
 
 
 def test_in_progress_then_resolved_and_unknown_types_are_ignored(routed_request, consumer, produce, mongo_db):
-    other = {**progress(routed_request, "resolved", "x"), "type": "civic146.deliberation.topic.created.v1"}
+    other = {**progress(routed_request, "resolved", "x"), "type": "civic146.deliberation.topic.created.v2"}
     produce("deliberation.topics", encode(other))
     produce("deliberation.topics", encode(progress(routed_request, "in_progress", "已立项，召开小板凳恳谈会")))
     assert drain(consumer, 2) == 2

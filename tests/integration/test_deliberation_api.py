@@ -9,7 +9,7 @@ from kafka import KafkaProducer
 from civic146.consumer import Consumer
 from civic146.events import CASE_ESCALATED, CaseEscalatedData, encode, new_event
 from civic146.kafka import ensure_topics
-from tests.helpers import KAFKA
+from tests.helpers import KAFKA, RunningRelay
 
 HUIFENG = ["huifeng"]
 NOTICE = {"text": "关于乐福国际小区北侧道路修复的议题公示", "period_days": 5, "venue_id": "huifeng-yishiting", "online": True}
@@ -44,8 +44,9 @@ def app(settings, mongo_db):
     from deliberation.api import create_app
     app = create_app(settings)
     store.ensure_indexes()
+    app.extensions["test.relay"] = RunningRelay(settings, [store.collection()], app.extensions["deliberation"].outbox)
     yield app
-    app.extensions["deliberation"].relay.close()
+    app.extensions["test.relay"].close()
 
 
 @pytest.fixture
@@ -204,11 +205,11 @@ def _routed(request_id: str, description: str, compound="lefu-international", co
             submitter_ref: str | None = None) -> dict:
     """Intake's routed v2 event; no submitter_ref = a request staff entered for the resident."""
     from intake import events as iev
-    data = iev.RoutedV2(request_id=request_id, community=community, compound=compound, category="roads_and_facilities",
+    data = iev.Routed(request_id=request_id, community=community, compound=compound, category="roads_and_facilities",
                         channel="opinion_express", status="routed", actor_role="community_staff", target="deliberation",
                         description=description, submitter=iev.MaskedPerson(name="王*", phone="138****1234"),
                         submitter_ref=submitter_ref)
-    return new_event(iev.ROUTED_V2, "/civic146/intake", request_id, community, data, datetime.now(timezone.utc))
+    return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(timezone.utc))
 
 
 @pytest.fixture
@@ -256,7 +257,7 @@ def test_staff_attach_a_request_to_another_topic_and_detach_it_into_its_own(
     # consumers deduplicate by event id, and so does this count.
     events = list({e["id"]: e for e in events}.values())
     moves = [(e["subject"], e["type"].split(".")[-2], e["data"]["request_id"]) for e in events
-             if e["data"].get("request_id") == "r2" and e["type"] != "civic146.request.progress.v1"]
+             if e["data"].get("request_id") == "r2" and e["type"] != "civic146.request.progress.v2"]
     # Each topic's events are in order (one key, one partition); across topics there is no order.
     per_topic = {}
     for subject, kind, _ in moves:

@@ -9,7 +9,8 @@ import pytest
 
 from civic146.kafka import ensure_topics
 from employment import events as ev
-from tests.helpers import wait_until
+from employment import store
+from tests.helpers import RunningRelay, wait_until
 
 ID_NUMBER = "11010519491231002X"
 PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": ID_NUMBER}
@@ -35,6 +36,7 @@ def make_app(base_env, monkeypatch, **overrides):
     ensure_topics(settings, [settings.topic(t) for t in (ev.SEEKERS, ev.JOBS, ev.REFERRALS)])
     app = create_app(settings)
     app.config["TESTING"] = True
+    app.extensions["test.relay"] = RunningRelay(settings, store.collections(), app.extensions["employment"].outbox)
     return app, settings
 
 
@@ -42,7 +44,7 @@ def make_app(base_env, monkeypatch, **overrides):
 def employment(base_env, monkeypatch, mongo_db):
     app, settings = make_app(base_env, monkeypatch)
     yield app.test_client(), settings
-    app.extensions["employment.relay"].close()
+    app.extensions["test.relay"].close()
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_staff_outside_the_sensitive_roles_see_masked_ids_and_no_difficulty(base
         stats = client.get("/v1/statistics?community=huifeng", headers=roles["staff"]).json
         assert "employment_difficulty" not in stats["seekers_by_group"]
     finally:
-        app.extensions["employment.relay"].close()
+        app.extensions["test.relay"].close()
 
 
 BAD_SEEKERS = [
@@ -203,8 +205,8 @@ def test_job_fair_round_pairs_seekers_within_capacities(employment, roles, mongo
 def routed(request_id: str, category: str = "job_seeking", phone: str | None = "139****5678",
            submitter_ref: str | None = None):
     """Intake's routed v2 data; no submitter_ref = a request staff entered for the resident."""
-    from intake.events import RoutedV2
-    return RoutedV2(request_id=request_id, community="huifeng", compound="lefu-international", category=category,
+    from intake.events import Routed
+    return Routed(request_id=request_id, community="huifeng", compound="lefu-international", category=category,
                     channel="e_net_mini_program", status="routed", actor_role="community_staff", target="employment",
                     description="想在家附近找份兼职工作，我叫李秀英，电话139****5678",
                     submitter={"name": "李**", "phone": phone}, submitter_ref=submitter_ref)
@@ -303,7 +305,7 @@ def test_a_new_job_creates_at_most_max_outreach_per_job_tasks_for_the_best_fits(
             workflows.suggest_for_job(ctx, store.get("jobs", job_id), later)
         assert sorted(t["seeker_id"] for t in mongo_db.outreach_tasks.find({"job_id": job_id})) == sorted(best)
     finally:
-        app.extensions["employment.relay"].close()
+        app.extensions["test.relay"].close()
 
 
 def test_a_second_full_time_hire_is_refused_even_before_the_seeker_is_updated(employment, roles, mongo_db, monkeypatch):
@@ -466,7 +468,7 @@ def test_a_seekers_own_actions_keep_them_from_counting_as_dormant(base_env, monk
         assert resp.status_code == 200, resp.json
         assert not domain.is_dormant(mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days)
     finally:
-        app.extensions["employment.relay"].close()
+        app.extensions["test.relay"].close()
 
 
 def test_job_contact_names_are_masked_for_those_who_do_not_need_them(employment, roles):

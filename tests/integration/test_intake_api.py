@@ -177,7 +177,8 @@ def test_public_catalogue_health_and_openapi(client):
     assert client.get("/v1/categories/suggest?text=想找兼职工作").json["items"][0]["category"] == "job_seeking"
     assert client.get("/healthz").json == {"status": "alive"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json["checks"] == {"mongodb": "ok", "kafka": "ok"}
+    # the API does not talk to Kafka (the worker publishes): a broker outage never takes it out of service
+    assert ready.status_code == 200 and ready.json["checks"] == {"mongodb": "ok"}
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.") and "/v1/requests/{request_id}/route" in spec["paths"]
     assert spec["paths"]["/v1/requests"]["post"]["requestBody"]["content"]["application/json"]["schema"] == \

@@ -1,4 +1,4 @@
-"""The intake worker's scheduled jobs against the real FerretDB: overdue, follow-ups, indicators."""
+"""The intake worker's scheduled jobs against the real document server: overdue, follow-ups, indicators."""
 from datetime import timedelta
 
 from civic146.events import utcnow
@@ -16,7 +16,7 @@ def event_types(mongo_db, rid):
 
 def test_overdue_is_flagged_once_per_deadline(client, mint, mongo_db, intake_app):
     outbox = intake_app.extensions["intake"].outbox
-    outbox.on_commit = None  # keep the events in the outbox so the test can read them
+    intake_app.extensions["test.relay"].close()  # keep the events in the outbox so the test can read them
     rid = client.post("/v1/requests", json=REQUEST, headers=mint("r1", "resident")).json["id"]
     now = utcnow()
     assert worker.flag_overdue(outbox, now) == 0
@@ -37,7 +37,7 @@ def test_follow_up_when_the_resident_does_not_rate(client, mint, mongo_db, intak
     rid = client.post("/v1/requests", json=REQUEST, headers=mint("r1", "resident")).json["id"]
     for action, body in (("accept", None), ("route", {}), ("resolve", {"outcome": "已清运"})):
         assert client.post(f"/v1/requests/{rid}/{action}", json=body, headers=staff).status_code == 200
-    outbox.on_commit = None
+    intake_app.extensions["test.relay"].close()
     now = utcnow()
     assert worker.send_follow_ups(outbox, now + timedelta(days=1)) == 0
     assert worker.send_follow_ups(outbox, now + timedelta(days=4)) == 1

@@ -8,6 +8,7 @@ from civic146.clock import now
 from civic146.kafka import ensure_topics
 from mediation import domain, store
 from mediation import events as ev
+from tests.helpers import RunningRelay
 
 APPLICANT = {"role": "applicant", "name": "王小明", "phone": "13812341234", "user_id": "res-1"}
 RESPONDENT = {"role": "respondent", "name": "李秀兰", "phone": "13698765432", "user_id": "res-2"}
@@ -30,8 +31,9 @@ def settings(base_env, monkeypatch):
 def app(settings, mongo_db):
     from mediation.api import create_app
     app = create_app(settings)
+    app.extensions["test.relay"] = RunningRelay(settings, [store.collection()], app.extensions["mediation"].outbox)
     yield app
-    app.extensions["mediation"].relay.close()
+    app.extensions["test.relay"].close()
 
 
 @pytest.fixture

@@ -207,12 +207,12 @@ def neighbour_dispute_flow(service_factory, mint, topic_reader, tmp_path: Path) 
     assert "fulfilled" in resolved["outcome"]
 
     reader = topic_reader(prefix + "mediation.cases")
-    events(reader, "civic146.mediation.case.closed.v1")
+    events(reader, "civic146.mediation.case.closed.v2")
     reader.settle(1.0)
-    assert events(reader, "civic146.mediation.case.confirmation-window-closing.v1", at_least=0, timeout=0) == []
+    assert events(reader, "civic146.mediation.case.confirmation-window-closing.v2", at_least=0, timeout=0) == []
     # 24 days later the 30-day window closes within the 7-day reminder period: the worker reminds.
     clock_file.write_text(str(24 * 86400))
-    [reminder] = events(reader, "civic146.mediation.case.confirmation-window-closing.v1", timeout=30)
+    [reminder] = events(reader, "civic146.mediation.case.confirmation-window-closing.v2", timeout=30)
     assert reminder["subject"] == cid
     return {"intake": intake, "mediation": mediation, "tokens": tokens, "case_id": cid, "request_id": rid,
             "reader": reader, "prefix": prefix}

@@ -115,10 +115,10 @@ def read_events(topic_reader, topic: str, expected_types: dict[str, int]) -> lis
 
 
 def t(name: str) -> str:
-    return f"civic146.deliberation.topic.{name}.v1"
+    return f"civic146.deliberation.topic.{name}.v2"
 
 
-PROGRESS = "civic146.request.progress.v1"
+PROGRESS = "civic146.request.progress.v2"
 NOTICE = {"text": "关于乐福国际小区北侧道路因强降雨损毁的修复议题，现予公示，欢迎居民提出意见。", "period_days": 5,
           "venue_id": "huifeng-yishiting", "online": True}
 
@@ -255,10 +255,10 @@ def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_re
         client[svc.env["MONGODB_DB"]].processed_events.delete_many({})
     client.close()
 
-    def handled(svc, topic):
-        return metric(scrape(svc.worker_metrics_url), "civic146_events_consumed_total", topic=prefix + topic,
-                      outcome="applied") + metric(scrape(svc.worker_metrics_url), "civic146_events_consumed_total",
-                                                  topic=prefix + topic, outcome="duplicate")
+    def handled(svc, topic):  # with the processed-events records gone, the replay is caught as stale
+        samples = scrape(svc.worker_metrics_url)
+        return sum(metric(samples, "civic146_events_consumed_total", topic=prefix + topic, outcome=outcome)
+                   for outcome in ("applied", "duplicate", "stale"))
     start = {"intake": handled(intake, "deliberation.topics"), "delib": handled(delib, "intake.requests")}
     producer = KafkaProducer(bootstrap_servers=KAFKA)
     for records in streams.values():
@@ -267,8 +267,8 @@ def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_re
     producer.flush()
     producer.close()
     progress = sum(json.loads(r.value)["type"] == PROGRESS for r in streams["deliberation.topics"])
-    handled_by_delib = sum(json.loads(r.value)["type"] in ("civic146.intake.request.routed.v2",
-                                                           "civic146.intake.request.rated.v1")
+    handled_by_delib = sum(json.loads(r.value)["type"] in ("civic146.intake.request.routed.v3",
+                                                           "civic146.intake.request.rated.v2")
                            for r in streams["intake.requests"])
     wait_until(lambda: handled(intake, "deliberation.topics") - start["intake"] >= progress
                and handled(delib, "intake.requests") - start["delib"] >= handled_by_delib,

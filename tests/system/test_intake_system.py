@@ -4,13 +4,14 @@ import json
 import os
 
 import jsonschema
+import pymongo
 import requests
 from kafka import KafkaProducer
 
 from civic146.auth import pseudonym
 from civic146.events import REQUEST_PROGRESS, RequestProgressData, encode, new_event, utcnow
 from intake import events as ev
-from tests.helpers import JWT_SECRET, KAFKA, wait_until
+from tests.helpers import JWT_SECRET, KAFKA, create_topics, wait_until
 from tests.system.conftest import metric, scrape
 
 REQUEST = {
@@ -48,7 +49,7 @@ def test_submitted_requests_reach_the_topic_as_valid_masked_cloudevents(service_
         assert event["data"]["description"].endswith(tuple(f"电话138****1234 #{i}" for i in range(5)))
 
 
-def test_routing_publishes_v1_and_v2_with_the_residents_pseudonym_only(service_factory, mint, topic_reader):
+def test_routing_publishes_the_residents_pseudonym_only(service_factory, mint, topic_reader):
     intake = service_factory("intake")
     intake.start_api(workers=2)
     intake.start_worker()
@@ -59,18 +60,17 @@ def test_routing_publishes_v1_and_v2_with_the_residents_pseudonym_only(service_f
         for action in ("accept", "route"):
             assert requests.post(f"{intake.url}/v1/requests/{rid}/{action}", json={}, headers=staff, timeout=10).ok
 
-    records = topic_reader(intake.env["TOPIC_PREFIX"] + "intake.requests").read(8)  # 2 x 4 events
+    records = topic_reader(intake.env["TOPIC_PREFIX"] + "intake.requests").read(6)  # 2 x 3 events
     routed = {}
     for r in records:
         event = json.loads(r.value)
         jsonschema.validate(event, SCHEMAS[event["type"]])
-        if event["type"] in (ev.ROUTED.name, ev.ROUTED_V2.name):
-            routed[(event["subject"], event["type"])] = event["data"]
+        if event["type"] == ev.ROUTED.name:
+            routed[event["subject"]] = event["data"]
             assert "res-1" not in r.value.decode() and "staff-1" not in r.value.decode()
-    assert len(routed) == 4, sorted(routed)
+    assert len(routed) == 2, sorted(routed)
     for rid, ref in ((by_resident, pseudonym(JWT_SECRET, "res-1")), (by_staff, None)):
-        v1, v2 = routed[(rid, ev.ROUTED.name)], routed[(rid, ev.ROUTED_V2.name)]
-        assert "submitter_ref" not in v1 and v2 == {**v1, "submitter_ref": ref}
+        assert routed[rid]["submitter_ref"] == ref
 
 
 def test_metrics_add_up_across_gunicorn_workers(service_factory, mint):
@@ -86,41 +86,80 @@ def test_metrics_add_up_across_gunicorn_workers(service_factory, mint):
     assert metric(samples, "civic146_http_requests_total", route="/v1/categories", status="200") == 60
 
 
-def test_worker_killed_before_publishing_loses_nothing(service_factory, mint, topic_reader):
-    """Requests are accepted (201) while nothing publishes them: the API's publish-on-commit is off,
-    and the worker's sweep leaves events younger than an hour alone. The worker is then killed
-    with SIGKILL. After a restart every accepted request's event is on the topic."""
+def test_the_api_never_publishes_the_worker_publishes_what_it_accepted(service_factory, mint, topic_reader):
+    """Requests are accepted (201) while no worker runs: nothing reaches the topic (the API has no
+    publisher). Once the worker starts, every accepted request's event is there, once."""
     intake = service_factory("intake")
-    intake.start_api(workers=2, OUTBOX_PUBLISH_ON_COMMIT="false")
-    intake.start_worker(RELAY_SWEEP_SECONDS="3600", RELAY_SWEEP_MIN_AGE_SECONDS="3600")
+    intake.start_api(workers=2)
     ids = submit(intake.url, mint("res-1", "resident"), 8)
+    create_topics(intake.env["TOPIC_PREFIX"] + "intake.requests")  # the worker would create it
     reader = topic_reader(intake.env["TOPIC_PREFIX"] + "intake.requests")
-    assert reader.settle(2.0) == [], "events were published before the crash: the test proves nothing"
-
-    intake.kill_worker()
-    intake.start_worker(RELAY_SWEEP_SECONDS="0.5", RELAY_SWEEP_MIN_AGE_SECONDS="0")
+    assert reader.settle(2.0) == [], "the API published: there would be two publishers"
+    intake.start_worker()
     records = reader.read(8, timeout=30)
-    assert sorted(r.key.decode() for r in records) == sorted(ids)
+    assert sorted(r.key.decode() for r in reader.settle(1.0)) == sorted(r.key.decode() for r in records) == sorted(ids)
 
 
-def test_worker_killed_while_publishing_loses_nothing(service_factory, mint, topic_reader):
-    """The worker is killed with SIGKILL as soon as the first of 60 pending events reaches the
-    topic, i.e. while it publishes and removes the rest. After a restart every request's event
-    is there; some may be there twice (at least once), none is missing."""
+def test_worker_killed_while_publishing_loses_nothing_and_downstream_applies_each_change_once(
+        service_factory, mint, topic_reader):
+    """40 requests are submitted, accepted and routed to deliberation while intake has no worker
+    (120 events waiting). Intake's worker is killed with SIGKILL as soon as the first event reaches
+    the topic, i.e. while it publishes and removes the rest, and started again. Every event is on
+    the topic; a repeat carries the same id and sequence as the original; deliberation attaches
+    each request to a topic once and never goes back to an older state, and intake sees each
+    request taken up once."""
+    deliberation = service_factory("deliberation")
+    deliberation.start_worker()
     intake = service_factory("intake")
-    intake.start_api(workers=2, OUTBOX_PUBLISH_ON_COMMIT="false")
-    ids = submit(intake.url, mint("res-1", "resident"), 60)
+    intake.start_api(workers=2)
+    staff = mint("staff-1", "community_staff", communities=["huifeng"])
+    ids = submit(intake.url, mint("res-1", "resident"), 40)
+    for rid in ids:
+        for action, body in (("accept", {}), ("route", {"target": "deliberation"})):
+            resp = requests.post(f"{intake.url}/v1/requests/{rid}/{action}", json=body, headers=staff, timeout=10)
+            assert resp.ok, resp.text
+    create_topics(intake.env["TOPIC_PREFIX"] + "intake.requests")
     reader = topic_reader(intake.env["TOPIC_PREFIX"] + "intake.requests")
 
-    intake.start_worker(RELAY_SWEEP_SECONDS="0.5", RELAY_SWEEP_MIN_AGE_SECONDS="0")
+    intake.start_worker(RELAY_LEASE_SECONDS="2")  # the restarted worker takes over the dead one's lease soon
     reader.read(1, timeout=30)
     intake.kill_worker()
-    published_before_restart = len(reader.settle(1.0))
-    intake.start_worker(RELAY_SWEEP_SECONDS="0.5", RELAY_SWEEP_MIN_AGE_SECONDS="0")
-    wait_until(lambda: set(ids) <= {r.key.decode() for r in reader.read(60, timeout=1)}, timeout=60,
-               message="every request's event on the topic after the restart")
-    print(f"published before the kill: {published_before_restart} of 60; "
-          f"messages after the restart: {len(reader.settle(1.0))} (duplicates allowed)")
+    before_restart = len(reader.settle(1.0))
+    intake.start_worker(RELAY_LEASE_SECONDS="2")
+    wait_until(lambda: len({json.loads(r.value)["id"] for r in reader.read(len(reader.records) + 1, timeout=1)
+                            if json.loads(r.value)["type"] != ev.IN_PROGRESS.name}) >= 120,
+               timeout=60, message="every event on the topic after the restart")
+    records = [r for r in reader.settle(1.5) if json.loads(r.value)["type"] != ev.IN_PROGRESS.name]
+    first: dict[str, tuple] = {}  # the 120 events committed before the crash (in_progress ones come after)
+    for r in records:
+        e = json.loads(r.value)
+        assert first.setdefault(e["id"], (e["subject"], e["sequence"], e["type"])) == (e["subject"], e["sequence"],
+                                                                                       e["type"])
+    assert {s for s, _, _ in first.values()} == set(ids) and len(first) == 120  # none lost
+    print(f"published before the kill: {before_restart} of 120; messages in all: {len(records)} "
+          f"({len(records) - len(first)} repeats)")
+
+    # Downstream: deliberation attached every request exactly once, and intake moved each to
+    # in_progress exactly once (its history never goes back).
+    db = pymongo.MongoClient(intake.env["MONGODB_URI"], tz_aware=True)
+    try:
+        topics = db[deliberation.env["MONGODB_DB"]]["topics"]
+
+        def attached():
+            return sorted(r["request_id"] for t in topics.find({}, {"requests": 1}) for r in t.get("requests", []))
+        wait_until(lambda: attached() == sorted(ids), timeout=60, message="every request attached once")
+        requests_coll = db[intake.env["MONGODB_DB"]]["requests"]
+        wait_until(lambda: requests_coll.count_documents({"status": "in_progress"}) == 40, timeout=60,
+                   message="intake sees every request taken up")
+        for doc in requests_coll.find({}, {"history": 1}):
+            assert [h["to"] for h in doc["history"]] == ["submitted", "accepted", "routed", "in_progress"], doc
+        positions = db[deliberation.env["MONGODB_DB"]]["event_positions"]
+        routed = {e[0]: e[1] for e in first.values() if e[2] == ev.ROUTED.name}
+        applied = {p["_id"].split(" ", 1)[1]: p["sequence"]
+                   for p in positions.find({"_id": {"$in": [f"/civic146/intake {rid}" for rid in ids]}})}
+        assert applied == routed  # the position of each request is its routed event, repeats or not
+    finally:
+        db.close()
 
 
 def test_progress_from_kafka_resolves_the_request_once_and_poison_goes_to_dead_letters(

@@ -16,12 +16,12 @@ def test_neighbour_dispute_from_intake_to_fulfilled_agreement_and_confirmation_r
     assert len(ours) == len(evs) and all(e["community"] == flows.COMMUNITY for e in evs)
     types = [e["type"].split(".")[-2] for e in ours]
     assert types.count("session-held") == 2 and types.count("fulfilment-recorded") == 2, types
-    progress = [e["data"] for e in ours if e["type"] == "civic146.request.progress.v1"]
+    progress = [e["data"] for e in ours if e["type"] == "civic146.request.progress.v2"]
     assert [(p["request_id"], p["state"]) for p in progress] == [(run["request_id"], "in_progress"),
                                                                  (run["request_id"], "resolved")]
     assert types[-1] == "confirmation-window-closing"
     run["reader"].settle(2.0)
-    assert len(flows.events(run["reader"], "civic146.mediation.case.confirmation-window-closing.v1")) == 1
+    assert len(flows.events(run["reader"], "civic146.mediation.case.confirmation-window-closing.v2")) == 1
 
     # The party reads the whole case; the statistics count it.
     case = flows.call(mediation, "GET", f"/cases/{cid}", tokens.respondent)

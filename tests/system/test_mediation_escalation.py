@@ -10,7 +10,7 @@ from tests.helpers import wait_until
 from tests.system import mediation_flows as flows
 from tests.system.conftest import metric, scrape
 
-ESCALATED = "civic146.mediation.case.escalated.v1"
+ESCALATED = "civic146.mediation.case.escalated.v2"
 
 
 def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_factory, mint, topic_reader):
@@ -51,7 +51,7 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     assert "王**" in data["summary"] and "138****1234" in data["summary"]
     assert flows.privacy_problems(json.dumps(escalated, ensure_ascii=False)) == []
 
-    [closed] = flows.events(reader, "civic146.mediation.case.closed.v1")
+    [closed] = flows.events(reader, "civic146.mediation.case.closed.v2")
     assert closed["data"]["outcome"] == "escalated"
     # Deliberation takes the matter up as a topic holding the linked request ...
     def topic_of_case():
@@ -66,7 +66,7 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     progressing = flows.wait_for_intake_status(intake, tokens, rid, "in_progress")
     assert (progressing["handled_by"], progressing["reference"]) == ("deliberation", topic["id"])
     reader.settle(1.5)
-    assert [e for e in flows.events(reader, "civic146.request.progress.v1", at_least=0, timeout=0)] == []
+    assert [e for e in flows.events(reader, "civic146.request.progress.v2", at_least=0, timeout=0)] == []
     assert flows.intake_request(intake, tokens, rid)["status"] == "in_progress"
     api = scrape(f"{mediation.url}/metrics")
     assert metric(api, "civic146_mediation_outcomes_total", case_type="property_management", outcome="escalated") == 1

@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
+from civic146.outbox import Change, stamped
 from deliberation import domain
 from deliberation import events as ev
 
@@ -20,7 +20,7 @@ def apply(doc: dict, change: Change) -> dict:
     out = {**doc, **change.set, "version": doc.get("version", 1) + 1}
     for k, v in change.push.items():
         out[k] = [*doc.get(k, []), v]
-    for item in change.outbox:  # every recorded event matches its committed contract
+    for item in stamped(change.outbox, out["version"]):  # every event as published matches its contract
         jsonschema.validate(item["event"], SCHEMAS[item["event"]["type"]])
     return out
 

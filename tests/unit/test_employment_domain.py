@@ -5,6 +5,7 @@ import jsonschema
 import pytest
 
 from civic146.errors import Forbidden, InvalidTransition
+from civic146.outbox import stamped
 from employment import domain, matching, vocabulary
 from employment import events as ev
 
@@ -53,7 +54,8 @@ def active_seeker():
 
 
 def all_events(*changes):
-    return [item["event"] for c in changes for item in c.outbox]
+    """The events as published: the outbox stamps each with its `sequence` at commit."""
+    return [item["event"] for c in changes for item in stamped(c.outbox, 2)]
 
 
 def assert_no_personal_or_sensitive_data(events):

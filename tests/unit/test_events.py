@@ -5,21 +5,34 @@ import jsonschema
 import pytest
 
 from civic146.events import REQUEST_PROGRESS, MalformedEvent, RequestProgressData, decode, encode, new_event
+from civic146.outbox import sequence, stamped
 
 
 def progress_event():
     data = RequestProgressData(request_id="r1", state="resolved", handled_by="deliberation", reference="t1",
                                summary="路面已修复")
-    return new_event(REQUEST_PROGRESS, "/civic146/deliberation", "t1", "huifeng", data,
-                     datetime(2026, 1, 1, tzinfo=timezone.utc))
+    recorded = new_event(REQUEST_PROGRESS, "/civic146/deliberation", "t1", "huifeng", data,
+                         datetime(2026, 1, 1, tzinfo=timezone.utc))
+    return stamped([{"topic": "x", "key": "t1", "event": recorded}], 7)[0]["event"]  # as the outbox publishes it
 
 
 def test_envelope_is_structured_cloudevent_that_validates_against_its_schema():
     event = progress_event()
     assert {"specversion", "id", "source", "type", "time", "subject", "community", "data"} <= set(event)
-    assert event["specversion"] == "1.0" and event["type"] == "civic146.request.progress.v1"
+    assert event["specversion"] == "1.0" and event["type"] == "civic146.request.progress.v2"
     jsonschema.validate(event, REQUEST_PROGRESS.schema())
     assert decode(encode(event)) == event
+
+
+def test_the_published_event_carries_a_fixed_width_sequence_that_orders_as_a_string():
+    event = progress_event()
+    assert event["sequence"] == "000000000007.001"
+    with pytest.raises(jsonschema.ValidationError):  # published events must carry it
+        jsonschema.validate({k: v for k, v in event.items() if k != "sequence"}, REQUEST_PROGRESS.schema())
+    later = [sequence(7, 2), sequence(8, 1), sequence(10, 1), sequence(123456, 1)]
+    assert sorted(later, reverse=True) == list(reversed(later)) and all(s > event["sequence"] for s in later)
+    with pytest.raises(ValueError):
+        stamped([{"event": {}}] * 1000, 1)
 
 
 def test_schema_pins_the_type_and_rejects_extra_data_fields():

@@ -4,7 +4,7 @@ import jsonschema
 import pytest
 
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
+from civic146.outbox import Change, stamped
 from mediation import domain, roster
 from mediation import events as ev
 from mediation.domain import ConflictOfInterest
@@ -29,7 +29,7 @@ def apply(doc, change: Change):
 
 
 def events_of(change: Change) -> list[dict]:
-    for item in change.outbox:
+    for item in stamped(change.outbox, 2):  # as published (the outbox adds `sequence`)
         jsonschema.validate(item["event"], SCHEMAS[item["event"]["type"]])
         assert item["topic"] == "mediation.cases" and item["key"] == item["event"]["subject"]
     return [item["event"] for item in change.outbox]
