@@ -23,6 +23,7 @@ from .matching import Match
 CHECKPOINTS = (30, 90, 180)
 HOLDING = ("hired", "retained")                 # referral stages in which the seeker holds the job
 HIRED = (*HOLDING, "left")                      # ... and those that took one of the job's openings
+ENDED = ("declined", "left")                    # stages a referral never leaves: no hire can follow
 OUTREACH_GROUPS = ("middle_aged", "older_worker")
 MAX_PART_TIME_PLACEMENTS = 2
 _REFERRAL_IDS = uuid.UUID("5f0d1e8c-46b1-4c14-9a8e-146000000004")
@@ -364,40 +365,10 @@ def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str 
     return change
 
 
-def check_job_has_room(job: dict, hired: list[dict], referral: dict) -> None:
-    """The job is open and has an opening left. `hired`: the job's referrals that were hired, the
-    source of truth (the job's own `filled` is updated after the hire and can lag)."""
-    if job["status"] != "open":
-        raise InvalidTransition(f"the job is {job['status']}; only an open job can hire", {"job_status": job["status"]})
-    taken = (set(job.get("hires", [])) | {r["_id"] for r in hired}) - {referral["_id"]}
-    if len(taken) >= job["openings"]:
-        raise InvalidTransition(f"all {job['openings']} openings of the job are taken",
-                                {"openings": job["openings"], "hires": sorted(taken)})
-
-
-def check_can_hold(seeker: dict, referral: dict, current: list[dict]) -> None:
-    """One full-time placement, or up to two part-time ones within the seeker's weekly hours.
-    `current`: the seeker's referrals in a HOLDING stage (not the seeker's `placements`, which lag)."""
-    if not current:
-        return
-    if referral["hours_type"] != "part_time" or any(p["hours_type"] != "part_time" for p in current):
-        raise InvalidTransition("the seeker already holds a placement; only two part-time jobs can be combined",
-                                {"placements": [p["_id"] for p in current]})
-    if len(current) >= MAX_PART_TIME_PLACEMENTS:
-        raise InvalidTransition("the seeker already holds two part-time placements",
-                                {"placements": [p["_id"] for p in current]})
-    hours = referral["hours_per_week"] + sum(p["hours_per_week"] for p in current)
-    limit = seeker["profile"]["availability"]["max_hours_per_week"]
-    if hours > limit:
-        raise InvalidTransition(f"together the jobs take {hours:g} hours a week, more than the {limit:g} offered",
-                                {"hours_per_week": hours})
-
-
-def hire(doc: dict, seeker: dict, job: dict, holding: list[dict], job_hired: list[dict], actor: Actor,
-         now: datetime) -> Change:
-    """`holding`: the seeker's referrals in a HOLDING stage; `job_hired`: the job's in a HIRED stage."""
-    check_job_has_room(job, job_hired, doc)
-    check_can_hold(seeker, doc, holding)
+def hire(doc: dict, actor: Actor, now: datetime) -> Change:
+    """The referral's own hire, the last step of a hire: the job's opening and the seeker's placement
+    are reserved before it (reserve_opening, reserve_placement), and it is committed at the version
+    of the referral those reservations were made from."""
     change = transition(doc, "hire", actor, now)
     retention = [{"checkpoint": d, "due_at": now + timedelta(days=d), "status": "scheduled", "reason": None,
                   "recorded_at": None} for d in CHECKPOINTS]
@@ -453,28 +424,198 @@ def record_retention(doc: dict, checkpoint: int, outcome: str, reason: str | Non
     return change
 
 
-# --- placement bookkeeping on the seeker and the job (after the referral's own write) ------------------
+# --- hiring: reservations on the job and the seeker before the referral's own write -------------------
+#
+# A hire changes three documents and MongoDB updates one document atomically, so the rules that span
+# documents are kept by *reservations*: the job's `hires` (its openings taken) and the seeker's
+# `placements` are authoritative and are written before the referral becomes hired, each by one
+# version-guarded update of that document. Two hires racing for the last opening (or for one person)
+# both reload the document and only the first write at a version lands; the other reloads and sees
+# the opening gone. A reservation not yet confirmed by a hired referral is also listed in the
+# document's `reservations` with the version of the referral the attempt started from and the time
+# it was made. The attempt commits the referral at that version, so releasing a reservation is safe
+# once the referral has moved past it (abandon_hire moves it on for an attempt that never finished):
+# no attempt can then commit on the strength of what is released.
+
+def _reservation(referral: dict, now: datetime) -> dict:
+    return {"referral_id": referral["_id"], "version": referral["version"], "at": now}
+
+
+def _pending(doc: dict, referral_id: str) -> dict | None:
+    return next((r for r in doc.get("reservations", []) if r["referral_id"] == referral_id), None)
+
+
+def _without(doc: dict, referral_id: str) -> list[dict]:
+    return [r for r in doc.get("reservations", []) if r["referral_id"] != referral_id]
+
+
+def _already_reserved(doc: dict, referral: dict, now: datetime) -> Change | None:
+    """The referral is already in the job's hires or the seeker's placements. Nothing to do when this
+    attempt (or a newer one, or the hire itself) made it; a reservation left by an attempt from an
+    older version of the referral (one that can no longer commit) is taken over, so that releasing
+    that attempt's reservation leaves this one's in place."""
+    mine = _pending(doc, referral["_id"])
+    if mine is None or mine["version"] >= referral["version"]:
+        return None
+    return Change(set={"reservations": [*_without(doc, referral["_id"]), _reservation(referral, now)],
+                       "updated_at": now})
+
+
+def _released(referral: dict | None, version: int) -> bool:
+    """No attempt to hire from `version` of the referral can still commit: the referral moved past it."""
+    return referral is None or referral["version"] > version
+
+
+def _seeker_status(seeker: dict, placements: list[str]) -> str:
+    return seeker["status"] if seeker["status"] == "closed" else "placed" if placements else "active"
+
+
+def _close_filled(change: Change, job: dict, now: datetime) -> None:
+    closing = close_job(job, "filled", SYSTEM, now)
+    change.set.update(closing.set)
+    change.push.update(closing.push)
+    change.outbox += closing.outbox
+
+
+def check_job_has_room(job: dict, referral: dict) -> None:
+    """The job is open and has an opening left: its `hires` (reservations included) other than this
+    referral are fewer than its openings."""
+    taken = [h for h in job.get("hires", []) if h != referral["_id"]]
+    if len(taken) >= job["openings"]:
+        raise InvalidTransition(f"all {job['openings']} openings of the job are taken",
+                                {"openings": job["openings"], "hires": sorted(taken)})
+    if job["status"] != "open":
+        raise InvalidTransition(f"the job is {job['status']}; only an open job can hire", {"job_status": job["status"]})
+
+
+def check_can_hold(seeker: dict, referral: dict, current: list[dict]) -> None:
+    """One full-time placement, or up to two part-time ones within the seeker's weekly hours.
+    `current`: the referrals of the placements the seeker holds or has reserved, this one excluded."""
+    if not current:
+        return
+    if referral["hours_type"] != "part_time" or any(p["hours_type"] != "part_time" for p in current):
+        raise InvalidTransition("the seeker already holds a placement; only two part-time jobs can be combined",
+                                {"placements": [p["_id"] for p in current]})
+    if len(current) >= MAX_PART_TIME_PLACEMENTS:
+        raise InvalidTransition("the seeker already holds two part-time placements",
+                                {"placements": [p["_id"] for p in current]})
+    hours = referral["hours_per_week"] + sum(p["hours_per_week"] for p in current)
+    limit = seeker["profile"]["availability"]["max_hours_per_week"]
+    if hours > limit:
+        raise InvalidTransition(f"together the jobs take {hours:g} hours a week, more than the {limit:g} offered",
+                                {"hours_per_week": hours})
+
+
+def reserve_opening(job: dict, referral: dict, now: datetime) -> Change | None:
+    """First step of a hire: take one of the job's openings for `referral` (as read before the hire),
+    closing the job as filled when this takes the last one. None if it is already taken for it."""
+    if referral["_id"] in job.get("hires", []):
+        return _already_reserved(job, referral, now)
+    check_job_has_room(job, referral)
+    hires = [*job.get("hires", []), referral["_id"]]
+    change = Change(set={"hires": hires, "filled": len(hires), "updated_at": now,
+                         "reservations": [*_without(job, referral["_id"]), _reservation(referral, now)]})
+    if len(hires) >= job["openings"]:
+        _close_filled(change, job, now)
+    return change
+
+
+def reserve_placement(seeker: dict, referral: dict, current: list[dict], now: datetime) -> Change | None:
+    """Second step of a hire: add `referral` to the seeker's placements within check_can_hold. `current`:
+    the referrals of the seeker's `placements`. Their hours never change, so they may be read after the
+    seeker; one that was declined or left holds nothing, even before its departure reaches the seeker.
+    None if the placement is already reserved for this referral. Being hired counts as activity."""
+    if referral["_id"] in seeker.get("placements", []):
+        return _already_reserved(seeker, referral, now)
+    check_can_hold(seeker, referral, [p for p in current if p["_id"] != referral["_id"] and p["stage"] not in ENDED])
+    placements = [*seeker.get("placements", []), referral["_id"]]
+    return Change(set={"placements": placements, "status": _seeker_status(seeker, placements),
+                       "reservations": [*_without(seeker, referral["_id"]), _reservation(referral, now)],
+                       "updated_at": now, "last_active_at": now})
+
+
+def abandon_hire(referral: dict, now: datetime) -> Change:
+    """An attempt to hire from this version of the referral reserved an opening or a placement and will
+    not (or did not, within the grace period) commit the hire: move the referral's version on, stage
+    unchanged, so that attempt's commit fails should it still come, and its reservations can go."""
+    return Change(set={"hire_abandoned_at": now})
+
+
+def settle_opening(job: dict, referral_id: str, version: int, referral: dict | None, now: datetime) -> Change | None:
+    """After an attempt to hire from `version` of the referral failed or was abandoned. `referral`: as
+    it is now (None if gone). A referral hired after all (by a concurrent attempt) keeps its opening;
+    otherwise the opening that attempt reserved is given back, once the referral has moved past
+    `version`, and a job the reservation had closed as filled is open again."""
+    if referral is not None and referral["stage"] in HIRED:
+        return job_hire_change(job, referral, now)
+    mine = _pending(job, referral_id)
+    if mine is None or mine["version"] > version or not _released(referral, version):
+        return None
+    hires = [h for h in job.get("hires", []) if h != referral_id]
+    change = Change(set={"hires": hires, "filled": len(hires), "reservations": _without(job, referral_id),
+                         "updated_at": now})
+    if job["status"] == "filled" and len(hires) < job["openings"]:
+        reopened = {**job, "status": "open"}
+        change.set.update(status="open", closed_reason=None)
+        change.push["history"] = _history("filled", "open", SYSTEM, now, "hire_not_completed")
+        change.record(ev.JOB_POSTED, _posted_event(reopened, SYSTEM, now))
+    return change
+
+
+def settle_placement(seeker: dict, referral_id: str, version: int, referral: dict | None,
+                     now: datetime) -> Change | None:
+    """The seeker's side of settle_opening: a referral that holds the job keeps its placement; otherwise
+    the placement that attempt reserved is released once the referral has moved past `version`."""
+    if referral is not None and referral["stage"] in HOLDING:
+        return seeker_placement_change(seeker, referral, now)
+    mine = _pending(seeker, referral_id)
+    if mine is None or mine["version"] > version or not _released(referral, version):
+        return None
+    placements = [p for p in seeker.get("placements", []) if p != referral_id]
+    return Change(set={"placements": placements, "status": _seeker_status(seeker, placements),
+                       "reservations": _without(seeker, referral_id), "updated_at": now})
+
+
+def expired_reservations(doc: dict, now: datetime, grace: timedelta) -> list[dict]:
+    """Reservations older than the grace period: their attempt crashed or stalled (an attempt takes
+    well under a second), so the worker settles them."""
+    return [r for r in doc.get("reservations", []) if r["at"] <= now - grace]
+
+
+# --- placement bookkeeping once the referral is written (hire confirmed, departure) ----------------------
 
 def seeker_placement_change(seeker: dict, referral: dict, now: datetime) -> Change | None:
+    """A referral holding the job confirms its placement (reserved before the hire; added here for one
+    hired without a reservation); one that left gives it up. Other stages are left to settle_placement."""
     placements = list(seeker.get("placements", []))
-    holding = referral["stage"] in HOLDING
-    if holding == (referral["_id"] in placements):
+    rid = referral["_id"]
+    if referral["stage"] in HOLDING:
+        if rid in placements and _pending(seeker, rid) is None:
+            return None
+        if rid in placements:
+            return Change(set={"reservations": _without(seeker, rid), "updated_at": now})
+        placements.append(rid)
+    elif referral["stage"] in ENDED and (rid in placements or _pending(seeker, rid) is not None):
+        placements = [p for p in placements if p != rid]
+    else:
         return None
-    placements = placements + [referral["_id"]] if holding else [p for p in placements if p != referral["_id"]]
-    status = seeker["status"] if seeker["status"] == "closed" else "placed" if placements else "active"
-    return Change(set={"placements": placements, "status": status, "updated_at": now, "last_active_at": now})
+    return Change(set={"placements": placements, "status": _seeker_status(seeker, placements),
+                       "reservations": _without(seeker, rid), "updated_at": now, "last_active_at": now})
 
 
 def job_hire_change(job: dict, referral: dict, now: datetime) -> Change | None:
-    if referral["stage"] not in HOLDING or referral["_id"] in job.get("hires", []):
+    """A hired referral confirms the opening it reserved (or takes one, if hired without a reservation).
+    The opening stays taken after the person left (HIRED includes `left`)."""
+    rid = referral["_id"]
+    hires = job.get("hires", [])
+    if referral["stage"] not in HIRED or (rid in hires and _pending(job, rid) is None):
         return None
-    hires = [*job.get("hires", []), referral["_id"]]
-    change = Change(set={"hires": hires, "filled": len(hires), "updated_at": now})
-    if len(hires) >= job["openings"] and job["status"] == "open":
-        closing = close_job(job, "filled", SYSTEM, now)
-        change.set.update(closing.set)
-        change.push.update(closing.push)
-        change.outbox += closing.outbox
+    change = Change(set={"reservations": _without(job, rid), "updated_at": now})
+    if rid not in hires:
+        hires = [*hires, rid]
+        change.set.update(hires=hires, filled=len(hires))
+        if len(hires) >= job["openings"] and job["status"] == "open":
+            _close_filled(change, job, now)
     return change
 
 

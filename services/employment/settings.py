@@ -12,6 +12,10 @@ class EmploymentSettings(Settings):
     dormant_after_days: int = 30        # a seeker without activity this long gets outreach, not only a suggestion
     max_outreach_per_job: int = 20      # outreach tasks a new job creates at most (the best fits), so staff are not swamped
     consent_retention_days: int = 365   # default retention period of a profile after consent
+    # A hire reserves the job's opening and the seeker's placement, then commits the referral, in well
+    # under a second. A reservation older than this without a hired referral was left by a crash or a
+    # stall and the worker releases it (an attempt still running after it fails with a conflict).
+    hire_reservation_grace_seconds: float = 300.0
 
     @property
     def sensitive_role_list(self) -> tuple[str, ...]:

@@ -1,8 +1,8 @@
 """Persistence: the four collections, their indexes, and atomic writes with the outbox.
 
 Documents are read and written as plain dicts; the mongoengine classes only declare collections
-and indexes. Every write to an existing document goes through Outbox.commit (version guard and
-the per-document lock), so state and events change together.
+and indexes. Every write to an existing document goes through Outbox.commit (one update guarded
+by the document's version), so state and events change together.
 """
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ def _declare(name: str, collection: str, indexes: list[dict]):
                                                         "version": fields.IntField(required=True), "meta": meta})
 
 
+# `reservations.0`: the worker looks for hires reserved but not confirmed (workflows.hire)
 Seeker = _declare("Seeker", "seekers", [
     {"fields": ["community", "status"]}, {"fields": ["request_id"]}, {"fields": ["resident_id"]},
-    {"fields": ["status", "consent.expires_at"]}])
+    {"fields": ["status", "consent.expires_at"]}, {"fields": ["reservations.0"], "sparse": True}])
 Job = _declare("Job", "jobs", [
     {"fields": ["community", "status"]}, {"fields": ["status", "occupation"]}, {"fields": ["request_id"]},
-    {"fields": ["employer_id"]}])
+    {"fields": ["employer_id"]}, {"fields": ["reservations.0"], "sparse": True}])
 Referral = _declare("Referral", "referrals", [
     {"fields": ["seeker_id", "stage"]}, {"fields": ["job_id", "stage"]}, {"fields": ["community", "stage"]},
     {"fields": ["stage", "next_check_at"]}, {"fields": ["placement_synced"]}])

@@ -37,10 +37,12 @@ def fire_retention_checks(ctx: Employment, now: datetime) -> int:
 
 
 def finish_placements(ctx: Employment, now: datetime) -> int:
+    """What a crash left of a hire or a departure: placements not yet confirmed or released after the
+    referral's write, and reservations whose referral was never hired (after the grace period)."""
     docs = store.find("referrals", {"placement_synced": False})
     for doc in docs:
         workflows.sync_placement(ctx, doc, now)
-    return len(docs)
+    return len(docs) + workflows.release_expired_reservations(ctx, now)
 
 
 def expire_jobs(ctx: Employment, now: datetime) -> int:

@@ -1,19 +1,23 @@
 """What the API and the worker both do with the database: match stored seekers and jobs, record
 suggestions and outreach tasks, keep placements on seekers and jobs in step with referrals.
 
-Each step is one atomic single-document write through the outbox. A hire or a departure touches
-three documents (referral, then job and seeker); the referral carries `placement_synced: false`
-until the other two are updated, so the worker finishes the work a crash interrupted.
+Each step is one atomic single-document write through the outbox, guarded by the document's
+version. A hire reserves the job's opening and the seeker's placement before the referral becomes
+hired (see `hire`); the referral then carries `placement_synced: false` until both reservations are
+confirmed. A departure releases the seeker's placement the same way. The worker finishes what a
+crash interrupted: unconfirmed placements, and reservations whose hire never came.
 """
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from civic146 import clock
-from civic146.errors import ConcurrencyConflict, Unavailable
-from civic146.outbox import Outbox, document_lock
+from civic146.errors import ConcurrencyConflict, NotFound, Unavailable
+from civic146.outbox import Outbox
 
 from . import domain, matching, store
 from . import metrics as m
@@ -112,7 +116,8 @@ def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: li
 
 
 def sync_placement(ctx: Employment, referral: dict, now: datetime) -> None:
-    """Bring the seeker's placements and the job's hires in line with the referral (idempotent)."""
+    """Bring the seeker's placements and the job's hires in line with the referral (idempotent): a
+    hire confirms the reservations made before it, a departure releases the seeker's placement."""
     for _ in range(5):
         try:
             seeker = store.get("seekers", referral["seeker_id"])
@@ -155,20 +160,118 @@ def seeker_acted(ctx: Employment, seeker_id: str, now: datetime) -> None:
     log.warning("seeker activity not recorded", extra={"seeker_id": seeker_id})
 
 
-def hire(ctx: Employment, referral: dict, actor: domain.Actor, now: datetime) -> dict:
-    """Hire within the job's openings and the seeker's placements, both counted from the referrals
-    themselves (the job's `filled` and the seeker's `placements` are updated after the hire). The job's
-    and the seeker's write locks are held from the check to the referral's commit, so two concurrent
-    hires for the last opening (or for one person) cannot both pass the check. Returns the referral."""
-    with document_lock(store.collection("jobs"), referral["job_id"]), \
-            document_lock(store.collection("seekers"), referral["seeker_id"]):
-        referral = store.get("referrals", referral["_id"])
-        seeker = store.get("seekers", referral["seeker_id"])
+RESERVE_ATTEMPTS = 20  # reloads of one document before a contended step gives up (409, try again)
+
+
+def _retrying(what: str, step):
+    """Run `step` (reload, decide, guarded write) until its write lands and return what it returns.
+    A conflict means another write to the document landed first, so some writer always makes
+    progress; the jittered pause spreads those that lost."""
+    for attempt in range(RESERVE_ATTEMPTS):
+        try:
+            return step()
+        except ConcurrencyConflict:
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    raise ConcurrencyConflict(f"{what} kept conflicting with concurrent writes; try again")
+
+
+def reserve_opening(ctx: Employment, referral: dict, now: datetime) -> None:
+    """Take one of the job's openings for `referral` (as read before the hire); idempotent."""
+    def step():
         job = store.get("jobs", referral["job_id"])
-        holding = store.find("referrals", {"seeker_id": seeker["_id"], "stage": {"$in": list(domain.HOLDING)}})
-        job_hired = store.find("referrals", {"job_id": job["_id"], "stage": {"$in": list(domain.HIRED)}})
-        change = domain.hire(referral, seeker, job, holding, job_hired, actor, now)
+        if (change := domain.reserve_opening(job, referral, now)) is not None:
+            store.apply(ctx.outbox, "jobs", job, change)
+    _retrying(f"the job {referral['job_id']}", step)
+
+
+def reserve_placement(ctx: Employment, referral: dict, now: datetime) -> None:
+    """Reserve the seeker's placement for `referral`; idempotent. The rules need the hours of the
+    seeker's other placements, read from their referrals after the seeker (they never change)."""
+    def step():
+        seeker = store.get("seekers", referral["seeker_id"])
+        others = [p for p in seeker.get("placements", []) if p != referral["_id"]]
+        current = store.find("referrals", {"_id": {"$in": others}}) if others else []
+        if (change := domain.reserve_placement(seeker, referral, current, now)) is not None:
+            store.apply(ctx.outbox, "seekers", seeker, change)
+    _retrying(f"the seeker {referral['seeker_id']}", step)
+
+
+def _moved_past(ctx: Employment, referral_id: str, version: int, now: datetime) -> dict | None:
+    """The referral as it is now, moved past `version` unless it was hired (None if it is gone).
+    While it is still at that version an attempt to hire from it could yet commit, so it is moved on
+    (domain.abandon_hire): that attempt's commit then fails."""
+    def step():
+        try:
+            current = store.get("referrals", referral_id)
+        except NotFound:
+            return None
+        if current["version"] != version or current["stage"] in domain.HIRED:
+            return current
+        return store.apply(ctx.outbox, "referrals", current, domain.abandon_hire(current, now))
+    return _retrying(f"the referral {referral_id}", step)
+
+
+def settle_reservations(ctx: Employment, referral_id: str, version: int, now: datetime,
+                        job_id: str | None = None, seeker_id: str | None = None) -> None:
+    """Confirm or release what an attempt to hire from `version` of the referral reserved, once it
+    failed or was abandoned; idempotent. The referral is moved past `version` first, so nothing can
+    be hired on what is released. `job_id`, `seeker_id`: where to look if the referral is gone."""
+    current = _moved_past(ctx, referral_id, version, now)
+    if current is not None:
+        job_id, seeker_id = current["job_id"], current["seeker_id"]
+
+    def settle(name: str, doc_id: str, decide) -> None:
+        def step():
+            doc = store.get(name, doc_id)
+            if (change := decide(doc, referral_id, version, current, now)) is not None:
+                store.apply(ctx.outbox, name, doc, change)
+        _retrying(f"the {store.NAMES[name]} {doc_id}", step)
+    if job_id is not None:
+        settle("jobs", job_id, domain.settle_opening)
+    if seeker_id is not None:
+        settle("seekers", seeker_id, domain.settle_placement)
+
+
+def hire(ctx: Employment, referral: dict, actor: domain.Actor, now: datetime) -> dict:
+    """Hire within the job's openings and the seeker's placements, without locks: (1) reserve one of
+    the job's openings, (2) reserve the seeker's placement, (3) commit the referral's hire at the
+    version read at the start. Each step is a version-guarded write of one document, retried on
+    conflict, so two hires for the last opening (or for one person) cannot both reserve it. If a
+    step fails the reservations are released; if the process dies between the steps the worker
+    releases them after the grace period (release_expired_reservations). Returns the referral."""
+    referral = store.get("referrals", referral["_id"])
+    change = domain.hire(referral, actor, now)  # a referral that is not `offered` reserves nothing
+    reserve_opening(ctx, referral, now)
+    try:
+        reserve_placement(ctx, referral, now)
         return store.apply(ctx.outbox, "referrals", referral, change)
+    except Exception:
+        # The seeker cannot take the job, or the referral changed meanwhile (declined, or hired by a
+        # concurrent request, whose reservations these are too and are then kept).
+        try:
+            settle_reservations(ctx, referral["_id"], referral["version"], now)
+        except Exception as exc:  # the worker releases them after the grace period
+            log.warning("reservations left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)})
+        raise
+
+
+def release_expired_reservations(ctx: Employment, now: datetime) -> int:
+    """The worker's repair: reservations older than the grace period (HIRE_RESERVATION_GRACE_SECONDS),
+    left by a crash or a stall between a reservation and the referral's commit, are released, or
+    confirmed if the referral was hired. Returns how many were settled."""
+    grace = timedelta(seconds=ctx.settings.hire_reservation_grace_seconds)
+    settled = 0
+    for name in ("jobs", "seekers"):
+        for doc in store.find(name, {"reservations.0": {"$exists": True}}):
+            where = {"job_id": doc["_id"]} if name == "jobs" else {"seeker_id": doc["_id"]}
+            for entry in domain.expired_reservations(doc, now, grace):
+                try:
+                    settle_reservations(ctx, entry["referral_id"], entry["version"], now, **where)
+                    settled += 1
+                except Exception as exc:  # the next run tries again
+                    log.warning("reservation not settled", extra={"referral_id": entry["referral_id"],
+                                                                  "error": str(exc)})
+    return settled
 
 
 def job_fair_round(ctx: Employment, now: datetime, community: str | None, min_score: float) -> dict:

@@ -240,10 +240,10 @@ def test_referring_to_a_job_that_is_not_open_is_refused_and_writes_nothing(emplo
     assert mongo_db.referrals.count_documents({}) == 0
 
 
-def test_hiring_stops_at_the_jobs_openings_even_before_the_job_is_updated(employment, roles, mongo_db, monkeypatch):
+def test_hiring_stops_at_the_jobs_openings_even_before_the_first_hire_is_confirmed(employment, roles, mongo_db, monkeypatch):
     from employment import workflows
     client, _ = employment
-    # the job's and the seeker's bookkeeping after a hire has not happened yet (the worker finishes it)
+    # the hire's reservations are not confirmed yet (the worker finishes it): they count all the same
     monkeypatch.setattr(workflows, "sync_placement_now", lambda *args: None)
     job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]  # one opening
     first, second = offered(client, roles, job_id), offered(client, roles, job_id)
@@ -308,7 +308,7 @@ def test_a_new_job_creates_at_most_max_outreach_per_job_tasks_for_the_best_fits(
         app.extensions["test.relay"].close()
 
 
-def test_a_second_full_time_hire_is_refused_even_before_the_seeker_is_updated(employment, roles, mongo_db, monkeypatch):
+def test_a_second_full_time_hire_is_refused_even_before_the_first_is_confirmed(employment, roles, mongo_db, monkeypatch):
     from employment import workflows
     client, _ = employment
     monkeypatch.setattr(workflows, "sync_placement_now", lambda *args: None)
@@ -324,7 +324,8 @@ def test_a_second_full_time_hire_is_refused_even_before_the_seeker_is_updated(em
         assert client.post(f"/v1/referrals/{ref}/offer", headers=roles["employer"]).status_code == 200
         refs.append(ref)
     assert client.post(f"/v1/referrals/{refs[0]}/hire", headers=roles["employer"]).status_code == 200
-    assert mongo_db.seekers.find_one({"_id": sid})["placements"] == []  # the lagging copy
+    seeker = mongo_db.seekers.find_one({"_id": sid})
+    assert seeker["placements"] == [refs[0]] and seeker["reservations"][0]["referral_id"] == refs[0]  # unconfirmed
     resp = client.post(f"/v1/referrals/{refs[1]}/hire", headers=roles["employer"])
     assert resp.status_code == 409 and "placement" in resp.json["error"]["message"], resp.json
 

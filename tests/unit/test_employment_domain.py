@@ -114,7 +114,7 @@ def test_hiring_resolves_the_request_and_schedules_retention_checks():
     seeker["request_id"] = "req-1"
     job = job_doc()
     ref, c0 = referral(seeker, job)
-    change = domain.hire(ref, seeker, job, [], [], STAFF, T0)
+    change = domain.hire(ref, STAFF, T0)
     hired = apply(ref, change)
     assert hired["stage"] == "hired" and [c["checkpoint"] for c in hired["retention"]] == [30, 90, 180]
     assert hired["next_check_at"] == T0 + timedelta(days=30)
@@ -137,18 +137,18 @@ def test_one_person_may_hold_two_part_time_placements_but_not_more():
     first, _ = referral(seeker, job_doc())
     second, _ = referral(seeker, {**job_doc(), "_id": "job-2"})
     third, _ = referral(seeker, {**job_doc(), "_id": "job-3"})
-    job = job_doc(openings=3)
-    domain.hire(second, seeker, job, [first], [], STAFF, T0)  # 12 + 12 hours, both part time
+    holding = {**seeker, "placements": [first["_id"]]}
+    assert domain.reserve_placement(holding, second, [first], T0) is not None  # 12 + 12 hours, both part time
     with pytest.raises(InvalidTransition):
-        domain.hire(third, seeker, job, [first, second], [], STAFF, T0)
-    full_time = {**third, "hours_type": "full_time"}  # e.g. a profile that later accepted full-time work
+        domain.reserve_placement({**seeker, "placements": [first["_id"], second["_id"]]}, third, [first, second], T0)
+    full_time = {**third, "_id": "ref-ft", "hours_type": "full_time"}  # e.g. a profile that later accepted full-time work
     with pytest.raises(InvalidTransition, match="part-time"):
-        domain.hire(full_time, seeker, job, [first], [], STAFF, T0)
+        domain.reserve_placement(holding, full_time, [first], T0)
     with pytest.raises(InvalidTransition, match="part-time"):
-        domain.hire(third, seeker, job, [full_time], [], STAFF, T0)
+        domain.reserve_placement({**seeker, "placements": [full_time["_id"]]}, third, [full_time], T0)
     long, _ = referral(seeker, {**job_doc("part_time", 24), "_id": "job-5"})
     with pytest.raises(InvalidTransition, match="hours"):
-        domain.hire(long, seeker, job, [first], [], STAFF, T0)  # 24 + 12 > 30 offered
+        domain.reserve_placement(holding, long, [first], T0)  # 24 + 12 > 30 offered
 
 
 def test_stage_machine_refuses_skipping_and_records_decline_reasons():
@@ -207,16 +207,13 @@ def test_hiring_needs_an_open_job_with_a_position_left():
     first, _ = referral(seeker, job)
     other_seeker = {**seeker, "_id": "seeker-2"}
     second, _ = referral(other_seeker, job)
-    hired_first = {**first, "stage": "hired"}
-    # the job's own `filled` is updated after the hire; the referrals already show the position taken
+    # the job's `hires` are reservations, taken before the referral is hired: they alone count
     with pytest.raises(InvalidTransition, match="openings"):
-        domain.hire(second, other_seeker, job, [], [hired_first], STAFF, T0)
-    with pytest.raises(InvalidTransition, match="openings"):
-        domain.hire(second, other_seeker, {**job, "filled": 1, "hires": [first["_id"]]}, [], [], STAFF, T0)
+        domain.reserve_opening({**job, "hires": [first["_id"]]}, second, T0)
     for status in ("closed", "filled", "draft"):
         with pytest.raises(InvalidTransition, match=status):
-            domain.hire(second, other_seeker, {**job, "status": status}, [], [], STAFF, T0)
-    assert domain.hire(second, other_seeker, job, [], [], STAFF, T0).set["stage"] == "hired"
+            domain.reserve_opening({**job, "status": status}, second, T0)
+    assert domain.reserve_opening(job, second, T0).set["hires"] == [second["_id"]]
 
 
 def test_decline_and_retention_reasons_mask_the_seekers_name():
@@ -225,7 +222,7 @@ def test_decline_and_retention_reasons_mask_the_seekers_name():
     change = domain.transition(ref, "decline", STAFF, T0, "李秀英说离家太远", "seeker", names=("李秀英",))
     assert change.set["decline_reason"] == "李**说离家太远"
     assert "李秀英" not in str(all_events(change)) and "李秀英" not in str(change.push)
-    hired = apply(ref, domain.hire({**ref, "stage": "offered"}, seeker, job_doc(), [], [], STAFF, T0))
+    hired = apply(ref, domain.hire({**ref, "stage": "offered"}, STAFF, T0))
     due = apply(hired, domain.retention_due(hired, T0 + timedelta(days=31)))
     rec = domain.record_retention(due, 30, "left", "李秀英已搬家", STAFF, T0 + timedelta(days=32), names=("李秀英",))
     assert rec.set["left_reason"] == "李**已搬家" and "李秀英" not in str(all_events(rec))
@@ -237,3 +234,115 @@ def test_a_seekers_own_action_makes_them_active_again():
     assert domain.is_dormant(seeker, later, 30)
     assert not domain.is_dormant(apply(seeker, domain.seeker_acted(seeker, later)), later, 30)
     assert domain.seeker_acted({**seeker, "status": "closed"}, later) is None
+
+
+# --- reservations taken before a hire ----------------------------------------------------------------------
+
+def two_seekers_for(job):
+    seeker, _ = active_seeker()
+    first, _ = referral(seeker, job)
+    second, _ = referral({**seeker, "_id": "seeker-2"}, job)
+    return seeker, first, second
+
+
+def test_an_opening_is_reserved_once_per_referral_and_the_last_one_closes_the_job():
+    job = job_doc(openings=2)
+    _, first, second = two_seekers_for(job)
+    change = domain.reserve_opening(job, first, T0)
+    one = apply(job, change)
+    assert one["hires"] == [first["_id"]] and one["filled"] == 1 and one["status"] == "open"
+    assert one["reservations"] == [{"referral_id": first["_id"], "version": first["version"], "at": T0}]
+    assert domain.reserve_opening(one, first, T0) is None  # a retry of the same step changes nothing
+    full = apply(one, domain.reserve_opening(one, second, T0))
+    assert full["status"] == "filled" and full["filled"] == 2 and full["history"][-1]["to"] == "filled"
+    third, _ = referral({**active_seeker()[0], "_id": "seeker-3"}, job)
+    with pytest.raises(InvalidTransition, match="openings"):
+        domain.reserve_opening(full, third, T0)
+    assert domain.reserve_opening(full, second, T0) is None  # still idempotent once the job is filled
+
+
+def test_a_failed_hire_gives_its_opening_back_only_once_the_referral_moved_past_the_attempt():
+    job = job_doc(openings=1)
+    _, first, _ = two_seekers_for(job)
+    reserved = apply(job, domain.reserve_opening(job, first, T0))
+    assert reserved["status"] == "filled"
+    # the referral is still at the attempt's version: that attempt (or a twin) could still commit
+    assert domain.settle_opening(reserved, first["_id"], first["version"], first, T0) is None
+    abandoned = apply(first, domain.abandon_hire(first, T0))
+    abandoned["version"] = first["version"] + 1
+    assert abandoned["stage"] == "offered" and not domain.abandon_hire(first, T0).outbox
+    change = domain.settle_opening(reserved, first["_id"], first["version"], abandoned, T0)
+    released = apply(reserved, change)
+    assert released["hires"] == [] and released["filled"] == 0 and released["reservations"] == []
+    assert released["status"] == "open" and released["history"][-1]["from"] == "filled"  # reopened
+    [event] = all_events(change)
+    assert event["type"] == ev.JOB_POSTED.name and event["data"]["status"] == "open"
+    assert_no_personal_or_sensitive_data([event])
+    assert domain.settle_opening(released, first["_id"], first["version"], abandoned, T0) is None  # idempotent
+    assert domain.settle_opening(reserved, first["_id"], first["version"], None, T0) is not None  # referral gone
+
+
+def test_a_reservation_taken_over_by_a_newer_attempt_survives_the_release_of_the_older_one():
+    job = job_doc(openings=2)
+    _, first, _ = two_seekers_for(job)
+    old = apply(job, domain.reserve_opening(job, first, T0))
+    newer = {**first, "version": first["version"] + 1}  # the first attempt failed and the referral moved on
+    taken_over = apply(old, domain.reserve_opening(old, newer, T0))
+    assert taken_over["hires"] == [first["_id"]] and taken_over["reservations"][0]["version"] == newer["version"]
+    assert domain.settle_opening(taken_over, first["_id"], first["version"], newer, T0) is None
+    assert domain.reserve_opening(taken_over, first, T0) is None  # the stale attempt does not take it back
+
+
+def test_a_hired_referral_keeps_and_confirms_its_reservations():
+    job = job_doc(openings=1)
+    seeker, first, _ = two_seekers_for(job)
+    on_job = apply(job, domain.reserve_opening(job, first, T0))
+    on_seeker = apply(seeker, domain.reserve_placement(seeker, first, [], T0))
+    hired = {**apply(first, domain.hire(first, STAFF, T0)), "version": first["version"] + 1}
+    # a concurrent request hired it: the failed one settles by confirming, not releasing
+    confirmed = apply(on_job, domain.settle_opening(on_job, first["_id"], first["version"], hired, T0))
+    assert confirmed["hires"] == [first["_id"]] and confirmed["reservations"] == [] and confirmed["status"] == "filled"
+    assert domain.job_hire_change(confirmed, hired, T0) is None
+    kept = apply(on_seeker, domain.settle_placement(on_seeker, first["_id"], first["version"], hired, T0))
+    assert kept["placements"] == [first["_id"]] and kept["reservations"] == [] and kept["status"] == "placed"
+    assert domain.seeker_placement_change(kept, hired, T0) is None
+    left = {**hired, "stage": "left"}  # a departure gives the placement up; the job's opening stays taken
+    gone = apply(kept, domain.seeker_placement_change(kept, left, T0))
+    assert gone["placements"] == [] and gone["status"] == "active"
+    assert domain.job_hire_change(confirmed, left, T0) is None
+
+
+def test_a_placement_is_reserved_once_and_released_when_the_hire_fails():
+    seeker, _ = active_seeker()
+    first, _ = referral(seeker, job_doc())
+    reserved = apply(seeker, domain.reserve_placement(seeker, first, [], T0))
+    assert reserved["placements"] == [first["_id"]] and reserved["status"] == "placed"
+    assert reserved["reservations"][0]["referral_id"] == first["_id"]
+    assert domain.reserve_placement(reserved, first, [], T0) is None
+    # the sync of a referral not (yet) hired leaves the reservation to settle_placement
+    assert domain.seeker_placement_change(reserved, first, T0) is None
+    assert domain.settle_placement(reserved, first["_id"], first["version"], first, T0) is None
+    moved = {**first, "version": first["version"] + 1, "stage": "declined"}
+    released = apply(reserved, domain.settle_placement(reserved, first["_id"], first["version"], moved, T0))
+    assert released["placements"] == [] and released["status"] == "active" and released["reservations"] == []
+
+
+def test_placements_of_referrals_that_ended_do_not_block_a_hire():
+    seeker, _ = active_seeker()
+    gone, _ = referral(seeker, job_doc(), stage="left")  # the departure has not reached the seeker yet
+    gone.update(hours_type="full_time", hours_per_week=40)
+    ref, _ = referral(seeker, {**job_doc(), "_id": "job-2"})
+    holding = {**seeker, "placements": [gone["_id"]]}
+    assert domain.reserve_placement(holding, ref, [gone], T0).set["placements"] == [gone["_id"], ref["_id"]]
+    with pytest.raises(InvalidTransition, match="part-time"):
+        domain.reserve_placement(holding, ref, [{**gone, "stage": "hired"}], T0)
+
+
+def test_reservations_expire_after_the_grace_period():
+    job = job_doc(openings=2)
+    _, first, second = two_seekers_for(job)
+    one = apply(job, domain.reserve_opening(job, first, T0))
+    two = apply(one, domain.reserve_opening(one, second, T0 + timedelta(minutes=3)))
+    grace = timedelta(minutes=5)
+    assert domain.expired_reservations(two, T0 + timedelta(minutes=4), grace) == []
+    assert [r["referral_id"] for r in domain.expired_reservations(two, T0 + timedelta(minutes=6), grace)] == [first["_id"]]
