@@ -395,17 +395,21 @@ def statistics(query: schemas.StatisticsQuery):
             **({"$lt": query.opened_to} if query.opened_to else {})}
     if span:
         flt["opened_at"] = span
-    fields = ["community", "case_type", "status", "outcome", "agreement", "overdue", "opened_at", "outcome_at",
-              "closed_at"]
+    fields = ["community", "case_type", "status", "outcome", "agreement", "overdue"]
     docs = list(store.collection().find(flt, dict.fromkeys(fields, 1)))
+    [days] = store.aggregate(domain.average_days_pipeline(flt))
+    overall_days = days["overall"][0] if days["overall"] else None
+    community_days = {row["_id"]: row for row in days["communities"]}
     now = ctx.now()
     per: dict[str, list[dict]] = {}
     for d in docs:
         per.setdefault(d["community"], []).append(d)
     return schemas.Statistics(
         opened_from=query.opened_from, opened_to=query.opened_to,
-        overall=schemas.CommunityStatistics(community=query.community or "*", **domain.compute_statistics(docs, now)),
-        communities=[schemas.CommunityStatistics(community=c, **domain.compute_statistics(items, now))
+        overall=schemas.CommunityStatistics(community=query.community or "*",
+                                            **domain.compute_statistics(docs, now, overall_days)),
+        communities=[schemas.CommunityStatistics(community=c,
+                                                 **domain.compute_statistics(items, now, community_days.get(c)))
                      for c, items in sorted(per.items())])
 
 

@@ -34,6 +34,10 @@ def ensure_indexes() -> None:
     MediationCase.ensure_indexes()
 
 
+def aggregate(pipeline: list[dict]) -> list[dict]:
+    return list(collection().aggregate(pipeline))
+
+
 def get(case_id: str) -> dict:
     return load(collection(), case_id, "case")
 

@@ -271,3 +271,26 @@ def test_the_other_steps_over_http_extension_participant_confirmation_breach_sta
     [huifeng] = stats["communities"]
     assert (huifeng["community"], huifeng["fulfilment_rate"], huifeng["confirmation_take_up"]) == ("huifeng", 0.0, 1.0)
     assert client.get("/v1/statistics?community=yiyuan", headers=supervisor).status_code == 403
+
+
+def test_statistics_average_the_days_in_the_database_per_community_and_overall(client, mint, mongo_db):
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+    def case(n, community, status, outcome=None, outcome_days=None, closed_days=None):
+        return {"_id": f"case-{n}", "version": 1, "outbox": [], "community": community, "case_type": "neighbours",
+                "status": status, "outcome": outcome, "opened_at": t0,
+                "outcome_at": t0 + timedelta(days=outcome_days) if outcome_days is not None else None,
+                "closed_at": t0 + timedelta(days=closed_days) if closed_days is not None else None}
+    mongo_db.cases.insert_many([
+        case(1, "huifeng", "fulfilled", "agreement", 3, 6), case(2, "huifeng", "breached", "agreement", 3, 10),
+        case(3, "huifeng", "failed", "failed", 20, 20), case(4, "yiyuan", "refused", "refused", 1, 1),
+        case(5, "yiyuan", "agreement_reached", "agreement", 2.5),  # an outcome, not closed yet
+        case(6, "ruyijie", "mediating")])                          # nothing to average
+    stats = client.get("/v1/statistics", headers=mint("admin-1", "subdistrict_admin")).json
+    days = {c["community"]: (c["average_days_to_close"], c["average_days_to_outcome"]) for c in stats["communities"]}
+    assert days == {"huifeng": (12.0, round(26 / 3, 2)), "yiyuan": (1.0, 1.75), "ruyijie": (None, None)}
+    overall = stats["overall"]
+    assert (overall["average_days_to_close"], overall["average_days_to_outcome"]) == (9.25, 5.9)
+    assert overall["total"] == 6 and overall["by_outcome"]["agreement"] == 3
+    empty = client.get("/v1/statistics?from=2027-01-01T00:00:00Z", headers=mint("admin-1", "subdistrict_admin")).json
+    assert empty["overall"]["average_days_to_close"] is None and empty["communities"] == []

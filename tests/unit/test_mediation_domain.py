@@ -247,7 +247,8 @@ def test_statistics_rates_and_days():
                                                  T0 + timedelta(days=20)))
     refused = apply(new_case(), domain.refuse(new_case(), "p2", ["court"], STAFF, T0 + timedelta(days=1)))
     open_case = new_case(case_type="property_management")
-    stats = domain.compute_statistics([ok, broken, failed, refused, open_case], T0 + timedelta(days=40))
+    averages = {"average_days_to_close": (6 + 10 + 20 + 1) / 4, "average_days_to_outcome": (3 + 3 + 20 + 1) / 4}
+    stats = domain.compute_statistics([ok, broken, failed, refused, open_case], T0 + timedelta(days=40), averages)
     assert stats["total"] == 5
     assert stats["by_type"]["neighbours"] == {"total": 4, "agreement": 2, "failed": 1, "refused": 1}
     assert stats["by_type"]["property_management"] == {"total": 1, "open": 1}
@@ -256,3 +257,5 @@ def test_statistics_rates_and_days():
     assert stats["confirmation_take_up"] == 0.5          # one applied, one window closed unused
     assert stats["average_days_to_close"] == round((6 + 10 + 20 + 1) / 4, 2)
     assert stats["average_days_to_outcome"] == round((3 + 3 + 20 + 1) / 4, 2)
+    nothing = domain.compute_statistics([open_case], T0, None)  # the database had nothing to average
+    assert nothing["average_days_to_close"] is None and nothing["average_days_to_outcome"] is None
