@@ -223,10 +223,10 @@ class Relay:
                     future = self.producer.send(
                         self.settings.topic(item["topic"]), key=item["key"].encode(),
                         value=encode(item["event"]), headers=[("content-type", CONTENT_TYPE.encode())])
-                except Exception as exc:  # broker unreachable: leave the rest for the next round
+                except Exception as exc:  # broker unreachable: this document waits for the next round
                     metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
                     log.warning("publish failed", extra={"event_id": item["event"]["id"], "error": str(exc)})
-                    break  # keep per-aggregate order: nothing after a failed event
+                    break  # keep per-aggregate order: nothing after a failed event of the document
                 sent.append((doc["_id"], item, future))
         self.producer.flush(timeout=self.settings.kafka_max_block_ms / 1000)
         acked: dict = {}
@@ -288,8 +288,9 @@ class Relay:
             ages = [_event_age_seconds(item, now) for doc in pending for item in doc["outbox"]]
             metrics.OUTBOX_BACKLOG.labels(name).set(len(ages))
             metrics.OUTBOX_OLDEST_AGE.labels(name).set(max(ages, default=0.0))
-            if pending:
-                published += self.publish_documents(collection, pending)[0]
+            batch = self.settings.relay_batch_documents  # bounded rounds after an outage
+            for start in range(0, len(pending), batch):
+                published += self.publish_documents(collection, pending[start:start + batch])[0]
         return published
 
     # --- the worker's loop ------------------------------------------------------------------------
@@ -322,11 +323,6 @@ class Relay:
             self._wakeup.clear()
             idle = min(idle * 2, s.relay_idle_poll_seconds)
         self.close()
-
-    def check_ready(self, topic: str) -> None:
-        """Readiness: the broker answers metadata for the topic this service writes to."""
-        if not self.producer.partitions_for(self.settings.topic(topic)):
-            raise RuntimeError(f"no partitions for {self.settings.topic(topic)}")
 
     def close(self) -> None:
         """Flush, give the lease back (the next worker takes over at once), close the producer."""
