@@ -1,4 +1,4 @@
-"""The intake worker's scheduled jobs against the real FerretDB: overdue, follow-ups, indicators."""
+"""The intake worker's scheduled jobs against the real mongo-java-server: overdue, follow-ups, indicators."""
 from datetime import timedelta
 
 from civic146.events import utcnow

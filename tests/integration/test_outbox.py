@@ -1,4 +1,4 @@
-"""Outbox writes and the relay, against the real FerretDB and Kafka."""
+"""Outbox writes and the relay, against the real mongo-java-server and Kafka."""
 import json
 import threading
 from datetime import datetime, timezone
@@ -73,8 +73,8 @@ def test_version_guard_refuses_a_stale_write(mongo_db):
 
 
 def test_concurrent_commits_and_relay_removals_lose_nothing(settings, mongo_db):
-    """FerretDB applies an update as read-modify-write; without the per-document lock concurrent
-    writers to one document overwrite each other (measured: most of them are lost)."""
+    """Two committers and the relay write to one document at the same time: every acknowledged
+    commit is in the document, and the relay's removals leave the outbox empty, not a commit short."""
     coll = mongo_db["things"]
     outbox = Outbox()
     outbox.insert(coll, {"_id": "c", "history": []}, [])
