@@ -1,5 +1,5 @@
 # Civic146 — the two commands a newcomer needs: `make dev` and `make test`.
-# Every target installs what it needs itself (virtualenv, Kafka jars, FerretDB build).
+# Every target installs what it needs itself (virtualenv, Kafka and mongo-java-server jars).
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -7,10 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-# Test and benchmark runs use their own servers on their own ports, so they never touch `make dev`.
-TEST_INFRA := RUN_DIR=$(CURDIR)/.run/test KAFKA_PORT=29092 KAFKA_CONTROLLER_PORT=29093 MONGO_PORT=27217 PYTHON=$(CURDIR)/$(PY)
+# Test and benchmark runs use their own servers on their own ports, so they never touch `make dev`;
+# their document server keeps everything in memory (`make dev`'s keeps it in an H2 file).
+TEST_INFRA := RUN_DIR=$(CURDIR)/.run/test KAFKA_PORT=29092 KAFKA_CONTROLLER_PORT=29093 MONGO_PORT=27217 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 TEST_ENV := TEST_KAFKA_BOOTSTRAP=127.0.0.1:29092 TEST_MONGODB_URI=mongodb://127.0.0.1:27217/
-BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PORT=39193 MONGO_PORT=37317 PYTHON=$(CURDIR)/$(PY)
+BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PORT=39193 MONGO_PORT=37317 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 
 .PHONY: help venv infra-up infra-down dev dev-down test test-unit bench contracts token clean ops-tools up down logs
 
@@ -26,10 +27,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create the virtualenv and install the project
 
-infra-up: venv ## start Kafka and FerretDB for development (127.0.0.1:19092, 127.0.0.1:27117)
+infra-up: venv ## start Kafka and the document server for development (127.0.0.1:19092, 127.0.0.1:27117)
 	PYTHON=$(CURDIR)/$(PY) deploy/local/infra.sh up
 
-infra-down: ## stop the development Kafka and FerretDB (data is kept)
+infra-down: ## stop the development Kafka and document server (data is kept)
 	deploy/local/infra.sh down
 
 dev: infra-up ## start the infrastructure and every service locally; prints their URLs and a token
@@ -41,7 +42,7 @@ dev-down: ## stop the services and the infrastructure started by `make dev`
 	-deploy/local/services.sh down
 	deploy/local/infra.sh down
 
-test: venv ops-tools ## run every test against real Kafka and FerretDB started (and stopped) for the run
+test: venv ops-tools ## run every test against real Kafka and mongo-java-server started (and stopped) for the run
 	@set +e; trap '$(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
 	  $(TEST_INFRA) deploy/local/infra.sh up && $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -1,8 +1,8 @@
 """Shared test fixtures.
 
-Unit tests need nothing. Integration and system tests talk to the real Kafka and FerretDB that
-`make test` starts (deploy/local/infra.sh with the test ports); each test gets its own database
-and topic prefix, so tests never see each other's data.
+Unit tests need nothing. Integration and system tests talk to the real Kafka and mongo-java-server
+(memory backend) that `make test` starts (deploy/local/infra.sh with the test ports); each test gets
+its own database and topic prefix, so tests never see each other's data.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local infrastructure for Civic146: a single-node Apache Kafka (KRaft) broker and
-# FerretDB (MongoDB wire protocol, SQLite backend), run as plain processes on
-# 127.0.0.1 -- no Docker, no internet beyond Maven Central and the Go module proxy.
+# mongo-java-server (MongoDB wire protocol; in memory, or kept in an H2 file), run as
+# plain processes on 127.0.0.1 -- no Docker, no internet beyond Maven Central.
 #
 #   deploy/local/infra.sh up       start both (idempotent), wait until they answer
 #   deploy/local/infra.sh down     stop both, keep data     (down --wipe: delete RUN_DIR too)
@@ -17,15 +17,17 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
 KAFKA_VERSION=4.1.1
-FERRETDB_VERSION=v1.24.2
+MONGO_SERVER_VERSION=1.47.0 # mongo-java-server; the jars come from mongo/pom.xml
 
 RUN_DIR=${RUN_DIR:-$REPO_ROOT/.run/dev}
 # A RUN_DIR keeps the ports of its last `up`: a knob left unset reuses them (so a
 # second instance started with other ports restarts on those ports), a knob set
 # explicitly wins. See use_recorded_ports.
+# MONGO_BACKEND is remembered the same way.
 KAFKA_PORT_GIVEN=${KAFKA_PORT:+1}
 KAFKA_CONTROLLER_PORT_GIVEN=${KAFKA_CONTROLLER_PORT:+1}
 MONGO_PORT_GIVEN=${MONGO_PORT:+1}
+MONGO_BACKEND_GIVEN=${MONGO_BACKEND:+1}
 KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-3}
@@ -34,6 +36,9 @@ KAFKA_TOPICS=${KAFKA_TOPICS-intake.requests,intake.deadletter,deliberation.topic
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-60}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 MONGO_PORT=${MONGO_PORT:-27117}
+# h2: one file under RUN_DIR, kept across down/up (make dev). memory: gone on down (tests).
+MONGO_BACKEND=${MONGO_BACKEND:-h2}
+MONGO_HEAP_OPTS=${MONGO_HEAP_OPTS:--Xmx512m}
 MONGO_READY_TIMEOUT=${MONGO_READY_TIMEOUT:-30}
 PYTHON=${PYTHON:-python3}
 CIVIC146_CACHE=${CIVIC146_CACHE:-$HOME/.cache/civic146}
@@ -45,12 +50,13 @@ STOP_TIMEOUT=20
 # version), so a second checkout starts in seconds instead of minutes.
 KAFKA_HOME=$CIVIC146_CACHE/kafka-$KAFKA_VERSION
 KAFKA_LIBS=$KAFKA_HOME/libs
-KAFKA_LIBS_MARKER=$KAFKA_LIBS/.complete
-FERRETDB_SRC=$SCRIPT_DIR/ferretdb
-FERRETDB_BIN=$CIVIC146_CACHE/bin/ferretdb-$FERRETDB_VERSION-$(cat "$FERRETDB_SRC/go.mod" "$FERRETDB_SRC/go.sum" "$FERRETDB_SRC/main.go" | sha256sum | cut -c1-12)
+MONGO_HOME=$CIVIC146_CACHE/mongo-java-server-$MONGO_SERVER_VERSION
+MONGO_LIBS=$MONGO_HOME/libs
 PROBE_SRC=$SCRIPT_DIR/probe/InfraProbe.java
 KAFKA_POM=$SCRIPT_DIR/kafka/pom.xml
 KAFKA_LOG4J=$SCRIPT_DIR/kafka/log4j2.xml
+MONGO_POM=$SCRIPT_DIR/mongo/pom.xml
+MONGO_SRC=$SCRIPT_DIR/mongo/DocumentServer.java
 
 # Written into RUN_DIR so that `wipe` never deletes a directory it did not create.
 RUN_MARKER_NAME=.civic146-run-dir
@@ -100,7 +106,7 @@ pid_is_ours() {
   fi
 }
 
-# Prints the pid of the running server $1 (kafka|ferretdb), or fails.
+# Prints the pid of the running server $1 (kafka|mongo), or fails.
 running_pid() {
   local name=$1 pidfile="$RUN_DIR/$1.pid" pid
   [[ -f $pidfile ]] || return 1
@@ -112,7 +118,7 @@ running_pid() {
 tag_of() {
   case $1 in
     kafka) printf '%s' "kafka.Kafka $RUN_DIR/kafka/server.properties" ;;
-    ferretdb) printf '%s' "-run-dir=$RUN_DIR/ferretdb" ;;
+    mongo) printf '%s' "-Dcivic146.run-dir=$RUN_DIR/mongo " ;;
   esac
 }
 
@@ -174,74 +180,69 @@ require_java() {
 }
 
 require_maven() {
-  command -v mvn >/dev/null 2>&1 || die "mvn not found: Maven is needed once to fetch the Kafka jars into $KAFKA_LIBS (Debian: apt-get install maven)"
+  command -v mvn >/dev/null 2>&1 || die "mvn not found: Maven is needed once to fetch the Kafka and mongo-java-server jars into $CIVIC146_CACHE (Debian: apt-get install maven)"
 }
 
-require_go() {
-  command -v go >/dev/null 2>&1 || die "go not found: Go is needed once to build FerretDB $FERRETDB_VERSION into $FERRETDB_BIN (https://go.dev/doc/install; Go 1.24+)"
+check_mongo_backend() {
+  [[ $MONGO_BACKEND == h2 || $MONGO_BACKEND == memory ]] ||
+    die "MONGO_BACKEND must be 'h2' (kept in $RUN_DIR/mongo/) or 'memory' (gone on down), got '$MONGO_BACKEND'"
 }
 
 # ------------------------------------------------------------------ artifacts
 
 # The marker holds a hash of the POM, so editing the POM refetches the jars.
-kafka_libs_current() {
-  [[ -f $KAFKA_LIBS_MARKER && $(<"$KAFKA_LIBS_MARKER") == "$(sha_of "$KAFKA_POM")" ]]
+libs_current() {
+  local pom=$1 libs=$2
+  [[ -f $libs/.complete && $(<"$libs/.complete") == "$(sha_of "$pom")" ]]
 }
 
-ensure_kafka_libs() {
-  kafka_libs_current && return 0
+# fetch_libs NAME WHAT POM LIBS: the POM's runtime jars into LIBS (once per POM version).
+fetch_libs() {
+  local name=$1 what=$2 pom=$3 libs=$4 t0 tmp
+  libs_current "$pom" "$libs" && return 0
   require_maven
-  local t0 tmp
   t0=$(now)
-  log "kafka: fetching Kafka $KAFKA_VERSION jars with Maven into $KAFKA_LIBS ..."
-  mkdir -p "$KAFKA_HOME"
+  log "$name: fetching $what jars with Maven into $libs ..."
+  mkdir -p "$(dirname "$libs")"
   # Copy into a private directory and rename, so a concurrent `up` from another
   # clone never sees a half-filled libs/.
-  tmp=$(mktemp -d "$KAFKA_HOME/libs.tmp.XXXXXX")
+  tmp=$(mktemp -d "$libs.tmp.XXXXXX")
   # Output is kept aside and shown only on failure (mvn -q still emits colour codes).
-  if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
+  if ! mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
     -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
     cat "$tmp.log" >&2
     rm -rf "$tmp" "$tmp.log"
-    die "Maven could not fetch the Kafka jars (is Maven Central reachable? see output above)"
+    die "Maven could not fetch the $what jars (is Maven Central reachable? see output above)"
   fi
   rm -f "$tmp.log"
-  sha_of "$KAFKA_POM" >"$tmp/.complete"
-  replace_dir "$tmp" "$KAFKA_LIBS"
-  log "kafka: jars ready ($(elapsed "$t0") s)"
+  sha_of "$pom" >"$tmp/.complete"
+  replace_dir "$tmp" "$libs"
+  log "$name: jars ready ($(elapsed "$t0") s)"
 }
 
-# The probe is compiled once per source version into the cache (javac costs ~1 s,
-# which would otherwise be paid on every `up`).
+# compile_once SRC CLASSPATH DIR: javac SRC into DIR unless DIR already has its class. DIR's
+# name carries a hash of what it is built from; javac costs ~1 s, which would otherwise be
+# paid on every `up`.
+compile_once() {
+  local src=$1 cp=$2 dir=$3 tmp class
+  class=$(basename "$src" .java).class
+  [[ -f $dir/$class ]] && return 0
+  mkdir -p "$(dirname "$dir")"
+  tmp=$(mktemp -d "$dir.tmp.XXXXXX")
+  javac -nowarn -cp "$cp" -d "$tmp" "$src" || { rm -rf "$tmp"; die "could not compile $src"; }
+  replace_dir "$tmp" "$dir"
+}
+
 PROBE_CLASSES=
 ensure_probe() {
   PROBE_CLASSES=$KAFKA_HOME/probe-$(sha_of "$PROBE_SRC")
-  [[ -f $PROBE_CLASSES/InfraProbe.class ]] && return 0
-  local tmp
-  mkdir -p "$KAFKA_HOME"
-  tmp=$(mktemp -d "$KAFKA_HOME/probe.tmp.XXXXXX")
-  javac -nowarn -cp "$KAFKA_LIBS/*" -d "$tmp" "$PROBE_SRC" || { rm -rf "$tmp"; die "could not compile $PROBE_SRC"; }
-  replace_dir "$tmp" "$PROBE_CLASSES"
+  compile_once "$PROBE_SRC" "$KAFKA_LIBS/*" "$PROBE_CLASSES"
 }
 
-# `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds, but the
-# binary panics at start-up: FerretDB v1 embeds build/version/version.txt, which only
-# its release tooling generates and which is not in the module zip. So we build our own
-# tiny Go module (deploy/local/ferretdb) that runs FerretDB's embeddable package, which
-# skips that check. The binary name carries a hash of the module files, so a change to
-# them rebuilds it.
-ensure_ferretdb() {
-  [[ -x $FERRETDB_BIN ]] && return 0
-  require_go
-  local t0
-  t0=$(now)
-  log "ferretdb: building FerretDB $FERRETDB_VERSION into $FERRETDB_BIN (once per machine) ..."
-  mkdir -p "$(dirname "$FERRETDB_BIN")"
-  # CGO off: the SQLite backend is pure Go, so no C toolchain is needed.
-  (cd "$FERRETDB_SRC" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$FERRETDB_BIN.tmp" .) >&2 ||
-    die "building FerretDB failed (see output above; is the Go module proxy reachable?)"
-  mv -f "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
-  log "ferretdb: built ($(elapsed "$t0") s)"
+MONGO_CLASSES=
+ensure_mongo_launcher() {
+  MONGO_CLASSES=$MONGO_HOME/launcher-$(sha_of "$MONGO_SRC" "$MONGO_POM")
+  compile_once "$MONGO_SRC" "$MONGO_LIBS/*" "$MONGO_CLASSES"
 }
 
 # ------------------------------------------------------------------ kafka
@@ -371,11 +372,12 @@ kafka_up() {
   log "kafka ready on $HOST:$KAFKA_PORT ($(elapsed "$t0") s, pid $pid)"
 }
 
-# ------------------------------------------------------------------ ferretdb
+# ------------------------------------------------------------------ mongo
 
 # Real MongoDB ping. pymongo (through $PYTHON) when it is importable, otherwise
-# the JDK-only OP_MSG probe -- never a bare TCP connect, because FerretDB accepts
-# connections before its backend is usable.
+# the JDK-only OP_MSG probe -- never a bare TCP connect: an open port says nothing
+# about whether the server answers commands (an H2 file is still being opened, or
+# another program holds the port).
 mongo_probe() {
   local pid=$1 port=$2
   if "$PYTHON" -c 'import pymongo' >/dev/null 2>&1; then
@@ -409,8 +411,7 @@ while True:
         sys.exit(f"mongo-compatible server process {pid} exited (last probe error: {last})")
     try:
         if client.admin.command("ping").get("ok") == 1:
-            # Leave without client.close(): it sends endSessions, which FerretDB v1
-            # does not implement and logs as a warning on every check.
+            # Nothing to clean up: leave at once, without the driver's teardown.
             sys.stdout.flush()
             os._exit(0)
     except Exception as e:  # any driver error means "not ready yet"
@@ -424,46 +425,58 @@ PY
   fi
 }
 
-ferretdb_up() {
-  local t0 pid dir=$RUN_DIR/ferretdb
+# The server's own log: start, stop, and warnings. mongo-java-server logs every
+# connection and every created database at INFO, which a test run does thousands of times.
+MONGO_LOG_OPTS=(
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+  -Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.MongoServer=info
+  -Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.backend.h2.H2Backend=info
+  -Dorg.slf4j.simpleLogger.showDateTime=true
+  "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS"
+)
+
+mongo_up() {
+  local t0 pid dir=$RUN_DIR/mongo store=()
   t0=$(now)
-  if pid=$(running_pid ferretdb); then
-    local port
-    port=$(<"$RUN_DIR/ferretdb.port")
+  if pid=$(running_pid mongo); then
+    local port backend
+    port=$(<"$RUN_DIR/mongo.port")
+    backend=$(cat "$RUN_DIR/mongo.backend" 2>/dev/null || true)
     [[ $port == "$MONGO_PORT" ]] ||
-      die "ferretdb is already running from $RUN_DIR on $HOST:$port (pid $pid); run 'down' first to change MONGO_PORT"
-    mongo_probe "$pid" "$port" || die "ferretdb (pid $pid) is running but does not answer a MongoDB ping on $HOST:$port"
-    log "ferretdb already running, ready on $HOST:$port (pid $pid, checked in $(elapsed "$t0") s)"
+      die "mongo is already running from $RUN_DIR on $HOST:$port (pid $pid); run 'down' first to change MONGO_PORT"
+    [[ $backend == "$MONGO_BACKEND" ]] ||
+      die "mongo is already running from $RUN_DIR with MONGO_BACKEND=$backend (pid $pid); run 'down' first to change MONGO_BACKEND"
+    mongo_probe "$pid" "$port" || die "mongo (pid $pid) is running but does not answer a MongoDB ping on $HOST:$port"
+    log "mongo already running ($backend), ready on $HOST:$port (pid $pid, checked in $(elapsed "$t0") s)"
     return 0
   fi
-  rm -f "$RUN_DIR/ferretdb.pid"
+  rm -f "$RUN_DIR/mongo.pid"
 
   port_in_use "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process; set MONGO_PORT to a free port"
 
-  # The SQLite backend wants an existing directory; every database is one file in it.
-  mkdir -p "$dir/data"
-  printf '%s\n' "$MONGO_PORT" >"$RUN_DIR/ferretdb.port"
-  printf '\n===== %s starting ferretdb =====\n' "$(date '+%F %T')" >>"$dir/ferretdb.log"
-  # Runs with cwd=$dir so the SQLite URI can be relative (no escaping of odd
-  # characters in RUN_DIR). --debug-addr=- turns off the HTTP debug listener,
-  # which would otherwise take 127.0.0.1:8088 and clash between RUN_DIRs.
-  spawn "$RUN_DIR/ferretdb.pid" "$dir/ferretdb.log" "$dir" \
-    "$FERRETDB_BIN" \
-    -listen-addr="$HOST:$MONGO_PORT" \
-    -sqlite-url=file:data/ \
-    -run-dir="$dir" \
-    -log-level=warn
-  pid=$(<"$RUN_DIR/ferretdb.pid")
+  mkdir -p "$dir"
+  [[ $MONGO_BACKEND == h2 ]] && store=("$dir/data.mv.db")
+  printf '%s\n' "$MONGO_PORT" >"$RUN_DIR/mongo.port"
+  printf '%s\n' "$MONGO_BACKEND" >"$RUN_DIR/mongo.backend"
+  printf '\n===== %s starting mongo (%s) =====\n' "$(date '+%F %T')" "$MONGO_BACKEND" >>"$dir/mongo.log"
+  # The -D property carries no setting: it is the tag that tells this RUN_DIR's
+  # server from others (pid_is_ours).
+  # shellcheck disable=SC2086  # MONGO_HEAP_OPTS is a list of JVM flags
+  spawn "$RUN_DIR/mongo.pid" "$dir/mongo.log" "$dir" \
+    java $MONGO_HEAP_OPTS -XX:+UseSerialGC -Djava.awt.headless=true \
+    "-Dcivic146.run-dir=$dir" "${MONGO_LOG_OPTS[@]}" \
+    -cp "$MONGO_CLASSES:$MONGO_LIBS/*" DocumentServer "$MONGO_BACKEND" "$MONGO_PORT" "${store[@]}"
+  pid=$(<"$RUN_DIR/mongo.pid")
 
   if ! mongo_probe "$pid" "$MONGO_PORT"; then
-    tail_log "$dir/ferretdb.log"
-    if pid_is_ours "$pid" "$(tag_of ferretdb)"; then
-      die "ferretdb (pid $pid) did not answer a ping within ${MONGO_READY_TIMEOUT} s; it is left running for inspection ('down' stops it)"
+    tail_log "$dir/mongo.log"
+    if pid_is_ours "$pid" "$(tag_of mongo)"; then
+      die "mongo (pid $pid) did not answer a ping within ${MONGO_READY_TIMEOUT} s; it is left running for inspection ('down' stops it)"
     fi
-    rm -f "$RUN_DIR/ferretdb.pid"
-    die "ferretdb exited during start-up; log: $dir/ferretdb.log"
+    rm -f "$RUN_DIR/mongo.pid"
+    die "mongo exited during start-up; log: $dir/mongo.log"
   fi
-  log "ferretdb ready on $HOST:$MONGO_PORT ($(elapsed "$t0") s, pid $pid)"
+  log "mongo ready ($MONGO_BACKEND) on $HOST:$MONGO_PORT ($(elapsed "$t0") s, pid $pid)"
 }
 
 # ------------------------------------------------------------------ commands
@@ -473,7 +486,7 @@ write_env_file() {
   cat >"$RUN_DIR/infra.env.tmp" <<EOF
 # Written by deploy/local/infra.sh up
 KAFKA_BOOTSTRAP_SERVERS=$HOST:$(<"$RUN_DIR/kafka.port")
-MONGO_URI=mongodb://$HOST:$(<"$RUN_DIR/ferretdb.port")/
+MONGO_URI=mongodb://$HOST:$(<"$RUN_DIR/mongo.port")/
 EOF
   mv "$RUN_DIR/infra.env.tmp" "$RUN_DIR/infra.env"
 }
@@ -483,7 +496,8 @@ use_recorded_ports() {
   [[ -n $KAFKA_PORT_GIVEN || ! -s $f/kafka.port ]] || KAFKA_PORT=$(<"$f/kafka.port")
   [[ -n $KAFKA_CONTROLLER_PORT_GIVEN || ! -s $f/kafka.controller.port ]] ||
     KAFKA_CONTROLLER_PORT=$(<"$f/kafka.controller.port")
-  [[ -n $MONGO_PORT_GIVEN || ! -s $f/ferretdb.port ]] || MONGO_PORT=$(<"$f/ferretdb.port")
+  [[ -n $MONGO_PORT_GIVEN || ! -s $f/mongo.port ]] || MONGO_PORT=$(<"$f/mongo.port")
+  [[ -n $MONGO_BACKEND_GIVEN || ! -s $f/mongo.backend ]] || MONGO_BACKEND=$(<"$f/mongo.backend")
 }
 
 cmd_up() {
@@ -498,18 +512,19 @@ cmd_up() {
   [[ $KAFKA_PORT != "$KAFKA_CONTROLLER_PORT" && $KAFKA_PORT != "$MONGO_PORT" && $KAFKA_CONTROLLER_PORT != "$MONGO_PORT" ]] ||
     die "KAFKA_PORT, KAFKA_CONTROLLER_PORT and MONGO_PORT must differ"
   [[ $KAFKA_PARTITIONS =~ ^[1-9][0-9]*$ ]] || die "KAFKA_PARTITIONS must be a positive integer, got '$KAFKA_PARTITIONS'"
+  check_mongo_backend
 
   # Fail fast on every missing tool before starting anything.
   require_java
-  kafka_libs_current || require_maven
-  [[ -x $FERRETDB_BIN ]] || require_go
+  libs_current "$KAFKA_POM" "$KAFKA_LIBS" && libs_current "$MONGO_POM" "$MONGO_LIBS" || require_maven
 
-  ensure_kafka_libs
+  fetch_libs kafka "Kafka $KAFKA_VERSION" "$KAFKA_POM" "$KAFKA_LIBS"
+  fetch_libs mongo "mongo-java-server $MONGO_SERVER_VERSION" "$MONGO_POM" "$MONGO_LIBS"
   ensure_probe
-  ensure_ferretdb
+  ensure_mongo_launcher
 
   kafka_up
-  ferretdb_up
+  mongo_up
   write_env_file
   log "infra up in $(elapsed "$t0") s (run dir $RUN_DIR)"
 }
@@ -556,7 +571,7 @@ cmd_down() {
     return 0
   fi
   RUN_DIR=$(cd "$RUN_DIR" && pwd -P)
-  stop_one ferretdb
+  stop_one mongo
   stop_one kafka
   if ((wipe)); then
     # Refuse to delete anything this script did not create (e.g. RUN_DIR=$HOME).
@@ -570,7 +585,7 @@ cmd_status() {
   local name pid port extra rc=0
   if [[ -d $RUN_DIR ]]; then RUN_DIR=$(cd "$RUN_DIR" && pwd -P); fi
   log "run dir: $RUN_DIR"
-  for name in kafka ferretdb; do
+  for name in kafka mongo; do
     extra=
     port=$(cat "$RUN_DIR/$name.port" 2>/dev/null || true)
     if pid=$(running_pid "$name"); then
@@ -578,7 +593,7 @@ cmd_status() {
         extra="  controller $HOST:$(cat "$RUN_DIR/kafka.controller.port" 2>/dev/null || true)"
         extra="$extra  log $RUN_DIR/kafka/server.log"
       else
-        extra="  log $RUN_DIR/ferretdb/ferretdb.log"
+        extra="  $(cat "$RUN_DIR/mongo.backend" 2>/dev/null || true)  log $RUN_DIR/mongo/mongo.log"
       fi
       printf '%-9s running  pid %-8s %s:%s%s\n' "$name" "$pid" "$HOST" "$port" "$extra"
     else
@@ -593,9 +608,10 @@ usage() {
   cat <<EOF
 usage: $(basename "$0") up | down [--wipe] | wipe | status
 
-Starts Kafka $KAFKA_VERSION (KRaft, single node) and FerretDB $FERRETDB_VERSION on $HOST.
+Starts Kafka $KAFKA_VERSION (KRaft, single node) and mongo-java-server $MONGO_SERVER_VERSION on $HOST.
 Environment: RUN_DIR ($RUN_DIR), KAFKA_PORT ($KAFKA_PORT),
 KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT), MONGO_PORT ($MONGO_PORT),
+MONGO_BACKEND ($MONGO_BACKEND: h2 keeps data in RUN_DIR, memory forgets it on down),
 KAFKA_PARTITIONS ($KAFKA_PARTITIONS), KAFKA_TOPICS, PYTHON ($PYTHON),
 CIVIC146_CACHE ($CIVIC146_CACHE). See deploy/local/README.md.
 EOF

@@ -1,4 +1,4 @@
-"""The intake consumer against real Kafka and FerretDB: dead letters, idempotency, progress."""
+"""The intake consumer against real Kafka and mongo-java-server: dead letters, idempotency, progress."""
 from datetime import datetime, timezone
 
 import pytest

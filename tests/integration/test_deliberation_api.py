@@ -1,4 +1,4 @@
-"""The deliberation API and consumer against the real FerretDB and Kafka (Flask test client,
+"""The deliberation API and consumer against the real mongo-java-server and Kafka (Flask test client,
 publish-on-commit relay; the consumer driven by hand)."""
 import json
 from datetime import datetime, timedelta, timezone

@@ -1,4 +1,4 @@
-"""The mediation API, consumer handler and scheduled jobs against the real FerretDB and Kafka."""
+"""The mediation API, consumer handler and scheduled jobs against the real mongo-java-server and Kafka."""
 import json
 from datetime import datetime, timedelta, timezone
 

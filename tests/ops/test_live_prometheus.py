@@ -1,5 +1,5 @@
 """Debian's real Prometheus against the whole platform started locally (the four services' gunicorn
-APIs and workers on the test Kafka and FerretDB, as `make dev` runs them), with the project's alert
+APIs and workers on the test Kafka and mongo-java-server, as `make dev` runs them), with the project's alert
 rules loaded. After a short workload over HTTP and Kafka: every scrape target is up, and every PromQL
 expression of the dashboards and the alert rules returns data. No expression is excused.
 

@@ -1,5 +1,5 @@
 """System tests run services the way operators do: the API under gunicorn with several workers,
-and the worker process, against the real Kafka and FerretDB."""
+and the worker process, against the real Kafka and mongo-java-server."""
 from __future__ import annotations
 
 import os
