@@ -5,7 +5,7 @@ config (settings from the environment), logs (JSON lines), web (Flask app factor
 request ids, health, OpenAPI), errors (domain errors and their HTTP status), auth (JWT bearer,
 roles, community scope), pii (validation and masking of personal data), reference (communities
 and compounds), clock (wall time, shiftable in tests), mongo (connection after fork), events
-(CloudEvents envelope and the cross-service contracts), outbox (atomic state+event writes, the
-per-document lock and the relay), kafka (clients), consumer (idempotent consumer loop with dead
+(CloudEvents envelope and the cross-service contracts), outbox (atomic state+event writes with
+their sequence, and the one relay per service), kafka (clients), consumer (idempotent consumer loop with dead
 letters), metrics (Prometheus), worker (the worker process), contracts (schemas and AsyncAPI).
 """

@@ -1,4 +1,4 @@
-"""The employment API against the real mongo-java-server and Kafka (Flask test client, publish-on-commit relay):
+"""The employment API against the real mongo-java-server and Kafka (Flask test client, the worker's relay on a thread of the test):
 bad input changes nothing; sensitive data (the employment-difficulty group, ID numbers) never
 reaches events and is hidden from roles that don't need it."""
 import json

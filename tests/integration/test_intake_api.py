@@ -1,4 +1,4 @@
-"""The intake API against the real mongo-java-server and Kafka (Flask test client, publish-on-commit relay)."""
+"""The intake API against the real mongo-java-server and Kafka (Flask test client, the worker's relay on a thread of the test)."""
 import json
 
 import jsonschema

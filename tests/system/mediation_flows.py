@@ -111,8 +111,8 @@ def add_parties(mediation, tokens: Tokens, case_id: str, *parties: dict) -> dict
 def events(reader, type_name: str | None = None, at_least: int = 1, timeout: float = 30.0) -> list[dict]:
     """Distinct events (decoded) on the reader's topic, optionally of one type; waits for `at_least`.
 
-    The outbox guarantees at-least-once: an event may be on the topic twice (two relays racing),
-    so events are told apart by their id, as consumers do."""
+    Delivery is at least once: after a fault an event may be on the topic twice, so events are
+    told apart by their id, as consumers do."""
     deadline = time.time() + timeout
     while True:
         distinct = {}

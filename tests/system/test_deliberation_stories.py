@@ -93,8 +93,8 @@ def wait_for_status(intake, staff, request_ids, status: str) -> list[dict]:
 
 
 def unique(records) -> list[dict]:
-    """Events by id, first delivery only: publishing is at least once (a relay may send an event
-    again before its removal from the outbox), and consumers de-duplicate on the id."""
+    """Events by id, first delivery only: delivery is at least once (after a crash, or the replay
+    below, an event is on the topic again), and consumers de-duplicate on the id."""
     events = {}
     for r in records:
         event = json.loads(r.value)
