@@ -117,8 +117,10 @@ def test_worker_killed_while_publishing_loses_nothing(service_factory, mint, top
     intake.kill_worker()
     published_before_restart = len(reader.settle(1.0))
     intake.start_worker(RELAY_SWEEP_SECONDS="0.5", RELAY_SWEEP_MIN_AGE_SECONDS="0")
-    wait_until(lambda: set(ids) <= {r.key.decode() for r in reader.read(60, timeout=1)}, timeout=60,
-               message="every request's event on the topic after the restart")
+    # Always ask for one record more: duplicates count too, so read(60) would stop polling once 60
+    # records are in while some requests' events are still to come.
+    wait_until(lambda: set(ids) <= {r.key.decode() for r in reader.read(len(reader.records) + 1, timeout=1)},
+               timeout=60, message="every request's event on the topic after the restart")
     print(f"published before the kill: {published_before_restart} of 60; "
           f"messages after the restart: {len(reader.settle(1.0))} (duplicates allowed)")
 
