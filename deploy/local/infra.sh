@@ -611,7 +611,7 @@ usage: $(basename "$0") up | down [--wipe] | wipe | status
 Starts Kafka $KAFKA_VERSION (KRaft, single node) and mongo-java-server $MONGO_SERVER_VERSION on $HOST.
 Environment: RUN_DIR ($RUN_DIR), KAFKA_PORT ($KAFKA_PORT),
 KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT), MONGO_PORT ($MONGO_PORT),
-MONGO_BACKEND ($MONGO_BACKEND: h2 keeps data in RUN_DIR, memory forgets it on down),
+MONGO_BACKEND ($MONGO_BACKEND; h2 keeps data in RUN_DIR, memory forgets it on down),
 KAFKA_PARTITIONS ($KAFKA_PARTITIONS), KAFKA_TOPICS, PYTHON ($PYTHON),
 CIVIC146_CACHE ($CIVIC146_CACHE). See deploy/local/README.md.
 EOF
