@@ -33,10 +33,10 @@ class Settings(BaseSettings):
     # of the outboxes runs every relay_sweep_seconds; a holder that stops renewing its lease is
     # replaced after relay_lease_seconds.
     relay_poll_seconds: float = Field(0.002, gt=0)
-    relay_idle_poll_seconds: float = Field(0.05, gt=0)
+    relay_idle_poll_seconds: float = Field(0.02, gt=0)
     relay_sweep_seconds: float = Field(5.0, gt=0)
     relay_lease_seconds: float = Field(10.0, ge=1)
-    relay_batch_documents: int = Field(500, ge=1)
+    relay_batch_documents: int = Field(1000, ge=1)
 
     # Consumer: bounded retries before a message goes to the dead-letter topic.
     consumer_max_retries: int = 3

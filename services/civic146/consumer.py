@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from kafka.errors import CommitFailedError, IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError
 from kafka.structs import OffsetAndMetadata
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -129,22 +130,36 @@ class Consumer:
         # poll() has moved the position past the whole batch: should anything fail midway (the
         # database or the broker away for a moment), rewind every partition to its first
         # unprocessed record, or the rest of the batch would be skipped for good.
-        pending = {tp: records[0].offset for tp, records in batches.items() if records}
+        start = {tp: records[0].offset for tp, records in batches.items() if records}
+        done: dict = {}  # partition -> offset after the last record handled
         count = 0
         try:
             for tp, records in batches.items():
                 for record in records:
                     outcome, event_type = self.process(record)
                     metrics.EVENTS_CONSUMED.labels(record.topic, event_type, outcome).inc()
-                    # Commit after each message: a crash replays at most the one in hand.
-                    self._consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
-                    pending[tp] = record.offset + 1
+                    done[tp] = record.offset + 1
                     count += 1
         except Exception:
-            for tp, offset in pending.items():
-                self._consumer.seek(tp, offset)
+            for tp, offset in start.items():
+                self._consumer.seek(tp, done.get(tp, offset))
             raise
+        finally:
+            # One commit per batch, of what was handled: a synchronous commit per record cost as
+            # much as handling it. A crash replays at most the uncommitted rest of one batch, and
+            # replays are harmless (processed_events, event_positions).
+            if done:
+                self._commit(done)
         return count
+
+    def _commit(self, done: dict) -> None:
+        try:
+            self._consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in done.items()})
+        except (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError) as exc:
+            # The group is rebalancing: whoever gets these partitions next reads the batch again,
+            # and processed_events makes the repeat harmless.
+            log.warning("offsets not committed during a rebalance; the batch will be read again",
+                        extra={"error": str(exc)})
 
     def update_lag(self) -> None:
         if self._consumer is None:

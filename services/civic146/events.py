@@ -13,6 +13,7 @@ services/contracts/events/; a released file never changes, a breaking change is 
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, replace
@@ -80,12 +81,19 @@ class EventType:
         }
 
 
+@functools.cache
+def _recorded(data: type[EventData]) -> type[RecordedEvent]:
+    """RecordedEvent[data], made once per payload model (pydantic's own cache of parametrised
+    generics is weak, and rebuilding the class showed in the request path's profile)."""
+    return RecordedEvent[data]
+
+
 def new_event(event_type: EventType, source: str, subject: str, community: str,
               data: EventData, at: datetime) -> dict:
     """A JSON-ready CloudEvent (dict) with a fresh id; the domain records it, the relay sends it."""
     if not isinstance(data, event_type.data):
         raise TypeError(f"{event_type.name} carries {event_type.data.__name__}, not {type(data).__name__}")
-    envelope = RecordedEvent[event_type.data](
+    envelope = _recorded(event_type.data)(
         id=str(uuid.uuid4()), source=source, type=event_type.name,
         time=at.astimezone(timezone.utc), subject=subject, community=community, data=data,
     )

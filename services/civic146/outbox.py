@@ -35,7 +35,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -252,8 +252,11 @@ class Relay:
         return sum(len(v) for v in acked.values()), drained
 
     def publish_pending(self) -> int:
-        """Publish the documents the markers name (oldest markers first); drop their markers."""
-        markers = list(self.pending.find({}).sort("_id", ASCENDING).limit(self.settings.relay_batch_documents))
+        """Publish the documents the markers name; drop their markers.
+
+        Markers are taken in no particular order: each document's events are read from the
+        document itself, in order, so the markers' order changes nothing but who waits a round."""
+        markers = list(self.pending.find({}).limit(self.settings.relay_batch_documents))
         if not markers:
             return 0
         by_collection: dict[str, list] = {}
