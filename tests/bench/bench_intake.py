@@ -19,7 +19,8 @@ run (the machine is shared and noisy: only same-run comparisons mean something).
 Needs Kafka and the document server: KAFKA_BOOTSTRAP, MONGODB_URI (`make bench` starts them).
 Knobs (environment): BENCH_ONLY=http,relay,hop,growth,sustain (a subset, for trying things),
 BENCH_CONCURRENCY, BENCH_HTTP_SECONDS, BENCH_OPEN_SECONDS, BENCH_RELAY_EVENTS, BENCH_GROWTH_SIZES,
-HOP_RATE, HOP_SECONDS, SUSTAIN_SECONDS. It measures, it asserts nothing; not part of `make test`.
+HOP_RATE, HOP_LOW_RATE, HOP_SECONDS,
+SUSTAIN_SECONDS. It measures, it asserts nothing; not part of `make test`.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ RELAY_EVENTS = int(os.environ.get("BENCH_RELAY_EVENTS", "5000"))
 GROWTH_SIZES = [int(x) for x in os.environ.get("BENCH_GROWTH_SIZES", "1000,10000,100000").split(",")]
 HOP_RATE = float(os.environ.get("HOP_RATE", "50"))
 HOP_SECONDS = float(os.environ.get("HOP_SECONDS", "20"))
+HOP_LOW_RATE = float(os.environ.get("HOP_LOW_RATE", "10"))
 SUSTAIN_SECONDS = float(os.environ.get("SUSTAIN_SECONDS", "300"))
 SECTIONS = os.environ.get("BENCH_ONLY", "http,relay,hop,growth,sustain").split(",")
 
@@ -123,7 +125,8 @@ def bench_http(tmp: Path) -> dict:
         bare.stop()
         drop(db.client, db.name)
 
-    print(f"\n1. HTTP POST /v1/requests: gunicorn 2 gthread workers x 4 threads for both, one load generator\n"
+    print(f"\n1. HTTP POST /v1/requests: gunicorn {os.environ.get('GUNICORN_WORKERS', '2')} gthread workers x "
+          f"{os.environ.get('GUNICORN_THREADS', '4')} threads for both, one load generator\n"
           f"   max: closed loop, {CONCURRENCY} keep-alive clients, {HTTP_SECONDS:.0f} s after 1 s of warm-up\n"
           f"   half: open loop at 0.5 x that max for {OPEN_SECONDS:.0f} s, latency from each request's due time\n"
           f"   (intake's worker is not running: the API's cost alone; section 5 runs both)")
@@ -254,7 +257,7 @@ def read_topic(topic: str, handle, done, timeout: float = 60) -> None:
 def kafka_round_trip(settings: Settings, size: int, rate: float, seconds: float) -> dict:
     """The baseline of the hop's Kafka leg: one producer (make_producer) and one consumer with the
     services' consumer settings (make_consumer), `size`-byte messages at `rate`, produce->consume."""
-    topic = settings.topic("bench.roundtrip")
+    topic = settings.topic(f"bench.roundtrip.{h.tag()}")  # its own: a new group reads from the beginning
     ensure_topics(settings, [topic])
     consumer = make_consumer(settings, f"bench-roundtrip-{h.tag()}", [topic])
     producer = make_producer(settings, "bench-roundtrip")
@@ -385,74 +388,93 @@ def hop_legs(prefix: str, delib_db, measured: set[str]) -> dict[str, list[float]
 
     processed = {d["_id"]: d["at"].timestamp() for d in delib_db["processed_events"].find(
         {"_id": {"$in": [v[0] for v in routed.values()]}}, {"at": 1})}
-    legs: dict[str, list[float]] = {k: [] for k in ("total", "relay", "kafka", "handler")}
+    legs: dict[str, list[float]] = {k: [] for k in ("total", "relay", "down", "kafka", "handler")}
     for rid, (event_id, committed, published) in routed.items():
         if event_id not in processed or rid not in started:
             continue
         legs["total"].append(processed[event_id] - committed)
         legs["relay"].append(published - committed)
+        legs["down"].append(processed[event_id] - published)
         legs["kafka"].append(started[rid] - published)
         legs["handler"].append(processed[event_id] - started[rid])
-    if os.environ.get("HOP_DEBUG"):
-        order = sorted((v[1], processed.get(v[0], 0) - v[1], started.get(r, 0) - v[2]) for r, v in routed.items())
-        for i in range(0, len(order), max(1, len(order) // 10)):
-            print("  debug", i, [round(x * 1000) for x in order[i][1:]])
+    legs["last"] = [max(processed.values(), default=0.0)]
     return legs
+
+
+def hop_phase(api: h.Proc, prefix: str, intake_db, delib_db, ids: list[str], rate: float, before: int) -> dict:
+    """Route `ids` at `rate`, wait until deliberation took them up, and split each hop into legs;
+    then wait until both services are idle again, so the next phase starts from a quiet pipeline."""
+    calls = route_all(api.port, ids, rate)
+    arrived = wait_processed(delib_db, before + len(ids)) - before
+    legs = hop_legs(prefix, delib_db, set(ids))
+    last_call = max(s.ended_at for s in calls["samples"])
+    wait_drained(intake_db)
+    wait_consumed(prefix + "deliberation", prefix + intake_events.TOPIC)
+    return {"rate": rate, "n": len(ids), "arrived": arrived, "calls": calls, "legs": legs,
+            "behind": legs.pop("last")[0] - last_call}
 
 
 def bench_hop(tmp: Path) -> dict:
     t = h.tag()
     prefix = f"bench{t}."
-    intake_db = fresh_database(f"bench_hop_{t}_intake", indexes=False)
+    intake_db = fresh_database(f"bench_hop_{t}_intake", indexes=False)  # the workers create them
     delib_db = intake_db.client[f"bench_hop_{t}_deliberation"]
     settings = settings_for(intake_db.name, prefix)
+    # The rate asked for, and a low one: if the first saturates a stage, its figure is mostly
+    # queueing, and the second shows the path's own latency.
+    plan = [(HOP_RATE, HOP_SECONDS), (HOP_LOW_RATE, HOP_SECONDS)]
+    n_warm = 20
     procs: list[h.Proc] = []
-    n_warm, n = 20, int(HOP_RATE * HOP_SECONDS)
     try:
         # deliberation first: its consumer joins its group before anything is routed
         procs.append(h.start_worker("deliberation", h.service_env(delib_db.name, prefix), tmp))
         procs.append(h.start_worker("intake", h.service_env(intake_db.name, prefix), tmp))
         api = h.start_api("intake-api", "intake.api:create_app()", h.service_env(intake_db.name, prefix), tmp)
         procs.append(api)
-        ids = prepare_accepted(intake_db, n_warm + n)
-        wait_drained(intake_db)
-        route_all(api.port, ids[:n_warm], 10)  # warm-up: every process on the path has done it once
-        wait_processed(delib_db, n_warm)
-        wait_drained(intake_db)
-        time.sleep(1)  # intake applies deliberation's progress events and publishes its own
+        ids = prepare_accepted(intake_db, n_warm + sum(round(r * s) for r, s in plan))
         wait_drained(intake_db)
         wait_consumed(prefix + "deliberation", prefix + intake_events.TOPIC)
+        hop_phase(api, prefix, intake_db, delib_db, ids[:n_warm], 10, 0)  # warm-up: each process did it once
 
-        size = len(encode(domain.route(intake_db["requests"].find_one({"_id": ids[0]}, {"outbox": 0}),
-                                       h.categories()["roads_and_facilities"], h.STAFF, datetime.now(timezone.utc),
-                                       submitter_ref="x" * 43).outbox[0]["event"]))
-        baseline = kafka_round_trip(settings, size, HOP_RATE, min(HOP_SECONDS, 10))
-
-        calls = route_all(api.port, ids[n_warm:], HOP_RATE)
-        arrived = wait_processed(delib_db, n_warm + n) - n_warm
-        legs = hop_legs(prefix, delib_db, set(ids[n_warm:]))
+        sample = intake_db["requests"].find_one({"_id": ids[0]}, {"outbox": 0})
+        size = len(encode(domain.route(sample, h.categories()[sample["category"]], h.STAFF,
+                                       datetime.now(timezone.utc), submitter_ref="x" * 43).outbox[0]["event"]))
+        phases, done = [], n_warm
+        for rate, seconds in plan:
+            baseline = kafka_round_trip(settings, size, rate, min(seconds, 10))
+            phase = hop_phase(api, prefix, intake_db, delib_db, ids[done:done + round(rate * seconds)], rate, done)
+            phases.append(phase | {"baseline": baseline})
+            done += phase["n"]
     finally:
         for p in reversed(procs):
             p.stop()
         drop(intake_db.client, intake_db.name)
         drop(intake_db.client, delib_db.name)
 
-    print(f"\n3. Hop intake -> deliberation: {n} requests routed at {HOP_RATE:.0f}/s for {HOP_SECONDS:.0f} s "
-          f"(open loop), {arrived} taken up, {len(legs['total'])} timed end to end\n"
-          f"   commit = routed event `time`; published = its Kafka CreateTime (intake's relay, at send);\n"
-          f"   handler start = `time` of deliberation's created/request-attached event; downstream = the routed\n"
-          f"   event's `at` in deliberation's processed_events (written just after the topic document; ms\n"
-          f"   precision), all read after the run, so nothing polls while it is measured")
-    table = h.Table([("p50 ms", 9), ("p99 ms", 9), ("n", 7)], first=44)
+    print(f"\n3. Hop intake -> deliberation: requests routed (POST .../route, open loop) for {HOP_SECONDS:.0f} s at "
+          f"{HOP_RATE:.0f}/s, then at {HOP_LOW_RATE:.0f}/s;\n"
+          f"   intake API (gunicorn) + intake worker + deliberation worker as processes; five requests per matter\n"
+          f"   (the first makes a topic, the others join it). Times, all read after the run (nothing polls while\n"
+          f"   it is measured): commit = routed event `time`; published = its Kafka CreateTime (intake's relay,\n"
+          f"   at send); handler start = `time` of deliberation's created/request-attached event; downstream =\n"
+          f"   the routed event's `at` in deliberation's processed_events, written just after the topic document\n"
+          f"   (ms precision). Baseline: {size}-byte messages, make_producer -> make_consumer, same rate, "
+          f"{min(HOP_SECONDS, 10):.0f} s.")
+    table = h.Table([(f"{p['rate']:.0f}/s {q}", 12) for p in phases for q in ("p50 ms", "p99 ms")], first=44)
     print(table.header())
-    print(table.row(f"bare Kafka produce->consume ({size} B)", baseline["p50"], baseline["p99"], baseline["n"]))
-    for label, key in (("hop commit -> downstream", "total"), ("  commit -> published (intake relay)", "relay"),
-                       ("  published -> handler start (Kafka, poll)", "kafka"),
-                       ("  handler start -> downstream (handler)", "handler")):
-        print(table.row(label, h.pct(legs[key], 50), h.pct(legs[key], 99), len(legs[key])))
-    print(table.row("route call (client, from its due time)", calls["p50"], calls["p99"], calls["n"]))
-    print(f"  hop / bare Kafka p50: {h.pct(legs['total'], 50) / baseline['p50']:.1f}, "
-          f"p99: {h.pct(legs['total'], 99) / baseline['p99']:.1f}; route errors: {calls['errors']}")
+    rows = [("bare Kafka produce->consume", lambda p, q: p["baseline"][q]),
+            ("hop commit -> downstream", lambda p, q: h.pct(p["legs"]["total"], int(q[1:]))),
+            ("  commit -> published (intake relay)", lambda p, q: h.pct(p["legs"]["relay"], int(q[1:]))),
+            ("  published -> downstream", lambda p, q: h.pct(p["legs"]["down"], int(q[1:]))),
+            ("    published -> handler start (Kafka, queue)", lambda p, q: h.pct(p["legs"]["kafka"], int(q[1:]))),
+            ("    handler start -> downstream (handler)", lambda p, q: h.pct(p["legs"]["handler"], int(q[1:]))),
+            ("route call (client, from its due time)", lambda p, q: p["calls"][q])]
+    for label, value in rows:
+        print(table.row(label, *[value(p, q) for p in phases for q in ("p50", "p99")]))
+    for p in phases:
+        print(f"  at {p['rate']:.0f}/s: {p['n']} routed, {p['arrived']} taken up, {len(p['legs']['total'])} timed, "
+              f"{p['calls']['errors']} route errors; the last taken up {p['behind']:.1f} s after the last route call; "
+              f"hop / bare Kafka p50 {h.pct(p['legs']['total'], 50) / p['baseline']['p50']:.1f}")
     return {}
 
 
@@ -525,7 +547,7 @@ def bench_sustained(tmp: Path, api_max: float | None) -> dict:
               f"32 connections), intake API + worker\n   backlog = events in `requests` outboxes + markers in "
               f"outbox_pending, counted every 10 s (a scan, like the sweep)")
         table = h.Table([("done/s", 8), ("p50 ms", 9), ("p99 ms", 9), ("err", 5), ("events", 8),
-                         ("markers", 8), ("backlog", 8), ("docs", 8)], first=6)
+                         ("markers", 8), ("backlog", 8), ("docs", 8), ("scan ms", 8)], first=6)
         print(table.header())
         start = time.perf_counter()
         load.start()
@@ -537,11 +559,12 @@ def bench_sustained(tmp: Path, api_max: float | None) -> dict:
             window = [s for s in samples[seen:]]
             seen += len(window)
             events, markers = h.backlog(db)
-            history.append((now - start, events + markers))
+            scan_ms = (time.perf_counter() - now) * 1000
             lat = [s.latency for s in window]
+            history.append((now - start, events + markers, h.pct(lat, 99)))
             print(table.row(f"{now - start:5.0f}", len(window) / 10, h.pct(lat, 50), h.pct(lat, 99),
                             sum(s.status != 201 for s in window), events, markers, events + markers,
-                            db["requests"].estimated_document_count()), flush=True)
+                            db["requests"].estimated_document_count(), scan_ms), flush=True)
             tick += 1
         load.join()
         stopped = time.perf_counter()
@@ -555,12 +578,18 @@ def bench_sustained(tmp: Path, api_max: float | None) -> dict:
 
     lat = [s.latency for s in samples]
     span = min(60.0, SUSTAIN_SECONDS / 3)
-    first = max((b for at, b in history if at <= span + 1), default=0)
-    last = max((b for at, b in history if at > SUSTAIN_SECONDS - span - 1), default=0)
+    early = [row for row in history if row[0] <= span + 1]
+    late = [row for row in history if SUSTAIN_SECONDS - span - 1 < row[0] <= SUSTAIN_SECONDS + 1]
+    first, last = max((r[1] for r in early), default=0), max((r[1] for r in late), default=0)
     margin = round(rate)  # one second of offered load
+    # the API keeps up if (nearly) everything due was answered while the load ran
+    on_time = sum(s.ended_perf <= start + SUSTAIN_SECONDS + 1 for s in samples) / max(1, round(rate * SUSTAIN_SECONDS))
     print(f"  whole run: {len(samples)} requests, p50 {h.pct(lat, 50):.1f} ms, p99 {h.pct(lat, 99):.1f} ms, "
           f"{sum(s.status != 201 for s in samples)} errors; backlog "
           + (f"drained {drain_s:.1f} s after the load stopped" if drained else "NOT drained 120 s after the load stopped"))
+    print(f"  API kept up: {'yes' if on_time >= 0.97 else 'NO'} ({on_time:.0%} of the requests due were answered "
+          f"while the load ran; p99 {max((r[2] for r in early), default=0):.0f} ms at most in the first {span:.0f} s, "
+          f"{max((r[2] for r in late), default=0):.0f} ms in the last {span:.0f} s)")
     print(f"  backlog bounded: {'yes' if last <= first + margin else 'NO'} (max in the last {span:.0f} s: {last}; "
           f"max in the first {span:.0f} s: {first} + margin {margin} = one second of load)")
     return {}
