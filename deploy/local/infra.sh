@@ -38,7 +38,7 @@ KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 MONGO_PORT=${MONGO_PORT:-27117}
 # h2: one file under RUN_DIR, kept across down/up (make dev). memory: gone on down (tests).
 MONGO_BACKEND=${MONGO_BACKEND:-h2}
-MONGO_HEAP_OPTS=${MONGO_HEAP_OPTS:--Xmx512m}
+MONGO_HEAP_OPTS=${MONGO_HEAP_OPTS:--Xmx512m -XX:+UseSerialGC}
 MONGO_READY_TIMEOUT=${MONGO_READY_TIMEOUT:-30}
 PYTHON=${PYTHON:-python3}
 CIVIC146_CACHE=${CIVIC146_CACHE:-$HOME/.cache/civic146}
@@ -463,7 +463,7 @@ mongo_up() {
   # server from others (pid_is_ours).
   # shellcheck disable=SC2086  # MONGO_HEAP_OPTS is a list of JVM flags
   spawn "$RUN_DIR/mongo.pid" "$dir/mongo.log" "$dir" \
-    java $MONGO_HEAP_OPTS -XX:+UseSerialGC -Djava.awt.headless=true \
+    java $MONGO_HEAP_OPTS -Djava.awt.headless=true \
     "-Dcivic146.run-dir=$dir" "${MONGO_LOG_OPTS[@]}" \
     -cp "$MONGO_CLASSES:$MONGO_LIBS/*" DocumentServer "$MONGO_BACKEND" "$MONGO_PORT" "${store[@]}"
   pid=$(<"$RUN_DIR/mongo.pid")

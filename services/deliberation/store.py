@@ -68,7 +68,7 @@ def holding(request_id: str) -> list[dict]:
 
 
 def applied(event_id: str) -> bool:
-    return collection().count_documents({"applied_events": event_id}, limit=1) > 0
+    return collection().find_one({"applied_events": event_id}, {"_id": 1}) is not None
 
 
 def open_candidates(community: str, compound: str | None, category: str | None, open_steps) -> list[dict]:
@@ -115,7 +115,7 @@ def _refuse_other_compound(compound: str | None, entries: list[tuple[str, str | 
 def on_roll(community: str, compound: str | None, resident_id: str) -> bool:
     """Whether the resident is on the roll of the compound (or, with None, of the community)."""
     flt = {"_id": f"{community}:{resident_id}", **({"compound": compound} if compound else {})}
-    return voters().count_documents(flt, limit=1) > 0
+    return voters().find_one(flt, {"_id": 1}) is not None
 
 
 def roll(community: str, compound: str | None) -> list[str]:

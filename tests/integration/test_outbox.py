@@ -12,7 +12,7 @@ from civic146.config import Settings
 from civic146.errors import ConcurrencyConflict
 from civic146.events import EventData, EventType, new_event
 from civic146.kafka import ensure_topics
-from civic146.outbox import LEASE, PENDING, Change, Outbox, Relay, entry
+from civic146.outbox import LEASE, MARKERS, PENDING, Change, Outbox, Relay, entry
 from tests.helpers import JWT_SECRET, KAFKA, MONGO, RunningRelay, wait_until
 
 
@@ -47,6 +47,7 @@ def test_commit_stamps_sequences_and_the_relay_publishes_once_in_order(settings,
     stored = coll.find_one({"_id": "a"})
     assert [i["event"]["sequence"] for i in stored["outbox"]] == ["000000000001.001", "000000000002.001",
                                                                   "000000000002.002"]
+    assert MARKERS.flush()  # written in the background, one insert for all that wait
     assert mongo_db[PENDING].count_documents({}) == 2  # one marker per commit that recorded events
     relay = Relay(settings, [coll], "test-relay")
     try:
@@ -67,6 +68,7 @@ def test_events_without_a_marker_are_found_by_the_sweep_and_a_crash_republishes_
     coll = mongo_db["things"]
     outbox = Outbox()
     outbox.insert(coll, {"_id": "a"}, [ping("a", 0)])
+    assert MARKERS.flush()
     mongo_db[PENDING].delete_many({})  # as if the writer died between its commit and its marker
     relay = Relay(settings, [coll], "test-relay")
     try:
@@ -116,6 +118,7 @@ def _commit_in_a_process(uri: str, database: str, writer: str, count: int, queue
     client = pymongo.MongoClient(uri, tz_aware=True)
     coll = client[database]["things"]
     queue.put(_commit_many(Outbox(), coll, writer, count))
+    MARKERS.flush()
     client.close()
 
 
