@@ -149,21 +149,24 @@ class MarkerWriter:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
-        self._idle = threading.Event()
-        self._idle.set()
+        self._waiting = 0  # markers added and not yet handled
+        self._handled = threading.Condition()
 
     def add(self, collection: Collection, doc_id) -> None:
-        if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
-            self._pid = os.getpid()
-            self._queue = queue.SimpleQueue()  # a forked child starts with nothing of its parent's
-            self._thread = threading.Thread(target=self._run, name="outbox-markers", daemon=True)
-            self._thread.start()
-        self._idle.clear()
+        with self._handled:
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._queue = queue.SimpleQueue()  # a forked child starts with nothing of its parent's
+                self._waiting = 0
+                self._thread = threading.Thread(target=self._run, name="outbox-markers", daemon=True)
+                self._thread.start()
+            self._waiting += 1
         self._queue.put((collection, doc_id))
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every marker added so far is written (tests; a clean stop)."""
-        return self._idle.wait(timeout)
+        with self._handled:
+            return self._handled.wait_for(lambda: self._waiting == 0, timeout)
 
     def _run(self) -> None:
         while True:
@@ -183,8 +186,9 @@ class MarkerWriter:
                 except PyMongoError as exc:  # committed all the same: the relay's sweep finds the events
                     log.warning("outbox markers not written; the sweep will publish them",
                                 extra={"markers": len(markers), "error": str(exc)})
-            if self._queue.empty():
-                self._idle.set()
+            with self._handled:
+                self._waiting -= len(batch)
+                self._handled.notify_all()
 
 
 MARKERS = MarkerWriter()  # one per process: holds no client, only the collections it is given
