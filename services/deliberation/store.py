@@ -67,10 +67,6 @@ def holding(request_id: str) -> list[dict]:
     return list(collection().find({"request_ids": request_id}, {"outbox": 0}))
 
 
-def applied(event_id: str) -> bool:
-    return collection().find_one({"applied_events": event_id}, {"_id": 1}) is not None
-
-
 def open_candidates(community: str, compound: str | None, category: str | None, open_steps) -> list[dict]:
     return list(collection().find({"community": community, "compound": compound, "category": category,
                                    "step": {"$in": list(open_steps)}}, {"outbox": 0}).limit(200))
