@@ -38,7 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -251,7 +251,7 @@ class Relay:
             self.leases.find_one_and_update(
                 {"_id": "relay", "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
                 {"$set": {"owner": self.owner, "until": now + timedelta(seconds=ttl), "renewed_at": now}},
-                upsert=True, return_document=ReturnDocument.AFTER)
+                upsert=True)
         except DuplicateKeyError:  # someone else holds it and it has not expired
             self._lease_until = 0.0
         else:

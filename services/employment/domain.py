@@ -466,6 +466,13 @@ def _released(referral: dict | None, version: int) -> bool:
     return referral is None or referral["version"] > version
 
 
+def _releasable(doc: dict, referral_id: str, version: int, referral: dict | None) -> bool:
+    """`doc` holds a reservation for the referral made by an attempt from `version` (or an older
+    one), and no such attempt can still commit."""
+    mine = _pending(doc, referral_id)
+    return mine is not None and mine["version"] <= version and _released(referral, version)
+
+
 def _seeker_status(seeker: dict, placements: list[str]) -> str:
     return seeker["status"] if seeker["status"] == "closed" else "placed" if placements else "active"
 
@@ -548,8 +555,7 @@ def settle_opening(job: dict, referral_id: str, version: int, referral: dict | N
     `version`, and a job the reservation had closed as filled is open again."""
     if referral is not None and referral["stage"] in HIRED:
         return job_hire_change(job, referral, now)
-    mine = _pending(job, referral_id)
-    if mine is None or mine["version"] > version or not _released(referral, version):
+    if not _releasable(job, referral_id, version, referral):
         return None
     hires = [h for h in job.get("hires", []) if h != referral_id]
     change = Change(set={"hires": hires, "filled": len(hires), "reservations": _without(job, referral_id),
@@ -568,8 +574,7 @@ def settle_placement(seeker: dict, referral_id: str, version: int, referral: dic
     the placement that attempt reserved is released once the referral has moved past `version`."""
     if referral is not None and referral["stage"] in HOLDING:
         return seeker_placement_change(seeker, referral, now)
-    mine = _pending(seeker, referral_id)
-    if mine is None or mine["version"] > version or not _released(referral, version):
+    if not _releasable(seeker, referral_id, version, referral):
         return None
     placements = [p for p in seeker.get("placements", []) if p != referral_id]
     return Change(set={"placements": placements, "status": _seeker_status(seeker, placements),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import clock
-from civic146.errors import ConcurrencyConflict, NotFound, Unavailable
+from civic146.errors import ConcurrencyConflict, NotFound
 from civic146.outbox import Outbox
 
 from . import domain, matching, store
@@ -140,7 +140,7 @@ def sync_placement_now(ctx: Employment, referral: dict, now: datetime) -> None:
     """From the API right after a hire or departure; what fails here the worker finishes."""
     try:
         sync_placement(ctx, referral, now)
-    except (ConcurrencyConflict, Unavailable) as exc:
+    except ConcurrencyConflict as exc:
         log.warning("placement left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)})
 
 
@@ -155,8 +155,6 @@ def seeker_acted(ctx: Employment, seeker_id: str, now: datetime) -> None:
             return
         except ConcurrencyConflict:
             continue
-        except Unavailable:
-            break
     log.warning("seeker activity not recorded", extra={"seeker_id": seeker_id})
 
 

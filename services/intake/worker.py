@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from civic146 import clock, mongo
 from civic146.config import load_settings
 from civic146.consumer import Consumer
-from civic146.errors import ConcurrencyConflict, Unavailable
+from civic146.errors import ConcurrencyConflict
 from civic146.outbox import Outbox, outbox_and_relay
 from civic146.worker import Job, run_worker
 
@@ -24,11 +24,11 @@ DEAD_LETTER_TOPIC = "intake.deadletter"
 
 
 def apply_or_skip(outbox: Outbox, doc: dict, change) -> bool:
-    """Apply a job's change; a document changed or locked meanwhile is left to the next run."""
+    """Apply a job's change; a document changed meanwhile is left to the next run."""
     try:
         store.apply(outbox, doc, change)
         return True
-    except (ConcurrencyConflict, Unavailable):
+    except ConcurrencyConflict:
         return False
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from civic146 import clock, mongo
 from civic146.config import load_settings
 from civic146.consumer import Consumer
-from civic146.errors import ConcurrencyConflict, Unavailable
+from civic146.errors import ConcurrencyConflict
 from civic146.outbox import Outbox, outbox_and_relay
 from civic146.reference import communities
 from civic146.worker import Job, run_worker
@@ -34,7 +34,7 @@ def _apply_each(outbox: Outbox, docs, decide) -> list[dict]:
             continue
         try:
             store.apply(outbox, doc, change)
-        except (ConcurrencyConflict, Unavailable):
+        except ConcurrencyConflict:
             continue
         done.append(doc)
     return done

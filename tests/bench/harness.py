@@ -30,6 +30,7 @@ import requests  # noqa: E402
 from civic146.outbox import PENDING  # noqa: E402
 from intake import catalogue, domain  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
+from tests.helpers import spawn as tests_spawn  # noqa: E402
 
 BIN = Path(sys.executable).parent
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:39192")
@@ -87,12 +88,8 @@ class Proc:
 
 
 def spawn(name: str, args: list[str], env: dict[str, str], tmp: Path) -> Proc:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
-    full.update(env, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'services'}")
     log = tmp / f"{name}.log"
-    popen = subprocess.Popen(args, env=full, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-                             start_new_session=True)
-    return Proc(name, popen, log)
+    return Proc(name, tests_spawn(args, {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}"}, log), log)
 
 
 def wait_ready(proc: Proc, url: str, timeout: float = 60) -> None:
