@@ -23,9 +23,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     GUNICORN_BIND=0.0.0.0:8000 \
+    API_METRICS_ADDR=0.0.0.0 \
+    API_METRICS_PORT=9101 \
     WORKER_METRICS_ADDR=0.0.0.0 \
     WORKER_METRICS_PORT=9100
 USER 10001
 WORKDIR /tmp
-EXPOSE 8000 9100
+# 8000: the API; 9101: the API's metrics (gunicorn's master); 9100: the worker's metrics.
+EXPOSE 8000 9101 9100
 CMD ["gunicorn", "-c", "python:civic146.gunicorn_conf", "intake.api:create_app()"]

@@ -12,12 +12,12 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 RUN_DIR=${RUN_DIR:-$REPO_ROOT/.run/dev}
 VENV=${VENV:-$REPO_ROOT/.venv}
 
-# name  api-port  worker-metrics-port
+# name  api-port  worker-metrics-port  api-metrics-port
 SERVICES=(
-  "intake 8001 9101"
-  "deliberation 8002 9102"
-  "employment 8003 9103"
-  "mediation 8004 9104"
+  "intake 8001 9101 9201"
+  "deliberation 8002 9102 9202"
+  "employment 8003 9103 9203"
+  "mediation 8004 9104 9204"
 )
 
 # infra.sh writes the addresses of the servers it started.
@@ -30,10 +30,10 @@ export JWT_SECRET=${JWT_SECRET:-dev-secret-change-me} LOG_LEVEL=${LOG_LEVEL:-INF
 alive() { [[ -f $1 ]] && kill -0 "$(<"$1")" 2>/dev/null; }
 
 up_one() {
-  local name=$1 api_port=$2 metrics_port=$3 dir=$RUN_DIR/services/$1
+  local name=$1 api_port=$2 metrics_port=$3 api_metrics_port=$4 dir=$RUN_DIR/services/$1
   mkdir -p "$dir"
   if ! alive "$dir/api.pid"; then
-    (GUNICORN_BIND=127.0.0.1:$api_port PROMETHEUS_MULTIPROC_DIR=$dir/prometheus \
+    (GUNICORN_BIND=127.0.0.1:$api_port API_METRICS_PORT=$api_metrics_port PROMETHEUS_MULTIPROC_DIR=$dir/prometheus \
       nohup "$VENV/bin/gunicorn" -c python:civic146.gunicorn_conf "$name.api:create_app()" \
       >>"$dir/api.log" 2>&1 </dev/null & echo $! >"$dir/api.pid")
   fi
@@ -47,8 +47,8 @@ up_one() {
     alive "$dir/worker.pid" || { tail -20 "$dir/worker.log" >&2; echo "services.sh: $name worker exited" >&2; exit 1; }
     if curl -fsS "http://127.0.0.1:$api_port/readyz" >/dev/null 2>&1 &&
        curl -fsS "http://127.0.0.1:$metrics_port/metrics" >/dev/null 2>&1; then
-      printf '%-13s API http://127.0.0.1:%s  (openapi: /openapi.json)  worker metrics http://127.0.0.1:%s/metrics\n' \
-        "$name" "$api_port" "$metrics_port"
+      printf '%-13s API http://127.0.0.1:%s  (openapi: /openapi.json)  metrics: API http://127.0.0.1:%s/metrics, worker http://127.0.0.1:%s/metrics\n' \
+        "$name" "$api_port" "$api_metrics_port" "$metrics_port"
       return 0
     fi
     sleep 0.2

@@ -1,4 +1,5 @@
-"""JWT bearer authentication: algorithm pinned, exp/iss/aud checked, roles and community scope.
+"""JWT bearer authentication: algorithm pinned, exp/iat/iss/aud/sub required and checked, lifetime
+bounded, roles and community scope.
 
 Token claims: `sub` (user id), `roles` (list), `communities` (list of community ids the user
 serves; staff are scoped to them), `name` (optional display name). `python -m civic146.auth`
@@ -56,23 +57,33 @@ class Principal:
         return next((r for r in ROLES if r in self.roles), "unknown")
 
 
-def decode(token: str, secret: str, issuer: str, audience: str) -> Principal:
+MAX_LIFETIME_SECONDS = 12 * 3600  # Settings.jwt_max_lifetime_seconds overrides it
+
+
+def decode(token: str, secret: str, issuer: str, audience: str,
+           max_lifetime_seconds: int = MAX_LIFETIME_SECONDS) -> Principal:
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=issuer, audience=audience,
-            options={"require": ["exp", "iss", "aud", "sub"]},
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("token expired") from None
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not sub.strip():
+        # Every token with an empty subject would be one and the same user.
+        raise Unauthorized("invalid token: sub must name the user")
+    if claims["exp"] - claims["iat"] > max_lifetime_seconds:
+        raise Unauthorized(f"invalid token: lifetime (exp - iat) is longer than {max_lifetime_seconds} s")
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not set(roles) <= set(ROLES):
         raise Unauthorized("invalid token: unknown role")
     communities = claims.get("communities") or []
     if not isinstance(communities, list) or not all(isinstance(c, str) for c in communities):
         raise Unauthorized("invalid token: communities must be a list of community ids")
-    return Principal(str(claims["sub"]), frozenset(roles), frozenset(communities))
+    return Principal(sub, frozenset(roles), frozenset(communities))
 
 
 def mint(secret: str, sub: str, roles: list[str], communities: list[str] | None = None,
@@ -109,7 +120,7 @@ def _authenticate(header: str) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("expected 'Authorization: Bearer <token>'")
     s = current_app.config["SETTINGS"]
-    return decode(token.strip(), s.jwt_secret, s.jwt_issuer, s.jwt_audience)
+    return decode(token.strip(), s.jwt_secret, s.jwt_issuer, s.jwt_audience, s.jwt_max_lifetime_seconds)
 
 
 def requires(*roles: str):
@@ -134,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sub", default="dev-user")
     parser.add_argument("--role", action="append", choices=ROLES, required=True)
     parser.add_argument("--community", action="append", default=[])
-    parser.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    parser.add_argument("--ttl", type=int, default=8 * 3600, help="seconds (at most JWT_MAX_LIFETIME_SECONDS)")
     args = parser.parse_args(argv)
     secret = os.environ.get("JWT_SECRET")
     if not secret:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from limits import parse_many
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,19 @@ class Settings(BaseSettings):
     jwt_secret: str
     jwt_issuer: str = "civic146"
     jwt_audience: str = "civic146-api"
+    # A token whose lifetime (exp - iat) is longer is refused, however it was signed: a leaked
+    # long-lived token would otherwise stay valid for years.
+    jwt_max_lifetime_seconds: int = Field(12 * 3600, ge=60)
+
+    # Throttling (civic146.throttle): `limits` strings, several separated by ";". "public": routes
+    # without login, per client address; "guess": routes that say whether a guess of personal data
+    # is right, per caller and per target. TRUSTED_PROXY_HOPS: reverse proxies in front of the API
+    # whose X-Forwarded-For is believed (0: the peer address is the client).
+    throttle_enabled: bool = True
+    throttle_public: str = "300/minute"
+    throttle_guess: str = "10/minute;50/day"
+    throttle_guess_per_target: str = "30/day"
+    trusted_proxy_hops: int = Field(0, ge=0)
 
     max_body_bytes: int = 64 * 1024
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -49,6 +63,15 @@ class Settings(BaseSettings):
     # (deadlines, follow-ups) can be made due without waiting. Empty in production.
     clock_offset_file: str = ""
     reference_dir: str = ""  # operator-replaceable reference data; defaults to the bundled files
+
+    @field_validator("throttle_public", "throttle_guess", "throttle_guess_per_target")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"not a limit such as '10/minute;50/day': {value!r}") from None
+        return value
 
     @property
     def database(self) -> str:

@@ -49,6 +49,15 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class TooManyRequests(DomainError):
+    """A throttled route was called too often; `retry_after` (seconds) becomes `Retry-After`."""
+    code = "too_many_requests"
+
+    def __init__(self, message: str, details: object = None, retry_after: int = 1):
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
 HTTP_STATUS: dict[type[DomainError], int] = {
     MalformedRequest: 400,
     InvalidInput: 422,
@@ -58,6 +67,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     InvalidTransition: 409,
     ConcurrencyConflict: 409,
     Unavailable: 503,
+    TooManyRequests: 429,
 }
 
 

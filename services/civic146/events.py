@@ -120,9 +120,19 @@ def decode(value: bytes | None) -> dict:
     missing = [k for k in ("specversion", "id", "source", "type", "time", "subject") if not event.get(k)]
     if missing:
         raise MalformedEvent(f"not a CloudEvent: missing {', '.join(missing)}")
+    # CloudEvents attributes are strings. Anything else is refused here, before it can be a
+    # dictionary key (a list is unhashable) or a query value (an object such as {"$ne": null}
+    # would be an operator in `processed_events.find_one({"_id": ...})`).
+    wrong = [k for k in ENVELOPE_STRINGS if k in event and not isinstance(event[k], str)]
+    if wrong:
+        raise MalformedEvent(f"not a CloudEvent: {', '.join(wrong)} must be strings")
     if event["specversion"] != "1.0":
         raise MalformedEvent(f"unsupported specversion {event['specversion']!r}")
     return event
+
+
+ENVELOPE_STRINGS = ("specversion", "id", "source", "type", "time", "subject", "community", "sequence",
+                    "datacontenttype", "dataschema")
 
 
 def parse_data(event_type: EventType, event: dict) -> EventData:

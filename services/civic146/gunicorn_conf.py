@@ -2,6 +2,8 @@
 
 Prometheus multiprocess mode: the metrics folder is wiped when the master starts (stale files of
 a previous run would be summed in), and dead workers are marked so their live gauges vanish.
+The master serves the summed metrics on API_METRICS_ADDR:API_METRICS_PORT (default
+127.0.0.1:9101), apart from the public port, so that callers of the API never see them.
 Apps are built in each worker (no preload), so Mongo and Kafka clients are made after the fork.
 """
 import os
@@ -14,6 +16,12 @@ import tempfile
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"civic146-metrics-{os.getpid()}"))
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+metrics_addr = os.environ.get("API_METRICS_ADDR", "127.0.0.1")
+try:
+    metrics_port = int(os.environ.get("API_METRICS_PORT", "9101"))
+except ValueError:
+    raise SystemExit(f"configuration error:\n  API_METRICS_PORT: not a port number: {os.environ['API_METRICS_PORT']!r}")
+_metrics_server = None
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
@@ -27,6 +35,22 @@ def on_starting(server):
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)
+
+
+def when_ready(server):
+    # Only prometheus_client here: importing civic146.metrics would give the master metric files
+    # of its own, summed into every scrape.
+    global _metrics_server
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    _metrics_server, _thread = start_http_server(metrics_port, addr=metrics_addr, registry=registry)
+
+
+def post_fork(server, worker):
+    # The worker inherits the master's metrics socket; only the master answers on it.
+    if _metrics_server is not None:
+        _metrics_server.socket.close()
 
 
 def child_exit(server, worker):

@@ -1,16 +1,14 @@
 """Prometheus metrics shared by every service.
 
 Under gunicorn the API runs in multiprocess mode: PROMETHEUS_MULTIPROC_DIR is set (and wiped by
-the gunicorn config before start), each scrape builds a fresh registry that sums all workers'
-files, and `child_exit` marks dead workers. The worker process is a single process and serves
-its own port with the default registry.
+the gunicorn config before start), gunicorn's master serves them on the API's own metrics port
+(API_METRICS_PORT, never the public port) from a registry that sums all workers' files, and
+`child_exit` marks dead workers. The worker process is a single process and serves its own port
+(WORKER_METRICS_PORT) with the default registry.
 """
 from __future__ import annotations
 
-import os
-
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest, multiprocess, start_http_server)
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -18,6 +16,9 @@ LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 HTTP_REQUESTS = Counter("civic146_http_requests_total", "HTTP requests served", ["method", "route", "status"])
 HTTP_DURATION = Histogram("civic146_http_request_duration_seconds", "HTTP request duration",
                           ["method", "route"], buckets=LATENCY_BUCKETS)
+
+THROTTLED = Counter("civic146_throttled_requests_total", "Requests answered 429 by a throttle limit",
+                    ["route", "limit"])
 
 # Event pipeline.
 EVENTS_PUBLISHED = Counter("civic146_events_published_total", "Events acknowledged by Kafka", ["topic", "type"])
@@ -41,15 +42,6 @@ RELAY_LEADER = Gauge("civic146_relay_leader", "1 while this worker holds the rel
 STALE_EVENTS = Counter("civic146_stale_events_total", "Consumed events dropped because a later event of the same "
                        "subject was already applied", ["topic", "type"])
 JOB_RUNS = Counter("civic146_scheduled_job_runs_total", "Scheduled job runs", ["job", "outcome"])
-
-
-def exposition() -> tuple[bytes, str]:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 def serve_worker_metrics(addr: str, port: int) -> None:

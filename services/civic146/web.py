@@ -1,9 +1,13 @@
 """Flask app factory pieces every service shares: JSON errors, request ids, JSON access logs,
-RED metrics per route template, /healthz, /readyz, /metrics, and /openapi.json built from the
-same pydantic models that validate the payloads.
+RED metrics per route template, security headers, throttling, /healthz, /readyz, and
+/openapi.json built from the same pydantic models that validate the payloads.
+
+The API's metrics are not served here: gunicorn's master serves them on their own port
+(`civic146.gunicorn_conf`), so the public port never shows them.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -16,10 +20,10 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from . import metrics
+from . import metrics, throttle
 from .config import Settings
 from .auth import requires
-from .errors import DomainError, InvalidInput, MalformedRequest, http_status
+from .errors import DomainError, InvalidInput, MalformedRequest, TooManyRequests, http_status
 from .logs import configure_logging
 
 log = logging.getLogger("civic146.http")
@@ -45,13 +49,15 @@ def create_base_app(settings: Settings, title: str, description: str) -> Flask:
     register_error_handlers(app)
     register_request_context(app)
     register_ops_routes(app)
+    throttle.init_app(app, settings)
     return app
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return jsonify(error_body(exc.code, exc.message, exc.details)), http_status(exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+        return jsonify(error_body(exc.code, exc.message, exc.details)), http_status(exc), headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -79,11 +85,33 @@ def register_request_context(app: Flask) -> None:
         metrics.HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         metrics.HTTP_DURATION.labels(request.method, route).observe(elapsed)
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        if route not in ("/metrics", "/healthz"):
+        add_security_headers(response)
+        if route != "/healthz":
             log.info("request", extra={"request_id": g.get("request_id"), "method": request.method,
                                        "route": route, "status": response.status_code,
                                        "duration_ms": round(elapsed * 1000, 2)})
         return response
+
+
+# Every response is JSON (or the OpenAPI document): nothing is to be sniffed as another type,
+# framed, or given a referrer; a browser that opens one runs nothing.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def add_security_headers(response: Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if "Authorization" in request.headers:
+        # A response to a credential may carry a resident's name, phone or ID number: no shared
+        # cache and no browser cache may keep it, and a cache must not give it to another caller.
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Authorization")
 
 
 def register_ops_routes(app: Flask) -> None:
@@ -101,11 +129,6 @@ def register_ops_routes(app: Flask) -> None:
             except Exception as exc:
                 results[name], ok = f"unavailable: {exc}", False
         return {"status": "ready" if ok else "not_ready", "checks": results}, 200 if ok else 503
-
-    @app.get("/metrics")
-    def metrics_endpoint():
-        body, content_type = metrics.exposition()
-        return Response(body, content_type=content_type)
 
     @app.get("/openapi.json")
     def openapi():
@@ -129,6 +152,7 @@ class Operation:
     status: int
     roles: tuple[str, ...] | None  # None: public; () any authenticated caller
     tags: list[str] = field(default_factory=list)
+    throttled: str | None = None  # name of the limit in civic146.throttle.LIMITS
 
 
 class ApiBlueprint(Blueprint):
@@ -140,10 +164,14 @@ class ApiBlueprint(Blueprint):
         self.operations: list[Operation] = []
 
     def endpoint(self, rule: str, method: str, *, summary: str, body=None, query=None, response=None,
-                 status: int = 200, roles: tuple[str, ...] | None = ()):
+                 status: int = 200, roles: tuple[str, ...] | None = (), throttled: str | None = None):
         """Register a view. `roles`: None for a public route, () for any authenticated caller, else
         the roles allowed. `body`/`query` models are validated and passed as keyword arguments;
-        the view returns a model (or dict) that is serialised with `status`."""
+        the view returns a model (or dict) that is serialised with `status`. `throttled` names a
+        limit of `civic146.throttle.LIMITS` ("guess" for a route that answers whether a guess of
+        personal data is right); public routes get the "public" limit unless they name another."""
+        throttled = throttled or ("public" if roles is None else None)
+
         def decorator(view):
             @wraps(view)
             def wrapped(*args, **kwargs):
@@ -157,21 +185,62 @@ class ApiBlueprint(Blueprint):
                 payload = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
                 return jsonify(payload), status
 
-            guarded = wrapped if roles is None else requires(*roles)(wrapped)
+            # Throttled after authentication: an authenticated caller is counted by who they are,
+            # not by an address a carrier's NAT may share with thousands of residents.
+            counted = throttle.limited(throttled)(wrapped) if throttled else wrapped
+            guarded = counted if roles is None else requires(*roles)(counted)
             self.operations.append(Operation(rule, method.lower(), summary, body, query, response, status,
-                                             roles, [self.tag]))
+                                             roles, [self.tag], throttled))
             self.add_url_rule(rule, view.__name__, guarded, methods=[method])
             return guarded
         return decorator
 
 
+MAX_JSON_DEPTH = 32  # the deepest body any operation accepts is 4 levels; the parser's own limit is ~1,000
+
+
 def _json_body() -> object:
     if not request.is_json:
         raise MalformedRequest("send the body as application/json", code="invalid_content_type")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise MalformedRequest("the body is not valid JSON", code="invalid_json")
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise MalformedRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep") from None
+    except ValueError:  # also UnicodeDecodeError: the body is not UTF-8
+        raise MalformedRequest("the body is not valid JSON", code="invalid_json") from None
+    check_json_values(data)
     return data
+
+
+def check_json_values(data: object) -> None:
+    """Refuse what JSON can carry but no handler should see: nesting deeper than MAX_JSON_DEPTH
+    and strings that are not valid Unicode (a lone surrogate such as "\\ud800" cannot be stored)
+    or hold a NUL character. Iterative, so a deep body cannot exhaust the stack here either."""
+    stack: list[tuple[object, str, int]] = [(data, "", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise MalformedRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                # The path is shown in the error: written so that it can be encoded itself.
+                child = (f"{path}.{key}" if path else str(key)).encode("utf-8", "backslashreplace").decode()
+                if isinstance(key, str):
+                    _check_string(key, child)
+                stack.append((item, child, depth + 1))
+        elif isinstance(value, str):
+            _check_string(value, path or "(body)")
+
+
+def _check_string(value: str, field_name: str) -> None:
+    if "\x00" in value:
+        raise InvalidInput("invalid body", [{"field": field_name, "message": "contains a NUL character"}])
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("invalid body", [{"field": field_name, "message": "is not valid Unicode "
+                                             "(a lone surrogate)"}]) from None
 
 
 def _parse(model: type[BaseModel], data: object, where: str):
@@ -215,10 +284,17 @@ def openapi_document(app: Flask) -> dict:
                 item["parameters"] = params
             if op.body is not None:
                 item["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(op.body)}}}
+            notes = []
             if op.roles is not None:
                 item["security"] = [{"bearerAuth": []}]
                 if op.roles:
-                    item["description"] = "Roles: " + ", ".join(op.roles)
+                    notes.append("Roles: " + ", ".join(op.roles))
+            if op.throttled:
+                item["responses"]["429"] = {"description": "too many requests; retry after the `Retry-After` "
+                                                           "seconds", **error}
+                notes.append(f"Throttled ({throttle.describe(app, op.throttled)}): 429 with `Retry-After`")
+            if notes:
+                item["description"] = ". ".join(notes)
             paths.setdefault(path, {})[op.method] = item
     return {
         "openapi": "3.1.0",

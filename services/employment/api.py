@@ -255,7 +255,7 @@ def seeker_by_request(request_id: str):
 
 @bp.endpoint("/seekers/by-request/<request_id>/lookup", "POST", summary="A resident finds the draft profile made "
              "from their intake request, giving the full name and phone of the request (kept out of the URL)",
-             body=schemas.DraftLookupIn, response=schemas.SeekerOut, roles=(RESIDENT,))
+             body=schemas.DraftLookupIn, response=schemas.SeekerOut, roles=(RESIDENT,), throttled="guess")
 def find_own_draft(request_id: str, body: schemas.DraftLookupIn):
     p = principal()
     doc = seeker_of_request(request_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,11 +146,24 @@ def encode_cursor(doc: dict) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor this API returned stands for: [submitted_at ISO time, request id].
+    Anything else (other JSON, an object where the id belongs) is refused, never queried with."""
+    invalid = InvalidInput("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}])
     try:
-        at, rid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(rid)
-    except Exception:
-        raise InvalidInput("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]) from None
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeError, TypeError):  # binascii.Error is a ValueError
+        raise invalid from None
+    if not (isinstance(position, list) and len(position) == 2 and all(isinstance(v, str) for v in position)
+            and REQUEST_ID.fullmatch(position[1])):
+        raise invalid
+    try:
+        at = datetime.fromisoformat(position[0])
+    except ValueError:
+        raise invalid from None
+    return at, position[1]
+
+
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # domain.new_request_id
 
 
 def scope_filter(p: Principal, community: str | None) -> dict:

@@ -115,7 +115,7 @@ def start_api(name: str, app: str, env: dict[str, str], tmp: Path, ready_path: s
     x 4 threads unless GUNICORN_WORKERS / GUNICORN_THREADS say otherwise)."""
     port = free_port()
     proc = spawn(name, [str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", app],
-                 {**env, "GUNICORN_BIND": f"127.0.0.1:{port}",
+                 {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "API_METRICS_PORT": str(free_port()),
                   "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"{name}-prom")}, tmp)
     proc.port = port
     wait_ready(proc, f"http://127.0.0.1:{port}{ready_path}")

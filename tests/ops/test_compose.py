@@ -89,11 +89,14 @@ def test_every_platform_service_has_its_api_and_worker(compose):
             assert svc["environment"]["KAFKA_BOOTSTRAP"] == "kafka:9092"
             assert set(svc["depends_on"]) == {"kafka-init", "mongo"}
         assert "8000" in api["healthcheck"]["test"][-1] and "9100" in worker["healthcheck"]["test"][-1]
+        # Metrics stay on the compose network: only the API's own port is published.
+        assert [str(p).rsplit(":", 1)[-1].removesuffix("/tcp") for p in api.get("ports", [])] == ["8000"], api.get("ports")
+        assert not worker.get("ports"), f"{name}-worker publishes {worker.get('ports')}"
 
 
 def test_every_platform_service_is_scraped(compose):
     scrape = {job["job_name"]: job for job in yaml.safe_load(PROMETHEUS_CONFIG.read_text())["scrape_configs"]}
-    for process, port in (("api", 8000), ("worker", 9100)):
+    for process, port in (("api", 9101), ("worker", 9100)):
         [sd] = scrape[process]["dns_sd_configs"]
         assert sd["port"] == port
         for name in platform_services():

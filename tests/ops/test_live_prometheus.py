@@ -281,7 +281,7 @@ def test_every_target_is_up_and_every_dashboard_and_alert_query_returns_data(
     services = {name: service_factory(name, **({} if name == "intake" else downstream)) for name in SERVICES}
     for svc in services.values():
         svc.start_api(workers=2)
-    prometheus = prometheus_factory({**{("api", n): f"127.0.0.1:{s.api_port}" for n, s in services.items()},
+    prometheus = prometheus_factory({**{("api", n): f"127.0.0.1:{s.api_metrics_port}" for n, s in services.items()},
                                      **{("worker", n): f"127.0.0.1:{s.metrics_port}" for n, s in services.items()}})
     intake, delib, employment, mediation = (services[n] for n in SERVICES)
     tokens = flows.Tokens(mint)  # staff-hf serves huifeng; the mediation roster's mediators; residents

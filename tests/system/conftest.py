@@ -23,6 +23,7 @@ class Service:
     tmp: Path
     api_port: int = field(default_factory=free_port)
     metrics_port: int = field(default_factory=free_port)
+    api_metrics_port: int = field(default_factory=free_port)
     api: object = None
     worker: object = None
 
@@ -31,11 +32,16 @@ class Service:
         return f"http://127.0.0.1:{self.api_port}"
 
     @property
+    def api_metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_metrics_port}/metrics"
+
+    @property
     def worker_metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def start_api(self, workers: int = 2, **extra_env: str) -> None:
         env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.api_port}", "GUNICORN_WORKERS": str(workers),
+               "API_METRICS_PORT": str(self.api_metrics_port),
                "PROMETHEUS_MULTIPROC_DIR": str(self.tmp / f"{self.name}-prom"), **extra_env}
         self.api = spawn([str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", f"{self.name}.api:create_app()"],
                          env, self.tmp / f"{self.name}-api.log")

@@ -228,7 +228,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(service_fact
     progress = sorted((e["data"]["request_id"], e["data"]["state"]) for e in events if e["type"] == PROGRESS)
     assert progress == sorted((rid, s) for rid in rids.values() for s in ("in_progress", "resolved"))
 
-    samples = scrape(f"{delib.url}/metrics")
+    samples = scrape(delib.api_metrics_url)
     assert metric(samples, "civic146_deliberation_consultations_held_total", community="huifeng") == 2
     assert metric(samples, "civic146_deliberation_consultation_participants_total", community="huifeng") == 38
     assert metric(samples, "civic146_deliberation_matters_solved_total", community="huifeng") == 1
@@ -395,7 +395,7 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
     raw = "".join(r.value.decode() for r in reader.records)
     assert "ruyijie-voter" not in raw  # ballots are secret: no voter id ever leaves the service
 
-    api, worker = scrape(f"{delib.url}/metrics"), scrape(delib.worker_metrics_url)
+    api, worker = scrape(delib.api_metrics_url), scrape(delib.worker_metrics_url)
     assert metric(api, "civic146_deliberation_ballots_cast_total", community="ruyijie") == 11
     for result_label in ("quorum_not_met", "passed"):
         assert metric(api, "civic146_deliberation_votes_closed_total", result=result_label) + \

@@ -128,7 +128,7 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(ser
     checked = [json.loads(r.value)["data"] for r in reader.records if json.loads(r.value)["type"] == ev.RETENTION_CHECKED.name]
     assert checked == [{**checked[0], "checkpoint": 30, "outcome": "retained", "referral_id": ref_id}]
 
-    samples = scrape(f"{employment.url}/metrics")
+    samples = scrape(employment.api_metrics_url)
     assert metric(samples, "civic146_employment_retention_checks_total", checkpoint="30", outcome="retained") == 1
     assert metric(samples, "civic146_employment_placements_total", community="huifeng", target_group="middle_aged") == 1
     assert metric(samples, "civic146_employment_referral_transitions_total", stage="hired") == 1

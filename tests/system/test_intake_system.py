@@ -94,7 +94,7 @@ def test_metrics_add_up_across_gunicorn_workers(service_factory, mint):
         burst()
         sent += 30
     assert len(served_by()) >= 2, f"{sent} requests were served by one worker only: {served_by()}"
-    samples = scrape(f"{intake.url}/metrics")
+    samples = scrape(intake.api_metrics_url)
     assert metric(samples, "civic146_http_requests_total", route="/v1/categories", status="200") == sent
 
 

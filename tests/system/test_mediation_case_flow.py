@@ -30,7 +30,7 @@ def test_neighbour_dispute_from_intake_to_fulfilled_agreement_and_confirmation_r
     assert stats["overall"]["by_type"] == {"neighbours": {"total": 1, "agreement": 1}}
     assert (stats["overall"]["success_rate"], stats["overall"]["fulfilment_rate"]) == (1.0, 1.0)
 
-    api = scrape(f"{mediation.url}/metrics")
+    api = scrape(mediation.api_metrics_url)
     assert metric(api, "civic146_mediation_outcomes_total", community="huifeng", case_type="neighbours",
                   outcome="agreement") == 1
     assert metric(api, "civic146_mediation_fulfilment_total", community="huifeng", result="fulfilled") == 1

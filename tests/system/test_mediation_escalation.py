@@ -68,5 +68,5 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     reader.settle(1.5)
     assert [e for e in flows.events(reader, "civic146.request.progress.v2", at_least=0, timeout=0)] == []
     assert flows.intake_request(intake, tokens, rid)["status"] == "in_progress"
-    api = scrape(f"{mediation.url}/metrics")
+    api = scrape(mediation.api_metrics_url)
     assert metric(api, "civic146_mediation_outcomes_total", case_type="property_management", outcome="escalated") == 1

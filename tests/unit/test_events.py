@@ -50,3 +50,19 @@ def test_schema_pins_the_type_and_rejects_extra_data_fields():
 def test_decode_rejects_what_is_not_a_cloudevent(raw):
     with pytest.raises(MalformedEvent):
         decode(raw)
+
+
+GOOD_ENVELOPE = {"specversion": "1.0", "id": "e1", "source": "civic146/intake", "type": "t", "time": "x",
+                 "subject": "s", "community": "huifeng", "sequence": "000000000001.000"}
+
+
+@pytest.mark.parametrize("attribute, value", [
+    ("type", ["civic146.intake.request.routed.v3"]),  # unhashable: broke the handler lookup
+    ("id", {"$drill": 1}),                             # an operator in processed_events.find_one
+    ("id", {"$ne": None}),
+    ("subject", 7), ("source", True), ("sequence", {"$gt": ""}), ("community", ["huifeng"]),
+])
+def test_decode_refuses_envelope_attributes_that_are_not_strings(attribute, value):
+    assert decode(json.dumps(GOOD_ENVELOPE).encode())["id"] == "e1"
+    with pytest.raises(MalformedEvent, match=f"{attribute} must be strings"):
+        decode(json.dumps({**GOOD_ENVELOPE, attribute: value}).encode())
