@@ -109,8 +109,10 @@ def _hasher(key: bytes):
 
 
 def name_digest(key: bytes, name: str) -> str:
+    """Keyed blake2b of the folded name's code points (UTF-32-LE: fixed width, so that a scan can
+    encode a run of text once and hash its slices)."""
     h = _hasher(key)
-    h.update(fold(name).encode())
+    h.update(fold(name).encode("utf-32-le"))
     return h.hexdigest()
 
 
@@ -132,16 +134,20 @@ class NameDigests:
         each place, then on after it."""
         if not self.digests:
             return
+        wanted = {bytes.fromhex(d) for d in self.digests}
         base = _hasher(self.key)
+        lengths = tuple(reversed(DIGEST_NAME_LENGTHS))
         for run in _NAME_RUN.finditer(folded):
-            i, end = run.start(), run.end()
+            start, end = run.start(), run.end()
+            code_points = run.group(0).encode("utf-32-le")
+            i = start
             while i < end - 1:
-                for length in reversed(DIGEST_NAME_LENGTHS):
+                for length in lengths:
                     if i + length > end:
                         continue
                     h = base.copy()
-                    h.update(folded[i:i + length].encode())
-                    if h.hexdigest() in self.digests:
+                    h.update(code_points[4 * (i - start):4 * (i - start + length)])
+                    if h.digest() in wanted:
                         yield i, i + length
                         i += length
                         break
@@ -163,15 +169,12 @@ def scrub_text(text: str | None, names: Iterable[str | None] = (), digests: Name
         return text
     folded = fold(text)
     spans: list[tuple[int, int, str]] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in taken)
+    taken = bytearray(len(text))  # 1 where a span was masked already: the first kind found keeps it
 
     def add(start: int, end: int, replacement: str) -> None:
-        if free(start, end):
+        if taken.find(1, start, end) == -1:
             spans.append((start, end, replacement))
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
 
     for m in _ID_IN_TEXT.finditer(folded):
         add(m.start(), m.end(), mask_id_number(_DIGITS.sub("", m.group(0)).upper()))
