@@ -69,8 +69,7 @@ PERSONAL_DATA = (
     "characters). What free text cannot be relied on for: a name the platform was never told (a neighbour "
     "named only in the text, a nickname or a form of address such as 老王 or 王阿姨) is published as written; "
     "so are landline numbers and addresses; a text is masked with the names known when it was written (a "
-    "request linked to a topic later does not change texts already published). Consumers that must not see "
-    "names at all should not display free text to the public without their own review.")
+    "request linked to a topic later does not change texts already published).")
 
 
 def type_name(t: EventType | str) -> str:
