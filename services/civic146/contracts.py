@@ -32,12 +32,12 @@ SERVICES: dict[str, dict] = {
         "deliberation.topics": [REQUEST_PROGRESS], "employment.referrals": [REQUEST_PROGRESS],
         "mediation.cases": [REQUEST_PROGRESS]}},
     "mediation": {"module": "mediation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v3"]}},
+        "intake.requests": ["civic146.intake.request.routed.v4"]}},
     "deliberation": {"module": "deliberation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v3", "civic146.intake.request.rated.v2"],
+        "intake.requests": ["civic146.intake.request.routed.v4", "civic146.intake.request.rated.v2"],
         "mediation.cases": [CASE_ESCALATED]}},
     "employment": {"module": "employment.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v3"],
+        "intake.requests": ["civic146.intake.request.routed.v4"],
         "employment.seekers": ["civic146.employment.seeker.registered.v2", "civic146.employment.seeker.updated.v2"],
         "employment.jobs": ["civic146.employment.job.posted.v2"]}},
 }
@@ -53,6 +53,23 @@ DELIVERY = (
     "go back to an older state: per subject, keep the greatest `sequence` applied, and drop an event whose "
     "`sequence` is not greater (`sequence` is fixed width: compare the strings); keep the `id`s applied if you "
     "need to recognise repeats on their own. Events of different keys have no order between them.")
+
+
+PERSONAL_DATA = (
+    "What a consumer can rely on about personal data. Events carry no raw personal data in their structured "
+    "fields: names and mobile numbers are masked (`张*`, `138****1234`), ID numbers left out, residents "
+    "named by pseudonym (`submitter_ref`) or by keyed digests (`name_digests`), which only services holding the "
+    "platform's secret can compute and nobody can reverse. Free text (descriptions, notes, notice and result "
+    "texts, minutes, reasons, comments) is scrubbed by the service that writes the event: mobile numbers and "
+    "18-character ID numbers are masked however they were written (full-width digits, +86, in groups with "
+    "spaces or hyphens such as 139 8765 4321 or 110105 19700101 088X), and so are the names the platform was "
+    "told for that record: the submitter of a request, the parties and invited participants of a mediation "
+    "case, a seeker and a job's contact person, and, in deliberation's events, the submitters of a topic's "
+    "linked requests and the people of the case it came from (recognised by their digests; 2 to 4 "
+    "characters). What free text cannot be relied on for: a name the platform was never told (a neighbour "
+    "named only in the text, a nickname or a form of address such as 老王 or 王阿姨) is published as written; "
+    "so are landline numbers and addresses; a text is masked with the names known when it was written (a "
+    "request linked to a topic later does not change texts already published).")
 
 
 def type_name(t: EventType | str) -> str:
@@ -133,7 +150,8 @@ def asyncapi() -> dict:
         "info": {"title": "Civic146 events", "version": "1.0.0",
                  "description": "Events the Civic146 services exchange over Kafka. Every message is a CloudEvents "
                                 "1.0 event in structured content mode; `community` and `sequence` are extension "
-                                "attributes. Events carry no raw personal data.\n\n" + DELIVERY},
+                                "attributes. Events carry no raw personal data.\n\n" + DELIVERY + "\n\n"
+                                + PERSONAL_DATA},
         "defaultContentType": "application/cloudevents+json",
         "servers": {"local": {"host": "127.0.0.1:19092", "protocol": "kafka", "description": "make dev"}},
         "channels": channels, "operations": operations, "components": {"messages": messages},

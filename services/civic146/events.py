@@ -182,9 +182,15 @@ class CaseEscalatedData(EventData):
     summary: str = Field(max_length=2000, description="The matter, scrubbed of personal data")
     parties_count: int = Field(ge=1)
     request_ids: list[str] = Field(default_factory=list, description="Intake requests linked to the case")
+    name_digests: list[str] = Field(
+        description="Keyed digests of the names mediation knows for the case (its parties and invited participants, "
+                    "the submitters of its linked requests; civic146.pii.name_digests), so that deliberation masks "
+                    "them in what it writes about the topic without ever receiving them. Not reversible without the "
+                    "key (derived from the JWT secret); sorted, no repeats")
 
 
+# v3: v2 with the digests of the names mediation knows for the case.
 CASE_ESCALATED = EventType(
-    name="civic146.mediation.case.escalated.v2", data=CaseEscalatedData, topic="mediation.cases",
+    name="civic146.mediation.case.escalated.v3", data=CaseEscalatedData, topic="mediation.cases",
     description="A mediation case has a community-wide cause: deliberation should take it up as a topic.",
 )

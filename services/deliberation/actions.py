@@ -54,14 +54,14 @@ def take_up_request(outbox: Outbox, policy: domain.Policy, request: dict, via_ev
         if found is not None:
             entry = domain.request_entry(request["request_id"], request.get("compound"), request.get("category"),
                                          request["description"], "similarity", now,
-                                         request.get("submitter_ref"))
+                                         request.get("submitter_ref"), request.get("name_digests"))
             try:
                 return commit(outbox, found[0], domain.attach_request(found[0], entry, domain.SYSTEM, now, via_event))
             except ConcurrencyConflict:
                 continue
         entry = domain.request_entry(request["request_id"], request.get("compound"), request.get("category"),
                                      request["description"], "new_topic", now,
-                                         request.get("submitter_ref"))
+                                     request.get("submitter_ref"), request.get("name_digests"))
         doc, change = domain.new_topic(
             {"title": domain.title_from(request["description"]), "description": request["description"],
              "community": request["community"], "compound": request.get("compound"),

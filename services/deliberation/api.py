@@ -130,7 +130,8 @@ def present_vote(v: dict) -> schemas.VoteOut:
 
 def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
     staff = p is not None and p.has(*STAFF_ROLES) and p.serves(doc["community"])
-    requests = [schemas.LinkedRequestOut(**{k: v for k, v in r.items() if k not in ("description", "submitter_ref")},
+    requests = [schemas.LinkedRequestOut(**{k: v for k, v in r.items()
+                                            if k not in ("description", "submitter_ref", "name_digests")},
                                          description=r.get("description") if staff else None)
                 for r in doc["requests"]]
     return schemas.TopicOut(
@@ -223,7 +224,7 @@ def detach_request(topic_id: str, request_id: str):
 def publish_notice(topic_id: str, body: schemas.NoticeIn):
     doc, p = load(topic_id, manage=True)
     check_venue(body.venue_id, doc["community"])
-    return present(commit(doc, domain.publish_notice(doc, body.model_dump(), actor(p), ctx().now())), p)
+    return present(commit(doc, domain.publish_notice(doc, body.model_dump(), actor(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/consultation", "POST",
@@ -248,7 +249,8 @@ def schedule_meeting(topic_id: str, body: schemas.MeetingIn):
              body=schemas.MeetingHeldIn, response=schemas.TopicOut, roles=STAFF_ROLES)
 def hold_meeting(topic_id: str, meeting_id: str, body: schemas.MeetingHeldIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.hold_meeting(doc, meeting_id, body.model_dump(), actor(p), ctx().now())), p)
+    return present(commit(doc, domain.hold_meeting(doc, meeting_id, body.model_dump(), actor(p), ctx().now(),
+                                                     ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/votes", "POST", summary="Open a residents' vote (during the consultation)",
@@ -281,7 +283,7 @@ def claim(topic_id: str, body: schemas.ClaimIn):
     member = ctx().registries.cppcc_members.get(p.sub)
     if member is None or doc["community"] not in member.communities:
         raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
-    return present(commit(doc, domain.claim(doc, member.id, body.resources, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.claim(doc, member.id, body.resources, actor(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/deputies", "POST", summary="Assign a deputy of the area's liaison station",
@@ -299,14 +301,14 @@ def assign_deputy(topic_id: str, body: schemas.DeputyIn):
              body=schemas.DecisionIn, response=schemas.TopicOut, roles=STAFF_ROLES)
 def start_implementation(topic_id: str, body: schemas.DecisionIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.start_implementation(doc, body.decision, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.start_implementation(doc, body.decision, actor(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/tasks", "POST", summary="Add an implementation task with its quantity",
              body=schemas.TaskIn, response=schemas.TopicOut, status=201, roles=STAFF_ROLES)
 def add_task(topic_id: str, body: schemas.TaskIn):
     doc, p = load(topic_id, manage=True)
-    _, change = domain.add_task(doc, body.model_dump(), actor(p), ctx().now())
+    _, change = domain.add_task(doc, body.model_dump(), actor(p), ctx().now(), ctx().policy)
     return present(commit(doc, change), p)
 
 
@@ -323,7 +325,7 @@ def progress_task(topic_id: str, task_id: str, body: schemas.ProgressIn):
 def publish_result(topic_id: str, body: schemas.NoticeIn):
     doc, p = load(topic_id, manage=True)
     check_venue(body.venue_id, doc["community"])
-    return present(commit(doc, domain.publish_result(doc, body.model_dump(), actor(p), ctx().now())), p)
+    return present(commit(doc, domain.publish_result(doc, body.model_dump(), actor(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/feedback/open", "POST", summary="Step 6: collect feedback",
@@ -339,21 +341,22 @@ def give_feedback(topic_id: str, body: schemas.FeedbackIn):
     doc, p = load(topic_id)
     if not p.has(RESIDENT):
         check_serves(p, doc["community"])
-    return present(commit(doc, domain.give_feedback(doc, actor(p), body.satisfaction, body.comment, ctx().now())), p)
+    return present(commit(doc, domain.give_feedback(doc, actor(p), body.satisfaction, body.comment, ctx().now(),
+                                                      ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/close", "POST", summary="Report the feedback and close the topic",
              body=schemas.CloseIn, response=schemas.TopicOut, roles=STAFF_ROLES)
 def close(topic_id: str, body: schemas.CloseIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.close(doc, body.summary, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.close(doc, body.summary, actor(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/decline", "POST", summary="Decline the topic with a reason (steps 1-3)",
              body=schemas.ReasonIn, response=schemas.TopicOut, roles=STAFF_ROLES)
 def decline(topic_id: str, body: schemas.ReasonIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.decline(doc, body.reason, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.decline(doc, body.reason, actor(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint("/topics/<topic_id>/evaluations", "POST",
@@ -362,7 +365,7 @@ def decline(topic_id: str, body: schemas.ReasonIn):
 def evaluate(topic_id: str, body: schemas.EvaluationIn):
     doc, p = load(topic_id)
     who = domain.Actor(p.sub, DEPUTY if p.has(DEPUTY) else RESIDENT)
-    change = domain.evaluate(doc, who, body.deputy_id, body.score, body.comment, ctx().now())
+    change = domain.evaluate(doc, who, body.deputy_id, body.score, body.comment, ctx().now(), ctx().policy)
     return present(commit(doc, change), p)
 
 

@@ -74,6 +74,7 @@ class Policy:
     vote_required_platforms: frozenset[str] = frozenset({"residents_council"})
     default_quorum: float = 0.5
     default_threshold: str = "simple_majority"
+    name_key: bytes = b""  # recognises names known by digest (pii.name_key of the JWT secret)
 
 
 def new_id() -> str:
@@ -101,6 +102,19 @@ def _progress(change: Change, doc: dict, request_id: str, state: str, summary: s
     _record(change, ev.REQUEST_PROGRESS, doc, RequestProgressData(
         request_id=request_id, state=state, handled_by="deliberation", reference=doc["_id"],
         summary=(pii.scrub_text(summary) or "")[:2000]), at)
+
+
+def known_names(doc: dict, policy: Policy) -> pii.NameDigests:
+    """The names deliberation knows for the topic, by digest only (it never receives a name): the
+    submitters of its linked requests (intake's routed event) and the people of the mediation case
+    it came from (the escalation event)."""
+    digests = {*doc.get("name_digests", []), *(d for r in doc.get("requests", []) for d in r.get("name_digests", []))}
+    return pii.known_by_digest(policy.name_key, digests)
+
+
+def scrub(doc: dict, text: str | None, policy: Policy) -> str | None:
+    """Free text as it may leave deliberation (events, public pages): numbers and known names masked."""
+    return pii.scrub_text(text, digests=known_names(doc, policy))
 
 
 def _history(doc: dict, to: str, actor: Actor, now: datetime, reason: str | None = None) -> dict:
@@ -140,13 +154,15 @@ def _replace(items: list[dict], new: dict) -> list[dict]:
 # --- step 1: determine the topic ----------------------------------------------------------------
 
 def request_entry(request_id: str, compound: str | None, category: str | None, description: str | None,
-                  via: str, now: datetime, submitter_ref: str | None = None) -> dict:
+                  via: str, now: datetime, submitter_ref: str | None = None,
+                  name_digests: list[str] | None = None) -> dict:
     """A linked request. `submitter_ref`: the pseudonym of the resident who raised it (intake's
-    routed v2 event), so that they count among the residents the topic concerns; kept internal,
-    never shown or published."""
+    routed event), so that they count among the residents the topic concerns; `name_digests`: the
+    digests of the names intake knows for it (see known_names()); both kept internal, never shown
+    or published."""
     return {"request_id": request_id, "compound": compound, "category": category,
             "description": pii.scrub_text(description), "via": via, "attached_at": now,
-            "submitter_ref": submitter_ref}
+            "submitter_ref": submitter_ref, "name_digests": list(name_digests or [])}
 
 
 def raised_by(doc: dict, ref: str) -> bool:
@@ -156,15 +172,16 @@ def raised_by(doc: dict, ref: str) -> bool:
 
 def new_topic(fields: dict, origin: str, actor: Actor, now: datetime, policy: Policy, *,
               topic_id: str | None = None, origin_ref: str | None = None,
-              requests: list[dict] | None = None) -> tuple[dict, Change]:
+              requests: list[dict] | None = None, name_digests: list[str] | None = None) -> tuple[dict, Change]:
     """A topic in step 1 (without version/outbox) and the change carrying its events.
-    `fields`: title, description, community, compound, category, platform, vote_required (None: by platform)."""
+    `fields`: title, description, community, compound, category, platform, vote_required (None: by platform).
+    `name_digests`: names the topic's origin knows (a mediation case's people), besides its requests'."""
     requests = requests or []
     platform = fields.get("platform") or policy.candidate_platform
     vote_required = fields.get("vote_required")
     doc = {
-        "_id": topic_id or new_id(), "title": pii.scrub_text(fields["title"]),
-        "description": pii.scrub_text(fields["description"]), "community": fields["community"],
+        "_id": topic_id or new_id(), "title": fields["title"],
+        "description": fields["description"], "community": fields["community"],
         "compound": fields.get("compound"), "category": fields.get("category"), "platform": platform,
         "vote_required": platform in policy.vote_required_platforms if vote_required is None else vote_required,
         "origin": origin, "origin_ref": origin_ref, "created_by": actor.id, "created_at": now, "updated_at": now,
@@ -174,7 +191,9 @@ def new_topic(fields: dict, origin: str, actor: Actor, now: datetime, policy: Po
         "notice": None, "result": None, "decision": None, "declined": None, "closing": None,
         "meetings": [], "votes": [], "tasks": [], "progress": 0.0, "claims": [], "deputies": [],
         "feedback": [], "request_ratings": [], "evaluations": [], "applied_events": [],
+        "name_digests": sorted(set(name_digests or [])),
     }
+    doc.update(title=scrub(doc, doc["title"], policy), description=scrub(doc, doc["description"], policy))
     change = Change()
     _record(change, ev.CREATED, doc, ev.Created(
         **_facts(doc, "determine_topic", actor), title=doc["title"], description=doc["description"],
@@ -239,7 +258,7 @@ def update(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy)
     if "platform" in fields or "title" in fields or "description" in fields or "category" in fields:
         _require_step(doc, ("determine_topic",), "change the title, description, category or platform")
     _require_step(doc, ("determine_topic", "public_notice", "consultation"), "change the topic")
-    new = {k: (pii.scrub_text(v) if k in ("title", "description") else v) for k, v in fields.items()}
+    new = {k: (scrub(doc, v, policy) if k in ("title", "description") else v) for k, v in fields.items()}
     if "platform" in new and "vote_required" not in new:
         new["vote_required"] = new["platform"] in policy.vote_required_platforms
     merged = {**doc, **new}
@@ -252,15 +271,15 @@ def update(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy)
 
 # --- step 2: public notice ------------------------------------------------------------------------
 
-def _notice(fields: dict, now: datetime) -> dict:
-    return {"text": pii.scrub_text(fields["text"]), "period_days": fields["period_days"],
+def _notice(doc: dict, fields: dict, now: datetime, policy: Policy) -> dict:
+    return {"text": scrub(doc, fields["text"], policy), "period_days": fields["period_days"],
             "venue_id": fields.get("venue_id"), "online": fields["online"], "starts_at": now,
             "ends_at": now + timedelta(days=fields["period_days"])}
 
 
-def publish_notice(doc: dict, fields: dict, actor: Actor, now: datetime) -> Change:
+def publish_notice(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     change = transition(doc, "publish_notice", actor, now)
-    notice = _notice(fields, now)
+    notice = _notice(doc, fields, now, policy)
     change.set["notice"] = notice
     _record(change, ev.NOTICE_PUBLISHED, doc, ev.NoticePublished(
         **_facts(doc, "public_notice", actor), notice=ev.Notice(**notice)), now)
@@ -294,7 +313,7 @@ def schedule_meeting(doc: dict, fields: dict, actor: Actor, now: datetime) -> tu
     return meeting["id"], change
 
 
-def hold_meeting(doc: dict, meeting_id: str, fields: dict, actor: Actor, now: datetime) -> Change:
+def hold_meeting(doc: dict, meeting_id: str, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Record a meeting as held: it cannot be closed without minutes and attendance."""
     _require_step(doc, ("consultation",), "record a consultation meeting")
     meeting = _find(doc["meetings"], meeting_id, "meeting")
@@ -304,9 +323,10 @@ def hold_meeting(doc: dict, meeting_id: str, fields: dict, actor: Actor, now: da
                 for f in ("minutes", "attendance") if not fields.get(f)]
     if problems:
         raise InvalidInput("a meeting cannot be closed without minutes and attendance", problems)
-    held = {**meeting, "status": "held", "attendance": fields["attendance"], "minutes": pii.scrub_text(fields["minutes"]),
-            "opinions": [pii.scrub_text(o) for o in fields.get("opinions") or []],
-            "outcome": pii.scrub_text(fields["outcome"]), "held_at": now}
+    held = {**meeting, "status": "held", "attendance": fields["attendance"],
+            "minutes": scrub(doc, fields["minutes"], policy),
+            "opinions": [scrub(doc, o, policy) for o in fields.get("opinions") or []],
+            "outcome": scrub(doc, fields["outcome"], policy), "held_at": now}
     if fields.get("participants"):
         held["participants"] = fields["participants"]
     change = Change(set={"meetings": _replace(doc["meetings"], held), "updated_at": now})
@@ -333,7 +353,7 @@ def open_vote(doc: dict, fields: dict, eligible: list[str], actor: Actor, now: d
     if fields["closes_at"] <= opens_at:
         raise InvalidInput("the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}])
     options = fields.get("options") or APPROVAL_OPTIONS
-    vote = {"id": new_id(), "question": pii.scrub_text(fields["question"]), "options": options,
+    vote = {"id": new_id(), "question": scrub(doc, fields["question"], policy), "options": options,
             "kind": "approval" if options == APPROVAL_OPTIONS else "choice", "scope": fields["scope"],
             "eligible": sorted(set(eligible)), "voters": [], "counts": [0] * len(options),
             "opens_at": opens_at, "closes_at": fields["closes_at"],
@@ -411,10 +431,10 @@ def close_due_votes(doc: dict, now: datetime) -> Change | None:
 
 # --- CPPCC claims and deputies ----------------------------------------------------------------------
 
-def claim(doc: dict, member_id: str, resources: list[str], actor: Actor, now: datetime) -> Change:
+def claim(doc: dict, member_id: str, resources: list[str], actor: Actor, now: datetime, policy: Policy) -> Change:
     """A CPPCC member claims the topic (委员认领); claiming again adds the newly linked resources."""
     _require_step(doc, OPEN_STEPS, "claim a topic")
-    resources = [pii.scrub_text(r) for r in resources]
+    resources = [scrub(doc, r, policy) for r in resources]
     existing = next((c for c in doc["claims"] if c["member_id"] == member_id), None)
     if existing:
         updated = {**existing, "resources": [*existing["resources"], *resources]}
@@ -441,7 +461,7 @@ def assign_deputy(doc: dict, deputy_id: str, station: str, actor: Actor, now: da
 
 # --- step 4: implementation -------------------------------------------------------------------------
 
-def start_implementation(doc: dict, decision: str, actor: Actor, now: datetime) -> Change:
+def start_implementation(doc: dict, decision: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     change = transition(doc, "start_implementation", actor, now)
     if not any(m["status"] == "held" for m in doc["meetings"]):
         raise InvalidTransition("hold at least one consultation meeting (with minutes) first")
@@ -452,15 +472,15 @@ def start_implementation(doc: dict, decision: str, actor: Actor, now: datetime) 
         if not closed or closed[-1]["result"] != "passed":
             raise InvalidTransition("this topic is decided by a residents' vote, and no vote has passed yet",
                                     {"last_vote_result": closed[-1]["result"] if closed else None})
-    change.set["decision"] = pii.scrub_text(decision)
+    change.set["decision"] = scrub(doc, decision, policy)
     _record(change, ev.IMPLEMENTATION_STARTED, doc, ev.ImplementationStarted(
         **_facts(doc, "implementation", actor), decision=change.set["decision"]), now)
     return change
 
 
-def add_task(doc: dict, fields: dict, actor: Actor, now: datetime) -> tuple[str, Change]:
+def add_task(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> tuple[str, Change]:
     _require_step(doc, ("implementation",), "add an implementation task")
-    task = {"id": new_id(), "title": pii.scrub_text(fields["title"]), "owner": pii.scrub_text(fields["owner"]),
+    task = {"id": new_id(), "title": scrub(doc, fields["title"], policy), "owner": scrub(doc, fields["owner"], policy),
             "due_date": fields["due_date"].isoformat(), "unit": fields["unit"], "target": float(fields["target"]),
             "done": 0.0, "progress": 0.0, "updated_at": now}
     tasks = [*doc["tasks"], task]
@@ -492,7 +512,7 @@ def progress_task(doc: dict, task_id: str, done: float, actor: Actor, now: datet
 
 # --- step 5: publish the result; step 6: feedback ----------------------------------------------------
 
-def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime) -> Change:
+def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Publish the result; only once implementation is complete, or for a declined matter. The linked
     intake requests are resolved with the result (intake then asks their residents to rate it)."""
     change = transition(doc, "publish_result", actor, now)
@@ -503,7 +523,7 @@ def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime) -> Chan
         if unfinished:
             raise InvalidTransition("implementation is not complete", {"unfinished_tasks": unfinished,
                                                                        "progress": doc["progress"]})
-    result = _notice(fields, now)
+    result = _notice(doc, fields, now, policy)
     outcome = "declined" if doc["step"] == "declined" else "implemented"
     change.set.update(result={**result, "outcome": outcome})
     _record(change, ev.RESULT_PUBLISHED, doc, ev.ResultPublished(
@@ -520,13 +540,14 @@ def open_feedback(doc: dict, actor: Actor, now: datetime) -> Change:
     return change
 
 
-def give_feedback(doc: dict, actor: Actor, satisfaction: int, comment: str | None, now: datetime) -> Change:
+def give_feedback(doc: dict, actor: Actor, satisfaction: int, comment: str | None, now: datetime,
+                  policy: Policy) -> Change:
     """A participant's satisfaction (once per person); residents whose requests are linked rate in intake."""
     _require_step(doc, ("publish_result", "feedback"), "give feedback")
     if any(f["by_id"] == actor.id for f in doc["feedback"]):
         raise InvalidTransition("you have already given feedback on this topic")
     entry = {"by_id": actor.id, "by_role": actor.role, "satisfaction": satisfaction,
-             "comment": pii.scrub_text(comment), "at": now}
+             "comment": scrub(doc, comment, policy), "at": now}
     change = Change(set={"updated_at": now}, push={"feedback": entry})
     _record(change, ev.FEEDBACK_RECEIVED, doc, ev.FeedbackReceived(
         **_facts(doc, doc["step"], actor), by_role=actor.role, satisfaction=satisfaction, comment=entry["comment"]), now)
@@ -545,26 +566,28 @@ def satisfaction_summary(doc: dict) -> float | None:
     return round(statistics.mean(scores), 2) if scores else None
 
 
-def close(doc: dict, summary: str, actor: Actor, now: datetime) -> Change:
+def close(doc: dict, summary: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     change = transition(doc, "close", actor, now)
     mean = satisfaction_summary(doc)
-    change.set["closing"] = {"summary": pii.scrub_text(summary), "at": now, "mean_satisfaction": mean}
+    change.set["closing"] = {"summary": scrub(doc, summary, policy), "at": now, "mean_satisfaction": mean}
     _record(change, ev.CLOSED, doc, ev.Closed(
         **_facts(doc, "closed", actor), summary=change.set["closing"]["summary"], feedback_count=len(doc["feedback"]),
         request_ratings_count=len(doc["request_ratings"]), mean_satisfaction=mean), now)
     return change
 
 
-def decline(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
+def decline(doc: dict, reason: str, actor: Actor, now: datetime, policy: Policy) -> Change:
+    reason = scrub(doc, reason, policy)  # also in the step history, which the topic's readers see
     change = transition(doc, "decline", actor, now, reason)
     if any(v["status"] == "open" for v in doc["votes"]):
         raise InvalidTransition("a residents' vote is still open")
-    change.set["declined"] = {"reason": pii.scrub_text(reason), "at": now}
+    change.set["declined"] = {"reason": reason, "at": now}
     _record(change, ev.DECLINED, doc, ev.Declined(**_facts(doc, "declined", actor), reason=change.set["declined"]["reason"]), now)
     return change
 
 
-def evaluate(doc: dict, actor: Actor, target: str | None, score: int, comment: str | None, now: datetime) -> Change:
+def evaluate(doc: dict, actor: Actor, target: str | None, score: int, comment: str | None, now: datetime,
+             policy: Policy) -> Change:
     """Two-way evaluation after closing: residents evaluate an assigned deputy, deputies the residents."""
     _require_step(doc, ("closed",), "evaluate")
     assigned = {d["deputy_id"] for d in doc["deputies"]}
@@ -579,7 +602,7 @@ def evaluate(doc: dict, actor: Actor, target: str | None, score: int, comment: s
     if any(e["by_id"] == actor.id and e["target"] == target for e in doc["evaluations"]):
         raise InvalidTransition("you have already given this evaluation")
     entry = {"by_id": actor.id, "by_role": actor.role, "target": target, "score": score,
-             "comment": pii.scrub_text(comment), "at": now}
+             "comment": scrub(doc, comment, policy), "at": now}
     change = Change(set={"updated_at": now}, push={"evaluations": entry})
     _record(change, ev.EVALUATED, doc, ev.Evaluated(**_facts(doc, doc["step"], actor), by_role=actor.role, target=target,
                                                     score=score, comment=entry["comment"]), now)

@@ -29,7 +29,8 @@ def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: Routed, 
         return
     actions.take_up_request(outbox, policy, {
         "request_id": data.request_id, "community": data.community, "compound": data.compound,
-        "category": data.category, "description": data.description, "submitter_ref": data.submitter_ref},
+        "category": data.category, "description": data.description, "submitter_ref": data.submitter_ref,
+        "name_digests": data.name_digests},
         event["id"], now)
 
 
@@ -55,7 +56,7 @@ def on_case_escalated(outbox: Outbox, policy: domain.Policy, event: dict, data: 
         {"title": domain.title_from(data.summary), "description": f"{data.summary}\n（调解转议题：{data.cause}）",
          "community": data.community, "compound": data.compound, "category": data.case_type},
         "mediation_case", domain.SYSTEM, now, policy, topic_id=domain.derived_id(f"mediation_case:{data.case_id}"),
-        origin_ref=data.case_id, requests=requests)
+        origin_ref=data.case_id, requests=requests, name_digests=data.name_digests)
     doc["applied_events"] = [event["id"]]
     try:
         actions.create(outbox, doc, change)

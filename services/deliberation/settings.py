@@ -2,6 +2,7 @@
 from datetime import timedelta
 from typing import Literal
 
+from civic146 import pii
 from civic146.config import Settings
 
 from .domain import Policy
@@ -28,4 +29,5 @@ class DeliberationSettings(Settings):
             notice_min_period=timedelta(days=self.notice_min_days), attach_similarity=self.attach_similarity,
             candidate_platform=self.candidate_platform,
             vote_required_platforms=frozenset(p.strip() for p in self.vote_required_platforms.split(",") if p.strip()),
-            default_quorum=self.default_quorum, default_threshold=self.default_threshold)
+            default_quorum=self.default_quorum, default_threshold=self.default_threshold,
+            name_key=pii.name_key(self.jwt_secret))

@@ -132,7 +132,8 @@ def present_job(doc: dict, p: Principal) -> schemas.JobOut:
         **{k: doc.get(k) for k in ("status", "source", "request_id", "title", "occupation", "hours", "pay",
                                    "community", "compound", "openings", "valid_from", "valid_until", "created_at",
                                    "version")},
-        id=doc["_id"], description=pii.scrub_text(doc.get("description")),
+        id=doc["_id"],
+        description=pii.scrub_text(doc.get("description"), () if contact_ok else domain.known_names(None, doc)),
         employer_name=employer.get("name"),
         contact_name=employer.get("contact_name") if contact_ok else pii.mask_name(employer.get("contact_name")),
         contact_phone=employer.get("contact_phone") if contact_ok else pii.mask_phone(employer.get("contact_phone")),
@@ -539,16 +540,12 @@ def decline(referral_id: str, body: schemas.DeclineIn):
             raise InvalidInput(f"you decline as the {own_side}",
                                [{"field": "declined_by", "message": f"must be {own_side}"}])
     now = c.now()
-    change = domain.transition(doc, "decline", actor(p), now, body.reason, body.declined_by, names=seeker_names(seeker))
+    change = domain.transition(doc, "decline", actor(p), now, body.reason, body.declined_by,
+                               names=domain.known_names(seeker, store.get("jobs", doc["job_id"])))
     doc = commit_referral(doc, change)
     if body.declined_by == "seeker":
         workflows.seeker_acted(c, seeker["_id"], now)
     return present_referral(doc, p, seeker)
-
-
-def seeker_names(seeker: dict) -> tuple[str, ...]:
-    """The seeker's name, to be masked in free text staff or employers write about them."""
-    return tuple(n for n in ((seeker.get("person") or {}).get("name"),) if n)
 
 
 @bp.endpoint("/referrals/<referral_id>/retention-checks", "POST", summary="Record the outcome of a due retention check",
@@ -557,7 +554,7 @@ def record_retention(referral_id: str, body: schemas.RetentionIn):
     c = ctx()
     doc, p = referral_for(referral_id, employer_may=False, resident_may=False)
     now = c.now()
-    names = seeker_names(store.get("seekers", doc["seeker_id"]))
+    names = domain.known_names(store.get("seekers", doc["seeker_id"]), store.get("jobs", doc["job_id"]))
     doc = commit_referral(doc, domain.record_retention(doc, body.checkpoint, body.outcome, body.reason, actor(p), now,
                                                        names))
     m.RETENTION_CHECKS.labels(str(body.checkpoint), body.outcome).inc()
@@ -588,7 +585,8 @@ def outreach_done(task_id: str, body: schemas.OutreachDoneIn):
     doc = store.get("outreach_tasks", task_id)
     if not p.serves(doc["community"]):
         raise Forbidden(f"you do not serve community {doc['community']}")
-    change = domain.outreach_done(doc, body.outcome, body.note, actor(p), c.now())
+    names = domain.known_names(store.get("seekers", doc["seeker_id"]), store.get("jobs", doc["job_id"]))
+    change = domain.outreach_done(doc, body.outcome, body.note, actor(p), c.now(), names)
     return present_task(store.apply(c.outbox, "outreach_tasks", doc, change))
 
 

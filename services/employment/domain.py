@@ -83,6 +83,13 @@ def _progress(subject: str, community: str, request_id: str, state: str, summary
         summary=pii.scrub_text(summary)), at)
 
 
+def known_names(seeker: dict | None, job: dict | None) -> tuple[str, ...]:
+    """The names employment holds for a seeker and a job: the seeker's and the employer's contact
+    person's, to be masked in free text written about them (reasons, notes, job texts)."""
+    names = ((seeker or {}).get("person") or {}).get("name"), ((job or {}).get("employer") or {}).get("contact_name")
+    return tuple(n for n in names if n)
+
+
 def _history(frm: str | None, to: str, actor: Actor, at: datetime, reason: str | None = None) -> dict:
     entry = {"from": frm, "to": to, "at": at, "actor_id": actor.id, "actor_role": actor.role}
     if reason:
@@ -259,7 +266,8 @@ def job_values(fields: dict) -> dict:
 
 def _posted_event(doc: dict, actor: Actor, now: datetime) -> dict:
     return _event(ev.JOB_POSTED, doc["_id"], doc["community"], ev.JobPosted(
-        **_job_facts(doc, "open", actor), employer_name=doc["employer"]["name"], title=pii.scrub_text(doc["title"]),
+        **_job_facts(doc, "open", actor), employer_name=doc["employer"]["name"],
+        title=pii.scrub_text(doc["title"], known_names(None, doc)),
         occupation=doc["occupation"], required_skills=doc["required_skills"], optional_skills=doc["optional_skills"],
         hours_type=doc["hours"]["type"], shifts=doc["hours"]["shifts"], hours_per_week=doc["hours"]["hours_per_week"],
         pay_min=doc["pay"]["min"], pay_max=doc["pay"]["max"], pay_unit=doc["pay"]["unit"], openings=doc["openings"],
@@ -350,7 +358,7 @@ def check_job_open(job: dict, action: str) -> None:
 
 def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str | None = None,
                declined_by: str | None = None, names: tuple[str, ...] = ()) -> Change:
-    """`names`: people (the seeker) whose names are masked in the reason."""
+    """`names`: people (known_names() of the seeker and the job) whose names are masked in the reason."""
     allowed_from, to = TRANSITIONS[action]
     if doc["stage"] not in allowed_from:
         raise InvalidTransition(f"cannot {action} a referral that is {doc['stage']}",
@@ -638,10 +646,12 @@ def outreach_task(seeker: dict, job: dict, score: float, now: datetime) -> tuple
     return doc, change
 
 
-def outreach_done(doc: dict, outcome: str, note: str | None, actor: Actor, now: datetime) -> Change:
+def outreach_done(doc: dict, outcome: str, note: str | None, actor: Actor, now: datetime,
+                  names: tuple[str, ...] = ()) -> Change:
+    """`names`: known_names() of the task's seeker and job, masked in the note."""
     if doc["status"] != "open":
         raise InvalidTransition("the outreach task is already done", {"status": doc["status"]})
-    change = Change(set={"status": "done", "outcome": outcome, "note": pii.scrub_text(note), "done_by": actor.id,
+    change = Change(set={"status": "done", "outcome": outcome, "note": pii.scrub_text(note, names), "done_by": actor.id,
                          "updated_at": now})
     change.record(ev.OUTREACH_DONE, _event(ev.OUTREACH_DONE, doc["_id"], doc["community"], ev.OutreachTaskDone(
         task_id=doc["_id"], seeker_id=doc["seeker_id"], community=doc["community"], outcome=outcome), now))

@@ -219,7 +219,7 @@ def duplicate_suggestions(request_id: str):
     ranked = domain.rank_duplicates(doc, store.duplicate_candidates(doc, intake().policy.duplicate_window))
     return schemas.DuplicateList(items=[
         schemas.DuplicateOut(id=c["_id"], similarity=round(s, 3), status=c["status"], submitted_at=c["submitted_at"],
-                             description=pii.scrub_text(c["description"])) for c, s in ranked])
+                             description=domain.scrub(c, c["description"])) for c, s in ranked])
 
 
 # --- staff actions -----------------------------------------------------------------------------
@@ -259,7 +259,8 @@ def route(request_id: str, body: schemas.RouteIn):
         raise InvalidInput(f"category {doc['category']!r} is no longer in the catalogue: name the target",
                            [{"field": "target", "message": "required for this request"}])
     change = domain.route(doc, category, actor(p), ctx.now(), body.target, body.department, body.note,
-                          domain.submitter_ref(doc, ctx.settings.jwt_secret))
+                          domain.submitter_ref(doc, ctx.settings.jwt_secret),
+                          domain.name_digests(doc, ctx.settings.jwt_secret))
     return present(commit(doc, change), p)
 
 

@@ -63,7 +63,7 @@ def _facts(doc: dict, status: str, actor: Actor) -> dict:
 
 def scrub(doc: dict, text: str | None) -> str | None:
     """Free text as it may leave intake: no phone or ID numbers, no submitter's name."""
-    return pii.scrub_text(text, (doc["submitter"]["name"],))
+    return pii.scrub_text(text, known_names(doc))
 
 
 def _event(event_type, doc: dict, data, at: datetime) -> dict:
@@ -141,11 +141,23 @@ def submitter_ref(doc: dict, secret: str) -> str | None:
     return pseudonym(secret, doc["submitted_by"])
 
 
+def known_names(doc: dict) -> tuple[str, ...]:
+    """The names intake knows for the request: the submitter's (the only person its forms name)."""
+    return (doc["submitter"]["name"],)
+
+
+def name_digests(doc: dict, secret: str) -> list[str]:
+    """Digests of known_names(), for the services the request is routed to (pii.name_digests)."""
+    return pii.name_digests(pii.name_key(secret), known_names(doc))
+
+
 def route(doc: dict, category: Category | None, actor: Actor, now: datetime, target: str | None = None,
-          department: str | None = None, note: str | None = None, submitter_ref: str | None = None) -> Change:
+          department: str | None = None, note: str | None = None, submitter_ref: str | None = None,
+          name_digests: list[str] | None = None) -> Change:
     """Route to `target`, or to the category's target (a category dropped from the catalogue
-    has none: the caller then names the target). Records routed v1 (unchanged, for its existing
-    consumers) and v2, which adds `submitter_ref` (see submitter_ref())."""
+    has none: the caller then names the target). Records routed v4: the request's facts, its
+    scrubbed text, the submitter's pseudonym (submitter_ref()) and the digests of the names intake
+    knows for it (name_digests())."""
     target = target or category.route_to
     department = department or (category.department if category and target == "department" else None)
     if target == "department" and not department:
@@ -157,7 +169,8 @@ def route(doc: dict, category: Category | None, actor: Actor, now: datetime, tar
     routed = ev.Routed(
         **_facts(doc, "routed", actor), target=target, department=change.set["department"],
         description=scrub(doc, doc["description"]), location=scrub(doc, doc.get("location")),
-        submitter=masked_submitter(doc), note=scrub(doc, note), submitter_ref=submitter_ref)
+        submitter=masked_submitter(doc), note=scrub(doc, note), submitter_ref=submitter_ref,
+        name_digests=name_digests or [])
     change.record(ev.ROUTED, _event(ev.ROUTED, doc, routed, now))
     return change
 

@@ -2,7 +2,9 @@
 
 Every payload repeats the request's routing facts (community, compound, category, channel,
 status) so consumers need no other lookup. No raw personal data: names and phone numbers are
-masked, ID numbers left out, and free text is scrubbed of phone and ID numbers.
+masked, ID numbers left out, and free text is scrubbed (civic146.pii.scrub_text): mobile and ID
+numbers however written, and the submitter's name. A name intake was never told (a neighbour
+named only in the text) cannot be recognised and reaches the topic as written.
 """
 from __future__ import annotations
 
@@ -63,6 +65,11 @@ class Routed(RequestFacts):
         description="Pseudonym of the resident who submitted the request (civic146.auth.pseudonym: keyed "
                     "HMAC of the account id, computable only by services holding the JWT secret); null when "
                     "staff submitted it on someone's behalf")
+    name_digests: list[str] = Field(
+        description="Keyed digests of the names intake knows for this request (the submitter's; "
+                    "civic146.pii.name_digests: keyed with a key derived from the JWT secret, so only services "
+                    "holding it can recognise these names in text they write about the request, and nobody can "
+                    "reverse them). Names of 2 to 4 characters only; sorted, no repeats")
 
 
 class Rejected(RequestFacts):
@@ -113,9 +120,12 @@ def _t(name: str, data: type[EventData], description: str, version: int = 2) -> 
 
 SUBMITTED = _t("submitted", Submitted, "A resident's request entered the platform.")
 ACCEPTED = _t("accepted", Accepted, "Staff accepted the request (the response deadline is met).")
-# v3: routed.v2 (which added the submitter's pseudonym to v1) with the envelope's `sequence`.
+# v3: routed.v2 (which added the submitter's pseudonym to v1) with the envelope's `sequence`;
+# v4: v3 with the digests of the names intake knows, so that the services taking the request up
+# mask those names in what they write about it without ever receiving them.
 ROUTED = _t("routed", Routed, "The request was routed (or rerouted) to a service or a department; "
-            "carries the submitting resident's pseudonym.", version=3)
+            "carries the submitting resident's pseudonym and the digests of the names intake knows for it.",
+            version=4)
 REJECTED = _t("rejected", Rejected, "Staff rejected the request, with the reason.")
 MARKED_DUPLICATE = _t("marked-duplicate", MarkedDuplicate, "The request was merged into an earlier one.")
 IN_PROGRESS = _t("in-progress", InProgress, "The handling service or department has taken the request up.")

@@ -55,4 +55,4 @@ def duplicate_candidates(doc: dict, window: timedelta, limit: int = 200) -> list
         {"community": doc["community"], "compound": doc.get("compound"), "category": doc["category"],
          "status": {"$nin": ["rejected", "duplicate"]}, "_id": {"$ne": doc["_id"]},
          "submitted_at": {"$gte": doc["submitted_at"] - window, "$lte": doc["submitted_at"] + window}},
-        {"description": 1, "status": 1, "submitted_at": 1}).sort("submitted_at", -1).limit(limit))
+        {"description": 1, "status": 1, "submitted_at": 1, "submitter.name": 1}).sort("submitted_at", -1).limit(limit))

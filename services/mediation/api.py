@@ -361,7 +361,8 @@ def fail(case_id: str, body: schemas.FailureIn):
              body=schemas.EscalationIn, response=schemas.CaseOut, roles=MANAGERS)
 def escalate(case_id: str, body: schemas.EscalationIn):
     doc, p = load(case_id, check_manage)
-    return present(commit(doc, domain.escalate(doc, body.cause, body.summary, actor(p), mediation().now())), p)
+    return present(commit(doc, domain.escalate(doc, body.cause, body.summary, actor(p), mediation().now(),
+                                                   mediation().policy)), p)
 
 
 # --- statistics ---------------------------------------------------------------------------------------------

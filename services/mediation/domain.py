@@ -66,6 +66,7 @@ class Policy:
     time_limit: timedelta = timedelta(days=30)            # from acceptance to an outcome
     confirmation_window: timedelta = timedelta(days=30)   # joint court confirmation after the agreement takes effect
     reminder_before: timedelta = timedelta(days=7)        # remind the parties this long before the window closes
+    name_key: bytes = b""  # recognises names known by digest (pii.name_key of the JWT secret)
 
 
 class ConflictOfInterest(InvalidInput):
@@ -111,15 +112,21 @@ def _change(doc: dict, action: str, to: str, actor: Actor, now: datetime, reason
     return Change(set={"status": to, "updated_at": now}, push={"history": _history(doc, action, to, actor, now, reason)})
 
 
-def redact(text: str | None, doc: dict) -> str | None:
-    """Free text leaving the service: phone and ID numbers masked, the parties' names masked."""
-    text = pii.scrub_text(text)
-    if not text:
-        return text
-    for party in sorted(doc.get("parties", []), key=lambda p: -len(p["name"])):
-        if len(party["name"]) >= 2:
-            text = text.replace(party["name"], pii.mask_name(party["name"]))
-    return text
+def known_names(doc: dict) -> list[str]:
+    """The names mediation holds for the case: its parties and the participants invited."""
+    return [p["name"] for p in doc.get("parties", [])] + [x["name"] for x in doc.get("participants", [])]
+
+
+def redact(text: str | None, doc: dict, policy: Policy) -> str | None:
+    """Free text leaving the service: phone and ID numbers masked, the names of the case's people
+    masked, those it holds (known_names) and those intake sent by digest (the submitters of the
+    linked requests)."""
+    return pii.scrub_text(text, known_names(doc), pii.known_by_digest(policy.name_key, doc.get("name_digests", [])))
+
+
+def name_digests(doc: dict, policy: Policy) -> list[str]:
+    """Digests of every name the case knows, for deliberation when the case is escalated."""
+    return sorted({*doc.get("name_digests", []), *pii.name_digests(policy.name_key, known_names(doc))})
 
 
 def _progress(doc: dict, state: str, summary: str, now: datetime) -> list[tuple]:
@@ -156,6 +163,7 @@ def open_case(fields: dict, actor: Actor, now: datetime, policy: Policy, case_id
         "_id": case_id or new_case_id(), "community": fields["community"], "compound": fields.get("compound"),
         "case_type": fields["case_type"], "origin": fields["origin"], "facts": fields["facts"],
         "request_ids": list(fields.get("request_ids") or []), "status": "registered",
+        "name_digests": list(fields.get("name_digests") or []),
         "parties": parties, "party_user_ids": _user_ids(parties), "mediators": [], "mediator_user_ids": [],
         "participants": [], "sessions": [], "extensions": [],
         "time_limit_days": policy.time_limit.days, "due_at": None, "overdue": False,
@@ -441,17 +449,17 @@ def fail(doc: dict, reason: str, routes: list[str], actor: Actor, now: datetime)
     return change
 
 
-def escalate(doc: dict, cause: str, summary: str, actor: Actor, now: datetime) -> Change:
+def escalate(doc: dict, cause: str, summary: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     """A community-wide cause (property fees, liability for storm damage) goes to deliberation,
     which takes over the linked intake requests and reports on them."""
     change = _change(doc, "escalate", "escalated", actor, now, "community-wide cause")
-    public_cause, public_summary = redact(cause, doc), redact(summary, doc)
+    public_cause, public_summary = redact(cause, doc, policy), redact(summary, doc, policy)
     change.set.update(outcome="escalated", outcome_at=now,
                       escalation={"cause": cause, "summary": summary, "at": now, "by": actor.id})
     change.record(ev.ESCALATED, _event(ev.ESCALATED, doc, CaseEscalatedData(
         case_id=doc["_id"], community=doc["community"], compound=doc.get("compound"), case_type=doc["case_type"],
         cause=public_cause[:200], summary=public_summary[:2000], parties_count=max(1, len(doc["parties"])),
-        request_ids=doc.get("request_ids", [])), now))
+        request_ids=doc.get("request_ids", []), name_digests=name_digests(doc, policy)), now))
     _close(change, doc, "escalated", now, actor, "escalated")
     return change
 

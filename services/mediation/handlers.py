@@ -1,9 +1,10 @@
 """What mediation does with the events it consumes: the map of the worker's consumer.
 
-Intake routes a resident's request to mediation with `civic146.intake.request.routed.v3`
+Intake routes a resident's request to mediation with `civic146.intake.request.routed.v4`
 (data.target == "mediation"); the case opens in its first state, origin `intake_request`.
 Intake events carry masked personal data only, so staff and mediators complete the parties
-through the API. The case id is derived from the request id, so a replayed or re-delivered
+through the API; the digests of the names intake knows stay with the case, so that what mediation
+writes about it (an escalation) masks them too. The case id is derived from the request id, so a replayed or re-delivered
 event cannot open a second case.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 class RoutedRequest(EventData):
     """The fields of intake's routed event that mediation reads (a tolerant reader of the
-    released contract services/contracts/events/civic146.intake.request.routed.v3.json; the
+    released contract services/contracts/events/civic146.intake.request.routed.v4.json; the
     submitter's pseudonym is not among them: parties are completed through the API)."""
     model_config = ConfigDict(extra="ignore")
     request_id: str
@@ -37,9 +38,10 @@ class RoutedRequest(EventData):
     category: str
     target: str
     description: str
+    name_digests: list[str] = []
 
 
-INTAKE_ROUTED = EventType("civic146.intake.request.routed.v3", RoutedRequest, "intake.requests",
+INTAKE_ROUTED = EventType("civic146.intake.request.routed.v4", RoutedRequest, "intake.requests",
                           "An intake request was routed; mediation takes those with target mediation.")
 
 
@@ -50,7 +52,8 @@ def open_from_request(outbox: Outbox, known: dict[str, Community], policy: domai
     compound = data.compound if data.community in known and data.compound in known[data.community].compounds else None
     fields = {"community": data.community, "compound": compound,
               "case_type": domain.CATEGORY_CASE_TYPES.get(data.category, "other"), "origin": "intake_request",
-              "facts": data.description, "request_ids": [data.request_id], "parties": []}
+              "facts": data.description, "request_ids": [data.request_id], "parties": [],
+              "name_digests": data.name_digests}
     doc, change = domain.open_case(fields, domain.Actor("intake", "system"), now, policy,
                                    case_id=domain.case_id_for_request(data.request_id))
     try:

@@ -1,6 +1,7 @@
 """Settings of the mediation service (environment variables, see the shared Settings for the rest)."""
 from datetime import timedelta
 
+from civic146 import pii
 from civic146.config import Settings
 
 from .domain import Policy
@@ -17,4 +18,5 @@ class MediationSettings(Settings):
     def policy(self) -> Policy:
         return Policy(time_limit=timedelta(days=self.time_limit_days),
                       confirmation_window=timedelta(days=self.confirmation_window_days),
-                      reminder_before=timedelta(days=self.confirmation_reminder_days))
+                      reminder_before=timedelta(days=self.confirmation_reminder_days),
+                      name_key=pii.name_key(self.jwt_secret))

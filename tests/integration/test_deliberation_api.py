@@ -208,7 +208,7 @@ def _routed(request_id: str, description: str, compound="lefu-international", co
     data = iev.Routed(request_id=request_id, community=community, compound=compound, category="roads_and_facilities",
                         channel="opinion_express", status="routed", actor_role="community_staff", target="deliberation",
                         description=description, submitter=iev.MaskedPerson(name="王*", phone="138****1234"),
-                        submitter_ref=submitter_ref)
+                        submitter_ref=submitter_ref, name_digests=[])
     return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(timezone.utc))
 
 
@@ -273,7 +273,7 @@ def test_the_consumer_groups_requests_and_takes_up_escalations_and_a_replay_chan
               ("mediation.cases", new_event(CASE_ESCALATED, "/civic146/mediation", "case-7", "huifeng", CaseEscalatedData(
                   case_id="case-7", community="huifeng", compound="huifeng-2", case_type="property_management",
                   cause="涉及全楼院物业费标准", summary="多户居民与物业公司就物业费上涨发生纠纷", parties_count=12,
-                  request_ids=["r9"]), datetime.now(timezone.utc)))]
+                  request_ids=["r9"], name_digests=[]), datetime.now(timezone.utc)))]
     for topic, event in events:
         _produce(settings, topic, event["subject"], event)
     assert consume(consumer, len(events)) == len(events)

@@ -209,7 +209,7 @@ def routed(request_id: str, category: str = "job_seeking", phone: str | None = "
     return Routed(request_id=request_id, community="huifeng", compound="lefu-international", category=category,
                     channel="e_net_mini_program", status="routed", actor_role="community_staff", target="employment",
                     description="想在家附近找份兼职工作，我叫李秀英，电话139****5678",
-                    submitter={"name": "李**", "phone": phone}, submitter_ref=submitter_ref)
+                    submitter={"name": "李**", "phone": phone}, submitter_ref=submitter_ref, name_digests=[])
 
 
 def consume_routed(client, data) -> None:

@@ -148,7 +148,8 @@ def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:
         "request_id": request_id, "community": "huifeng", "compound": "huifeng-1", "category": "neighbour_dispute",
         "channel": "hotline", "status": "routed", "actor_role": "community_staff", "target": target,
         "department": None, "description": "邻居噪音扰民，电话138****1234", "location": None,
-        "submitter": {"name": "王**", "phone": "138****1234"}, "note": None, "submitter_ref": None}}
+        "submitter": {"name": "王**", "phone": "138****1234"}, "note": None, "submitter_ref": None,
+        "name_digests": []}}
     return event, INTAKE_ROUTED.data.model_validate(event["data"])
 
 

@@ -267,7 +267,7 @@ def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_re
     producer.flush()
     producer.close()
     progress = sum(json.loads(r.value)["type"] == PROGRESS for r in streams["deliberation.topics"])
-    handled_by_delib = sum(json.loads(r.value)["type"] in ("civic146.intake.request.routed.v3",
+    handled_by_delib = sum(json.loads(r.value)["type"] in ("civic146.intake.request.routed.v4",
                                                            "civic146.intake.request.rated.v2")
                            for r in streams["intake.requests"])
     wait_until(lambda: handled(intake, "deliberation.topics") - start["intake"] >= progress

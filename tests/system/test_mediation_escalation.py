@@ -10,7 +10,7 @@ from tests.helpers import wait_until
 from tests.system import mediation_flows as flows
 from tests.system.conftest import metric, scrape
 
-ESCALATED = "civic146.mediation.case.escalated.v2"
+ESCALATED = "civic146.mediation.case.escalated.v3"
 
 
 def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_factory, mint, topic_reader):

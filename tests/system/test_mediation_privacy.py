@@ -37,7 +37,7 @@ def test_no_event_of_the_system_tests_holds_notes_or_unmasked_personal_data(
     assert problems == []
     # The scan covered the events that could leak: sessions, agreements, escalations, intake's own.
     assert {"civic146.mediation.case.session-held.v2", "civic146.mediation.case.agreement-reached.v2",
-            "civic146.request.progress.v2", "civic146.intake.request.routed.v3"} <= types, types
+            "civic146.request.progress.v2", "civic146.intake.request.routed.v4"} <= types, types
     assert scanned >= 30
     if any("deliberation.topics" in other for other in flows.PREFIXES.values()):
         assert "civic146.deliberation.topic.created.v2" in types, types

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 import jsonschema
 import pytest
 
+from civic146 import pii
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.outbox import Change, stamped
 from deliberation import domain
@@ -11,7 +12,7 @@ from deliberation import events as ev
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 STAFF = domain.Actor("staff-1", "community_staff")
-POLICY = domain.Policy()
+POLICY = domain.Policy(name_key=pii.name_key("test-secret"))
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
 ROAD = "乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人出行不便"
 
@@ -46,14 +47,14 @@ HELD = {"attendance": 14, "minutes": "讨论道路修复方案，确定先修复
 
 def in_consultation(**kw):
     doc, _ = new_topic(**kw)
-    doc = apply(doc, domain.publish_notice(doc, NOTICE, STAFF, T0))
+    doc = apply(doc, domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY))
     return apply(doc, domain.start_consultation(doc, STAFF, T0 + timedelta(days=3), POLICY))
 
 
 def with_held_meeting(doc):
     mid, change = domain.schedule_meeting(doc, MEETING, STAFF, T0)
     doc = apply(doc, change)
-    return apply(doc, domain.hold_meeting(doc, mid, HELD, STAFF, T0 + timedelta(days=4)))
+    return apply(doc, domain.hold_meeting(doc, mid, HELD, STAFF, T0 + timedelta(days=4), POLICY))
 
 
 def test_a_new_topic_records_its_requests_and_tells_intake_they_are_in_progress():
@@ -68,24 +69,24 @@ def test_a_new_topic_records_its_requests_and_tells_intake_they_are_in_progress(
 
 def test_the_six_steps_in_order_with_time_and_actor():
     doc = with_held_meeting(in_consultation())
-    doc = apply(doc, domain.start_implementation(doc, "修复路面230米，台阶12处", STAFF, T0 + timedelta(days=5)))
+    doc = apply(doc, domain.start_implementation(doc, "修复路面230米，台阶12处", STAFF, T0 + timedelta(days=5), POLICY))
     for title, unit, target in (("修复硬化路面", "m", 230), ("修复单元口台阶", "处", 12), ("增设充电桩", "个", 22)):
         tid, change = domain.add_task(doc, {"title": title, "owner": "社区与物业公司", "due_date": date(2026, 5, 1),
-                                            "unit": unit, "target": target}, STAFF, T0 + timedelta(days=6))
+                                            "unit": unit, "target": target}, STAFF, T0 + timedelta(days=6), POLICY)
         doc = apply(doc, change)
         doc = apply(doc, domain.progress_task(doc, tid, target / 2, STAFF, T0 + timedelta(days=20)))
     assert doc["progress"] == 50.0
     for t in doc["tasks"]:
         doc = apply(doc, domain.progress_task(doc, t["id"], t["target"], STAFF, T0 + timedelta(days=60)))
     assert doc["progress"] == 100.0
-    change = domain.publish_result(doc, {**NOTICE, "text": "完成修复硬化路面230米"}, STAFF, T0 + timedelta(days=61))
+    change = domain.publish_result(doc, {**NOTICE, "text": "完成修复硬化路面230米"}, STAFF, T0 + timedelta(days=61), POLICY)
     resolved = [i["event"]["data"] for i in change.outbox if i["event"]["type"] == ev.REQUEST_PROGRESS.name]
     assert [(r["request_id"], r["state"], r["summary"]) for r in resolved] == [("r1", "resolved", "完成修复硬化路面230米")]
     doc = apply(doc, change)
     doc = apply(doc, domain.open_feedback(doc, STAFF, T0 + timedelta(days=62)))
-    doc = apply(doc, domain.give_feedback(doc, domain.Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63)))
+    doc = apply(doc, domain.give_feedback(doc, domain.Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY))
     doc = apply(doc, domain.record_request_rating(doc, "r1", 4, "evt-1", T0 + timedelta(days=63)))
-    doc = apply(doc, domain.close(doc, "已向居民反馈", STAFF, T0 + timedelta(days=64)))
+    doc = apply(doc, domain.close(doc, "已向居民反馈", STAFF, T0 + timedelta(days=64), POLICY))
     assert [s["step"] for s in doc["steps"]] == ["determine_topic", "public_notice", "consultation", "implementation",
                                                  "publish_result", "feedback", "closed"]
     assert all(s["actor_role"] in ("system", "community_staff") and s["at"] for s in doc["steps"])
@@ -96,10 +97,10 @@ def test_the_six_steps_in_order_with_time_and_actor():
 
 @pytest.mark.parametrize("action", [
     lambda d: domain.start_consultation(d, STAFF, T0 + timedelta(days=9), POLICY),
-    lambda d: domain.start_implementation(d, "决定", STAFF, T0),
-    lambda d: domain.publish_result(d, NOTICE, STAFF, T0),
+    lambda d: domain.start_implementation(d, "决定", STAFF, T0, POLICY),
+    lambda d: domain.publish_result(d, NOTICE, STAFF, T0, POLICY),
     lambda d: domain.open_feedback(d, STAFF, T0),
-    lambda d: domain.close(d, "x", STAFF, T0),
+    lambda d: domain.close(d, "x", STAFF, T0, POLICY),
 ])
 def test_steps_cannot_be_skipped(action):
     doc, _ = new_topic()
@@ -109,7 +110,7 @@ def test_steps_cannot_be_skipped(action):
 
 def test_the_notice_must_be_up_for_the_minimum_period():
     doc, _ = new_topic()
-    doc = apply(doc, domain.publish_notice(doc, NOTICE, STAFF, T0))
+    doc = apply(doc, domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY))
     with pytest.raises(domain.NoticePeriodNotElapsed) as err:
         domain.start_consultation(doc, STAFF, T0 + timedelta(days=2, hours=23), POLICY)
     assert err.value.code == "notice_period_not_elapsed"
@@ -119,15 +120,15 @@ def test_the_notice_must_be_up_for_the_minimum_period():
 def test_no_implementation_without_a_held_meeting_and_no_result_before_it_is_complete():
     doc = in_consultation()
     with pytest.raises(InvalidTransition, match="meeting"):
-        domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5))
+        domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY)
     doc = with_held_meeting(doc)
-    doc = apply(doc, domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5)))
+    doc = apply(doc, domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY))
     tid, change = domain.add_task(doc, {"title": "路面", "owner": "物业", "due_date": date(2026, 5, 1), "unit": "m",
-                                        "target": 230}, STAFF, T0)
+                                        "target": 230}, STAFF, T0, POLICY)
     doc = apply(doc, change)
     doc = apply(doc, domain.progress_task(doc, tid, 229, STAFF, T0))
     with pytest.raises(InvalidTransition, match="not complete"):
-        domain.publish_result(doc, NOTICE, STAFF, T0)
+        domain.publish_result(doc, NOTICE, STAFF, T0, POLICY)
     with pytest.raises(InvalidInput):
         domain.progress_task(doc, tid, 231, STAFF, T0)
 
@@ -137,18 +138,18 @@ def test_a_meeting_cannot_be_closed_without_minutes_and_attendance():
     mid, change = domain.schedule_meeting(doc, MEETING, STAFF, T0)
     doc = apply(doc, change)
     with pytest.raises(InvalidInput) as err:
-        domain.hold_meeting(doc, mid, {**HELD, "minutes": "", "attendance": None}, STAFF, T0)
+        domain.hold_meeting(doc, mid, {**HELD, "minutes": "", "attendance": None}, STAFF, T0, POLICY)
     assert {d["field"] for d in err.value.details} == {"minutes", "attendance"}
 
 
 def test_decline_only_in_steps_one_to_three_then_the_result_can_be_published():
     doc, _ = new_topic()
-    doc = apply(doc, domain.decline(doc, "不属于社区议事范围", STAFF, T0))
+    doc = apply(doc, domain.decline(doc, "不属于社区议事范围", STAFF, T0, POLICY))
     assert doc["step"] == "declined"
-    doc = apply(doc, domain.publish_result(doc, {**NOTICE, "text": "经研究不予立项"}, STAFF, T0))
+    doc = apply(doc, domain.publish_result(doc, {**NOTICE, "text": "经研究不予立项"}, STAFF, T0, POLICY))
     assert doc["result"]["outcome"] == "declined"
     with pytest.raises(InvalidTransition):
-        domain.decline(doc, "again", STAFF, T0)
+        domain.decline(doc, "again", STAFF, T0, POLICY)
 
 
 # --- votes ---------------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
     closed = change.outbox[0]["event"]["data"]
     assert closed["result"] == "quorum_not_met" and closed["turnout"] == 0.3 and closed["ballots_cast"] == 3
     with pytest.raises(InvalidTransition, match="vote"):
-        domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=11))
+        domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=11), POLICY)
 
     vid2, change = domain.open_vote(doc, {"question": "再次表决：是否同意实施水改工程", "scope": "compound",
                                           "opens_at": T0 + timedelta(days=12), "closes_at": T0 + timedelta(days=15),
@@ -222,7 +223,7 @@ def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
                at=T0 + timedelta(days=13))
     doc = apply(doc, domain.close_due_votes(doc, T0 + timedelta(days=15)))
     assert [(v["result"], v["turnout"]) for v in doc["votes"]] == [("quorum_not_met", 0.3), ("passed", 0.8)]
-    assert domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=16)).set["step"] == "implementation"
+    assert domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=16), POLICY).set["step"] == "implementation"
 
 
 @pytest.mark.parametrize("counts,threshold,expected", [
@@ -272,10 +273,29 @@ def test_attaching_and_detaching_requests():
 def test_two_way_evaluation_after_closing_only():
     doc = {**new_topic()[0], "deputies": [{"deputy_id": "deputy-01", "station": "station-1"}]}
     with pytest.raises(InvalidTransition):
-        domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, None, T0)
+        domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
     doc["step"] = "closed"
-    doc = apply(doc, domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0))
-    doc = apply(doc, domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0))
+    doc = apply(doc, domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY))
+    doc = apply(doc, domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY))
     assert [(e["by_role"], e["target"]) for e in doc["evaluations"]] == [("resident", "deputy-01"), ("deputy", "residents")]
     with pytest.raises(InvalidInput):
-        domain.evaluate(doc, domain.Actor("res-2", "resident"), "deputy-99", 3, None, T0)
+        domain.evaluate(doc, domain.Actor("res-2", "resident"), "deputy-99", 3, None, T0, POLICY)
+
+
+def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everything_published():
+    digests = pii.name_digests(POLICY.name_key, ["王建国"])
+    entry = domain.request_entry("r1", "lefu-international", "roads_and_facilities", ROAD, "new_topic", T0,
+                                 name_digests=digests)
+    doc, change = domain.new_topic({"title": "王建国反映北侧道路损毁", "description": "王建国：" + ROAD,
+                                    "community": "huifeng", "compound": "lefu-international",
+                                    "category": "roads_and_facilities"}, "intake_request", domain.SYSTEM, T0, POLICY,
+                                   requests=[entry], name_digests=pii.name_digests(POLICY.name_key, ["李秀兰"]))
+    doc = apply({**doc, "version": 1}, change)
+    notice = domain.publish_notice(doc, {**NOTICE, "text": "王建国和李秀兰反映的道路问题，联系电话１３９ ８７６５ ４３２１"},
+                                   STAFF, T0, POLICY)
+    published = [i["event"] for i in change.outbox + notice.outbox]
+    text = repr(published)
+    assert "王建国" not in text and "李秀兰" not in text and "8765" not in text and "139****4321" in text
+    assert notice.set["notice"]["text"] == "王**和李**反映的道路问题，联系电话139****4321"
+    assert doc["title"] == "王**反映北侧道路损毁"
+    assert "name_digests" not in repr([e["data"] for e in published])  # kept internal

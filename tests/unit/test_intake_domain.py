@@ -64,7 +64,7 @@ def test_full_lifecycle_records_one_event_per_transition():
             jsonschema.validate(item["event"], next(t for t in ev.PUBLISHED if t.name == item["event"]["type"]).schema())
             types.append(".".join(item["event"]["type"].split(".")[-2:]))
         doc = apply(doc, change)
-    assert types == ["accepted.v2", "routed.v3", "in-progress.v2", "resolved.v2", "rated.v2", "closed.v2"]
+    assert types == ["accepted.v2", "routed.v4", "in-progress.v2", "resolved.v2", "rated.v2", "closed.v2"]
     assert doc["status"] == "closed" and doc["route_target"] == "deliberation"
     assert [h["to"] for h in doc["history"]] == ["submitted", "accepted", "routed", "in_progress", "resolved", "closed"]
 
@@ -91,7 +91,7 @@ def test_routing_records_one_event_with_the_residents_pseudonym():
     assert ref == pseudonym("s3cret", "res-1")
     change = domain.route(doc, CATS["roads_and_facilities"], STAFF, T0, submitter_ref=ref)
     [routed] = (item["event"] for item in change.outbox)
-    assert routed["type"] == ev.ROUTED.name == "civic146.intake.request.routed.v3"
+    assert routed["type"] == ev.ROUTED.name == "civic146.intake.request.routed.v4"
     assert routed["data"]["submitter_ref"] == ref and routed["subject"] == doc["_id"]
     assert "res-1" not in str(routed)  # the account id never leaves intake
     for item in stamped(change.outbox, 3):

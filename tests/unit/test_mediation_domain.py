@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 import jsonschema
 import pytest
 
+from civic146 import pii
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.outbox import Change, stamped
 from mediation import domain, roster
@@ -12,7 +13,7 @@ from mediation.domain import ConflictOfInterest
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 STAFF = domain.Actor("staff-1", "community_staff")
 MEDIATOR = domain.Actor("med-qian", "mediator")
-POLICY = domain.Policy()
+POLICY = domain.Policy(name_key=pii.name_key("test-secret"))
 ROSTER = roster.load()
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
 APPLICANT = {"role": "applicant", "name": "王小明", "phone": "13812341234", "id_number": "11010519491231002X",
@@ -195,7 +196,7 @@ def test_failure_uses_the_taxonomy_and_resolves_the_request():
 
 def test_escalation_event_is_masked_and_matches_the_shared_contract():
     doc = new_case(case_type="property_management", request_ids=("req-1", "req-2"))
-    change = domain.escalate(doc, "物业费上涨涉及全小区", "王小明与李秀兰等多户对物业费上涨有异议，电话13812341234", STAFF, T0)
+    change = domain.escalate(doc, "物业费上涨涉及全小区", "王小明与李秀兰等多户对物业费上涨有异议，电话13812341234", STAFF, T0, POLICY)
     events = events_of(change)
     assert [e["type"] for e in events] == [ev.ESCALATED.name, ev.CLOSED.name]
     data = events[0]["data"]
@@ -203,6 +204,15 @@ def test_escalation_event_is_masked_and_matches_the_shared_contract():
     assert "王小明" not in data["summary"] and "李秀兰" not in data["summary"] and "13812341234" not in data["summary"]
     assert "王**" in data["summary"] and "138****1234" in data["summary"]
     assert apply(doc, change)["status"] == "escalated"
+
+
+def test_escalation_masks_every_name_the_case_knows_and_passes_their_digests_on():
+    doc = {**mediating_case(), "name_digests": pii.name_digests(POLICY.name_key, ["赵大海"])}
+    doc = apply(doc, domain.invite_participant(doc, "孙律师", "lawyer", ["p1", "p2"], STAFF, T0))
+    summary = "赵大海反映后，王小明、李秀兰和孙律师认为物业费问题涉及全楼院；身份证110105 19491231 002X"
+    data = events_of(domain.escalate(doc, "涉及全楼院", summary, STAFF, T0, POLICY))[0]["data"]
+    assert data["summary"] == "赵**反映后，王**、李**和孙**认为物业费问题涉及全楼院；身份证1101**********002X"
+    assert data["name_digests"] == sorted(set(pii.name_digests(POLICY.name_key, ["赵大海", "王小明", "李秀兰", "孙律师"])))
 
 
 def test_overdue_once_and_extension_moves_the_deadline():
