@@ -9,8 +9,10 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Generic, TypeVar
 
 BUNDLED = Path(__file__).parent / "reference"
+T = TypeVar("T")
 
 
 def reference_path(name: str, reference_dir: str = "") -> Path:
@@ -48,3 +50,32 @@ def communities(reference_dir: str = "") -> dict[str, Community]:
         )
         for c in raw["communities"]
     }
+
+
+
+class InUse(Generic[T]):
+    """Reference data a process loads once at start and validates payloads against (see
+    civic146.payloads.Registered), so that the ids a payload may name and those its OpenAPI
+    document lists come from the same files. `load` (cached) maps REFERENCE_DIR to the data; until
+    the app factory calls `use`, the bundled files are used."""
+
+    def __init__(self, load: Callable[[str], T]):
+        self._load = load
+        self._reference_dir = ""
+
+    def use(self, reference_dir: str = "") -> T:
+        """Load the data of `reference_dir` (failing at start if it is missing) and use it from now on."""
+        data = self._load(reference_dir)
+        self._reference_dir = reference_dir
+        return data
+
+    def __call__(self) -> T:
+        return self._load(self._reference_dir)
+
+
+COMMUNITIES = InUse(communities)
+
+
+def community_of_compound() -> dict[str, str]:
+    """compound id -> id of its community, in the register in use."""
+    return {k: c.id for c in COMMUNITIES().values() for k in c.compounds}

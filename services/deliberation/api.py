@@ -11,7 +11,7 @@ from civic146.auth import CPPCC_MEMBER, DEPUTY, RESIDENT, STAFF_ROLES, Principal
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.outbox import Outbox
-from civic146.reference import Community, communities
+from civic146.reference import COMMUNITIES, Community
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
 from . import actions, domain, registry, schemas, store
@@ -158,7 +158,6 @@ ORIGIN_BY_ROLE = {DEPUTY: "deputy", CPPCC_MEMBER: "cppcc_member"}
              response=schemas.TopicOut, status=201, roles=CREATORS)
 def create_topic(body: schemas.CreateTopicIn):
     p, c = principal(), ctx()
-    check_place(body.community, body.compound)
     check_serves(p, body.community)
     origin = "community_staff" if p.has(*STAFF_ROLES) else ORIGIN_BY_ROLE[p.primary_role]
     doc, change = domain.new_topic(body.model_dump(), origin, actor(p), c.now(), c.policy)
@@ -480,7 +479,7 @@ def create_app(settings: DeliberationSettings | None = None) -> Flask:
     app.extensions["deliberation"] = Deliberation(
         settings=settings, outbox=outbox,
         registries=registry.load(settings.reference_dir),
-        communities=communities(settings.reference_dir), policy=settings.policy)
+        communities=COMMUNITIES.use(settings.reference_dir), policy=settings.policy)
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
     return app

@@ -6,16 +6,14 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from civic146.payloads import Input
+from civic146.payloads import CommunityId, CompoundId, Input, PlaceIn, WholeNumber
 
 from .events import Origin, ParticipantRole, Platform, Step, Threshold, VoteResult
 
 
-class CreateTopicIn(Input):
+class CreateTopicIn(PlaceIn):
     title: str = Field(min_length=2, max_length=120)
     description: str = Field(min_length=5, max_length=4000)
-    community: str = Field(min_length=1, max_length=64)
-    compound: str | None = Field(None, max_length=64)
     category: str | None = Field(None, max_length=64)
     platform: Platform
     vote_required: bool | None = Field(None, description="Defaults to whether the platform decides by vote")
@@ -73,7 +71,7 @@ class MeetingIn(Input):
 
 
 class MeetingHeldIn(Input):
-    attendance: int = Field(ge=1, le=10000, strict=True, description="How many attended")
+    attendance: WholeNumber = Field(ge=1, le=10000, description="How many attended")
     minutes: str = Field(min_length=10, max_length=20000)
     opinions: list[str] = Field(default_factory=list, max_length=100)
     outcome: str = Field(min_length=2, max_length=4000)
@@ -128,7 +126,7 @@ class ProgressIn(Input):
 
 
 class FeedbackIn(Input):
-    satisfaction: int = Field(ge=1, le=5, strict=True)
+    satisfaction: WholeNumber = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=1000)
 
 
@@ -141,29 +139,29 @@ class CloseIn(Input):
 
 
 class EvaluationIn(Input):
-    score: int = Field(ge=1, le=5, strict=True)
+    score: WholeNumber = Field(ge=1, le=5)
     deputy_id: str | None = Field(None, max_length=64, description="Residents: the deputy they evaluate")
     comment: str | None = Field(None, max_length=1000)
 
 
 class VotersIn(Input):
     resident_ids: list[str] = Field(min_length=1, max_length=2000, description="User ids of the residents")
-    compound: str | None = Field(None, max_length=64)
+    compound: CompoundId | None = Field(None, description="A compound of the community; the whole community if omitted")
 
 
 class ListQuery(Input):
-    community: str | None = None
+    community: CommunityId | None = None
     step: Step | None = None
     platform: Platform | None = None
     limit: int = Field(50, ge=1, le=200)
 
 
 class StatisticsQuery(Input):
-    community: str | None = Field(None, description="Omit for the whole sub-district (admins)")
+    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
 
 
 class VotersQuery(Input):
-    compound: str | None = None
+    compound: CompoundId | None = Field(None, description="A compound of the community; the whole community if omitted")
 
 
 class EmptyIn(Input):

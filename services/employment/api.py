@@ -14,12 +14,12 @@ from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, principal,
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from civic146.outbox import Outbox
-from civic146.reference import communities
+from civic146.reference import COMMUNITIES
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
 from . import domain, schemas, store, vocabulary, workflows
 from . import metrics as m
-from .matching import explain, job_features
+from .matching import Unscorable, explain, job_features
 from .settings import EmploymentSettings
 from .workflows import Employment
 
@@ -77,27 +77,10 @@ def job_writer_for(job: dict, p: Principal) -> None:
         raise Forbidden("only the employer who posted it and staff serving its community may change this job")
 
 
-def check_places(community: str, compound: str | None, field_prefix: str = "") -> None:
-    known = communities(ctx().settings.reference_dir)
-    if community not in known:
-        raise InvalidInput("invalid reference data", [{"field": f"{field_prefix}community", "message": f"unknown community {community!r}"}])
-    if compound is not None and compound not in known[community].compounds:
-        raise InvalidInput("invalid reference data", [{"field": f"{field_prefix}compound", "message": f"compound {compound!r} is not in {community}"}])
-
-
-def check_vocabulary(occupations: list[str], skills: list[str], occ_field: str, skill_field: str) -> None:
-    vocab = ctx().vocab
-    problems = [{"field": occ_field, "message": f"unknown occupation {o!r}; see /v1/vocabulary"}
-                for o in occupations if o not in vocab.occupations]
-    problems += [{"field": skill_field, "message": f"unknown skill {s!r}; see /v1/vocabulary"}
-                 for s in skills if s not in vocab.skills]
-    if problems:
-        raise InvalidInput("invalid vocabulary", problems)
-
-
-def check_profile(profile: schemas.ProfileIn, prefix: str = "profile.") -> None:
-    check_vocabulary(profile.desired_occupations + [e.occupation for e in profile.experience], profile.skills,
-                     f"{prefix}desired_occupations", f"{prefix}skills")
+def unscorable(exc: Unscorable, field: str, what: str) -> InvalidInput:
+    """A stored profile or posting that matching cannot use (older data outside today's bounds):
+    the request is refused with the reason, instead of failing."""
+    return InvalidInput(f"the stored {what} cannot be matched; change it", [{"field": field, "message": str(exc)}])
 
 
 # --- presentation ----------------------------------------------------------------------------------------
@@ -206,8 +189,6 @@ def get_vocabulary():
              response=schemas.SeekerOut, status=201, roles=(RESIDENT, *STAFF_ROLES))
 def register_seeker(body: schemas.SeekerIn):
     c, p = ctx(), principal()
-    check_places(body.community, body.compound)
-    check_profile(body.profile)
     if not p.has(RESIDENT) and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
     doc, change = domain.register_seeker(body.model_dump(mode="json"), actor(p), c.now(), c.settings.consent_retention_days)
@@ -281,8 +262,6 @@ def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
     doc = store.get("seekers", seeker_id)
     if not (p.has(RESIDENT) or is_staff_for(p, doc["community"])):
         raise Forbidden(f"you do not serve community {doc['community']}")
-    check_places(body.community, body.compound)
-    check_profile(body.profile)
     change = domain.complete_seeker(doc, body.model_dump(mode="json"), actor(p), c.now(),
                                     c.settings.consent_retention_days, principal_pseudonym())
     doc = store.apply(c.outbox, "seekers", doc, change)
@@ -294,7 +273,6 @@ def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
              body=schemas.ProfileUpdateIn, response=schemas.SeekerOut, roles=(RESIDENT, *STAFF_ROLES))
 def update_profile(seeker_id: str, body: schemas.ProfileUpdateIn):
     doc, p = seeker_for(seeker_id, write=True)
-    check_profile(body.profile)
     change = domain.update_profile(doc, body.profile.model_dump(mode="json"), actor(p), ctx().now())
     return present_seeker(store.apply(ctx().outbox, "seekers", doc, change), p)
 
@@ -314,9 +292,13 @@ def seeker_matches(seeker_id: str, query: schemas.TopQuery):
     if doc["status"] not in ("active", "placed"):
         raise InvalidInput("the profile is not complete", [{"field": "seeker_id", "message": f"status {doc['status']}"}])
     c = ctx()
+    try:
+        ranked = workflows.top_jobs(c, doc, c.now(), query.k)
+    except Unscorable as exc:
+        raise unscorable(exc, "seeker_id", "profile") from None
     items = [schemas.JobMatch(job_id=j["_id"], title=j["title"], employer_name=j["employer"]["name"],
                               community=j["community"], score=round(mt.score, 4), reasons=reasons_out(mt))
-             for j, mt in workflows.top_jobs(c, doc, c.now(), query.k)]
+             for j, mt in ranked]
     return schemas.JobMatchList(seeker_id=seeker_id, items=items)
 
 
@@ -330,16 +312,10 @@ def scope(p: Principal, community: str | None) -> dict:
 
 # --- jobs ---------------------------------------------------------------------------------------------------
 
-def check_job(body: schemas.JobIn) -> None:
-    check_places(body.community, body.compound)
-    check_vocabulary([body.occupation], body.required_skills + body.optional_skills, "occupation", "required_skills")
-
-
 @bp.endpoint("/jobs", "POST", summary="Post a job (employers for themselves, staff for a local employer)",
              body=schemas.JobIn, response=schemas.JobOut, status=201, roles=JOB_WRITERS)
 def post_job(body: schemas.JobIn):
     c, p = ctx(), principal()
-    check_job(body)
     if not p.has(EMPLOYER) and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
     doc, change = domain.post_job(body.model_dump(mode="python"), actor(p), p.sub if p.has(EMPLOYER) else None, c.now())
@@ -389,7 +365,6 @@ def publish_job(job_id: str, body: schemas.JobIn):
     c, p = ctx(), principal()
     doc = store.get("jobs", job_id)
     job_writer_for(doc, p)
-    check_job(body)
     doc = store.apply(c.outbox, "jobs", doc, domain.publish_draft(doc, body.model_dump(mode="python"), actor(p), None, c.now()))
     m.JOBS_POSTED.labels(doc["community"]).inc()
     return present_job(doc, p)
@@ -413,7 +388,10 @@ def job_candidates(job_id: str, query: schemas.TopQuery):
         raise Forbidden(f"you do not serve community {doc['community']}")
     if doc["status"] == "draft":
         raise InvalidInput("the posting is a draft", [{"field": "job_id", "message": "publish it first"}])
-    ranked = workflows.top_seekers(c, doc, c.now(), query.k)
+    try:
+        ranked = workflows.top_seekers(c, doc, c.now(), query.k)
+    except Unscorable as exc:
+        raise unscorable(exc, "job_id", "posting") from None
     return schemas.CandidateList(job_id=job_id, items=[
         schemas.CandidateMatch(candidate=candidate(s), score=round(mt.score, 4), reasons=reasons_out(mt))
         for s, mt in ranked])
@@ -447,7 +425,15 @@ def create_referral(body: schemas.ReferralIn):
     if existing is not None:
         doc = commit_referral(existing, domain.transition(existing, "refer", actor(p), now))
     else:
-        match = explain(workflows.seeker_features(seeker, c.vocab), job_features(job, c.vocab, now), c.vocab)
+        try:
+            seeker_f = workflows.seeker_features(seeker, c.vocab)
+        except Unscorable as exc:
+            raise unscorable(exc, "seeker_id", "profile") from None
+        try:
+            job_f = job_features(job, c.vocab, now)
+        except Unscorable as exc:
+            raise unscorable(exc, "job_id", "posting") from None
+        match = explain(seeker_f, job_f, c.vocab)
         doc, change = domain.new_referral(seeker, job, match, "staff", actor(p), now, stage="referred")
         doc = store.insert(c.outbox, "referrals", doc, change)
         m.REFERRAL_TRANSITIONS.labels(doc["community"], "referred").inc()
@@ -596,7 +582,7 @@ def job_fair_round(body: schemas.RoundIn):
     c, p = ctx(), principal()
     if body.community is None and not p.is_admin:
         raise InvalidInput("name a community", [{"field": "community", "message": "required for community staff"}])
-    if body.community and not p.serves(body.community):
+    if body.community is not None and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
     return workflows.job_fair_round(c, c.now(), body.community, body.min_score)
 
@@ -627,8 +613,8 @@ def create_app(settings: EmploymentSettings | None = None) -> Flask:
     outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["employment"] = Employment(
         settings=settings, outbox=outbox,
-        vocab=vocabulary.load(settings.reference_dir))
-    communities(settings.reference_dir)  # fail at start, not on the first request, if the file is missing
+        vocab=vocabulary.VOCABULARY.use(settings.reference_dir))
+    COMMUNITIES.use(settings.reference_dir)  # fail at start, not on the first request, if the file is missing
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
     return app

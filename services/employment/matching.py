@@ -19,6 +19,11 @@ or the seeker needs an accessible workplace and the job is not.
 `explain` is the straightforward per-pair computation; it returns the components as reasons (their
 contributions add up to the score) and is the baseline of the benchmark. `JobIndex` computes the
 same numbers for many pairs at once with numpy; `stable_match` runs a job-fair round.
+
+Numbers come from stored documents, which may predate today's payload bounds (see LIMITS): the
+feature builders refuse what cannot be scored (raising Unscorable, so callers skip that one
+document and go on with the others), and every division is guarded so that a tiny but positive
+number yields a finite score rather than an error or NaN.
 """
 from __future__ import annotations
 
@@ -29,6 +34,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .vocabulary import Vocabulary
+
+# Realistic ranges of the numbers matching uses (the payload models take their bounds from here).
+# Pay is in yuan per unit; a day is 8 hours; a month's pay is spread over the hours of the week
+# times WEEKS_PER_MONTH.
+PAY_PER_UNIT = {"hour": (5.0, 1000.0), "day": (40.0, 8000.0), "month": (300.0, 200000.0)}
+LIMITS = {
+    "hours_per_week": (1.0, 70.0),
+    "commute_km": (0.5, 50.0),
+    "experience_years": (0.0, 60.0),
+    "min_experience_years": (0.0, 40.0),
+}
+EXPERIENCE_STEP_YEARS = 0.25  # experience asked for is 0 (none) or quarters of a year; also the least divisor
+HOURS_PER_DAY = 8
 
 WEIGHTS = {"occupation": 0.30, "skills": 0.20, "commute": 0.15, "hours": 0.15, "pay": 0.10, "experience": 0.10,
            "age_friendly": 0.05}
@@ -43,15 +61,41 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(SHIFTS))], dtype
 
 
 def _bits(names, universe) -> int:
-    return sum(1 << universe.index(n) for n in names)
+    return sum(1 << universe.index(n) for n in set(names))  # a name stored twice is still one bit
+
+
+class Unscorable(ValueError):
+    """A stored profile or posting whose numbers matching cannot use (missing, not numbers, not
+    finite, or out of range); the caller skips it, logs and counts it."""
 
 
 def hourly(amount: float, unit: str, hours_per_week: float) -> float:
     if unit == "hour":
         return float(amount)
     if unit == "day":
-        return float(amount) / 8
-    return float(amount) / (max(hours_per_week, 1) * WEEKS_PER_MONTH)
+        return float(amount) / HOURS_PER_DAY
+    if unit == "month":
+        return float(amount) / (max(hours_per_week, LIMITS["hours_per_week"][0]) * WEEKS_PER_MONTH)
+    raise Unscorable(f"unknown pay unit {unit!r}")
+
+
+def _number(value, what: str, low: float = 0.0, high: float = float("inf"), low_open: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise Unscorable(f"{what} is not a number: {value!r}") from None
+    if not np.isfinite(number) or number < low or (low_open and number == low) or number > high:
+        raise Unscorable(f"{what} out of range: {value!r}")
+    return number
+
+
+def _per_hour(amount: float, per: float) -> float:
+    """amount / per (a pay, per hour) with a divisor that cannot be zero (or subnormal)."""
+    return amount / max(per, PAY_PER_UNIT["hour"][0] / 1000)
+
+
+def _experience_share(years: float, asked: float) -> float:
+    return min(1.0, years / max(asked, EXPERIENCE_STEP_YEARS))
 
 
 # --- features: the numbers matching needs, taken from the documents once ----------------------------
@@ -97,20 +141,28 @@ class JobFeatures:
 
 
 def seeker_features(profile: dict, vocab: Vocabulary) -> SeekerFeatures:
-    """From a seeker document's profile fields (see schemas.SeekerProfileIn) and home location."""
-    av = profile["availability"]
-    pay = profile.get("expected_pay")
-    f = SeekerFeatures(
-        desired=tuple(profile["desired_occupations"]), skills=frozenset(profile.get("skills", [])),
-        experience={e["occupation"]: float(e["years"]) for e in profile.get("experience", [])},
-        education=EDUCATION.index(profile.get("education") or "none"),
-        types=_bits(av["hours_types"], HOURS_TYPES), shifts=_bits(av["shifts"], SHIFTS),
-        max_hours=float(av["max_hours_per_week"]),
-        position=vocab.position(profile["community"], profile.get("compound")),
-        max_commute_km=float(profile["max_commute_km"]),
-        expected_hourly=hourly(pay["amount"], pay["unit"], av["max_hours_per_week"]) if pay else None,
-        older_worker=profile.get("target_group") == "older_worker",
-        needs_accessible=bool(profile.get("needs_accessible")))
+    """From a seeker document's profile fields (see schemas.ProfileIn) and home location. Raises
+    Unscorable for a profile whose numbers matching cannot use."""
+    try:
+        av = profile["availability"]
+        pay = profile.get("expected_pay")
+        max_hours = _number(av["max_hours_per_week"], "max_hours_per_week", low_open=True)
+        f = SeekerFeatures(
+            desired=tuple(profile["desired_occupations"]), skills=frozenset(profile.get("skills", [])),
+            experience={e["occupation"]: _number(e["years"], "experience years") for e in profile.get("experience", [])},
+            education=EDUCATION.index(profile.get("education") or "none"),
+            types=_bits(av["hours_types"], HOURS_TYPES), shifts=_bits(av["shifts"], SHIFTS),
+            max_hours=max_hours,
+            position=vocab.position(profile["community"], profile.get("compound")),
+            max_commute_km=_number(profile["max_commute_km"], "max_commute_km", low_open=True),
+            expected_hourly=_number(hourly(_number(pay["amount"], "expected_pay.amount"), pay["unit"], max_hours),
+                                    "expected pay per hour") if pay else None,
+            older_worker=profile.get("target_group") == "older_worker",
+            needs_accessible=bool(profile.get("needs_accessible")))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, Unscorable):
+            raise
+        raise Unscorable(f"profile field missing or malformed: {exc!r}") from None
     return prepare(f, vocab)
 
 
@@ -128,24 +180,32 @@ def prepare(f: SeekerFeatures, vocab: Vocabulary) -> SeekerFeatures:
 
 
 def job_features(job: dict, vocab: Vocabulary, now=None) -> JobFeatures:
-    hours = job["hours"]
-    pay = job["pay"]
-    hpw = float(hours["hours_per_week"])
-    openings_left = int(job["openings"]) - int(job.get("filled", 0))
-    in_window = now is None or ((job.get("valid_from") is None or job["valid_from"] <= now)
-                                and (job.get("valid_until") is None or now < job["valid_until"]))
-    return JobFeatures(
-        occupation=job["occupation"], required=frozenset(job.get("required_skills", [])),
-        optional=frozenset(job.get("optional_skills", [])), type=_bits([hours["type"]], HOURS_TYPES),
-        shifts=_bits(hours["shifts"], SHIFTS), hours_per_week=hpw,
-        position=vocab.position(job["community"], job.get("compound")),
-        pay_min_hourly=hourly(pay["min"], pay["unit"], hpw), pay_max_hourly=hourly(pay["max"], pay["unit"], hpw),
-        pay_unit_label=pay["unit"], min_experience_years=float(job.get("min_experience_years") or 0),
-        no_experience_needed=bool(job.get("no_experience_needed")),
-        min_education=EDUCATION.index(job.get("min_education") or "none"),
-        age_friendly=bool(job.get("age_friendly")), accessible=bool(job.get("accessible")),
-        open=job.get("status", "open") == "open" and openings_left > 0 and in_window,
-        openings_left=max(0, openings_left))
+    """From a job document. Raises Unscorable for a posting whose numbers matching cannot use."""
+    try:
+        hours = job["hours"]
+        pay = job["pay"]
+        hpw = _number(hours["hours_per_week"], "hours_per_week", low_open=True)
+        openings_left = int(job["openings"]) - int(job.get("filled", 0))
+        in_window = now is None or ((job.get("valid_from") is None or job["valid_from"] <= now)
+                                    and (job.get("valid_until") is None or now < job["valid_until"]))
+        return JobFeatures(
+            occupation=job["occupation"], required=frozenset(job.get("required_skills", [])),
+            optional=frozenset(job.get("optional_skills", [])), type=_bits([hours["type"]], HOURS_TYPES),
+            shifts=_bits(hours["shifts"], SHIFTS), hours_per_week=hpw,
+            position=vocab.position(job["community"], job.get("compound")),
+            pay_min_hourly=hourly(_number(pay["min"], "pay.min"), pay["unit"], hpw),
+            pay_max_hourly=hourly(_number(pay["max"], "pay.max"), pay["unit"], hpw),
+            pay_unit_label=pay["unit"],
+            min_experience_years=_number(job.get("min_experience_years") or 0, "min_experience_years"),
+            no_experience_needed=bool(job.get("no_experience_needed")),
+            min_education=EDUCATION.index(job.get("min_education") or "none"),
+            age_friendly=bool(job.get("age_friendly")), accessible=bool(job.get("accessible")),
+            open=job.get("status", "open") == "open" and openings_left > 0 and in_window,
+            openings_left=max(0, openings_left))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, Unscorable):
+            raise
+        raise Unscorable(f"job field missing or malformed: {exc!r}") from None
 
 
 # --- one pair, explained (also the pure-Python baseline) --------------------------------------------
@@ -206,7 +266,7 @@ def explain(s: SeekerFeatures, j: JobFeatures, vocab: Vocabulary) -> Match:
         pay, pay_text = 1.0, "未提薪资期望"
     else:
         e = s.expected_hourly
-        pay = 1.0 if j.pay_min_hourly >= e else min(0.8, max(0.0, j.pay_max_hourly * (1.6 / e) - 0.8))
+        pay = 1.0 if j.pay_min_hourly >= e else min(0.8, max(0.0, 1.6 * _per_hour(j.pay_max_hourly, e) - 0.8))
         pay_text = f"薪资折合 {j.pay_min_hourly:.1f}–{j.pay_max_hourly:.1f} 元/小时，期望 {e:.1f} 元/小时"
     parts.append(("pay", pay, pay_text))
 
@@ -214,7 +274,7 @@ def explain(s: SeekerFeatures, j: JobFeatures, vocab: Vocabulary) -> Match:
     if j.no_experience_needed or j.min_experience_years <= 0:
         exp, exp_text = 1.0, "无需经验"
     else:
-        exp = min(1.0, years / j.min_experience_years)
+        exp = _experience_share(years, j.min_experience_years)
         exp_text = f"相关经验约 {years:g} 年，要求 {j.min_experience_years:g} 年"
     parts.append(("experience", exp, exp_text))
 
@@ -289,7 +349,8 @@ class JobIndex:
         self.pay_min = np.array([j.pay_min_hourly for j in jobs])
         self.pay_max = np.array([j.pay_max_hourly for j in jobs])
         self.no_exp = np.array([j.no_experience_needed or j.min_experience_years <= 0 for j in jobs])
-        self.inv_min_exp = np.where(self.no_exp, 0.0, 1.0 / np.where(self.no_exp, 1.0, [j.min_experience_years for j in jobs] or 1.0))
+        asked = np.maximum(EXPERIENCE_STEP_YEARS, [j.min_experience_years for j in jobs] or 1.0)  # as _experience_share
+        self.inv_min_exp = np.where(self.no_exp, 0.0, 1.0 / asked)
         self.exp_floor = self.no_exp.astype(np.float64)  # no experience needed: the component is 1
         self.min_edu = np.array([j.min_education for j in jobs], dtype=np.int64)
         self.age_friendly = np.array([j.age_friendly for j in jobs], dtype=np.float64)
@@ -320,7 +381,7 @@ class JobIndex:
             score += w["pay"]
         else:
             e = s.expected_hourly
-            below = np.minimum(0.8, np.maximum(0.0, self.pay_max * (1.6 / e) - 0.8))
+            below = np.minimum(0.8, np.maximum(0.0, 1.6 * _per_hour(self.pay_max, e) - 0.8))
             score += w["pay"] * np.where(self.pay_min >= e, 1.0, below)
         score += w["experience"] * np.minimum(1.0, years[self.occ] * self.inv_min_exp + self.exp_floor)
         if s.older_worker:

@@ -20,3 +20,5 @@ OPEN_JOBS = Gauge("civic146_employment_open_jobs", "Open positions (openings not
                   multiprocess_mode="max")
 ACTIVE_SEEKERS = Gauge("civic146_employment_active_seekers", "Seekers with a complete profile and no placement",
                        ["community"], multiprocess_mode="max")
+UNSCORABLE = Counter("civic146_employment_unscorable_total", "Stored profiles (kind=seeker) or postings (kind=job) "
+                     "that matching skipped because their numbers cannot be scored", ["kind"])

@@ -2,19 +2,49 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from civic146.payloads import IdNumber, Input, MobilePhone
+from civic146.payloads import CommunityId, Distinct, IdNumber, Input, MobilePhone, PlaceIn, Registered
 
 from .events import Checkpoint, HoursType, JobStatus, SeekerStatus, Shift, Stage
-from .matching import EDUCATION
+from .matching import EDUCATION, EXPERIENCE_STEP_YEARS, LIMITS, PAY_PER_UNIT
+from .vocabulary import VOCABULARY
 
 Education = Literal["none", "primary", "junior_secondary", "senior_secondary", "vocational", "college", "bachelor",
                     "master"]
 assert set(Education.__args__) == set(EDUCATION)
 TargetGroup = Literal["youth", "middle_aged", "older_worker"]
+PayUnit = Literal["hour", "day", "month"]
+assert set(PayUnit.__args__) == set(PAY_PER_UNIT)
+
+# Bounds of the numbers matching divides by or compares (employment.matching.LIMITS): realistic
+# values only, so that no score is computed from a number no posting or profile can mean.
+HOURS = LIMITS["hours_per_week"]
+COMMUTE = LIMITS["commute_km"]
+PAY_RANGES = "; ".join(f"per {u}: {lo:g}-{hi:g}" for u, (lo, hi) in PAY_PER_UNIT.items())
+OccupationId = Annotated[str, Registered("occupation", lambda: VOCABULARY().occupations.keys(), "see /v1/vocabulary"),
+                         Field(description="Occupation id (GET /v1/vocabulary)")]
+SkillId = Annotated[str, Registered("skill", lambda: VOCABULARY().skills.keys(), "see /v1/vocabulary"),
+                    Field(description="Skill id (GET /v1/vocabulary)")]
+
+
+def pay_within_unit_bounds(unit: str, amounts: dict[str, float]) -> None:
+    low, high = PAY_PER_UNIT[unit]
+    for name, amount in amounts.items():
+        if not low <= amount <= high:
+            raise ValueError(f"{name}: pay per {unit} is between {low:g} and {high:g} yuan")
+
+
+def pay_bounds_schema(unit_field: str, amount_fields: tuple[str, ...]):
+    """The per-unit pay bounds in the document: one branch per unit."""
+    def add(schema: dict) -> None:
+        schema["description"] = f"{schema.get('description', '')} Pay in yuan per {unit_field} ({PAY_RANGES}).".strip()
+        schema["anyOf"] = [{"properties": {unit_field: {"const": unit},
+                                           **{a: {"minimum": lo, "maximum": hi} for a in amount_fields}}}
+                           for unit, (lo, hi) in PAY_PER_UNIT.items()]
+    return add
 
 
 class PersonIn(Input):
@@ -24,28 +54,36 @@ class PersonIn(Input):
 
 
 class ExperienceIn(Input):
-    occupation: str = Field(min_length=1, max_length=64)
-    years: float = Field(ge=0, le=60)
+    occupation: OccupationId
+    years: float = Field(ge=LIMITS["experience_years"][0], le=LIMITS["experience_years"][1])
 
 
 class AvailabilityIn(Input):
-    hours_types: list[HoursType] = Field(min_length=1, max_length=2)
-    shifts: list[Shift] = Field(min_length=1, max_length=5)
-    max_hours_per_week: float = Field(gt=0, le=70)
+    hours_types: Annotated[list[HoursType], Distinct] = Field(min_length=1, max_length=2)
+    shifts: Annotated[list[Shift], Distinct] = Field(min_length=1, max_length=5)
+    max_hours_per_week: float = Field(ge=HOURS[0], le=HOURS[1])
 
 
 class PayIn(Input):
-    amount: float = Field(gt=0, le=200000)
-    unit: Literal["hour", "day", "month"]
+    """Expected pay in yuan per unit; the amount's range depends on the unit."""
+    model_config = ConfigDict(json_schema_extra=pay_bounds_schema("unit", ("amount",)))
+    amount: float = Field(ge=min(lo for lo, _ in PAY_PER_UNIT.values()), le=max(hi for _, hi in PAY_PER_UNIT.values()),
+                          description=f"Yuan per unit ({PAY_RANGES})")
+    unit: PayUnit
+
+    @model_validator(mode="after")
+    def _within_unit_bounds(self):
+        pay_within_unit_bounds(self.unit, {"amount": self.amount})
+        return self
 
 
 class ProfileIn(Input):
-    desired_occupations: list[str] = Field(min_length=1, max_length=5, description="Occupation ids (GET /v1/vocabulary)")
-    skills: list[str] = Field(default_factory=list, max_length=30, description="Skill ids")
+    desired_occupations: list[OccupationId] = Field(min_length=1, max_length=5)
+    skills: list[SkillId] = Field(default_factory=list, max_length=30)
     experience: list[ExperienceIn] = Field(default_factory=list, max_length=10)
     education: Education = "none"
     availability: AvailabilityIn
-    max_commute_km: float = Field(gt=0, le=50)
+    max_commute_km: float = Field(ge=COMMUTE[0], le=COMMUTE[1])
     expected_pay: PayIn | None = None
     target_group: TargetGroup | None = Field(None, description="Public target group")
     needs_accessible: bool = False
@@ -56,14 +94,33 @@ class ConsentIn(Input):
     retention_days: int | None = Field(None, ge=30, le=1095, description="Defaults to the service's retention period")
 
 
-class SeekerIn(Input):
-    """Registration (or completion of a draft): who, where, what work, and consent."""
-    community: str = Field(min_length=1, max_length=64)
-    compound: str | None = Field(None, max_length=64)
+class SeekerIn(PlaceIn):
+    """Registration (or completion of a draft): who, where (community and compound), what work, and consent."""
     person: PersonIn
     profile: ProfileIn
     employment_difficulty: bool = Field(False, description="Registered person with employment difficulty (sensitive)")
     consent: ConsentIn
+
+
+def _in_quarters(years: float) -> float:
+    """Exactly a multiple (pydantic's multiple_of lets through what is within float precision of one, 5e-324 too)."""
+    steps = years / EXPERIENCE_STEP_YEARS
+    if steps != round(steps):
+        raise ValueError(f"years are asked for in steps of {EXPERIENCE_STEP_YEARS:g}")
+    return years
+
+
+PAY_FLOOR = min(lo for lo, _ in PAY_PER_UNIT.values())
+PAY_CEILING = max(hi for _, hi in PAY_PER_UNIT.values())
+_pay_branches_of_job = pay_bounds_schema("pay_unit", ("pay_min", "pay_max"))
+
+
+def _place_and_pay_branches(schema: dict) -> None:
+    """The place's branches (which compounds go with which community) and the pay unit's, under allOf."""
+    PlaceIn.model_config["json_schema_extra"](schema)
+    place = schema.pop("anyOf")
+    _pay_branches_of_job(schema)
+    schema["allOf"] = [{"anyOf": place}, {"anyOf": schema.pop("anyOf")}]
 
 
 class DraftLookupIn(Input):
@@ -117,35 +174,39 @@ class SeekerPage(BaseModel):
     items: list[SeekerOut]
 
 
-class JobIn(Input):
+class JobIn(PlaceIn):
+    """A posting. Rules across fields: pay_min <= pay_max, both within the range of pay_unit;
+    valid_until after valid_from; the compound lies in the community."""
+    model_config = ConfigDict(json_schema_extra=_place_and_pay_branches)
     employer_name: str = Field(min_length=2, max_length=120)
     contact_name: str = Field(min_length=1, max_length=40)
     contact_phone: MobilePhone
 
     title: str = Field(min_length=2, max_length=80)
     description: str | None = Field(None, max_length=2000)
-    occupation: str = Field(min_length=1, max_length=64)
-    required_skills: list[str] = Field(default_factory=list, max_length=15)
-    optional_skills: list[str] = Field(default_factory=list, max_length=15)
+    occupation: OccupationId
+    required_skills: list[SkillId] = Field(default_factory=list, max_length=15)
+    optional_skills: list[SkillId] = Field(default_factory=list, max_length=15)
     hours_type: HoursType
-    shifts: list[Shift] = Field(min_length=1, max_length=5)
-    hours_per_week: float = Field(gt=0, le=70)
-    community: str = Field(min_length=1, max_length=64)
-    compound: str | None = Field(None, max_length=64)
-    pay_min: float = Field(gt=0, le=200000)
-    pay_max: float = Field(gt=0, le=200000)
-    pay_unit: Literal["hour", "day", "month"]
+    shifts: Annotated[list[Shift], Distinct] = Field(min_length=1, max_length=5)
+    hours_per_week: float = Field(ge=HOURS[0], le=HOURS[1])
+    pay_min: float = Field(ge=PAY_FLOOR, le=PAY_CEILING, description=f"Yuan per pay_unit ({PAY_RANGES}); at most pay_max")
+    pay_max: float = Field(ge=PAY_FLOOR, le=PAY_CEILING, description=f"Yuan per pay_unit ({PAY_RANGES}); at least pay_min")
+    pay_unit: PayUnit
     openings: int = Field(ge=1, le=500)
     no_experience_needed: bool = False
-    min_experience_years: float = Field(0, ge=0, le=40)
+    min_experience_years: Annotated[float, AfterValidator(_in_quarters)] = Field(
+        0, ge=LIMITS["min_experience_years"][0], le=LIMITS["min_experience_years"][1], multiple_of=EXPERIENCE_STEP_YEARS,
+        description="Years asked for, in quarters of a year; 0: none")
     min_education: Education = "none"
     age_friendly: bool = False
     accessible: bool = False
     valid_from: datetime | None = None
-    valid_until: datetime | None = None
+    valid_until: datetime | None = Field(None, description="After valid_from")
 
     @model_validator(mode="after")
     def _ranges(self):
+        pay_within_unit_bounds(self.pay_unit, {"pay_min": self.pay_min, "pay_max": self.pay_max})
         if self.pay_max < self.pay_min:
             raise ValueError("pay_max must not be below pay_min")
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
@@ -188,14 +249,14 @@ class JobPage(BaseModel):
 
 
 class JobListQuery(Input):
-    community: str | None = None
+    community: CommunityId | None = None
     occupation: str | None = None
     status: JobStatus = "open"
     limit: int = Field(50, ge=1, le=200)
 
 
 class SeekerListQuery(Input):
-    community: str | None = None
+    community: CommunityId | None = None
     status: SeekerStatus | None = None
     limit: int = Field(50, ge=1, le=200)
 
@@ -262,10 +323,18 @@ class DeclineIn(Input):
     declined_by: Literal["seeker", "employer", "staff"]
 
 
+def _reason_required_when_left(schema: dict) -> None:
+    schema["anyOf"] = [{"properties": {"outcome": {"const": "retained"}}},
+                       {"properties": {"outcome": {"const": "left"}, "reason": {"type": "string", "pattern": r"\S"}},
+                        "required": ["reason"]}]
+
+
 class RetentionIn(Input):
+    """A reason is required when the person left."""
+    model_config = ConfigDict(json_schema_extra=_reason_required_when_left)
     checkpoint: Checkpoint
     outcome: Literal["retained", "left"]
-    reason: str | None = Field(None, max_length=500)
+    reason: str | None = Field(None, max_length=500, description="Why the person left (required with outcome left)")
 
     @model_validator(mode="after")
     def _reason_when_left(self):
@@ -319,7 +388,7 @@ class ReferralListQuery(Input):
     seeker_id: str | None = None
     job_id: str | None = None
     stage: Stage | None = None
-    community: str | None = None
+    community: CommunityId | None = None
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -342,7 +411,7 @@ class OutreachPage(BaseModel):
 
 
 class OutreachQuery(Input):
-    community: str | None = None
+    community: CommunityId | None = None
     status: Literal["open", "done"] | None = "open"
 
 
@@ -352,7 +421,7 @@ class OutreachDoneIn(Input):
 
 
 class RoundIn(Input):
-    community: str | None = Field(None, description="Only this community's seekers and jobs; all if omitted (admins)")
+    community: CommunityId | None = Field(None, description="Only this community's seekers and jobs; all if omitted (admins)")
     min_score: float = Field(0.5, ge=0, le=1.05)
 
 
@@ -372,7 +441,7 @@ class RoundOut(BaseModel):
 
 
 class StatisticsQuery(Input):
-    community: str | None = Field(None, description="Omit for the whole sub-district (admins)")
+    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
 
 
 class Statistics(BaseModel):

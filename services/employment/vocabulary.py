@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from civic146.reference import InUse
+
 HERE = Path(__file__).parent
 
 
@@ -73,3 +75,6 @@ def load(reference_dir: str = "") -> Vocabulary:
     places_raw = _read(reference_dir, "employment-places.json", "places.json")
     places = {p["id"]: (float(p["x_km"]), float(p["y_km"])) for p in places_raw["places"]}
     return Vocabulary(occupations, skills, places)
+
+
+VOCABULARY = InUse(load)  # what payloads are validated against (employment.schemas); the app factory names REFERENCE_DIR

@@ -39,13 +39,48 @@ class Employment:
 
 
 def seeker_features(seeker: dict, vocab: Vocabulary) -> matching.SeekerFeatures:
-    return matching.seeker_features({**seeker["profile"], "community": seeker["community"],
+    """Raises matching.Unscorable for a stored profile matching cannot use."""
+    profile = seeker.get("profile")
+    if not isinstance(profile, dict):
+        raise matching.Unscorable("no profile")
+    return matching.seeker_features({**profile, "community": seeker["community"],
                                      "compound": seeker.get("compound")}, vocab)
 
 
-def open_jobs(ctx: Employment, now: datetime, community: str | None = None) -> list[dict]:
+def skipped(kind: str, doc: dict, exc: matching.Unscorable) -> None:
+    """One stored document that cannot be scored is left out (logged and counted); the others are
+    matched as usual."""
+    m.UNSCORABLE.labels(kind).inc()
+    log.warning("left out of matching: cannot be scored", extra={f"{kind}_id": doc.get("_id"), "error": str(exc)})
+
+
+def scorable_seekers(seekers: list[dict], vocab: Vocabulary) -> tuple[list[dict], list[matching.SeekerFeatures]]:
+    """The seekers whose profiles can be scored, and their features."""
+    kept, features = [], []
+    for s in seekers:
+        try:
+            features.append(seeker_features(s, vocab))
+        except matching.Unscorable as exc:
+            skipped("seeker", s, exc)
+            continue
+        kept.append(s)
+    return kept, features
+
+
+def open_jobs(ctx: Employment, now: datetime, community: str | None = None) -> tuple[list[dict], list[matching.JobFeatures]]:
+    """The open jobs that can be scored, and their features."""
     flt = {"status": "open", **({"community": community} if community else {})}
-    return [j for j in store.find("jobs", flt) if matching.job_features(j, ctx.vocab, now).open]
+    jobs, features = [], []
+    for j in store.find("jobs", flt):
+        try:
+            f = matching.job_features(j, ctx.vocab, now)
+        except matching.Unscorable as exc:
+            skipped("job", j, exc)
+            continue
+        if f.open:
+            jobs.append(j)
+            features.append(f)
+    return jobs, features
 
 
 def matchable_seekers(community: str | None = None) -> list[dict]:
@@ -53,20 +88,19 @@ def matchable_seekers(community: str | None = None) -> list[dict]:
 
 
 def top_jobs(ctx: Employment, seeker: dict, now: datetime, k: int, min_score: float = 0.0) -> list[tuple[dict, matching.Match]]:
-    jobs = open_jobs(ctx, now)
+    features = seeker_features(seeker, ctx.vocab)
+    jobs, job_features = open_jobs(ctx, now)
     if not jobs:
         return []
-    index = matching.JobIndex([matching.job_features(j, ctx.vocab, now) for j in jobs], ctx.vocab)
-    features = seeker_features(seeker, ctx.vocab)
+    index = matching.JobIndex(job_features, ctx.vocab)
     return [(jobs[i], matching.explain(features, index.jobs[i], ctx.vocab))
             for i, _ in index.rank(features, k, min_score)]
 
 
 def top_seekers(ctx: Employment, job: dict, now: datetime, k: int, min_score: float = 0.0,
                 seekers: list[dict] | None = None) -> list[tuple[dict, matching.Match]]:
-    seekers = matchable_seekers() if seekers is None else seekers
-    features = [seeker_features(s, ctx.vocab) for s in seekers]
     job_f = matching.job_features(job, ctx.vocab, now)
+    seekers, features = scorable_seekers(matchable_seekers() if seekers is None else seekers, ctx.vocab)
     ranked = matching.rank_seekers(job_f, features, ctx.vocab, k, min_score)
     return [(seekers[i], matching.explain(features[i], job_f, ctx.vocab)) for i, _ in ranked]
 
@@ -83,7 +117,12 @@ def record_suggestion(ctx: Employment, seeker: dict, job: dict, match: matching.
 def suggest_for_seeker(ctx: Employment, seeker: dict, now: datetime) -> int:
     s = ctx.settings
     made = 0
-    for job, match in top_jobs(ctx, seeker, now, s.suggestions_per_change, s.min_suggestion_score):
+    try:
+        ranked = top_jobs(ctx, seeker, now, s.suggestions_per_change, s.min_suggestion_score)
+    except matching.Unscorable as exc:  # the next change of the profile is matched again
+        skipped("seeker", seeker, exc)
+        return 0
+    for job, match in ranked:
         made += record_suggestion(ctx, seeker, job, match, "profile_changed", now) is not None
     return made
 
@@ -91,7 +130,12 @@ def suggest_for_seeker(ctx: Employment, seeker: dict, now: datetime) -> int:
 def suggest_for_job(ctx: Employment, job: dict, now: datetime) -> int:
     """Suggestions for a new job (the best few seekers), then outreach tasks (see create_outreach_tasks)."""
     s = ctx.settings
-    seekers = matchable_seekers()
+    try:
+        matching.job_features(job, ctx.vocab, now)
+    except matching.Unscorable as exc:
+        skipped("job", job, exc)
+        return 0
+    seekers, _ = scorable_seekers(matchable_seekers(), ctx.vocab)
     made = 0
     for seeker, match in top_seekers(ctx, job, now, s.suggestions_per_change, s.min_suggestion_score, seekers):
         made += record_suggestion(ctx, seeker, job, match, "job_posted", now) is not None
@@ -274,12 +318,11 @@ def release_expired_reservations(ctx: Employment, now: datetime) -> int:
 
 def job_fair_round(ctx: Employment, now: datetime, community: str | None, min_score: float) -> dict:
     """A stable matching round over active seekers and open jobs; each pair becomes a suggestion."""
-    seekers = matchable_seekers(community)
-    jobs = open_jobs(ctx, now, community)
+    seekers, features = scorable_seekers(matchable_seekers(community), ctx.vocab)
+    jobs, job_features = open_jobs(ctx, now, community)
     if not seekers or not jobs:
         return {"seekers": len(seekers), "jobs": len(jobs), "matched": 0, "proposals": 0, "pairs": []}
-    index = matching.JobIndex([matching.job_features(j, ctx.vocab, now) for j in jobs], ctx.vocab)
-    features = [seeker_features(s, ctx.vocab) for s in seekers]
+    index = matching.JobIndex(job_features, ctx.vocab)
     result = matching.stable_match(index, features, min_score=min_score)
     pairs = []
     for i, j in sorted(result.assignment.items()):

@@ -15,7 +15,7 @@ from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, EXTERNAL_SYSTE
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.outbox import Outbox
-from civic146.reference import Community, communities
+from civic146.reference import COMMUNITIES
 from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
 
 from . import catalogue, domain, schemas, store
@@ -35,7 +35,6 @@ class Intake:
     settings: IntakeSettings
     outbox: Outbox
     categories: dict[str, Category]
-    communities: dict[str, Community]
     policy: domain.Policy
 
     def now(self) -> datetime:
@@ -110,11 +109,6 @@ def commit(doc: dict, change) -> dict:
 def check_reference(body: schemas.SubmitRequestIn) -> Category:
     ctx = intake()
     problems = []
-    community = ctx.communities.get(body.community)
-    if community is None:
-        problems.append({"field": "community", "message": f"unknown community {body.community!r}"})
-    elif body.compound is not None and body.compound not in community.compounds:
-        problems.append({"field": "compound", "message": f"compound {body.compound!r} is not in {body.community}"})
     category = ctx.categories.get(body.category)
     if category is None:
         problems.append({"field": "category", "message": f"unknown category {body.category!r}; see /v1/categories"})
@@ -354,7 +348,8 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
     app.extensions["intake"] = Intake(
         settings=settings, outbox=outbox,
         categories=dict(catalogue.load(settings.reference_dir)),
-        communities=communities(settings.reference_dir), policy=settings.policy)
+        policy=settings.policy)
+    COMMUNITIES.use(settings.reference_dir)  # payloads are validated against this register
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)
     return app

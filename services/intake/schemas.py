@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from civic146.payloads import IdNumber, Input, MobilePhone
+from civic146.payloads import CommunityId, IdNumber, Input, MobilePhone, PlaceIn, WholeNumber
 
 from .events import Channel, RouteTarget, Status
 
@@ -15,11 +15,9 @@ class SubmitterIn(Input):
     id_number: IdNumber | None = None
 
 
-class SubmitRequestIn(Input):
+class SubmitRequestIn(PlaceIn):
     category: str = Field(min_length=1, max_length=64, description="Category id from GET /v1/categories")
     description: str = Field(min_length=5, max_length=2000)
-    community: str = Field(min_length=1, max_length=64)
-    compound: str | None = Field(None, max_length=64)
     location: str | None = Field(None, max_length=200, description="Address or landmark")
     channel: Channel
     submitter: SubmitterIn
@@ -52,7 +50,7 @@ class ResolveIn(Input):
 
 
 class RatingIn(Input):
-    satisfaction: int = Field(ge=1, le=5, strict=True)
+    satisfaction: WholeNumber = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=1000)
 
 
@@ -61,7 +59,7 @@ class EmptyIn(Input):
 
 
 class ListQuery(Input):
-    community: str | None = None
+    community: CommunityId | None = None
     status: Status | None = None
     category: str | None = None
     channel: Channel | None = None
@@ -73,7 +71,7 @@ class ListQuery(Input):
 
 
 class StatisticsQuery(Input):
-    community: str | None = Field(None, description="Omit for the whole sub-district (admins)")
+    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
     submitted_from: datetime | None = Field(None, alias="from")
     submitted_to: datetime | None = Field(None, alias="to")
 

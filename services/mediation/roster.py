@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from civic146.reference import InUse
+
 KINDS = ("community_mediator", "deputy", "cppcc_member", "lawyer", "volunteer")
 ALL_COMMUNITIES = "*"
 
@@ -55,3 +57,6 @@ def load(reference_dir: str = "") -> dict[str, Mediator]:
 
 def by_user(roster: dict[str, Mediator], user_id: str) -> Mediator | None:
     return next((m for m in roster.values() if m.user_id == user_id), None)
+
+
+ROSTER = InUse(load)  # what payloads are validated against (mediation.schemas); the app factory names REFERENCE_DIR

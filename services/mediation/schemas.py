@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from civic146.payloads import IdNumber, Input, MobilePhone
+from civic146.payloads import CommunityId, IdNumber, Input, MobilePhone, PlaceIn, Registered, WholeNumber
 
 from .events import CaseType, FailureReason, MediatorKind, Outcome, PartyRole, Route, Status
+from .roster import ROSTER
 
 Ids = list[str]
+MediatorId = Annotated[str, Registered("mediator", lambda: ROSTER().keys(), "see GET /v1/mediators"),
+                       Field(description="Roster id, see GET /v1/mediators")]
 
 
 class PartyIn(Input):
@@ -19,14 +22,12 @@ class PartyIn(Input):
     phone: MobilePhone | None = None
     id_number: IdNumber | None = None
     user_id: str | None = Field(None, max_length=64, description="Platform account, if the party has one")
-    related_mediators: Ids = Field(default_factory=list, max_length=20,
+    related_mediators: list[MediatorId] = Field(default_factory=list, max_length=20,
                                    description="Roster ids of mediators the party declares being related to")
 
 
 
-class OpenCaseIn(Input):
-    community: str = Field(min_length=1, max_length=64)
-    compound: str | None = Field(None, max_length=64)
+class OpenCaseIn(PlaceIn):
     case_type: CaseType
     origin: Literal["party_application", "court_referral", "police_referral", "committee_initiative"] = Field(
         description="intake_request cases are opened from intake's routed events")
@@ -34,7 +35,15 @@ class OpenCaseIn(Input):
     parties: list[PartyIn] = Field(default_factory=list, max_length=20)
 
 
+def _routes_required_with_refusal(schema: dict) -> None:
+    schema["anyOf"] = [{"properties": {"decision": {"const": "given"}}},
+                       {"properties": {"decision": {"const": "refused"}, "advised_routes": {"minItems": 1}},
+                        "required": ["advised_routes"]}]
+
+
 class ConsentIn(Input):
+    """A refusal names the other routes advised (advised_routes, at least one)."""
+    model_config = ConfigDict(json_schema_extra=_routes_required_with_refusal)
     party_id: str = Field(min_length=1, max_length=16)
     decision: Literal["given", "refused"]
     advised_routes: list[Route] = Field(default_factory=list, max_length=3,
@@ -48,7 +57,7 @@ class ConsentIn(Input):
 
 
 class AssignMediatorIn(Input):
-    mediator_id: str = Field(min_length=1, max_length=64, description="Roster id, see GET /v1/mediators")
+    mediator_id: MediatorId
     chosen_by_parties: bool = False
 
 
@@ -67,7 +76,7 @@ class SessionIn(Input):
 
 
 class ExtensionIn(Input):
-    days: int = Field(ge=1, le=60, strict=True)
+    days: WholeNumber = Field(ge=1, le=60)
     reason: str = Field(min_length=2, max_length=1000)
 
 
@@ -84,7 +93,7 @@ class AgreementIn(Input):
 
 
 class FulfilmentIn(Input):
-    term_number: int = Field(ge=1, strict=True)
+    term_number: WholeNumber = Field(ge=1)
     result: Literal["fulfilled", "breached"]
     note: str | None = Field(None, max_length=1000)
 
@@ -106,7 +115,7 @@ class CourtConfirmationIn(Input):
 
 
 class ListQuery(Input):
-    community: str | None = None
+    community: CommunityId | None = None
     status: Status | None = None
     case_type: CaseType | None = None
     request_id: str | None = Field(None, max_length=64)
@@ -115,7 +124,7 @@ class ListQuery(Input):
 
 
 class StatisticsQuery(Input):
-    community: str | None = Field(None, description="Omit for every community you oversee")
+    community: CommunityId | None = Field(None, description="Omit for every community you oversee")
     opened_from: datetime | None = Field(None, alias="from")
     opened_to: datetime | None = Field(None, alias="to")
 

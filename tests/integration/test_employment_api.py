@@ -125,8 +125,16 @@ BAD_SEEKERS = [
     ({**SEEKER, "consent": {"given": False}}, "consent.given"),
     ({k: v for k, v in SEEKER.items() if k != "consent"}, "consent"),
     ({**SEEKER, "community": "atlantis"}, "community"),
-    ({**SEEKER, "profile": {**PROFILE, "desired_occupations": ["astronaut"]}}, "profile.desired_occupations"),
+    ({**SEEKER, "community": ""}, "community"),
+    ({**SEEKER, "compound": "xipan-meiyu"}, "compound"),  # a compound of another community
+    ({**SEEKER, "profile": {**PROFILE, "desired_occupations": ["astronaut"]}}, "profile.desired_occupations.0"),
+    ({**SEEKER, "profile": {**PROFILE, "skills": ["levitation"]}}, "profile.skills.0"),
     ({**SEEKER, "profile": {**PROFILE, "max_commute_km": 0}}, "profile.max_commute_km"),
+    ({**SEEKER, "profile": {**PROFILE, "expected_pay": {"amount": 5e-324, "unit": "month"}}},
+     "profile.expected_pay.amount"),
+    ({**SEEKER, "profile": {**PROFILE, "expected_pay": {"amount": 5000, "unit": "hour"}}}, "profile.expected_pay"),
+    ({**SEEKER, "profile": {**PROFILE, "availability": {**PROFILE["availability"], "max_hours_per_week": 1e-300}}},
+     "profile.availability.max_hours_per_week"),
     ({**SEEKER, "profile": {**PROFILE, "availability": {**PROFILE["availability"], "shifts": ["lunch"]}}},
      "profile.availability.shifts.0"),
 ]
@@ -143,7 +151,10 @@ def test_bad_seeker_input_names_the_field_and_changes_nothing(employment, roles,
 
 @pytest.mark.parametrize("payload, field", [
     ({**JOB, "pay_max": 10}, "(body)"), ({**JOB, "occupation": "astronaut"}, "occupation"),
-    ({**JOB, "openings": 0}, "openings"), ({**JOB, "contact_phone": "110"}, "contact_phone")])
+    ({**JOB, "openings": 0}, "openings"), ({**JOB, "contact_phone": "110"}, "contact_phone"),
+    ({**JOB, "community": ""}, "community"), ({**JOB, "community": "atlantis"}, "community"),
+    ({**JOB, "hours_per_week": 5e-324}, "hours_per_week"), ({**JOB, "min_experience_years": 5e-324}, "min_experience_years"),
+    ({**JOB, "pay_min": 5e-324}, "pay_min"), ({**JOB, "pay_unit": "month"}, "(body)")])  # 24-26 a month is no pay
 def test_bad_job_input_names_the_field_and_changes_nothing(employment, roles, mongo_db, payload, field):
     client, _ = employment
     resp = client.post("/v1/jobs", json=payload, headers=roles["employer"])
@@ -198,6 +209,63 @@ def test_job_fair_round_pairs_seekers_within_capacities(employment, roles, mongo
     assert {p["job_id"] for p in resp.json["pairs"]} == {job_id}
     assert mongo_db.referrals.count_documents({"trigger": "job_fair"}) == 2
     assert client.post("/v1/job-fair-rounds", json={}, headers=roles["staff"]).status_code == 422
+
+
+@pytest.mark.parametrize("community", ["", "atlantis"])
+def test_a_community_that_is_empty_or_unknown_is_refused_wherever_it_scopes_data(employment, roles, mongo_db, community):
+    client, _ = employment
+    client.post("/v1/seekers", json=SEEKER, headers=roles["resident"])
+    client.post("/v1/jobs", json=JOB, headers=roles["employer"])
+    resp = client.post("/v1/job-fair-rounds", json={"community": community}, headers=roles["other_staff"])
+    assert resp.status_code == 422 and [d["field"] for d in resp.json["error"]["details"]] == ["community"], resp.json
+    assert mongo_db.referrals.count_documents({}) == 0
+    for path in ("/v1/seekers", "/v1/jobs", "/v1/referrals", "/v1/outreach-tasks", "/v1/statistics"):
+        resp = client.get(path, query_string={"community": community}, headers=roles["other_staff"])
+        assert resp.status_code == 422 and [d["field"] for d in resp.json["error"]["details"]] == ["community"], \
+            (path, resp.json)
+
+
+def unscorable_count(kind: str) -> float:
+    from prometheus_client import REGISTRY
+    return REGISTRY.get_sample_value("civic146_employment_unscorable_total", {"kind": kind}) or 0.0
+
+
+def test_stored_profiles_and_postings_that_cannot_be_scored_do_not_stop_matching_for_the_others(employment, roles,
+                                                                                                 mongo_db):
+    """Documents stored before today's bounds (inserted as they were): a tiny expected pay is scored
+    without dividing by it; a profile or posting whose numbers are not numbers is left out and
+    counted, and everyone else is matched: matches, job-fair rounds, and the job.posted handler."""
+    from employment import handlers
+    client, _ = employment
+    good = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
+    stored = mongo_db.seekers.find_one({"_id": good})
+    tiny_pay = {**stored, "_id": "legacy-tiny-pay",
+                "profile": {**stored["profile"], "expected_pay": {"amount": 5e-324, "unit": "month"}}}
+    broken = {**stored, "_id": "legacy-no-number", "profile": {**stored["profile"], "max_commute_km": float("nan")}}
+    mongo_db.seekers.insert_many([tiny_pay, broken])
+    job_id = client.post("/v1/jobs", json={**JOB, "openings": 3}, headers=roles["employer"]).json["id"]
+    stored_job = mongo_db.jobs.find_one({"_id": job_id})
+    mongo_db.jobs.insert_one({**stored_job, "_id": "legacy-job", "min_experience_years": 5e-324,
+                              "no_experience_needed": False, "hours": {**stored_job["hours"], "hours_per_week": "x"}})
+    skipped_seekers, skipped_jobs = unscorable_count("seeker"), unscorable_count("job")
+
+    for sid in (good, "legacy-tiny-pay"):
+        resp = client.get(f"/v1/seekers/{sid}/matches", headers=roles["staff"])
+        assert resp.status_code == 200 and [i["job_id"] for i in resp.json["items"]] == [job_id], resp.json
+    resp = client.get("/v1/seekers/legacy-no-number/matches", headers=roles["staff"])
+    assert resp.status_code == 422 and resp.json["error"]["details"][0]["field"] == "seeker_id", resp.json
+    assert unscorable_count("job") > skipped_jobs  # the legacy job was left out of those matches
+
+    resp = client.post("/v1/job-fair-rounds", json={"community": "huifeng"}, headers=roles["staff"])
+    assert resp.status_code == 200, resp.json
+    assert resp.json["seekers"] == 2 and {(p["seeker_id"], p["job_id"]) for p in resp.json["pairs"]} == {
+        (good, job_id), ("legacy-tiny-pay", job_id)}
+    assert unscorable_count("seeker") > skipped_seekers
+
+    mongo_db.referrals.delete_many({})
+    with client.application.app_context():
+        handlers.rematch_job(client.application.extensions["employment"], job_id)
+    assert {r["seeker_id"] for r in mongo_db.referrals.find({"trigger": "job_posted"})} == {good, "legacy-tiny-pay"}
 
 
 # --- referral and hiring rules, privacy of drafts, outreach ------------------------------------------------

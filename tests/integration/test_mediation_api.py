@@ -54,7 +54,7 @@ BAD_INPUTS = [
     ({**GOOD, "facts": "短"}, "facts"),
     ({**GOOD, "parties": [{**APPLICANT, "phone": "12345"}]}, "parties.0.phone"),
     ({**GOOD, "parties": [{**APPLICANT, "id_number": "110105194912310021"}]}, "parties.0.id_number"),
-    ({**GOOD, "parties": [{**APPLICANT, "related_mediators": ["nobody"]}]}, "parties.0.related_mediators"),
+    ({**GOOD, "parties": [{**APPLICANT, "related_mediators": ["nobody"]}]}, "parties.0.related_mediators.0"),
     ({**GOOD, "secret": 1}, "secret"),
 ]
 
