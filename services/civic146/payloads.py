@@ -1,6 +1,7 @@
 """Building blocks of HTTP payload models shared by every service."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Callable, Collection
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler,
@@ -143,3 +144,14 @@ def _integral(value):
 # A JSON integer: 3 and 3.0 are the same number in JSON (and in JSON Schema's "integer"), so both
 # are taken; strings ("3"), booleans and fractions are refused.
 WholeNumber = Annotated[int, BeforeValidator(_integral), Field(strict=True)]
+
+
+def _not_a_number(value):
+    # pydantic reads a bare number as seconds since 1970: `to=0.5` would be a filter in 1970.
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T00:00:00+08:00, not a number")
+    return value
+
+
+# A point in time given in a query string or body: ISO 8601 only.
+DateTime = Annotated[datetime, BeforeValidator(_not_a_number)]

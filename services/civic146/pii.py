@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d also matches full-width ones
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 # In free text (after folding): an 18-character ID or an 11-digit mobile not glued to other
@@ -48,7 +48,7 @@ def is_mobile(value: str) -> bool:
 
 def id_number_problem(value: str) -> str | None:
     """Why an 18-digit resident ID number (GB 11643-1999) is invalid, or None if it is valid."""
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):  # ASCII: \d matches other scripts' digits too
         return "must be 17 digits followed by a digit or X"
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from civic146.payloads import CommunityId, IdNumber, Input, MobilePhone, PlaceIn, WholeNumber
+from civic146.payloads import CommunityId, DateTime, IdNumber, Input, MobilePhone, PlaceIn, WholeNumber
 
 from .events import Channel, RouteTarget, Status
 
@@ -64,16 +64,16 @@ class ListQuery(Input):
     category: str | None = None
     channel: Channel | None = None
     overdue: bool | None = None
-    submitted_from: datetime | None = Field(None, alias="from")
-    submitted_to: datetime | None = Field(None, alias="to")
+    submitted_from: DateTime | None = Field(None, alias="from")
+    submitted_to: DateTime | None = Field(None, alias="to")
     cursor: str | None = None
     limit: int = Field(20, ge=1, le=100)
 
 
 class StatisticsQuery(Input):
     community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
-    submitted_from: datetime | None = Field(None, alias="from")
-    submitted_to: datetime | None = Field(None, alias="to")
+    submitted_from: DateTime | None = Field(None, alias="from")
+    submitted_to: DateTime | None = Field(None, alias="to")
 
 
 class SuggestQuery(Input):

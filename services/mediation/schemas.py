@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from civic146.payloads import CommunityId, IdNumber, Input, MobilePhone, PlaceIn, Registered, WholeNumber
+from civic146.payloads import CommunityId, DateTime, IdNumber, Input, MobilePhone, PlaceIn, Registered, WholeNumber
 
 from .events import CaseType, FailureReason, MediatorKind, Outcome, PartyRole, Route, Status
 from .roster import ROSTER
@@ -125,8 +125,8 @@ class ListQuery(Input):
 
 class StatisticsQuery(Input):
     community: CommunityId | None = Field(None, description="Omit for every community you oversee")
-    opened_from: datetime | None = Field(None, alias="from")
-    opened_to: datetime | None = Field(None, alias="to")
+    opened_from: DateTime | None = Field(None, alias="from")
+    opened_to: DateTime | None = Field(None, alias="to")
 
 
 # --- responses ------------------------------------------------------------------------------------

@@ -143,3 +143,11 @@ def test_a_malformed_limit_stops_the_service_at_start(monkeypatch, base_env):
         monkeypatch.setenv(k, v)
     with pytest.raises(SystemExit):
         load_settings(IntakeSettings)
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "-3"])
+def test_a_time_filter_is_a_date_time_not_a_number(client, mint, value):
+    staff = mint("staff-1", "community_staff", communities=["huifeng"])
+    r = client.get("/v1/requests", query_string={"to": value}, headers=staff)
+    assert r.status_code == 422 and r.json["error"]["details"][0]["field"] == "to"
+    assert client.get("/v1/requests", query_string={"to": "2026-05-01T00:00:00+08:00"}, headers=staff).status_code == 200

@@ -14,13 +14,15 @@ def test_valid_id_number_passes():
     ("110105194902300028", "birth date"),
     ("1101051949123100", "17 digits"),
     ("11010519491231002x", "17 digits"),  # upper-case X only (callers upper-case input)
+    ("１１０１０５１９４９１２３１００２X", "17 digits"),  # full-width digits are not stored as given
 ])
 def test_invalid_id_numbers_say_why(value, problem):
     assert problem in pii.id_number_problem(value)
 
 
 @pytest.mark.parametrize("phone, ok", [("13812341234", True), ("19900001111", True), ("12812341234", False),
-                                       ("1381234123", False), ("138123412345", False), ("+8613812341234", False)])
+                                       ("1381234123", False), ("138123412345", False), ("+8613812341234", False),
+                                       ("１３８１２３４１２３４", False), ("١٣٨١٢٣٤١٢٣٤", False)])  # ASCII digits only
 def test_mobile_numbers(phone, ok):
     assert pii.is_mobile(phone) is ok
 
