@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from civic146.auth import pseudonym
+from employment import domain
 from tests.helpers import JWT_SECRET
 from tests.security.access import (ANY_ROLE, PUBLIC, ObjectCase, check_function_level, check_object_case,
                                    check_table)
@@ -156,11 +157,13 @@ def resources(employment_api):
     db.jobs.insert_one({"_id": "job-draft-a", "status": "draft", "source": "intake_request",
                         "request_id": JOB_REQUEST, "community": COMMUNITY_A, "created_at": now, "version": 1,
                         "outbox": []})
-    db.outreach_tasks.insert_one({"_id": "ot-a", "status": "open", "community": COMMUNITY_A, "seeker_id": seeker,
-                                  "job_id": job, "created_at": now, "version": 1, "outbox": []})
+    dormant = db.seekers.find_one({"_id": seeker})  # outreach is for the groups staff call on: older workers here
+    dormant["profile"]["target_group"] = "older_worker"
+    task, _ = domain.outreach_task(dormant, db.jobs.find_one({"_id": job}), 0.9, now)
+    db.outreach_tasks.insert_one({**task, "version": 1, "outbox": []})
     return {SEEKER_A: ("seekers", seeker), DRAFT_SEEKER: ("seekers", "sk-draft-a"), JOB_A: ("jobs", job),
             EMPLOYERS_JOB: ("jobs", employers_job), DRAFT_JOB: ("jobs", "job-draft-a"),
-            REFERRAL: ("referrals", referral), TASK: ("outreach_tasks", "ot-a")}
+            REFERRAL: ("referrals", referral), TASK: ("outreach_tasks", task["_id"])}
 
 
 def test_every_operation_of_the_openapi_document_has_an_entry(employment_api):
