@@ -324,6 +324,7 @@ def openapi_document(app: Flask) -> dict:
             if op.roles is not None:
                 item["security"] = [{"bearerAuth": []}]
                 if op.roles:
+                    item["x-roles"] = list(op.roles)  # the same, for generated clients and tests
                     notes.append("Roles: " + ", ".join(op.roles))
             if op.throttled:
                 item["responses"]["429"] = {"description": "too many requests; retry after the `Retry-After` "

@@ -262,6 +262,9 @@ def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
     doc = store.get("seekers", seeker_id)
     if not (p.has(RESIDENT) or is_staff_for(p, doc["community"])):
         raise Forbidden(f"you do not serve community {doc['community']}")
+    if not (owns(p, doc) or is_staff_for(p, doc["community"]) or doc["status"] == "draft"):
+        # Before the domain's status check: its 409 would tell another resident this profile's status.
+        raise Forbidden("this profile belongs to another resident")
     change = domain.complete_seeker(doc, body.model_dump(mode="json"), actor(p), c.now(),
                                     c.settings.consent_retention_days, principal_pseudonym())
     doc = store.apply(c.outbox, "seekers", doc, change)

@@ -31,8 +31,7 @@ def operations(api) -> dict[tuple[str, str], dict]:
 def documented_roles(op: dict) -> tuple[str, ...] | None:
     if "security" not in op:
         return PUBLIC
-    match = re.match(r"Roles: (.*)", op.get("description", ""))
-    return tuple(r.strip() for r in match.group(1).split(",")) if match else ANY_ROLE
+    return tuple(op["x-roles"]) if "x-roles" in op else ANY_ROLE
 
 
 def normalised(table: dict) -> dict:

@@ -187,8 +187,6 @@ def test_object_level(employment_api, resources, case):
     assert check_object_case(employment_api, case, PRINCIPALS, resources, employment_api.db) == []
 
 
-@pytest.mark.xfail(strict=True, reason="known leak: any resident passes the view's check and the domain answers "
-                   "409 with the profile's status before it checks ownership (api.py complete_seeker)")
 def test_another_resident_cannot_complete_a_profile_that_is_no_draft(employment_api, resources):
     """Completing an active profile of someone else tells nothing about it."""
     resp = requests.post(f"{employment_api.url}/v1/seekers/{resources[SEEKER_A][1]}/complete", json=SEEKER,

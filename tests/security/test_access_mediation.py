@@ -95,14 +95,7 @@ def test_every_operation_of_the_openapi_document_has_an_entry(mediation_api):
     check_table(mediation_api, OPERATIONS)
 
 
-# Known: GET /v1/statistics answers 500 when no case is in the caller's scope (api.py statistics
-# unpacks one document from the $facet aggregation; the test server returns none for no input).
-STATISTICS_WITHOUT_CASES = pytest.mark.xfail(strict=True, reason="known: 500 when no case is in scope")
-FUNCTION_LEVEL = [pytest.param(m, p, marks=STATISTICS_WITHOUT_CASES) if (m, p) == ("GET", "/v1/statistics")
-                  else (m, p) for m, p in OPERATIONS]
-
-
-@pytest.mark.parametrize("method,path", FUNCTION_LEVEL)
+@pytest.mark.parametrize("method,path", OPERATIONS)
 def test_function_level(mediation_api, method, path):
     assert check_function_level(mediation_api, method, path, OPERATIONS[(method, path)]) == []
 
