@@ -6,6 +6,10 @@ schemathesis once per service and token: a sub-district admin (sees everything) 
 (the resident-only routes). FUZZ_EXAMPLES (default 100) bounds the cases per operation and phase;
 FUZZ_SERVICES picks services (comma-separated); FUZZ_SEED makes a run repeatable.
 
+Before fuzzing, each service is given a few real documents of community A (a request, a topic
+with a notice, a seeker and an open job, a case), so that lists, statistics and job-fair rounds
+answer with data (and their responses are checked against their schemas) instead of empty.
+
 Checks: not_a_server_error, response_schema_conformance, status_code_conformance. Prints per
 service the operations, cases and failures, and for each failure the operation, the check, the
 status, a curl line to reproduce it and the API's log lines of the error. Exits 1 on any failure.
@@ -79,6 +83,31 @@ def run_schemathesis(api: Api, who: str, examples: int, report_dir: Path, seed: 
     return result
 
 
+def _seed_bodies() -> dict[str, list[tuple[str, str, dict, str]]]:
+    """Per service: (method, path, body, token) of documents made before fuzzing, taken from the
+    integration tests' own valid bodies."""
+    from tests.integration.test_employment_api import JOB, SEEKER
+    from tests.integration.test_intake_api import GOOD as REQUEST
+    from tests.integration.test_mediation_api import GOOD as CASE
+    topic = {"title": "北侧道路修复", "description": "乐福国际小区北侧道路因强降雨损毁", "community": COMMUNITY_A,
+             "compound": "lefu-international", "category": "roads_and_facilities", "platform": "residents_council"}
+    return {
+        "intake": [("POST", "/v1/requests", REQUEST, "resident")],
+        "deliberation": [("POST", "/v1/topics", topic, "admin")],
+        "employment": [("POST", "/v1/seekers", SEEKER, "resident"), ("POST", "/v1/jobs", JOB, "admin")],
+        "mediation": [("POST", "/v1/cases", CASE, "admin")],
+    }
+
+
+def seed_documents(api: Api) -> None:
+    import requests
+    for method, path, body, who in _seed_bodies().get(api.name, []):
+        resp = requests.request(method, f"{api.url}{path}", json=body, timeout=20,
+                                headers={"Authorization": f"Bearer {TOKENS[who]()}"})
+        if resp.status_code >= 300:
+            raise SystemExit(f"{api.name}: seeding {method} {path} answered {resp.status_code}: {resp.text[:500]}")
+
+
 def failure_details(output: str, max_lines: int = 400) -> str:
     """The FAILURES and ERRORS sections of schemathesis' output: per failure the operation, the
     checks that failed, the status and body received and a curl line that reproduces it (errors
@@ -148,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: API on {api.url}, fuzzing with {args.examples} examples per operation ...", flush=True)
         api.start()
         try:
+            seed_documents(api)
             for who in TOKENS:
                 results.append(run_schemathesis(api, who, args.examples, report_dir, args.seed))
         finally:
