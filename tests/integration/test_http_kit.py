@@ -35,7 +35,7 @@ def test_a_body_at_the_depth_limit_reaches_validation(client, mint):
 
 @pytest.mark.parametrize("raw, field", [
     ('"description": "\\ud800 lone surrogate"', "description"),
-    ('"description": "NUL \\u0000 inside"', "description"),
+    ('"description": "a \\udc00 low one alone"', "description"),
     ('"\\udfff": 1', "\\udfff"),  # in a key: the error names it escaped
 ])
 def test_strings_that_cannot_be_stored_are_422_naming_the_field(client, mint, mongo_db, raw, field):
@@ -44,7 +44,7 @@ def test_strings_that_cannot_be_stored_are_422_naming_the_field(client, mint, mo
     r = client.post("/v1/requests", data=body, content_type="application/json", headers=staff)
     assert r.status_code == 422, r.json
     [detail] = r.json["error"]["details"]
-    assert detail["field"] == field and ("NUL" in detail["message"] or "surrogate" in detail["message"])
+    assert detail["field"] == field and "surrogate" in detail["message"]
     assert mongo_db["requests"].find_one({}) is None
 
 
