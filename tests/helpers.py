@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -14,10 +15,27 @@ MONGO = os.environ.get("TEST_MONGODB_URI", "mongodb://127.0.0.1:27217/")
 JWT_SECRET = "test-secret-not-for-production"
 
 
+_HANDED_OUT: set[int] = set()
+# Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default): a port from
+# inside it can be taken by any outgoing connection (Kafka and MongoDB clients open many) between
+# the moment it is handed out and the moment the server under test binds it.
+_TEST_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nobody listens on now, outside the ephemeral range and never the same twice in this
+    process (a test asks for all its servers' ports before any of them binds)."""
+    while True:
+        port = random.choice(_TEST_PORTS)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # in use
+                continue
+        _HANDED_OUT.add(port)
+        return port
 
 
 def create_topics(*names: str, partitions: int = 3) -> None:
