@@ -44,9 +44,13 @@ dev-down: ## stop the services and the infrastructure started by `make dev`
 	-deploy/local/services.sh down
 	deploy/local/infra.sh down
 
-test: venv ops-tools ## run every test against real Kafka and mongo-java-server started (and stopped) for the run
+test: venv ops-tools lint ## lint, then run every test against real Kafka and mongo-java-server started (and stopped) for the run
 	@set +e; trap '$(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
 	  $(TEST_INFRA) deploy/local/infra.sh up && $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: venv ## ruff: the formatter and the linter over the whole tree (settings in pyproject.toml)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 
 test-unit: venv ## the unit and contract tests only (no servers)
 	$(PY) -m pytest -q tests/unit tests/contract

@@ -4,6 +4,7 @@ Unit tests need nothing. Integration and system tests talk to the real Kafka and
 (memory backend) that `make test` starts (deploy/local/infra.sh with the test ports); each test gets
 its own database and topic prefix, so tests never see each other's data.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -24,8 +25,12 @@ def isolation():
 def base_env(isolation) -> dict[str, str]:
     """Environment variables for services under test (system tests run them as processes)."""
     return {
-        "MONGODB_URI": MONGO, "MONGODB_DB": isolation["mongodb_db"], "KAFKA_BOOTSTRAP": KAFKA,
-        "TOPIC_PREFIX": isolation["topic_prefix"], "JWT_SECRET": JWT_SECRET, "TOPIC_PARTITIONS": "3",
+        "MONGODB_URI": MONGO,
+        "MONGODB_DB": isolation["mongodb_db"],
+        "KAFKA_BOOTSTRAP": KAFKA,
+        "TOPIC_PREFIX": isolation["topic_prefix"],
+        "JWT_SECRET": JWT_SECRET,
+        "TOPIC_PARTITIONS": "3",
         "LOG_LEVEL": "WARNING",
     }
 
@@ -36,12 +41,14 @@ def mint():
 
     def token(sub: str, *roles: str, communities: list[str] | None = None) -> dict[str, str]:
         return {"Authorization": "Bearer " + _mint(JWT_SECRET, sub, list(roles), communities)}
+
     return token
 
 
 @pytest.fixture
 def mongo_db(isolation):
     import pymongo
+
     client = pymongo.MongoClient(MONGO, tz_aware=True, serverSelectionTimeoutMS=5000)
     yield client[isolation["mongodb_db"]]
     client.drop_database(isolation["mongodb_db"])
@@ -56,6 +63,7 @@ def topic_reader():
         reader = TopicReader(topic)
         readers.append(reader)
         return reader
+
     yield open_reader
     for r in readers:
         r.close()

@@ -1,4 +1,5 @@
 """Helpers shared by integration and system tests (servers are started by `make test`)."""
+
 from __future__ import annotations
 
 import os
@@ -42,6 +43,7 @@ def create_topics(*names: str, partitions: int = 3) -> None:
     """Create topics a test reads before the service that would create them has started."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
+
     admin = KafkaAdminClient(bootstrap_servers=KAFKA)
     try:
         missing = [n for n in names if n not in admin.list_topics()]
@@ -56,9 +58,11 @@ class TopicReader:
 
     def __init__(self, topic: str):
         from kafka import KafkaConsumer, TopicPartition
+
         self.topic = topic
-        self.consumer = KafkaConsumer(bootstrap_servers=KAFKA, group_id=None, enable_auto_commit=False,
-                                      consumer_timeout_ms=200)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=KAFKA, group_id=None, enable_auto_commit=False, consumer_timeout_ms=200
+        )
         deadline = time.time() + 30
         while not (parts := self.consumer.partitions_for_topic(topic)):
             if time.time() > deadline:
@@ -96,9 +100,12 @@ class RunningRelay:
 
     def __init__(self, settings, collections, outbox=None):
         from civic146.outbox import Relay
+
         self.relay = Relay(settings, collections, client_id="test-relay")
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self.relay.run, args=(self._stop,), name="test-relay", daemon=True)
+        self._thread = threading.Thread(
+            target=self.relay.run, args=(self._stop,), name="test-relay", daemon=True
+        )
         self._thread.start()
         if outbox is not None:  # as in the worker: a commit wakes the relay at once
             outbox.on_commit = self.relay.wake
@@ -123,5 +130,6 @@ def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Po
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
     full_env.update(env)
     log = open(log_path, "ab")
-    return subprocess.Popen(args, env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        args, env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+    )

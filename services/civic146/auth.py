@@ -5,6 +5,7 @@ Token claims: `sub` (user id), `roles` (list), `communities` (list of community 
 serves; staff are scoped to them), `name` (optional display name). `python -m civic146.auth`
 mints a development token.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,16 @@ CPPCC_MEMBER = "cppcc_member"
 MEDIATOR = "mediator"
 EMPLOYER = "employer"
 EXTERNAL_SYSTEM = "external_system"
-ROLES = (RESIDENT, COMMUNITY_STAFF, SUBDISTRICT_ADMIN, DEPUTY, CPPCC_MEMBER, MEDIATOR, EMPLOYER, EXTERNAL_SYSTEM)
+ROLES = (
+    RESIDENT,
+    COMMUNITY_STAFF,
+    SUBDISTRICT_ADMIN,
+    DEPUTY,
+    CPPCC_MEMBER,
+    MEDIATOR,
+    EMPLOYER,
+    EXTERNAL_SYSTEM,
+)
 STAFF_ROLES = (COMMUNITY_STAFF, SUBDISTRICT_ADMIN)
 
 
@@ -60,11 +70,16 @@ class Principal:
 MAX_LIFETIME_SECONDS = 12 * 3600  # Settings.jwt_max_lifetime_seconds overrides it
 
 
-def decode(token: str, secret: str, issuer: str, audience: str,
-           max_lifetime_seconds: int = MAX_LIFETIME_SECONDS) -> Principal:
+def decode(
+    token: str, secret: str, issuer: str, audience: str, max_lifetime_seconds: int = MAX_LIFETIME_SECONDS
+) -> Principal:
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=issuer, audience=audience,
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=issuer,
+            audience=audience,
             options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError:
@@ -86,11 +101,25 @@ def decode(token: str, secret: str, issuer: str, audience: str,
     return Principal(sub, frozenset(roles), frozenset(communities))
 
 
-def mint(secret: str, sub: str, roles: list[str], communities: list[str] | None = None,
-         issuer: str = "civic146", audience: str = "civic146-api", ttl_seconds: int = 3600) -> str:
+def mint(
+    secret: str,
+    sub: str,
+    roles: list[str],
+    communities: list[str] | None = None,
+    issuer: str = "civic146",
+    audience: str = "civic146-api",
+    ttl_seconds: int = 3600,
+) -> str:
     now = int(time.time())
-    claims = {"sub": sub, "roles": roles, "communities": communities or [], "iss": issuer,
-              "aud": audience, "iat": now, "exp": now + ttl_seconds}
+    claims = {
+        "sub": sub,
+        "roles": roles,
+        "communities": communities or [],
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -114,7 +143,6 @@ def principal_pseudonym() -> str:
     return pseudonym(current_app.config["SETTINGS"].jwt_secret, g.principal.sub)
 
 
-
 def _authenticate(header: str) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -125,6 +153,7 @@ def _authenticate(header: str) -> Principal:
 
 def requires(*roles: str):
     """Route decorator: a valid bearer token holding one of `roles` (any role if none given)."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -135,8 +164,10 @@ def requires(*roles: str):
             if roles and not g.principal.has(*roles):
                 raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
             return view(*args, **kwargs)
+
         wrapped.required_roles = roles  # read by the OpenAPI builder
         return wrapped
+
     return decorator
 
 
@@ -145,13 +176,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sub", default="dev-user")
     parser.add_argument("--role", action="append", choices=ROLES, required=True)
     parser.add_argument("--community", action="append", default=[])
-    parser.add_argument("--ttl", type=int, default=8 * 3600, help="seconds (at most JWT_MAX_LIFETIME_SECONDS)")
+    parser.add_argument(
+        "--ttl", type=int, default=8 * 3600, help="seconds (at most JWT_MAX_LIFETIME_SECONDS)"
+    )
     args = parser.parse_args(argv)
     secret = os.environ.get("JWT_SECRET")
     if not secret:
         sys.exit("JWT_SECRET is not set")
-    print(mint(secret, args.sub, args.role, args.community,
-               os.environ.get("JWT_ISSUER", "civic146"), os.environ.get("JWT_AUDIENCE", "civic146-api"), args.ttl))
+    print(
+        mint(
+            secret,
+            args.sub,
+            args.role,
+            args.community,
+            os.environ.get("JWT_ISSUER", "civic146"),
+            os.environ.get("JWT_AUDIENCE", "civic146-api"),
+            args.ttl,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Typed configuration from environment variables only, failing fast with a clear message."""
+
 from __future__ import annotations
 
 import sys

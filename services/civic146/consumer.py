@@ -8,15 +8,21 @@ the subject's position; commit the offset. A message that cannot be read or keep
 failing goes to the service's dead-letter topic with the error in its headers, and the loop
 goes on with the next message.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from kafka.errors import CommitFailedError, IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError
+from kafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 from kafka.structs import OffsetAndMetadata
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -40,8 +46,15 @@ class PermanentError(Exception):
 
 
 class Consumer:
-    def __init__(self, settings: Settings, db: Database, group: str, topics: list[str],
-                 handlers: list[Handler], dead_letter_topic: str):
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        group: str,
+        topics: list[str],
+        handlers: list[Handler],
+        dead_letter_topic: str,
+    ):
         self.settings = settings
         self.db = db
         self.group = settings.topic(group)  # a deployment prefix separates consumer groups too
@@ -49,7 +62,7 @@ class Consumer:
         self.handlers = {h.event_type.name: h for h in handlers}
         self.dead_letter_topic = settings.topic(dead_letter_topic)
         self.processed = db["processed_events"]  # _id = event id: unique by construction
-        self.positions = db["event_positions"]    # _id = "<source> <subject>": last sequence applied
+        self.positions = db["event_positions"]  # _id = "<source> <subject>": last sequence applied
         self._consumer = None
         self._dlq_producer = None
 
@@ -64,11 +77,19 @@ class Consumer:
             ("dlq.original.offset", str(record.offset).encode()),
             ("dlq.consumer.group", self.group.encode()),
         ]
-        self._dlq_producer.send(self.dead_letter_topic, key=record.key, value=record.value,
-                                headers=headers).get(timeout=self.settings.kafka_max_block_ms / 1000)
+        self._dlq_producer.send(
+            self.dead_letter_topic, key=record.key, value=record.value, headers=headers
+        ).get(timeout=self.settings.kafka_max_block_ms / 1000)
         metrics.DEAD_LETTERS.labels(record.topic).inc()
-        log.error("dead-lettered message", extra={"topic": record.topic, "partition": record.partition,
-                                                   "offset": record.offset, "error": str(error)})
+        log.error(
+            "dead-lettered message",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": str(error),
+            },
+        )
 
     def process(self, record) -> tuple[str, str]:
         """Handle one record; return (outcome, event type): outcome is applied, duplicate, stale,
@@ -94,8 +115,10 @@ class Consumer:
             last = self.positions.find_one({"_id": position})
             if last is not None and last["sequence"] >= sequence:
                 metrics.STALE_EVENTS.labels(record.topic, event["type"]).inc()
-                log.info("stale event dropped", extra={"event_id": event["id"], "sequence": sequence,
-                                                       "applied": last["sequence"]})
+                log.info(
+                    "stale event dropped",
+                    extra={"event_id": event["id"], "sequence": sequence, "applied": last["sequence"]},
+                )
                 return "stale"
         attempt = 0
         while True:
@@ -111,8 +134,10 @@ class Consumer:
                 if attempt > self.settings.consumer_max_retries:
                     self._dead_letter(record, exc)
                     return "dead_lettered"
-                log.warning("handler failed, retrying", extra={"event_id": event["id"], "attempt": attempt,
-                                                               "error": str(exc)})
+                log.warning(
+                    "handler failed, retrying",
+                    extra={"event_id": event["id"], "attempt": attempt, "error": str(exc)},
+                )
                 time.sleep(self.settings.consumer_retry_backoff_seconds * attempt)
             finally:
                 metrics.HANDLER_DURATION.labels(event["type"]).observe(time.perf_counter() - started)
@@ -157,11 +182,18 @@ class Consumer:
     def _commit(self, done: dict) -> None:
         try:
             self._consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in done.items()})
-        except (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError) as exc:
+        except (
+            CommitFailedError,
+            RebalanceInProgressError,
+            IllegalGenerationError,
+            UnknownMemberIdError,
+        ) as exc:
             # The group is rebalancing: whoever gets these partitions next reads the batch again,
             # and processed_events makes the repeat harmless.
-            log.warning("offsets not committed during a rebalance; the batch will be read again",
-                        extra={"error": str(exc)})
+            log.warning(
+                "offsets not committed during a rebalance; the batch will be read again",
+                extra={"error": str(exc)},
+            )
 
     def update_lag(self) -> None:
         if self._consumer is None:
@@ -195,4 +227,3 @@ class Consumer:
         if self._dlq_producer is not None:
             self._dlq_producer.close(timeout=5)
             self._dlq_producer = None
-

@@ -9,6 +9,7 @@ superseded schema stays in the folder, retired (see `retired`).
 This is the one module of the kit that knows the services (SERVICES below): it is a build and
 test tool, never imported by a running service.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,48 +29,69 @@ RELEASED = CONTRACTS / "released.json"
 # A consumed type published by another service is named by its type string, so that the kit
 # never imports a service's modules.
 SERVICES: dict[str, dict] = {
-    "intake": {"module": "intake.events", "consumes": {
-        "deliberation.topics": [REQUEST_PROGRESS], "employment.referrals": [REQUEST_PROGRESS],
-        "mediation.cases": [REQUEST_PROGRESS]}},
-    "mediation": {"module": "mediation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v4"]}},
-    "deliberation": {"module": "deliberation.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v4", "civic146.intake.request.rated.v2"],
-        "mediation.cases": [CASE_ESCALATED]}},
-    "employment": {"module": "employment.events", "consumes": {
-        "intake.requests": ["civic146.intake.request.routed.v4"],
-        "employment.seekers": ["civic146.employment.seeker.registered.v2", "civic146.employment.seeker.updated.v2"],
-        "employment.jobs": ["civic146.employment.job.posted.v2"]}},
+    "intake": {
+        "module": "intake.events",
+        "consumes": {
+            "deliberation.topics": [REQUEST_PROGRESS],
+            "employment.referrals": [REQUEST_PROGRESS],
+            "mediation.cases": [REQUEST_PROGRESS],
+        },
+    },
+    "mediation": {
+        "module": "mediation.events",
+        "consumes": {"intake.requests": ["civic146.intake.request.routed.v4"]},
+    },
+    "deliberation": {
+        "module": "deliberation.events",
+        "consumes": {
+            "intake.requests": ["civic146.intake.request.routed.v4", "civic146.intake.request.rated.v2"],
+            "mediation.cases": [CASE_ESCALATED],
+        },
+    },
+    "employment": {
+        "module": "employment.events",
+        "consumes": {
+            "intake.requests": ["civic146.intake.request.routed.v4"],
+            "employment.seekers": [
+                "civic146.employment.seeker.registered.v2",
+                "civic146.employment.seeker.updated.v2",
+            ],
+            "employment.jobs": ["civic146.employment.job.posted.v2"],
+        },
+    },
 }
 DEAD_LETTER_TOPICS = {service: f"{service}.deadletter" for service in SERVICES}
 
 DELIVERY = (
-    "What a consumer can rely on. Delivery is at least once. Without faults every event is on its topic once, "
-    "and the events of one key (the aggregate id, also the CloudEvent `subject`) are in the order the aggregate "
-    "recorded them; each service has one publisher, which sends an aggregate's events in order and removes them "
-    "from its outbox only after the broker acknowledged them. After a fault (a publisher killed between the "
-    "acknowledgement and the removal) an event may be delivered again, possibly after later events of its key; "
-    "the repeat has the same `id` and the same `sequence` as the original. To apply each change once and never "
-    "go back to an older state: per subject, keep the greatest `sequence` applied, and drop an event whose "
-    "`sequence` is not greater (`sequence` is fixed width: compare the strings); keep the `id`s applied if you "
-    "need to recognise repeats on their own. Events of different keys have no order between them.")
+    "What a consumer can rely on. Delivery is at least once. Without faults every event is on its topic "
+    "once, and the events of one key (the aggregate id, also the CloudEvent `subject`) are in the order the "
+    "aggregate recorded them; each service has one publisher, which sends an aggregate's events in order and "
+    "removes them from its outbox only after the broker acknowledged them. After a fault (a publisher killed "
+    "between the acknowledgement and the removal) an event may be delivered again, possibly after later "
+    "events of its key; the repeat has the same `id` and the same `sequence` as the original. To apply each "
+    "change once and never go back to an older state: per subject, keep the greatest `sequence` applied, and "
+    "drop an event whose `sequence` is not greater (`sequence` is fixed width: compare the strings); keep "
+    "the `id`s applied if you need to recognise repeats on their own. Events of different keys have no order "
+    "between them."
+)
 
 
 PERSONAL_DATA = (
     "What a consumer can rely on about personal data. Events carry no raw personal data in their structured "
     "fields: names and mobile numbers are masked (`张*`, `138****1234`), ID numbers left out, residents "
-    "named by pseudonym (`submitter_ref`) or by keyed digests (`name_digests`), which only services holding the "
-    "platform's secret can compute and nobody can reverse. Free text (descriptions, notes, notice and result "
-    "texts, minutes, reasons, comments) is scrubbed by the service that writes the event: mobile numbers and "
-    "18-character ID numbers are masked however they were written (full-width digits, +86, in groups with "
-    "spaces or hyphens such as 139 8765 4321 or 110105 19700101 088X), and so are the names the platform was "
-    "told for that record: the submitter of a request, the parties and invited participants of a mediation "
-    "case, a seeker and a job's contact person, and, in deliberation's events, the submitters of a topic's "
-    "linked requests and the people of the case it came from (recognised by their digests; 2 to 4 "
+    "named by pseudonym (`submitter_ref`) or by keyed digests (`name_digests`), which only services holding "
+    "the platform's secret can compute and nobody can reverse. Free text (descriptions, notes, notice and "
+    "result texts, minutes, reasons, comments) is scrubbed by the service that writes the event: mobile "
+    "numbers and 18-character ID numbers are masked however they were written (full-width digits, +86, in "
+    "groups with spaces or hyphens such as 139 8765 4321 or 110105 19700101 088X), and so are the names the "
+    "platform was told for that record: the submitter of a request, the parties and invited participants of "
+    "a mediation case, a seeker and a job's contact person, and, in deliberation's events, the submitters of "
+    "a topic's linked requests and the people of the case it came from (recognised by their digests; 2 to 4 "
     "characters). What free text cannot be relied on for: a name the platform was never told (a neighbour "
-    "named only in the text, a nickname or a form of address such as 老王 or 王阿姨) is published as written; "
-    "so are landline numbers and addresses; a text is masked with the names known when it was written (a "
-    "request linked to a topic later does not change texts already published).")
+    "named only in the text, a nickname or a form of address such as 老王 or 王阿姨) is published as "
+    "written; so are landline numbers and addresses; a text is masked with the names known when it was "
+    "written (a request linked to a topic later does not change texts already published)."
+)
 
 
 def type_name(t: EventType | str) -> str:
@@ -101,7 +123,7 @@ def schema_files() -> dict[Path, str]:
 def asyncapi() -> dict:
     channels, operations, messages = {}, {}, {}
     topics: dict[str, set[str]] = {}
-    for service, types in published().items():
+    for types in published().values():
         for t in types:
             topics.setdefault(t.topic, set()).add(t.name)
     for spec in SERVICES.values():
@@ -110,51 +132,72 @@ def asyncapi() -> dict:
     for name, t in all_types().items():
         key = name.replace(".", "_")
         messages[key] = {
-            "name": name, "title": name, "summary": t.description,
+            "name": name,
+            "title": name,
+            "summary": t.description,
             "contentType": "application/cloudevents+json",
-            "headers": {"type": "object", "properties": {"content-type": {"const": "application/cloudevents+json"}}},
+            "headers": {
+                "type": "object",
+                "properties": {"content-type": {"const": "application/cloudevents+json"}},
+            },
             "payload": {"$ref": f"events/{name}.json"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate id (= CloudEvent subject)"}}},
+            "bindings": {
+                "kafka": {"key": {"type": "string", "description": "aggregate id (= CloudEvent subject)"}}
+            },
         }
     for topic, names in sorted(topics.items()):
         cid = topic.replace(".", "_")
         channels[cid] = {
             "address": topic,
-            "description": f"Aggregate stream `{topic}`; Kafka key = aggregate id; a deployment may prefix the "
-                           "name (TOPIC_PREFIX).",
-            "messages": {n.replace(".", "_"): {"$ref": f"#/components/messages/{n.replace('.', '_')}"}
-                         for n in sorted(names)},
+            "description": f"Aggregate stream `{topic}`; Kafka key = aggregate id; a deployment may prefix "
+            "the name (TOPIC_PREFIX).",
+            "messages": {
+                n.replace(".", "_"): {"$ref": f"#/components/messages/{n.replace('.', '_')}"}
+                for n in sorted(names)
+            },
         }
     for service, dlq in DEAD_LETTER_TOPICS.items():
         channels[dlq.replace(".", "_")] = {
             "address": dlq,
-            "description": f"Dead letters of the {service} consumer: the original key, value and headers, plus "
-                           "dlq.error, dlq.error.class, dlq.original.topic/partition/offset, dlq.consumer.group.",
+            "description": f"Dead letters of the {service} consumer: the original key, value and headers, "
+            "plus dlq.error, dlq.error.class, dlq.original.topic/partition/offset, dlq.consumer.group.",
         }
     for service, types in published().items():
         for topic in sorted({t.topic for t in types}):
             cid = topic.replace(".", "_")
             operations[f"{service}_publishes_{cid}"] = {
-                "action": "send", "channel": {"$ref": f"#/channels/{cid}"},
-                "messages": [{"$ref": f"#/channels/{cid}/messages/{t.name.replace('.', '_')}"}
-                             for t in types if t.topic == topic]}
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{cid}"},
+                "messages": [
+                    {"$ref": f"#/channels/{cid}/messages/{t.name.replace('.', '_')}"}
+                    for t in types
+                    if t.topic == topic
+                ],
+            }
     for service, spec in SERVICES.items():
         for topic, types in spec["consumes"].items():
             cid = topic.replace(".", "_")
             operations[f"{service}_consumes_{cid}"] = {
-                "action": "receive", "channel": {"$ref": f"#/channels/{cid}"},
-                "messages": [{"$ref": f"#/channels/{cid}/messages/{type_name(t).replace('.', '_')}"}
-                             for t in types]}
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{cid}"},
+                "messages": [
+                    {"$ref": f"#/channels/{cid}/messages/{type_name(t).replace('.', '_')}"} for t in types
+                ],
+            }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Civic146 events", "version": "1.0.0",
-                 "description": "Events the Civic146 services exchange over Kafka. Every message is a CloudEvents "
-                                "1.0 event in structured content mode; `community` and `sequence` are extension "
-                                "attributes. Events carry no raw personal data.\n\n" + DELIVERY + "\n\n"
-                                + PERSONAL_DATA},
+        "info": {
+            "title": "Civic146 events",
+            "version": "1.0.0",
+            "description": "Events the Civic146 services exchange over Kafka. Every message is a CloudEvents "
+            "1.0 event in structured content mode; `community` and `sequence` are extension "
+            "attributes. Events carry no raw personal data.\n\n" + DELIVERY + "\n\n" + PERSONAL_DATA,
+        },
         "defaultContentType": "application/cloudevents+json",
         "servers": {"local": {"host": "127.0.0.1:19092", "protocol": "kafka", "description": "make dev"}},
-        "channels": channels, "operations": operations, "components": {"messages": messages},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
     }
 
 
@@ -170,8 +213,11 @@ def check() -> list[str]:
         elif path.read_text(encoding="utf-8") != text:
             problems.append(f"differs from the models: {path.relative_to(CONTRACTS.parent)}")
     known = set(schema_files())
-    problems += [f"no model for: {p.relative_to(CONTRACTS.parent)}" for p in EVENTS_DIR.glob("*.json")
-                 if p not in known and p.name not in retired()]
+    problems += [
+        f"no model for: {p.relative_to(CONTRACTS.parent)}"
+        for p in EVENTS_DIR.glob("*.json")
+        if p not in known and p.name not in retired()
+    ]
     return problems
 
 
@@ -190,8 +236,11 @@ def released() -> dict[str, str]:
 
 
 def changed_after_release() -> list[str]:
-    return [name for name, digest in released().items()
-            if not (EVENTS_DIR / name).exists() or sha256(EVENTS_DIR / name) != digest]
+    return [
+        name
+        for name, digest in released().items()
+        if not (EVENTS_DIR / name).exists() or sha256(EVENTS_DIR / name) != digest
+    ]
 
 
 def release() -> int:

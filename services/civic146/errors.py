@@ -1,4 +1,5 @@
 """Domain errors and the one table that maps them to HTTP status codes."""
+
 from __future__ import annotations
 
 
@@ -13,6 +14,7 @@ class DomainError(Exception):
 
 class MalformedRequest(DomainError):
     """The request cannot be read at all (not JSON, wrong content type)."""
+
     code = "malformed_request"
 
     def __init__(self, message: str, code: str | None = None, details: object = None):
@@ -51,6 +53,7 @@ class Unavailable(DomainError):
 
 class TooManyRequests(DomainError):
     """A throttled route was called too often; `retry_after` (seconds) becomes `Retry-After`."""
+
     code = "too_many_requests"
 
     def __init__(self, message: str, details: object = None, retry_after: int = 1):

@@ -11,13 +11,14 @@ stale event.
 type is generated from the same pydantic model the code uses and committed under
 services/contracts/events/; a released file never changes, a breaking change is a new type.
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,12 +29,14 @@ D = TypeVar("D", bound=BaseModel)
 
 class EventData(BaseModel):
     """Base of every event payload: unknown fields are rejected so contracts stay exact."""
+
     model_config = ConfigDict(extra="forbid")
 
 
 class RecordedEvent(BaseModel, Generic[D]):
     """An event as the domain records it; the outbox adds `sequence` when it commits (only the
     commit knows the aggregate's new version)."""
+
     model_config = ConfigDict(extra="forbid")
 
     specversion: Literal["1.0"] = "1.0"
@@ -52,25 +55,30 @@ SEQUENCE_PATTERN = r"^[0-9]{12}\.[0-9]{3}$"
 
 class CloudEvent(RecordedEvent[D], Generic[D]):
     """An event as it is published: what the domain recorded plus its place in the aggregate's history."""
+
     sequence: str = Field(
         pattern=SEQUENCE_PATTERN,
-        description="Extension attribute (CloudEvents `sequence`): the aggregate's version after the change, a dot, "
-                    "and the event's place in that change, fixed width (e.g. 000000000007.001). Per subject, a "
-                    "greater string is a later event: drop an event whose sequence is not greater than the last "
-                    "one you applied for its subject.")
+        description="Extension attribute (CloudEvents `sequence`): the aggregate's version after the change, "
+        "a dot, and the event's place in that change, fixed width (e.g. 000000000007.001). Per subject, a "
+        "greater string is a later event: drop an event whose sequence is not greater than the last "
+        "one you applied for its subject.",
+    )
 
 
 @dataclass(frozen=True)
 class EventType:
-    name: str                 # e.g. civic146.intake.request.submitted.v2
-    data: type[EventData]     # payload model
-    topic: str                # topic (without deployment prefix) the producer writes to
+    name: str  # e.g. civic146.intake.request.submitted.v2
+    data: type[EventData]  # payload model
+    topic: str  # topic (without deployment prefix) the producer writes to
     description: str
 
     def schema(self) -> dict:
         """JSON Schema of the whole structured-mode event, `type` pinned to this type."""
         schema = CloudEvent[self.data].model_json_schema()
-        schema["properties"]["type"] = {"const": self.name, "description": "Event type with its version suffix"}
+        schema["properties"]["type"] = {
+            "const": self.name,
+            "description": "Event type with its version suffix",
+        }
         schema.pop("title", None)
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -88,14 +96,20 @@ def _recorded(data: type[EventData]) -> type[RecordedEvent]:
     return RecordedEvent[data]
 
 
-def new_event(event_type: EventType, source: str, subject: str, community: str,
-              data: EventData, at: datetime) -> dict:
+def new_event(
+    event_type: EventType, source: str, subject: str, community: str, data: EventData, at: datetime
+) -> dict:
     """A JSON-ready CloudEvent (dict) with a fresh id; the domain records it, the relay sends it."""
     if not isinstance(data, event_type.data):
         raise TypeError(f"{event_type.name} carries {event_type.data.__name__}, not {type(data).__name__}")
     envelope = _recorded(event_type.data)(
-        id=str(uuid.uuid4()), source=source, type=event_type.name,
-        time=at.astimezone(timezone.utc), subject=subject, community=community, data=data,
+        id=str(uuid.uuid4()),
+        source=source,
+        type=event_type.name,
+        time=at.astimezone(UTC),
+        subject=subject,
+        community=community,
+        data=data,
     )
     return envelope.model_dump(mode="json")
 
@@ -131,8 +145,18 @@ def decode(value: bytes | None) -> dict:
     return event
 
 
-ENVELOPE_STRINGS = ("specversion", "id", "source", "type", "time", "subject", "community", "sequence",
-                    "datacontenttype", "dataschema")
+ENVELOPE_STRINGS = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "community",
+    "sequence",
+    "datacontenttype",
+    "dataschema",
+)
 
 
 def parse_data(event_type: EventType, event: dict) -> EventData:
@@ -143,7 +167,7 @@ def parse_data(event_type: EventType, event: dict) -> EventData:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- Cross-service contract -------------------------------------------------------------------
@@ -151,17 +175,25 @@ def utcnow() -> datetime:
 # request with this one event type, on their own topic. Intake consumes it and closes the loop.
 # One contract for many producers keeps intake ignorant of every downstream domain.
 
+
 class RequestProgressData(EventData):
     request_id: str = Field(description="Id of the intake request this progress is about")
-    state: Literal["in_progress", "resolved"] = Field(description="in_progress: taken up; resolved: outcome reached")
+    state: Literal["in_progress", "resolved"] = Field(
+        description="in_progress: taken up; resolved: outcome reached"
+    )
     handled_by: Literal["deliberation", "employment", "mediation", "department"]
     reference: str = Field(description="Id of the downstream aggregate (topic, referral, case)")
-    summary: str = Field(max_length=2000, description="Outcome or progress, in words for the resident (no personal data)")
+    summary: str = Field(
+        max_length=2000, description="Outcome or progress, in words for the resident (no personal data)"
+    )
 
 
 REQUEST_PROGRESS = EventType(
-    name="civic146.request.progress.v2", data=RequestProgressData, topic="",
-    description="A downstream service reports progress or the outcome of an intake request, on its own topic.",
+    name="civic146.request.progress.v2",
+    data=RequestProgressData,
+    topic="",
+    description="A downstream service reports progress or the outcome of an intake request, on its own "
+    "topic.",
 )
 
 
@@ -173,6 +205,7 @@ def request_progress_on(topic: str) -> EventType:
 # Mediation escalates a case whose cause is community-wide (property fees, liability for storm
 # damage, ...) to deliberation, where it becomes a topic. Produced by mediation on its own topic.
 
+
 class CaseEscalatedData(EventData):
     case_id: str
     community: str
@@ -183,14 +216,17 @@ class CaseEscalatedData(EventData):
     parties_count: int = Field(ge=1)
     request_ids: list[str] = Field(default_factory=list, description="Intake requests linked to the case")
     name_digests: list[str] = Field(
-        description="Keyed digests of the names mediation knows for the case (its parties and invited participants, "
-                    "the submitters of its linked requests; civic146.pii.name_digests), so that deliberation masks "
-                    "them in what it writes about the topic without ever receiving them. Not reversible without the "
-                    "key (derived from the JWT secret); sorted, no repeats")
+        description="Keyed digests of the names mediation knows for the case (its parties and invited "
+        "participants, the submitters of its linked requests; civic146.pii.name_digests), so that "
+        "deliberation masks them in what it writes about the topic without ever receiving them. Not "
+        "reversible without the key (derived from the JWT secret); sorted, no repeats"
+    )
 
 
 # v3: v2 with the digests of the names mediation knows for the case.
 CASE_ESCALATED = EventType(
-    name="civic146.mediation.case.escalated.v3", data=CaseEscalatedData, topic="mediation.cases",
+    name="civic146.mediation.case.escalated.v3",
+    data=CaseEscalatedData,
+    topic="mediation.cases",
     description="A mediation case has a community-wide cause: deliberation should take it up as a topic.",
 )

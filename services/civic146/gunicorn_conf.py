@@ -6,6 +6,7 @@ The master serves the summed metrics on API_METRICS_ADDR:API_METRICS_PORT (defau
 127.0.0.1:9101), apart from the public port, so that callers of the API never see them.
 Apps are built in each worker (no preload), so Mongo and Kafka clients are made after the fork.
 """
+
 import os
 import shutil
 import tempfile
@@ -13,14 +14,18 @@ import tempfile
 # The API always runs in multiprocess mode; the folder defaults to one of its own. It is set
 # here, in the master, so that every forked worker inherits it (and never in the image, where
 # the worker process would inherit it too and fail on a folder nobody created).
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"civic146-metrics-{os.getpid()}"))
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"civic146-metrics-{os.getpid()}")
+)
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 metrics_addr = os.environ.get("API_METRICS_ADDR", "127.0.0.1")
 try:
     metrics_port = int(os.environ.get("API_METRICS_PORT", "9101"))
 except ValueError:
-    raise SystemExit(f"configuration error:\n  API_METRICS_PORT: not a port number: {os.environ['API_METRICS_PORT']!r}")
+    raise SystemExit(  # noqa: B904 - the one-line message is the whole report, as load_settings gives
+        f"configuration error:\n  API_METRICS_PORT: not a port number: {os.environ['API_METRICS_PORT']!r}"
+    )
 _metrics_server = None
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -42,6 +47,7 @@ def when_ready(server):
     # of its own, summed into every scrape.
     global _metrics_server
     from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     _metrics_server, _thread = start_http_server(metrics_port, addr=metrics_addr, registry=registry)
@@ -55,4 +61,5 @@ def post_fork(server, worker):
 
 def child_exit(server, worker):
     from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)

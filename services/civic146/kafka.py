@@ -1,4 +1,5 @@
 """Kafka clients. Always created inside the process that uses them (after gunicorn forks)."""
+
 from __future__ import annotations
 
 import logging
@@ -47,12 +48,17 @@ def make_consumer(settings: Settings, group: str, topics: list[str]) -> KafkaCon
 def ensure_topics(settings: Settings, names: list[str]) -> None:
     """Create missing topics with the configured partition count (single-node: replication 1
     is the broker's default; production brokers set their own default replication)."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.service_name}-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.service_name}-admin"
+    )
     try:
         missing = sorted(set(names) - set(admin.list_topics()))
         if missing:
-            admin.create_topics({n: {"num_partitions": settings.topic_partitions} for n in missing},
-                                raise_errors=False, wait_for_metadata=True)
+            admin.create_topics(
+                {n: {"num_partitions": settings.topic_partitions} for n in missing},
+                raise_errors=False,
+                wait_for_metadata=True,
+            )
             log.info("created topics", extra={"topics": missing})
     finally:
         admin.close()

@@ -1,4 +1,5 @@
 """MongoDB connection, made per process and never at import time (pymongo is not fork-safe)."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,13 @@ def connect(settings: Settings) -> Database:
     wanted = (os.getpid(), settings.mongodb_uri, settings.database)
     if _connected != wanted:
         mongoengine.disconnect()
-        mongoengine.connect(host=settings.mongodb_uri, db=settings.database, uuidRepresentation="standard",
-                            serverSelectionTimeoutMS=5000, tz_aware=True)
+        mongoengine.connect(
+            host=settings.mongodb_uri,
+            db=settings.database,
+            uuidRepresentation="standard",
+            serverSelectionTimeoutMS=5000,
+            tz_aware=True,
+        )
         _connected = wanted
     return mongoengine.get_db()
 

@@ -26,6 +26,7 @@ of truth: a writer that dies before its marker is written leaves the events in t
 the relay's periodic sweep (documents whose `outbox` is not empty) publishes them. MongoDB's
 change streams would make the markers unnecessary, but the test server has none.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,7 +37,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pymongo import UpdateOne
 from pymongo.collection import Collection
@@ -51,15 +52,14 @@ from .kafka import make_producer
 log = logging.getLogger(__name__)
 
 PENDING = "outbox_pending"  # markers: {collection, doc} of a commit that recorded events
-LEASE = "relay_lease"       # one document: which process publishes this service's outboxes
+LEASE = "relay_lease"  # one document: which process publishes this service's outboxes
 
 # Indexes every aggregate collection declares (mongoengine `meta["indexes"]`):
 # - (_id, version) unique: the version-guarded commit's filter. On MongoDB it is redundant with
 #   `_id`; the test server serves a filter from an index only when the filter's keys are exactly
 #   the index's keys, and without it every commit would scan the collection.
 # - outbox.0, sparse: the sweep's "documents with unpublished events" (MongoDB only uses it).
-AGGREGATE_INDEXES = [{"fields": ["id", "version"], "unique": True},
-                     {"fields": ["outbox.0"], "sparse": True}]
+AGGREGATE_INDEXES = [{"fields": ["id", "version"], "unique": True}, {"fields": ["outbox.0"], "sparse": True}]
 
 MAX_EVENTS_PER_CHANGE = 999  # the event's place in its change is three digits of its sequence
 
@@ -79,15 +79,18 @@ def stamped(outbox: list[dict], version: int) -> list[dict]:
     """The entries with their events' `sequence` set, as they are stored and published."""
     if len(outbox) > MAX_EVENTS_PER_CHANGE:
         raise ValueError(f"a change records at most {MAX_EVENTS_PER_CHANGE} events, not {len(outbox)}")
-    return [{**item, "event": {**item["event"], "sequence": sequence(version, i)}}
-            for i, item in enumerate(outbox, 1)]
+    return [
+        {**item, "event": {**item["event"], "sequence": sequence(version, i)}}
+        for i, item in enumerate(outbox, 1)
+    ]
 
 
 @dataclass
 class Change:
     """What a domain decision changes in one aggregate document, plus the events it records."""
+
     set: dict = field(default_factory=dict)
-    push: dict = field(default_factory=dict)          # field -> one element to append
+    push: dict = field(default_factory=dict)  # field -> one element to append
     outbox: list[dict] = field(default_factory=list)  # entries made with entry()
 
     def record(self, event_type: EventType, event: dict) -> None:
@@ -179,13 +182,16 @@ class MarkerWriter:
             by_database: dict = {}
             for collection, doc_id in batch:
                 by_database.setdefault(collection.database, []).append(
-                    {"collection": collection.name, "doc": doc_id})
+                    {"collection": collection.name, "doc": doc_id}
+                )
             for database, markers in by_database.items():
                 try:
                     database[PENDING].insert_many(markers, ordered=False)
                 except PyMongoError as exc:  # committed all the same: the relay's sweep finds the events
-                    log.warning("outbox markers not written; the sweep will publish them",
-                                extra={"markers": len(markers), "error": str(exc)})
+                    log.warning(
+                        "outbox markers not written; the sweep will publish them",
+                        extra={"markers": len(markers), "error": str(exc)},
+                    )
             with self._handled:
                 self._waiting -= len(batch)
                 self._handled.notify_all()
@@ -246,12 +252,13 @@ class Relay:
         ttl = self.settings.relay_lease_seconds
         if self._lease_until - time.monotonic() > ttl * 2 / 3:
             return True
-        started, now = time.monotonic(), datetime.now(timezone.utc)
+        started, now = time.monotonic(), datetime.now(UTC)
         try:
             self.leases.find_one_and_update(
                 {"_id": "relay", "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
                 {"$set": {"owner": self.owner, "until": now + timedelta(seconds=ttl), "renewed_at": now}},
-                upsert=True)
+                upsert=True,
+            )
         except DuplicateKeyError:  # someone else holds it and it has not expired
             self._lease_until = 0.0
         else:
@@ -274,8 +281,11 @@ class Relay:
             for item in doc.get("outbox") or []:
                 try:
                     future = self.producer.send(
-                        self.settings.topic(item["topic"]), key=item["key"].encode(),
-                        value=encode(item["event"]), headers=[("content-type", CONTENT_TYPE.encode())])
+                        self.settings.topic(item["topic"]),
+                        key=item["key"].encode(),
+                        value=encode(item["event"]),
+                        headers=[("content-type", CONTENT_TYPE.encode())],
+                    )
                 except Exception as exc:  # broker unreachable: this document waits for the next round
                     metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
                     log.warning("publish failed", extra={"event_id": item["event"]["id"], "error": str(exc)})
@@ -292,16 +302,26 @@ class Relay:
             except Exception as exc:
                 failed.add(doc_id)
                 metrics.PUBLISH_ERRORS.labels(item["topic"]).inc()
-                log.warning("publish not acknowledged", extra={"event_id": item["event"]["id"], "error": str(exc)})
+                log.warning(
+                    "publish not acknowledged", extra={"event_id": item["event"]["id"], "error": str(exc)}
+                )
                 continue
             acked.setdefault(doc_id, []).append(item["event"]["id"])
             metrics.EVENTS_PUBLISHED.labels(item["topic"], item["event"]["type"]).inc()
             metrics.PUBLISH_LATENCY.observe(max(0.0, _event_age_seconds(item, time.time())))
         if acked:
-            collection.bulk_write([UpdateOne({"_id": doc_id}, {"$pull": {"outbox": {"event.id": {"$in": ids}}}})
-                                   for doc_id, ids in acked.items()], ordered=False)
-        drained = {d["_id"] for d in docs
-                   if d["_id"] not in failed and len(acked.get(d["_id"], [])) == len(d.get("outbox") or [])}
+            collection.bulk_write(
+                [
+                    UpdateOne({"_id": doc_id}, {"$pull": {"outbox": {"event.id": {"$in": ids}}}})
+                    for doc_id, ids in acked.items()
+                ],
+                ordered=False,
+            )
+        drained = {
+            d["_id"]
+            for d in docs
+            if d["_id"] not in failed and len(acked.get(d["_id"], [])) == len(d.get("outbox") or [])
+        }
         return sum(len(v) for v in acked.values()), drained
 
     def publish_pending(self) -> int:
@@ -324,12 +344,17 @@ class Relay:
                 continue
             unique_ids = list(dict.fromkeys(ids))
             # `_id` alone: the test server answers `$in` on `_id` from its index, nothing more.
-            docs = [d for d in collection.find({"_id": {"$in": unique_ids}}, {"outbox": 1}) if d.get("outbox")]
+            docs = [
+                d for d in collection.find({"_id": {"$in": unique_ids}}, {"outbox": 1}) if d.get("outbox")
+            ]
             count, drained = self.publish_documents(collection, docs) if docs else (0, set())
             published += count
             with_events = {d["_id"] for d in docs}
-            done += [m["_id"] for m in markers if m["collection"] == name
-                     and (m["doc"] in drained or m["doc"] not in with_events)]
+            done += [
+                m["_id"]
+                for m in markers
+                if m["collection"] == name and (m["doc"] in drained or m["doc"] not in with_events)
+            ]
         if done:
             self.pending.delete_many({"_id": {"$in": done}})
         return published
@@ -346,7 +371,7 @@ class Relay:
             metrics.OUTBOX_OLDEST_AGE.labels(name).set(max(ages, default=0.0))
             batch = self.settings.relay_batch_documents  # bounded rounds after an outage
             for start in range(0, len(pending), batch):
-                published += self.publish_documents(collection, pending[start:start + batch])[0]
+                published += self.publish_documents(collection, pending[start : start + batch])[0]
         return published
 
     # --- the worker's loop ------------------------------------------------------------------------

@@ -1,11 +1,22 @@
 """Building blocks of HTTP payload models shared by every service."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import datetime
-from typing import Annotated, Callable, Collection
+from typing import Annotated
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler,
-                      GetJsonSchemaHandler, ValidationInfo, field_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import core_schema
 
 from . import pii, reference
@@ -13,13 +24,21 @@ from . import pii, reference
 
 class Input(BaseModel):
     """Base of every request payload: unknown fields are an error, strings are stripped."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict:
         described = handler(schema)
         for prop in described.get("properties", {}).values():
-            for branch in (prop, *prop.get("anyOf", ()), *prop.get("items", {}).get("anyOf", ()), prop.get("items", {})):
+            for branch in (
+                prop,
+                *prop.get("anyOf", ()),
+                *prop.get("items", {}).get("anyOf", ()),
+                prop.get("items", {}),
+            ):
                 _length_after_stripping(branch)
         return described
 
@@ -29,7 +48,7 @@ def _length_after_stripping(schema: dict) -> None:
     patterns match anywhere), so that blanks around too short a value are not taken for valid."""
     least = schema.get("minLength", 0)
     if schema.get("type") == "string" and least >= 1 and "pattern" not in schema and "enum" not in schema:
-        schema["pattern"] = r"\S" if least == 1 else r"\S[\s\S]{%d,}\S" % (least - 2)
+        schema["pattern"] = r"\S" if least == 1 else rf"\S[\s\S]{{{least - 2},}}\S"
 
 
 def _mobile(value: str) -> str:
@@ -44,13 +63,23 @@ def _id_number(value: str) -> str:
     return value
 
 
-MobilePhone = Annotated[str, AfterValidator(_mobile), Field(description="Mainland mobile number, 11 digits",
-                                                             json_schema_extra={"pattern": "^1[3-9][0-9]{9}$"})]
-IdNumber = Annotated[str, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
-                     AfterValidator(_id_number),
-                     Field(description="18-digit resident ID number (GB 11643): a real date of birth in digits 7-14 "
-                                       "and the check digit (0-9 or X) of the ISO 7064 MOD 11-2 checksum last",
-                           json_schema_extra={"pattern": "^[0-9]{6}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]$"})]
+MobilePhone = Annotated[
+    str,
+    AfterValidator(_mobile),
+    Field(description="Mainland mobile number, 11 digits", json_schema_extra={"pattern": "^1[3-9][0-9]{9}$"}),
+]
+IdNumber = Annotated[
+    str,
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+    AfterValidator(_id_number),
+    Field(
+        description="18-digit resident ID number (GB 11643): a real date of birth in digits 7-14 "
+        "and the check digit (0-9 or X) of the ISO 7064 MOD 11-2 checksum last",
+        json_schema_extra={
+            "pattern": "^[0-9]{6}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]$"
+        },
+    ),
+]
 
 
 class Registered:
@@ -62,10 +91,14 @@ class Registered:
     def __init__(self, what: str, ids: Callable[[], Collection[str]], hint: str = ""):
         self.what, self.ids, self.hint = what, ids, hint
 
-    def __get_pydantic_core_schema__(self, source: type, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: type, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(self._check, handler(source))
 
-    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict:
         described = handler(schema)
         described["enum"] = sorted(self.ids())
         return described
@@ -85,18 +118,27 @@ def _compound_ids() -> Collection[str]:
     return reference.community_of_compound().keys()
 
 
-CommunityId = Annotated[str, Registered("community", _community_ids, "see the communities register"),
-                        Field(description="Community id from the communities register")]
-CompoundId = Annotated[str, Registered("compound", _compound_ids, "see the communities register"),
-                       Field(description="Compound id from the communities register; it must lie in the community")]
+CommunityId = Annotated[
+    str,
+    Registered("community", _community_ids, "see the communities register"),
+    Field(description="Community id from the communities register"),
+]
+CompoundId = Annotated[
+    str,
+    Registered("compound", _compound_ids, "see the communities register"),
+    Field(description="Compound id from the communities register; it must lie in the community"),
+]
 
 
 def _compound_per_community(schema: dict) -> None:
     """Which compounds go with which community, said in the document: one branch per community."""
     branches = []
     for community in sorted(reference.COMMUNITIES().values(), key=lambda c: c.id):
-        compound = {"anyOf": [{"enum": sorted(community.compounds)}, {"type": "null"}]} if community.compounds \
+        compound = (
+            {"anyOf": [{"enum": sorted(community.compounds)}, {"type": "null"}]}
+            if community.compounds
             else {"type": "null"}
+        )
         branches.append({"properties": {"community": {"const": community.id}, "compound": compound}})
     schema["anyOf"] = branches
 
@@ -104,6 +146,7 @@ def _compound_per_community(schema: dict) -> None:
 class PlaceIn(Input):
     """Base of a payload about a place: a community of the register and, optionally, one of its
     compounds. The community scopes who may see and change what the payload creates."""
+
     model_config = ConfigDict(json_schema_extra=_compound_per_community)
 
     community: CommunityId
@@ -113,7 +156,11 @@ class PlaceIn(Input):
     @classmethod
     def _compound_in_community(cls, compound: str | None, info: ValidationInfo) -> str | None:
         community = info.data.get("community")  # absent when the community itself was refused
-        if compound is not None and community is not None and reference.community_of_compound()[compound] != community:
+        if (
+            compound is not None
+            and community is not None
+            and reference.community_of_compound()[compound] != community
+        ):
             raise ValueError(f"compound {compound!r} is not in community {community!r}")
         return compound
 
@@ -121,10 +168,14 @@ class PlaceIn(Input):
 class _Distinct:
     """Annotation of a list whose items are each given at most once (JSON Schema `uniqueItems`)."""
 
-    def __get_pydantic_core_schema__(self, source: type, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: type, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(self._check, handler(source))
 
-    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict:
         return {**handler(schema), "uniqueItems": True}
 
     @staticmethod
@@ -148,7 +199,9 @@ WholeNumber = Annotated[int, BeforeValidator(_integral), Field(strict=True)]
 
 def _not_a_number(value):
     # pydantic reads a bare number as seconds since 1970: `to=0.5` would be a filter in 1970.
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()):
+    if isinstance(value, (int, float)) or (
+        isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
+    ):
         raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T00:00:00+08:00, not a number")
     return value
 

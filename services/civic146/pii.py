@@ -16,15 +16,16 @@ for. What is masked there, and what cannot be:
   forms of address (老王, 王阿姨), landline numbers, addresses.
 Only the masked spans change: everything else stays as it was typed (full-width punctuation too).
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d also matches full-width ones
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -98,6 +99,7 @@ def fold(text: str) -> str:
 
 # --- names known only by digest ----------------------------------------------------------------------
 
+
 def name_key(secret: str) -> bytes:
     """The key of name digests, derived from the secret every service holds (JWT_SECRET); the
     prefix keeps it apart from any other use of that secret (e.g. civic146.auth.pseudonym)."""
@@ -126,6 +128,7 @@ def name_digests(key: bytes, names: Iterable[str | None]) -> list[str]:
 @dataclass(frozen=True)
 class NameDigests:
     """Names a service was told about only by digest, with the key that recognises them in text."""
+
     key: bytes
     digests: frozenset[str]
 
@@ -146,7 +149,7 @@ class NameDigests:
                     if i + length > end:
                         continue
                     h = base.copy()
-                    h.update(code_points[4 * (i - start):4 * (i - start + length)])
+                    h.update(code_points[4 * (i - start) : 4 * (i - start + length)])
                     if h.digest() in wanted:
                         yield i, i + length
                         i += length
@@ -161,7 +164,10 @@ def known_by_digest(key: bytes, digests: Iterable[str]) -> NameDigests:
 
 # --- scrubbing -------------------------------------------------------------------------------------
 
-def scrub_text(text: str | None, names: Iterable[str | None] = (), digests: NameDigests | None = None) -> str | None:
+
+def scrub_text(
+    text: str | None, names: Iterable[str | None] = (), digests: NameDigests | None = None
+) -> str | None:
     """`text` as it may leave the service: mobile and ID numbers masked however they are written,
     and the names the service knows for the record masked: `names` (raw, any length of 2 or more)
     and `digests` (names it knows only by digest). See the module's docstring for what cannot be."""
@@ -183,7 +189,7 @@ def scrub_text(text: str | None, names: Iterable[str | None] = (), digests: Name
     wanted = sorted({fold(n) for n in names if n and len(n) >= 2}, key=len, reverse=True)
     if wanted:
         for m in re.finditer("|".join(map(re.escape, wanted)), folded):
-            add(m.start(), m.end(), mask_name(text[m.start():m.end()]))
+            add(m.start(), m.end(), mask_name(text[m.start() : m.end()]))
     if digests is not None:
         for start, end in digests.spans(folded):
             add(start, end, mask_name(text[start:end]))

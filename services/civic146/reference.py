@@ -3,13 +3,15 @@
 The bundled file is demo data: only some names come from the source bulletin, the rest are
 invented and marked `"demo": true`. Point REFERENCE_DIR at a folder with the real file.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 BUNDLED = Path(__file__).parent / "reference"
 T = TypeVar("T")
@@ -50,7 +52,6 @@ def communities(reference_dir: str = "") -> dict[str, Community]:
         )
         for c in raw["communities"]
     }
-
 
 
 class InUse(Generic[T]):

@@ -1,4 +1,5 @@
 """Free-text helpers shared by services (Chinese text, no word segmenter needed)."""
+
 from __future__ import annotations
 
 _PUNCTUATION = set("，。！？、；：,.!?;:()（）“”\"'")
@@ -6,7 +7,7 @@ _PUNCTUATION = set("，。！？、；：,.!?;:()（）“”\"'")
 
 def bigrams(text: str) -> set[str]:
     text = "".join(ch for ch in text.lower() if not ch.isspace() and ch not in _PUNCTUATION)
-    return {text[i:i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 def similarity(a: str, b: str) -> float:

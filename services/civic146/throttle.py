@@ -13,6 +13,7 @@ key: the caller (the token's subject, or the client address on public routes) an
 also the target (the request path, so that many callers together cannot try one draft forever).
 Breaches answer 429 with `Retry-After` and count in `civic146_throttled_requests_total`.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,10 @@ def rules(settings: Settings) -> dict[str, list[Rule]]:
     """The named limits a route may ask for (`ApiBlueprint.endpoint(throttled=...)`)."""
     return {
         "public": [Rule(parse_many(settings.throttle_public), "caller")],
-        "guess": [Rule(parse_many(settings.throttle_guess), "caller"),
-                  Rule(parse_many(settings.throttle_guess_per_target), "target")],
+        "guess": [
+            Rule(parse_many(settings.throttle_guess), "caller"),
+            Rule(parse_many(settings.throttle_guess_per_target), "target"),
+        ],
     }
 
 
@@ -63,10 +66,13 @@ class Throttle:
         self.enabled = settings.throttle_enabled
         self.rules = rules(settings)
         # Created lazily by `limits` on first use, i.e. in the gunicorn worker after the fork.
-        storage = WindowStorage(settings.mongodb_uri, database_name=settings.database,
-                                 counter_collection_name="throttle_counters",
-                                 window_collection_name="throttle_windows",
-                                 serverSelectionTimeoutMS=5000)
+        storage = WindowStorage(
+            settings.mongodb_uri,
+            database_name=settings.database,
+            counter_collection_name="throttle_counters",
+            window_collection_name="throttle_windows",
+            serverSelectionTimeoutMS=5000,
+        )
         self.limiter = MovingWindowRateLimiter(storage)
 
     def hit(self, name: str) -> None:
@@ -83,9 +89,11 @@ class Throttle:
                     metrics.THROTTLED.labels(route, name).inc()
                     retry_after = max(1, math.ceil(reset_at - time.time()))
                     per = "for this caller" if rule.per == "caller" else "for this target, from all callers"
-                    raise TooManyRequests(f"too many requests: at most {item} {per}; retry after {retry_after} s",
-                                          {"limit": str(item), "per": rule.per, "retry_after_seconds": retry_after},
-                                          retry_after=retry_after)
+                    raise TooManyRequests(
+                        f"too many requests: at most {item} {per}; retry after {retry_after} s",
+                        {"limit": str(item), "per": rule.per, "retry_after_seconds": retry_after},
+                        retry_after=retry_after,
+                    )
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -106,12 +114,16 @@ def limited(name: str):
         def wrapped(*args, **kwargs):
             current_app.extensions["civic146.throttle"].hit(name)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
 def describe(app: Flask, name: str) -> str:
     """The limit as the OpenAPI document states it, e.g. "10 per 1 minute, 50 per 1 day per caller"."""
-    parts = [", ".join(str(i) for i in rule.items) + f" per {rule.per}"
-             for rule in app.extensions["civic146.throttle"].rules[name]]
+    parts = [
+        ", ".join(str(i) for i in rule.items) + f" per {rule.per}"
+        for rule in app.extensions["civic146.throttle"].rules[name]
+    ]
     return "; ".join(parts)

@@ -5,6 +5,7 @@ RED metrics per route template, security headers, throttling, /healthz, /readyz,
 The API's metrics are not served here: gunicorn's master serves them on their own port
 (`civic146.gunicorn_conf`), so the public port never shows them.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,17 +13,17 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Callable
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from . import metrics, throttle
-from .config import Settings
 from .auth import requires
+from .config import Settings
 from .errors import DomainError, InvalidInput, MalformedRequest, TooManyRequests, http_status
 from .logs import configure_logging
 
@@ -34,10 +35,13 @@ def error_body(code: str, message: str, details: object = None) -> dict:
 
 
 def validation_details(exc: ValidationError) -> list[dict]:
-    return [{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]} for e in exc.errors()]
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]} for e in exc.errors()
+    ]
 
 
 # --- app factory steps ---------------------------------------------------------------------------
+
 
 def create_base_app(settings: Settings, title: str, description: str) -> Flask:
     configure_logging(settings.service_name, settings.log_level)
@@ -67,8 +71,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error", extra={"request_id": g.get("request_id")})
-        return jsonify(error_body("internal_error", "unexpected error; see the logs for this request id",
-                                  {"request_id": g.get("request_id")})), 500
+        return jsonify(
+            error_body(
+                "internal_error",
+                "unexpected error; see the logs for this request id",
+                {"request_id": g.get("request_id")},
+            )
+        ), 500
 
 
 def register_request_context(app: Flask) -> None:
@@ -87,9 +96,16 @@ def register_request_context(app: Flask) -> None:
         response.headers["X-Request-Id"] = g.get("request_id", "")
         add_security_headers(response)
         if route != "/healthz":
-            log.info("request", extra={"request_id": g.get("request_id"), "method": request.method,
-                                       "route": route, "status": response.status_code,
-                                       "duration_ms": round(elapsed * 1000, 2)})
+            log.info(
+                "request",
+                extra={
+                    "request_id": g.get("request_id"),
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
         return response
 
 
@@ -141,6 +157,7 @@ def add_ready_check(app: Flask, name: str, check: Callable[[], None]) -> None:
 
 # --- endpoints described once: validation and OpenAPI from the same models -------------------------
 
+
 @dataclass
 class Operation:
     rule: str
@@ -163,8 +180,19 @@ class ApiBlueprint(Blueprint):
         self.tag = tag
         self.operations: list[Operation] = []
 
-    def endpoint(self, rule: str, method: str, *, summary: str, body=None, query=None, response=None,
-                 status: int = 200, roles: tuple[str, ...] | None = (), throttled: str | None = None):
+    def endpoint(
+        self,
+        rule: str,
+        method: str,
+        *,
+        summary: str,
+        body=None,
+        query=None,
+        response=None,
+        status: int = 200,
+        roles: tuple[str, ...] | None = (),
+        throttled: str | None = None,
+    ):
         """Register a view. `roles`: None for a public route, () for any authenticated caller, else
         the roles allowed. `body`/`query` models are validated and passed as keyword arguments;
         the view returns a model (or dict) that is serialised with `status`. `throttled` names a
@@ -182,17 +210,23 @@ class ApiBlueprint(Blueprint):
                 result = view(*args, **kwargs)
                 if isinstance(result, Response):
                     return result
-                payload = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
+                payload = (
+                    result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
+                )
                 return jsonify(payload), status
 
             # Throttled after authentication: an authenticated caller is counted by who they are,
             # not by an address a carrier's NAT may share with thousands of residents.
             counted = throttle.limited(throttled)(wrapped) if throttled else wrapped
             guarded = counted if roles is None else requires(*roles)(counted)
-            self.operations.append(Operation(rule, method.lower(), summary, body, query, response, status,
-                                             roles, [self.tag], throttled))
+            self.operations.append(
+                Operation(
+                    rule, method.lower(), summary, body, query, response, status, roles, [self.tag], throttled
+                )
+            )
             self.add_url_rule(rule, view.__name__, guarded, methods=[method])
             return guarded
+
         return decorator
 
 
@@ -228,7 +262,9 @@ def read_json(raw: bytes) -> object:
     try:
         data = json.loads(text)
     except RecursionError:  # nesting the scan above could not pair up (the body is not JSON either)
-        raise MalformedRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep") from None
+        raise MalformedRequest(
+            f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep"
+        ) from None
     except ValueError:
         raise MalformedRequest("the body is not valid JSON", code="invalid_json") from None
     if _SURROGATE_ESCAPE.search(raw):
@@ -275,8 +311,9 @@ def _check_string(value: str, field_name: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput("invalid body", [{"field": field_name, "message": "is not valid Unicode "
-                                             "(a lone surrogate)"}]) from None
+        raise InvalidInput(
+            "invalid body", [{"field": field_name, "message": "is not valid Unicode (a lone surrogate)"}]
+        ) from None
 
 
 def _parse(model: type[BaseModel], data: object, where: str):
@@ -289,10 +326,19 @@ def _parse(model: type[BaseModel], data: object, where: str):
 def openapi_document(app: Flask) -> dict:
     spec = app.extensions["civic146.openapi"]
     paths: dict = {}
-    schemas: dict = {"Error": {
-        "type": "object", "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}}
+    schemas: dict = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+                }
+            },
+        }
+    }
 
     def ref(model: type[BaseModel], mode: str = "validation") -> dict:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
@@ -304,22 +350,41 @@ def openapi_document(app: Flask) -> dict:
     for bp in spec["blueprints"]:
         for op in bp.operations:
             path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", (bp.url_prefix or "") + op.rule)
-            item = {"summary": op.summary, "tags": op.tags, "operationId": f"{bp.name}_{op.method}_{path}",
-                    "responses": {str(op.status): {"description": "success", **(
-                        {"content": {"application/json": {"schema": ref(op.response, "serialization")}}} if op.response else {})},
-                        "4XX": {"description": "client error", **error}}}
-            params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for n in re.findall(r"{([a-z_]+)}", path)]
+            item = {
+                "summary": op.summary,
+                "tags": op.tags,
+                "operationId": f"{bp.name}_{op.method}_{path}",
+                "responses": {
+                    str(op.status): {
+                        "description": "success",
+                        **(
+                            {"content": {"application/json": {"schema": ref(op.response, "serialization")}}}
+                            if op.response
+                            else {}
+                        ),
+                    },
+                    "4XX": {"description": "client error", **error},
+                },
+            }
+            params = [
+                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                for n in re.findall(r"{([a-z_]+)}", path)
+            ]
             if op.query is not None:
                 qs = op.query.model_json_schema(ref_template="#/components/schemas/{model}")
                 schemas.update(qs.pop("$defs", {}))
                 required = set(qs.get("required", []))
-                params += [{"name": n, "in": "query", "required": n in required, "schema": s}
-                           for n, s in qs.get("properties", {}).items()]
+                params += [
+                    {"name": n, "in": "query", "required": n in required, "schema": s}
+                    for n, s in qs.get("properties", {}).items()
+                ]
             if params:
                 item["parameters"] = params
             if op.body is not None:
-                item["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(op.body)}}}
+                item["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref(op.body)}},
+                }
             notes = []
             if op.roles is not None:
                 item["security"] = [{"bearerAuth": []}]
@@ -327,8 +392,10 @@ def openapi_document(app: Flask) -> dict:
                     item["x-roles"] = list(op.roles)  # the same, for generated clients and tests
                     notes.append("Roles: " + ", ".join(op.roles))
             if op.throttled:
-                item["responses"]["429"] = {"description": "too many requests; retry after the `Retry-After` "
-                                                           "seconds", **error}
+                item["responses"]["429"] = {
+                    "description": "too many requests; retry after the `Retry-After` seconds",
+                    **error,
+                }
                 notes.append(f"Throttled ({throttle.describe(app, op.throttled)}): 429 with `Retry-After`")
             if notes:
                 item["description"] = ". ".join(notes)
@@ -337,8 +404,10 @@ def openapi_document(app: Flask) -> dict:
         "openapi": "3.1.0",
         "info": {"title": spec["title"], "version": "1.0.0", "description": spec["description"]},
         "paths": paths,
-        "components": {"schemas": schemas, "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
     }
 
 

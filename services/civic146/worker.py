@@ -1,14 +1,15 @@
 """The worker process of a service: outbox relay, Kafka consumer loop, scheduled jobs, and a
 metrics port. Same code and image as the API, different entry point."""
+
 from __future__ import annotations
 
 import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from . import metrics
 from .clock import now
@@ -42,12 +43,15 @@ def run_jobs(settings: Settings, jobs: list[Job], stop: threading.Event) -> None
             except Exception:
                 metrics.JOB_RUNS.labels(job.name, "error").inc()
                 log.exception("job failed", extra={"job": job.name})
-            next_run[job.name] = time.monotonic() + (job.interval_seconds or settings.scheduler_interval_seconds)
+            next_run[job.name] = time.monotonic() + (
+                job.interval_seconds or settings.scheduler_interval_seconds
+            )
         stop.wait(0.5)
 
 
-def run_worker(settings: Settings, *, relay: Relay, consumer: Consumer | None,
-               jobs: list[Job], topics: list[str]) -> None:
+def run_worker(
+    settings: Settings, *, relay: Relay, consumer: Consumer | None, jobs: list[Job], topics: list[str]
+) -> None:
     """Run until SIGTERM/SIGINT. Each loop is a thread; a failure in one is logged, not fatal."""
     configure_logging(settings.service_name, settings.log_level)
     metrics.serve_worker_metrics(settings.worker_metrics_addr, settings.worker_metrics_port)
@@ -62,7 +66,9 @@ def run_worker(settings: Settings, *, relay: Relay, consumer: Consumer | None,
     threads = [threading.Thread(target=fn, name=name, daemon=True) for name, fn in loops]
     for t in threads:
         t.start()
-    log.info("worker started", extra={"loops": [n for n, _ in loops], "metrics_port": settings.worker_metrics_port})
+    log.info(
+        "worker started", extra={"loops": [n for n, _ in loops], "metrics_port": settings.worker_metrics_port}
+    )
     stop.wait()
     for t in threads:
         t.join(timeout=10)

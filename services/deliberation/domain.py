@@ -8,6 +8,7 @@ tasks, linked requests) are replaced whole: the write is guarded by the document
 Ballots are secret by construction: a vote keeps the ids of those who voted (one ballot each)
 and, separately, a count per option. Which voter chose which option is never stored anywhere.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -90,8 +91,14 @@ def derived_id(key: str) -> str:
 
 
 def _facts(doc: dict, step: str, actor: Actor) -> dict:
-    return {"topic_id": doc["_id"], "community": doc["community"], "compound": doc.get("compound"),
-            "platform": doc["platform"], "step": step, "actor_role": actor.role}
+    return {
+        "topic_id": doc["_id"],
+        "community": doc["community"],
+        "compound": doc.get("compound"),
+        "platform": doc["platform"],
+        "step": step,
+        "actor_role": actor.role,
+    }
 
 
 def _record(change: Change, event_type, doc: dict, data, at: datetime) -> None:
@@ -99,16 +106,29 @@ def _record(change: Change, event_type, doc: dict, data, at: datetime) -> None:
 
 
 def _progress(change: Change, doc: dict, request_id: str, state: str, summary: str, at: datetime) -> None:
-    _record(change, ev.REQUEST_PROGRESS, doc, RequestProgressData(
-        request_id=request_id, state=state, handled_by="deliberation", reference=doc["_id"],
-        summary=(pii.scrub_text(summary) or "")[:2000]), at)
+    _record(
+        change,
+        ev.REQUEST_PROGRESS,
+        doc,
+        RequestProgressData(
+            request_id=request_id,
+            state=state,
+            handled_by="deliberation",
+            reference=doc["_id"],
+            summary=(pii.scrub_text(summary) or "")[:2000],
+        ),
+        at,
+    )
 
 
 def known_names(doc: dict, policy: Policy) -> pii.NameDigests:
     """The names deliberation knows for the topic, by digest only (it never receives a name): the
     submitters of its linked requests (intake's routed event) and the people of the mediation case
     it came from (the escalation event)."""
-    digests = {*doc.get("name_digests", []), *(d for r in doc.get("requests", []) for d in r.get("name_digests", []))}
+    digests = {
+        *doc.get("name_digests", []),
+        *(d for r in doc.get("requests", []) for d in r.get("name_digests", [])),
+    }
     return pii.known_by_digest(policy.name_key, digests)
 
 
@@ -130,14 +150,17 @@ def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str 
     if doc["step"] not in allowed_from:
         raise InvalidTransition(
             f"cannot {action.replace('_', ' ')} while the topic is in step {doc['step']}",
-            {"step": doc["step"], "allowed_from": sorted(allowed_from)})
+            {"step": doc["step"], "allowed_from": sorted(allowed_from)},
+        )
     return Change(set={"step": to, "updated_at": now}, push={"steps": _history(doc, to, actor, now, reason)})
 
 
 def _require_step(doc: dict, steps: tuple[str, ...] | set[str], doing: str) -> None:
     if doc["step"] not in steps:
-        raise InvalidTransition(f"cannot {doing} while the topic is in step {doc['step']}",
-                                {"step": doc["step"], "allowed_in": sorted(steps)})
+        raise InvalidTransition(
+            f"cannot {doing} while the topic is in step {doc['step']}",
+            {"step": doc["step"], "allowed_in": sorted(steps)},
+        )
 
 
 def _find(items: list[dict], item_id: str, what: str) -> dict:
@@ -153,16 +176,31 @@ def _replace(items: list[dict], new: dict) -> list[dict]:
 
 # --- step 1: determine the topic ----------------------------------------------------------------
 
-def request_entry(request_id: str, compound: str | None, category: str | None, description: str | None,
-                  via: str, now: datetime, submitter_ref: str | None = None,
-                  name_digests: list[str] | None = None) -> dict:
+
+def request_entry(
+    request_id: str,
+    compound: str | None,
+    category: str | None,
+    description: str | None,
+    via: str,
+    now: datetime,
+    submitter_ref: str | None = None,
+    name_digests: list[str] | None = None,
+) -> dict:
     """A linked request. `submitter_ref`: the pseudonym of the resident who raised it (intake's
     routed event), so that they count among the residents the topic concerns; `name_digests`: the
     digests of the names intake knows for it (see known_names()); both kept internal, never shown
     or published."""
-    return {"request_id": request_id, "compound": compound, "category": category,
-            "description": pii.scrub_text(description), "via": via, "attached_at": now,
-            "submitter_ref": submitter_ref, "name_digests": list(name_digests or [])}
+    return {
+        "request_id": request_id,
+        "compound": compound,
+        "category": category,
+        "description": pii.scrub_text(description),
+        "via": via,
+        "attached_at": now,
+        "submitter_ref": submitter_ref,
+        "name_digests": list(name_digests or []),
+    }
 
 
 def raised_by(doc: dict, ref: str) -> bool:
@@ -170,9 +208,18 @@ def raised_by(doc: dict, ref: str) -> bool:
     return any(r.get("submitter_ref") == ref for r in doc["requests"])
 
 
-def new_topic(fields: dict, origin: str, actor: Actor, now: datetime, policy: Policy, *,
-              topic_id: str | None = None, origin_ref: str | None = None,
-              requests: list[dict] | None = None, name_digests: list[str] | None = None) -> tuple[dict, Change]:
+def new_topic(
+    fields: dict,
+    origin: str,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    topic_id: str | None = None,
+    origin_ref: str | None = None,
+    requests: list[dict] | None = None,
+    name_digests: list[str] | None = None,
+) -> tuple[dict, Change]:
     """A topic in step 1 (without version/outbox) and the change carrying its events.
     `fields`: title, description, community, compound, category, platform, vote_required (None: by platform).
     `name_digests`: names the topic's origin knows (a mediation case's people), besides its requests'."""
@@ -180,36 +227,92 @@ def new_topic(fields: dict, origin: str, actor: Actor, now: datetime, policy: Po
     platform = fields.get("platform") or policy.candidate_platform
     vote_required = fields.get("vote_required")
     doc = {
-        "_id": topic_id or new_id(), "title": fields["title"],
-        "description": fields["description"], "community": fields["community"],
-        "compound": fields.get("compound"), "category": fields.get("category"), "platform": platform,
-        "vote_required": platform in policy.vote_required_platforms if vote_required is None else vote_required,
-        "origin": origin, "origin_ref": origin_ref, "created_by": actor.id, "created_at": now, "updated_at": now,
+        "_id": topic_id or new_id(),
+        "title": fields["title"],
+        "description": fields["description"],
+        "community": fields["community"],
+        "compound": fields.get("compound"),
+        "category": fields.get("category"),
+        "platform": platform,
+        "vote_required": platform in policy.vote_required_platforms
+        if vote_required is None
+        else vote_required,
+        "origin": origin,
+        "origin_ref": origin_ref,
+        "created_by": actor.id,
+        "created_at": now,
+        "updated_at": now,
         "step": "determine_topic",
-        "steps": [{"step": "determine_topic", "from": None, "at": now, "actor_id": actor.id, "actor_role": actor.role}],
-        "requests": requests, "request_ids": [r["request_id"] for r in requests],
-        "notice": None, "result": None, "decision": None, "declined": None, "closing": None,
-        "meetings": [], "votes": [], "tasks": [], "progress": 0.0, "claims": [], "deputies": [],
-        "feedback": [], "request_ratings": [], "evaluations": [], "applied_events": [],
+        "steps": [
+            {
+                "step": "determine_topic",
+                "from": None,
+                "at": now,
+                "actor_id": actor.id,
+                "actor_role": actor.role,
+            }
+        ],
+        "requests": requests,
+        "request_ids": [r["request_id"] for r in requests],
+        "notice": None,
+        "result": None,
+        "decision": None,
+        "declined": None,
+        "closing": None,
+        "meetings": [],
+        "votes": [],
+        "tasks": [],
+        "progress": 0.0,
+        "claims": [],
+        "deputies": [],
+        "feedback": [],
+        "request_ratings": [],
+        "evaluations": [],
+        "applied_events": [],
         "name_digests": sorted(set(name_digests or [])),
     }
     doc.update(title=scrub(doc, doc["title"], policy), description=scrub(doc, doc["description"], policy))
     change = Change()
-    _record(change, ev.CREATED, doc, ev.Created(
-        **_facts(doc, "determine_topic", actor), title=doc["title"], description=doc["description"],
-        category=doc["category"], origin=origin, origin_ref=origin_ref, vote_required=doc["vote_required"],
-        request_ids=doc["request_ids"]), now)
+    _record(
+        change,
+        ev.CREATED,
+        doc,
+        ev.Created(
+            **_facts(doc, "determine_topic", actor),
+            title=doc["title"],
+            description=doc["description"],
+            category=doc["category"],
+            origin=origin,
+            origin_ref=origin_ref,
+            vote_required=doc["vote_required"],
+            request_ids=doc["request_ids"],
+        ),
+        now,
+    )
     for r in requests:
-        _record(change, ev.REQUEST_ATTACHED, doc, ev.RequestAttached(
-            **_facts(doc, "determine_topic", actor), request_id=r["request_id"], via=r["via"]), now)
-        _progress(change, doc, r["request_id"], "in_progress",
-                  f"已列为社区协商议题「{doc['title']}」，进入六步议事流程", now)
+        _record(
+            change,
+            ev.REQUEST_ATTACHED,
+            doc,
+            ev.RequestAttached(
+                **_facts(doc, "determine_topic", actor), request_id=r["request_id"], via=r["via"]
+            ),
+            now,
+        )
+        _progress(
+            change,
+            doc,
+            r["request_id"],
+            "in_progress",
+            f"已列为社区协商议题「{doc['title']}」，进入六步议事流程",
+            now,
+        )
     return doc, change
 
 
 def title_from(text: str, limit: int = 40) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def matching_topic(request: dict, topics: list[dict], threshold: float) -> tuple[dict, float] | None:
@@ -217,28 +320,56 @@ def matching_topic(request: dict, topics: list[dict], threshold: float) -> tuple
     text similarity at least `threshold`), or None."""
     best: tuple[dict, float] | None = None
     for t in topics:
-        if (t["step"] not in OPEN_STEPS or t["community"] != request["community"]
-                or t.get("compound") != request.get("compound") or t.get("category") != request.get("category")):
+        if (
+            t["step"] not in OPEN_STEPS
+            or t["community"] != request["community"]
+            or t.get("compound") != request.get("compound")
+            or t.get("category") != request.get("category")
+        ):
             continue
-        texts = [f"{t['title']} {t['description']}"] + [r["description"] for r in t.get("requests", []) if r.get("description")]
+        texts = [f"{t['title']} {t['description']}"] + [
+            r["description"] for r in t.get("requests", []) if r.get("description")
+        ]
         score = max(similarity(request["description"] or "", x) for x in texts)
         if score >= threshold and (best is None or score > best[1]):
             best = (t, score)
     return best
 
 
-def attach_request(doc: dict, entry: dict, actor: Actor, now: datetime, event_id: str | None = None) -> Change:
+def attach_request(
+    doc: dict, entry: dict, actor: Actor, now: datetime, event_id: str | None = None
+) -> Change:
     _require_step(doc, OPEN_STEPS, "attach a request")
     if entry["request_id"] in doc["request_ids"]:
-        raise InvalidTransition("the request already belongs to this topic", {"request_id": entry["request_id"]})
-    change = Change(set={"requests": [*doc["requests"], entry], "request_ids": [*doc["request_ids"], entry["request_id"]],
-                         "updated_at": now})
+        raise InvalidTransition(
+            "the request already belongs to this topic", {"request_id": entry["request_id"]}
+        )
+    change = Change(
+        set={
+            "requests": [*doc["requests"], entry],
+            "request_ids": [*doc["request_ids"], entry["request_id"]],
+            "updated_at": now,
+        }
+    )
     if event_id:
         change.push["applied_events"] = event_id
-    _record(change, ev.REQUEST_ATTACHED, doc, ev.RequestAttached(
-        **_facts(doc, doc["step"], actor), request_id=entry["request_id"], via=entry["via"]), now)
-    _progress(change, doc, entry["request_id"], "in_progress",
-              f"已并入社区协商议题「{doc['title']}」，进入六步议事流程", now)
+    _record(
+        change,
+        ev.REQUEST_ATTACHED,
+        doc,
+        ev.RequestAttached(
+            **_facts(doc, doc["step"], actor), request_id=entry["request_id"], via=entry["via"]
+        ),
+        now,
+    )
+    _progress(
+        change,
+        doc,
+        entry["request_id"],
+        "in_progress",
+        f"已并入社区协商议题「{doc['title']}」，进入六步议事流程",
+        now,
+    )
     return change
 
 
@@ -246,10 +377,20 @@ def detach_request(doc: dict, request_id: str, actor: Actor, now: datetime, move
     _require_step(doc, OPEN_STEPS, "detach a request")
     if request_id not in doc["request_ids"]:
         raise NotFound(f"request {request_id} does not belong to this topic")
-    change = Change(set={"requests": [r for r in doc["requests"] if r["request_id"] != request_id],
-                         "request_ids": [r for r in doc["request_ids"] if r != request_id], "updated_at": now})
-    _record(change, ev.REQUEST_DETACHED, doc, ev.RequestDetached(
-        **_facts(doc, doc["step"], actor), request_id=request_id, moved_to=moved_to), now)
+    change = Change(
+        set={
+            "requests": [r for r in doc["requests"] if r["request_id"] != request_id],
+            "request_ids": [r for r in doc["request_ids"] if r != request_id],
+            "updated_at": now,
+        }
+    )
+    _record(
+        change,
+        ev.REQUEST_DETACHED,
+        doc,
+        ev.RequestDetached(**_facts(doc, doc["step"], actor), request_id=request_id, moved_to=moved_to),
+        now,
+    )
     return change
 
 
@@ -263,108 +404,219 @@ def update(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy)
         new["vote_required"] = new["platform"] in policy.vote_required_platforms
     merged = {**doc, **new}
     change = Change(set={**new, "updated_at": now})
-    _record(change, ev.UPDATED, merged, ev.Updated(
-        **_facts(merged, doc["step"], actor), title=merged["title"], description=merged["description"],
-        category=merged.get("category"), vote_required=merged["vote_required"]), now)
+    _record(
+        change,
+        ev.UPDATED,
+        merged,
+        ev.Updated(
+            **_facts(merged, doc["step"], actor),
+            title=merged["title"],
+            description=merged["description"],
+            category=merged.get("category"),
+            vote_required=merged["vote_required"],
+        ),
+        now,
+    )
     return change
 
 
 # --- step 2: public notice ------------------------------------------------------------------------
 
+
 def _notice(doc: dict, fields: dict, now: datetime, policy: Policy) -> dict:
-    return {"text": scrub(doc, fields["text"], policy), "period_days": fields["period_days"],
-            "venue_id": fields.get("venue_id"), "online": fields["online"], "starts_at": now,
-            "ends_at": now + timedelta(days=fields["period_days"])}
+    return {
+        "text": scrub(doc, fields["text"], policy),
+        "period_days": fields["period_days"],
+        "venue_id": fields.get("venue_id"),
+        "online": fields["online"],
+        "starts_at": now,
+        "ends_at": now + timedelta(days=fields["period_days"]),
+    }
 
 
 def publish_notice(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     change = transition(doc, "publish_notice", actor, now)
     notice = _notice(doc, fields, now, policy)
     change.set["notice"] = notice
-    _record(change, ev.NOTICE_PUBLISHED, doc, ev.NoticePublished(
-        **_facts(doc, "public_notice", actor), notice=ev.Notice(**notice)), now)
+    _record(
+        change,
+        ev.NOTICE_PUBLISHED,
+        doc,
+        ev.NoticePublished(**_facts(doc, "public_notice", actor), notice=ev.Notice(**notice)),
+        now,
+    )
     return change
 
 
 # --- step 3: consultation -------------------------------------------------------------------------
+
 
 def start_consultation(doc: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     change = transition(doc, "start_consultation", actor, now)
     earliest = doc["notice"]["starts_at"] + policy.notice_min_period
     if now < earliest:
         raise NoticePeriodNotElapsed(
-            f"the public notice must be up for {policy.notice_min_period.total_seconds() / 86400:g} days before the "
-            "consultation", {"notice_posted_at": doc["notice"]["starts_at"].isoformat(),
-                             "earliest_consultation_at": earliest.isoformat()})
-    _record(change, ev.CONSULTATION_STARTED, doc, ev.ConsultationStarted(
-        **_facts(doc, "consultation", actor), notice_posted_at=doc["notice"]["starts_at"]), now)
+            f"the public notice must be up for {policy.notice_min_period.total_seconds() / 86400:g} days "
+            "before the consultation",
+            {
+                "notice_posted_at": doc["notice"]["starts_at"].isoformat(),
+                "earliest_consultation_at": earliest.isoformat(),
+            },
+        )
+    _record(
+        change,
+        ev.CONSULTATION_STARTED,
+        doc,
+        ev.ConsultationStarted(
+            **_facts(doc, "consultation", actor), notice_posted_at=doc["notice"]["starts_at"]
+        ),
+        now,
+    )
     return change
 
 
 def schedule_meeting(doc: dict, fields: dict, actor: Actor, now: datetime) -> tuple[str, Change]:
     _require_step(doc, ("public_notice", "consultation"), "schedule a consultation meeting")
-    meeting = {"id": new_id(), "platform": fields.get("platform") or doc["platform"], "venue_id": fields["venue_id"],
-               "scheduled_at": fields["scheduled_at"], "participants": fields["participants"], "status": "scheduled",
-               "attendance": None, "minutes": None, "opinions": [], "outcome": None, "held_at": None}
+    meeting = {
+        "id": new_id(),
+        "platform": fields.get("platform") or doc["platform"],
+        "venue_id": fields["venue_id"],
+        "scheduled_at": fields["scheduled_at"],
+        "participants": fields["participants"],
+        "status": "scheduled",
+        "attendance": None,
+        "minutes": None,
+        "opinions": [],
+        "outcome": None,
+        "held_at": None,
+    }
     change = Change(set={"meetings": [*doc["meetings"], meeting], "updated_at": now})
-    _record(change, ev.MEETING_SCHEDULED, doc, ev.MeetingScheduled(
-        **_facts(doc, doc["step"], actor), meeting_id=meeting["id"], meeting_platform=meeting["platform"],
-        venue_id=meeting["venue_id"], scheduled_at=meeting["scheduled_at"], participants=meeting["participants"]), now)
+    _record(
+        change,
+        ev.MEETING_SCHEDULED,
+        doc,
+        ev.MeetingScheduled(
+            **_facts(doc, doc["step"], actor),
+            meeting_id=meeting["id"],
+            meeting_platform=meeting["platform"],
+            venue_id=meeting["venue_id"],
+            scheduled_at=meeting["scheduled_at"],
+            participants=meeting["participants"],
+        ),
+        now,
+    )
     return meeting["id"], change
 
 
-def hold_meeting(doc: dict, meeting_id: str, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def hold_meeting(
+    doc: dict, meeting_id: str, fields: dict, actor: Actor, now: datetime, policy: Policy
+) -> Change:
     """Record a meeting as held: it cannot be closed without minutes and attendance."""
     _require_step(doc, ("consultation",), "record a consultation meeting")
     meeting = _find(doc["meetings"], meeting_id, "meeting")
     if meeting["status"] == "held":
         raise InvalidTransition("this meeting was already recorded as held", {"meeting_id": meeting_id})
-    problems = [{"field": f, "message": "required to close a meeting"}
-                for f in ("minutes", "attendance") if not fields.get(f)]
+    problems = [
+        {"field": f, "message": "required to close a meeting"}
+        for f in ("minutes", "attendance")
+        if not fields.get(f)
+    ]
     if problems:
         raise InvalidInput("a meeting cannot be closed without minutes and attendance", problems)
-    held = {**meeting, "status": "held", "attendance": fields["attendance"],
-            "minutes": scrub(doc, fields["minutes"], policy),
-            "opinions": [scrub(doc, o, policy) for o in fields.get("opinions") or []],
-            "outcome": scrub(doc, fields["outcome"], policy), "held_at": now}
+    held = {
+        **meeting,
+        "status": "held",
+        "attendance": fields["attendance"],
+        "minutes": scrub(doc, fields["minutes"], policy),
+        "opinions": [scrub(doc, o, policy) for o in fields.get("opinions") or []],
+        "outcome": scrub(doc, fields["outcome"], policy),
+        "held_at": now,
+    }
     if fields.get("participants"):
         held["participants"] = fields["participants"]
     change = Change(set={"meetings": _replace(doc["meetings"], held), "updated_at": now})
-    _record(change, ev.MEETING_HELD, doc, ev.MeetingHeld(
-        **_facts(doc, doc["step"], actor), meeting_id=meeting_id, meeting_platform=held["platform"],
-        venue_id=held["venue_id"], participants=held["participants"], attendance=held["attendance"],
-        minutes=held["minutes"], opinions=held["opinions"], outcome=held["outcome"]), now)
+    _record(
+        change,
+        ev.MEETING_HELD,
+        doc,
+        ev.MeetingHeld(
+            **_facts(doc, doc["step"], actor),
+            meeting_id=meeting_id,
+            meeting_platform=held["platform"],
+            venue_id=held["venue_id"],
+            participants=held["participants"],
+            attendance=held["attendance"],
+            minutes=held["minutes"],
+            opinions=held["opinions"],
+            outcome=held["outcome"],
+        ),
+        now,
+    )
     return change
 
 
 # --- residents' vote (民主决) ------------------------------------------------------------------------
 
-def open_vote(doc: dict, fields: dict, eligible: list[str], actor: Actor, now: datetime,
-              policy: Policy) -> tuple[str, Change]:
+
+def open_vote(
+    doc: dict, fields: dict, eligible: list[str], actor: Actor, now: datetime, policy: Policy
+) -> tuple[str, Change]:
     _require_step(doc, ("consultation",), "open a residents' vote")
     if any(v["status"] == "open" for v in doc["votes"]):
         raise InvalidTransition("another vote of this topic is still open")
     if not eligible:
-        raise InvalidInput("no eligible voters are registered for this scope",
-                           [{"field": "scope", "message": "register voters first: POST /v1/communities/<id>/voters"}])
+        raise InvalidInput(
+            "no eligible voters are registered for this scope",
+            [{"field": "scope", "message": "register voters first: POST /v1/communities/<id>/voters"}],
+        )
     opens_at = fields.get("opens_at") or now
     if fields["closes_at"] <= now:
-        raise InvalidInput("the window must close in the future", [{"field": "closes_at", "message": "already passed"}])
+        raise InvalidInput(
+            "the window must close in the future", [{"field": "closes_at", "message": "already passed"}]
+        )
     if fields["closes_at"] <= opens_at:
-        raise InvalidInput("the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}])
+        raise InvalidInput(
+            "the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}]
+        )
     options = fields.get("options") or APPROVAL_OPTIONS
-    vote = {"id": new_id(), "question": scrub(doc, fields["question"], policy), "options": options,
-            "kind": "approval" if options == APPROVAL_OPTIONS else "choice", "scope": fields["scope"],
-            "eligible": sorted(set(eligible)), "voters": [], "counts": [0] * len(options),
-            "opens_at": opens_at, "closes_at": fields["closes_at"],
-            "quorum": fields.get("quorum") or policy.default_quorum,
-            "threshold": fields.get("threshold") or policy.default_threshold,
-            "status": "open", "result": None, "winning_option": None, "turnout": None, "closed_at": None}
+    vote = {
+        "id": new_id(),
+        "question": scrub(doc, fields["question"], policy),
+        "options": options,
+        "kind": "approval" if options == APPROVAL_OPTIONS else "choice",
+        "scope": fields["scope"],
+        "eligible": sorted(set(eligible)),
+        "voters": [],
+        "counts": [0] * len(options),
+        "opens_at": opens_at,
+        "closes_at": fields["closes_at"],
+        "quorum": fields.get("quorum") or policy.default_quorum,
+        "threshold": fields.get("threshold") or policy.default_threshold,
+        "status": "open",
+        "result": None,
+        "winning_option": None,
+        "turnout": None,
+        "closed_at": None,
+    }
     change = Change(set={"votes": [*doc["votes"], vote], "updated_at": now})
-    _record(change, ev.VOTE_OPENED, doc, ev.VoteOpened(
-        **_facts(doc, doc["step"], actor), vote_id=vote["id"], question=vote["question"], options=options,
-        scope=vote["scope"], eligible_count=len(vote["eligible"]), opens_at=opens_at, closes_at=vote["closes_at"],
-        quorum=vote["quorum"], threshold=vote["threshold"]), now)
+    _record(
+        change,
+        ev.VOTE_OPENED,
+        doc,
+        ev.VoteOpened(
+            **_facts(doc, doc["step"], actor),
+            vote_id=vote["id"],
+            question=vote["question"],
+            options=options,
+            scope=vote["scope"],
+            eligible_count=len(vote["eligible"]),
+            opens_at=opens_at,
+            closes_at=vote["closes_at"],
+            quorum=vote["quorum"],
+            threshold=vote["threshold"],
+        ),
+        now,
+    )
     return vote["id"], change
 
 
@@ -381,7 +633,9 @@ def cast_ballot(doc: dict, vote_id: str, voter_id: str, choice: str, now: dateti
     if voter_id in vote["voters"]:
         raise AlreadyVoted("you have already voted; a ballot cannot be changed")
     if choice not in vote["options"]:
-        raise InvalidInput("unknown option", [{"field": "choice", "message": f"one of {', '.join(vote['options'])}"}])
+        raise InvalidInput(
+            "unknown option", [{"field": "choice", "message": f"one of {', '.join(vote['options'])}"}]
+        )
     counts = list(vote["counts"])
     counts[vote["options"].index(choice)] += 1
     cast = {**vote, "voters": [*vote["voters"], voter_id], "counts": counts}
@@ -417,21 +671,41 @@ def close_due_votes(doc: dict, now: datetime) -> Change | None:
     change = Change()
     for vote in due:
         result, winning, turnout = tally(vote)
-        closed = {**vote, "status": "closed", "result": result, "winning_option": winning, "turnout": turnout,
-                  "closed_at": vote["closes_at"]}
+        closed = {
+            **vote,
+            "status": "closed",
+            "result": result,
+            "winning_option": winning,
+            "turnout": turnout,
+            "closed_at": vote["closes_at"],
+        }
         votes = _replace(votes, closed)
-        _record(change, ev.VOTE_CLOSED, doc, ev.VoteClosed(
-            **_facts(doc, doc["step"], SYSTEM), vote_id=vote["id"], eligible_count=len(vote["eligible"]),
-            ballots_cast=sum(vote["counts"]), turnout=turnout,
-            counts=[ev.OptionCount(option=o, count=c) for o, c in zip(vote["options"], vote["counts"])],
-            result=result, winning_option=winning), vote["closes_at"])
+        _record(
+            change,
+            ev.VOTE_CLOSED,
+            doc,
+            ev.VoteClosed(
+                **_facts(doc, doc["step"], SYSTEM),
+                vote_id=vote["id"],
+                eligible_count=len(vote["eligible"]),
+                ballots_cast=sum(vote["counts"]),
+                turnout=turnout,
+                counts=[ev.OptionCount(option=o, count=c) for o, c in zip(vote["options"], vote["counts"])],
+                result=result,
+                winning_option=winning,
+            ),
+            vote["closes_at"],
+        )
     change.set = {"votes": votes, "updated_at": now}
     return change
 
 
 # --- CPPCC claims and deputies ----------------------------------------------------------------------
 
-def claim(doc: dict, member_id: str, resources: list[str], actor: Actor, now: datetime, policy: Policy) -> Change:
+
+def claim(
+    doc: dict, member_id: str, resources: list[str], actor: Actor, now: datetime, policy: Policy
+) -> Change:
     """A CPPCC member claims the topic (委员认领); claiming again adds the newly linked resources."""
     _require_step(doc, OPEN_STEPS, "claim a topic")
     resources = [scrub(doc, r, policy) for r in resources]
@@ -442,8 +716,13 @@ def claim(doc: dict, member_id: str, resources: list[str], actor: Actor, now: da
     else:
         claims = [*doc["claims"], {"member_id": member_id, "claimed_at": now, "resources": resources}]
     change = Change(set={"claims": claims, "updated_at": now})
-    _record(change, ev.CLAIMED, doc, ev.Claimed(**_facts(doc, doc["step"], actor), member_id=member_id,
-                                                resources=resources), now)
+    _record(
+        change,
+        ev.CLAIMED,
+        doc,
+        ev.Claimed(**_facts(doc, doc["step"], actor), member_id=member_id, resources=resources),
+        now,
+    )
     return change
 
 
@@ -451,15 +730,27 @@ def assign_deputy(doc: dict, deputy_id: str, station: str, actor: Actor, now: da
     _require_step(doc, OPEN_STEPS, "assign a deputy")
     if any(d["deputy_id"] == deputy_id for d in doc["deputies"]):
         raise InvalidTransition("this deputy is already assigned", {"deputy_id": deputy_id})
-    change = Change(set={"deputies": [*doc["deputies"], {"deputy_id": deputy_id, "station": station,
-                                                         "assigned_at": now, "assigned_by": actor.id}],
-                         "updated_at": now})
-    _record(change, ev.DEPUTY_ASSIGNED, doc, ev.DeputyAssigned(**_facts(doc, doc["step"], actor), deputy_id=deputy_id,
-                                                               station=station), now)
+    change = Change(
+        set={
+            "deputies": [
+                *doc["deputies"],
+                {"deputy_id": deputy_id, "station": station, "assigned_at": now, "assigned_by": actor.id},
+            ],
+            "updated_at": now,
+        }
+    )
+    _record(
+        change,
+        ev.DEPUTY_ASSIGNED,
+        doc,
+        ev.DeputyAssigned(**_facts(doc, doc["step"], actor), deputy_id=deputy_id, station=station),
+        now,
+    )
     return change
 
 
 # --- step 4: implementation -------------------------------------------------------------------------
+
 
 def start_implementation(doc: dict, decision: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     change = transition(doc, "start_implementation", actor, now)
@@ -470,24 +761,51 @@ def start_implementation(doc: dict, decision: str, actor: Actor, now: datetime, 
     if doc["vote_required"]:
         closed = [v for v in doc["votes"] if v["status"] == "closed"]
         if not closed or closed[-1]["result"] != "passed":
-            raise InvalidTransition("this topic is decided by a residents' vote, and no vote has passed yet",
-                                    {"last_vote_result": closed[-1]["result"] if closed else None})
+            raise InvalidTransition(
+                "this topic is decided by a residents' vote, and no vote has passed yet",
+                {"last_vote_result": closed[-1]["result"] if closed else None},
+            )
     change.set["decision"] = scrub(doc, decision, policy)
-    _record(change, ev.IMPLEMENTATION_STARTED, doc, ev.ImplementationStarted(
-        **_facts(doc, "implementation", actor), decision=change.set["decision"]), now)
+    _record(
+        change,
+        ev.IMPLEMENTATION_STARTED,
+        doc,
+        ev.ImplementationStarted(**_facts(doc, "implementation", actor), decision=change.set["decision"]),
+        now,
+    )
     return change
 
 
 def add_task(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> tuple[str, Change]:
     _require_step(doc, ("implementation",), "add an implementation task")
-    task = {"id": new_id(), "title": scrub(doc, fields["title"], policy), "owner": scrub(doc, fields["owner"], policy),
-            "due_date": fields["due_date"].isoformat(), "unit": fields["unit"], "target": float(fields["target"]),
-            "done": 0.0, "progress": 0.0, "updated_at": now}
+    task = {
+        "id": new_id(),
+        "title": scrub(doc, fields["title"], policy),
+        "owner": scrub(doc, fields["owner"], policy),
+        "due_date": fields["due_date"].isoformat(),
+        "unit": fields["unit"],
+        "target": float(fields["target"]),
+        "done": 0.0,
+        "progress": 0.0,
+        "updated_at": now,
+    }
     tasks = [*doc["tasks"], task]
     change = Change(set={"tasks": tasks, "progress": rolled_up(tasks), "updated_at": now})
-    _record(change, ev.TASK_ADDED, doc, ev.TaskAdded(
-        **_facts(doc, doc["step"], actor), task_id=task["id"], title=task["title"], owner=task["owner"],
-        due_date=fields["due_date"], unit=task["unit"], target=task["target"]), now)
+    _record(
+        change,
+        ev.TASK_ADDED,
+        doc,
+        ev.TaskAdded(
+            **_facts(doc, doc["step"], actor),
+            task_id=task["id"],
+            title=task["title"],
+            owner=task["owner"],
+            due_date=fields["due_date"],
+            unit=task["unit"],
+            target=task["target"],
+        ),
+        now,
+    )
     return task["id"], change
 
 
@@ -500,17 +818,37 @@ def progress_task(doc: dict, task_id: str, done: float, actor: Actor, now: datet
     _require_step(doc, ("implementation",), "report task progress")
     task = _find(doc["tasks"], task_id, "task")
     if done > task["target"]:
-        raise InvalidInput("more than the task's target", [{"field": "done", "message": f"at most {task['target']:g} {task['unit']}"}])
-    updated = {**task, "done": float(done), "progress": round(100 * done / task["target"], 2), "updated_at": now}
+        raise InvalidInput(
+            "more than the task's target",
+            [{"field": "done", "message": f"at most {task['target']:g} {task['unit']}"}],
+        )
+    updated = {
+        **task,
+        "done": float(done),
+        "progress": round(100 * done / task["target"], 2),
+        "updated_at": now,
+    }
     tasks = _replace(doc["tasks"], updated)
     change = Change(set={"tasks": tasks, "progress": rolled_up(tasks), "updated_at": now})
-    _record(change, ev.TASK_PROGRESSED, doc, ev.TaskProgressed(
-        **_facts(doc, doc["step"], actor), task_id=task_id, done=updated["done"], target=task["target"],
-        task_progress=updated["progress"], topic_progress=change.set["progress"]), now)
+    _record(
+        change,
+        ev.TASK_PROGRESSED,
+        doc,
+        ev.TaskProgressed(
+            **_facts(doc, doc["step"], actor),
+            task_id=task_id,
+            done=updated["done"],
+            target=task["target"],
+            task_progress=updated["progress"],
+            topic_progress=change.set["progress"],
+        ),
+        now,
+    )
     return change
 
 
 # --- step 5: publish the result; step 6: feedback ----------------------------------------------------
+
 
 def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Publish the result; only once implementation is complete, or for a declined matter. The linked
@@ -521,14 +859,25 @@ def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime, policy:
             raise InvalidTransition("implementation has no tasks; add them and complete them first")
         unfinished = [t["title"] for t in doc["tasks"] if t["progress"] < 100]
         if unfinished:
-            raise InvalidTransition("implementation is not complete", {"unfinished_tasks": unfinished,
-                                                                       "progress": doc["progress"]})
+            raise InvalidTransition(
+                "implementation is not complete",
+                {"unfinished_tasks": unfinished, "progress": doc["progress"]},
+            )
     result = _notice(doc, fields, now, policy)
     outcome = "declined" if doc["step"] == "declined" else "implemented"
     change.set.update(result={**result, "outcome": outcome})
-    _record(change, ev.RESULT_PUBLISHED, doc, ev.ResultPublished(
-        **_facts(doc, "publish_result", actor), outcome=outcome, result=ev.Notice(**result),
-        tasks=[ev.ResultTask(title=t["title"], unit=t["unit"], done=t["done"]) for t in doc["tasks"]]), now)
+    _record(
+        change,
+        ev.RESULT_PUBLISHED,
+        doc,
+        ev.ResultPublished(
+            **_facts(doc, "publish_result", actor),
+            outcome=outcome,
+            result=ev.Notice(**result),
+            tasks=[ev.ResultTask(title=t["title"], unit=t["unit"], done=t["done"]) for t in doc["tasks"]],
+        ),
+        now,
+    )
     for request_id in doc["request_ids"]:
         _progress(change, doc, request_id, "resolved", result["text"], now)
     return change
@@ -540,21 +889,39 @@ def open_feedback(doc: dict, actor: Actor, now: datetime) -> Change:
     return change
 
 
-def give_feedback(doc: dict, actor: Actor, satisfaction: int, comment: str | None, now: datetime,
-                  policy: Policy) -> Change:
+def give_feedback(
+    doc: dict, actor: Actor, satisfaction: int, comment: str | None, now: datetime, policy: Policy
+) -> Change:
     """A participant's satisfaction (once per person); residents whose requests are linked rate in intake."""
     _require_step(doc, ("publish_result", "feedback"), "give feedback")
     if any(f["by_id"] == actor.id for f in doc["feedback"]):
         raise InvalidTransition("you have already given feedback on this topic")
-    entry = {"by_id": actor.id, "by_role": actor.role, "satisfaction": satisfaction,
-             "comment": scrub(doc, comment, policy), "at": now}
+    entry = {
+        "by_id": actor.id,
+        "by_role": actor.role,
+        "satisfaction": satisfaction,
+        "comment": scrub(doc, comment, policy),
+        "at": now,
+    }
     change = Change(set={"updated_at": now}, push={"feedback": entry})
-    _record(change, ev.FEEDBACK_RECEIVED, doc, ev.FeedbackReceived(
-        **_facts(doc, doc["step"], actor), by_role=actor.role, satisfaction=satisfaction, comment=entry["comment"]), now)
+    _record(
+        change,
+        ev.FEEDBACK_RECEIVED,
+        doc,
+        ev.FeedbackReceived(
+            **_facts(doc, doc["step"], actor),
+            by_role=actor.role,
+            satisfaction=satisfaction,
+            comment=entry["comment"],
+        ),
+        now,
+    )
     return change
 
 
-def record_request_rating(doc: dict, request_id: str, satisfaction: int, event_id: str, now: datetime) -> Change:
+def record_request_rating(
+    doc: dict, request_id: str, satisfaction: int, event_id: str, now: datetime
+) -> Change:
     """A linked request's resident rated the outcome in intake: part of the topic's feedback."""
     ratings = [r for r in doc["request_ratings"] if r["request_id"] != request_id]
     ratings.append({"request_id": request_id, "satisfaction": satisfaction, "at": now})
@@ -562,7 +929,9 @@ def record_request_rating(doc: dict, request_id: str, satisfaction: int, event_i
 
 
 def satisfaction_summary(doc: dict) -> float | None:
-    scores = [f["satisfaction"] for f in doc["feedback"]] + [r["satisfaction"] for r in doc["request_ratings"]]
+    scores = [f["satisfaction"] for f in doc["feedback"]] + [
+        r["satisfaction"] for r in doc["request_ratings"]
+    ]
     return round(statistics.mean(scores), 2) if scores else None
 
 
@@ -570,9 +939,19 @@ def close(doc: dict, summary: str, actor: Actor, now: datetime, policy: Policy) 
     change = transition(doc, "close", actor, now)
     mean = satisfaction_summary(doc)
     change.set["closing"] = {"summary": scrub(doc, summary, policy), "at": now, "mean_satisfaction": mean}
-    _record(change, ev.CLOSED, doc, ev.Closed(
-        **_facts(doc, "closed", actor), summary=change.set["closing"]["summary"], feedback_count=len(doc["feedback"]),
-        request_ratings_count=len(doc["request_ratings"]), mean_satisfaction=mean), now)
+    _record(
+        change,
+        ev.CLOSED,
+        doc,
+        ev.Closed(
+            **_facts(doc, "closed", actor),
+            summary=change.set["closing"]["summary"],
+            feedback_count=len(doc["feedback"]),
+            request_ratings_count=len(doc["request_ratings"]),
+            mean_satisfaction=mean,
+        ),
+        now,
+    )
     return change
 
 
@@ -582,12 +961,25 @@ def decline(doc: dict, reason: str, actor: Actor, now: datetime, policy: Policy)
     if any(v["status"] == "open" for v in doc["votes"]):
         raise InvalidTransition("a residents' vote is still open")
     change.set["declined"] = {"reason": reason, "at": now}
-    _record(change, ev.DECLINED, doc, ev.Declined(**_facts(doc, "declined", actor), reason=change.set["declined"]["reason"]), now)
+    _record(
+        change,
+        ev.DECLINED,
+        doc,
+        ev.Declined(**_facts(doc, "declined", actor), reason=change.set["declined"]["reason"]),
+        now,
+    )
     return change
 
 
-def evaluate(doc: dict, actor: Actor, target: str | None, score: int, comment: str | None, now: datetime,
-             policy: Policy) -> Change:
+def evaluate(
+    doc: dict,
+    actor: Actor,
+    target: str | None,
+    score: int,
+    comment: str | None,
+    now: datetime,
+    policy: Policy,
+) -> Change:
     """Two-way evaluation after closing: residents evaluate an assigned deputy, deputies the residents."""
     _require_step(doc, ("closed",), "evaluate")
     assigned = {d["deputy_id"] for d in doc["deputies"]}
@@ -597,19 +989,39 @@ def evaluate(doc: dict, actor: Actor, target: str | None, score: int, comment: s
         target = "residents"
     else:
         if target not in assigned:
-            raise InvalidInput("evaluate a deputy assigned to this topic",
-                               [{"field": "deputy_id", "message": f"one of {sorted(assigned) or 'none assigned'}"}])
+            raise InvalidInput(
+                "evaluate a deputy assigned to this topic",
+                [{"field": "deputy_id", "message": f"one of {sorted(assigned) or 'none assigned'}"}],
+            )
     if any(e["by_id"] == actor.id and e["target"] == target for e in doc["evaluations"]):
         raise InvalidTransition("you have already given this evaluation")
-    entry = {"by_id": actor.id, "by_role": actor.role, "target": target, "score": score,
-             "comment": scrub(doc, comment, policy), "at": now}
+    entry = {
+        "by_id": actor.id,
+        "by_role": actor.role,
+        "target": target,
+        "score": score,
+        "comment": scrub(doc, comment, policy),
+        "at": now,
+    }
     change = Change(set={"updated_at": now}, push={"evaluations": entry})
-    _record(change, ev.EVALUATED, doc, ev.Evaluated(**_facts(doc, doc["step"], actor), by_role=actor.role, target=target,
-                                                    score=score, comment=entry["comment"]), now)
+    _record(
+        change,
+        ev.EVALUATED,
+        doc,
+        ev.Evaluated(
+            **_facts(doc, doc["step"], actor),
+            by_role=actor.role,
+            target=target,
+            score=score,
+            comment=entry["comment"],
+        ),
+        now,
+    )
     return change
 
 
 # --- statistics --------------------------------------------------------------------------------------
+
 
 def step_hours(doc: dict, now: datetime) -> dict[str, float]:
     """Hours the topic spent in each step it went through (the current one up to `now`)."""
@@ -641,9 +1053,14 @@ def compute_statistics(docs: list[dict], now: datetime) -> dict:
         for step, h in step_hours(d, now).items():
             per_step.setdefault(step, []).append(h)
     return {
-        "topics": len(docs), "by_step": by_step, "by_platform": by_platform, "consultations_held": meetings,
-        "participants": participants, "votes_closed": votes_closed, "ballots_cast": ballots,
-        "turnout": round(ballots / eligible, 4) if eligible else None, "matters_solved": solved,
+        "topics": len(docs),
+        "by_step": by_step,
+        "by_platform": by_platform,
+        "consultations_held": meetings,
+        "participants": participants,
+        "votes_closed": votes_closed,
+        "ballots_cast": ballots,
+        "turnout": round(ballots / eligible, 4) if eligible else None,
+        "matters_solved": solved,
         "median_hours_in_step": {s: round(statistics.median(h), 2) for s, h in per_step.items()},
     }
-

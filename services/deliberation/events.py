@@ -6,6 +6,7 @@ the shared `civic146.request.progress.v2`. No personal data: people are named by
 (deputies, CPPCC members) or by role only; free text is scrubbed of phone and ID numbers; ballots
 never appear (a closed vote carries totals only).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -20,11 +21,28 @@ SOURCE = "/civic146/deliberation"
 
 Platform = Literal["small_bench_talk", "cppcc_consultation", "deputy_liaison_station", "residents_council"]
 PLATFORMS: tuple[str, ...] = Platform.__args__
-Step = Literal["determine_topic", "public_notice", "consultation", "implementation", "publish_result", "feedback",
-               "closed", "declined"]
+Step = Literal[
+    "determine_topic",
+    "public_notice",
+    "consultation",
+    "implementation",
+    "publish_result",
+    "feedback",
+    "closed",
+    "declined",
+]
 Origin = Literal["intake_request", "community_staff", "deputy", "cppcc_member", "mediation_case"]
-ParticipantRole = Literal["party_members", "resident_representatives", "compound_heads", "volunteers", "deputies",
-                          "cppcc_members", "property_company", "enterprises", "community_staff"]
+ParticipantRole = Literal[
+    "party_members",
+    "resident_representatives",
+    "compound_heads",
+    "volunteers",
+    "deputies",
+    "cppcc_members",
+    "property_company",
+    "enterprises",
+    "community_staff",
+]
 VoteResult = Literal["passed", "rejected", "quorum_not_met"]
 Threshold = Literal["simple_majority", "two_thirds"]
 
@@ -35,7 +53,9 @@ class TopicFacts(EventData):
     compound: str | None
     platform: Platform
     step: Step = Field(description="The topic's step after this change")
-    actor_role: str = Field(description="Role of whoever caused the change (community_staff, resident, system, ...)")
+    actor_role: str = Field(
+        description="Role of whoever caused the change (community_staff, resident, system, ...)"
+    )
 
 
 class Created(TopicFacts):
@@ -203,21 +223,41 @@ def _t(name: str, data: type[EventData], description: str) -> EventType:
     return EventType(f"civic146.deliberation.topic.{name}.v2", data, TOPIC, description)
 
 
-CREATED = _t("created", Created, "Step 1: a topic was raised (from requests, staff, a deputy, a CPPCC member or a mediation case).")
+CREATED = _t(
+    "created",
+    Created,
+    "Step 1: a topic was raised (from requests, staff, a deputy, a CPPCC member or a mediation case).",
+)
 UPDATED = _t("updated", Updated, "The topic's title, description or vote requirement changed.")
 REQUEST_ATTACHED = _t("request-attached", RequestAttached, "An intake request now belongs to the topic.")
 REQUEST_DETACHED = _t("request-detached", RequestDetached, "An intake request left the topic.")
 NOTICE_PUBLISHED = _t("notice-published", NoticePublished, "Step 2: the public notice was posted.")
-CONSULTATION_STARTED = _t("consultation-started", ConsultationStarted, "Step 3: consultation began (the notice period passed).")
-MEETING_SCHEDULED = _t("meeting-scheduled", MeetingScheduled, "A consultation meeting was scheduled at a venue.")
-MEETING_HELD = _t("meeting-held", MeetingHeld, "A consultation meeting was held: attendance, minutes, opinions, outcome.")
+CONSULTATION_STARTED = _t(
+    "consultation-started", ConsultationStarted, "Step 3: consultation began (the notice period passed)."
+)
+MEETING_SCHEDULED = _t(
+    "meeting-scheduled", MeetingScheduled, "A consultation meeting was scheduled at a venue."
+)
+MEETING_HELD = _t(
+    "meeting-held", MeetingHeld, "A consultation meeting was held: attendance, minutes, opinions, outcome."
+)
 VOTE_OPENED = _t("vote-opened", VoteOpened, "A residents' vote was opened for a window.")
-VOTE_CLOSED = _t("vote-closed", VoteClosed, "A residents' vote closed: totals and result (ballots are secret).")
+VOTE_CLOSED = _t(
+    "vote-closed", VoteClosed, "A residents' vote closed: totals and result (ballots are secret)."
+)
 CLAIMED = _t("claimed", Claimed, "A CPPCC member claimed the topic and linked resources.")
-DEPUTY_ASSIGNED = _t("deputy-assigned", DeputyAssigned, "An NPC deputy of the area was assigned to the topic.")
-IMPLEMENTATION_STARTED = _t("implementation-started", ImplementationStarted, "Step 4: implementation of the decision began.")
+DEPUTY_ASSIGNED = _t(
+    "deputy-assigned", DeputyAssigned, "An NPC deputy of the area was assigned to the topic."
+)
+IMPLEMENTATION_STARTED = _t(
+    "implementation-started", ImplementationStarted, "Step 4: implementation of the decision began."
+)
 TASK_ADDED = _t("task-added", TaskAdded, "An implementation task was added.")
-TASK_PROGRESSED = _t("task-progressed", TaskProgressed, "An implementation task progressed; carries the rolled-up topic progress.")
+TASK_PROGRESSED = _t(
+    "task-progressed",
+    TaskProgressed,
+    "An implementation task progressed; carries the rolled-up topic progress.",
+)
 RESULT_PUBLISHED = _t("result-published", ResultPublished, "Step 5: the result was published.")
 FEEDBACK_OPENED = _t("feedback-opened", FeedbackOpened, "Step 6: feedback is being collected.")
 FEEDBACK_RECEIVED = _t("feedback-received", FeedbackReceived, "A participant gave their satisfaction.")
@@ -226,7 +266,27 @@ DECLINED = _t("declined", Declined, "The topic was declined with a reason (steps
 EVALUATED = _t("evaluated", Evaluated, "Two-way evaluation between residents and a deputy after closing.")
 REQUEST_PROGRESS = request_progress_on(TOPIC)
 
-PUBLISHED = [CREATED, UPDATED, REQUEST_ATTACHED, REQUEST_DETACHED, NOTICE_PUBLISHED, CONSULTATION_STARTED,
-             MEETING_SCHEDULED, MEETING_HELD, VOTE_OPENED, VOTE_CLOSED, CLAIMED, DEPUTY_ASSIGNED, IMPLEMENTATION_STARTED,
-             TASK_ADDED, TASK_PROGRESSED, RESULT_PUBLISHED, FEEDBACK_OPENED, FEEDBACK_RECEIVED, CLOSED, DECLINED,
-             EVALUATED, REQUEST_PROGRESS]
+PUBLISHED = [
+    CREATED,
+    UPDATED,
+    REQUEST_ATTACHED,
+    REQUEST_DETACHED,
+    NOTICE_PUBLISHED,
+    CONSULTATION_STARTED,
+    MEETING_SCHEDULED,
+    MEETING_HELD,
+    VOTE_OPENED,
+    VOTE_CLOSED,
+    CLAIMED,
+    DEPUTY_ASSIGNED,
+    IMPLEMENTATION_STARTED,
+    TASK_ADDED,
+    TASK_PROGRESSED,
+    RESULT_PUBLISHED,
+    FEEDBACK_OPENED,
+    FEEDBACK_RECEIVED,
+    CLOSED,
+    DECLINED,
+    EVALUATED,
+    REQUEST_PROGRESS,
+]

@@ -8,10 +8,11 @@
 Handlers are idempotent on their own (the event id is kept in the topic, and topics created from
 an event or a case have ids derived from it), so a replay with lost processed-events changes nothing.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from pymongo.errors import DuplicateKeyError
 
@@ -27,11 +28,21 @@ from . import actions, domain, store
 def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: Routed, now: datetime) -> None:
     if data.target != "deliberation":
         return
-    actions.take_up_request(outbox, policy, {
-        "request_id": data.request_id, "community": data.community, "compound": data.compound,
-        "category": data.category, "description": data.description, "submitter_ref": data.submitter_ref,
-        "name_digests": data.name_digests},
-        event["id"], now)
+    actions.take_up_request(
+        outbox,
+        policy,
+        {
+            "request_id": data.request_id,
+            "community": data.community,
+            "compound": data.compound,
+            "category": data.category,
+            "description": data.description,
+            "submitter_ref": data.submitter_ref,
+            "name_digests": data.name_digests,
+        },
+        event["id"],
+        now,
+    )
 
 
 def on_rated(outbox: Outbox, event: dict, data: Rated, now: datetime) -> None:
@@ -40,23 +51,42 @@ def on_rated(outbox: Outbox, event: dict, data: Rated, now: datetime) -> None:
         if not topics:
             return  # not ours, or already recorded
         try:
-            actions.commit(outbox, topics[0], domain.record_request_rating(
-                topics[0], data.request_id, data.satisfaction, event["id"], now))
+            actions.commit(
+                outbox,
+                topics[0],
+                domain.record_request_rating(topics[0], data.request_id, data.satisfaction, event["id"], now),
+            )
             return
         except ConcurrencyConflict:
             continue
     raise ConcurrencyConflict(f"topic of request {data.request_id} kept changing; will retry")
 
 
-def on_case_escalated(outbox: Outbox, policy: domain.Policy, event: dict, data: CaseEscalatedData,
-                      now: datetime) -> None:
-    requests = [domain.request_entry(rid, data.compound, None, None, "mediation_case", now) for rid in data.request_ids
-                if not store.holding(rid)]
+def on_case_escalated(
+    outbox: Outbox, policy: domain.Policy, event: dict, data: CaseEscalatedData, now: datetime
+) -> None:
+    requests = [
+        domain.request_entry(rid, data.compound, None, None, "mediation_case", now)
+        for rid in data.request_ids
+        if not store.holding(rid)
+    ]
     doc, change = domain.new_topic(
-        {"title": domain.title_from(data.summary), "description": f"{data.summary}\n（调解转议题：{data.cause}）",
-         "community": data.community, "compound": data.compound, "category": data.case_type},
-        "mediation_case", domain.SYSTEM, now, policy, topic_id=domain.derived_id(f"mediation_case:{data.case_id}"),
-        origin_ref=data.case_id, requests=requests, name_digests=data.name_digests)
+        {
+            "title": domain.title_from(data.summary),
+            "description": f"{data.summary}\n（调解转议题：{data.cause}）",
+            "community": data.community,
+            "compound": data.compound,
+            "category": data.case_type,
+        },
+        "mediation_case",
+        domain.SYSTEM,
+        now,
+        policy,
+        topic_id=domain.derived_id(f"mediation_case:{data.case_id}"),
+        origin_ref=data.case_id,
+        requests=requests,
+        name_digests=data.name_digests,
+    )
     doc["applied_events"] = [event["id"]]
     try:
         actions.create(outbox, doc, change)

@@ -1,28 +1,52 @@
 """Domain metrics of deliberation: consultations held, votes and turnout, matters solved."""
+
 from prometheus_client import Counter, Gauge, Histogram
 
-TOPICS_CREATED = Counter("civic146_deliberation_topics_created_total", "Topics raised",
-                         ["community", "platform", "origin"])
-STEP_TRANSITIONS = Counter("civic146_deliberation_step_transitions_total", "Topics entering a step",
-                           ["community", "platform", "step"])
-CONSULTATIONS_HELD = Counter("civic146_deliberation_consultations_held_total", "Consultation meetings held",
-                             ["community", "platform"])
-PARTICIPANTS = Counter("civic146_deliberation_consultation_participants_total",
-                       "Attendance of consultation meetings", ["community", "platform"])
+TOPICS_CREATED = Counter(
+    "civic146_deliberation_topics_created_total", "Topics raised", ["community", "platform", "origin"]
+)
+STEP_TRANSITIONS = Counter(
+    "civic146_deliberation_step_transitions_total",
+    "Topics entering a step",
+    ["community", "platform", "step"],
+)
+CONSULTATIONS_HELD = Counter(
+    "civic146_deliberation_consultations_held_total", "Consultation meetings held", ["community", "platform"]
+)
+PARTICIPANTS = Counter(
+    "civic146_deliberation_consultation_participants_total",
+    "Attendance of consultation meetings",
+    ["community", "platform"],
+)
 BALLOTS_CAST = Counter("civic146_deliberation_ballots_cast_total", "Secret ballots cast", ["community"])
-VOTES_CLOSED = Counter("civic146_deliberation_votes_closed_total", "Residents' votes closed, by result",
-                       ["community", "result"])
-MATTERS_SOLVED = Counter("civic146_deliberation_matters_solved_total",
-                         "Topics closed after implementation (not declined)", ["community"])
-STEP_DURATION = Histogram("civic146_deliberation_step_duration_seconds", "Time a topic spent in a step",
-                          ["step"], buckets=(3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400,
-                                             60 * 86400, 120 * 86400))
+VOTES_CLOSED = Counter(
+    "civic146_deliberation_votes_closed_total", "Residents' votes closed, by result", ["community", "result"]
+)
+MATTERS_SOLVED = Counter(
+    "civic146_deliberation_matters_solved_total",
+    "Topics closed after implementation (not declined)",
+    ["community"],
+)
+STEP_DURATION = Histogram(
+    "civic146_deliberation_step_duration_seconds",
+    "Time a topic spent in a step",
+    ["step"],
+    buckets=(3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 120 * 86400),
+)
 
 # Refreshed by the worker from the database.
-TOPICS_BY_STEP = Gauge("civic146_deliberation_topics_by_step", "Topics currently in each step",
-                       ["platform", "step"], multiprocess_mode="max")
-LAST_VOTE_TURNOUT = Gauge("civic146_deliberation_last_vote_turnout", "Turnout of the community's last closed vote",
-                          ["community"], multiprocess_mode="max")
+TOPICS_BY_STEP = Gauge(
+    "civic146_deliberation_topics_by_step",
+    "Topics currently in each step",
+    ["platform", "step"],
+    multiprocess_mode="max",
+)
+LAST_VOTE_TURNOUT = Gauge(
+    "civic146_deliberation_last_vote_turnout",
+    "Turnout of the community's last closed vote",
+    ["community"],
+    multiprocess_mode="max",
+)
 
 
 def count_committed(before: dict, change) -> None:
@@ -31,7 +55,9 @@ def count_committed(before: dict, change) -> None:
         first = change.outbox[0]["event"]
         STEP_TRANSITIONS.labels(first["community"], first["data"]["platform"], change.set["step"]).inc()
         entered = before["steps"][-1]["at"]
-        STEP_DURATION.labels(before["step"]).observe(max(0.0, (change.push["steps"]["at"] - entered).total_seconds()))
+        STEP_DURATION.labels(before["step"]).observe(
+            max(0.0, (change.push["steps"]["at"] - entered).total_seconds())
+        )
     for item in change.outbox:
         event = item["event"]
         data, kind = event["data"], event["type"].split(".")[-2]

@@ -4,6 +4,7 @@ and CPPCC members (with the communities each serves).
 Kept as data (reference/*.json beside this file, or the same names in REFERENCE_DIR). The bundled
 files are demo data: entries with `"demo": true` carry invented names.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,15 +67,23 @@ def _read(name: str, reference_dir: str) -> dict:
 
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> Registries:
-    venues = {v["id"]: Venue(v["id"], v["name_zh"], v.get("community"), v.get("compound"), v["kind"],
-                             v.get("demo", False)) for v in _read("venues.json", reference_dir)["venues"]}
+    venues = {
+        v["id"]: Venue(
+            v["id"], v["name_zh"], v.get("community"), v.get("compound"), v["kind"], v.get("demo", False)
+        )
+        for v in _read("venues.json", reference_dir)["venues"]
+    }
     raw = _read("deputies.json", reference_dir)
     stations = {s["id"]: frozenset(s["communities"]) for s in raw["stations"]}
     deputies = {}
     for d in raw["deputies"]:
         if d["station"] not in stations:
             raise SystemExit(f"deputies.json: deputy {d['id']} names unknown station {d['station']!r}")
-        deputies[d["id"]] = Deputy(d["id"], d["name_zh"], d["station"], stations[d["station"]], d.get("demo", False))
-    members = {m["id"]: CppccMember(m["id"], m["name_zh"], frozenset(m["communities"]), m.get("demo", False))
-               for m in _read("cppcc_members.json", reference_dir)["members"]}
+        deputies[d["id"]] = Deputy(
+            d["id"], d["name_zh"], d["station"], stations[d["station"]], d.get("demo", False)
+        )
+    members = {
+        m["id"]: CppccMember(m["id"], m["name_zh"], frozenset(m["communities"]), m.get("demo", False))
+        for m in _read("cppcc_members.json", reference_dir)["members"]
+    }
     return Registries(venues, deputies, members)

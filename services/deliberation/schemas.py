@@ -1,4 +1,5 @@
 """HTTP payload models of the deliberation API: they validate input and describe the OpenAPI document."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,6 +27,7 @@ def _may_be_left_out(schema: dict) -> None:
 class UpdateTopicIn(Input):
     """Only the fields sent change. Null is refused where a topic cannot be without a value (the
     field is left out to keep it); a category can be cleared with null."""
+
     title: str = Field(None, min_length=2, max_length=120, json_schema_extra=_may_be_left_out)
     description: str = Field(None, min_length=5, max_length=4000, json_schema_extra=_may_be_left_out)
     category: str | None = Field(None, max_length=64)
@@ -46,7 +48,9 @@ class AttachIn(Input):
 class NoticeIn(Input):
     text: str = Field(min_length=5, max_length=4000)
     period_days: int = Field(ge=1, le=90)
-    venue_id: str | None = Field(None, max_length=64, description="Venue (from /v1/venues) where it is posted")
+    venue_id: str | None = Field(
+        None, max_length=64, description="Venue (from /v1/venues) where it is posted"
+    )
     online: bool = Field(False, description="Also posted online (e-net mini-program)")
 
     @model_validator(mode="after")
@@ -80,10 +84,16 @@ class MeetingHeldIn(Input):
 
 class VoteIn(Input):
     question: str = Field(min_length=5, max_length=1000)
-    scope: Literal["compound", "community"] = Field(description="Who is eligible: the registered residents of the "
-                                                                "topic's compound or of its whole community")
-    options: list[str] | None = Field(None, min_length=2, max_length=10,
-                                      description="A choice between options; default approve/oppose/abstain")
+    scope: Literal["compound", "community"] = Field(
+        description="Who is eligible: the registered residents of the "
+        "topic's compound or of its whole community"
+    )
+    options: list[str] | None = Field(
+        None,
+        min_length=2,
+        max_length=10,
+        description="A choice between options; default approve/oppose/abstain",
+    )
     opens_at: AwareDatetime | None = Field(None, description="Default: now")
     closes_at: AwareDatetime
     quorum: float | None = Field(None, gt=0, le=1, description="Turnout needed (share of eligible voters)")
@@ -102,7 +112,9 @@ class BallotIn(Input):
 
 
 class ClaimIn(Input):
-    resources: list[str] = Field(min_length=1, max_length=20, description="Resources the member links to the matter")
+    resources: list[str] = Field(
+        min_length=1, max_length=20, description="Resources the member links to the matter"
+    )
 
 
 class DeputyIn(Input):
@@ -146,7 +158,9 @@ class EvaluationIn(Input):
 
 class VotersIn(Input):
     resident_ids: list[str] = Field(min_length=1, max_length=2000, description="User ids of the residents")
-    compound: CompoundId | None = Field(None, description="A compound of the community; the whole community if omitted")
+    compound: CompoundId | None = Field(
+        None, description="A compound of the community; the whole community if omitted"
+    )
 
 
 class ListQuery(Input):
@@ -161,7 +175,9 @@ class StatisticsQuery(Input):
 
 
 class VotersQuery(Input):
-    compound: CompoundId | None = Field(None, description="A compound of the community; the whole community if omitted")
+    compound: CompoundId | None = Field(
+        None, description="A compound of the community; the whole community if omitted"
+    )
 
 
 class EmptyIn(Input):
@@ -169,6 +185,7 @@ class EmptyIn(Input):
 
 
 # --- responses -----------------------------------------------------------------------------------
+
 
 class StepOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
@@ -219,6 +236,7 @@ class OptionCountOut(BaseModel):
 
 class VoteOut(BaseModel):
     """Totals only, and only once the window closed; never who voted what."""
+
     id: str
     question: str
     options: list[str]

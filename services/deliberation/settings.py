@@ -1,4 +1,5 @@
 """Settings of the deliberation service (environment variables, see the shared Settings for the rest)."""
+
 from datetime import timedelta
 from typing import Literal
 
@@ -26,8 +27,13 @@ class DeliberationSettings(Settings):
     @property
     def policy(self) -> Policy:
         return Policy(
-            notice_min_period=timedelta(days=self.notice_min_days), attach_similarity=self.attach_similarity,
+            notice_min_period=timedelta(days=self.notice_min_days),
+            attach_similarity=self.attach_similarity,
             candidate_platform=self.candidate_platform,
-            vote_required_platforms=frozenset(p.strip() for p in self.vote_required_platforms.split(",") if p.strip()),
-            default_quorum=self.default_quorum, default_threshold=self.default_threshold,
-            name_key=pii.name_key(self.jwt_secret))
+            vote_required_platforms=frozenset(
+                p.strip() for p in self.vote_required_platforms.split(",") if p.strip()
+            ),
+            default_quorum=self.default_quorum,
+            default_threshold=self.default_threshold,
+            name_key=pii.name_key(self.jwt_secret),
+        )

@@ -1,4 +1,5 @@
 """Persistence of topics (with the outbox) and of the voter roll."""
+
 from __future__ import annotations
 
 import mongoengine
@@ -12,6 +13,7 @@ from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 class Topic(mongoengine.DynamicDocument):
     """Declares the collection and its indexes; documents are read and written as plain dicts so
     the domain stays free of the ODM."""
+
     id = fields.StringField(primary_key=True)
     version = fields.IntField(required=True)
     meta = {
@@ -32,8 +34,13 @@ class Voter(mongoengine.DynamicDocument):
     """The voter roll: residents registered by staff as eligible in a community (and compound).
     `_id` = "<community>:<resident id>": one entry per resident and community, so registering twice
     is harmless, and a second compound is noticed (see register_voters)."""
+
     id = fields.StringField(primary_key=True)
-    meta = {"collection": "voters", "indexes": [{"fields": ["community", "compound"]}], "auto_create_index": False}
+    meta = {
+        "collection": "voters",
+        "indexes": [{"fields": ["community", "compound"]}],
+        "auto_create_index": False,
+    }
 
 
 def collection():
@@ -68,31 +75,57 @@ def holding(request_id: str) -> list[dict]:
 
 
 def open_candidates(community: str, compound: str | None, category: str | None, open_steps) -> list[dict]:
-    return list(collection().find({"community": community, "compound": compound, "category": category,
-                                   "step": {"$in": list(open_steps)}}, {"outbox": 0}).limit(200))
+    return list(
+        collection()
+        .find(
+            {
+                "community": community,
+                "compound": compound,
+                "category": category,
+                "step": {"$in": list(open_steps)},
+            },
+            {"outbox": 0},
+        )
+        .limit(200)
+    )
 
 
 class RegisteredElsewhere(InvalidTransition):
     code = "voter_registered_elsewhere"
 
 
-def register_voters(outbox: Outbox, community: str, compound: str | None, resident_ids: list[str],
-                    registered_by: str, now) -> int:
+def register_voters(
+    outbox: Outbox, community: str, compound: str | None, resident_ids: list[str], registered_by: str, now
+) -> int:
     """Add residents to the roll; returns how many were new. A resident has one roll entry per
     community: registering them again with the same compound is harmless; with another one (or
     with none instead of one, or the reverse) is refused, naming the current one, before anything
     is written. Roll entries carry no events."""
     ids = list(dict.fromkeys(resident_ids))
-    current = {v["resident_id"]: v.get("compound") for v in voters().find(
-        {"_id": {"$in": [f"{community}:{rid}" for rid in ids]}}, {"resident_id": 1, "compound": 1})}
+    current = {
+        v["resident_id"]: v.get("compound")
+        for v in voters().find(
+            {"_id": {"$in": [f"{community}:{rid}" for rid in ids]}}, {"resident_id": 1, "compound": 1}
+        )
+    }
     _refuse_other_compound(compound, [(rid, current[rid]) for rid in ids if rid in current])
     added = 0
     for rid in ids:
         if rid in current:
             continue
         try:
-            outbox.insert(voters(), {"_id": f"{community}:{rid}", "community": community, "compound": compound,
-                                     "resident_id": rid, "registered_by": registered_by, "registered_at": now}, [])
+            outbox.insert(
+                voters(),
+                {
+                    "_id": f"{community}:{rid}",
+                    "community": community,
+                    "compound": compound,
+                    "resident_id": rid,
+                    "registered_by": registered_by,
+                    "registered_at": now,
+                },
+                [],
+            )
             added += 1
         except DuplicateKeyError:  # registered by someone else meanwhile
             existing = voters().find_one({"_id": f"{community}:{rid}"}, {"compound": 1}) or {}
@@ -103,9 +136,12 @@ def register_voters(outbox: Outbox, community: str, compound: str | None, reside
 def _refuse_other_compound(compound: str | None, entries: list[tuple[str, str | None]]) -> None:
     elsewhere = [{"resident_id": rid, "compound": c} for rid, c in entries if c != compound]
     if elsewhere:
-        where = ", ".join(f"{e['resident_id']} in {e['compound'] or 'the whole community'}" for e in elsewhere)
-        raise RegisteredElsewhere(f"already on the voter roll: {where}; a resident is registered once per community",
-                                  elsewhere)
+        where = ", ".join(
+            f"{e['resident_id']} in {e['compound'] or 'the whole community'}" for e in elsewhere
+        )
+        raise RegisteredElsewhere(
+            f"already on the voter roll: {where}; a resident is registered once per community", elsewhere
+        )
 
 
 def on_roll(community: str, compound: str | None, resident_id: str) -> bool:

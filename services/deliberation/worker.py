@@ -3,6 +3,7 @@
 Runs the outbox sweep, the consumer of intake's routed requests and ratings and of mediation's
 escalations, and the scheduled jobs (closing votes whose window passed, refreshing gauges).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -43,8 +44,9 @@ def refresh_gauges(now: datetime) -> int:
     for doc in store.collection().find({}, {"step": 1, "platform": 1, "community": 1, "votes": 1}):
         counts[(doc["platform"], doc["step"])] = counts.get((doc["platform"], doc["step"]), 0) + 1
         for v in doc.get("votes", []):
-            if v["status"] == "closed" and (doc["community"] not in last_vote
-                                            or v["closed_at"] > last_vote[doc["community"]][0]):
+            if v["status"] == "closed" and (
+                doc["community"] not in last_vote or v["closed_at"] > last_vote[doc["community"]][0]
+            ):
                 last_vote[doc["community"]] = (v["closed_at"], v["turnout"])
     for platform in PLATFORMS:  # every pair, so a step that emptied shows 0
         for step in (*domain.STEPS, *domain.FINAL_STEPS):
@@ -60,12 +62,25 @@ def main() -> None:
     store.ensure_indexes()
     outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    consumer = Consumer(settings, db, group="deliberation", topics=CONSUMED_TOPICS,
-                        handlers=handler_table(outbox, settings.policy, now), dead_letter_topic=DEAD_LETTER_TOPIC)
-    jobs = [Job("close_due_votes", lambda t: close_due_votes(outbox, t)),
-            Job("refresh_gauges", refresh_gauges)]
-    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
-               topics=[TOPIC, DEAD_LETTER_TOPIC, *CONSUMED_TOPICS])
+    consumer = Consumer(
+        settings,
+        db,
+        group="deliberation",
+        topics=CONSUMED_TOPICS,
+        handlers=handler_table(outbox, settings.policy, now),
+        dead_letter_topic=DEAD_LETTER_TOPIC,
+    )
+    jobs = [
+        Job("close_due_votes", lambda t: close_due_votes(outbox, t)),
+        Job("refresh_gauges", refresh_gauges),
+    ]
+    run_worker(
+        settings,
+        relay=relay,
+        consumer=consumer,
+        jobs=jobs,
+        topics=[TOPIC, DEAD_LETTER_TOPIC, *CONSUMED_TOPICS],
+    )
 
 
 if __name__ == "__main__":

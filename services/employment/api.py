@@ -5,6 +5,7 @@ serve; raw ID numbers and the employment-difficulty group only go to the owner a
 SENSITIVE_DATA_ROLES (serving the community); employers see candidates through referrals, masked and
 without sensitive data, and only once a referral has been made.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app
@@ -38,6 +39,7 @@ def actor(p: Principal) -> domain.Actor:
 
 # --- scope ---------------------------------------------------------------------------------------------
 
+
 def is_staff_for(p: Principal, community: str) -> bool:
     return p.has(*STAFF_ROLES) and p.serves(community)
 
@@ -49,8 +51,11 @@ def owns(p: Principal, seeker: dict) -> bool:
         return False
     if seeker.get("resident_id") == p.sub:
         return True
-    return (seeker["status"] == "draft" and bool(seeker.get("owner_ref"))
-            and seeker["owner_ref"] == principal_pseudonym())
+    return (
+        seeker["status"] == "draft"
+        and bool(seeker.get("owner_ref"))
+        and seeker["owner_ref"] == principal_pseudonym()
+    )
 
 
 def plain_view(p: Principal, seeker: dict) -> bool:
@@ -67,8 +72,11 @@ def seeker_for(seeker_id: str, write: bool = False) -> tuple[dict, Principal]:
     p = principal()
     seeker = store.get("seekers", seeker_id)
     if not (owns(p, seeker) or is_staff_for(p, seeker["community"])):
-        raise Forbidden("only the resident and staff serving the community may " + ("change" if write else "see")
-                        + " this profile")
+        raise Forbidden(
+            "only the resident and staff serving the community may "
+            + ("change" if write else "see")
+            + " this profile"
+        )
     return seeker, p
 
 
@@ -80,10 +88,13 @@ def job_writer_for(job: dict, p: Principal) -> None:
 def unscorable(exc: Unscorable, field: str, what: str) -> InvalidInput:
     """A stored profile or posting that matching cannot use (older data outside today's bounds):
     the request is refused with the reason, instead of failing."""
-    return InvalidInput(f"the stored {what} cannot be matched; change it", [{"field": field, "message": str(exc)}])
+    return InvalidInput(
+        f"the stored {what} cannot be matched; change it", [{"field": field, "message": str(exc)}]
+    )
 
 
 # --- presentation ----------------------------------------------------------------------------------------
+
 
 def present_seeker(doc: dict, p: Principal) -> schemas.SeekerOut:
     sensitive = sees_sensitive(p, doc)
@@ -95,50 +106,98 @@ def present_seeker(doc: dict, p: Principal) -> schemas.SeekerOut:
             name=raw["name"] if plain else pii.mask_name(raw["name"]),
             phone=raw["phone"] if plain else pii.mask_phone(raw["phone"]),
             id_number=raw.get("id_number") if sensitive else pii.mask_id_number(raw.get("id_number")),
-            masked=not sensitive)
+            masked=not sensitive,
+        )
     elif doc.get("submitter_masked"):
         person = schemas.PersonOut(**doc["submitter_masked"], masked=True)
     return schemas.SeekerOut(
-        id=doc["_id"], status=doc["status"], source=doc["source"], request_id=doc.get("request_id"),
-        community=doc["community"], compound=doc.get("compound"),
+        id=doc["_id"],
+        status=doc["status"],
+        source=doc["source"],
+        request_id=doc.get("request_id"),
+        community=doc["community"],
+        compound=doc.get("compound"),
         description=pii.scrub_text(doc.get("description")) if plain_view(p, doc) else None,
-        person=person, profile=doc.get("profile"),
+        person=person,
+        profile=doc.get("profile"),
         employment_difficulty=doc.get("employment_difficulty") if sensitive else None,
-        consent=doc.get("consent"), placements=doc.get("placements", []), created_at=doc["created_at"],
-        updated_at=doc["updated_at"], version=doc["version"])
+        consent=doc.get("consent"),
+        placements=doc.get("placements", []),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        version=doc["version"],
+    )
 
 
 def present_job(doc: dict, p: Principal) -> schemas.JobOut:
     employer = doc.get("employer") or {}
     contact_ok = (p.has(EMPLOYER) and doc.get("employer_id") == p.sub) or is_staff_for(p, doc["community"])
     return schemas.JobOut(
-        **{k: doc.get(k) for k in ("status", "source", "request_id", "title", "occupation", "hours", "pay",
-                                   "community", "compound", "openings", "valid_from", "valid_until", "created_at",
-                                   "version")},
+        **{
+            k: doc.get(k)
+            for k in (
+                "status",
+                "source",
+                "request_id",
+                "title",
+                "occupation",
+                "hours",
+                "pay",
+                "community",
+                "compound",
+                "openings",
+                "valid_from",
+                "valid_until",
+                "created_at",
+                "version",
+            )
+        },
         id=doc["_id"],
-        description=pii.scrub_text(doc.get("description"), () if contact_ok else domain.known_names(None, doc)),
+        description=pii.scrub_text(
+            doc.get("description"), () if contact_ok else domain.known_names(None, doc)
+        ),
         employer_name=employer.get("name"),
-        contact_name=employer.get("contact_name") if contact_ok else pii.mask_name(employer.get("contact_name")),
-        contact_phone=employer.get("contact_phone") if contact_ok else pii.mask_phone(employer.get("contact_phone")),
-        required_skills=doc.get("required_skills", []), optional_skills=doc.get("optional_skills", []),
-        filled=doc.get("filled", 0), no_experience_needed=bool(doc.get("no_experience_needed")),
-        min_experience_years=doc.get("min_experience_years") or 0, min_education=doc.get("min_education") or "none",
-        age_friendly=bool(doc.get("age_friendly")), accessible=bool(doc.get("accessible")))
+        contact_name=employer.get("contact_name")
+        if contact_ok
+        else pii.mask_name(employer.get("contact_name")),
+        contact_phone=employer.get("contact_phone")
+        if contact_ok
+        else pii.mask_phone(employer.get("contact_phone")),
+        required_skills=doc.get("required_skills", []),
+        optional_skills=doc.get("optional_skills", []),
+        filled=doc.get("filled", 0),
+        no_experience_needed=bool(doc.get("no_experience_needed")),
+        min_experience_years=doc.get("min_experience_years") or 0,
+        min_education=doc.get("min_education") or "none",
+        age_friendly=bool(doc.get("age_friendly")),
+        accessible=bool(doc.get("accessible")),
+    )
 
 
 def candidate(seeker: dict) -> schemas.CandidateOut:
     profile = seeker.get("profile") or {}
     return schemas.CandidateOut(
-        seeker_id=seeker["_id"], name=pii.mask_name((seeker.get("person") or {}).get("name")),
-        community=seeker["community"], desired_occupations=profile.get("desired_occupations", []),
-        skills=profile.get("skills", []), experience=profile.get("experience", []),
-        target_group=profile.get("target_group"))
+        seeker_id=seeker["_id"],
+        name=pii.mask_name((seeker.get("person") or {}).get("name")),
+        community=seeker["community"],
+        desired_occupations=profile.get("desired_occupations", []),
+        skills=profile.get("skills", []),
+        experience=profile.get("experience", []),
+        target_group=profile.get("target_group"),
+    )
 
 
 def reasons_out(match) -> list[schemas.ReasonOut]:
-    return [schemas.ReasonOut(component=r.component, weight=r.weight, value=round(r.value, 4),
-                              contribution=round(r.contribution, 4), detail=r.detail)
-            for r in [*match.reasons, *match.blocked_by]]
+    return [
+        schemas.ReasonOut(
+            component=r.component,
+            weight=r.weight,
+            value=round(r.value, 4),
+            contribution=round(r.contribution, 4),
+            detail=r.detail,
+        )
+        for r in [*match.reasons, *match.blocked_by]
+    ]
 
 
 def present_referral(doc: dict, p: Principal, seeker: dict | None = None) -> schemas.ReferralOut:
@@ -149,14 +208,34 @@ def present_referral(doc: dict, p: Principal, seeker: dict | None = None) -> sch
         except NotFound:
             seeker = None
     return schemas.ReferralOut(
-        **{k: doc.get(k) for k in ("seeker_id", "job_id", "job_title", "community", "job_community", "stage", "score",
-                                   "reasons", "trigger", "decline_reason", "declined_by", "hired_at", "retention",
-                                   "version")},
-        id=doc["_id"], candidate=candidate(seeker) if show_candidate and seeker else None,
-        history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]])
+        **{
+            k: doc.get(k)
+            for k in (
+                "seeker_id",
+                "job_id",
+                "job_title",
+                "community",
+                "job_community",
+                "stage",
+                "score",
+                "reasons",
+                "trigger",
+                "decline_reason",
+                "declined_by",
+                "hired_at",
+                "retention",
+                "version",
+            )
+        },
+        id=doc["_id"],
+        candidate=candidate(seeker) if show_candidate and seeker else None,
+        history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]],
+    )
 
 
-def referral_for(referral_id: str, *, employer_may: bool = True, resident_may: bool = True) -> tuple[dict, Principal]:
+def referral_for(
+    referral_id: str, *, employer_may: bool = True, resident_may: bool = True
+) -> tuple[dict, Principal]:
     p = principal()
     doc = store.get("referrals", referral_id)
     if is_staff_for(p, doc["community"]) or is_staff_for(p, doc["job_community"]):
@@ -172,33 +251,66 @@ def referral_for(referral_id: str, *, employer_may: bool = True, resident_may: b
 
 # --- vocabulary -------------------------------------------------------------------------------------------
 
-@bp.endpoint("/vocabulary", "GET", summary="Occupations (with related and substitutable ones) and skills",
-             response=schemas.VocabularyOut, roles=None)
+
+@bp.endpoint(
+    "/vocabulary",
+    "GET",
+    summary="Occupations (with related and substitutable ones) and skills",
+    response=schemas.VocabularyOut,
+    roles=None,
+)
 def get_vocabulary():
     v = ctx().vocab
     return schemas.VocabularyOut(
-        occupations=[schemas.VocabularyItem(id=o.id, label_zh=o.label_zh, label_en=o.label_en,
-                                            substitutable=list(o.substitutable), related=list(o.related))
-                     for o in v.occupations.values()],
-        skills=[schemas.VocabularyItem(id=s.id, label_zh=s.label_zh, label_en=s.label_en) for s in v.skills.values()])
+        occupations=[
+            schemas.VocabularyItem(
+                id=o.id,
+                label_zh=o.label_zh,
+                label_en=o.label_en,
+                substitutable=list(o.substitutable),
+                related=list(o.related),
+            )
+            for o in v.occupations.values()
+        ],
+        skills=[
+            schemas.VocabularyItem(id=s.id, label_zh=s.label_zh, label_en=s.label_en)
+            for s in v.skills.values()
+        ],
+    )
 
 
 # --- seekers ------------------------------------------------------------------------------------------------
 
-@bp.endpoint("/seekers", "POST", summary="Register a seeker profile (with consent)", body=schemas.SeekerIn,
-             response=schemas.SeekerOut, status=201, roles=(RESIDENT, *STAFF_ROLES))
+
+@bp.endpoint(
+    "/seekers",
+    "POST",
+    summary="Register a seeker profile (with consent)",
+    body=schemas.SeekerIn,
+    response=schemas.SeekerOut,
+    status=201,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def register_seeker(body: schemas.SeekerIn):
     c, p = ctx(), principal()
     if not p.has(RESIDENT) and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
-    doc, change = domain.register_seeker(body.model_dump(mode="json"), actor(p), c.now(), c.settings.consent_retention_days)
+    doc, change = domain.register_seeker(
+        body.model_dump(mode="json"), actor(p), c.now(), c.settings.consent_retention_days
+    )
     doc = store.insert(c.outbox, "seekers", doc, change)
     m.SEEKERS_REGISTERED.labels(doc["community"], domain.group_label(doc)).inc()
     return present_seeker(doc, p)
 
 
-@bp.endpoint("/seekers", "GET", summary="Profiles of the communities you serve", query=schemas.SeekerListQuery,
-             response=schemas.SeekerPage, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/seekers",
+    "GET",
+    summary="Profiles of the communities you serve",
+    query=schemas.SeekerListQuery,
+    response=schemas.SeekerPage,
+    roles=STAFF_ROLES,
+)
 def list_seekers(query: schemas.SeekerListQuery):
     p = principal()
     flt = scope(p, query.community)
@@ -208,11 +320,18 @@ def list_seekers(query: schemas.SeekerListQuery):
     return schemas.SeekerPage(items=[present_seeker(d, p) for d in docs])
 
 
-@bp.endpoint("/seekers/mine", "GET", summary="Your own profiles (residents)", response=schemas.SeekerPage,
-             roles=(RESIDENT,))
+@bp.endpoint(
+    "/seekers/mine",
+    "GET",
+    summary="Your own profiles (residents)",
+    response=schemas.SeekerPage,
+    roles=(RESIDENT,),
+)
 def my_profiles():
     p = principal()
-    return schemas.SeekerPage(items=[present_seeker(d, p) for d in store.find("seekers", {"resident_id": p.sub})])
+    return schemas.SeekerPage(
+        items=[present_seeker(d, p) for d in store.find("seekers", {"resident_id": p.sub})]
+    )
 
 
 def seeker_of_request(request_id: str) -> dict:
@@ -222,22 +341,36 @@ def seeker_of_request(request_id: str) -> dict:
     return doc
 
 
-@bp.endpoint("/seekers/by-request/<request_id>", "GET", summary="The profile made from an intake request (staff "
-             "serving the community; the resident once it is theirs)", response=schemas.SeekerOut,
-             roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/seekers/by-request/<request_id>",
+    "GET",
+    summary="The profile made from an intake request (staff "
+    "serving the community; the resident once it is theirs)",
+    response=schemas.SeekerOut,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def seeker_by_request(request_id: str):
     p = principal()
     doc = seeker_of_request(request_id)
     if not (owns(p, doc) or is_staff_for(p, doc["community"])):
-        raise Forbidden("staff serving the community and the resident it belongs to may see this profile; for "
-                        "a request staff entered for a resident, the resident finds the draft with POST "
-                        f"/v1/seekers/by-request/{request_id}/lookup, giving the name and phone of the request")
+        raise Forbidden(
+            "staff serving the community and the resident it belongs to may see this profile; for "
+            "a request staff entered for a resident, the resident finds the draft with POST "
+            f"/v1/seekers/by-request/{request_id}/lookup, giving the name and phone of the request"
+        )
     return present_seeker(doc, p)
 
 
-@bp.endpoint("/seekers/by-request/<request_id>/lookup", "POST", summary="A resident finds the draft profile made "
-             "from their intake request, giving the full name and phone of the request (kept out of the URL)",
-             body=schemas.DraftLookupIn, response=schemas.SeekerOut, roles=(RESIDENT,), throttled="guess")
+@bp.endpoint(
+    "/seekers/by-request/<request_id>/lookup",
+    "POST",
+    summary="A resident finds the draft profile made "
+    "from their intake request, giving the full name and phone of the request (kept out of the URL)",
+    body=schemas.DraftLookupIn,
+    response=schemas.SeekerOut,
+    roles=(RESIDENT,),
+    throttled="guess",
+)
 def find_own_draft(request_id: str, body: schemas.DraftLookupIn):
     p = principal()
     doc = seeker_of_request(request_id)
@@ -248,15 +381,26 @@ def find_own_draft(request_id: str, body: schemas.DraftLookupIn):
     return present_seeker(doc, p)
 
 
-@bp.endpoint("/seekers/<seeker_id>", "GET", summary="One profile", response=schemas.SeekerOut,
-             roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/seekers/<seeker_id>",
+    "GET",
+    summary="One profile",
+    response=schemas.SeekerOut,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def get_seeker(seeker_id: str):
     doc, p = seeker_for(seeker_id)
     return present_seeker(doc, p)
 
 
-@bp.endpoint("/seekers/<seeker_id>/complete", "POST", summary="Complete a draft profile, with consent",
-             body=schemas.SeekerIn, response=schemas.SeekerOut, roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/seekers/<seeker_id>/complete",
+    "POST",
+    summary="Complete a draft profile, with consent",
+    body=schemas.SeekerIn,
+    response=schemas.SeekerOut,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
     c, p = ctx(), principal()
     doc = store.get("seekers", seeker_id)
@@ -265,43 +409,76 @@ def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
     if not (owns(p, doc) or is_staff_for(p, doc["community"]) or doc["status"] == "draft"):
         # Before the domain's status check: its 409 would tell another resident this profile's status.
         raise Forbidden("this profile belongs to another resident")
-    change = domain.complete_seeker(doc, body.model_dump(mode="json"), actor(p), c.now(),
-                                    c.settings.consent_retention_days, principal_pseudonym())
+    change = domain.complete_seeker(
+        doc,
+        body.model_dump(mode="json"),
+        actor(p),
+        c.now(),
+        c.settings.consent_retention_days,
+        principal_pseudonym(),
+    )
     doc = store.apply(c.outbox, "seekers", doc, change)
     m.SEEKERS_REGISTERED.labels(doc["community"], domain.group_label(doc)).inc()
     return present_seeker(doc, p)
 
 
-@bp.endpoint("/seekers/<seeker_id>/profile", "PUT", summary="Change the profile (it is matched again)",
-             body=schemas.ProfileUpdateIn, response=schemas.SeekerOut, roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/seekers/<seeker_id>/profile",
+    "PUT",
+    summary="Change the profile (it is matched again)",
+    body=schemas.ProfileUpdateIn,
+    response=schemas.SeekerOut,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def update_profile(seeker_id: str, body: schemas.ProfileUpdateIn):
     doc, p = seeker_for(seeker_id, write=True)
     change = domain.update_profile(doc, body.profile.model_dump(mode="json"), actor(p), ctx().now())
     return present_seeker(store.apply(ctx().outbox, "seekers", doc, change), p)
 
 
-@bp.endpoint("/seekers/<seeker_id>/withdraw-consent", "POST", summary="Withdraw consent: the profile is closed and "
-             "personal data erased", response=schemas.SeekerOut, roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/seekers/<seeker_id>/withdraw-consent",
+    "POST",
+    summary="Withdraw consent: the profile is closed and personal data erased",
+    response=schemas.SeekerOut,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def withdraw_consent(seeker_id: str):
     doc, p = seeker_for(seeker_id, write=True)
     change = domain.close_seeker(doc, "consent_withdrawn", actor(p), ctx().now())
     return present_seeker(store.apply(ctx().outbox, "seekers", doc, change), p)
 
 
-@bp.endpoint("/seekers/<seeker_id>/matches", "GET", summary="Best jobs for a seeker, with the reasons of each score",
-             query=schemas.TopQuery, response=schemas.JobMatchList, roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/seekers/<seeker_id>/matches",
+    "GET",
+    summary="Best jobs for a seeker, with the reasons of each score",
+    query=schemas.TopQuery,
+    response=schemas.JobMatchList,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def seeker_matches(seeker_id: str, query: schemas.TopQuery):
     doc, _ = seeker_for(seeker_id)
     if doc["status"] not in ("active", "placed"):
-        raise InvalidInput("the profile is not complete", [{"field": "seeker_id", "message": f"status {doc['status']}"}])
+        raise InvalidInput(
+            "the profile is not complete", [{"field": "seeker_id", "message": f"status {doc['status']}"}]
+        )
     c = ctx()
     try:
         ranked = workflows.top_jobs(c, doc, c.now(), query.k)
     except Unscorable as exc:
         raise unscorable(exc, "seeker_id", "profile") from None
-    items = [schemas.JobMatch(job_id=j["_id"], title=j["title"], employer_name=j["employer"]["name"],
-                              community=j["community"], score=round(mt.score, 4), reasons=reasons_out(mt))
-             for j, mt in ranked]
+    items = [
+        schemas.JobMatch(
+            job_id=j["_id"],
+            title=j["title"],
+            employer_name=j["employer"]["name"],
+            community=j["community"],
+            score=round(mt.score, 4),
+            reasons=reasons_out(mt),
+        )
+        for j, mt in ranked
+    ]
     return schemas.JobMatchList(seeker_id=seeker_id, items=items)
 
 
@@ -315,20 +492,36 @@ def scope(p: Principal, community: str | None) -> dict:
 
 # --- jobs ---------------------------------------------------------------------------------------------------
 
-@bp.endpoint("/jobs", "POST", summary="Post a job (employers for themselves, staff for a local employer)",
-             body=schemas.JobIn, response=schemas.JobOut, status=201, roles=JOB_WRITERS)
+
+@bp.endpoint(
+    "/jobs",
+    "POST",
+    summary="Post a job (employers for themselves, staff for a local employer)",
+    body=schemas.JobIn,
+    response=schemas.JobOut,
+    status=201,
+    roles=JOB_WRITERS,
+)
 def post_job(body: schemas.JobIn):
     c, p = ctx(), principal()
     if not p.has(EMPLOYER) and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
-    doc, change = domain.post_job(body.model_dump(mode="python"), actor(p), p.sub if p.has(EMPLOYER) else None, c.now())
+    doc, change = domain.post_job(
+        body.model_dump(mode="python"), actor(p), p.sub if p.has(EMPLOYER) else None, c.now()
+    )
     doc = store.insert(c.outbox, "jobs", doc, change)
     m.JOBS_POSTED.labels(doc["community"]).inc()
     return present_job(doc, p)
 
 
-@bp.endpoint("/jobs", "GET", summary="Jobs (open ones by default)", query=schemas.JobListQuery,
-             response=schemas.JobPage, roles=ANY)
+@bp.endpoint(
+    "/jobs",
+    "GET",
+    summary="Jobs (open ones by default)",
+    query=schemas.JobListQuery,
+    response=schemas.JobPage,
+    roles=ANY,
+)
 def list_jobs(query: schemas.JobListQuery):
     p = principal()
     flt = {"status": query.status}
@@ -341,8 +534,13 @@ def list_jobs(query: schemas.JobListQuery):
     return schemas.JobPage(items=[present_job(d, p) for d in docs])
 
 
-@bp.endpoint("/jobs/by-request/<request_id>", "GET", summary="The draft posting made from an intake request",
-             response=schemas.JobOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/jobs/by-request/<request_id>",
+    "GET",
+    summary="The draft posting made from an intake request",
+    response=schemas.JobOut,
+    roles=STAFF_ROLES,
+)
 def job_by_request(request_id: str):
     p = principal()
     [doc] = store.find("jobs", {"request_id": request_id}, 1) or [None]
@@ -362,28 +560,53 @@ def get_job(job_id: str):
     return present_job(doc, p)
 
 
-@bp.endpoint("/jobs/<job_id>/publish", "POST", summary="Complete and open a draft posting from intake",
-             body=schemas.JobIn, response=schemas.JobOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/jobs/<job_id>/publish",
+    "POST",
+    summary="Complete and open a draft posting from intake",
+    body=schemas.JobIn,
+    response=schemas.JobOut,
+    roles=STAFF_ROLES,
+)
 def publish_job(job_id: str, body: schemas.JobIn):
     c, p = ctx(), principal()
     doc = store.get("jobs", job_id)
     job_writer_for(doc, p)
-    doc = store.apply(c.outbox, "jobs", doc, domain.publish_draft(doc, body.model_dump(mode="python"), actor(p), None, c.now()))
+    doc = store.apply(
+        c.outbox,
+        "jobs",
+        doc,
+        domain.publish_draft(doc, body.model_dump(mode="python"), actor(p), None, c.now()),
+    )
     m.JOBS_POSTED.labels(doc["community"]).inc()
     return present_job(doc, p)
 
 
-@bp.endpoint("/jobs/<job_id>/close", "POST", summary="Stop taking candidates", body=schemas.CloseJobIn,
-             response=schemas.JobOut, roles=JOB_WRITERS)
+@bp.endpoint(
+    "/jobs/<job_id>/close",
+    "POST",
+    summary="Stop taking candidates",
+    body=schemas.CloseJobIn,
+    response=schemas.JobOut,
+    roles=JOB_WRITERS,
+)
 def close_job(job_id: str, body: schemas.CloseJobIn):
     c, p = ctx(), principal()
     doc = store.get("jobs", job_id)
     job_writer_for(doc, p)
-    return present_job(store.apply(c.outbox, "jobs", doc, domain.close_job(doc, body.reason, actor(p), c.now())), p)
+    return present_job(
+        store.apply(c.outbox, "jobs", doc, domain.close_job(doc, body.reason, actor(p), c.now())), p
+    )
 
 
-@bp.endpoint("/jobs/<job_id>/candidates", "GET", summary="Best seekers for a job, with the reasons of each score",
-             query=schemas.TopQuery, response=schemas.CandidateList, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/jobs/<job_id>/candidates",
+    "GET",
+    summary="Best seekers for a job, with the reasons of each score",
+    query=schemas.TopQuery,
+    response=schemas.CandidateList,
+    roles=STAFF_ROLES,
+)
 def job_candidates(job_id: str, query: schemas.TopQuery):
     c, p = ctx(), principal()
     doc = store.get("jobs", job_id)
@@ -395,12 +618,17 @@ def job_candidates(job_id: str, query: schemas.TopQuery):
         ranked = workflows.top_seekers(c, doc, c.now(), query.k)
     except Unscorable as exc:
         raise unscorable(exc, "job_id", "posting") from None
-    return schemas.CandidateList(job_id=job_id, items=[
-        schemas.CandidateMatch(candidate=candidate(s), score=round(mt.score, 4), reasons=reasons_out(mt))
-        for s, mt in ranked])
+    return schemas.CandidateList(
+        job_id=job_id,
+        items=[
+            schemas.CandidateMatch(candidate=candidate(s), score=round(mt.score, 4), reasons=reasons_out(mt))
+            for s, mt in ranked
+        ],
+    )
 
 
 # --- referrals ----------------------------------------------------------------------------------------------
+
 
 def commit_referral(doc: dict, change) -> dict:
     doc = store.apply(ctx().outbox, "referrals", doc, change)
@@ -409,17 +637,28 @@ def commit_referral(doc: dict, change) -> dict:
     return doc
 
 
-@bp.endpoint("/referrals", "POST", summary="Refer a seeker to a job (staff, or the resident applying)",
-             body=schemas.ReferralIn, response=schemas.ReferralOut, status=201, roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals",
+    "POST",
+    summary="Refer a seeker to a job (staff, or the resident applying)",
+    body=schemas.ReferralIn,
+    response=schemas.ReferralOut,
+    status=201,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def create_referral(body: schemas.ReferralIn):
     c, p = ctx(), principal()
     seeker, _ = seeker_for(body.seeker_id, write=True)
     job = store.get("jobs", body.job_id)
     if seeker["status"] not in ("active", "placed"):
-        raise InvalidInput("the profile is not complete", [{"field": "seeker_id", "message": f"status {seeker['status']}"}])
+        raise InvalidInput(
+            "the profile is not complete", [{"field": "seeker_id", "message": f"status {seeker['status']}"}]
+        )
     if job["status"] != "open":  # a draft has no hours or pay to score yet; a closed job takes nobody
-        raise InvalidTransition(f"the job is {job['status']}; only an open job takes referrals",
-                                {"field": "job_id", "status": job["status"]})
+        raise InvalidTransition(
+            f"the job is {job['status']}; only an open job takes referrals",
+            {"field": "job_id", "status": job["status"]},
+        )
     now = c.now()
     try:
         existing = store.get("referrals", domain.referral_id(seeker["_id"], job["_id"]))
@@ -445,8 +684,14 @@ def create_referral(body: schemas.ReferralIn):
     return present_referral(doc, p, seeker)
 
 
-@bp.endpoint("/referrals", "GET", summary="Referrals you may see", query=schemas.ReferralListQuery,
-             response=schemas.ReferralPage, roles=(RESIDENT, EMPLOYER, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals",
+    "GET",
+    summary="Referrals you may see",
+    query=schemas.ReferralListQuery,
+    response=schemas.ReferralPage,
+    roles=(RESIDENT, EMPLOYER, *STAFF_ROLES),
+)
 def list_referrals(query: schemas.ReferralListQuery):
     p = principal()
     flt: dict = {k: getattr(query, k) for k in ("seeker_id", "job_id", "stage") if getattr(query, k)}
@@ -467,8 +712,13 @@ def list_referrals(query: schemas.ReferralListQuery):
     return schemas.ReferralPage(items=[present_referral(d, p) for d in docs])
 
 
-@bp.endpoint("/referrals/<referral_id>", "GET", summary="One referral with its reasons and history",
-             response=schemas.ReferralOut, roles=(RESIDENT, EMPLOYER, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals/<referral_id>",
+    "GET",
+    summary="One referral with its reasons and history",
+    response=schemas.ReferralOut,
+    roles=(RESIDENT, EMPLOYER, *STAFF_ROLES),
+)
 def get_referral(referral_id: str):
     doc, p = referral_for(referral_id)
     return present_referral(doc, p)
@@ -485,26 +735,46 @@ def _stage_action(referral_id: str, action: str, *, employer_may: bool, resident
     return present_referral(doc, p)
 
 
-@bp.endpoint("/referrals/<referral_id>/refer", "POST", summary="Refer a suggested match to the employer",
-             response=schemas.ReferralOut, roles=(RESIDENT, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals/<referral_id>/refer",
+    "POST",
+    summary="Refer a suggested match to the employer",
+    response=schemas.ReferralOut,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
 def refer(referral_id: str):
     return _stage_action(referral_id, "refer", employer_may=False, resident_may=True)
 
 
-@bp.endpoint("/referrals/<referral_id>/interview", "POST", summary="An interview is arranged",
-             response=schemas.ReferralOut, roles=(EMPLOYER, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals/<referral_id>/interview",
+    "POST",
+    summary="An interview is arranged",
+    response=schemas.ReferralOut,
+    roles=(EMPLOYER, *STAFF_ROLES),
+)
 def interview(referral_id: str):
     return _stage_action(referral_id, "interview", employer_may=True, resident_may=False)
 
 
-@bp.endpoint("/referrals/<referral_id>/offer", "POST", summary="The employer made an offer",
-             response=schemas.ReferralOut, roles=(EMPLOYER, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals/<referral_id>/offer",
+    "POST",
+    summary="The employer made an offer",
+    response=schemas.ReferralOut,
+    roles=(EMPLOYER, *STAFF_ROLES),
+)
 def offer(referral_id: str):
     return _stage_action(referral_id, "offer", employer_may=True, resident_may=False)
 
 
-@bp.endpoint("/referrals/<referral_id>/hire", "POST", summary="The seeker was hired (the intake request is resolved)",
-             response=schemas.ReferralOut, roles=(EMPLOYER, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals/<referral_id>/hire",
+    "POST",
+    summary="The seeker was hired (the intake request is resolved)",
+    response=schemas.ReferralOut,
+    roles=(EMPLOYER, *STAFF_ROLES),
+)
 def hire(referral_id: str):
     c = ctx()
     doc, p = referral_for(referral_id, resident_may=False)
@@ -512,12 +782,20 @@ def hire(referral_id: str):
     doc = workflows.hire(c, doc, actor(p), now)
     m.REFERRAL_TRANSITIONS.labels(doc["community"], doc["stage"]).inc()
     m.PLACEMENTS.labels(doc["community"], doc.get("target_group") or "none").inc()
-    workflows.sync_placement_now(c, doc, now)  # if this fails the worker finishes it (placement_synced is false)
+    workflows.sync_placement_now(
+        c, doc, now
+    )  # if this fails the worker finishes it (placement_synced is false)
     return present_referral(doc, p)
 
 
-@bp.endpoint("/referrals/<referral_id>/decline", "POST", summary="Declined by the seeker, the employer or staff",
-             body=schemas.DeclineIn, response=schemas.ReferralOut, roles=(RESIDENT, EMPLOYER, *STAFF_ROLES))
+@bp.endpoint(
+    "/referrals/<referral_id>/decline",
+    "POST",
+    summary="Declined by the seeker, the employer or staff",
+    body=schemas.DeclineIn,
+    response=schemas.ReferralOut,
+    roles=(RESIDENT, EMPLOYER, *STAFF_ROLES),
+)
 def decline(referral_id: str, body: schemas.DeclineIn):
     c = ctx()
     doc, p = referral_for(referral_id)
@@ -526,49 +804,82 @@ def decline(referral_id: str, body: schemas.DeclineIn):
         # outside staff, one declines for one's own side only (referral_for let them act on one side)
         own_side = "seeker" if owns(p, seeker) else "employer"
         if body.declined_by != own_side:
-            raise InvalidInput(f"you decline as the {own_side}",
-                               [{"field": "declined_by", "message": f"must be {own_side}"}])
+            raise InvalidInput(
+                f"you decline as the {own_side}", [{"field": "declined_by", "message": f"must be {own_side}"}]
+            )
     now = c.now()
-    change = domain.transition(doc, "decline", actor(p), now, body.reason, body.declined_by,
-                               names=domain.known_names(seeker, store.get("jobs", doc["job_id"])))
+    change = domain.transition(
+        doc,
+        "decline",
+        actor(p),
+        now,
+        body.reason,
+        body.declined_by,
+        names=domain.known_names(seeker, store.get("jobs", doc["job_id"])),
+    )
     doc = commit_referral(doc, change)
     if body.declined_by == "seeker":
         workflows.seeker_acted(c, seeker["_id"], now)
     return present_referral(doc, p, seeker)
 
 
-@bp.endpoint("/referrals/<referral_id>/retention-checks", "POST", summary="Record the outcome of a due retention check",
-             body=schemas.RetentionIn, response=schemas.ReferralOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/referrals/<referral_id>/retention-checks",
+    "POST",
+    summary="Record the outcome of a due retention check",
+    body=schemas.RetentionIn,
+    response=schemas.ReferralOut,
+    roles=STAFF_ROLES,
+)
 def record_retention(referral_id: str, body: schemas.RetentionIn):
     c = ctx()
     doc, p = referral_for(referral_id, employer_may=False, resident_may=False)
     now = c.now()
     names = domain.known_names(store.get("seekers", doc["seeker_id"]), store.get("jobs", doc["job_id"]))
-    doc = commit_referral(doc, domain.record_retention(doc, body.checkpoint, body.outcome, body.reason, actor(p), now,
-                                                       names))
+    doc = commit_referral(
+        doc, domain.record_retention(doc, body.checkpoint, body.outcome, body.reason, actor(p), now, names)
+    )
     m.RETENTION_CHECKS.labels(str(body.checkpoint), body.outcome).inc()
     if body.outcome == "left":
         workflows.sync_placement_now(c, doc, now)
     return present_referral(doc, p)
 
 
-# --- outreach, job fairs, statistics ---------------------------------------------------------------------------
+# --- outreach, job fairs, statistics
+# ---------------------------------------------------------------------------
+
 
 def present_task(doc: dict) -> schemas.OutreachOut:
-    return schemas.OutreachOut(**{k: doc.get(k) for k in schemas.OutreachOut.model_fields if k != "id"}, id=doc["_id"])
+    return schemas.OutreachOut(
+        **{k: doc.get(k) for k in schemas.OutreachOut.model_fields if k != "id"}, id=doc["_id"]
+    )
 
 
-@bp.endpoint("/outreach-tasks", "GET", summary="Outreach tasks for community staff", query=schemas.OutreachQuery,
-             response=schemas.OutreachPage, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/outreach-tasks",
+    "GET",
+    summary="Outreach tasks for community staff",
+    query=schemas.OutreachQuery,
+    response=schemas.OutreachPage,
+    roles=STAFF_ROLES,
+)
 def list_outreach(query: schemas.OutreachQuery):
     flt = scope(principal(), query.community)
     if query.status:
         flt["status"] = query.status
-    return schemas.OutreachPage(items=[present_task(d) for d in store.find("outreach_tasks", flt, 200, [("created_at", -1)])])
+    return schemas.OutreachPage(
+        items=[present_task(d) for d in store.find("outreach_tasks", flt, 200, [("created_at", -1)])]
+    )
 
 
-@bp.endpoint("/outreach-tasks/<task_id>/done", "POST", summary="Record the outcome of an outreach task",
-             body=schemas.OutreachDoneIn, response=schemas.OutreachOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/outreach-tasks/<task_id>/done",
+    "POST",
+    summary="Record the outcome of an outreach task",
+    body=schemas.OutreachDoneIn,
+    response=schemas.OutreachOut,
+    roles=STAFF_ROLES,
+)
 def outreach_done(task_id: str, body: schemas.OutreachDoneIn):
     c, p = ctx(), principal()
     doc = store.get("outreach_tasks", task_id)
@@ -579,44 +890,66 @@ def outreach_done(task_id: str, body: schemas.OutreachDoneIn):
     return present_task(store.apply(c.outbox, "outreach_tasks", doc, change))
 
 
-@bp.endpoint("/job-fair-rounds", "POST", summary="Run a job-fair round: stable matching with openings as capacities",
-             body=schemas.RoundIn, response=schemas.RoundOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/job-fair-rounds",
+    "POST",
+    summary="Run a job-fair round: stable matching with openings as capacities",
+    body=schemas.RoundIn,
+    response=schemas.RoundOut,
+    roles=STAFF_ROLES,
+)
 def job_fair_round(body: schemas.RoundIn):
     c, p = ctx(), principal()
     if body.community is None and not p.is_admin:
-        raise InvalidInput("name a community", [{"field": "community", "message": "required for community staff"}])
+        raise InvalidInput(
+            "name a community", [{"field": "community", "message": "required for community staff"}]
+        )
     if body.community is not None and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
     return workflows.job_fair_round(c, c.now(), body.community, body.min_score)
 
 
-@bp.endpoint("/statistics", "GET", summary="Seekers, placements, time to placement, retention, open jobs",
-             query=schemas.StatisticsQuery, response=schemas.Statistics, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/statistics",
+    "GET",
+    summary="Seekers, placements, time to placement, retention, open jobs",
+    query=schemas.StatisticsQuery,
+    response=schemas.Statistics,
+    roles=STAFF_ROLES,
+)
 def get_statistics(query: schemas.StatisticsQuery):
     p = principal()
     if query.community is None and not p.is_admin:
-        raise InvalidInput("name a community", [{"field": "community", "message": "required for community staff"}])
+        raise InvalidInput(
+            "name a community", [{"field": "community", "message": "required for community staff"}]
+        )
     flt = scope(p, query.community)
     seekers = store.find("seekers", flt)
     referrals = store.find("referrals", {**flt, "hired_at": {"$ne": None}})
     jobs = store.find("jobs", {**flt, "status": "open"})
     with_sensitive = p.has(*ctx().settings.sensitive_role_list)
-    return schemas.Statistics(community=query.community,
-                              **domain.compute_statistics(seekers, referrals, jobs, with_sensitive))
+    return schemas.Statistics(
+        community=query.community, **domain.compute_statistics(seekers, referrals, jobs, with_sensitive)
+    )
 
 
-# --- factory --------------------------------------------------------------------------------------------------
+# --- factory
+# --------------------------------------------------------------------------------------------------
+
 
 def create_app(settings: EmploymentSettings | None = None) -> Flask:
     settings = settings or load_settings(EmploymentSettings)
-    app = create_base_app(settings, "Civic146 employment API",
-                          "Targeted employment promotion: seekers, local jobs, explainable matches, referrals and "
-                          "placement follow-up.")
+    app = create_base_app(
+        settings,
+        "Civic146 employment API",
+        "Targeted employment promotion: seekers, local jobs, explainable matches, referrals and "
+        "placement follow-up.",
+    )
     mongo.connect(settings)
     outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["employment"] = Employment(
-        settings=settings, outbox=outbox,
-        vocab=vocabulary.VOCABULARY.use(settings.reference_dir))
+        settings=settings, outbox=outbox, vocab=vocabulary.VOCABULARY.use(settings.reference_dir)
+    )
     COMMUNITIES.use(settings.reference_dir)  # fail at start, not on the first request, if the file is missing
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)

@@ -9,6 +9,7 @@ No personal data: names, phone and ID numbers never appear, nor the employment-d
 (a sensitive category kept in the service's database only). Target groups in events are the
 public ones: youth, middle_aged, older_worker.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -166,21 +167,95 @@ def _t(aggregate: str, name: str, data: type[EventData], topic: str, description
     return EventType(f"civic146.employment.{aggregate}.{name}.v2", data, topic, description)
 
 
-SEEKER_DRAFTED = _t("seeker", "drafted", SeekerDrafted, SEEKERS, "A draft profile was made from an intake request; the resident completes it.")
-SEEKER_REGISTERED = _t("seeker", "registered", SeekerRegistered, SEEKERS, "A profile is complete and the resident consented: it is matched from now on.")
+SEEKER_DRAFTED = _t(
+    "seeker",
+    "drafted",
+    SeekerDrafted,
+    SEEKERS,
+    "A draft profile was made from an intake request; the resident completes it.",
+)
+SEEKER_REGISTERED = _t(
+    "seeker",
+    "registered",
+    SeekerRegistered,
+    SEEKERS,
+    "A profile is complete and the resident consented: it is matched from now on.",
+)
 SEEKER_UPDATED = _t("seeker", "updated", SeekerUpdated, SEEKERS, "A profile changed (it is matched again).")
-SEEKER_CLOSED = _t("seeker", "closed", SeekerClosed, SEEKERS, "Consent was withdrawn or its retention period ended; personal data was erased.")
-OUTREACH_CREATED = _t("outreach", "task-created", OutreachTaskCreated, SEEKERS, "A new job fits a dormant middle-aged or older seeker: community staff should reach out.")
-OUTREACH_DONE = _t("outreach", "task-done", OutreachTaskDone, SEEKERS, "Community staff recorded the outcome of an outreach task.")
-JOB_DRAFTED = _t("job", "drafted", JobDrafted, JOBS, "A draft job posting was made from an intake request (employer hiring).")
+SEEKER_CLOSED = _t(
+    "seeker",
+    "closed",
+    SeekerClosed,
+    SEEKERS,
+    "Consent was withdrawn or its retention period ended; personal data was erased.",
+)
+OUTREACH_CREATED = _t(
+    "outreach",
+    "task-created",
+    OutreachTaskCreated,
+    SEEKERS,
+    "A new job fits a dormant middle-aged or older seeker: community staff should reach out.",
+)
+OUTREACH_DONE = _t(
+    "outreach",
+    "task-done",
+    OutreachTaskDone,
+    SEEKERS,
+    "Community staff recorded the outcome of an outreach task.",
+)
+JOB_DRAFTED = _t(
+    "job",
+    "drafted",
+    JobDrafted,
+    JOBS,
+    "A draft job posting was made from an intake request (employer hiring).",
+)
 JOB_POSTED = _t("job", "posted", JobPosted, JOBS, "A job is open for matching.")
-JOB_CLOSED = _t("job", "closed", JobClosed, JOBS, "A job stopped taking candidates (filled, withdrawn or expired).")
-REFERRAL_SUGGESTED = _t("referral", "suggested", ReferralSuggested, REFERRALS, "Matching suggests this seeker for this job, with the score's reasons.")
-REFERRAL_STAGE_CHANGED = _t("referral", "stage-changed", ReferralStageChanged, REFERRALS, "A referral moved: referred, interview, offered, hired or declined.")
-RETENTION_CHECK_DUE = _t("referral", "retention-check-due", RetentionCheckDue, REFERRALS, "A 30/90/180-day retention check of a placement is due.")
-RETENTION_CHECKED = _t("referral", "retention-checked", RetentionChecked, REFERRALS, "The outcome of a retention check: still employed or left.")
+JOB_CLOSED = _t(
+    "job", "closed", JobClosed, JOBS, "A job stopped taking candidates (filled, withdrawn or expired)."
+)
+REFERRAL_SUGGESTED = _t(
+    "referral",
+    "suggested",
+    ReferralSuggested,
+    REFERRALS,
+    "Matching suggests this seeker for this job, with the score's reasons.",
+)
+REFERRAL_STAGE_CHANGED = _t(
+    "referral",
+    "stage-changed",
+    ReferralStageChanged,
+    REFERRALS,
+    "A referral moved: referred, interview, offered, hired or declined.",
+)
+RETENTION_CHECK_DUE = _t(
+    "referral",
+    "retention-check-due",
+    RetentionCheckDue,
+    REFERRALS,
+    "A 30/90/180-day retention check of a placement is due.",
+)
+RETENTION_CHECKED = _t(
+    "referral",
+    "retention-checked",
+    RetentionChecked,
+    REFERRALS,
+    "The outcome of a retention check: still employed or left.",
+)
 PROGRESS = request_progress_on(REFERRALS)
 
-PUBLISHED = [SEEKER_DRAFTED, SEEKER_REGISTERED, SEEKER_UPDATED, SEEKER_CLOSED, OUTREACH_CREATED, OUTREACH_DONE,
-             JOB_DRAFTED, JOB_POSTED, JOB_CLOSED, REFERRAL_SUGGESTED, REFERRAL_STAGE_CHANGED, RETENTION_CHECK_DUE,
-             RETENTION_CHECKED]
+PUBLISHED = [
+    SEEKER_DRAFTED,
+    SEEKER_REGISTERED,
+    SEEKER_UPDATED,
+    SEEKER_CLOSED,
+    OUTREACH_CREATED,
+    OUTREACH_DONE,
+    JOB_DRAFTED,
+    JOB_POSTED,
+    JOB_CLOSED,
+    REFERRAL_SUGGESTED,
+    REFERRAL_STAGE_CHANGED,
+    RETENTION_CHECK_DUE,
+    RETENTION_CHECKED,
+]

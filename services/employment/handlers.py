@@ -8,6 +8,7 @@
 Re-matching runs here, off the request path. Every write is idempotent (derived ids), so a replay
 changes nothing.
 """
+
 from __future__ import annotations
 
 import logging

@@ -25,6 +25,7 @@ feature builders refuse what cannot be scored (raising Unscorable, so callers sk
 document and go on with the others), and every division is guarded so that a tiny but positive
 number yields a finite score rather than an error or NaN.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -48,10 +49,26 @@ LIMITS = {
 EXPERIENCE_STEP_YEARS = 0.25  # experience asked for is 0 (none) or quarters of a year; also the least divisor
 HOURS_PER_DAY = 8
 
-WEIGHTS = {"occupation": 0.30, "skills": 0.20, "commute": 0.15, "hours": 0.15, "pay": 0.10, "experience": 0.10,
-           "age_friendly": 0.05}
+WEIGHTS = {
+    "occupation": 0.30,
+    "skills": 0.20,
+    "commute": 0.15,
+    "hours": 0.15,
+    "pay": 0.10,
+    "experience": 0.10,
+    "age_friendly": 0.05,
+}
 OCCUPATION_FIT = {"desired": 1.0, "substitutable": 0.8, "related": 0.5, "other": 0.0}
-EDUCATION = ("none", "primary", "junior_secondary", "senior_secondary", "vocational", "college", "bachelor", "master")
+EDUCATION = (
+    "none",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "vocational",
+    "college",
+    "bachelor",
+    "master",
+)
 SHIFTS = ("morning", "afternoon", "evening", "night", "weekend")
 SHIFT_ZH = {"morning": "上午", "afternoon": "下午", "evening": "晚间", "night": "夜班", "weekend": "周末"}
 HOURS_TYPES = ("full_time", "part_time")
@@ -100,14 +117,15 @@ def _experience_share(years: float, asked: float) -> float:
 
 # --- features: the numbers matching needs, taken from the documents once ----------------------------
 
+
 @dataclass
 class SeekerFeatures:
     desired: tuple[str, ...]
     skills: frozenset[str]
-    experience: dict[str, float]           # occupation -> years
+    experience: dict[str, float]  # occupation -> years
     education: int
-    types: int                             # bits of HOURS_TYPES
-    shifts: int                            # bits of SHIFTS
+    types: int  # bits of HOURS_TYPES
+    shifts: int  # bits of SHIFTS
     max_hours: float
     position: tuple[float, float]
     max_commute_km: float
@@ -148,17 +166,27 @@ def seeker_features(profile: dict, vocab: Vocabulary) -> SeekerFeatures:
         pay = profile.get("expected_pay")
         max_hours = _number(av["max_hours_per_week"], "max_hours_per_week", low_open=True)
         f = SeekerFeatures(
-            desired=tuple(profile["desired_occupations"]), skills=frozenset(profile.get("skills", [])),
-            experience={e["occupation"]: _number(e["years"], "experience years") for e in profile.get("experience", [])},
+            desired=tuple(profile["desired_occupations"]),
+            skills=frozenset(profile.get("skills", [])),
+            experience={
+                e["occupation"]: _number(e["years"], "experience years")
+                for e in profile.get("experience", [])
+            },
             education=EDUCATION.index(profile.get("education") or "none"),
-            types=_bits(av["hours_types"], HOURS_TYPES), shifts=_bits(av["shifts"], SHIFTS),
+            types=_bits(av["hours_types"], HOURS_TYPES),
+            shifts=_bits(av["shifts"], SHIFTS),
             max_hours=max_hours,
             position=vocab.position(profile["community"], profile.get("compound")),
             max_commute_km=_number(profile["max_commute_km"], "max_commute_km", low_open=True),
-            expected_hourly=_number(hourly(_number(pay["amount"], "expected_pay.amount"), pay["unit"], max_hours),
-                                    "expected pay per hour") if pay else None,
+            expected_hourly=_number(
+                hourly(_number(pay["amount"], "expected_pay.amount"), pay["unit"], max_hours),
+                "expected pay per hour",
+            )
+            if pay
+            else None,
             older_worker=profile.get("target_group") == "older_worker",
-            needs_accessible=bool(profile.get("needs_accessible")))
+            needs_accessible=bool(profile.get("needs_accessible")),
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, Unscorable):
             raise
@@ -172,7 +200,15 @@ def prepare(f: SeekerFeatures, vocab: Vocabulary) -> SeekerFeatures:
     subs = {s for d in desired if d in vocab.occupations for s in vocab.occupations[d].substitutable}
     rel = {r for d in desired if d in vocab.occupations for r in vocab.occupations[d].related}
     for oid, occ in vocab.occupations.items():
-        kind = "desired" if oid in desired else "substitutable" if oid in subs else "related" if oid in rel else "other"
+        kind = (
+            "desired"
+            if oid in desired
+            else "substitutable"
+            if oid in subs
+            else "related"
+            if oid in rel
+            else "other"
+        )
         f.occupation_fit[oid] = OCCUPATION_FIT[kind]
         near = [f.experience.get(o, 0.0) for o in (*occ.substitutable, *occ.related)]
         f.experience_years[oid] = max([f.experience.get(oid, 0.0)] + [0.5 * y for y in near])
@@ -186,12 +222,17 @@ def job_features(job: dict, vocab: Vocabulary, now=None) -> JobFeatures:
         pay = job["pay"]
         hpw = _number(hours["hours_per_week"], "hours_per_week", low_open=True)
         openings_left = int(job["openings"]) - int(job.get("filled", 0))
-        in_window = now is None or ((job.get("valid_from") is None or job["valid_from"] <= now)
-                                    and (job.get("valid_until") is None or now < job["valid_until"]))
+        in_window = now is None or (
+            (job.get("valid_from") is None or job["valid_from"] <= now)
+            and (job.get("valid_until") is None or now < job["valid_until"])
+        )
         return JobFeatures(
-            occupation=job["occupation"], required=frozenset(job.get("required_skills", [])),
-            optional=frozenset(job.get("optional_skills", [])), type=_bits([hours["type"]], HOURS_TYPES),
-            shifts=_bits(hours["shifts"], SHIFTS), hours_per_week=hpw,
+            occupation=job["occupation"],
+            required=frozenset(job.get("required_skills", [])),
+            optional=frozenset(job.get("optional_skills", [])),
+            type=_bits([hours["type"]], HOURS_TYPES),
+            shifts=_bits(hours["shifts"], SHIFTS),
+            hours_per_week=hpw,
             position=vocab.position(job["community"], job.get("compound")),
             pay_min_hourly=hourly(_number(pay["min"], "pay.min"), pay["unit"], hpw),
             pay_max_hourly=hourly(_number(pay["max"], "pay.max"), pay["unit"], hpw),
@@ -199,9 +240,11 @@ def job_features(job: dict, vocab: Vocabulary, now=None) -> JobFeatures:
             min_experience_years=_number(job.get("min_experience_years") or 0, "min_experience_years"),
             no_experience_needed=bool(job.get("no_experience_needed")),
             min_education=EDUCATION.index(job.get("min_education") or "none"),
-            age_friendly=bool(job.get("age_friendly")), accessible=bool(job.get("accessible")),
+            age_friendly=bool(job.get("age_friendly")),
+            accessible=bool(job.get("accessible")),
             open=job.get("status", "open") == "open" and openings_left > 0 and in_window,
-            openings_left=max(0, openings_left))
+            openings_left=max(0, openings_left),
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, Unscorable):
             raise
@@ -209,6 +252,7 @@ def job_features(job: dict, vocab: Vocabulary, now=None) -> JobFeatures:
 
 
 # --- one pair, explained (also the pure-Python baseline) --------------------------------------------
+
 
 @dataclass
 class Reason:
@@ -223,8 +267,8 @@ class Reason:
 class Match:
     score: float
     eligible: bool
-    reasons: list[Reason]          # sorted by contribution, largest first; contributions sum to score
-    blocked_by: list[Reason]       # hard constraints that make the pair ineligible (value 0, weight 0)
+    reasons: list[Reason]  # sorted by contribution, largest first; contributions sum to score
+    blocked_by: list[Reason]  # hard constraints that make the pair ineligible (value 0, weight 0)
 
 
 def _names(ids, vocab_items) -> str:
@@ -248,19 +292,34 @@ def explain(s: SeekerFeatures, j: JobFeatures, vocab: Vocabulary) -> Match:
     else:
         skills = 0.5 + 0.5 * opt_cov if j.optional else 1.0
     missing = j.required - s.skills
-    parts.append(("skills", skills, f"具备要求技能 {len(held_req)}/{len(j.required)}（{_names(held_req, vocab.skills)}）"
-                  + (f"，缺少：{_names(missing, vocab.skills)}" if missing else "")
-                  + (f"；加分技能 {len(held_opt)}/{len(j.optional)}" if j.optional else "")))
+    parts.append(
+        (
+            "skills",
+            skills,
+            f"具备要求技能 {len(held_req)}/{len(j.required)}（{_names(held_req, vocab.skills)}）"
+            + (f"，缺少：{_names(missing, vocab.skills)}" if missing else "")
+            + (f"；加分技能 {len(held_opt)}/{len(j.optional)}" if j.optional else ""),
+        )
+    )
 
     d = vocab.distance_km(s.position, j.position)
-    commute = 1.0 if d <= NEAR_KM else max(0.0, 1.0 - (d - NEAR_KM) / max(s.max_commute_km - NEAR_KM, NEAR_KM))
+    commute = (
+        1.0 if d <= NEAR_KM else max(0.0, 1.0 - (d - NEAR_KM) / max(s.max_commute_km - NEAR_KM, NEAR_KM))
+    )
     parts.append(("commute", commute, f"通勤约 {d:.1f} 公里（可接受 {s.max_commute_km:g} 公里）"))
 
     job_shift_n = bin(j.shifts).count("1")
     common = j.shifts & s.shifts
     hours = bin(common).count("1") / job_shift_n if job_shift_n else 1.0
-    parts.append(("hours", hours, f"班次吻合 {bin(common).count('1')}/{job_shift_n}（"
-                  + "、".join(SHIFT_ZH[n] for i, n in enumerate(SHIFTS) if common >> i & 1) + f"），每周 {j.hours_per_week:g} 小时"))
+    parts.append(
+        (
+            "hours",
+            hours,
+            f"班次吻合 {bin(common).count('1')}/{job_shift_n}（"
+            + "、".join(SHIFT_ZH[n] for i, n in enumerate(SHIFTS) if common >> i & 1)
+            + f"），每周 {j.hours_per_week:g} 小时",
+        )
+    )
 
     if s.expected_hourly is None:
         pay, pay_text = 1.0, "未提薪资期望"
@@ -279,7 +338,9 @@ def explain(s: SeekerFeatures, j: JobFeatures, vocab: Vocabulary) -> Match:
     parts.append(("experience", exp, exp_text))
 
     if s.older_worker:
-        parts.append(("age_friendly", 1.0 if j.age_friendly else 0.0, "适老岗位" if j.age_friendly else "非适老岗位"))
+        parts.append(
+            ("age_friendly", 1.0 if j.age_friendly else 0.0, "适老岗位" if j.age_friendly else "非适老岗位")
+        )
 
     reasons = [Reason(c, WEIGHTS[c], v, WEIGHTS[c] * v, t) for c, v, t in parts]
     score = sum(r.contribution for r in reasons)
@@ -304,6 +365,7 @@ def explain(s: SeekerFeatures, j: JobFeatures, vocab: Vocabulary) -> Match:
 
 
 # --- many pairs at once ------------------------------------------------------------------------------
+
 
 class JobIndex:
     """The jobs as column arrays, so one seeker is scored against all of them in a few numpy operations.
@@ -349,7 +411,9 @@ class JobIndex:
         self.pay_min = np.array([j.pay_min_hourly for j in jobs])
         self.pay_max = np.array([j.pay_max_hourly for j in jobs])
         self.no_exp = np.array([j.no_experience_needed or j.min_experience_years <= 0 for j in jobs])
-        asked = np.maximum(EXPERIENCE_STEP_YEARS, [j.min_experience_years for j in jobs] or 1.0)  # as _experience_share
+        asked = np.maximum(
+            EXPERIENCE_STEP_YEARS, [j.min_experience_years for j in jobs] or 1.0
+        )  # as _experience_share
         self.inv_min_exp = np.where(self.no_exp, 0.0, 1.0 / asked)
         self.exp_floor = self.no_exp.astype(np.float64)  # no experience needed: the component is 1
         self.min_edu = np.array([j.min_education for j in jobs], dtype=np.int64)
@@ -368,7 +432,9 @@ class JobIndex:
         held = [k for k, x in enumerate(self.skill_ids) if x in s.skills]
         # small per-seeker tables, looked up per job
         d = np.hypot(s.position[0] - self.place_x, s.position[1] - self.place_y)
-        commute_t = np.where(d <= NEAR_KM, 1.0, np.maximum(0.0, 1.0 - (d - NEAR_KM) / max(s.max_commute_km - NEAR_KM, NEAR_KM)))
+        commute_t = np.where(
+            d <= NEAR_KM, 1.0, np.maximum(0.0, 1.0 - (d - NEAR_KM) / max(s.max_commute_km - NEAR_KM, NEAR_KM))
+        )
         common = np.arange(1 << len(SHIFTS)) & s.shifts
         with np.errstate(divide="ignore", invalid="ignore"):
             hours_t = np.where(self._shift_n > 0, _POPCOUNT[common] / self._shift_n, 1.0)
@@ -386,8 +452,14 @@ class JobIndex:
         score += w["experience"] * np.minimum(1.0, years[self.occ] * self.inv_min_exp + self.exp_floor)
         if s.older_worker:
             score += w["age_friendly"] * self.age_friendly
-        eligible = (self.open & (d <= s.max_commute_km)[self.place] & type_ok[self.type] & (common != 0)[self.shifts]
-                    & (self.hours <= s.max_hours) & (self.min_edu <= s.education))
+        eligible = (
+            self.open
+            & (d <= s.max_commute_km)[self.place]
+            & type_ok[self.type]
+            & (common != 0)[self.shifts]
+            & (self.hours <= s.max_hours)
+            & (self.min_edu <= s.education)
+        )
         if s.needs_accessible:
             eligible &= self.accessible
         return score, eligible
@@ -409,8 +481,9 @@ class JobIndex:
         return [(int(i), float(masked[i])) for i in top if masked[i] > -np.inf]
 
 
-def rank_seekers(job: JobFeatures, seekers: list[SeekerFeatures], vocab: Vocabulary, k: int = 10,
-                 min_score: float = 0.0) -> list[tuple[int, float]]:
+def rank_seekers(
+    job: JobFeatures, seekers: list[SeekerFeatures], vocab: Vocabulary, k: int = 10, min_score: float = 0.0
+) -> list[tuple[int, float]]:
     """Top-k seekers for one job: the job indexed alone, each seeker scored against it."""
     index = JobIndex([job], vocab)
     scored = []
@@ -424,9 +497,10 @@ def rank_seekers(job: JobFeatures, seekers: list[SeekerFeatures], vocab: Vocabul
 
 # --- a job-fair round: stable matching with capacities --------------------------------------------------
 
+
 @dataclass
 class RoundResult:
-    assignment: dict[int, int]       # seeker index -> job index
+    assignment: dict[int, int]  # seeker index -> job index
     proposals: int
 
 
@@ -435,13 +509,17 @@ def _ordered(row: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return candidates[np.lexsort((candidates, -row[candidates]))]
 
 
-def _preference_lists(index: JobIndex, seeker: SeekerFeatures, start: int, length: int, min_score: float = 0.0):
+def _preference_lists(
+    index: JobIndex, seeker: SeekerFeatures, start: int, length: int, min_score: float = 0.0
+):
     score, eligible = index.scores(seeker)
     order = _ordered(score, np.flatnonzero(eligible & (score >= min_score)))
-    return [(int(j), float(score[j])) for j in order[start:start + length]], len(order)
+    return [(int(j), float(score[j])) for j in order[start : start + length]], len(order)
 
 
-def first_lists(index: JobIndex, seekers: list[SeekerFeatures], length: int, min_score: float = 0.0) -> list[tuple[list, int]]:
+def first_lists(
+    index: JobIndex, seekers: list[SeekerFeatures], length: int, min_score: float = 0.0
+) -> list[tuple[list, int]]:
     """Every seeker's `length` best acceptable jobs, and how many jobs are acceptable."""
     out = []
     k = min(length, index.n)
@@ -459,17 +537,25 @@ def first_lists(index: JobIndex, seekers: list[SeekerFeatures], length: int, min
     return out
 
 
-def stable_match(index: JobIndex, seekers: list[SeekerFeatures], list_length: int = 20, min_score: float = 0.0,
-                 preferences=None) -> RoundResult:
+def stable_match(
+    index: JobIndex,
+    seekers: list[SeekerFeatures],
+    list_length: int = 20,
+    min_score: float = 0.0,
+    preferences=None,
+) -> RoundResult:
     """Seeker-proposing deferred acceptance with job capacities (openings left).
 
     Both sides rank by the pair's score (a job prefers the better-fitting candidate; ties go to
-    the lower index), over eligible pairs scoring at least `min_score` only. A seeker's list is produced `list_length` jobs at
+    the lower index), over eligible pairs scoring at least `min_score` only. A seeker's list is produced
+    `list_length` jobs at
     a time and extended only when exhausted, so the round never materialises all pairs' orders.
     `preferences(seeker_index, start, length)` may replace how lists are produced (the benchmark's
     pure-Python baseline does).
     """
-    produce = preferences or (lambda i, start, length: _preference_lists(index, seekers[i], start, length, min_score))
+    produce = preferences or (
+        lambda i, start, length: _preference_lists(index, seekers[i], start, length, min_score)
+    )
     lists: dict[int, list] = {}
     pointer = [0] * len(seekers)
     offset = [0] * len(seekers)
@@ -509,8 +595,9 @@ def stable_match(index: JobIndex, seekers: list[SeekerFeatures], list_length: in
     return RoundResult(assignment, proposals)
 
 
-def blocking_pairs(index: JobIndex, seekers: list[SeekerFeatures], assignment: dict[int, int],
-                   min_score: float = 0.0) -> list[tuple[int, int]]:
+def blocking_pairs(
+    index: JobIndex, seekers: list[SeekerFeatures], assignment: dict[int, int], min_score: float = 0.0
+) -> list[tuple[int, int]]:
     """Pairs that would both rather have each other (empty for a stable round); for tests."""
     rows = [index.scores(s) for s in seekers]
     holders: dict[int, list[tuple[float, int]]] = {}

@@ -1,4 +1,5 @@
 """HTTP payload models of the employment API: they validate input and describe the OpenAPI document."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +13,9 @@ from .events import Checkpoint, HoursType, JobStatus, SeekerStatus, Shift, Stage
 from .matching import EDUCATION, EXPERIENCE_STEP_YEARS, LIMITS, PAY_PER_UNIT
 from .vocabulary import VOCABULARY
 
-Education = Literal["none", "primary", "junior_secondary", "senior_secondary", "vocational", "college", "bachelor",
-                    "master"]
+Education = Literal[
+    "none", "primary", "junior_secondary", "senior_secondary", "vocational", "college", "bachelor", "master"
+]
 assert set(Education.__args__) == set(EDUCATION)
 TargetGroup = Literal["youth", "middle_aged", "older_worker"]
 PayUnit = Literal["hour", "day", "month"]
@@ -24,10 +26,16 @@ assert set(PayUnit.__args__) == set(PAY_PER_UNIT)
 HOURS = LIMITS["hours_per_week"]
 COMMUTE = LIMITS["commute_km"]
 PAY_RANGES = "; ".join(f"per {u}: {lo:g}-{hi:g}" for u, (lo, hi) in PAY_PER_UNIT.items())
-OccupationId = Annotated[str, Registered("occupation", lambda: VOCABULARY().occupations.keys(), "see /v1/vocabulary"),
-                         Field(description="Occupation id (GET /v1/vocabulary)")]
-SkillId = Annotated[str, Registered("skill", lambda: VOCABULARY().skills.keys(), "see /v1/vocabulary"),
-                    Field(description="Skill id (GET /v1/vocabulary)")]
+OccupationId = Annotated[
+    str,
+    Registered("occupation", lambda: VOCABULARY().occupations.keys(), "see /v1/vocabulary"),
+    Field(description="Occupation id (GET /v1/vocabulary)"),
+]
+SkillId = Annotated[
+    str,
+    Registered("skill", lambda: VOCABULARY().skills.keys(), "see /v1/vocabulary"),
+    Field(description="Skill id (GET /v1/vocabulary)"),
+]
 
 
 def pay_within_unit_bounds(unit: str, amounts: dict[str, float]) -> None:
@@ -39,18 +47,30 @@ def pay_within_unit_bounds(unit: str, amounts: dict[str, float]) -> None:
 
 def pay_bounds_schema(unit_field: str, amount_fields: tuple[str, ...]):
     """The per-unit pay bounds in the document: one branch per unit."""
+
     def add(schema: dict) -> None:
-        schema["description"] = f"{schema.get('description', '')} Pay in yuan per {unit_field} ({PAY_RANGES}).".strip()
-        schema["anyOf"] = [{"properties": {unit_field: {"const": unit},
-                                           **{a: {"minimum": lo, "maximum": hi} for a in amount_fields}}}
-                           for unit, (lo, hi) in PAY_PER_UNIT.items()]
+        schema["description"] = (
+            f"{schema.get('description', '')} Pay in yuan per {unit_field} ({PAY_RANGES}).".strip()
+        )
+        schema["anyOf"] = [
+            {
+                "properties": {
+                    unit_field: {"const": unit},
+                    **{a: {"minimum": lo, "maximum": hi} for a in amount_fields},
+                }
+            }
+            for unit, (lo, hi) in PAY_PER_UNIT.items()
+        ]
+
     return add
 
 
 class PersonIn(Input):
     name: str = Field(min_length=1, max_length=40)
     phone: MobilePhone
-    id_number: IdNumber | None = Field(None, description="18-digit resident ID number (optional; for employment registration)")
+    id_number: IdNumber | None = Field(
+        None, description="18-digit resident ID number (optional; for employment registration)"
+    )
 
 
 class ExperienceIn(Input):
@@ -66,9 +86,13 @@ class AvailabilityIn(Input):
 
 class PayIn(Input):
     """Expected pay in yuan per unit; the amount's range depends on the unit."""
+
     model_config = ConfigDict(json_schema_extra=pay_bounds_schema("unit", ("amount",)))
-    amount: float = Field(ge=min(lo for lo, _ in PAY_PER_UNIT.values()), le=max(hi for _, hi in PAY_PER_UNIT.values()),
-                          description=f"Yuan per unit ({PAY_RANGES})")
+    amount: float = Field(
+        ge=min(lo for lo, _ in PAY_PER_UNIT.values()),
+        le=max(hi for _, hi in PAY_PER_UNIT.values()),
+        description=f"Yuan per unit ({PAY_RANGES})",
+    )
     unit: PayUnit
 
     @model_validator(mode="after")
@@ -90,20 +114,30 @@ class ProfileIn(Input):
 
 
 class ConsentIn(Input):
-    given: Literal[True] = Field(description="The resident agrees that the profile is kept and used for matching")
-    retention_days: int | None = Field(None, ge=30, le=1095, description="Defaults to the service's retention period")
+    given: Literal[True] = Field(
+        description="The resident agrees that the profile is kept and used for matching"
+    )
+    retention_days: int | None = Field(
+        None, ge=30, le=1095, description="Defaults to the service's retention period"
+    )
 
 
 class SeekerIn(PlaceIn):
-    """Registration (or completion of a draft): who, where (community and compound), what work, and consent."""
+    """Registration (or completion of a draft): who, where (community and compound), what work, and
+    consent."""
+
     person: PersonIn
     profile: ProfileIn
-    employment_difficulty: bool = Field(False, description="Registered person with employment difficulty (sensitive)")
+    employment_difficulty: bool = Field(
+        False, description="Registered person with employment difficulty (sensitive)"
+    )
     consent: ConsentIn
 
 
 def _in_quarters(years: float) -> float:
-    """Exactly a multiple (pydantic's multiple_of lets through what is within float precision of one, 5e-324 too)."""
+    """Exactly a multiple (pydantic's multiple_of lets through what is within float precision of one, 5e-324
+    too).
+    """
     steps = years / EXPERIENCE_STEP_YEARS
     if steps != round(steps):
         raise ValueError(f"years are asked for in steps of {EXPERIENCE_STEP_YEARS:g}")
@@ -125,6 +159,7 @@ def _place_and_pay_branches(schema: dict) -> None:
 
 class DraftLookupIn(Input):
     """The resident's own name and phone, checked against the masked ones of the intake request."""
+
     name: str = Field(min_length=1, max_length=40)
     phone: MobilePhone
 
@@ -177,6 +212,7 @@ class SeekerPage(BaseModel):
 class JobIn(PlaceIn):
     """A posting. Rules across fields: pay_min <= pay_max, both within the range of pay_unit;
     valid_until after valid_from; the compound lies in the community."""
+
     model_config = ConfigDict(json_schema_extra=_place_and_pay_branches)
     employer_name: str = Field(min_length=2, max_length=120)
     contact_name: str = Field(min_length=1, max_length=40)
@@ -190,14 +226,22 @@ class JobIn(PlaceIn):
     hours_type: HoursType
     shifts: Annotated[list[Shift], Distinct] = Field(min_length=1, max_length=5)
     hours_per_week: float = Field(ge=HOURS[0], le=HOURS[1])
-    pay_min: float = Field(ge=PAY_FLOOR, le=PAY_CEILING, description=f"Yuan per pay_unit ({PAY_RANGES}); at most pay_max")
-    pay_max: float = Field(ge=PAY_FLOOR, le=PAY_CEILING, description=f"Yuan per pay_unit ({PAY_RANGES}); at least pay_min")
+    pay_min: float = Field(
+        ge=PAY_FLOOR, le=PAY_CEILING, description=f"Yuan per pay_unit ({PAY_RANGES}); at most pay_max"
+    )
+    pay_max: float = Field(
+        ge=PAY_FLOOR, le=PAY_CEILING, description=f"Yuan per pay_unit ({PAY_RANGES}); at least pay_min"
+    )
     pay_unit: PayUnit
     openings: int = Field(ge=1, le=500)
     no_experience_needed: bool = False
     min_experience_years: Annotated[float, AfterValidator(_in_quarters)] = Field(
-        0, ge=LIMITS["min_experience_years"][0], le=LIMITS["min_experience_years"][1], multiple_of=EXPERIENCE_STEP_YEARS,
-        description="Years asked for, in quarters of a year; 0: none")
+        0,
+        ge=LIMITS["min_experience_years"][0],
+        le=LIMITS["min_experience_years"][1],
+        multiple_of=EXPERIENCE_STEP_YEARS,
+        description="Years asked for, in quarters of a year; 0: none",
+    )
     min_education: Education = "none"
     age_friendly: bool = False
     accessible: bool = False
@@ -293,6 +337,7 @@ class JobMatchList(BaseModel):
 
 class CandidateOut(BaseModel):
     """A seeker as a job's candidate: what the fit rests on, without contact or sensitive data."""
+
     seeker_id: str
     name: str | None = Field(description="Masked")
     community: str
@@ -324,17 +369,24 @@ class DeclineIn(Input):
 
 
 def _reason_required_when_left(schema: dict) -> None:
-    schema["anyOf"] = [{"properties": {"outcome": {"const": "retained"}}},
-                       {"properties": {"outcome": {"const": "left"}, "reason": {"type": "string", "pattern": r"\S"}},
-                        "required": ["reason"]}]
+    schema["anyOf"] = [
+        {"properties": {"outcome": {"const": "retained"}}},
+        {
+            "properties": {"outcome": {"const": "left"}, "reason": {"type": "string", "pattern": r"\S"}},
+            "required": ["reason"],
+        },
+    ]
 
 
 class RetentionIn(Input):
     """A reason is required when the person left."""
+
     model_config = ConfigDict(json_schema_extra=_reason_required_when_left)
     checkpoint: Checkpoint
     outcome: Literal["retained", "left"]
-    reason: str | None = Field(None, max_length=500, description="Why the person left (required with outcome left)")
+    reason: str | None = Field(
+        None, max_length=500, description="Why the person left (required with outcome left)"
+    )
 
     @model_validator(mode="after")
     def _reason_when_left(self):
@@ -421,7 +473,9 @@ class OutreachDoneIn(Input):
 
 
 class RoundIn(Input):
-    community: CommunityId | None = Field(None, description="Only this community's seekers and jobs; all if omitted (admins)")
+    community: CommunityId | None = Field(
+        None, description="Only this community's seekers and jobs; all if omitted (admins)"
+    )
     min_score: float = Field(0.5, ge=0, le=1.05)
 
 

@@ -1,4 +1,5 @@
 """Settings of the employment service (environment variables, see the shared Settings for the rest)."""
+
 from civic146.config import Settings
 
 
@@ -7,11 +8,13 @@ class EmploymentSettings(Settings):
     # Roles that may see the employment-difficulty group and raw ID numbers (staff also need to
     # serve the seeker's community). Everyone else gets masked data and no difficulty flag.
     sensitive_data_roles: str = "community_staff,subdistrict_admin"
-    suggestions_per_change: int = 5     # suggestions made when a profile changes or a job is posted
+    suggestions_per_change: int = 5  # suggestions made when a profile changes or a job is posted
     min_suggestion_score: float = 0.5
-    dormant_after_days: int = 30        # a seeker without activity this long gets outreach, not only a suggestion
-    max_outreach_per_job: int = 20      # outreach tasks a new job creates at most (the best fits), so staff are not swamped
-    consent_retention_days: int = 365   # default retention period of a profile after consent
+    dormant_after_days: int = 30  # a seeker without activity this long gets outreach, not only a suggestion
+    max_outreach_per_job: int = (
+        20  # outreach tasks a new job creates at most (the best fits), so staff are not swamped
+    )
+    consent_retention_days: int = 365  # default retention period of a profile after consent
     # A hire reserves the job's opening and the seeker's placement, then commits the referral, in well
     # under a second. A reservation older than this without a hired referral was left by a crash or a
     # stall and the worker releases it (an attempt still running after it fails with a conflict).

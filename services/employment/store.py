@@ -4,6 +4,7 @@ Documents are read and written as plain dicts; the mongoengine classes only decl
 and indexes. Every write to an existing document goes through Outbox.commit (one update guarded
 by the document's version), so state and events change together.
 """
+
 from __future__ import annotations
 
 import mongoengine
@@ -14,22 +15,48 @@ from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 
 
 def _declare(name: str, collection: str, indexes: list[dict]):
-    meta = {"collection": collection, "indexes": [*indexes, *AGGREGATE_INDEXES],
-            "auto_create_index": False}
-    return type(name, (mongoengine.DynamicDocument,), {"id": fields.StringField(primary_key=True),
-                                                        "version": fields.IntField(required=True), "meta": meta})
+    meta = {"collection": collection, "indexes": [*indexes, *AGGREGATE_INDEXES], "auto_create_index": False}
+    return type(
+        name,
+        (mongoengine.DynamicDocument,),
+        {"id": fields.StringField(primary_key=True), "version": fields.IntField(required=True), "meta": meta},
+    )
 
 
 # `reservations.0`: the worker looks for hires reserved but not confirmed (workflows.hire)
-Seeker = _declare("Seeker", "seekers", [
-    {"fields": ["community", "status"]}, {"fields": ["request_id"]}, {"fields": ["resident_id"]},
-    {"fields": ["status", "consent.expires_at"]}, {"fields": ["reservations.0"], "sparse": True}])
-Job = _declare("Job", "jobs", [
-    {"fields": ["community", "status"]}, {"fields": ["status", "occupation"]}, {"fields": ["request_id"]},
-    {"fields": ["employer_id"]}, {"fields": ["reservations.0"], "sparse": True}])
-Referral = _declare("Referral", "referrals", [
-    {"fields": ["seeker_id", "stage"]}, {"fields": ["job_id", "stage"]}, {"fields": ["community", "stage"]},
-    {"fields": ["stage", "next_check_at"]}, {"fields": ["placement_synced"]}])
+Seeker = _declare(
+    "Seeker",
+    "seekers",
+    [
+        {"fields": ["community", "status"]},
+        {"fields": ["request_id"]},
+        {"fields": ["resident_id"]},
+        {"fields": ["status", "consent.expires_at"]},
+        {"fields": ["reservations.0"], "sparse": True},
+    ],
+)
+Job = _declare(
+    "Job",
+    "jobs",
+    [
+        {"fields": ["community", "status"]},
+        {"fields": ["status", "occupation"]},
+        {"fields": ["request_id"]},
+        {"fields": ["employer_id"]},
+        {"fields": ["reservations.0"], "sparse": True},
+    ],
+)
+Referral = _declare(
+    "Referral",
+    "referrals",
+    [
+        {"fields": ["seeker_id", "stage"]},
+        {"fields": ["job_id", "stage"]},
+        {"fields": ["community", "stage"]},
+        {"fields": ["stage", "next_check_at"]},
+        {"fields": ["placement_synced"]},
+    ],
+)
 OutreachTask = _declare("OutreachTask", "outreach_tasks", [{"fields": ["community", "status"]}])
 
 DOCUMENTS = {"seekers": Seeker, "jobs": Job, "referrals": Referral, "outreach_tasks": OutreachTask}

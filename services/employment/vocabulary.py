@@ -3,6 +3,7 @@
 Both are data the operator replaces (REFERENCE_DIR/employment-vocabulary.json and
 REFERENCE_DIR/employment-places.json); the bundled files are demo data.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,13 +64,27 @@ def load(reference_dir: str = "") -> Vocabulary:
     skills = {s["id"]: Skill(s["id"], s["label_zh"], s["label_en"]) for s in raw["skills"]}
     occupations = {}
     for o in raw["occupations"]:
-        occupations[o["id"]] = Occupation(o["id"], o["label_zh"], o["label_en"], o.get("family", ""),
-                                          tuple(o.get("substitutable", ())), tuple(o.get("related", ())),
-                                          tuple(o.get("typical_skills", ())))
-    problems = [f"{o.id} names unknown occupation {r}" for o in occupations.values()
-                for r in (*o.substitutable, *o.related) if r not in occupations]
-    problems += [f"{o.id} names unknown skill {s}" for o in occupations.values() for s in o.typical_skills
-                 if s not in skills]
+        occupations[o["id"]] = Occupation(
+            o["id"],
+            o["label_zh"],
+            o["label_en"],
+            o.get("family", ""),
+            tuple(o.get("substitutable", ())),
+            tuple(o.get("related", ())),
+            tuple(o.get("typical_skills", ())),
+        )
+    problems = [
+        f"{o.id} names unknown occupation {r}"
+        for o in occupations.values()
+        for r in (*o.substitutable, *o.related)
+        if r not in occupations
+    ]
+    problems += [
+        f"{o.id} names unknown skill {s}"
+        for o in occupations.values()
+        for s in o.typical_skills
+        if s not in skills
+    ]
     if problems:
         raise SystemExit("employment vocabulary: " + "; ".join(problems))
     places_raw = _read(reference_dir, "employment-places.json", "places.json")
@@ -77,4 +92,6 @@ def load(reference_dir: str = "") -> Vocabulary:
     return Vocabulary(occupations, skills, places)
 
 
-VOCABULARY = InUse(load)  # what payloads are validated against (employment.schemas); the app factory names REFERENCE_DIR
+VOCABULARY = InUse(
+    load
+)  # what payloads are validated against (employment.schemas); the app factory names REFERENCE_DIR

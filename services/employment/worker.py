@@ -4,6 +4,7 @@ Runs the outbox sweep, the consumer (intake requests routed to employment; re-ma
 profiles and jobs), and the scheduled jobs: retention checks at 30/90/180 days, finishing placement
 bookkeeping a crash interrupted, expiring jobs and consents, and the gauges.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,7 +29,9 @@ DEAD_LETTER_TOPIC = "employment.deadletter"
 
 def fire_retention_checks(ctx: Employment, now: datetime) -> int:
     acted = 0
-    for doc in store.find("referrals", {"stage": {"$in": ["hired", "retained"]}, "next_check_at": {"$lte": now}}):
+    for doc in store.find(
+        "referrals", {"stage": {"$in": ["hired", "retained"]}, "next_check_at": {"$lte": now}}
+    ):
         change = domain.retention_due(doc, now)
         if change is not None:
             store.apply(ctx.outbox, "referrals", doc, change)  # a conflict: the next run decides again
@@ -66,7 +69,9 @@ def refresh_gauges(ctx: Employment, now: datetime) -> int:
     open_positions = dict.fromkeys(communities(ctx.settings.reference_dir), 0)
     active = dict(open_positions)
     for job in store.find("jobs", {"status": "open"}):
-        open_positions[job["community"]] = open_positions.get(job["community"], 0) + max(0, job["openings"] - job.get("filled", 0))
+        open_positions[job["community"]] = open_positions.get(job["community"], 0) + max(
+            0, job["openings"] - job.get("filled", 0)
+        )
     for seeker in store.collection("seekers").find({"status": "active"}, {"community": 1}):
         active[seeker["community"]] = active.get(seeker["community"], 0) + 1
     for community, count in open_positions.items():
@@ -82,15 +87,28 @@ def main() -> None:
     store.ensure_indexes()
     outbox, relay = outbox_and_relay(settings, store.collections(), "worker")
     ctx = Employment(settings=settings, outbox=outbox, vocab=vocabulary.load(settings.reference_dir))
-    consumer = Consumer(settings, db, group="employment", topics=[INTAKE_TOPIC, SEEKERS, JOBS],
-                        handlers=handler_table(ctx), dead_letter_topic=DEAD_LETTER_TOPIC)
-    jobs = [Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),
-            Job("finish_placements", lambda t: finish_placements(ctx, t)),
-            Job("expire_jobs", lambda t: expire_jobs(ctx, t)),
-            Job("expire_consents", lambda t: expire_consents(ctx, t)),
-            Job("refresh_gauges", lambda t: refresh_gauges(ctx, t), interval_seconds=60)]
-    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
-               topics=[INTAKE_TOPIC, SEEKERS, JOBS, REFERRALS, DEAD_LETTER_TOPIC])
+    consumer = Consumer(
+        settings,
+        db,
+        group="employment",
+        topics=[INTAKE_TOPIC, SEEKERS, JOBS],
+        handlers=handler_table(ctx),
+        dead_letter_topic=DEAD_LETTER_TOPIC,
+    )
+    jobs = [
+        Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),
+        Job("finish_placements", lambda t: finish_placements(ctx, t)),
+        Job("expire_jobs", lambda t: expire_jobs(ctx, t)),
+        Job("expire_consents", lambda t: expire_consents(ctx, t)),
+        Job("refresh_gauges", lambda t: refresh_gauges(ctx, t), interval_seconds=60),
+    ]
+    run_worker(
+        settings,
+        relay=relay,
+        consumer=consumer,
+        jobs=jobs,
+        topics=[INTAKE_TOPIC, SEEKERS, JOBS, REFERRALS, DEAD_LETTER_TOPIC],
+    )
 
 
 if __name__ == "__main__":

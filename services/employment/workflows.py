@@ -7,6 +7,7 @@ hired (see `hire`); the referral then carries `placement_synced: false` until bo
 confirmed. A departure releases the seeker's placement the same way. The worker finishes what a
 crash interrupted: unconfirmed placements, and reservations whose hire never came.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Employment:
     """What views and handlers need, built once per process."""
+
     settings: EmploymentSettings
     outbox: Outbox
     vocab: Vocabulary
@@ -43,18 +45,23 @@ def seeker_features(seeker: dict, vocab: Vocabulary) -> matching.SeekerFeatures:
     profile = seeker.get("profile")
     if not isinstance(profile, dict):
         raise matching.Unscorable("no profile")
-    return matching.seeker_features({**profile, "community": seeker["community"],
-                                     "compound": seeker.get("compound")}, vocab)
+    return matching.seeker_features(
+        {**profile, "community": seeker["community"], "compound": seeker.get("compound")}, vocab
+    )
 
 
 def skipped(kind: str, doc: dict, exc: matching.Unscorable) -> None:
     """One stored document that cannot be scored is left out (logged and counted); the others are
     matched as usual."""
     m.UNSCORABLE.labels(kind).inc()
-    log.warning("left out of matching: cannot be scored", extra={f"{kind}_id": doc.get("_id"), "error": str(exc)})
+    log.warning(
+        "left out of matching: cannot be scored", extra={f"{kind}_id": doc.get("_id"), "error": str(exc)}
+    )
 
 
-def scorable_seekers(seekers: list[dict], vocab: Vocabulary) -> tuple[list[dict], list[matching.SeekerFeatures]]:
+def scorable_seekers(
+    seekers: list[dict], vocab: Vocabulary
+) -> tuple[list[dict], list[matching.SeekerFeatures]]:
     """The seekers whose profiles can be scored, and their features."""
     kept, features = [], []
     for s in seekers:
@@ -67,7 +74,9 @@ def scorable_seekers(seekers: list[dict], vocab: Vocabulary) -> tuple[list[dict]
     return kept, features
 
 
-def open_jobs(ctx: Employment, now: datetime, community: str | None = None) -> tuple[list[dict], list[matching.JobFeatures]]:
+def open_jobs(
+    ctx: Employment, now: datetime, community: str | None = None
+) -> tuple[list[dict], list[matching.JobFeatures]]:
     """The open jobs that can be scored, and their features."""
     flt = {"status": "open", **({"community": community} if community else {})}
     jobs, features = [], []
@@ -87,26 +96,37 @@ def matchable_seekers(community: str | None = None) -> list[dict]:
     return store.find("seekers", {"status": "active", **({"community": community} if community else {})})
 
 
-def top_jobs(ctx: Employment, seeker: dict, now: datetime, k: int, min_score: float = 0.0) -> list[tuple[dict, matching.Match]]:
+def top_jobs(
+    ctx: Employment, seeker: dict, now: datetime, k: int, min_score: float = 0.0
+) -> list[tuple[dict, matching.Match]]:
     features = seeker_features(seeker, ctx.vocab)
     jobs, job_features = open_jobs(ctx, now)
     if not jobs:
         return []
     index = matching.JobIndex(job_features, ctx.vocab)
-    return [(jobs[i], matching.explain(features, index.jobs[i], ctx.vocab))
-            for i, _ in index.rank(features, k, min_score)]
+    return [
+        (jobs[i], matching.explain(features, index.jobs[i], ctx.vocab))
+        for i, _ in index.rank(features, k, min_score)
+    ]
 
 
-def top_seekers(ctx: Employment, job: dict, now: datetime, k: int, min_score: float = 0.0,
-                seekers: list[dict] | None = None) -> list[tuple[dict, matching.Match]]:
+def top_seekers(
+    ctx: Employment,
+    job: dict,
+    now: datetime,
+    k: int,
+    min_score: float = 0.0,
+    seekers: list[dict] | None = None,
+) -> list[tuple[dict, matching.Match]]:
     job_f = matching.job_features(job, ctx.vocab, now)
     seekers, features = scorable_seekers(matchable_seekers() if seekers is None else seekers, ctx.vocab)
     ranked = matching.rank_seekers(job_f, features, ctx.vocab, k, min_score)
     return [(seekers[i], matching.explain(features[i], job_f, ctx.vocab)) for i, _ in ranked]
 
 
-def record_suggestion(ctx: Employment, seeker: dict, job: dict, match: matching.Match, trigger: str,
-                      now: datetime) -> str | None:
+def record_suggestion(
+    ctx: Employment, seeker: dict, job: dict, match: matching.Match, trigger: str, now: datetime
+) -> str | None:
     doc, change = domain.new_referral(seeker, job, match, trigger, domain.SYSTEM, now)
     if store.insert_once(ctx.outbox, "referrals", doc, change):
         m.REFERRAL_TRANSITIONS.labels(doc["community"], "suggested").inc()
@@ -137,7 +157,9 @@ def suggest_for_job(ctx: Employment, job: dict, now: datetime) -> int:
         return 0
     seekers, _ = scorable_seekers(matchable_seekers(), ctx.vocab)
     made = 0
-    for seeker, match in top_seekers(ctx, job, now, s.suggestions_per_change, s.min_suggestion_score, seekers):
+    for seeker, match in top_seekers(
+        ctx, job, now, s.suggestions_per_change, s.min_suggestion_score, seekers
+    ):
         made += record_suggestion(ctx, seeker, job, match, "job_posted", now) is not None
     create_outreach_tasks(ctx, job, now, seekers)
     return made
@@ -149,11 +171,17 @@ def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: li
     rarely reaches them. At most MAX_OUTREACH_PER_JOB tasks, for the best fits: staff can only call
     so many people about one job."""
     s = ctx.settings
-    dormant = [x for x in seekers if domain.public_group(x) in domain.OUTREACH_GROUPS
-               and domain.is_dormant(x, now, s.dormant_after_days)]
+    dormant = [
+        x
+        for x in seekers
+        if domain.public_group(x) in domain.OUTREACH_GROUPS
+        and domain.is_dormant(x, now, s.dormant_after_days)
+    ]
     limit = min(len(dormant), s.max_outreach_per_job)
     created = 0
-    for seeker, match in top_seekers(ctx, job, now, limit, s.min_suggestion_score, dormant) if limit > 0 else []:
+    for seeker, match in (
+        top_seekers(ctx, job, now, limit, s.min_suggestion_score, dormant) if limit > 0 else []
+    ):
         task, change = domain.outreach_task(seeker, job, match.score, now)
         created += store.insert_once(ctx.outbox, "outreach_tasks", task, change)
     return created
@@ -174,7 +202,9 @@ def sync_placement(ctx: Employment, referral: dict, now: datetime) -> None:
         except ConcurrencyConflict:
             continue
     else:
-        raise ConcurrencyConflict(f"placement of referral {referral['_id']} kept conflicting; the worker retries")
+        raise ConcurrencyConflict(
+            f"placement of referral {referral['_id']} kept conflicting; the worker retries"
+        )
     current = store.get("referrals", referral["_id"])
     if not current.get("placement_synced") and current["stage"] == referral["stage"]:
         store.apply(ctx.outbox, "referrals", current, domain.Change(set={"placement_synced": True}))
@@ -185,7 +215,9 @@ def sync_placement_now(ctx: Employment, referral: dict, now: datetime) -> None:
     try:
         sync_placement(ctx, referral, now)
     except ConcurrencyConflict as exc:
-        log.warning("placement left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)})
+        log.warning(
+            "placement left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)}
+        )
 
 
 def seeker_acted(ctx: Employment, seeker_id: str, now: datetime) -> None:
@@ -219,22 +251,26 @@ def _retrying(what: str, step):
 
 def reserve_opening(ctx: Employment, referral: dict, now: datetime) -> None:
     """Take one of the job's openings for `referral` (as read before the hire); idempotent."""
+
     def step():
         job = store.get("jobs", referral["job_id"])
         if (change := domain.reserve_opening(job, referral, now)) is not None:
             store.apply(ctx.outbox, "jobs", job, change)
+
     _retrying(f"the job {referral['job_id']}", step)
 
 
 def reserve_placement(ctx: Employment, referral: dict, now: datetime) -> None:
     """Reserve the seeker's placement for `referral`; idempotent. The rules need the hours of the
     seeker's other placements, read from their referrals after the seeker (they never change)."""
+
     def step():
         seeker = store.get("seekers", referral["seeker_id"])
         others = [p for p in seeker.get("placements", []) if p != referral["_id"]]
         current = store.find("referrals", {"_id": {"$in": others}}) if others else []
         if (change := domain.reserve_placement(seeker, referral, current, now)) is not None:
             store.apply(ctx.outbox, "seekers", seeker, change)
+
     _retrying(f"the seeker {referral['seeker_id']}", step)
 
 
@@ -242,6 +278,7 @@ def _moved_past(ctx: Employment, referral_id: str, version: int, now: datetime) 
     """The referral as it is now, moved past `version` unless it was hired (None if it is gone).
     While it is still at that version an attempt to hire from it could yet commit, so it is moved on
     (domain.abandon_hire): that attempt's commit then fails."""
+
     def step():
         try:
             current = store.get("referrals", referral_id)
@@ -250,11 +287,18 @@ def _moved_past(ctx: Employment, referral_id: str, version: int, now: datetime) 
         if current["version"] != version or current["stage"] in domain.HIRED:
             return current
         return store.apply(ctx.outbox, "referrals", current, domain.abandon_hire(current, now))
+
     return _retrying(f"the referral {referral_id}", step)
 
 
-def settle_reservations(ctx: Employment, referral_id: str, version: int, now: datetime,
-                        job_id: str | None = None, seeker_id: str | None = None) -> None:
+def settle_reservations(
+    ctx: Employment,
+    referral_id: str,
+    version: int,
+    now: datetime,
+    job_id: str | None = None,
+    seeker_id: str | None = None,
+) -> None:
     """Confirm or release what an attempt to hire from `version` of the referral reserved, once it
     failed or was abandoned; idempotent. The referral is moved past `version` first, so nothing can
     be hired on what is released. `job_id`, `seeker_id`: where to look if the referral is gone."""
@@ -267,7 +311,9 @@ def settle_reservations(ctx: Employment, referral_id: str, version: int, now: da
             doc = store.get(name, doc_id)
             if (change := decide(doc, referral_id, version, current, now)) is not None:
                 store.apply(ctx.outbox, name, doc, change)
+
         _retrying(f"the {store.NAMES[name]} {doc_id}", step)
+
     if job_id is not None:
         settle("jobs", job_id, domain.settle_opening)
     if seeker_id is not None:
@@ -293,7 +339,9 @@ def hire(ctx: Employment, referral: dict, actor: domain.Actor, now: datetime) ->
         try:
             settle_reservations(ctx, referral["_id"], referral["version"], now)
         except Exception as exc:  # the worker releases them after the grace period
-            log.warning("reservations left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)})
+            log.warning(
+                "reservations left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)}
+            )
         raise
 
 
@@ -311,8 +359,10 @@ def release_expired_reservations(ctx: Employment, now: datetime) -> int:
                     settle_reservations(ctx, entry["referral_id"], entry["version"], now, **where)
                     settled += 1
                 except Exception as exc:  # the next run tries again
-                    log.warning("reservation not settled", extra={"referral_id": entry["referral_id"],
-                                                                  "error": str(exc)})
+                    log.warning(
+                        "reservation not settled",
+                        extra={"referral_id": entry["referral_id"], "error": str(exc)},
+                    )
     return settled
 
 
@@ -329,7 +379,18 @@ def job_fair_round(ctx: Employment, now: datetime, community: str | None, min_sc
         match = matching.explain(features[i], index.jobs[j], ctx.vocab)
         rid = domain.referral_id(seekers[i]["_id"], jobs[j]["_id"])
         record_suggestion(ctx, seekers[i], jobs[j], match, "job_fair", now)
-        pairs.append({"seeker_id": seekers[i]["_id"], "job_id": jobs[j]["_id"], "score": round(match.score, 4),
-                      "referral_id": rid})
-    return {"seekers": len(seekers), "jobs": len(jobs), "matched": len(pairs), "proposals": result.proposals,
-            "pairs": pairs}
+        pairs.append(
+            {
+                "seeker_id": seekers[i]["_id"],
+                "job_id": jobs[j]["_id"],
+                "score": round(match.score, 4),
+                "referral_id": rid,
+            }
+        )
+    return {
+        "seekers": len(seekers),
+        "jobs": len(jobs),
+        "matched": len(pairs),
+        "proposals": result.proposals,
+        "pairs": pairs,
+    }

@@ -1,4 +1,5 @@
 """The intake HTTP API: the platform's front door for residents, staff and other systems."""
+
 from __future__ import annotations
 
 import base64
@@ -10,8 +11,17 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from civic146 import clock, mongo, pii
-from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, EXTERNAL_SYSTEM, RESIDENT, STAFF_ROLES,
-                           SUBDISTRICT_ADMIN, Principal, principal)
+from civic146.auth import (
+    COMMUNITY_STAFF,
+    CPPCC_MEMBER,
+    DEPUTY,
+    EXTERNAL_SYSTEM,
+    RESIDENT,
+    STAFF_ROLES,
+    SUBDISTRICT_ADMIN,
+    Principal,
+    principal,
+)
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.outbox import Outbox
@@ -32,6 +42,7 @@ bp = ApiBlueprint("intake", __name__, url_prefix="/v1", tag="requests")
 @dataclass
 class Intake:
     """What the views need, built once per worker process by create_app."""
+
     settings: IntakeSettings
     outbox: Outbox
     categories: dict[str, Category]
@@ -51,6 +62,7 @@ def actor(p: Principal) -> domain.Actor:
 
 # --- presentation and scope ------------------------------------------------------------------
 
+
 def sees_personal_data(doc: dict, p: Principal) -> bool:
     return doc.get("submitted_by") == p.sub or (p.has(*STAFF_ROLES) and p.serves(doc["community"]))
 
@@ -68,13 +80,24 @@ def present(doc: dict, p: Principal) -> schemas.RequestOut:
         name=raw["name"] if show else pii.mask_name(raw["name"]),
         phone=raw["phone"] if show else pii.mask_phone(raw["phone"]),
         id_number=raw.get("id_number") if show else pii.mask_id_number(raw.get("id_number")),
-        masked=not show)
-    plain = {k: doc.get(k) for k in schemas.RequestOut.model_fields
-             if k not in ("id", "submitter", "history", "response_overdue", "resolution_overdue", *FREE_TEXT)}
+        masked=not show,
+    )
+    plain = {
+        k: doc.get(k)
+        for k in schemas.RequestOut.model_fields
+        if k not in ("id", "submitter", "history", "response_overdue", "resolution_overdue", *FREE_TEXT)
+    }
     return schemas.RequestOut(
-        **plain, **{k: text(doc.get(k)) for k in FREE_TEXT}, id=doc["_id"], submitter=submitter,
-        response_overdue=bool(doc.get("response_overdue")), resolution_overdue=bool(doc.get("resolution_overdue")),
-        history=[schemas.HistoryOut.model_validate({**h, "reason": text(h.get("reason"))}) for h in doc["history"]])
+        **plain,
+        **{k: text(doc.get(k)) for k in FREE_TEXT},
+        id=doc["_id"],
+        submitter=submitter,
+        response_overdue=bool(doc.get("response_overdue")),
+        resolution_overdue=bool(doc.get("resolution_overdue")),
+        history=[
+            schemas.HistoryOut.model_validate({**h, "reason": text(h.get("reason"))}) for h in doc["history"]
+        ],
+    )
 
 
 def check_can_read(doc: dict, p: Principal) -> None:
@@ -106,19 +129,29 @@ def commit(doc: dict, change) -> dict:
 
 # --- submitting --------------------------------------------------------------------------------
 
+
 def check_reference(body: schemas.SubmitRequestIn) -> Category:
     ctx = intake()
     problems = []
     category = ctx.categories.get(body.category)
     if category is None:
-        problems.append({"field": "category", "message": f"unknown category {body.category!r}; see /v1/categories"})
+        problems.append(
+            {"field": "category", "message": f"unknown category {body.category!r}; see /v1/categories"}
+        )
     if problems:
         raise InvalidInput("invalid reference data", problems)
     return category
 
 
-@bp.endpoint("/requests", "POST", summary="Submit a request", body=schemas.SubmitRequestIn,
-             response=schemas.RequestOut, status=201, roles=SUBMITTERS)
+@bp.endpoint(
+    "/requests",
+    "POST",
+    summary="Submit a request",
+    body=schemas.SubmitRequestIn,
+    response=schemas.RequestOut,
+    status=201,
+    roles=SUBMITTERS,
+)
 def submit_request(body: schemas.SubmitRequestIn):
     ctx, p = intake(), principal()
     category = check_reference(body)
@@ -135,20 +168,29 @@ def submit_request(body: schemas.SubmitRequestIn):
 
 # --- reading -----------------------------------------------------------------------------------
 
+
 def encode_cursor(doc: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps([doc["submitted_at"].isoformat(), doc["_id"]]).encode()).decode()
+    return base64.urlsafe_b64encode(
+        json.dumps([doc["submitted_at"].isoformat(), doc["_id"]]).encode()
+    ).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The position a cursor this API returned stands for: [submitted_at ISO time, request id].
     Anything else (other JSON, an object where the id belongs) is refused, never queried with."""
-    invalid = InvalidInput("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}])
+    invalid = InvalidInput(
+        "invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]
+    )
     try:
         position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeError, TypeError):  # binascii.Error is a ValueError
         raise invalid from None
-    if not (isinstance(position, list) and len(position) == 2 and all(isinstance(v, str) for v in position)
-            and REQUEST_ID.fullmatch(position[1])):
+    if not (
+        isinstance(position, list)
+        and len(position) == 2
+        and all(isinstance(v, str) for v in position)
+        and REQUEST_ID.fullmatch(position[1])
+    ):
         raise invalid
     try:
         at = datetime.fromisoformat(position[0])
@@ -174,8 +216,14 @@ def date_filter(start: datetime | None, end: datetime | None) -> dict:
     return {"submitted_at": span} if span else {}
 
 
-@bp.endpoint("/requests", "GET", summary="List requests (newest first, cursor pagination)",
-             query=schemas.ListQuery, response=schemas.RequestPage, roles=READERS)
+@bp.endpoint(
+    "/requests",
+    "GET",
+    summary="List requests (newest first, cursor pagination)",
+    query=schemas.ListQuery,
+    response=schemas.RequestPage,
+    roles=READERS,
+)
 def list_requests(query: schemas.ListQuery):
     p = principal()
     flt = {**scope_filter(p, query.community), **date_filter(query.submitted_from, query.submitted_to)}
@@ -189,16 +237,26 @@ def list_requests(query: schemas.ListQuery):
     if query.cursor:
         at, rid = decode_cursor(query.cursor)
         conditions.append({"$or": [{"submitted_at": {"$lt": at}}, {"submitted_at": at, "_id": {"$lt": rid}}]})
-    docs = list(store.collection().find({"$and": conditions}, {"outbox": 0})
-                .sort([("submitted_at", -1), ("_id", -1)]).limit(query.limit + 1))
+    docs = list(
+        store.collection()
+        .find({"$and": conditions}, {"outbox": 0})
+        .sort([("submitted_at", -1), ("_id", -1)])
+        .limit(query.limit + 1)
+    )
     more = len(docs) > query.limit
-    docs = docs[:query.limit]
-    return schemas.RequestPage(items=[present(d, p) for d in docs],
-                               next_cursor=encode_cursor(docs[-1]) if more else None)
+    docs = docs[: query.limit]
+    return schemas.RequestPage(
+        items=[present(d, p) for d in docs], next_cursor=encode_cursor(docs[-1]) if more else None
+    )
 
 
-@bp.endpoint("/requests/<request_id>", "GET", summary="One request with its history",
-             response=schemas.RequestOut, roles=READERS)
+@bp.endpoint(
+    "/requests/<request_id>",
+    "GET",
+    summary="One request with its history",
+    response=schemas.RequestOut,
+    roles=READERS,
+)
 def get_request(request_id: str):
     p = principal()
     doc = store.get(request_id)
@@ -206,68 +264,130 @@ def get_request(request_id: str):
     return present(doc, p)
 
 
-@bp.endpoint("/requests/<request_id>/duplicates", "GET", summary="Possible duplicates, most similar first",
-             response=schemas.DuplicateList, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/requests/<request_id>/duplicates",
+    "GET",
+    summary="Possible duplicates, most similar first",
+    response=schemas.DuplicateList,
+    roles=STAFF_ROLES,
+)
 def duplicate_suggestions(request_id: str):
     doc, _ = load_for_staff(request_id)
     ranked = domain.rank_duplicates(doc, store.duplicate_candidates(doc, intake().policy.duplicate_window))
-    return schemas.DuplicateList(items=[
-        schemas.DuplicateOut(id=c["_id"], similarity=round(s, 3), status=c["status"], submitted_at=c["submitted_at"],
-                             description=domain.scrub(c, c["description"])) for c, s in ranked])
+    return schemas.DuplicateList(
+        items=[
+            schemas.DuplicateOut(
+                id=c["_id"],
+                similarity=round(s, 3),
+                status=c["status"],
+                submitted_at=c["submitted_at"],
+                description=domain.scrub(c, c["description"]),
+            )
+            for c, s in ranked
+        ]
+    )
 
 
 # --- staff actions -----------------------------------------------------------------------------
 
-@bp.endpoint("/requests/<request_id>/accept", "POST", summary="Accept (responds to the resident)",
-             response=schemas.RequestOut, roles=STAFF_ROLES)
+
+@bp.endpoint(
+    "/requests/<request_id>/accept",
+    "POST",
+    summary="Accept (responds to the resident)",
+    response=schemas.RequestOut,
+    roles=STAFF_ROLES,
+)
 def accept(request_id: str):
     doc, p = load_for_staff(request_id)
     return present(commit(doc, domain.accept(doc, actor(p), intake().now())), p)
 
 
-@bp.endpoint("/requests/<request_id>/reject", "POST", summary="Reject with a reason", body=schemas.ReasonIn,
-             response=schemas.RequestOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/requests/<request_id>/reject",
+    "POST",
+    summary="Reject with a reason",
+    body=schemas.ReasonIn,
+    response=schemas.RequestOut,
+    roles=STAFF_ROLES,
+)
 def reject(request_id: str, body: schemas.ReasonIn):
     doc, p = load_for_staff(request_id)
     return present(commit(doc, domain.reject(doc, actor(p), intake().now(), body.reason)), p)
 
 
-@bp.endpoint("/requests/<request_id>/mark-duplicate", "POST", summary="Merge into an earlier request",
-             body=schemas.DuplicateIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/requests/<request_id>/mark-duplicate",
+    "POST",
+    summary="Merge into an earlier request",
+    body=schemas.DuplicateIn,
+    response=schemas.RequestOut,
+    roles=STAFF_ROLES,
+)
 def mark_duplicate(request_id: str, body: schemas.DuplicateIn):
     doc, p = load_for_staff(request_id)
     try:
         original = store.get(body.duplicate_of)
     except NotFound:
-        raise InvalidInput("unknown original request", [{"field": "duplicate_of", "message": "no such request"}]) from None
+        raise InvalidInput(
+            "unknown original request", [{"field": "duplicate_of", "message": "no such request"}]
+        ) from None
     return present(commit(doc, domain.mark_duplicate(doc, original, actor(p), intake().now())), p)
 
 
-@bp.endpoint("/requests/<request_id>/route", "POST", summary="Route or reroute (default: the category's target)",
-             body=schemas.RouteIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/requests/<request_id>/route",
+    "POST",
+    summary="Route or reroute (default: the category's target)",
+    body=schemas.RouteIn,
+    response=schemas.RequestOut,
+    roles=STAFF_ROLES,
+)
 def route(request_id: str, body: schemas.RouteIn):
     doc, p = load_for_staff(request_id)
     ctx = intake()
     category = ctx.categories.get(doc["category"])
     if category is None and body.target is None:  # the operator removed it from the catalogue
-        raise InvalidInput(f"category {doc['category']!r} is no longer in the catalogue: name the target",
-                           [{"field": "target", "message": "required for this request"}])
-    change = domain.route(doc, category, actor(p), ctx.now(), body.target, body.department, body.note,
-                          domain.submitter_ref(doc, ctx.settings.jwt_secret),
-                          domain.name_digests(doc, ctx.settings.jwt_secret))
+        raise InvalidInput(
+            f"category {doc['category']!r} is no longer in the catalogue: name the target",
+            [{"field": "target", "message": "required for this request"}],
+        )
+    change = domain.route(
+        doc,
+        category,
+        actor(p),
+        ctx.now(),
+        body.target,
+        body.department,
+        body.note,
+        domain.submitter_ref(doc, ctx.settings.jwt_secret),
+        domain.name_digests(doc, ctx.settings.jwt_secret),
+    )
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/requests/<request_id>/start", "POST", summary="Mark as being handled (direct handling)",
-             body=schemas.StartIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/requests/<request_id>/start",
+    "POST",
+    summary="Mark as being handled (direct handling)",
+    body=schemas.StartIn,
+    response=schemas.RequestOut,
+    roles=STAFF_ROLES,
+)
 def start(request_id: str, body: schemas.StartIn):
     doc, p = load_for_staff(request_id)
     change = domain.start(doc, actor(p), intake().now(), body.handled_by, body.reference, body.summary)
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/requests/<request_id>/resolve", "POST", summary="Resolve with the outcome",
-             body=schemas.ResolveIn, response=schemas.RequestOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/requests/<request_id>/resolve",
+    "POST",
+    summary="Resolve with the outcome",
+    body=schemas.ResolveIn,
+    response=schemas.RequestOut,
+    roles=STAFF_ROLES,
+)
 def resolve(request_id: str, body: schemas.ResolveIn):
     doc, p = load_for_staff(request_id)
     ctx = intake()
@@ -275,14 +395,20 @@ def resolve(request_id: str, body: schemas.ResolveIn):
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/requests/<request_id>/close", "POST", summary="Close a resolved request",
-             response=schemas.RequestOut, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/requests/<request_id>/close",
+    "POST",
+    summary="Close a resolved request",
+    response=schemas.RequestOut,
+    roles=STAFF_ROLES,
+)
 def close(request_id: str):
     doc, p = load_for_staff(request_id)
     return present(commit(doc, domain.close(doc, actor(p), intake().now())), p)
 
 
 # --- the resident's feedback (step 6) ------------------------------------------------------------
+
 
 def load_own(request_id: str) -> tuple[dict, Principal]:
     p = principal()
@@ -291,8 +417,15 @@ def load_own(request_id: str) -> tuple[dict, Principal]:
     return doc, p
 
 
-@bp.endpoint("/requests/<request_id>/rating", "POST", summary="Rate the handling 1-5 (the submitter)",
-             body=schemas.RatingIn, response=schemas.RequestOut, status=201, roles=(RESIDENT,))
+@bp.endpoint(
+    "/requests/<request_id>/rating",
+    "POST",
+    summary="Rate the handling 1-5 (the submitter)",
+    body=schemas.RatingIn,
+    response=schemas.RequestOut,
+    status=201,
+    roles=(RESIDENT,),
+)
 def rate(request_id: str, body: schemas.RatingIn):
     doc, p = load_own(request_id)
     doc = commit(doc, domain.rate(doc, actor(p), intake().now(), body.satisfaction, body.comment))
@@ -300,8 +433,14 @@ def rate(request_id: str, body: schemas.RatingIn):
     return present(doc, p)
 
 
-@bp.endpoint("/requests/<request_id>/reopen", "POST", summary="Reopen within the window (the submitter)",
-             body=schemas.ReasonIn, response=schemas.RequestOut, roles=(RESIDENT,))
+@bp.endpoint(
+    "/requests/<request_id>/reopen",
+    "POST",
+    summary="Reopen within the window (the submitter)",
+    body=schemas.ReasonIn,
+    response=schemas.RequestOut,
+    roles=(RESIDENT,),
+)
 def reopen(request_id: str, body: schemas.ReasonIn):
     doc, p = load_own(request_id)
     ctx = intake()
@@ -310,45 +449,91 @@ def reopen(request_id: str, body: schemas.ReasonIn):
 
 # --- catalogue and statistics --------------------------------------------------------------------
 
-@bp.endpoint("/categories", "GET", summary="The category catalogue", response=schemas.CategoryList, roles=None)
+
+@bp.endpoint(
+    "/categories", "GET", summary="The category catalogue", response=schemas.CategoryList, roles=None
+)
 def list_categories():
-    return schemas.CategoryList(items=[schemas.CategoryOut(**{k: getattr(c, k) for k in schemas.CategoryOut.model_fields})
-                                       for c in intake().categories.values()])
+    return schemas.CategoryList(
+        items=[
+            schemas.CategoryOut(**{k: getattr(c, k) for k in schemas.CategoryOut.model_fields})
+            for c in intake().categories.values()
+        ]
+    )
 
 
-@bp.endpoint("/categories/suggest", "GET", summary="Suggest categories for a text", query=schemas.SuggestQuery,
-             response=schemas.SuggestionList, roles=None)
+@bp.endpoint(
+    "/categories/suggest",
+    "GET",
+    summary="Suggest categories for a text",
+    query=schemas.SuggestQuery,
+    response=schemas.SuggestionList,
+    roles=None,
+)
 def suggest_category(query: schemas.SuggestQuery):
-    return schemas.SuggestionList(items=[schemas.Suggestion(category=c, hits=n)
-                                         for c, n in catalogue.suggest(query.text, intake().categories)])
+    return schemas.SuggestionList(
+        items=[
+            schemas.Suggestion(category=c, hits=n)
+            for c, n in catalogue.suggest(query.text, intake().categories)
+        ]
+    )
 
 
-@bp.endpoint("/statistics", "GET", summary="Indicators per community and period", query=schemas.StatisticsQuery,
-             response=schemas.Statistics, roles=STAFF_ROLES)
+@bp.endpoint(
+    "/statistics",
+    "GET",
+    summary="Indicators per community and period",
+    query=schemas.StatisticsQuery,
+    response=schemas.Statistics,
+    roles=STAFF_ROLES,
+)
 def statistics(query: schemas.StatisticsQuery):
     p = principal()
     if query.community is None and not p.is_admin:
-        raise InvalidInput("name a community", [{"field": "community", "message": "required for community staff"}])
+        raise InvalidInput(
+            "name a community", [{"field": "community", "message": "required for community staff"}]
+        )
     flt = {**scope_filter(p, query.community), **date_filter(query.submitted_from, query.submitted_to)}
-    fields = ["status", "channel", "category", "submitted_at", "responded_at", "response_due_at", "routed_at",
-              "resolved_at", "rating", "response_overdue", "resolution_overdue"]
+    fields = [
+        "status",
+        "channel",
+        "category",
+        "submitted_at",
+        "responded_at",
+        "response_due_at",
+        "routed_at",
+        "resolved_at",
+        "rating",
+        "response_overdue",
+        "resolution_overdue",
+    ]
     docs = list(store.collection().find(flt, dict.fromkeys(fields, 1)))
-    return schemas.Statistics(community=query.community, submitted_from=query.submitted_from,
-                              submitted_to=query.submitted_to, **domain.compute_statistics(docs))
+    return schemas.Statistics(
+        community=query.community,
+        submitted_from=query.submitted_from,
+        submitted_to=query.submitted_to,
+        **domain.compute_statistics(docs),
+    )
 
 
 # --- factory ----------------------------------------------------------------------------------------
 
+
 def create_app(settings: IntakeSettings | None = None) -> Flask:
     settings = settings or load_settings(IntakeSettings)
-    app = create_base_app(settings, "Civic146 intake API",
-                          "The front door: residents' requests, routing, status, feedback and statistics.")
+    app = create_base_app(
+        settings,
+        "Civic146 intake API",
+        "The front door: residents' requests, routing, status, feedback and statistics.",
+    )
     mongo.connect(settings)
     outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["intake"] = Intake(
-        settings=settings, outbox=outbox,
+        settings=settings,
+        outbox=outbox,
         categories=dict(catalogue.load(settings.reference_dir)),
-        policy=settings.policy)
+        policy=settings.policy,
+    )
     COMMUNITIES.use(settings.reference_dir)  # payloads are validated against this register
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)

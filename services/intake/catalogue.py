@@ -3,6 +3,7 @@
 Kept as data (catalogue.json beside this file, or REFERENCE_DIR/categories.json) so the operator
 can replace it without a code change.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,14 +28,26 @@ class Category:
 
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> dict[str, Category]:
-    path = Path(reference_dir) / "categories.json" if reference_dir else Path(__file__).with_name("catalogue.json")
+    path = (
+        Path(reference_dir) / "categories.json"
+        if reference_dir
+        else Path(__file__).with_name("catalogue.json")
+    )
     raw = json.loads(path.read_text(encoding="utf-8"))
     cats = {}
     for c in raw["categories"]:
         if c["route_to"] not in ROUTE_TARGETS:
             raise SystemExit(f"{path}: category {c['id']} routes to unknown target {c['route_to']!r}")
-        cats[c["id"]] = Category(c["id"], c["label_zh"], c["label_en"], c["route_to"], c.get("department"),
-                                 int(c["response_hours"]), int(c["resolution_days"]), tuple(c.get("keywords", ())))
+        cats[c["id"]] = Category(
+            c["id"],
+            c["label_zh"],
+            c["label_en"],
+            c["route_to"],
+            c.get("department"),
+            int(c["response_hours"]),
+            int(c["resolution_days"]),
+            tuple(c.get("keywords", ())),
+        )
     return cats
 
 

@@ -4,6 +4,7 @@ Pure functions, no I/O. A decision takes the current document (a dict) and retur
 the fields to set, the history entry to append and the events to record. The store applies the
 Change in one atomic write together with the events (outbox).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -57,8 +58,15 @@ def masked_submitter(doc: dict) -> ev.MaskedPerson:
 
 
 def _facts(doc: dict, status: str, actor: Actor) -> dict:
-    return {"request_id": doc["_id"], "community": doc["community"], "compound": doc.get("compound"),
-            "category": doc["category"], "channel": doc["channel"], "status": status, "actor_role": actor.role}
+    return {
+        "request_id": doc["_id"],
+        "community": doc["community"],
+        "compound": doc.get("compound"),
+        "category": doc["category"],
+        "channel": doc["channel"],
+        "status": status,
+        "actor_role": actor.role,
+    }
 
 
 def scrub(doc: dict, text: str | None) -> str | None:
@@ -73,19 +81,37 @@ def _event(event_type, doc: dict, data, at: datetime) -> dict:
 def submit(fields: dict, category: Category, actor: Actor, now: datetime) -> tuple[dict, Change]:
     """A new request document (without version/outbox) and the change carrying its event."""
     doc = {
-        "_id": new_request_id(), **fields, "status": "submitted", "submitted_by": actor.id,
-        "submitted_at": now, "updated_at": now,
+        "_id": new_request_id(),
+        **fields,
+        "status": "submitted",
+        "submitted_by": actor.id,
+        "submitted_at": now,
+        "updated_at": now,
         "response_due_at": now + timedelta(hours=category.response_hours),
         "resolution_due_at": now + timedelta(days=category.resolution_days),
-        "history": [{"from": None, "to": "submitted", "at": now, "actor_id": actor.id, "actor_role": actor.role}],
+        "history": [
+            {"from": None, "to": "submitted", "at": now, "actor_id": actor.id, "actor_role": actor.role}
+        ],
         "applied_events": [],
     }
     change = Change()
-    change.record(ev.SUBMITTED, _event(ev.SUBMITTED, doc, ev.Submitted(
-        **_facts(doc, "submitted", actor), description=scrub(doc, doc["description"]),
-        location=scrub(doc, doc.get("location")), attachment_count=len(doc.get("attachments", [])),
-        submitter=masked_submitter(doc), response_due_at=doc["response_due_at"],
-        resolution_due_at=doc["resolution_due_at"]), now))
+    change.record(
+        ev.SUBMITTED,
+        _event(
+            ev.SUBMITTED,
+            doc,
+            ev.Submitted(
+                **_facts(doc, "submitted", actor),
+                description=scrub(doc, doc["description"]),
+                location=scrub(doc, doc.get("location")),
+                attachment_count=len(doc.get("attachments", [])),
+                submitter=masked_submitter(doc),
+                response_due_at=doc["response_due_at"],
+                resolution_due_at=doc["resolution_due_at"],
+            ),
+            now,
+        ),
+    )
     return doc, change
 
 
@@ -95,7 +121,8 @@ def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str 
     if doc["status"] not in allowed_from:
         raise InvalidTransition(
             f"cannot {action.replace('_', ' ')} a request that is {doc['status']}",
-            {"status": doc["status"], "allowed_from": sorted(allowed_from)})
+            {"status": doc["status"], "allowed_from": sorted(allowed_from)},
+        )
     entry = {"from": doc["status"], "to": to, "at": now, "actor_id": actor.id, "actor_role": actor.role}
     if reason:
         entry["reason"] = reason
@@ -112,24 +139,43 @@ def accept(doc: dict, actor: Actor, now: datetime) -> Change:
 def reject(doc: dict, actor: Actor, now: datetime, reason: str) -> Change:
     change = transition(doc, "reject", actor, now, reason)
     change.set.update(rejection_reason=reason, **({} if doc.get("responded_at") else {"responded_at": now}))
-    change.record(ev.REJECTED, _event(ev.REJECTED, doc, ev.Rejected(**_facts(doc, "rejected", actor),
-                                                                    reason=scrub(doc, reason)), now))
+    change.record(
+        ev.REJECTED,
+        _event(
+            ev.REJECTED, doc, ev.Rejected(**_facts(doc, "rejected", actor), reason=scrub(doc, reason)), now
+        ),
+    )
     return change
 
 
 def mark_duplicate(doc: dict, original: dict, actor: Actor, now: datetime) -> Change:
     if original["_id"] == doc["_id"]:
-        raise InvalidInput("a request cannot duplicate itself", [{"field": "duplicate_of", "message": "same request"}])
+        raise InvalidInput(
+            "a request cannot duplicate itself", [{"field": "duplicate_of", "message": "same request"}]
+        )
     if original["community"] != doc["community"]:
-        raise InvalidInput("the original request belongs to another community",
-                           [{"field": "duplicate_of", "message": "different community"}])
+        raise InvalidInput(
+            "the original request belongs to another community",
+            [{"field": "duplicate_of", "message": "different community"}],
+        )
     if original["status"] in ("rejected", "duplicate"):
-        raise InvalidInput("the original request is itself rejected or a duplicate",
-                           [{"field": "duplicate_of", "message": f"original is {original['status']}"}])
+        raise InvalidInput(
+            "the original request is itself rejected or a duplicate",
+            [{"field": "duplicate_of", "message": f"original is {original['status']}"}],
+        )
     change = transition(doc, "mark_duplicate", actor, now, f"duplicate of {original['_id']}")
-    change.set.update(duplicate_of=original["_id"], **({} if doc.get("responded_at") else {"responded_at": now}))
-    change.record(ev.MARKED_DUPLICATE, _event(ev.MARKED_DUPLICATE, doc, ev.MarkedDuplicate(
-        **_facts(doc, "duplicate", actor), duplicate_of=original["_id"]), now))
+    change.set.update(
+        duplicate_of=original["_id"], **({} if doc.get("responded_at") else {"responded_at": now})
+    )
+    change.record(
+        ev.MARKED_DUPLICATE,
+        _event(
+            ev.MARKED_DUPLICATE,
+            doc,
+            ev.MarkedDuplicate(**_facts(doc, "duplicate", actor), duplicate_of=original["_id"]),
+            now,
+        ),
+    )
     return change
 
 
@@ -151,9 +197,17 @@ def name_digests(doc: dict, secret: str) -> list[str]:
     return pii.name_digests(pii.name_key(secret), known_names(doc))
 
 
-def route(doc: dict, category: Category | None, actor: Actor, now: datetime, target: str | None = None,
-          department: str | None = None, note: str | None = None, submitter_ref: str | None = None,
-          name_digests: list[str] | None = None) -> Change:
+def route(
+    doc: dict,
+    category: Category | None,
+    actor: Actor,
+    now: datetime,
+    target: str | None = None,
+    department: str | None = None,
+    note: str | None = None,
+    submitter_ref: str | None = None,
+    name_digests: list[str] | None = None,
+) -> Change:
     """Route to `target`, or to the category's target (a category dropped from the catalogue
     has none: the caller then names the target). Records routed v4: the request's facts, its
     scrubbed text, the submitter's pseudonym (submitter_ref()) and the digests of the names intake
@@ -161,40 +215,89 @@ def route(doc: dict, category: Category | None, actor: Actor, now: datetime, tar
     target = target or category.route_to
     department = department or (category.department if category and target == "department" else None)
     if target == "department" and not department:
-        raise InvalidInput("routing to a department needs its name", [{"field": "department", "message": "required"}])
+        raise InvalidInput(
+            "routing to a department needs its name", [{"field": "department", "message": "required"}]
+        )
     change = transition(doc, "route", actor, now, note)
     change.set.update(route_target=target, department=department if target == "department" else None)
     if not doc.get("routed_at"):
         change.set["routed_at"] = now
     routed = ev.Routed(
-        **_facts(doc, "routed", actor), target=target, department=change.set["department"],
-        description=scrub(doc, doc["description"]), location=scrub(doc, doc.get("location")),
-        submitter=masked_submitter(doc), note=scrub(doc, note), submitter_ref=submitter_ref,
-        name_digests=name_digests or [])
+        **_facts(doc, "routed", actor),
+        target=target,
+        department=change.set["department"],
+        description=scrub(doc, doc["description"]),
+        location=scrub(doc, doc.get("location")),
+        submitter=masked_submitter(doc),
+        note=scrub(doc, note),
+        submitter_ref=submitter_ref,
+        name_digests=name_digests or [],
+    )
     change.record(ev.ROUTED, _event(ev.ROUTED, doc, routed, now))
     return change
 
 
-def start(doc: dict, actor: Actor, now: datetime, handled_by: str, reference: str | None = None,
-          summary: str | None = None) -> Change:
+def start(
+    doc: dict,
+    actor: Actor,
+    now: datetime,
+    handled_by: str,
+    reference: str | None = None,
+    summary: str | None = None,
+) -> Change:
     change = transition(doc, "start", actor, now)
     change.set.update(handled_by=handled_by, reference=reference)
-    change.record(ev.IN_PROGRESS, _event(ev.IN_PROGRESS, doc, ev.InProgress(
-        **_facts(doc, "in_progress", actor), handled_by=handled_by, reference=reference,
-        summary=scrub(doc, summary)), now))
+    change.record(
+        ev.IN_PROGRESS,
+        _event(
+            ev.IN_PROGRESS,
+            doc,
+            ev.InProgress(
+                **_facts(doc, "in_progress", actor),
+                handled_by=handled_by,
+                reference=reference,
+                summary=scrub(doc, summary),
+            ),
+            now,
+        ),
+    )
     return change
 
 
-def resolve(doc: dict, actor: Actor, now: datetime, outcome: str, policy: Policy,
-            handled_by: str | None = None, reference: str | None = None) -> Change:
+def resolve(
+    doc: dict,
+    actor: Actor,
+    now: datetime,
+    outcome: str,
+    policy: Policy,
+    handled_by: str | None = None,
+    reference: str | None = None,
+) -> Change:
     change = transition(doc, "resolve", actor, now)
     handled_by = handled_by or doc.get("handled_by") or doc.get("route_target") or "staff"
-    change.set.update(outcome=outcome, resolved_at=now, handled_by=handled_by,
-                      reference=reference or doc.get("reference"), rating=None, follow_up_sent=False,
-                      feedback_due_at=now + policy.follow_up_after)
-    change.record(ev.RESOLVED, _event(ev.RESOLVED, doc, ev.Resolved(
-        **_facts(doc, "resolved", actor), handled_by=handled_by, reference=change.set["reference"],
-        outcome=scrub(doc, outcome)), now))
+    change.set.update(
+        outcome=outcome,
+        resolved_at=now,
+        handled_by=handled_by,
+        reference=reference or doc.get("reference"),
+        rating=None,
+        follow_up_sent=False,
+        feedback_due_at=now + policy.follow_up_after,
+    )
+    change.record(
+        ev.RESOLVED,
+        _event(
+            ev.RESOLVED,
+            doc,
+            ev.Resolved(
+                **_facts(doc, "resolved", actor),
+                handled_by=handled_by,
+                reference=change.set["reference"],
+                outcome=scrub(doc, outcome),
+            ),
+            now,
+        ),
+    )
     return change
 
 
@@ -209,11 +312,17 @@ def reopen(doc: dict, actor: Actor, now: datetime, reason: str, policy: Policy) 
     _require_submitter(doc, actor)
     change = transition(doc, "reopen", actor, now, reason)
     if now - doc["resolved_at"] > policy.reopen_window:
-        raise InvalidTransition(f"the reopening window of {policy.reopen_window.days} days has passed",
-                                {"resolved_at": doc["resolved_at"].isoformat()})
+        raise InvalidTransition(
+            f"the reopening window of {policy.reopen_window.days} days has passed",
+            {"resolved_at": doc["resolved_at"].isoformat()},
+        )
     change.set.update(resolved_at=None, closed_at=None, rating=None, feedback_due_at=None)
-    change.record(ev.REOPENED, _event(ev.REOPENED, doc, ev.Reopened(**_facts(doc, "reopened", actor),
-                                                                    reason=scrub(doc, reason)), now))
+    change.record(
+        ev.REOPENED,
+        _event(
+            ev.REOPENED, doc, ev.Reopened(**_facts(doc, "reopened", actor), reason=scrub(doc, reason)), now
+        ),
+    )
     return change
 
 
@@ -221,14 +330,26 @@ def rate(doc: dict, actor: Actor, now: datetime, satisfaction: int, comment: str
     """Step 6 (feedback): the resident rates the handling once per resolution."""
     _require_submitter(doc, actor)
     if doc["status"] not in ("resolved", "closed"):
-        raise InvalidTransition(f"only a resolved request can be rated; this one is {doc['status']}",
-                                {"status": doc["status"]})
+        raise InvalidTransition(
+            f"only a resolved request can be rated; this one is {doc['status']}", {"status": doc["status"]}
+        )
     if doc.get("rating"):
-        raise InvalidTransition("this resolution was already rated", {"rating": doc["rating"]["satisfaction"]})
+        raise InvalidTransition(
+            "this resolution was already rated", {"rating": doc["rating"]["satisfaction"]}
+        )
     rating = {"satisfaction": satisfaction, "comment": comment, "at": now}
     change = Change(set={"rating": rating, "updated_at": now}, push={"ratings": rating})
-    change.record(ev.RATED, _event(ev.RATED, doc, ev.Rated(
-        **_facts(doc, doc["status"], actor), satisfaction=satisfaction, comment=scrub(doc, comment)), now))
+    change.record(
+        ev.RATED,
+        _event(
+            ev.RATED,
+            doc,
+            ev.Rated(
+                **_facts(doc, doc["status"], actor), satisfaction=satisfaction, comment=scrub(doc, comment)
+            ),
+            now,
+        ),
+    )
     return change
 
 
@@ -245,13 +366,36 @@ def overdue_changes(doc: dict, now: datetime) -> Change | None:
     change = Change()
     if doc["status"] == "submitted" and not doc.get("response_overdue") and doc["response_due_at"] <= now:
         change.set["response_overdue"] = True
-        change.record(ev.OVERDUE, _event(ev.OVERDUE, doc, ev.Overdue(
-            **_facts(doc, doc["status"], SYSTEM), deadline="response", due_at=doc["response_due_at"]), now))
-    if (doc["status"] in OPEN_STATUSES and not doc.get("resolution_overdue")
-            and doc["resolution_due_at"] <= now):
+        change.record(
+            ev.OVERDUE,
+            _event(
+                ev.OVERDUE,
+                doc,
+                ev.Overdue(
+                    **_facts(doc, doc["status"], SYSTEM), deadline="response", due_at=doc["response_due_at"]
+                ),
+                now,
+            ),
+        )
+    if (
+        doc["status"] in OPEN_STATUSES
+        and not doc.get("resolution_overdue")
+        and doc["resolution_due_at"] <= now
+    ):
         change.set["resolution_overdue"] = True
-        change.record(ev.OVERDUE, _event(ev.OVERDUE, doc, ev.Overdue(
-            **_facts(doc, doc["status"], SYSTEM), deadline="resolution", due_at=doc["resolution_due_at"]), now))
+        change.record(
+            ev.OVERDUE,
+            _event(
+                ev.OVERDUE,
+                doc,
+                ev.Overdue(
+                    **_facts(doc, doc["status"], SYSTEM),
+                    deadline="resolution",
+                    due_at=doc["resolution_due_at"],
+                ),
+                now,
+            ),
+        )
     return change if change.outbox else None
 
 
@@ -261,19 +405,32 @@ def follow_up_change(doc: dict, now: datetime) -> Change | None:
     if not doc.get("feedback_due_at") or doc["feedback_due_at"] > now:
         return None
     change = Change(set={"follow_up_sent": True})
-    change.record(ev.FOLLOW_UP_DUE, _event(ev.FOLLOW_UP_DUE, doc, ev.FollowUpDue(
-        **_facts(doc, doc["status"], SYSTEM), resolved_at=doc["resolved_at"]), now))
+    change.record(
+        ev.FOLLOW_UP_DUE,
+        _event(
+            ev.FOLLOW_UP_DUE,
+            doc,
+            ev.FollowUpDue(**_facts(doc, doc["status"], SYSTEM), resolved_at=doc["resolved_at"]),
+            now,
+        ),
+    )
     return change
 
 
 # --- duplicates (character-bigram similarity from civic146.text) ---------------------------------
 
+
 def rank_duplicates(doc: dict, candidates: list[dict], limit: int = 5) -> list[tuple[dict, float]]:
-    scored = [(c, text.similarity(doc["description"], c["description"])) for c in candidates if c["_id"] != doc["_id"]]
+    scored = [
+        (c, text.similarity(doc["description"], c["description"]))
+        for c in candidates
+        if c["_id"] != doc["_id"]
+    ]
     return sorted(scored, key=lambda s: -s[1])[:limit]
 
 
 # --- statistics (the indicators 12345 hotlines are judged by) --------------------------------------
+
 
 def _hours(a: datetime | None, b: datetime | None) -> float | None:
     return (b - a).total_seconds() / 3600 if a and b else None
@@ -315,8 +472,15 @@ def compute_statistics(docs: list[dict]) -> dict:
         if (h := _hours(d["submitted_at"], d.get("resolved_at"))) is not None:
             to_resolve.append(h)
     return {
-        "total": len(docs), "by_status": by["status"], "by_channel": by["channel"], "by_category": by["category"],
-        "response_rate": _rate(responded_in_time, len(docs)), "resolution_rate": _rate(solved, valid),
-        "satisfaction_rate": _rate(satisfied, rated), "ratings": rated, "overdue": overdue,
-        "median_hours_to_route": _median(to_route), "median_hours_to_resolve": _median(to_resolve),
+        "total": len(docs),
+        "by_status": by["status"],
+        "by_channel": by["channel"],
+        "by_category": by["category"],
+        "response_rate": _rate(responded_in_time, len(docs)),
+        "resolution_rate": _rate(solved, valid),
+        "satisfaction_rate": _rate(satisfied, rated),
+        "ratings": rated,
+        "overdue": overdue,
+        "median_hours_to_route": _median(to_route),
+        "median_hours_to_resolve": _median(to_resolve),
     }

@@ -6,6 +6,7 @@ masked, ID numbers left out, and free text is scrubbed (civic146.pii.scrub_text)
 numbers however written, and the submitter's name. A name intake was never told (a neighbour
 named only in the text) cannot be recognised and reaches the topic as written.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,11 +19,29 @@ from civic146.events import EventData, EventType
 TOPIC = "intake.requests"
 SOURCE = "/civic146/intake"
 
-Status = Literal["submitted", "accepted", "routed", "in_progress", "resolved", "closed", "rejected",
-                 "duplicate", "reopened"]
-Channel = Literal["e_net_mini_program", "opinion_express", "cloud_audio_visual", "hotline", "walk_in",
-                  "staff_assisted", "small_bench_talk", "deputy_liaison_station", "cppcc_consultation",
-                  "residents_council"]
+Status = Literal[
+    "submitted",
+    "accepted",
+    "routed",
+    "in_progress",
+    "resolved",
+    "closed",
+    "rejected",
+    "duplicate",
+    "reopened",
+]
+Channel = Literal[
+    "e_net_mini_program",
+    "opinion_express",
+    "cloud_audio_visual",
+    "hotline",
+    "walk_in",
+    "staff_assisted",
+    "small_bench_talk",
+    "deputy_liaison_station",
+    "cppcc_consultation",
+    "residents_council",
+]
 RouteTarget = Literal["deliberation", "employment", "mediation", "department"]
 
 
@@ -38,7 +57,9 @@ class RequestFacts(EventData):
     category: str
     channel: Channel
     status: Status
-    actor_role: str = Field(description="Role of whoever caused the change (resident, community_staff, system, ...)")
+    actor_role: str = Field(
+        description="Role of whoever caused the change (resident, community_staff, system, ...)"
+    )
 
 
 class Submitted(RequestFacts):
@@ -63,13 +84,15 @@ class Routed(RequestFacts):
     note: str | None = None
     submitter_ref: str | None = Field(
         description="Pseudonym of the resident who submitted the request (civic146.auth.pseudonym: keyed "
-                    "HMAC of the account id, computable only by services holding the JWT secret); null when "
-                    "staff submitted it on someone's behalf")
+        "HMAC of the account id, computable only by services holding the JWT secret); null when "
+        "staff submitted it on someone's behalf"
+    )
     name_digests: list[str] = Field(
         description="Keyed digests of the names intake knows for this request (the submitter's; "
-                    "civic146.pii.name_digests: keyed with a key derived from the JWT secret, so only services "
-                    "holding it can recognise these names in text they write about the request, and nobody can "
-                    "reverse them). Names of 2 to 4 characters only; sorted, no repeats")
+        "civic146.pii.name_digests: keyed with a key derived from the JWT secret, so only services "
+        "holding it can recognise these names in text they write about the request, and nobody can "
+        "reverse them). Names of 2 to 4 characters only; sorted, no repeats"
+    )
 
 
 class Rejected(RequestFacts):
@@ -123,9 +146,13 @@ ACCEPTED = _t("accepted", Accepted, "Staff accepted the request (the response de
 # v3: routed.v2 (which added the submitter's pseudonym to v1) with the envelope's `sequence`;
 # v4: v3 with the digests of the names intake knows, so that the services taking the request up
 # mask those names in what they write about it without ever receiving them.
-ROUTED = _t("routed", Routed, "The request was routed (or rerouted) to a service or a department; "
-            "carries the submitting resident's pseudonym and the digests of the names intake knows for it.",
-            version=4)
+ROUTED = _t(
+    "routed",
+    Routed,
+    "The request was routed (or rerouted) to a service or a department; "
+    "carries the submitting resident's pseudonym and the digests of the names intake knows for it.",
+    version=4,
+)
 REJECTED = _t("rejected", Rejected, "Staff rejected the request, with the reason.")
 MARKED_DUPLICATE = _t("marked-duplicate", MarkedDuplicate, "The request was merged into an earlier one.")
 IN_PROGRESS = _t("in-progress", InProgress, "The handling service or department has taken the request up.")
@@ -134,7 +161,21 @@ CLOSED = _t("closed", Closed, "The request was closed.")
 REOPENED = _t("reopened", Reopened, "The resident reopened the request within the reopening window.")
 RATED = _t("rated", Rated, "The resident rated the handling (step 6: feedback).")
 OVERDUE = _t("overdue", Overdue, "A response or resolution deadline from the catalogue passed.")
-FOLLOW_UP_DUE = _t("follow-up-due", FollowUpDue, "No rating arrived after resolution: staff should follow up.")
+FOLLOW_UP_DUE = _t(
+    "follow-up-due", FollowUpDue, "No rating arrived after resolution: staff should follow up."
+)
 
-PUBLISHED = [SUBMITTED, ACCEPTED, ROUTED, REJECTED, MARKED_DUPLICATE, IN_PROGRESS, RESOLVED, CLOSED,
-             REOPENED, RATED, OVERDUE, FOLLOW_UP_DUE]
+PUBLISHED = [
+    SUBMITTED,
+    ACCEPTED,
+    ROUTED,
+    REJECTED,
+    MARKED_DUPLICATE,
+    IN_PROGRESS,
+    RESOLVED,
+    CLOSED,
+    REOPENED,
+    RATED,
+    OVERDUE,
+    FOLLOW_UP_DUE,
+]

@@ -4,11 +4,12 @@ Downstream services report progress on a request with `civic146.request.progress
 moves the request to in progress or resolved (the resident is then asked to rate it). Handlers
 are idempotent on their own: the event id is stored in the request in the same atomic write.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from civic146.consumer import Handler, PermanentError
 from civic146.errors import ConcurrencyConflict, NotFound
@@ -21,8 +22,9 @@ from . import metrics as intake_metrics
 log = logging.getLogger(__name__)
 
 
-def apply_progress(outbox: Outbox, policy: domain.Policy, event: dict, data: RequestProgressData,
-                   now: datetime) -> None:
+def apply_progress(
+    outbox: Outbox, policy: domain.Policy, event: dict, data: RequestProgressData, now: datetime
+) -> None:
     actor = domain.Actor(data.handled_by, "system")
     for _ in range(5):  # optimistic concurrency: reload and decide again on a conflict
         try:
@@ -36,8 +38,15 @@ def apply_progress(outbox: Outbox, policy: domain.Policy, event: dict, data: Req
         elif data.state == "resolved" and doc["status"] in ("routed", "in_progress", "reopened"):
             change = domain.resolve(doc, actor, now, data.summary, policy, data.handled_by, data.reference)
         else:
-            log.info("progress does not change the request", extra={"event_id": event["id"],
-                     "request_id": doc["_id"], "status": doc["status"], "state": data.state})
+            log.info(
+                "progress does not change the request",
+                extra={
+                    "event_id": event["id"],
+                    "request_id": doc["_id"],
+                    "status": doc["status"],
+                    "state": data.state,
+                },
+            )
             change = Change()
         change.push["applied_events"] = event["id"]
         try:
@@ -51,4 +60,6 @@ def apply_progress(outbox: Outbox, policy: domain.Policy, event: dict, data: Req
 
 
 def handler_table(outbox: Outbox, policy: domain.Policy, clock: Callable[[], datetime]) -> list[Handler]:
-    return [Handler(REQUEST_PROGRESS, lambda event, data: apply_progress(outbox, policy, event, data, clock()))]
+    return [
+        Handler(REQUEST_PROGRESS, lambda event, data: apply_progress(outbox, policy, event, data, clock()))
+    ]

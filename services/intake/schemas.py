@@ -1,7 +1,9 @@
 """HTTP payload models of the intake API: they validate input and describe the OpenAPI document."""
+
 from __future__ import annotations
 
 from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from civic146.payloads import CommunityId, DateTime, IdNumber, Input, MobilePhone, PlaceIn, WholeNumber

@@ -1,4 +1,5 @@
 """Persistence of intake requests: the collection, its indexes, and atomic writes with the outbox."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,6 +13,7 @@ from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 class IntakeRequest(mongoengine.DynamicDocument):
     """Declares the collection and its indexes; documents are read and written as plain dicts
     (see module doc) so the domain stays free of the ODM."""
+
     id = fields.StringField(primary_key=True)
     version = fields.IntField(required=True)
     meta = {
@@ -51,8 +53,19 @@ def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
 
 
 def duplicate_candidates(doc: dict, window: timedelta, limit: int = 200) -> list[dict]:
-    return list(collection().find(
-        {"community": doc["community"], "compound": doc.get("compound"), "category": doc["category"],
-         "status": {"$nin": ["rejected", "duplicate"]}, "_id": {"$ne": doc["_id"]},
-         "submitted_at": {"$gte": doc["submitted_at"] - window, "$lte": doc["submitted_at"] + window}},
-        {"description": 1, "status": 1, "submitted_at": 1, "submitter.name": 1}).sort("submitted_at", -1).limit(limit))
+    return list(
+        collection()
+        .find(
+            {
+                "community": doc["community"],
+                "compound": doc.get("compound"),
+                "category": doc["category"],
+                "status": {"$nin": ["rejected", "duplicate"]},
+                "_id": {"$ne": doc["_id"]},
+                "submitted_at": {"$gte": doc["submitted_at"] - window, "$lte": doc["submitted_at"] + window},
+            },
+            {"description": 1, "status": 1, "submitted_at": 1, "submitter.name": 1},
+        )
+        .sort("submitted_at", -1)
+        .limit(limit)
+    )

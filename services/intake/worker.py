@@ -3,6 +3,7 @@
 Runs the outbox sweep, the consumer of downstream progress events, and the scheduled jobs
 (overdue detection, feedback follow-ups, indicator gauges).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -33,11 +34,19 @@ def apply_or_skip(outbox: Outbox, doc: dict, change) -> bool:
 
 
 def flag_overdue(outbox: Outbox, now: datetime) -> int:
-    docs = store.collection().find({"$or": [
-        {"status": "submitted", "response_due_at": {"$lte": now}, "response_overdue": {"$ne": True}},
-        {"status": {"$in": list(domain.OPEN_STATUSES)}, "resolution_due_at": {"$lte": now},
-         "resolution_overdue": {"$ne": True}},
-    ]}, {"outbox": 0})
+    docs = store.collection().find(
+        {
+            "$or": [
+                {"status": "submitted", "response_due_at": {"$lte": now}, "response_overdue": {"$ne": True}},
+                {
+                    "status": {"$in": list(domain.OPEN_STATUSES)},
+                    "resolution_due_at": {"$lte": now},
+                    "resolution_overdue": {"$ne": True},
+                },
+            ]
+        },
+        {"outbox": 0},
+    )
     acted = 0
     for doc in docs:
         change = domain.overdue_changes(doc, now)
@@ -50,8 +59,15 @@ def flag_overdue(outbox: Outbox, now: datetime) -> int:
 
 
 def send_follow_ups(outbox: Outbox, now: datetime) -> int:
-    docs = store.collection().find({"status": "resolved", "rating": None, "follow_up_sent": {"$ne": True},
-                                    "feedback_due_at": {"$lte": now}}, {"outbox": 0})
+    docs = store.collection().find(
+        {
+            "status": "resolved",
+            "rating": None,
+            "follow_up_sent": {"$ne": True},
+            "feedback_due_at": {"$lte": now},
+        },
+        {"outbox": 0},
+    )
     acted = 0
     for doc in docs:
         change = domain.follow_up_change(doc, now)
@@ -62,21 +78,43 @@ def send_follow_ups(outbox: Outbox, now: datetime) -> int:
 
 
 def refresh_indicators(now: datetime) -> int:
-    fields = ["community", "status", "channel", "category", "submitted_at", "responded_at", "response_due_at",
-              "routed_at", "resolved_at", "rating", "response_overdue", "resolution_overdue"]
-    docs = list(store.collection().find({"submitted_at": {"$gte": now - timedelta(days=30)}}, dict.fromkeys(fields, 1)))
+    fields = [
+        "community",
+        "status",
+        "channel",
+        "category",
+        "submitted_at",
+        "responded_at",
+        "response_due_at",
+        "routed_at",
+        "resolved_at",
+        "rating",
+        "response_overdue",
+        "resolution_overdue",
+    ]
+    docs = list(
+        store.collection().find(
+            {"submitted_at": {"$gte": now - timedelta(days=30)}}, dict.fromkeys(fields, 1)
+        )
+    )
     by_community: dict[str, list[dict]] = {}
     for d in docs:
         by_community.setdefault(d["community"], []).append(d)
     for community, items in by_community.items():
         stats = domain.compute_statistics(items)
-        for gauge, key in ((intake_metrics.RESPONSE_RATE, "response_rate"),
-                           (intake_metrics.RESOLUTION_RATE, "resolution_rate"),
-                           (intake_metrics.SATISFACTION_RATE, "satisfaction_rate")):
+        for gauge, key in (
+            (intake_metrics.RESPONSE_RATE, "response_rate"),
+            (intake_metrics.RESOLUTION_RATE, "resolution_rate"),
+            (intake_metrics.SATISFACTION_RATE, "satisfaction_rate"),
+        ):
             if stats[key] is not None:
                 gauge.labels(community).set(stats[key])
-        open_overdue = sum(1 for d in items if d["status"] in domain.OPEN_STATUSES
-                           and (d.get("response_overdue") or d.get("resolution_overdue")))
+        open_overdue = sum(
+            1
+            for d in items
+            if d["status"] in domain.OPEN_STATUSES
+            and (d.get("response_overdue") or d.get("resolution_overdue"))
+        )
         intake_metrics.OPEN_OVERDUE.labels(community).set(open_overdue)
     return 0
 
@@ -88,13 +126,22 @@ def main() -> None:
     outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
     topics = settings.progress_topic_list
-    consumer = Consumer(settings, db, group="intake", topics=topics,
-                        handlers=handler_table(outbox, settings.policy, now), dead_letter_topic=DEAD_LETTER_TOPIC)
-    jobs = [Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
-            Job("send_follow_ups", lambda t: send_follow_ups(outbox, t)),
-            Job("refresh_indicators", refresh_indicators, interval_seconds=60)]
-    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
-               topics=[TOPIC, DEAD_LETTER_TOPIC, *topics])
+    consumer = Consumer(
+        settings,
+        db,
+        group="intake",
+        topics=topics,
+        handlers=handler_table(outbox, settings.policy, now),
+        dead_letter_topic=DEAD_LETTER_TOPIC,
+    )
+    jobs = [
+        Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
+        Job("send_follow_ups", lambda t: send_follow_ups(outbox, t)),
+        Job("refresh_indicators", refresh_indicators, interval_seconds=60),
+    ]
+    run_worker(
+        settings, relay=relay, consumer=consumer, jobs=jobs, topics=[TOPIC, DEAD_LETTER_TOPIC, *topics]
+    )
 
 
 if __name__ == "__main__":

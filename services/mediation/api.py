@@ -13,6 +13,7 @@ Who may do what (besides the JWT role named on each route):
 - mediate (sessions, agreement, fulfilment, failure): its assigned mediators and supervisors;
 - consent or refuse: the party (its own account) or a manager recording it on the party's behalf.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,16 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from civic146 import clock, mongo, pii
-from civic146.auth import (COMMUNITY_STAFF, CPPCC_MEMBER, DEPUTY, MEDIATOR, RESIDENT, SUBDISTRICT_ADMIN, Principal,
-                           principal)
+from civic146.auth import (
+    COMMUNITY_STAFF,
+    CPPCC_MEMBER,
+    DEPUTY,
+    MEDIATOR,
+    RESIDENT,
+    SUBDISTRICT_ADMIN,
+    Principal,
+    principal,
+)
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput
 from civic146.outbox import Change, Outbox
@@ -43,6 +52,7 @@ bp = ApiBlueprint("mediation", __name__, url_prefix="/v1", tag="cases")
 @dataclass
 class Mediation:
     """What the views need, built once per worker process by create_app."""
+
     settings: MediationSettings
     outbox: Outbox
     roster: dict[str, Mediator]
@@ -61,6 +71,7 @@ def actor(p: Principal) -> domain.Actor:
 
 
 # --- who may do what ---------------------------------------------------------------------------------
+
 
 def roster_entry(p: Principal) -> Mediator | None:
     return roster.by_user(mediation().roster, p.sub)
@@ -90,13 +101,17 @@ def is_manager(doc: dict, p: Principal) -> bool:
 
 def check_read(doc: dict, p: Principal) -> None:
     if not may_read(doc, p):
-        raise Forbidden("case details are confidential: only the parties, the assigned mediators and supervisors "
-                        "may read them")
+        raise Forbidden(
+            "case details are confidential: only the parties, the assigned mediators and supervisors "
+            "may read them"
+        )
 
 
 def check_manage(doc: dict, p: Principal) -> None:
     if not is_manager(doc, p):
-        raise Forbidden(f"only staff serving {doc['community']}, supervisors and the case's mediators manage it")
+        raise Forbidden(
+            f"only staff serving {doc['community']}, supervisors and the case's mediators manage it"
+        )
 
 
 def check_party_or_manage(doc: dict, p: Principal) -> None:
@@ -124,6 +139,7 @@ def commit(doc: dict, change: Change) -> dict:
 
 # --- presentation ------------------------------------------------------------------------------------
 
+
 def sees_in_full(doc: dict, party: dict, p: Principal) -> bool:
     """A party's name, phone and ID number: in full to the case's mediators and supervisors, and to
     the party itself; every other party and reader sees them masked."""
@@ -136,11 +152,17 @@ def present(doc: dict, p: Principal) -> schemas.CaseOut:
     parties = []
     for x in doc["parties"]:
         full = sees_in_full(doc, x, p)
-        parties.append(schemas.PartyOut(
-            id=x["id"], role=x["role"], consent=x.get("consent"), masked=not full,
-            name=x["name"] if full else pii.mask_name(x["name"]),
-            phone=x.get("phone") if full else pii.mask_phone(x.get("phone")),
-            id_number=x.get("id_number") if full else pii.mask_id_number(x.get("id_number"))))
+        parties.append(
+            schemas.PartyOut(
+                id=x["id"],
+                role=x["role"],
+                consent=x.get("consent"),
+                masked=not full,
+                name=x["name"] if full else pii.mask_name(x["name"]),
+                phone=x.get("phone") if full else pii.mask_phone(x.get("phone")),
+                id_number=x.get("id_number") if full else pii.mask_id_number(x.get("id_number")),
+            )
+        )
     details = None
     if show:
         escalation = doc.get("escalation") or {}
@@ -148,18 +170,45 @@ def present(doc: dict, p: Principal) -> schemas.CaseOut:
         notes_visible = is_assigned_mediator(doc, p) or is_supervisor(doc, p)
         sessions = doc["sessions"] if notes_visible else [{**s, "notes": None} for s in doc["sessions"]]
         details = schemas.CaseDetails(
-            facts=doc["facts"], participants=doc["participants"], sessions=sessions,
-            extensions=doc["extensions"], agreement=doc.get("agreement"),
-            escalation_cause=escalation.get("cause"), escalation_summary=escalation.get("summary"),
-            history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]])
+            facts=doc["facts"],
+            participants=doc["participants"],
+            sessions=sessions,
+            extensions=doc["extensions"],
+            agreement=doc.get("agreement"),
+            escalation_cause=escalation.get("cause"),
+            escalation_summary=escalation.get("summary"),
+            history=[schemas.HistoryOut.model_validate(h) for h in doc["history"]],
+        )
     return schemas.CaseOut(
-        id=doc["_id"], parties=parties, details=details, overdue=bool(doc.get("overdue")),
-        **{k: doc.get(k) for k in ("community", "compound", "case_type", "origin", "status", "request_ids",
-                                   "mediators", "due_at", "opened_at", "accepted_at", "outcome", "failure_reason",
-                                   "advised_routes", "closed_at", "version")})
+        id=doc["_id"],
+        parties=parties,
+        details=details,
+        overdue=bool(doc.get("overdue")),
+        **{
+            k: doc.get(k)
+            for k in (
+                "community",
+                "compound",
+                "case_type",
+                "origin",
+                "status",
+                "request_ids",
+                "mediators",
+                "due_at",
+                "opened_at",
+                "accepted_at",
+                "outcome",
+                "failure_reason",
+                "advised_routes",
+                "closed_at",
+                "version",
+            )
+        },
+    )
 
 
 # --- opening and reading -----------------------------------------------------------------------------
+
 
 def check_may_open(body: schemas.OpenCaseIn, p: Principal) -> None:
     """Who opens a case: community staff serving its community and sub-district admins, and
@@ -171,17 +220,30 @@ def check_may_open(body: schemas.OpenCaseIn, p: Principal) -> None:
     if staff or (entry is not None and entry.serves(body.community)):
         return
     if not p.has(RESIDENT):
-        raise Forbidden(f"only staff serving {body.community}, mediators on its roster and residents applying for "
-                        "their own dispute open cases")
+        raise Forbidden(
+            f"only staff serving {body.community}, mediators on its roster and residents applying for "
+            "their own dispute open cases"
+        )
     if body.origin != "party_application":
-        raise InvalidInput("residents open cases by applying", [{"field": "origin", "message": "must be party_application"}])
+        raise InvalidInput(
+            "residents open cases by applying", [{"field": "origin", "message": "must be party_application"}]
+        )
     if not any(x.role == "applicant" and x.user_id == p.sub for x in body.parties):
-        raise InvalidInput("name yourself as an applicant",
-                           [{"field": "parties", "message": f"no applicant with user_id {p.sub!r}"}])
+        raise InvalidInput(
+            "name yourself as an applicant",
+            [{"field": "parties", "message": f"no applicant with user_id {p.sub!r}"}],
+        )
 
 
-@bp.endpoint("/cases", "POST", summary="Open a case (a party's application, a referral, the committee's initiative)",
-             body=schemas.OpenCaseIn, response=schemas.CaseOut, status=201, roles=EVERYONE)
+@bp.endpoint(
+    "/cases",
+    "POST",
+    summary="Open a case (a party's application, a referral, the committee's initiative)",
+    body=schemas.OpenCaseIn,
+    response=schemas.CaseOut,
+    status=201,
+    roles=EVERYONE,
+)
 def open_case(body: schemas.OpenCaseIn):
     ctx, p = mediation(), principal()
     check_may_open(body, p)
@@ -206,8 +268,14 @@ def scope_filter(p: Principal, community: str | None) -> dict:
     return {"$or": [{"community": {"$in": sorted(served)}}, *own]}
 
 
-@bp.endpoint("/cases", "GET", summary="List cases (summaries, newest first)", query=schemas.ListQuery,
-             response=schemas.CaseList, roles=EVERYONE)
+@bp.endpoint(
+    "/cases",
+    "GET",
+    summary="List cases (summaries, newest first)",
+    query=schemas.ListQuery,
+    response=schemas.CaseList,
+    roles=EVERYONE,
+)
 def list_cases(query: schemas.ListQuery):
     p = principal()
     flt = scope_filter(p, query.community)
@@ -218,12 +286,19 @@ def list_cases(query: schemas.ListQuery):
         flt["request_ids"] = query.request_id
     if query.overdue is not None:
         flt["overdue"] = query.overdue
-    docs = store.collection().find(flt, {"outbox": 0}).sort([("opened_at", -1), ("_id", -1)]).limit(query.limit)
+    docs = (
+        store.collection().find(flt, {"outbox": 0}).sort([("opened_at", -1), ("_id", -1)]).limit(query.limit)
+    )
     return schemas.CaseList(items=[present(d, p) for d in docs])
 
 
-@bp.endpoint("/cases/<case_id>", "GET", summary="One case with its confidential details",
-             response=schemas.CaseOut, roles=EVERYONE)
+@bp.endpoint(
+    "/cases/<case_id>",
+    "GET",
+    summary="One case with its confidential details",
+    response=schemas.CaseOut,
+    roles=EVERYONE,
+)
 def get_case(case_id: str):
     doc, p = load(case_id, check_read)
     return present(doc, p)
@@ -231,15 +306,29 @@ def get_case(case_id: str):
 
 # --- parties and consent -------------------------------------------------------------------------------
 
-@bp.endpoint("/cases/<case_id>/parties", "POST", summary="Add a party (before consent is collected)",
-             body=schemas.PartyIn, response=schemas.CaseOut, status=201, roles=MANAGERS)
+
+@bp.endpoint(
+    "/cases/<case_id>/parties",
+    "POST",
+    summary="Add a party (before consent is collected)",
+    body=schemas.PartyIn,
+    response=schemas.CaseOut,
+    status=201,
+    roles=MANAGERS,
+)
 def add_party(case_id: str, body: schemas.PartyIn):
     doc, p = load(case_id, check_manage)
     return present(commit(doc, domain.add_party(doc, body.model_dump(), actor(p), mediation().now())), p)
 
 
-@bp.endpoint("/cases/<case_id>/consent", "POST", summary="A party agrees to mediation or refuses it",
-             body=schemas.ConsentIn, response=schemas.CaseOut, roles=EVERYONE)
+@bp.endpoint(
+    "/cases/<case_id>/consent",
+    "POST",
+    summary="A party agrees to mediation or refuses it",
+    body=schemas.ConsentIn,
+    response=schemas.CaseOut,
+    roles=EVERYONE,
+)
 def consent(case_id: str, body: schemas.ConsentIn):
     ctx, p = mediation(), principal()
     doc = store.get(case_id)
@@ -255,16 +344,38 @@ def consent(case_id: str, body: schemas.ConsentIn):
 
 # --- mediators and participants --------------------------------------------------------------------------
 
-@bp.endpoint("/mediators", "GET", summary="The mediator roster (demo entries are marked)", response=schemas.RosterOut,
-             roles=EVERYONE)
+
+@bp.endpoint(
+    "/mediators",
+    "GET",
+    summary="The mediator roster (demo entries are marked)",
+    response=schemas.RosterOut,
+    roles=EVERYONE,
+)
 def list_mediators():
-    return schemas.RosterOut(items=[schemas.RosterEntryOut(id=m.id, name_zh=m.name_zh, kind=m.kind,
-                                                           communities=list(m.communities), supervisor=m.supervisor,
-                                                           demo=m.demo) for m in mediation().roster.values()])
+    return schemas.RosterOut(
+        items=[
+            schemas.RosterEntryOut(
+                id=m.id,
+                name_zh=m.name_zh,
+                kind=m.kind,
+                communities=list(m.communities),
+                supervisor=m.supervisor,
+                demo=m.demo,
+            )
+            for m in mediation().roster.values()
+        ]
+    )
 
 
-@bp.endpoint("/cases/<case_id>/mediators", "POST", summary="Assign a mediator from the roster (conflict-checked)",
-             body=schemas.AssignMediatorIn, response=schemas.CaseOut, roles=MANAGERS)
+@bp.endpoint(
+    "/cases/<case_id>/mediators",
+    "POST",
+    summary="Assign a mediator from the roster (conflict-checked)",
+    body=schemas.AssignMediatorIn,
+    response=schemas.CaseOut,
+    roles=MANAGERS,
+)
 def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
     doc, p = load(case_id, check_manage)
     mediator = mediation().roster[body.mediator_id]  # the payload names a roster id
@@ -272,27 +383,50 @@ def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/cases/<case_id>/participants", "POST", summary="Invite another participant with the parties' consent",
-             body=schemas.ParticipantIn, response=schemas.CaseOut, roles=MANAGERS)
+@bp.endpoint(
+    "/cases/<case_id>/participants",
+    "POST",
+    summary="Invite another participant with the parties' consent",
+    body=schemas.ParticipantIn,
+    response=schemas.CaseOut,
+    roles=MANAGERS,
+)
 def invite_participant(case_id: str, body: schemas.ParticipantIn):
     doc, p = load(case_id, check_manage)
-    change = domain.invite_participant(doc, body.name, body.capacity, body.consent_of, actor(p), mediation().now())
+    change = domain.invite_participant(
+        doc, body.name, body.capacity, body.consent_of, actor(p), mediation().now()
+    )
     return present(commit(doc, change), p)
 
 
 # --- sessions and the time limit -------------------------------------------------------------------------
 
-@bp.endpoint("/cases/<case_id>/sessions", "POST", summary="Record a session (notes stay confidential)",
-             body=schemas.SessionIn, response=schemas.CaseOut, status=201, roles=MANAGERS)
+
+@bp.endpoint(
+    "/cases/<case_id>/sessions",
+    "POST",
+    summary="Record a session (notes stay confidential)",
+    body=schemas.SessionIn,
+    response=schemas.CaseOut,
+    status=201,
+    roles=MANAGERS,
+)
 def hold_session(case_id: str, body: schemas.SessionIn):
     doc, p = load(case_id, check_mediate)
-    change = domain.hold_session(doc, body.held_at, body.location, body.attendees, body.notes, actor(p),
-                                 mediation().now())
+    change = domain.hold_session(
+        doc, body.held_at, body.location, body.attendees, body.notes, actor(p), mediation().now()
+    )
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/cases/<case_id>/extensions", "POST", summary="Extend the time limit, with a reason",
-             body=schemas.ExtensionIn, response=schemas.CaseOut, roles=MANAGERS)
+@bp.endpoint(
+    "/cases/<case_id>/extensions",
+    "POST",
+    summary="Extend the time limit, with a reason",
+    body=schemas.ExtensionIn,
+    response=schemas.CaseOut,
+    roles=MANAGERS,
+)
 def extend(case_id: str, body: schemas.ExtensionIn):
     doc, p = load(case_id, check_mediate)
     return present(commit(doc, domain.extend(doc, body.days, body.reason, actor(p), mediation().now())), p)
@@ -300,49 +434,95 @@ def extend(case_id: str, body: schemas.ExtensionIn):
 
 # --- outcomes ----------------------------------------------------------------------------------------------
 
-@bp.endpoint("/cases/<case_id>/agreement", "POST", summary="Record the signed agreement",
-             body=schemas.AgreementIn, response=schemas.CaseOut, status=201, roles=MANAGERS)
+
+@bp.endpoint(
+    "/cases/<case_id>/agreement",
+    "POST",
+    summary="Record the signed agreement",
+    body=schemas.AgreementIn,
+    response=schemas.CaseOut,
+    status=201,
+    roles=MANAGERS,
+)
 def record_agreement(case_id: str, body: schemas.AgreementIn):
     ctx = mediation()
     doc, p = load(case_id, check_mediate)
-    change = domain.record_agreement(doc, [t.model_dump() for t in body.terms], body.signed_by, body.effective_at,
-                                     actor(p), ctx.now(), ctx.policy)
+    change = domain.record_agreement(
+        doc,
+        [t.model_dump() for t in body.terms],
+        body.signed_by,
+        body.effective_at,
+        actor(p),
+        ctx.now(),
+        ctx.policy,
+    )
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/cases/<case_id>/fulfilment", "POST", summary="Record a term fulfilled or breached",
-             body=schemas.FulfilmentIn, response=schemas.CaseOut, roles=MANAGERS)
+@bp.endpoint(
+    "/cases/<case_id>/fulfilment",
+    "POST",
+    summary="Record a term fulfilled or breached",
+    body=schemas.FulfilmentIn,
+    response=schemas.CaseOut,
+    roles=MANAGERS,
+)
 def record_fulfilment(case_id: str, body: schemas.FulfilmentIn):
     doc, p = load(case_id, check_mediate)
     change = domain.record_fulfilment(doc, body.term_number, body.result, actor(p), mediation().now())
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/cases/<case_id>/court-confirmation", "POST",
-             summary="Record the parties' joint application for court confirmation (within 30 days)",
-             body=schemas.CourtConfirmationIn, response=schemas.CaseOut, roles=EVERYONE)
+@bp.endpoint(
+    "/cases/<case_id>/court-confirmation",
+    "POST",
+    summary="Record the parties' joint application for court confirmation (within 30 days)",
+    body=schemas.CourtConfirmationIn,
+    response=schemas.CaseOut,
+    roles=EVERYONE,
+)
 def apply_court_confirmation(case_id: str, body: schemas.CourtConfirmationIn):
     doc, p = load(case_id, check_party_or_manage)
     change = domain.apply_court_confirmation(doc, body.applied_at, body.court, actor(p), mediation().now())
     return present(commit(doc, change), p)
 
 
-@bp.endpoint("/cases/<case_id>/failure", "POST", summary="End without agreement; advise the other routes",
-             body=schemas.FailureIn, response=schemas.CaseOut, roles=MANAGERS)
+@bp.endpoint(
+    "/cases/<case_id>/failure",
+    "POST",
+    summary="End without agreement; advise the other routes",
+    body=schemas.FailureIn,
+    response=schemas.CaseOut,
+    roles=MANAGERS,
+)
 def fail(case_id: str, body: schemas.FailureIn):
     doc, p = load(case_id, check_mediate)
-    return present(commit(doc, domain.fail(doc, body.reason, body.advised_routes, actor(p), mediation().now())), p)
+    return present(
+        commit(doc, domain.fail(doc, body.reason, body.advised_routes, actor(p), mediation().now())), p
+    )
 
 
-@bp.endpoint("/cases/<case_id>/escalation", "POST", summary="Escalate a community-wide cause to deliberation",
-             body=schemas.EscalationIn, response=schemas.CaseOut, roles=MANAGERS)
+@bp.endpoint(
+    "/cases/<case_id>/escalation",
+    "POST",
+    summary="Escalate a community-wide cause to deliberation",
+    body=schemas.EscalationIn,
+    response=schemas.CaseOut,
+    roles=MANAGERS,
+)
 def escalate(case_id: str, body: schemas.EscalationIn):
     doc, p = load(case_id, check_manage)
-    return present(commit(doc, domain.escalate(doc, body.cause, body.summary, actor(p), mediation().now(),
-                                                   mediation().policy)), p)
+    return present(
+        commit(
+            doc,
+            domain.escalate(doc, body.cause, body.summary, actor(p), mediation().now(), mediation().policy),
+        ),
+        p,
+    )
 
 
 # --- statistics ---------------------------------------------------------------------------------------------
+
 
 def statistics_scope(p: Principal, community: str | None) -> list[str] | None:
     """Communities whose statistics the caller may see (None: all)."""
@@ -362,15 +542,23 @@ def statistics_scope(p: Principal, community: str | None) -> list[str] | None:
     return sorted(served)
 
 
-@bp.endpoint("/statistics", "GET", summary="Cases by type and outcome per community; success, fulfilment, "
-             "confirmation take-up, days to close", query=schemas.StatisticsQuery, response=schemas.Statistics,
-             roles=MANAGERS)
+@bp.endpoint(
+    "/statistics",
+    "GET",
+    summary="Cases by type and outcome per community; success, fulfilment, "
+    "confirmation take-up, days to close",
+    query=schemas.StatisticsQuery,
+    response=schemas.Statistics,
+    roles=MANAGERS,
+)
 def statistics(query: schemas.StatisticsQuery):
     ctx, p = mediation(), principal()
     scope = statistics_scope(p, query.community)
     flt: dict = {} if scope is None else {"community": {"$in": scope}}
-    span = {**({"$gte": query.opened_from} if query.opened_from else {}),
-            **({"$lt": query.opened_to} if query.opened_to else {})}
+    span = {
+        **({"$gte": query.opened_from} if query.opened_from else {}),
+        **({"$lt": query.opened_to} if query.opened_to else {}),
+    }
     if span:
         flt["opened_at"] = span
     fields = ["community", "case_type", "status", "outcome", "agreement", "overdue"]
@@ -384,26 +572,39 @@ def statistics(query: schemas.StatisticsQuery):
     for d in docs:
         per.setdefault(d["community"], []).append(d)
     return schemas.Statistics(
-        opened_from=query.opened_from, opened_to=query.opened_to,
-        overall=schemas.CommunityStatistics(community=query.community or "*",
-                                            **domain.compute_statistics(docs, now, overall_days)),
-        communities=[schemas.CommunityStatistics(community=c,
-                                                 **domain.compute_statistics(items, now, community_days.get(c)))
-                     for c, items in sorted(per.items())])
+        opened_from=query.opened_from,
+        opened_to=query.opened_to,
+        overall=schemas.CommunityStatistics(
+            community=query.community or "*", **domain.compute_statistics(docs, now, overall_days)
+        ),
+        communities=[
+            schemas.CommunityStatistics(
+                community=c, **domain.compute_statistics(items, now, community_days.get(c))
+            )
+            for c, items in sorted(per.items())
+        ],
+    )
 
 
 # --- factory ------------------------------------------------------------------------------------------------
 
+
 def create_app(settings: MediationSettings | None = None) -> Flask:
     settings = settings or load_settings(MediationSettings)
-    app = create_base_app(settings, "Civic146 mediation API",
-                          "Community dispute mediation: cases, consent, mediators, sessions, agreements, "
-                          "fulfilment, court confirmation and statistics.")
+    app = create_base_app(
+        settings,
+        "Civic146 mediation API",
+        "Community dispute mediation: cases, consent, mediators, sessions, agreements, "
+        "fulfilment, court confirmation and statistics.",
+    )
     mongo.connect(settings)
     outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
     app.extensions["mediation"] = Mediation(
-        settings=settings, outbox=outbox,
-        roster=roster.ROSTER.use(settings.reference_dir), policy=settings.policy)
+        settings=settings,
+        outbox=outbox,
+        roster=roster.ROSTER.use(settings.reference_dir),
+        policy=settings.policy,
+    )
     COMMUNITIES.use(settings.reference_dir)  # payloads are validated against this register
     register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)

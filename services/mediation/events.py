@@ -5,6 +5,7 @@ dates and taxonomy codes only. No names, phone or ID numbers, no facts, no sessi
 agreement terms. The two cross-service contracts (request progress for intake, escalation for
 deliberation) live in the shared kit and are produced here on the same topic.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,9 +19,20 @@ TOPIC = "mediation.cases"
 SOURCE = "/civic146/mediation"
 
 CaseType = Literal["neighbours", "property_management", "family", "labour", "damage", "consumer", "other"]
-Origin = Literal["party_application", "intake_request", "court_referral", "police_referral", "committee_initiative"]
-Status = Literal["registered", "accepted", "mediating", "agreement_reached", "fulfilled", "breached", "failed",
-                 "refused", "escalated"]
+Origin = Literal[
+    "party_application", "intake_request", "court_referral", "police_referral", "committee_initiative"
+]
+Status = Literal[
+    "registered",
+    "accepted",
+    "mediating",
+    "agreement_reached",
+    "fulfilled",
+    "breached",
+    "failed",
+    "refused",
+    "escalated",
+]
 PartyRole = Literal["applicant", "respondent"]
 Route = Literal["arbitration", "administrative", "court"]
 FailureReason = Literal["party_withdrew", "no_agreement", "party_unreachable", "outside_scope"]
@@ -34,7 +46,9 @@ class CaseFacts(EventData):
     compound: str | None
     case_type: CaseType
     status: Status
-    actor_role: str = Field(description="Role of whoever caused the change (community_staff, mediator, system, ...)")
+    actor_role: str = Field(
+        description="Role of whoever caused the change (community_staff, mediator, system, ...)"
+    )
 
 
 class Opened(CaseFacts):
@@ -87,7 +101,9 @@ class Overdue(CaseFacts):
 class AgreementReached(CaseFacts):
     terms_count: int
     effective_at: datetime
-    confirmation_window_closes_at: datetime = Field(description="Last day to apply jointly for court confirmation")
+    confirmation_window_closes_at: datetime = Field(
+        description="Last day to apply jointly for court confirmation"
+    )
 
 
 class FulfilmentRecorded(CaseFacts):
@@ -97,7 +113,9 @@ class FulfilmentRecorded(CaseFacts):
 
 class Closed(CaseFacts):
     outcome: Outcome
-    result: Literal["fulfilled", "breached"] | None = Field(None, description="For an agreement: its fulfilment")
+    result: Literal["fulfilled", "breached"] | None = Field(
+        None, description="For an agreement: its fulfilment"
+    )
     failure_reason: FailureReason | None = None
     advised_routes: list[Route] = Field(default_factory=list)
 
@@ -118,23 +136,56 @@ def _t(name: str, data: type[EventData], description: str) -> EventType:
 OPENED = _t("opened", Opened, "A dispute was registered as a mediation case (parties still to consent).")
 PARTY_ADDED = _t("party-added", PartyAdded, "A party (applicant or respondent) was added to a case.")
 CONSENT_RECORDED = _t("consent-recorded", ConsentRecorded, "A party agreed to mediation or refused it.")
-ACCEPTED = _t("accepted", Accepted, "Every party agreed: the committee accepted the case; the time limit runs.")
-MEDIATOR_ASSIGNED = _t("mediator-assigned", MediatorAssigned, "A mediator without a conflict of interest was assigned.")
-PARTICIPANT_INVITED = _t("participant-invited", ParticipantInvited, "Another participant was invited with the parties' consent.")
-SESSION_HELD = _t("session-held", SessionHeld, "A mediation session took place (its notes stay confidential).")
+ACCEPTED = _t(
+    "accepted", Accepted, "Every party agreed: the committee accepted the case; the time limit runs."
+)
+MEDIATOR_ASSIGNED = _t(
+    "mediator-assigned", MediatorAssigned, "A mediator without a conflict of interest was assigned."
+)
+PARTICIPANT_INVITED = _t(
+    "participant-invited", ParticipantInvited, "Another participant was invited with the parties' consent."
+)
+SESSION_HELD = _t(
+    "session-held", SessionHeld, "A mediation session took place (its notes stay confidential)."
+)
 EXTENDED = _t("extended", Extended, "The time limit was extended (the reason is kept in the case).")
 OVERDUE = _t("overdue", Overdue, "The time limit passed without an outcome.")
 AGREEMENT_REACHED = _t("agreement-reached", AgreementReached, "The parties signed a mediation agreement.")
-FULFILMENT_RECORDED = _t("fulfilment-recorded", FulfilmentRecorded, "A term of the agreement was fulfilled or breached.")
-CLOSED = _t("closed", Closed, "The case ended: agreement fulfilled or breached, failed, refused or escalated.")
-CONFIRMATION_WINDOW_CLOSING = _t("confirmation-window-closing", ConfirmationWindowClosing,
-                                 "Reminder: the 30-day window for joint court confirmation closes soon.")
-COURT_CONFIRMATION_APPLIED = _t("court-confirmation-applied", CourtConfirmationApplied,
-                                "The parties applied jointly to a court to confirm the agreement.")
+FULFILMENT_RECORDED = _t(
+    "fulfilment-recorded", FulfilmentRecorded, "A term of the agreement was fulfilled or breached."
+)
+CLOSED = _t(
+    "closed", Closed, "The case ended: agreement fulfilled or breached, failed, refused or escalated."
+)
+CONFIRMATION_WINDOW_CLOSING = _t(
+    "confirmation-window-closing",
+    ConfirmationWindowClosing,
+    "Reminder: the 30-day window for joint court confirmation closes soon.",
+)
+COURT_CONFIRMATION_APPLIED = _t(
+    "court-confirmation-applied",
+    CourtConfirmationApplied,
+    "The parties applied jointly to a court to confirm the agreement.",
+)
 
 PROGRESS = request_progress_on(TOPIC)  # shared contract: intake resolves the linked request
-ESCALATED = CASE_ESCALATED              # shared contract: deliberation takes the matter up
+ESCALATED = CASE_ESCALATED  # shared contract: deliberation takes the matter up
 
-PUBLISHED = [OPENED, PARTY_ADDED, CONSENT_RECORDED, ACCEPTED, MEDIATOR_ASSIGNED, PARTICIPANT_INVITED, SESSION_HELD,
-             EXTENDED, OVERDUE, AGREEMENT_REACHED, FULFILMENT_RECORDED, CLOSED, CONFIRMATION_WINDOW_CLOSING,
-             COURT_CONFIRMATION_APPLIED, PROGRESS, ESCALATED]
+PUBLISHED = [
+    OPENED,
+    PARTY_ADDED,
+    CONSENT_RECORDED,
+    ACCEPTED,
+    MEDIATOR_ASSIGNED,
+    PARTICIPANT_INVITED,
+    SESSION_HELD,
+    EXTENDED,
+    OVERDUE,
+    AGREEMENT_REACHED,
+    FULFILMENT_RECORDED,
+    CLOSED,
+    CONFIRMATION_WINDOW_CLOSING,
+    COURT_CONFIRMATION_APPLIED,
+    PROGRESS,
+    ESCALATED,
+]

@@ -4,14 +4,16 @@ Intake routes a resident's request to mediation with `civic146.intake.request.ro
 (data.target == "mediation"); the case opens in its first state, origin `intake_request`.
 Intake events carry masked personal data only, so staff and mediators complete the parties
 through the API; the digests of the names intake knows stay with the case, so that what mediation
-writes about it (an escalation) masks them too. The case id is derived from the request id, so a replayed or re-delivered
+writes about it (an escalation) masks them too. The case id is derived from the request id, so a replayed or
+re-delivered
 event cannot open a second case.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from pydantic import ConfigDict
 from pymongo.errors import DuplicateKeyError
@@ -31,6 +33,7 @@ class RoutedRequest(EventData):
     """The fields of intake's routed event that mediation reads (a tolerant reader of the
     released contract services/contracts/events/civic146.intake.request.routed.v4.json; the
     submitter's pseudonym is not among them: parties are completed through the API)."""
+
     model_config = ConfigDict(extra="ignore")
     request_id: str
     community: str
@@ -41,29 +44,62 @@ class RoutedRequest(EventData):
     name_digests: list[str] = []
 
 
-INTAKE_ROUTED = EventType("civic146.intake.request.routed.v4", RoutedRequest, "intake.requests",
-                          "An intake request was routed; mediation takes those with target mediation.")
+INTAKE_ROUTED = EventType(
+    "civic146.intake.request.routed.v4",
+    RoutedRequest,
+    "intake.requests",
+    "An intake request was routed; mediation takes those with target mediation.",
+)
 
 
-def open_from_request(outbox: Outbox, known: dict[str, Community], policy: domain.Policy, event: dict,
-                      data: RoutedRequest, now: datetime) -> None:
+def open_from_request(
+    outbox: Outbox,
+    known: dict[str, Community],
+    policy: domain.Policy,
+    event: dict,
+    data: RoutedRequest,
+    now: datetime,
+) -> None:
     if data.target != "mediation":
         return
-    compound = data.compound if data.community in known and data.compound in known[data.community].compounds else None
-    fields = {"community": data.community, "compound": compound,
-              "case_type": domain.CATEGORY_CASE_TYPES.get(data.category, "other"), "origin": "intake_request",
-              "facts": data.description, "request_ids": [data.request_id], "parties": [],
-              "name_digests": data.name_digests}
-    doc, change = domain.open_case(fields, domain.Actor("intake", "system"), now, policy,
-                                   case_id=domain.case_id_for_request(data.request_id))
+    compound = (
+        data.compound
+        if data.community in known and data.compound in known[data.community].compounds
+        else None
+    )
+    fields = {
+        "community": data.community,
+        "compound": compound,
+        "case_type": domain.CATEGORY_CASE_TYPES.get(data.category, "other"),
+        "origin": "intake_request",
+        "facts": data.description,
+        "request_ids": [data.request_id],
+        "parties": [],
+        "name_digests": data.name_digests,
+    }
+    doc, change = domain.open_case(
+        fields,
+        domain.Actor("intake", "system"),
+        now,
+        policy,
+        case_id=domain.case_id_for_request(data.request_id),
+    )
     try:
         store.insert(outbox, doc, change)
     except DuplicateKeyError:
-        log.info("case already open for this request", extra={"event_id": event["id"], "request_id": data.request_id})
+        log.info(
+            "case already open for this request",
+            extra={"event_id": event["id"], "request_id": data.request_id},
+        )
         return
     mediation_metrics.CASES_OPENED.labels(doc["community"], doc["case_type"]).inc()
 
 
-def handler_table(outbox: Outbox, known: dict[str, Community], policy: domain.Policy,
-                  clock: Callable[[], datetime]) -> list[Handler]:
-    return [Handler(INTAKE_ROUTED, lambda event, data: open_from_request(outbox, known, policy, event, data, clock()))]
+def handler_table(
+    outbox: Outbox, known: dict[str, Community], policy: domain.Policy, clock: Callable[[], datetime]
+) -> list[Handler]:
+    return [
+        Handler(
+            INTAKE_ROUTED, lambda event, data: open_from_request(outbox, known, policy, event, data, clock())
+        )
+    ]

@@ -3,6 +3,7 @@
 Kept as data (roster.json beside this file, or REFERENCE_DIR/mediators.json) so the operator
 replaces it without a code change. The bundled file is demo data.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,17 +42,27 @@ class Mediator:
 
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> dict[str, Mediator]:
-    path = Path(reference_dir) / "mediators.json" if reference_dir else Path(__file__).with_name("roster.json")
+    path = (
+        Path(reference_dir) / "mediators.json" if reference_dir else Path(__file__).with_name("roster.json")
+    )
     raw = json.loads(path.read_text(encoding="utf-8"))
     roster = {}
     for m in raw["mediators"]:
         if m["kind"] not in KINDS:
             raise SystemExit(f"{path}: mediator {m['id']} has unknown kind {m['kind']!r}")
         roster[m["id"]] = Mediator(
-            id=m["id"], user_id=m["user_id"], name_zh=m["name_zh"], kind=m["kind"],
-            communities=tuple(m["communities"]), supervisor=bool(m.get("supervisor")), phone=m.get("phone"),
-            relations=tuple(Relation(r["relation"], r.get("phone"), r.get("user_id")) for r in m.get("relations", [])),
-            demo=bool(m.get("demo")))
+            id=m["id"],
+            user_id=m["user_id"],
+            name_zh=m["name_zh"],
+            kind=m["kind"],
+            communities=tuple(m["communities"]),
+            supervisor=bool(m.get("supervisor")),
+            phone=m.get("phone"),
+            relations=tuple(
+                Relation(r["relation"], r.get("phone"), r.get("user_id")) for r in m.get("relations", [])
+            ),
+            demo=bool(m.get("demo")),
+        )
     return roster
 
 
@@ -59,4 +70,6 @@ def by_user(roster: dict[str, Mediator], user_id: str) -> Mediator | None:
     return next((m for m in roster.values() if m.user_id == user_id), None)
 
 
-ROSTER = InUse(load)  # what payloads are validated against (mediation.schemas); the app factory names REFERENCE_DIR
+ROSTER = InUse(
+    load
+)  # what payloads are validated against (mediation.schemas); the app factory names REFERENCE_DIR

@@ -1,4 +1,5 @@
 """HTTP payload models of the mediation API: they validate input and describe the OpenAPI document."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,14 +7,26 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from civic146.payloads import CommunityId, DateTime, IdNumber, Input, MobilePhone, PlaceIn, Registered, WholeNumber
+from civic146.payloads import (
+    CommunityId,
+    DateTime,
+    IdNumber,
+    Input,
+    MobilePhone,
+    PlaceIn,
+    Registered,
+    WholeNumber,
+)
 
 from .events import CaseType, FailureReason, MediatorKind, Outcome, PartyRole, Route, Status
 from .roster import ROSTER
 
 Ids = list[str]
-MediatorId = Annotated[str, Registered("mediator", lambda: ROSTER().keys(), "see GET /v1/mediators"),
-                       Field(description="Roster id, see GET /v1/mediators")]
+MediatorId = Annotated[
+    str,
+    Registered("mediator", lambda: ROSTER().keys(), "see GET /v1/mediators"),
+    Field(description="Roster id, see GET /v1/mediators"),
+]
 
 
 class PartyIn(Input):
@@ -22,32 +35,41 @@ class PartyIn(Input):
     phone: MobilePhone | None = None
     id_number: IdNumber | None = None
     user_id: str | None = Field(None, max_length=64, description="Platform account, if the party has one")
-    related_mediators: list[MediatorId] = Field(default_factory=list, max_length=20,
-                                   description="Roster ids of mediators the party declares being related to")
-
+    related_mediators: list[MediatorId] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Roster ids of mediators the party declares being related to",
+    )
 
 
 class OpenCaseIn(PlaceIn):
     case_type: CaseType
     origin: Literal["party_application", "court_referral", "police_referral", "committee_initiative"] = Field(
-        description="intake_request cases are opened from intake's routed events")
+        description="intake_request cases are opened from intake's routed events"
+    )
     facts: str = Field(min_length=5, max_length=4000)
     parties: list[PartyIn] = Field(default_factory=list, max_length=20)
 
 
 def _routes_required_with_refusal(schema: dict) -> None:
-    schema["anyOf"] = [{"properties": {"decision": {"const": "given"}}},
-                       {"properties": {"decision": {"const": "refused"}, "advised_routes": {"minItems": 1}},
-                        "required": ["advised_routes"]}]
+    schema["anyOf"] = [
+        {"properties": {"decision": {"const": "given"}}},
+        {
+            "properties": {"decision": {"const": "refused"}, "advised_routes": {"minItems": 1}},
+            "required": ["advised_routes"],
+        },
+    ]
 
 
 class ConsentIn(Input):
     """A refusal names the other routes advised (advised_routes, at least one)."""
+
     model_config = ConfigDict(json_schema_extra=_routes_required_with_refusal)
     party_id: str = Field(min_length=1, max_length=16)
     decision: Literal["given", "refused"]
-    advised_routes: list[Route] = Field(default_factory=list, max_length=3,
-                                        description="Required with a refusal: the other routes advised")
+    advised_routes: list[Route] = Field(
+        default_factory=list, max_length=3, description="Required with a refusal: the other routes advised"
+    )
 
     @model_validator(mode="after")
     def _routes_with_refusal(self):
@@ -64,14 +86,19 @@ class AssignMediatorIn(Input):
 class ParticipantIn(Input):
     name: str = Field(min_length=1, max_length=60)
     capacity: str = Field(min_length=1, max_length=120, description="e.g. property company representative")
-    consent_of: Ids = Field(min_length=1, max_length=20, description="Party ids that consented to the invitation")
+    consent_of: Ids = Field(
+        min_length=1, max_length=20, description="Party ids that consented to the invitation"
+    )
 
 
 class SessionIn(Input):
     held_at: AwareDatetime
     location: str | None = Field(None, max_length=200)
-    attendees: Ids = Field(min_length=1, max_length=40,
-                           description="Party ids, mediator roster ids and invited participants' names")
+    attendees: Ids = Field(
+        min_length=1,
+        max_length=40,
+        description="Party ids, mediator roster ids and invited participants' names",
+    )
     notes: str = Field(min_length=1, max_length=8000, description="Confidential: never leaves the case")
 
 
@@ -131,6 +158,7 @@ class StatisticsQuery(Input):
 
 # --- responses ------------------------------------------------------------------------------------
 
+
 class PartyOut(BaseModel):
     id: str
     role: PartyRole
@@ -153,7 +181,9 @@ class SessionOut(BaseModel):
     held_at: datetime
     location: str | None = None
     attendees: list[str]
-    notes: str | None = Field(None, description="Confidential: only the case's mediators and supervisors see it")
+    notes: str | None = Field(
+        None, description="Confidential: only the case's mediators and supervisors see it"
+    )
 
 
 class TermOut(BaseModel):
@@ -163,7 +193,9 @@ class TermOut(BaseModel):
     due_at: datetime
     result: Literal["fulfilled", "breached"] | None = None
     recorded_at: datetime | None = None
-    overdue: bool = Field(False, description="Due date passed without fulfilment recorded (flagged by the worker)")
+    overdue: bool = Field(
+        False, description="Due date passed without fulfilment recorded (flagged by the worker)"
+    )
 
 
 class CourtConfirmationOut(BaseModel):
@@ -204,6 +236,7 @@ class HistoryOut(BaseModel):
 
 class CaseDetails(BaseModel):
     """Visible only to the parties, the assigned mediators and supervisors."""
+
     facts: str
     participants: list[ParticipantOut]
     sessions: list[SessionOut]
@@ -233,8 +266,9 @@ class CaseOut(BaseModel):
     advised_routes: list[Route]
     closed_at: datetime | None = None
     version: int
-    details: CaseDetails | None = Field(None, description="Null unless you are a party, an assigned mediator "
-                                                          "or a supervisor")
+    details: CaseDetails | None = Field(
+        None, description="Null unless you are a party, an assigned mediator or a supervisor"
+    )
 
 
 class CaseList(BaseModel):
@@ -257,7 +291,9 @@ class RosterOut(BaseModel):
 class CommunityStatistics(BaseModel):
     community: str
     total: int
-    by_type: dict[str, dict[str, int]] = Field(description="case type -> total and counts per outcome ('open' if none)")
+    by_type: dict[str, dict[str, int]] = Field(
+        description="case type -> total and counts per outcome ('open' if none)"
+    )
     by_outcome: dict[str, int]
     by_status: dict[str, int]
     success_rate: float | None

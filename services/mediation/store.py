@@ -1,4 +1,5 @@
 """Persistence of mediation cases: the collection, its indexes, and atomic writes with the outbox."""
+
 from __future__ import annotations
 
 import mongoengine
@@ -9,6 +10,7 @@ from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
 
 class MediationCase(mongoengine.DynamicDocument):
     """Declares the collection and its indexes; documents are read and written as plain dicts."""
+
     id = fields.StringField(primary_key=True)
     version = fields.IntField(required=True)
     meta = {

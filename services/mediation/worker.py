@@ -4,6 +4,7 @@ Runs the outbox sweep, the consumer of intake's routed requests, and the schedul
 overdue detection (cases and agreement terms), the court-confirmation reminders, and the
 open-cases gauge.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,7 +27,8 @@ DEAD_LETTER_TOPIC = "mediation.deadletter"
 
 
 def _apply_each(outbox: Outbox, docs, decide) -> list[dict]:
-    """Apply `decide(doc)` to each document; a conflict means someone acted meanwhile: the next run decides."""
+    """Apply `decide(doc)` to each document; a conflict means someone acted meanwhile: the next run
+    decides."""
     done = []
     for doc in docs:
         change = decide(doc)
@@ -41,8 +43,10 @@ def _apply_each(outbox: Outbox, docs, decide) -> list[dict]:
 
 
 def flag_overdue(outbox: Outbox, now: datetime) -> int:
-    docs = store.collection().find({"status": {"$in": ["accepted", "mediating"]}, "due_at": {"$lte": now},
-                                    "overdue": {"$ne": True}}, {"outbox": 0})
+    docs = store.collection().find(
+        {"status": {"$in": ["accepted", "mediating"]}, "due_at": {"$lte": now}, "overdue": {"$ne": True}},
+        {"outbox": 0},
+    )
     done = _apply_each(outbox, docs, lambda d: domain.overdue_change(d, now))
     for doc in done:
         mediation_metrics.OVERDUE.labels(doc["community"]).inc()
@@ -61,8 +65,9 @@ def flag_overdue_terms(outbox: Outbox, now: datetime) -> int:
 
 
 def send_confirmation_reminders(outbox: Outbox, now: datetime) -> int:
-    docs = store.collection().find({"agreement.remind_at": {"$lte": now}, "agreement.reminder_sent": False},
-                                   {"outbox": 0})
+    docs = store.collection().find(
+        {"agreement.remind_at": {"$lte": now}, "agreement.reminder_sent": False}, {"outbox": 0}
+    )
     return len(_apply_each(outbox, docs, lambda d: domain.confirmation_reminder(d, now)))
 
 
@@ -82,15 +87,27 @@ def main() -> None:
     store.ensure_indexes()
     outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    consumer = Consumer(settings, db, group="mediation", topics=[settings.intake_topic],
-                        handlers=handler_table(outbox, communities(settings.reference_dir), settings.policy, now),
-                        dead_letter_topic=DEAD_LETTER_TOPIC)
-    jobs = [Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
-            Job("flag_overdue_terms", lambda t: flag_overdue_terms(outbox, t)),
-            Job("send_confirmation_reminders", lambda t: send_confirmation_reminders(outbox, t)),
-            Job("refresh_open_cases", refresh_open_cases, interval_seconds=30)]
-    run_worker(settings, relay=relay, consumer=consumer, jobs=jobs,
-               topics=[TOPIC, DEAD_LETTER_TOPIC, settings.intake_topic])
+    consumer = Consumer(
+        settings,
+        db,
+        group="mediation",
+        topics=[settings.intake_topic],
+        handlers=handler_table(outbox, communities(settings.reference_dir), settings.policy, now),
+        dead_letter_topic=DEAD_LETTER_TOPIC,
+    )
+    jobs = [
+        Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
+        Job("flag_overdue_terms", lambda t: flag_overdue_terms(outbox, t)),
+        Job("send_confirmation_reminders", lambda t: send_confirmation_reminders(outbox, t)),
+        Job("refresh_open_cases", refresh_open_cases, interval_seconds=30),
+    ]
+    run_worker(
+        settings,
+        relay=relay,
+        consumer=consumer,
+        jobs=jobs,
+        topics=[TOPIC, DEAD_LETTER_TOPIC, settings.intake_topic],
+    )
 
 
 if __name__ == "__main__":

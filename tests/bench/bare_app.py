@@ -1,5 +1,6 @@
 """Baseline for the HTTP benchmark: a bare Flask endpoint that parses the same JSON body and
 answers 201, served by the same gunicorn settings as the services (no auth, validation, database)."""
+
 from flask import Flask, request
 
 

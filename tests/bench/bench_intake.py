@@ -22,6 +22,7 @@ BENCH_CONCURRENCY, BENCH_HTTP_SECONDS, BENCH_OPEN_SECONDS, BENCH_RELAY_EVENTS, B
 HOP_RATE, HOP_LOW_RATE, HOP_SECONDS,
 SUSTAIN_SECONDS. It measures, it asserts nothing; not part of `make test`.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,12 +33,10 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.bench import harness as h  # noqa: E402  (puts services/ on sys.path)
 
 import pymongo  # noqa: E402
 import pymongo.errors  # noqa: E402
@@ -52,6 +51,7 @@ from deliberation import events as delib_events  # noqa: E402
 from intake import domain  # noqa: E402
 from intake import events as intake_events  # noqa: E402
 from intake.store import IntakeRequest  # noqa: E402
+from tests.bench import harness as h  # noqa: E402  (puts services/ on sys.path)
 
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))  # = gunicorn's 2 workers x 4 threads
 HTTP_SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "8"))
@@ -69,8 +69,14 @@ STAFF_AUTH = {"Authorization": "Bearer " + mint(h.SECRET, "bench-staff", ["commu
 
 
 def settings_for(db: str, prefix: str) -> Settings:
-    return Settings(service_name="intake", jwt_secret=h.SECRET, kafka_bootstrap=h.KAFKA, mongodb_uri=h.MONGO,
-                    mongodb_db=db, topic_prefix=prefix)
+    return Settings(
+        service_name="intake",
+        jwt_secret=h.SECRET,
+        kafka_bootstrap=h.KAFKA,
+        mongodb_uri=h.MONGO,
+        mongodb_db=db,
+        topic_prefix=prefix,
+    )
 
 
 def fresh_database(name: str, indexes: bool = True):
@@ -96,6 +102,7 @@ def drop(client, name: str) -> None:
 
 # --- 1. HTTP ---------------------------------------------------------------------------------------
 
+
 def start_http_pair(env: dict, tmp: Path) -> tuple[h.Proc, h.Proc]:
     bare = h.start_api("bare-api", "tests.bench.bare_app:create_app()", env, tmp, ready_path="/healthz")
     try:
@@ -116,26 +123,47 @@ def bench_http(tmp: Path) -> dict:
     try:
         closed = {"bare": max_throughput(bare.port), "intake": max_throughput(intake.port)}
         half = {name: 0.5 * r["rps"] for name, r in closed.items()}
-        opened = {"bare": h.open_loop(bare.port, RESIDENT_AUTH, half["bare"], OPEN_SECONDS),
-                  "intake": h.open_loop(intake.port, RESIDENT_AUTH, half["intake"], OPEN_SECONDS),
-                  # the same offered load on both: what intake adds to a request at intake's rate
-                  "bare@intake": h.open_loop(bare.port, RESIDENT_AUTH, half["intake"], OPEN_SECONDS)}
+        opened = {
+            "bare": h.open_loop(bare.port, RESIDENT_AUTH, half["bare"], OPEN_SECONDS),
+            "intake": h.open_loop(intake.port, RESIDENT_AUTH, half["intake"], OPEN_SECONDS),
+            # the same offered load on both: what intake adds to a request at intake's rate
+            "bare@intake": h.open_loop(bare.port, RESIDENT_AUTH, half["intake"], OPEN_SECONDS),
+        }
     finally:
         intake.stop()
         bare.stop()
         drop(db.client, db.name)
 
-    print(f"\n1. HTTP POST /v1/requests: gunicorn {os.environ.get('GUNICORN_WORKERS', '2')} gthread workers x "
-          f"{os.environ.get('GUNICORN_THREADS', '4')} threads for both, one load generator\n"
-          f"   max: closed loop, {CONCURRENCY} keep-alive clients, {HTTP_SECONDS:.0f} s after 1 s of warm-up\n"
-          f"   half: open loop at 0.5 x that max for {OPEN_SECONDS:.0f} s, latency from each request's due time\n"
-          f"   (intake's worker is not running: the API's cost alone; section 5 runs both)")
-    table = h.Table([("max req/s", 10), ("p50 ms", 9), ("p99 ms", 9), ("err", 5),
-                     ("| rate/s", 9), ("p50 ms", 9), ("p99 ms", 9), ("err", 5)])
+    print(
+        f"\n1. HTTP POST /v1/requests: gunicorn {os.environ.get('GUNICORN_WORKERS', '2')} gthread workers x "
+        f"{os.environ.get('GUNICORN_THREADS', '4')} threads for both, one load generator\n"
+        f"   max: closed loop, {CONCURRENCY} keep-alive clients, {HTTP_SECONDS:.0f} s after 1 s of warm-up\n"
+        f"   half: open loop at 0.5 x that max for {OPEN_SECONDS:.0f} s, latency from each request's due "
+        "time\n"
+        f"   (intake's worker is not running: the API's cost alone; section 5 runs both)"
+    )
+    table = h.Table(
+        [
+            ("max req/s", 10),
+            ("p50 ms", 9),
+            ("p99 ms", 9),
+            ("err", 5),
+            ("| rate/s", 9),
+            ("p50 ms", 9),
+            ("p99 ms", 9),
+            ("err", 5),
+        ]
+    )
     print(table.header())
-    for label, c, o in (("bare Flask endpoint", closed["bare"], opened["bare"]),
-                        ("intake POST /v1/requests", closed["intake"], opened["intake"])):
-        print(table.row(label, c["rps"], c["p50"], c["p99"], c["errors"], o["rps"], o["p50"], o["p99"], o["errors"]))
+    for label, c, o in (
+        ("bare Flask endpoint", closed["bare"], opened["bare"]),
+        ("intake POST /v1/requests", closed["intake"], opened["intake"]),
+    ):
+        print(
+            table.row(
+                label, c["rps"], c["p50"], c["p99"], c["errors"], o["rps"], o["p50"], o["p99"], o["errors"]
+            )
+        )
     o = opened["bare@intake"]
     print(table.row("bare at intake's half rate", "", "", "", "", o["rps"], o["p50"], o["p99"], o["errors"]))
     print(f"  intake / bare throughput: {closed['intake']['rps'] / closed['bare']['rps']:.2f}")
@@ -149,10 +177,12 @@ RELAY_SUBMITTER = "bench-relay"  # `submitted_by` of the relay's documents, remo
 
 def events_documents(n: int) -> list[dict]:
     """`n` fresh submissions with their `submitted` event in the outbox, as Outbox.insert stores them."""
-    cats, now, docs = h.categories(), datetime.now(timezone.utc), []
+    cats, now, docs = h.categories(), datetime.now(UTC), []
     for i in range(n):
         fields = h.submission(i)
-        doc, change = domain.submit(fields, cats[fields["category"]], domain.Actor(RELAY_SUBMITTER, "resident"), now)
+        doc, change = domain.submit(
+            fields, cats[fields["category"]], domain.Actor(RELAY_SUBMITTER, "resident"), now
+        )
         docs.append({**doc, "version": 1, "outbox": stamped(change.outbox, 1)})
     return docs
 
@@ -160,8 +190,15 @@ def events_documents(n: int) -> list[dict]:
 def raw_send(producer, topic: str, items: list[dict]) -> float:
     """What the relay does with Kafka, and nothing else: send all, flush, wait for every ack."""
     start = time.perf_counter()
-    futures = [producer.send(topic, key=item["key"].encode(), value=encode(item["event"]),
-                             headers=[("content-type", CONTENT_TYPE.encode())]) for item in items]
+    futures = [
+        producer.send(
+            topic,
+            key=item["key"].encode(),
+            value=encode(item["event"]),
+            headers=[("content-type", CONTENT_TYPE.encode())],
+        )
+        for item in items
+    ]
     producer.flush()
     for f in futures:
         f.get(timeout=30)
@@ -200,9 +237,15 @@ def relay_round(db, settings: Settings, n: int) -> dict:
         relay.close()
         producer.close()
         coll.delete_many({"submitted_by": RELAY_SUBMITTER})
-    return {"raw": n / raw_s, "pending": pending_published / pending_s, "sweep": sweep_published / sweep_s,
-            "idle_ms": idle_s * 1000, "published": pending_published + sweep_published, "left": sum(left),
-            "size": len(encode(docs[0]["outbox"][0]["event"]))}
+    return {
+        "raw": n / raw_s,
+        "pending": pending_published / pending_s,
+        "sweep": sweep_published / sweep_s,
+        "idle_ms": idle_s * 1000,
+        "published": pending_published + sweep_published,
+        "left": sum(left),
+        "size": len(encode(docs[0]["outbox"][0]["event"])),
+    }
 
 
 def relay_topics(settings: Settings) -> None:
@@ -218,21 +261,26 @@ def bench_relay() -> dict:
         r = relay_round(db, settings, RELAY_EVENTS)
     finally:
         drop(db.client, db.name)
-    print(f"\n2. Relay: {RELAY_EVENTS} events of {r['size']} bytes (one per document), acks=all, idempotent, "
-          f"linger 2 ms, 3 partitions\n   send + ack + remove ($pull by event id); the raw producer only sends "
-          f"and waits for the acks")
+    print(
+        f"\n2. Relay: {RELAY_EVENTS} events of {r['size']} bytes (one per document), acks=all, idempotent, "
+        f"linger 2 ms, 3 partitions\n   send + ack + remove ($pull by event id); the raw producer only sends "
+        f"and waits for the acks"
+    )
     table = h.Table([("events/s", 10), ("ratio", 8)])
     print(table.header())
     print(table.row("raw kafka-python producer", r["raw"], 1.0))
     print(table.row("relay, publish_pending (markers)", r["pending"], r["pending"] / r["raw"]))
     print(table.row("relay, sweep (no markers)", r["sweep"], r["sweep"] / r["raw"]))
-    print(f"  idle sweep (nothing waiting): {r['idle_ms']:.1f} ms; {r['published']} published, "
-          f"{r['left']} events or markers left")
+    print(
+        f"  idle sweep (nothing waiting): {r['idle_ms']:.1f} ms; {r['published']} published, "
+        f"{r['left']} events or markers left"
+    )
     print(f"  relay / raw throughput: {r['pending'] / r['raw']:.2f}")
     return r
 
 
 # --- 3. hop ------------------------------------------------------------------------------------------
+
 
 def read_topic(topic: str, handle, done, timeout: float = 60) -> None:
     """handle(record) for every record of `topic` from the beginning, until done() or the time-out."""
@@ -290,7 +338,12 @@ def kafka_round_trip(settings: Settings, size: int, rate: float, seconds: float)
     return {"p50": h.pct(lat, 50), "p99": h.pct(lat, 99), "n": len(lat), "lost": total - len(lat)}
 
 
-DELIBERATION_CATEGORIES = ["roads_and_facilities", "lift_installation", "water_and_pipes", "compound_governance"]
+DELIBERATION_CATEGORIES = [
+    "roads_and_facilities",
+    "lift_installation",
+    "water_and_pipes",
+    "compound_governance",
+]
 
 
 def matter_text(k: int) -> str:
@@ -307,10 +360,16 @@ def prepare_accepted(db, n: int, first: int = 0) -> list[str]:
     cats, outbox, coll, ids = h.categories(), Outbox(), db["requests"], []
     for i in range(first, first + n):
         k = i % max(1, n // 5)
-        fields = h.submission(i, description=f"{matter_text(k)}，第{i}位居民反映。",
-                              compound=h.COMPOUNDS[k % 4], category=DELIBERATION_CATEGORIES[k // 4 % 4])
-        now = datetime.now(timezone.utc)
-        doc, change = domain.submit(fields, cats[fields["category"]], domain.Actor(f"resident-{i}", "resident"), now)
+        fields = h.submission(
+            i,
+            description=f"{matter_text(k)}，第{i}位居民反映。",
+            compound=h.COMPOUNDS[k % 4],
+            category=DELIBERATION_CATEGORIES[k // 4 % 4],
+        )
+        now = datetime.now(UTC)
+        doc, change = domain.submit(
+            fields, cats[fields["category"]], domain.Actor(f"resident-{i}", "resident"), now
+        )
         doc = outbox.insert(coll, doc, change.outbox)
         outbox.apply(coll, doc, domain.accept(doc, h.STAFF, now))
         ids.append(doc["_id"])
@@ -345,8 +404,15 @@ def wait_consumed(group: str, topic: str, timeout: float = 120) -> bool:
 
 
 def route_all(port: int, ids: list[str], rate: float) -> dict:
-    return h.open_loop(port, STAFF_AUTH, rate, len(ids) / rate, connections=8, expect=200,
-                       request=lambda i: ("POST", f"/v1/requests/{ids[i]}/route", b"{}"))
+    return h.open_loop(
+        port,
+        STAFF_AUTH,
+        rate,
+        len(ids) / rate,
+        connections=8,
+        expect=200,
+        request=lambda i: ("POST", f"/v1/requests/{ids[i]}/route", b"{}"),
+    )
 
 
 def wait_processed(delib_db, count: int, timeout: float = 90) -> int:
@@ -374,6 +440,7 @@ def hop_legs(prefix: str, delib_db, measured: set[str]) -> dict[str, list[float]
         event = json.loads(r.value)
         if event["type"] == intake_events.ROUTED.name and event["subject"] in measured:
             routed.setdefault(event["subject"], (event["id"], event_time(event), r.timestamp / 1000))
+
     read_topic(prefix + intake_events.TOPIC, on_intake, lambda: len(routed) >= len(measured))
 
     started: dict[str, float] = {}  # request id -> handler start
@@ -384,10 +451,15 @@ def hop_legs(prefix: str, delib_db, measured: set[str]) -> dict[str, list[float]
             started.setdefault(event["data"]["origin_ref"], event_time(event))
         elif event["type"] == delib_events.REQUEST_ATTACHED.name:
             started.setdefault(event["data"]["request_id"], event_time(event))
+
     read_topic(prefix + delib_events.TOPIC, on_deliberation, lambda: measured <= started.keys(), timeout=30)
 
-    processed = {d["_id"]: d["at"].timestamp() for d in delib_db["processed_events"].find(
-        {"_id": {"$in": [v[0] for v in routed.values()]}}, {"at": 1})}
+    processed = {
+        d["_id"]: d["at"].timestamp()
+        for d in delib_db["processed_events"].find(
+            {"_id": {"$in": [v[0] for v in routed.values()]}}, {"at": 1}
+        )
+    }
     legs: dict[str, list[float]] = {k: [] for k in ("total", "relay", "down", "kafka", "handler")}
     for rid, (event_id, committed, published) in routed.items():
         if event_id not in processed or rid not in started:
@@ -401,7 +473,9 @@ def hop_legs(prefix: str, delib_db, measured: set[str]) -> dict[str, list[float]
     return legs
 
 
-def hop_phase(api: h.Proc, prefix: str, intake_db, delib_db, ids: list[str], rate: float, before: int) -> dict:
+def hop_phase(
+    api: h.Proc, prefix: str, intake_db, delib_db, ids: list[str], rate: float, before: int
+) -> dict:
     """Route `ids` at `rate`, wait until deliberation took them up, and split each hop into legs;
     then wait until both services are idle again, so the next phase starts from a quiet pipeline."""
     calls = route_all(api.port, ids, rate)
@@ -410,8 +484,14 @@ def hop_phase(api: h.Proc, prefix: str, intake_db, delib_db, ids: list[str], rat
     last_call = max(s.ended_at for s in calls["samples"])
     wait_drained(intake_db)
     wait_consumed(prefix + "deliberation", prefix + intake_events.TOPIC)
-    return {"rate": rate, "n": len(ids), "arrived": arrived, "calls": calls, "legs": legs,
-            "behind": legs.pop("last")[0] - last_call}
+    return {
+        "rate": rate,
+        "n": len(ids),
+        "arrived": arrived,
+        "calls": calls,
+        "legs": legs,
+        "behind": legs.pop("last")[0] - last_call,
+    }
 
 
 def bench_hop(tmp: Path) -> dict:
@@ -437,12 +517,23 @@ def bench_hop(tmp: Path) -> dict:
         hop_phase(api, prefix, intake_db, delib_db, ids[:n_warm], 10, 0)  # warm-up: each process did it once
 
         sample = intake_db["requests"].find_one({"_id": ids[0]}, {"outbox": 0})
-        size = len(encode(domain.route(sample, h.categories()[sample["category"]], h.STAFF,
-                                       datetime.now(timezone.utc), submitter_ref="x" * 43).outbox[0]["event"]))
+        size = len(
+            encode(
+                domain.route(
+                    sample,
+                    h.categories()[sample["category"]],
+                    h.STAFF,
+                    datetime.now(UTC),
+                    submitter_ref="x" * 43,
+                ).outbox[0]["event"]
+            )
+        )
         phases, done = [], n_warm
         for rate, seconds in plan:
             baseline = kafka_round_trip(settings, size, rate, min(seconds, 10))
-            phase = hop_phase(api, prefix, intake_db, delib_db, ids[done:done + round(rate * seconds)], rate, done)
+            phase = hop_phase(
+                api, prefix, intake_db, delib_db, ids[done : done + round(rate * seconds)], rate, done
+            )
             phases.append(phase | {"baseline": baseline})
             done += phase["n"]
     finally:
@@ -451,34 +542,45 @@ def bench_hop(tmp: Path) -> dict:
         drop(intake_db.client, intake_db.name)
         drop(intake_db.client, delib_db.name)
 
-    print(f"\n3. Hop intake -> deliberation: requests routed (POST .../route, open loop) for {HOP_SECONDS:.0f} s at "
-          f"{HOP_RATE:.0f}/s, then at {HOP_LOW_RATE:.0f}/s;\n"
-          f"   intake API (gunicorn) + intake worker + deliberation worker as processes; five requests per matter\n"
-          f"   (the first makes a topic, the others join it). Times, all read after the run (nothing polls while\n"
-          f"   it is measured): commit = routed event `time`; published = its Kafka CreateTime (intake's relay,\n"
-          f"   at send); handler start = `time` of deliberation's created/request-attached event; downstream =\n"
-          f"   the routed event's `at` in deliberation's processed_events, written just after the topic document\n"
-          f"   (ms precision). Baseline: {size}-byte messages, make_producer -> make_consumer, same rate, "
-          f"{min(HOP_SECONDS, 10):.0f} s.")
+    print(
+        f"\n3. Hop intake -> deliberation: requests routed (POST .../route, open loop) for {HOP_SECONDS:.0f} "
+        "s at "
+        f"{HOP_RATE:.0f}/s, then at {HOP_LOW_RATE:.0f}/s;\n"
+        "   intake API (gunicorn) + intake worker + deliberation worker as processes; five requests per "
+        "matter\n   (the first makes a topic, the others join it). Times, all read after the run (nothing "
+        "polls while\n   it is measured): commit = routed event `time`; published = its Kafka CreateTime "
+        "(intake's relay,\n   at send); handler start = `time` of deliberation's created/request-attached "
+        "event; downstream =\n   the routed event's `at` in deliberation's processed_events, written just "
+        "after the topic document\n"
+        f"   (ms precision). Baseline: {size}-byte messages, make_producer -> make_consumer, same rate, "
+        f"{min(HOP_SECONDS, 10):.0f} s."
+    )
     table = h.Table([(f"{p['rate']:.0f}/s {q}", 12) for p in phases for q in ("p50 ms", "p99 ms")], first=44)
     print(table.header())
-    rows = [("bare Kafka produce->consume", lambda p, q: p["baseline"][q]),
-            ("hop commit -> downstream", lambda p, q: h.pct(p["legs"]["total"], int(q[1:]))),
-            ("  commit -> published (intake relay)", lambda p, q: h.pct(p["legs"]["relay"], int(q[1:]))),
-            ("  published -> downstream", lambda p, q: h.pct(p["legs"]["down"], int(q[1:]))),
-            ("    published -> handler start (Kafka, queue)", lambda p, q: h.pct(p["legs"]["kafka"], int(q[1:]))),
-            ("    handler start -> downstream (handler)", lambda p, q: h.pct(p["legs"]["handler"], int(q[1:]))),
-            ("route call (client, from its due time)", lambda p, q: p["calls"][q])]
+    rows = [
+        ("bare Kafka produce->consume", lambda p, q: p["baseline"][q]),
+        ("hop commit -> downstream", lambda p, q: h.pct(p["legs"]["total"], int(q[1:]))),
+        ("  commit -> published (intake relay)", lambda p, q: h.pct(p["legs"]["relay"], int(q[1:]))),
+        ("  published -> downstream", lambda p, q: h.pct(p["legs"]["down"], int(q[1:]))),
+        ("    published -> handler start (Kafka, queue)", lambda p, q: h.pct(p["legs"]["kafka"], int(q[1:]))),
+        ("    handler start -> downstream (handler)", lambda p, q: h.pct(p["legs"]["handler"], int(q[1:]))),
+        ("route call (client, from its due time)", lambda p, q: p["calls"][q]),
+    ]
     for label, value in rows:
         print(table.row(label, *[value(p, q) for p in phases for q in ("p50", "p99")]))
     for p in phases:
-        print(f"  at {p['rate']:.0f}/s: {p['n']} routed, {p['arrived']} taken up, {len(p['legs']['total'])} timed, "
-              f"{p['calls']['errors']} route errors; the last taken up {p['behind']:.1f} s after the last route call; "
-              f"hop / bare Kafka p50 {h.pct(p['legs']['total'], 50) / p['baseline']['p50']:.1f}")
+        print(
+            f"  at {p['rate']:.0f}/s: {p['n']} routed, {p['arrived']} taken up, {len(p['legs']['total'])} "
+            "timed, "
+            f"{p['calls']['errors']} route errors; the last taken up {p['behind']:.1f} s after the last "
+            "route call; "
+            f"hop / bare Kafka p50 {h.pct(p['legs']['total'], 50) / p['baseline']['p50']:.1f}"
+        )
     return {}
 
 
 # --- 4. growth ----------------------------------------------------------------------------------------
+
 
 def bench_growth(tmp: Path) -> dict:
     t = h.tag()
@@ -502,29 +604,37 @@ def bench_growth(tmp: Path) -> dict:
         bare.stop()
         drop(db.client, db.name)
 
-    print(f"\n4. Growth: (1) max and (2) with documents already in `requests` (insert_many of realistic\n"
-          f"   documents: mixed statuses and history, 60 days of dates); ratio = figure / figure at {rows[0][0]:,}")
+    print(
+        f"\n4. Growth: (1) max and (2) with documents already in `requests` (insert_many of realistic\n"
+        "   documents: mixed statuses and history, 60 days of dates); ratio = figure / figure at "
+        f"{rows[0][0]:,}"
+    )
     table = h.Table([("value", 10), ("ratio", 7)] * 1, first=44)
     print(table.header())
     first = rows[0]
     for size, fill_s, http, relay in rows:
         print(f"  -- {size:,} documents (pre-filled in {fill_s:.1f} s)")
-        figures = (("bare Flask req/s (reference)", http["bare"]["rps"], first[2]["bare"]["rps"]),
-                   ("intake POST req/s", http["intake"]["rps"], first[2]["intake"]["rps"]),
-                   ("intake POST p50 ms", http["intake"]["p50"], first[2]["intake"]["p50"]),
-                   ("intake POST p99 ms", http["intake"]["p99"], first[2]["intake"]["p99"]),
-                   ("raw producer events/s (reference)", relay["raw"], first[3]["raw"]),
-                   ("relay publish_pending events/s", relay["pending"], first[3]["pending"]),
-                   ("relay sweep events/s", relay["sweep"], first[3]["sweep"]),
-                   ("idle sweep ms (scan, nothing waiting)", relay["idle_ms"], first[3]["idle_ms"]))
+        figures = (
+            ("bare Flask req/s (reference)", http["bare"]["rps"], first[2]["bare"]["rps"]),
+            ("intake POST req/s", http["intake"]["rps"], first[2]["intake"]["rps"]),
+            ("intake POST p50 ms", http["intake"]["p50"], first[2]["intake"]["p50"]),
+            ("intake POST p99 ms", http["intake"]["p99"], first[2]["intake"]["p99"]),
+            ("raw producer events/s (reference)", relay["raw"], first[3]["raw"]),
+            ("relay publish_pending events/s", relay["pending"], first[3]["pending"]),
+            ("relay sweep events/s", relay["sweep"], first[3]["sweep"]),
+            ("idle sweep ms (scan, nothing waiting)", relay["idle_ms"], first[3]["idle_ms"]),
+        )
         for label, value, at_first in figures:
             print(table.row(label, value, value / at_first))
-        print(f"  intake / bare throughput: {http['intake']['rps'] / http['bare']['rps']:.2f}   "
-              f"relay / raw throughput: {relay['pending'] / relay['raw']:.2f}")
+        print(
+            f"  intake / bare throughput: {http['intake']['rps'] / http['bare']['rps']:.2f}   "
+            f"relay / raw throughput: {relay['pending'] / relay['raw']:.2f}"
+        )
     return {}
 
 
 # --- 5. sustained --------------------------------------------------------------------------------------
+
 
 def bench_sustained(tmp: Path, api_max: float | None) -> dict:
     t = h.tag()
@@ -541,13 +651,31 @@ def bench_sustained(tmp: Path, api_max: float | None) -> dict:
             wait_drained(db)
         rate = 0.8 * api_max
         samples: list[h.Sample] = []
-        load = threading.Thread(target=h.open_loop, kwargs=dict(
-            port=api.port, headers=RESIDENT_AUTH, rate=rate, seconds=SUSTAIN_SECONDS, samples=samples))
-        print(f"\n5. Sustained: {SUSTAIN_SECONDS:.0f} s at 0.8 x {api_max:.0f} = {rate:.0f} req/s (open loop, "
-              f"32 connections), intake API + worker\n   backlog = events in `requests` outboxes + markers in "
-              f"outbox_pending, counted every 10 s (a scan, like the sweep)")
-        table = h.Table([("done/s", 8), ("p50 ms", 9), ("p99 ms", 9), ("err", 5), ("events", 8),
-                         ("markers", 8), ("backlog", 8), ("docs", 8), ("scan ms", 8)], first=6)
+        load = threading.Thread(
+            target=h.open_loop,
+            kwargs=dict(
+                port=api.port, headers=RESIDENT_AUTH, rate=rate, seconds=SUSTAIN_SECONDS, samples=samples
+            ),
+        )
+        print(
+            f"\n5. Sustained: {SUSTAIN_SECONDS:.0f} s at 0.8 x {api_max:.0f} = {rate:.0f} req/s (open loop, "
+            f"32 connections), intake API + worker\n   backlog = events in `requests` outboxes + markers in "
+            f"outbox_pending, counted every 10 s (a scan, like the sweep)"
+        )
+        table = h.Table(
+            [
+                ("done/s", 8),
+                ("p50 ms", 9),
+                ("p99 ms", 9),
+                ("err", 5),
+                ("events", 8),
+                ("markers", 8),
+                ("backlog", 8),
+                ("docs", 8),
+                ("scan ms", 8),
+            ],
+            first=6,
+        )
         print(table.header())
         start = time.perf_counter()
         load.start()
@@ -562,9 +690,21 @@ def bench_sustained(tmp: Path, api_max: float | None) -> dict:
             scan_ms = (time.perf_counter() - now) * 1000
             lat = [s.latency for s in window]
             history.append((now - start, events + markers, h.pct(lat, 99)))
-            print(table.row(f"{now - start:5.0f}", len(window) / 10, h.pct(lat, 50), h.pct(lat, 99),
-                            sum(s.status != 201 for s in window), events, markers, events + markers,
-                            db["requests"].estimated_document_count(), scan_ms), flush=True)
+            print(
+                table.row(
+                    f"{now - start:5.0f}",
+                    len(window) / 10,
+                    h.pct(lat, 50),
+                    h.pct(lat, 99),
+                    sum(s.status != 201 for s in window),
+                    events,
+                    markers,
+                    events + markers,
+                    db["requests"].estimated_document_count(),
+                    scan_ms,
+                ),
+                flush=True,
+            )
             tick += 1
         load.join()
         stopped = time.perf_counter()
@@ -583,22 +723,39 @@ def bench_sustained(tmp: Path, api_max: float | None) -> dict:
     first, last = max((r[1] for r in early), default=0), max((r[1] for r in late), default=0)
     margin = round(rate)  # one second of offered load
     # the API keeps up if (nearly) everything due was answered while the load ran
-    on_time = sum(s.ended_perf <= start + SUSTAIN_SECONDS + 1 for s in samples) / max(1, round(rate * SUSTAIN_SECONDS))
-    print(f"  whole run: {len(samples)} requests, p50 {h.pct(lat, 50):.1f} ms, p99 {h.pct(lat, 99):.1f} ms, "
-          f"{sum(s.status != 201 for s in samples)} errors; backlog "
-          + (f"drained {drain_s:.1f} s after the load stopped" if drained else "NOT drained 120 s after the load stopped"))
-    print(f"  API kept up: {'yes' if on_time >= 0.97 else 'NO'} ({on_time:.0%} of the requests due were answered "
-          f"while the load ran; p99 {max((r[2] for r in early), default=0):.0f} ms at most in the first {span:.0f} s, "
-          f"{max((r[2] for r in late), default=0):.0f} ms in the last {span:.0f} s)")
-    print(f"  backlog bounded: {'yes' if last <= first + margin else 'NO'} (max in the last {span:.0f} s: {last}; "
-          f"max in the first {span:.0f} s: {first} + margin {margin} = one second of load)")
+    on_time = sum(s.ended_perf <= start + SUSTAIN_SECONDS + 1 for s in samples) / max(
+        1, round(rate * SUSTAIN_SECONDS)
+    )
+    print(
+        f"  whole run: {len(samples)} requests, p50 {h.pct(lat, 50):.1f} ms, p99 {h.pct(lat, 99):.1f} ms, "
+        f"{sum(s.status != 201 for s in samples)} errors; backlog "
+        + (
+            f"drained {drain_s:.1f} s after the load stopped"
+            if drained
+            else "NOT drained 120 s after the load stopped"
+        )
+    )
+    print(
+        f"  API kept up: {'yes' if on_time >= 0.97 else 'NO'} ({on_time:.0%} of the requests due were "
+        "answered "
+        f"while the load ran; p99 {max((r[2] for r in early), default=0):.0f} ms at most in the first "
+        f"{span:.0f} s, "
+        f"{max((r[2] for r in late), default=0):.0f} ms in the last {span:.0f} s)"
+    )
+    print(
+        f"  backlog bounded: {'yes' if last <= first + margin else 'NO'} (max in the last {span:.0f} s: "
+        f"{last}; "
+        f"max in the first {span:.0f} s: {first} + margin {margin} = one second of load)"
+    )
     return {}
 
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="civic146-bench-"))
-    print(f"intake benchmarks: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start "
-          f"(other work on the machine shows in every figure; compare with the baseline beside it)")
+    print(
+        f"intake benchmarks: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start "
+        f"(other work on the machine shows in every figure; compare with the baseline beside it)"
+    )
     results: dict = {}
     ok = False
     try:

@@ -5,6 +5,7 @@ was before names were masked by digest and numbers recognised in full width and 
 
     python tests/bench/bench_pii.py
 """
+
 from __future__ import annotations
 
 import re
@@ -32,13 +33,17 @@ def old_scrub(text: str, names: tuple[str, ...] = ()) -> str:
     return text
 
 
-SENTENCE = ("乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人出行不便，单元口台阶也坏了，"
-            "王建国和李秀兰多次反映，联系电话１３９１２３４０００１，身份证110105 19491231 002X。")
+SENTENCE = (
+    "乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人出行不便，单元口台阶也坏了，"
+    "王建国和李秀兰多次反映，联系电话１３９１２３４０００１，身份证110105 19491231 002X。"
+)
 TEXT = (SENTENCE * (2000 // len(SENTENCE) + 1))[:2000]
 NAMES = ("王建国", "李秀兰")
 KEY = pii.name_key("bench-secret")
 # A topic with a dozen linked requests: the digests of a dozen names.
-DIGESTS = pii.known_by_digest(KEY, pii.name_digests(KEY, ["王建国", "李秀兰", *(f"居民{i:02d}" for i in range(10))]))
+DIGESTS = pii.known_by_digest(
+    KEY, pii.name_digests(KEY, ["王建国", "李秀兰", *(f"居民{i:02d}" for i in range(10))])
+)
 
 
 def per_text_ms(fn, rounds: int = 7, repeat: int = 50) -> float:
@@ -55,8 +60,14 @@ def main() -> None:
     cases = [
         ("baseline: the old scrub, numbers + 2 raw names", lambda: old_scrub(TEXT, NAMES)),
         ("scrub_text, numbers only", lambda: pii.scrub_text(TEXT)),
-        ("scrub_text, numbers + 2 raw names (intake, mediation, employment)", lambda: pii.scrub_text(TEXT, NAMES)),
-        ("scrub_text, numbers + 12 names by digest (deliberation)", lambda: pii.scrub_text(TEXT, digests=DIGESTS)),
+        (
+            "scrub_text, numbers + 2 raw names (intake, mediation, employment)",
+            lambda: pii.scrub_text(TEXT, NAMES),
+        ),
+        (
+            "scrub_text, numbers + 12 names by digest (deliberation)",
+            lambda: pii.scrub_text(TEXT, digests=DIGESTS),
+        ),
     ]
     print(f"scrub of one {len(TEXT)}-character text (median of 7 rounds of 50), ms per text")
     for label, fn in cases:

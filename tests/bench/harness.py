@@ -4,6 +4,7 @@ every HTTP figure, realistic intake documents, and small statistics helpers.
 Processes are started in their own session and stopped by pid (SIGTERM, then SIGKILL), never by
 name: other runs share the machine.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -17,7 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,13 +40,18 @@ SECRET = "bench-secret"
 RESIDENT = "bench-resident"  # `submitted_by` of what the benchmark POSTs (pre-filled documents have others)
 
 BODY = {
-    "category": "roads_and_facilities", "description": "乐福国际小区北侧道路因强降雨损毁，坑洼严重，请尽快修复。",
-    "community": "huifeng", "compound": "lefu-international", "location": "北侧道路", "channel": "e_net_mini_program",
+    "category": "roads_and_facilities",
+    "description": "乐福国际小区北侧道路因强降雨损毁，坑洼严重，请尽快修复。",
+    "community": "huifeng",
+    "compound": "lefu-international",
+    "location": "北侧道路",
+    "channel": "e_net_mini_program",
     "submitter": {"name": "张三", "phone": "13812341234", "id_number": "11010519491231002X"},
 }
 
 
 # --- statistics ----------------------------------------------------------------------------------
+
 
 def pct(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of `values` in seconds, returned in milliseconds."""
@@ -58,10 +64,18 @@ def pct(values: list[float], q: float) -> float:
 
 # --- processes -----------------------------------------------------------------------------------
 
+
 def service_env(db: str, prefix: str) -> dict[str, str]:
     """The environment a service gets in the system tests (tests/conftest.py::base_env)."""
-    return {"MONGODB_URI": MONGO, "MONGODB_DB": db, "KAFKA_BOOTSTRAP": KAFKA, "TOPIC_PREFIX": prefix,
-            "JWT_SECRET": SECRET, "TOPIC_PARTITIONS": "3", "LOG_LEVEL": "WARNING"}
+    return {
+        "MONGODB_URI": MONGO,
+        "MONGODB_DB": db,
+        "KAFKA_BOOTSTRAP": KAFKA,
+        "TOPIC_PREFIX": prefix,
+        "JWT_SECRET": SECRET,
+        "TOPIC_PARTITIONS": "3",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 @dataclass
@@ -89,7 +103,9 @@ class Proc:
 
 def spawn(name: str, args: list[str], env: dict[str, str], tmp: Path) -> Proc:
     log = tmp / f"{name}.log"
-    return Proc(name, tests_spawn(args, {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}"}, log), log)
+    return Proc(
+        name, tests_spawn(args, {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}"}, log), log
+    )
 
 
 def wait_ready(proc: Proc, url: str, timeout: float = 60) -> None:
@@ -114,9 +130,17 @@ def start_api(name: str, app: str, env: dict[str, str], tmp: Path, ready_path: s
     """`app` under gunicorn with the services' settings (civic146.gunicorn_conf: 2 gthread workers
     x 4 threads unless GUNICORN_WORKERS / GUNICORN_THREADS say otherwise)."""
     port = free_port()
-    proc = spawn(name, [str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", app],
-                 {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "API_METRICS_PORT": str(free_port()),
-                  "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"{name}-prom")}, tmp)
+    proc = spawn(
+        name,
+        [str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", app],
+        {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "API_METRICS_PORT": str(free_port()),
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"{name}-prom"),
+        },
+        tmp,
+    )
     proc.port = port
     wait_ready(proc, f"http://127.0.0.1:{port}{ready_path}")
     return proc
@@ -126,14 +150,19 @@ def start_worker(service: str, env: dict[str, str], tmp: Path) -> Proc:
     """`python -m <service>.worker`; ready when its metrics port answers and its relay holds the
     service's lease (before that, nothing it commits would be published)."""
     import pymongo
+
     port = free_port()
-    proc = spawn(f"{service}-worker", [sys.executable, "-m", f"{service}.worker"],
-                 {**env, "WORKER_METRICS_PORT": str(port)}, tmp)
+    proc = spawn(
+        f"{service}-worker",
+        [sys.executable, "-m", f"{service}.worker"],
+        {**env, "WORKER_METRICS_PORT": str(port)},
+        tmp,
+    )
     proc.port = port
     wait_ready(proc, f"http://127.0.0.1:{port}/metrics")
     leases = pymongo.MongoClient(MONGO, tz_aware=True)[env["MONGODB_DB"]]["relay_lease"]
     deadline = time.monotonic() + 30
-    while not leases.find_one({"_id": "relay", "until": {"$gt": datetime.now(timezone.utc)}}):
+    while not leases.find_one({"_id": "relay", "until": {"$gt": datetime.now(UTC)}}):
         if time.monotonic() > deadline:
             raise SystemExit(f"{proc.name} never took the relay lease:\n{proc.tail()}")
         time.sleep(0.1)
@@ -142,6 +171,7 @@ def start_worker(service: str, env: dict[str, str], tmp: Path) -> Proc:
 
 
 # --- the load generator ----------------------------------------------------------------------------
+
 
 class Client:
     """One keep-alive HTTP connection. gunicorn closes idle keep-alive connections after 2 s: a
@@ -158,8 +188,12 @@ class Client:
                 resp = self.conn.getresponse()
                 resp.read()
                 return resp.status
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
-                    http.client.CannotSendRequest):
+            except (
+                http.client.RemoteDisconnected,
+                ConnectionResetError,
+                BrokenPipeError,
+                http.client.CannotSendRequest,
+            ):
                 self.conn.close()
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 if attempt == 2:
@@ -173,9 +207,9 @@ class Client:
 @dataclass
 class Sample:
     index: int
-    latency: float    # seconds: from the scheduled start (open loop) or the actual start (closed loop)
+    latency: float  # seconds: from the scheduled start (open loop) or the actual start (closed loop)
     status: int
-    ended_at: float   # time.time() when the answer was read
+    ended_at: float  # time.time() when the answer was read
     ended_perf: float
 
 
@@ -186,8 +220,9 @@ def body_of(payload: dict) -> bytes:
 SUBMIT = ("POST", "/v1/requests", body_of(BODY))
 
 
-def closed_loop(port: int, headers: dict, seconds: float, clients: int, warmup: float = 1.0,
-                request=lambda i: SUBMIT) -> dict:
+def closed_loop(
+    port: int, headers: dict, seconds: float, clients: int, warmup: float = 1.0, request=lambda i: SUBMIT
+) -> dict:
     """`clients` threads, each sending its next request as soon as the previous one is answered:
     the maximum throughput. Only answers that arrive in the `seconds` after a warm-up count."""
     samples: list[Sample] = []
@@ -213,8 +248,16 @@ def closed_loop(port: int, headers: dict, seconds: float, clients: int, warmup: 
     return summarize(samples, seconds)
 
 
-def open_loop(port: int, headers: dict, rate: float, seconds: float, connections: int = 32,
-              request=lambda i: SUBMIT, expect: int = 201, samples: list | None = None) -> dict:
+def open_loop(
+    port: int,
+    headers: dict,
+    rate: float,
+    seconds: float,
+    connections: int = 32,
+    request=lambda i: SUBMIT,
+    expect: int = 201,
+    samples: list | None = None,
+) -> dict:
     """Requests at fixed times (i / rate), whatever the answers do: latency is measured from the
     time a request was due, so a server that falls behind shows it (no coordinated omission).
     Request i goes out on connection i % `connections`. `samples` (if given) fills while it runs."""
@@ -244,8 +287,13 @@ def open_loop(port: int, headers: dict, rate: float, seconds: float, connections
 
 def summarize(samples: list[Sample], seconds: float, expect: int = 201) -> dict:
     lat = [s.latency for s in samples]
-    return {"rps": len(samples) / seconds, "p50": pct(lat, 50), "p99": pct(lat, 99), "n": len(samples),
-            "errors": sum(s.status != expect for s in samples)}
+    return {
+        "rps": len(samples) / seconds,
+        "p50": pct(lat, 50),
+        "p99": pct(lat, 99),
+        "n": len(samples),
+        "errors": sum(s.status != expect for s in samples),
+    }
 
 
 # --- realistic intake documents --------------------------------------------------------------------
@@ -265,14 +313,21 @@ CHANNELS = ["e_net_mini_program", "opinion_express", "hotline", "walk_in", "staf
 STAFF = domain.Actor("bench-staff", "community_staff")
 
 
-def submission(i: int, description: str | None = None, compound: str | None = None,
-               category: str | None = None) -> dict:
+def submission(
+    i: int, description: str | None = None, compound: str | None = None, category: str | None = None
+) -> dict:
     """The validated fields of a submission (what the API hands the domain)."""
     rnd = random.Random(i)
-    return {**BODY, "description": description or f"{BODY['description']}（{i}号楼居民反映）",
-            "compound": compound or rnd.choice(COMPOUNDS), "category": category or BODY["category"],
-            "channel": rnd.choice(CHANNELS), "submitter": {**BODY["submitter"], "phone": f"138{i % 10**8:08d}"},
-            "attachments": [], "suggested_category": category or BODY["category"]}
+    return {
+        **BODY,
+        "description": description or f"{BODY['description']}（{i}号楼居民反映）",
+        "compound": compound or rnd.choice(COMPOUNDS),
+        "category": category or BODY["category"],
+        "channel": rnd.choice(CHANNELS),
+        "submitter": {**BODY["submitter"], "phone": f"138{i % 10**8:08d}"},
+        "attachments": [],
+        "suggested_category": category or BODY["category"],
+    }
 
 
 def request_documents(n: int, seed: int = 146, distinct: int = 500):
@@ -282,19 +337,28 @@ def request_documents(n: int, seed: int = 146, distinct: int = 500):
     are the real ones; the rest are copies of those under new ids (the domain costs ~0.3 ms each)."""
     cats = categories()
     rnd = random.Random(seed)
-    base = datetime.now(timezone.utc) - timedelta(days=60)
+    base = datetime.now(UTC) - timedelta(days=60)
     made = []
     for i in range(n):
         if i >= distinct:
-            yield {**made[i % distinct], "_id": domain.new_request_id(), "submitted_by": f"resident-{i % 5000}"}
+            yield {
+                **made[i % distinct],
+                "_id": domain.new_request_id(),
+                "submitted_by": f"resident-{i % 5000}",
+            }
             continue
         at = base + timedelta(seconds=rnd.uniform(0, 60 * 86400))
         fields = submission(rnd.randrange(10**6), category=rnd.choice(list(cats)))
-        doc, _ = domain.submit(fields, cats[fields["category"]], domain.Actor(f"resident-{i % 5000}", "resident"), at)
+        doc, _ = domain.submit(
+            fields, cats[fields["category"]], domain.Actor(f"resident-{i % 5000}", "resident"), at
+        )
         version = 1
         for step in range(rnd.choice((0, 0, 1, 2, 2, 2))):  # submitted, accepted or routed
-            change = (domain.accept(doc, STAFF, at) if step == 0 else
-                      domain.route(doc, cats[doc["category"]], STAFF, at, submitter_ref="ref"))
+            change = (
+                domain.accept(doc, STAFF, at)
+                if step == 0
+                else domain.route(doc, cats[doc["category"]], STAFF, at, submitter_ref="ref")
+            )
             doc = {**doc, **change.set, "history": [*doc["history"], change.push["history"]]}
             version += 1
         made.append({**doc, "version": version, "outbox": []})
@@ -320,7 +384,9 @@ def prefill(collection, target: int, batch: int = 1000) -> int:
 def backlog(db, collection: str = "requests") -> tuple[int, int]:
     """(events waiting in the collection's outboxes, markers in outbox_pending). The first is a
     collection scan on the test server, the same query as the relay's sweep."""
-    events = sum(len(d["outbox"]) for d in db[collection].find({"outbox.0": {"$exists": True}}, {"outbox.event.id": 1}))
+    events = sum(
+        len(d["outbox"]) for d in db[collection].find({"outbox.0": {"$exists": True}}, {"outbox.event.id": 1})
+    )
     return events, db[PENDING].count_documents({})
 
 
@@ -338,6 +404,7 @@ def tag() -> str:
 @dataclass
 class Table:
     """Fixed-width rows, so figures and their baselines line up."""
+
     columns: list[tuple[str, int]]
     first: int = 34
     rows: list[str] = field(default_factory=list)

@@ -1,5 +1,6 @@
 """Contracts: committed event schemas match the models, are never edited once released, and the
 AsyncAPI and OpenAPI documents are valid."""
+
 import json
 
 import pytest
@@ -41,6 +42,7 @@ def test_asyncapi_document_references_every_schema_and_topic():
 
 def test_openapi_document_is_valid(monkeypatch):
     from intake.api import create_app
+
     monkeypatch.setenv("JWT_SECRET", "x")
     spec = create_app().test_client().get("/openapi.json").json  # no server is contacted for this
     validate_openapi(spec)

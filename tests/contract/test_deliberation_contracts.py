@@ -1,5 +1,6 @@
 """Deliberation contracts: its OpenAPI document is valid, every event type it publishes has a
 committed (released) schema, and the public routes are the only ones without a token."""
+
 from openapi_spec_validator import validate as validate_openapi
 
 from civic146 import contracts
@@ -16,8 +17,14 @@ def test_every_published_type_has_a_committed_released_schema():
 
 def test_openapi_document_is_valid_and_only_notices_and_results_are_public(monkeypatch):
     from deliberation.api import create_app
+
     monkeypatch.setenv("JWT_SECRET", "x")
     spec = create_app().test_client().get("/openapi.json").json  # no server is contacted for this
     validate_openapi(spec)
-    public = sorted(f"{m} {p}" for p, item in spec["paths"].items() for m, op in item.items() if "security" not in op)
-    assert public == ["get /v1/public/communities/{community}/notices", "get /v1/public/communities/{community}/results"]
+    public = sorted(
+        f"{m} {p}" for p, item in spec["paths"].items() for m, op in item.items() if "security" not in op
+    )
+    assert public == [
+        "get /v1/public/communities/{community}/notices",
+        "get /v1/public/communities/{community}/results",
+    ]

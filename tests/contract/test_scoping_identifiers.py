@@ -1,5 +1,6 @@
 """Every community a request names, in a body or a query, is an id of the communities register,
 and each service's OpenAPI document says so with the register's ids as an `enum`."""
+
 import importlib
 
 import pytest
@@ -66,8 +67,11 @@ def test_every_community_in_a_request_is_an_id_of_the_register(service, monkeypa
     for path, item in spec["paths"].items():
         for method, op in item.items():
             label = f"{method.upper()} {path}"
-            named = [(f"{label} {p['in']} {p['name']}", p["schema"]) for p in op.get("parameters", [])
-                     if p["name"] in SCOPING and p["in"] == "query"]
+            named = [
+                (f"{label} {p['in']} {p['name']}", p["schema"])
+                for p in op.get("parameters", [])
+                if p["name"] in SCOPING and p["in"] == "query"
+            ]
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             if body is not None:
                 named += [(f"{label} body{w}", s) for w, s in scoping_schemas(spec, body, "")]

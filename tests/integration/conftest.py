@@ -8,21 +8,27 @@ from tests.helpers import RunningRelay
 def intake_settings(base_env, monkeypatch):
     from civic146.config import load_settings
     from intake.settings import IntakeSettings
+
     for k, v in base_env.items():
         monkeypatch.setenv(k, v)
     settings = load_settings(IntakeSettings)
-    ensure_topics(settings, [settings.topic(t) for t in ("intake.requests", "intake.deadletter",
-                                                        *settings.progress_topic_list)])
+    ensure_topics(
+        settings,
+        [settings.topic(t) for t in ("intake.requests", "intake.deadletter", *settings.progress_topic_list)],
+    )
     return settings
 
 
 @pytest.fixture
 def intake_app(intake_settings, mongo_db):
-    from intake.api import create_app
     from intake import store
+    from intake.api import create_app
+
     app = create_app(intake_settings)
     app.config["TESTING"] = True
-    app.extensions["test.relay"] = RunningRelay(intake_settings, [store.collection()], app.extensions["intake"].outbox)
+    app.extensions["test.relay"] = RunningRelay(
+        intake_settings, [store.collection()], app.extensions["intake"].outbox
+    )
     yield app
     app.extensions["test.relay"].close()
 

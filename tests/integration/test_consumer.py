@@ -1,5 +1,6 @@
 """The intake consumer against real Kafka and mongo-java-server: dead letters, idempotency, progress."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaProducer
@@ -10,8 +11,14 @@ from intake import store
 from intake.handlers import handler_table
 from tests.helpers import KAFKA
 
-GOOD = {"category": "roads_and_facilities", "description": "乐福国际小区北侧道路因强降雨损毁", "community": "huifeng",
-        "compound": "lefu-international", "channel": "hotline", "submitter": {"name": "李四", "phone": "13900001111"}}
+GOOD = {
+    "category": "roads_and_facilities",
+    "description": "乐福国际小区北侧道路因强降雨损毁",
+    "community": "huifeng",
+    "compound": "lefu-international",
+    "channel": "hotline",
+    "submitter": {"name": "李四", "phone": "13900001111"},
+}
 
 
 @pytest.fixture
@@ -26,9 +33,14 @@ def routed_request(client, mint):
 @pytest.fixture
 def consumer(intake_app, intake_settings, mongo_db):
     ctx = intake_app.extensions["intake"]
-    c = Consumer(intake_settings, mongo_db, group="intake", topics=intake_settings.progress_topic_list,
-                 handlers=handler_table(ctx.outbox, ctx.policy, lambda: datetime.now(timezone.utc)),
-                 dead_letter_topic="intake.deadletter")
+    c = Consumer(
+        intake_settings,
+        mongo_db,
+        group="intake",
+        topics=intake_settings.progress_topic_list,
+        handlers=handler_table(ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
+        dead_letter_topic="intake.deadletter",
+    )
     yield c
     c.close()
 
@@ -39,13 +51,18 @@ def produce(intake_settings):
 
     def send(topic: str, value: bytes, key: bytes = b"k"):
         producer.send(intake_settings.topic(topic), key=key, value=value).get(timeout=10)
+
     yield send
     producer.close()
 
 
 def progress(rid: str, state: str, summary: str) -> dict:
-    data = RequestProgressData(request_id=rid, state=state, handled_by="deliberation", reference="topic-1", summary=summary)
-    return new_event(REQUEST_PROGRESS, "/civic146/deliberation", "topic-1", "huifeng", data, datetime.now(timezone.utc))
+    data = RequestProgressData(
+        request_id=rid, state=state, handled_by="deliberation", reference="topic-1", summary=summary
+    )
+    return new_event(
+        REQUEST_PROGRESS, "/civic146/deliberation", "topic-1", "huifeng", data, datetime.now(UTC)
+    )
 
 
 def drain(consumer: Consumer, expected: int, rounds: int = 40) -> int:
@@ -58,7 +75,8 @@ def drain(consumer: Consumer, expected: int, rounds: int = 40) -> int:
 
 
 def test_malformed_messages_go_to_the_dead_letter_topic_and_the_consumer_goes_on(
-        routed_request, consumer, produce, intake_settings, topic_reader):
+    routed_request, consumer, produce, intake_settings, topic_reader
+):
     bad_schema = progress(routed_request, "resolved", "x")
     bad_schema["data"]["state"] = "exploded"
     produce("deliberation.topics", b"{this is not json")
@@ -70,7 +88,9 @@ def test_malformed_messages_go_to_the_dead_letter_topic_and_the_consumer_goes_on
     dead = topic_reader(intake_settings.topic("intake.deadletter")).read(3)
     assert len(dead) == 3
     headers = [dict(r.headers) for r in dead]
-    assert headers[0]["dlq.error"].startswith(b"not JSON") and headers[0]["dlq.original.topic"].endswith(b"deliberation.topics")
+    assert headers[0]["dlq.error"].startswith(b"not JSON") and headers[0]["dlq.original.topic"].endswith(
+        b"deliberation.topics"
+    )
     assert b"does not match" in headers[1]["dlq.error"] and b"unknown request" in headers[2]["dlq.error"]
     assert dead[0].value == b"{this is not json"
     assert store.get(routed_request)["status"] == "resolved"  # the good message after them was applied
@@ -97,7 +117,9 @@ def test_an_event_received_twice_is_applied_once(routed_request, consumer, produ
 def test_in_progress_then_resolved_and_unknown_types_are_ignored(routed_request, consumer, produce, mongo_db):
     other = {**progress(routed_request, "resolved", "x"), "type": "civic146.deliberation.topic.created.v2"}
     produce("deliberation.topics", encode(other))
-    produce("deliberation.topics", encode(progress(routed_request, "in_progress", "已立项，召开小板凳恳谈会")))
+    produce(
+        "deliberation.topics", encode(progress(routed_request, "in_progress", "已立项，召开小板凳恳谈会"))
+    )
     assert drain(consumer, 2) == 2
     # Another producer's topic: no order across topics, hence after the first two were applied.
     produce("mediation.cases", encode(progress(routed_request, "resolved", "调解成功")))
@@ -109,7 +131,8 @@ def test_in_progress_then_resolved_and_unknown_types_are_ignored(routed_request,
 
 
 def test_a_failure_midway_through_a_batch_loses_no_message(
-        client, mint, consumer, produce, mongo_db, monkeypatch):
+    client, mint, consumer, produce, mongo_db, monkeypatch
+):
     """The database fails once while the consumer is in the middle of a polled batch: the rest
     of the batch is processed on the next poll, not skipped."""
     staff = mint("staff-1", "community_staff", communities=["huifeng"])
@@ -130,6 +153,7 @@ def test_a_failure_midway_through_a_batch_loses_no_message(
         if calls["n"] == 2:
             raise ConnectionError("database away for a moment")
         return real_find(*args, **kwargs)
+
     monkeypatch.setattr(consumer.processed, "find_one", flaky)
 
     with pytest.raises(ConnectionError):

@@ -1,7 +1,8 @@
 """The deliberation API and consumer against the real mongo-java-server and Kafka (Flask test client,
 the worker's relay on a thread of the test; the consumer driven by hand)."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka import KafkaProducer
@@ -12,7 +13,12 @@ from civic146.kafka import ensure_topics
 from tests.helpers import KAFKA, RunningRelay
 
 HUIFENG = ["huifeng"]
-NOTICE = {"text": "关于乐福国际小区北侧道路修复的议题公示", "period_days": 5, "venue_id": "huifeng-yishiting", "online": True}
+NOTICE = {
+    "text": "关于乐福国际小区北侧道路修复的议题公示",
+    "period_days": 5,
+    "venue_id": "huifeng-yishiting",
+    "online": True,
+}
 
 
 @pytest.fixture
@@ -30,11 +36,17 @@ def shift_clock(path, days: float) -> None:
 def settings(base_env, monkeypatch, clock_file):
     from civic146.config import load_settings
     from deliberation.settings import DeliberationSettings
+
     for k, v in {**base_env, "CLOCK_OFFSET_FILE": str(clock_file)}.items():
         monkeypatch.setenv(k, v)
     s = load_settings(DeliberationSettings)
-    ensure_topics(s, [s.topic(t) for t in ("deliberation.topics", "deliberation.deadletter", "intake.requests",
-                                           "mediation.cases")])
+    ensure_topics(
+        s,
+        [
+            s.topic(t)
+            for t in ("deliberation.topics", "deliberation.deadletter", "intake.requests", "mediation.cases")
+        ],
+    )
     return s
 
 
@@ -42,9 +54,12 @@ def settings(base_env, monkeypatch, clock_file):
 def app(settings, mongo_db):
     from deliberation import store
     from deliberation.api import create_app
+
     app = create_app(settings)
     store.ensure_indexes()
-    app.extensions["test.relay"] = RunningRelay(settings, [store.collection()], app.extensions["deliberation"].outbox)
+    app.extensions["test.relay"] = RunningRelay(
+        settings, [store.collection()], app.extensions["deliberation"].outbox
+    )
     yield app
     app.extensions["test.relay"].close()
 
@@ -60,9 +75,15 @@ def staff(mint):
 
 
 def create(client, staff, **overrides):
-    body = {"title": "北侧道路修复", "description": "乐福国际小区北侧道路因强降雨损毁", "community": "huifeng",
-            "compound": "lefu-international", "category": "roads_and_facilities", "platform": "residents_council",
-            **overrides}
+    body = {
+        "title": "北侧道路修复",
+        "description": "乐福国际小区北侧道路因强降雨损毁",
+        "community": "huifeng",
+        "compound": "lefu-international",
+        "category": "roads_and_facilities",
+        "platform": "residents_council",
+        **overrides,
+    }
     resp = client.post("/v1/topics", json=body, headers=staff)
     assert resp.status_code == 201, resp.json
     return resp.json
@@ -81,7 +102,9 @@ def stored(mongo_db, topic_id):
     return mongo_db.topics.find_one({"_id": topic_id})
 
 
-def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_and_community(client, staff, mint):
+def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_and_community(
+    client, staff, mint
+):
     topic = create(client, staff)
     tid = topic["id"]
     assert client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff).status_code == 200
@@ -95,42 +118,67 @@ def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_a
     assert client.get("/v1/topics?community=huifeng").status_code == 401
     other_staff = mint("staff-2", "community_staff", communities=["ruyijie"])
     assert client.get(f"/v1/topics/{tid}", headers=other_staff).status_code == 403
-    assert client.post(f"/v1/topics/{tid}/decline", json={"reason": "不归我管"}, headers=other_staff).status_code == 403
+    assert (
+        client.post(f"/v1/topics/{tid}/decline", json={"reason": "不归我管"}, headers=other_staff).status_code
+        == 403
+    )
     resident = mint("res-1", "resident")
     assert client.post("/v1/topics", json={}, headers=resident).status_code == 403
-    assert client.post(f"/v1/topics/{tid}/decline", json={"reason": "我说了算"}, headers=resident).status_code == 403
+    assert (
+        client.post(f"/v1/topics/{tid}/decline", json={"reason": "我说了算"}, headers=resident).status_code
+        == 403
+    )
     # deputies and CPPCC members are scoped by the registry (their station's area, their communities)
     assert client.get(f"/v1/topics/{tid}", headers=mint("deputy-01", "deputy")).status_code == 200
     assert client.get(f"/v1/topics/{tid}", headers=mint("deputy-02", "deputy")).status_code == 403
-    assert client.post(f"/v1/topics/{tid}/claim", json={"resources": ["协调区住建局资金"]},
-                       headers=mint("cppcc-03", "cppcc_member")).status_code == 403
-    claimed = client.post(f"/v1/topics/{tid}/claim", json={"resources": ["协调区住建局资金"]},
-                          headers=mint("cppcc-02", "cppcc_member"))
+    assert (
+        client.post(
+            f"/v1/topics/{tid}/claim",
+            json={"resources": ["协调区住建局资金"]},
+            headers=mint("cppcc-03", "cppcc_member"),
+        ).status_code
+        == 403
+    )
+    claimed = client.post(
+        f"/v1/topics/{tid}/claim",
+        json={"resources": ["协调区住建局资金"]},
+        headers=mint("cppcc-02", "cppcc_member"),
+    )
     assert claimed.status_code == 200 and claimed.json["claims"][0]["member_id"] == "cppcc-02"
-    # a resident the topic does not concern (no community in the token, not on the roll) reads the public parts only
+    # a resident the topic does not concern (no community in the token, not on the roll) reads the public
+    # parts only
     assert client.get(f"/v1/topics/{tid}", headers=resident).status_code == 403
 
 
-@pytest.mark.parametrize("path,body,status,code", [
-    ("consultation", None, 409, "invalid_transition"),
-    ("implementation", {"decision": "修复北侧道路"}, 409, "invalid_transition"),
-    ("result", NOTICE, 409, "invalid_transition"),
-    ("feedback/open", None, 409, "invalid_transition"),
-    ("close", {"summary": "结束"}, 409, "invalid_transition"),
-    ("notice", {**NOTICE, "venue_id": "venue-ruyijie-1"}, 422, "invalid_input"),
-    ("notice", {"text": "公示内容很长", "period_days": 5}, 422, "invalid_input"),
-])
-def test_illegal_steps_and_bad_input_get_4xx_and_change_nothing(client, staff, mongo_db, path, body, status, code):
+@pytest.mark.parametrize(
+    "path,body,status,code",
+    [
+        ("consultation", None, 409, "invalid_transition"),
+        ("implementation", {"decision": "修复北侧道路"}, 409, "invalid_transition"),
+        ("result", NOTICE, 409, "invalid_transition"),
+        ("feedback/open", None, 409, "invalid_transition"),
+        ("close", {"summary": "结束"}, 409, "invalid_transition"),
+        ("notice", {**NOTICE, "venue_id": "venue-ruyijie-1"}, 422, "invalid_input"),
+        ("notice", {"text": "公示内容很长", "period_days": 5}, 422, "invalid_input"),
+    ],
+)
+def test_illegal_steps_and_bad_input_get_4xx_and_change_nothing(
+    client, staff, mongo_db, path, body, status, code
+):
     tid = create(client, staff)["id"]
     before = stored(mongo_db, tid)["version"]
-    resp = client.post(f"/v1/topics/{tid}/{path}", **({"json": body} if body is not None else {}), headers=staff)
+    resp = client.post(
+        f"/v1/topics/{tid}/{path}", **({"json": body} if body is not None else {}), headers=staff
+    )
     assert resp.status_code == status, resp.json
     assert resp.json["error"]["code"] == code
     after = stored(mongo_db, tid)
     assert after["version"] == before and after["step"] == "determine_topic"
 
 
-def test_consultation_waits_for_the_notice_period_and_meetings_need_minutes(client, staff, mongo_db, clock_file):
+def test_consultation_waits_for_the_notice_period_and_meetings_need_minutes(
+    client, staff, mongo_db, clock_file
+):
     tid = create(client, staff)["id"]
     client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff)
     shift_clock(clock_file, 2.9)
@@ -139,31 +187,51 @@ def test_consultation_waits_for_the_notice_period_and_meetings_need_minutes(clie
     shift_clock(clock_file, 0.2)
     assert client.post(f"/v1/topics/{tid}/consultation", headers=staff).json["step"] == "consultation"
 
-    meeting = {"venue_id": "huifeng-yishiting", "scheduled_at": "2026-04-01T19:00:00+08:00",
-               "participants": {"party_members": 2, "resident_representatives": 8}}
+    meeting = {
+        "venue_id": "huifeng-yishiting",
+        "scheduled_at": "2026-04-01T19:00:00+08:00",
+        "participants": {"party_members": 2, "resident_representatives": 8},
+    }
     mid = client.post(f"/v1/topics/{tid}/meetings", json=meeting, headers=staff).json["meetings"][0]["id"]
     version = stored(mongo_db, tid)["version"]
-    no_minutes = client.post(f"/v1/topics/{tid}/meetings/{mid}/held", json={"attendance": 10, "outcome": "同意"},
-                             headers=staff)
+    no_minutes = client.post(
+        f"/v1/topics/{tid}/meetings/{mid}/held", json={"attendance": 10, "outcome": "同意"}, headers=staff
+    )
     assert no_minutes.status_code == 422 and no_minutes.json["error"]["details"][0]["field"] == "minutes"
-    no_attendance = client.post(f"/v1/topics/{tid}/meetings/{mid}/held",
-                                json={"minutes": "会议讨论了道路修复方案", "outcome": "同意"}, headers=staff)
-    assert no_attendance.status_code == 422 and no_attendance.json["error"]["details"][0]["field"] == "attendance"
+    no_attendance = client.post(
+        f"/v1/topics/{tid}/meetings/{mid}/held",
+        json={"minutes": "会议讨论了道路修复方案", "outcome": "同意"},
+        headers=staff,
+    )
+    assert (
+        no_attendance.status_code == 422
+        and no_attendance.json["error"]["details"][0]["field"] == "attendance"
+    )
     assert stored(mongo_db, tid)["version"] == version
-    held = client.post(f"/v1/topics/{tid}/meetings/{mid}/held",
-                       json={"attendance": 10, "minutes": "会议讨论了道路修复方案", "outcome": "同意"}, headers=staff)
+    held = client.post(
+        f"/v1/topics/{tid}/meetings/{mid}/held",
+        json={"attendance": 10, "minutes": "会议讨论了道路修复方案", "outcome": "同意"},
+        headers=staff,
+    )
     assert held.status_code == 200 and held.json["meetings"][0]["status"] == "held"
 
 
 def test_ballot_errors_are_clear_and_change_nothing_and_totals_show_only_after_closing(
-        client, staff, mint, mongo_db, clock_file):
-    roll = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1", "v2", "v3", "v4"],
-                                                               "compound": "lefu-international"}, headers=staff)
+    client, staff, mint, mongo_db, clock_file
+):
+    roll = client.post(
+        "/v1/communities/huifeng/voters",
+        json={"resident_ids": ["v1", "v2", "v3", "v4"], "compound": "lefu-international"},
+        headers=staff,
+    )
     assert roll.status_code == 201 and roll.json["count"] == 4
     tid = in_consultation(client, staff, clock_file)["id"]
-    closes = (datetime.now(timezone.utc) + timedelta(days=5)).isoformat()
-    opened = client.post(f"/v1/topics/{tid}/votes", json={"question": "是否同意修复方案", "scope": "compound",
-                                                          "closes_at": closes}, headers=staff)
+    closes = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    opened = client.post(
+        f"/v1/topics/{tid}/votes",
+        json={"question": "是否同意修复方案", "scope": "compound", "closes_at": closes},
+        headers=staff,
+    )
     assert opened.status_code == 201, opened.json
     vid = opened.json["votes"][0]["id"]
     ballot = f"/v1/topics/{tid}/votes/{vid}/ballots"
@@ -172,9 +240,21 @@ def test_ballot_errors_are_clear_and_change_nothing_and_totals_show_only_after_c
     assert first.status_code == 201 and first.json == {"vote_id": vid, "recorded": True, "ballots_cast": 1}
     version = stored(mongo_db, tid)["version"]
     errors = [
-        (client.post(ballot, json={"choice": "oppose"}, headers=mint("v1", "resident")), 409, "already_voted"),
-        (client.post(ballot, json={"choice": "approve"}, headers=mint("outsider", "resident")), 403, "not_eligible"),
-        (client.post(ballot, json={"choice": "perhaps"}, headers=mint("v2", "resident")), 422, "invalid_input"),
+        (
+            client.post(ballot, json={"choice": "oppose"}, headers=mint("v1", "resident")),
+            409,
+            "already_voted",
+        ),
+        (
+            client.post(ballot, json={"choice": "approve"}, headers=mint("outsider", "resident")),
+            403,
+            "not_eligible",
+        ),
+        (
+            client.post(ballot, json={"choice": "perhaps"}, headers=mint("v2", "resident")),
+            422,
+            "invalid_input",
+        ),
         (client.post(ballot, json={"choice": "approve"}, headers=staff), 403, "forbidden"),
     ]
     for resp, status, code in errors:
@@ -189,8 +269,11 @@ def test_ballot_errors_are_clear_and_change_nothing_and_totals_show_only_after_c
     assert late.status_code == 409 and late.json["error"]["code"] == "vote_not_open"
     closed = client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0]  # closed lazily on read
     assert closed["status"] == "closed" and closed["result"] == "passed" and closed["turnout"] == 0.5
-    assert closed["counts"] == [{"option": "approve", "count": 2}, {"option": "oppose", "count": 0},
-                                {"option": "abstain", "count": 0}]
+    assert closed["counts"] == [
+        {"option": "approve", "count": 2},
+        {"option": "oppose", "count": 0},
+        {"option": "abstain", "count": 0},
+    ]
     body = json.dumps(client.get(f"/v1/topics/{tid}", headers=staff).json)
     assert '"v1"' not in body and '"v2"' not in body  # voters are never exposed
 
@@ -201,24 +284,46 @@ def _produce(settings, topic: str, key: str, event: dict) -> None:
     producer.close()
 
 
-def _routed(request_id: str, description: str, compound="lefu-international", community="huifeng",
-            submitter_ref: str | None = None) -> dict:
+def _routed(
+    request_id: str,
+    description: str,
+    compound="lefu-international",
+    community="huifeng",
+    submitter_ref: str | None = None,
+) -> dict:
     """Intake's routed v2 event; no submitter_ref = a request staff entered for the resident."""
     from intake import events as iev
-    data = iev.Routed(request_id=request_id, community=community, compound=compound, category="roads_and_facilities",
-                        channel="opinion_express", status="routed", actor_role="community_staff", target="deliberation",
-                        description=description, submitter=iev.MaskedPerson(name="王*", phone="138****1234"),
-                        submitter_ref=submitter_ref, name_digests=[])
-    return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(timezone.utc))
+
+    data = iev.Routed(
+        request_id=request_id,
+        community=community,
+        compound=compound,
+        category="roads_and_facilities",
+        channel="opinion_express",
+        status="routed",
+        actor_role="community_staff",
+        target="deliberation",
+        description=description,
+        submitter=iev.MaskedPerson(name="王*", phone="138****1234"),
+        submitter_ref=submitter_ref,
+        name_digests=[],
+    )
+    return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(UTC))
 
 
 @pytest.fixture
 def consumer(app, settings, mongo_db):
     from deliberation.handlers import handler_table
+
     ctx = app.extensions["deliberation"]
-    c = Consumer(settings, mongo_db, group="deliberation", topics=["intake.requests", "mediation.cases"],
-                 handlers=handler_table(ctx.outbox, ctx.policy, lambda: datetime.now(timezone.utc)),
-                 dead_letter_topic="deliberation.deadletter")
+    c = Consumer(
+        settings,
+        mongo_db,
+        group="deliberation",
+        topics=["intake.requests", "mediation.cases"],
+        handlers=handler_table(ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
+        dead_letter_topic="deliberation.deadletter",
+    )
     yield c
     c.close()
 
@@ -233,7 +338,8 @@ def consume(consumer, expected: int) -> int:
 
 
 def test_staff_attach_a_request_to_another_topic_and_detach_it_into_its_own(
-        consumer, client, staff, settings, mongo_db, topic_reader):
+    consumer, client, staff, settings, mongo_db, topic_reader
+):
     _produce(settings, "intake.requests", "r1", _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重"))
     _produce(settings, "intake.requests", "r2", _routed("r2", "小区东门路灯不亮，晚上看不见"))
     assert consume(consumer, 2) == 2
@@ -249,31 +355,62 @@ def test_staff_attach_a_request_to_another_topic_and_detach_it_into_its_own(
     assert unknown.status_code == 404
 
     own = client.post(f"/v1/topics/{road}/requests/r2/detach", headers=staff)
-    assert own.status_code == 201 and [r["request_id"] for r in own.json["requests"]] == ["r2"] and own.json["id"] not in (road, lamp)
+    assert (
+        own.status_code == 201
+        and [r["request_id"] for r in own.json["requests"]] == ["r2"]
+        and own.json["id"] not in (road, lamp)
+    )
     assert mongo_db.topics.find_one({"_id": road})["request_ids"] == ["r1"]
 
     events = [json.loads(r.value) for r in topic_reader(settings.topic("deliberation.topics")).settle(1.5)]
     # One relay per service and no fault here: every event is on the topic exactly once.
     assert len({e["id"] for e in events}) == len(events)
-    moves = [(e["subject"], e["type"].split(".")[-2], e["data"]["request_id"]) for e in events
-             if e["data"].get("request_id") == "r2" and e["type"] != "civic146.request.progress.v2"]
+    moves = [
+        (e["subject"], e["type"].split(".")[-2], e["data"]["request_id"])
+        for e in events
+        if e["data"].get("request_id") == "r2" and e["type"] != "civic146.request.progress.v2"
+    ]
     # Each topic's events are in order (one key, one partition); across topics there is no order.
     per_topic = {}
     for subject, kind, _ in moves:
         per_topic.setdefault(subject, []).append(kind)
-    assert per_topic == {lamp: ["request-attached", "request-detached"],
-                         road: ["request-attached", "request-detached"], own.json["id"]: ["request-attached"]}
+    assert per_topic == {
+        lamp: ["request-attached", "request-detached"],
+        road: ["request-attached", "request-detached"],
+        own.json["id"]: ["request-attached"],
+    }
 
 
-def test_the_consumer_groups_requests_and_takes_up_escalations_and_a_replay_changes_nothing(consumer, settings, mongo_db):
-    events = [("intake.requests", _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重")),
-              ("intake.requests", _routed("r2", "乐福国际小区北侧道路被暴雨冲坏，老人出行不便")),
-              ("intake.requests", _routed("r3", "乐福国际小区北侧道路损毁，单元口台阶也坏了")),
-              ("intake.requests", _routed("r4", "小区东门路灯不亮，晚上看不见")),
-              ("mediation.cases", new_event(CASE_ESCALATED, "/civic146/mediation", "case-7", "huifeng", CaseEscalatedData(
-                  case_id="case-7", community="huifeng", compound="huifeng-2", case_type="property_management",
-                  cause="涉及全楼院物业费标准", summary="多户居民与物业公司就物业费上涨发生纠纷", parties_count=12,
-                  request_ids=["r9"], name_digests=[]), datetime.now(timezone.utc)))]
+def test_the_consumer_groups_requests_and_takes_up_escalations_and_a_replay_changes_nothing(
+    consumer, settings, mongo_db
+):
+    events = [
+        ("intake.requests", _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重")),
+        ("intake.requests", _routed("r2", "乐福国际小区北侧道路被暴雨冲坏，老人出行不便")),
+        ("intake.requests", _routed("r3", "乐福国际小区北侧道路损毁，单元口台阶也坏了")),
+        ("intake.requests", _routed("r4", "小区东门路灯不亮，晚上看不见")),
+        (
+            "mediation.cases",
+            new_event(
+                CASE_ESCALATED,
+                "/civic146/mediation",
+                "case-7",
+                "huifeng",
+                CaseEscalatedData(
+                    case_id="case-7",
+                    community="huifeng",
+                    compound="huifeng-2",
+                    case_type="property_management",
+                    cause="涉及全楼院物业费标准",
+                    summary="多户居民与物业公司就物业费上涨发生纠纷",
+                    parties_count=12,
+                    request_ids=["r9"],
+                    name_digests=[],
+                ),
+                datetime.now(UTC),
+            ),
+        ),
+    ]
     for topic, event in events:
         _produce(settings, topic, event["subject"], event)
     assert consume(consumer, len(events)) == len(events)
@@ -291,10 +428,16 @@ def test_the_consumer_groups_requests_and_takes_up_escalations_and_a_replay_chan
     assert {t["_id"]: t["version"] for t in mongo_db.topics.find()} == snapshot
 
 
-def test_staff_cannot_move_a_request_off_a_topic_of_another_community(consumer, client, staff, mint, settings, mongo_db):
+def test_staff_cannot_move_a_request_off_a_topic_of_another_community(
+    consumer, client, staff, mint, settings, mongo_db
+):
     _produce(settings, "intake.requests", "r1", _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重"))
-    _produce(settings, "intake.requests", "r5", _routed("r5", "如意街二号院路面塌陷", compound="ruyijie-2",
-                                                        community="ruyijie"))
+    _produce(
+        settings,
+        "intake.requests",
+        "r5",
+        _routed("r5", "如意街二号院路面塌陷", compound="ruyijie-2", community="ruyijie"),
+    )
     assert consume(consumer, 2) == 2
     road = mongo_db.topics.find_one({"request_ids": "r1"})["_id"]
     foreign = mongo_db.topics.find_one({"request_ids": "r5"})
@@ -306,18 +449,24 @@ def test_staff_cannot_move_a_request_off_a_topic_of_another_community(consumer, 
     assert {t["_id"]: t["version"] for t in mongo_db.topics.find()} == before
     assert mongo_db.topics.find_one({"_id": foreign["_id"]})["request_ids"] == ["r5"]
     # Not even an admin joins requests of different communities.
-    admin = client.post(f"/v1/topics/{road}/requests", json={"request_id": "r5"},
-                        headers=mint("admin-1", "subdistrict_admin"))
+    admin = client.post(
+        f"/v1/topics/{road}/requests", json={"request_id": "r5"}, headers=mint("admin-1", "subdistrict_admin")
+    )
     assert admin.status_code == 422 and {t["_id"]: t["version"] for t in mongo_db.topics.find()} == before
 
 
 def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_are_on_the_roll_for(
-        consumer, client, staff, mint, settings, mongo_db, clock_file):
+    consumer, client, staff, mint, settings, mongo_db, clock_file
+):
     text = "乐福国际小区北侧道路因强降雨损毁，坑洼严重"
     _produce(settings, "intake.requests", "r1", _routed("r1", text))
     assert consume(consumer, 1) == 1
     tid = mongo_db.topics.find_one({"request_ids": "r1"})["_id"]
-    for ids, compound in ((["res-roll"], "lefu-international"), (["res-near"], "huifeng-1"), (["res-hf"], None)):
+    for ids, compound in (
+        (["res-roll"], "lefu-international"),
+        (["res-near"], "huifeng-1"),
+        (["res-hf"], None),
+    ):
         body = {"resident_ids": ids, **({"compound": compound} if compound else {})}
         assert client.post("/v1/communities/huifeng/voters", json=body, headers=staff).status_code == 201
 
@@ -325,7 +474,9 @@ def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_ar
     linked = mint("res-roll", "resident", communities=HUIFENG)
     seen = client.get(f"/v1/topics/{tid}", headers=linked)
     assert seen.status_code == 200, seen.json
-    assert [(r["request_id"], r["description"]) for r in seen.json["requests"]] == [("r1", None)]  # staff only
+    assert [(r["request_id"], r["description"]) for r in seen.json["requests"]] == [
+        ("r1", None)
+    ]  # staff only
     unlinked = {
         "no community in the token": mint("res-roll", "resident"),
         "another community": mint("res-roll", "resident", communities=["ruyijie"]),
@@ -338,34 +489,57 @@ def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_ar
         assert client.get(f"/v1/topics/{tid}", headers=headers).status_code == 403, why
         feedback = client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 1}, headers=headers)
         assert feedback.status_code == 403, (why, feedback.json)
-        evaluation = client.post(f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 1},
-                                 headers=headers)
+        evaluation = client.post(
+            f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 1}, headers=headers
+        )
         assert evaluation.status_code == 403, (why, evaluation.json)
     # The linked resident passes the scope check and meets the step rules instead.
-    assert client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=linked).status_code == 409
-    assert client.post(f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5},
-                       headers=linked).status_code == 409
+    assert (
+        client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=linked).status_code == 409
+    )
+    assert (
+        client.post(
+            f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5}, headers=linked
+        ).status_code
+        == 409
+    )
     assert stored(mongo_db, tid)["version"] == version
 
     # A community-wide vote on the topic calls the community's roll: those residents are concerned too.
     client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff)
     shift_clock(clock_file, 3)
     assert client.post(f"/v1/topics/{tid}/consultation", headers=staff).status_code == 200
-    closes = (datetime.now(timezone.utc) + timedelta(days=10)).isoformat()
-    assert client.post(f"/v1/topics/{tid}/votes", json={"question": "是否同意修复方案", "scope": "community",
-                                                        "closes_at": closes}, headers=staff).status_code == 201
-    assert client.get(f"/v1/topics/{tid}", headers=unlinked["on the community roll, no vote of the topic"]
-                      ).status_code == 200
+    closes = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    assert (
+        client.post(
+            f"/v1/topics/{tid}/votes",
+            json={"question": "是否同意修复方案", "scope": "community", "closes_at": closes},
+            headers=staff,
+        ).status_code
+        == 201
+    )
+    assert (
+        client.get(
+            f"/v1/topics/{tid}", headers=unlinked["on the community roll, no vote of the topic"]
+        ).status_code
+        == 200
+    )
     assert client.get(f"/v1/topics/{tid}", headers=unlinked["not on the roll"]).status_code == 403
 
 
 def test_the_resident_who_raised_a_linked_request_is_concerned_without_roll_or_community_claim(
-        consumer, client, staff, mint, settings, mongo_db, topic_reader):
+    consumer, client, staff, mint, settings, mongo_db, topic_reader
+):
     from civic146.auth import pseudonym
     from tests.helpers import JWT_SECRET
+
     ref = pseudonym(JWT_SECRET, "res-asker")
-    _produce(settings, "intake.requests", "r1",
-             _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重", submitter_ref=ref))
+    _produce(
+        settings,
+        "intake.requests",
+        "r1",
+        _routed("r1", "乐福国际小区北侧道路因强降雨损毁，坑洼严重", submitter_ref=ref),
+    )
     assert consume(consumer, 1) == 1
     tid = mongo_db.topics.find_one({"request_ids": "r1"})["_id"]
     asker, other = mint("res-asker", "resident"), mint("res-other", "resident")
@@ -375,11 +549,19 @@ def test_the_resident_who_raised_a_linked_request_is_concerned_without_roll_or_c
     assert seen.status_code == 200, seen.json
     assert [(r["request_id"], r["description"]) for r in seen.json["requests"]] == [("r1", None)]
     # passes the scope check and meets the step rules instead
-    assert client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=asker).status_code == 409
-    assert client.post(f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5},
-                       headers=asker).status_code == 409
+    assert (
+        client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=asker).status_code == 409
+    )
+    assert (
+        client.post(
+            f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5}, headers=asker
+        ).status_code
+        == 409
+    )
     assert client.get(f"/v1/topics/{tid}", headers=other).status_code == 403
-    assert client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 1}, headers=other).status_code == 403
+    assert (
+        client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 1}, headers=other).status_code == 403
+    )
     assert stored(mongo_db, tid)["version"] == version
 
     # The pseudonym is never shown or published.
@@ -400,40 +582,68 @@ def test_null_for_a_field_that_cannot_be_empty_is_a_422_naming_it(client, staff,
     assert resp.status_code == 422, resp.json
     assert [d["field"] for d in resp.json["error"]["details"]] == [field]
     assert stored(mongo_db, tid)["version"] == before
-    cleared = client.patch(f"/v1/topics/{tid}", json={"category": None}, headers=staff)  # a category is optional
+    cleared = client.patch(
+        f"/v1/topics/{tid}", json={"category": None}, headers=staff
+    )  # a category is optional
     assert cleared.status_code == 200 and cleared.json["category"] is None
 
 
 def test_registering_a_voter_again_with_another_compound_is_a_409_naming_the_current_one(client, staff):
-    first = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1"], "compound": "lefu-international"},
-                        headers=staff)
+    first = client.post(
+        "/v1/communities/huifeng/voters",
+        json={"resident_ids": ["v1"], "compound": "lefu-international"},
+        headers=staff,
+    )
     assert first.status_code == 201 and first.json["added"] == 1
-    again = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1"], "compound": "lefu-international"},
-                        headers=staff)
-    assert again.status_code == 201 and (again.json["added"], again.json["count"]) == (0, 1)  # harmless repeat
-    moved = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v9", "v1"], "compound": "huifeng-1"},
-                        headers=staff)
+    again = client.post(
+        "/v1/communities/huifeng/voters",
+        json={"resident_ids": ["v1"], "compound": "lefu-international"},
+        headers=staff,
+    )
+    assert again.status_code == 201 and (again.json["added"], again.json["count"]) == (
+        0,
+        1,
+    )  # harmless repeat
+    moved = client.post(
+        "/v1/communities/huifeng/voters",
+        json={"resident_ids": ["v9", "v1"], "compound": "huifeng-1"},
+        headers=staff,
+    )
     assert moved.status_code == 409, moved.json
     assert moved.json["error"]["details"] == [{"resident_id": "v1", "compound": "lefu-international"}]
     assert "lefu-international" in moved.json["error"]["message"]
     whole = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1"]}, headers=staff)
     assert whole.status_code == 409
     assert client.get("/v1/communities/huifeng/voters?compound=huifeng-1", headers=staff).json["count"] == 0
-    assert client.get("/v1/communities/huifeng/voters?compound=lefu-international",
-                      headers=staff).json["resident_ids"] == ["v1"]
+    assert client.get("/v1/communities/huifeng/voters?compound=lefu-international", headers=staff).json[
+        "resident_ids"
+    ] == ["v1"]
 
 
 def test_a_voting_window_must_close_in_the_future_and_after_it_opens(client, staff, mongo_db, clock_file):
-    assert client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1", "v2"]},
-                       headers=staff).status_code == 201
+    assert (
+        client.post(
+            "/v1/communities/huifeng/voters", json={"resident_ids": ["v1", "v2"]}, headers=staff
+        ).status_code
+        == 201
+    )
     tid = in_consultation(client, staff, clock_file)["id"]  # the service's clock is now 3 days ahead
     version = stored(mongo_db, tid)["version"]
-    real = datetime.now(timezone.utc)
-    for window in ({"opens_at": real - timedelta(days=1), "closes_at": real + timedelta(days=1)},  # closed already
-                   {"opens_at": real + timedelta(days=6), "closes_at": real + timedelta(days=5)},
-                   {"opens_at": real + timedelta(days=5), "closes_at": real + timedelta(days=5)}):
-        resp = client.post(f"/v1/topics/{tid}/votes", headers=staff, json={
-            "question": "是否同意修复方案", "scope": "community", **{k: v.isoformat() for k, v in window.items()}})
+    real = datetime.now(UTC)
+    for window in (
+        {"opens_at": real - timedelta(days=1), "closes_at": real + timedelta(days=1)},  # closed already
+        {"opens_at": real + timedelta(days=6), "closes_at": real + timedelta(days=5)},
+        {"opens_at": real + timedelta(days=5), "closes_at": real + timedelta(days=5)},
+    ):
+        resp = client.post(
+            f"/v1/topics/{tid}/votes",
+            headers=staff,
+            json={
+                "question": "是否同意修复方案",
+                "scope": "community",
+                **{k: v.isoformat() for k, v in window.items()},
+            },
+        )
         assert resp.status_code == 422, (window, resp.json)
         assert [d["field"] for d in resp.json["error"]["details"]] == ["closes_at"]
     assert stored(mongo_db, tid)["version"] == version

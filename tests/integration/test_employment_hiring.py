@@ -1,6 +1,7 @@
 """Hiring without locks against the real database: concurrent hires from several processes and
 threads keep the job's openings and the seeker's placement rules, and the worker releases what an
 interrupted hire reserved."""
+
 import multiprocessing
 import os
 import queue
@@ -14,23 +15,54 @@ from employment import events as ev
 
 STAFF = ("staff-1", "community_staff")
 HOLDING, HIRED = ["hired", "retained"], ["hired", "retained", "left"]
-FULL_TIME_JOB = {"employer_name": "汇丰便民超市", "contact_name": "王经理", "contact_phone": "13811112222",
-                 "title": "收银员（全职）", "description": None, "occupation": "cashier", "required_skills": [],
-                 "optional_skills": [], "hours_type": "full_time", "shifts": ["morning"], "hours_per_week": 40,
-                 "community": "huifeng", "compound": "huifeng-1", "pay_min": 4000, "pay_max": 5000,
-                 "pay_unit": "month", "openings": 1, "no_experience_needed": True, "min_experience_years": 0,
-                 "min_education": "none", "age_friendly": False, "accessible": False, "valid_from": None,
-                 "valid_until": None}
+FULL_TIME_JOB = {
+    "employer_name": "汇丰便民超市",
+    "contact_name": "王经理",
+    "contact_phone": "13811112222",
+    "title": "收银员（全职）",
+    "description": None,
+    "occupation": "cashier",
+    "required_skills": [],
+    "optional_skills": [],
+    "hours_type": "full_time",
+    "shifts": ["morning"],
+    "hours_per_week": 40,
+    "community": "huifeng",
+    "compound": "huifeng-1",
+    "pay_min": 4000,
+    "pay_max": 5000,
+    "pay_unit": "month",
+    "openings": 1,
+    "no_experience_needed": True,
+    "min_experience_years": 0,
+    "min_education": "none",
+    "age_friendly": False,
+    "accessible": False,
+    "valid_from": None,
+    "valid_until": None,
+}
 FULL_TIME_SEEKER = {
-    "community": "huifeng", "compound": "lefu-international",
+    "community": "huifeng",
+    "compound": "lefu-international",
     "person": {"name": "李秀英", "phone": "13912345678", "id_number": "11010519491231002X"},
-    "profile": {"desired_occupations": ["cashier"], "skills": ["cashiering"], "experience": [],
-                "education": "junior_secondary",
-                "availability": {"hours_types": ["full_time"], "shifts": ["morning", "afternoon"],
-                                 "max_hours_per_week": 40},
-                "max_commute_km": 3, "expected_pay": {"amount": 4000, "unit": "month"}, "target_group": "middle_aged",
-                "needs_accessible": False},
-    "employment_difficulty": False, "consent": {"given": True, "retention_days": None}}
+    "profile": {
+        "desired_occupations": ["cashier"],
+        "skills": ["cashiering"],
+        "experience": [],
+        "education": "junior_secondary",
+        "availability": {
+            "hours_types": ["full_time"],
+            "shifts": ["morning", "afternoon"],
+            "max_hours_per_week": 40,
+        },
+        "max_commute_km": 3,
+        "expected_pay": {"amount": 4000, "unit": "month"},
+        "target_group": "middle_aged",
+        "needs_accessible": False,
+    },
+    "employment_difficulty": False,
+    "consent": {"given": True, "retention_days": None},
+}
 
 
 @pytest.fixture
@@ -42,6 +74,7 @@ def hiring(base_env, monkeypatch, mongo_db):
     from employment import store, vocabulary
     from employment.settings import EmploymentSettings
     from employment.workflows import Employment
+
     for k, v in base_env.items():
         monkeypatch.setenv(k, v)
     settings = load_settings(EmploymentSettings)
@@ -52,17 +85,20 @@ def hiring(base_env, monkeypatch, mongo_db):
 
 def staff():
     from employment import domain
+
     return domain.Actor(*STAFF)
 
 
 def post_job(ctx, **fields) -> str:
     from employment import domain, store
+
     doc, change = domain.post_job({**FULL_TIME_JOB, **fields}, staff(), None, ctx.now())
     return store.insert(ctx.outbox, "jobs", doc, change)["_id"]
 
 
 def register_seeker(ctx) -> str:
     from employment import domain, store
+
     doc, change = domain.register_seeker(FULL_TIME_SEEKER, staff(), ctx.now(), 365)
     return store.insert(ctx.outbox, "seekers", doc, change)["_id"]
 
@@ -70,9 +106,13 @@ def register_seeker(ctx) -> str:
 def offered(ctx, seeker_id: str, job_id: str) -> str:
     """A referral at `offered`, made the way staff make one (refer, then the employer's offer)."""
     from employment import domain, store, workflows
+
     seeker, job = store.get("seekers", seeker_id), store.get("jobs", job_id)
-    match = workflows.matching.explain(workflows.seeker_features(seeker, ctx.vocab),
-                                       workflows.matching.job_features(job, ctx.vocab, ctx.now()), ctx.vocab)
+    match = workflows.matching.explain(
+        workflows.seeker_features(seeker, ctx.vocab),
+        workflows.matching.job_features(job, ctx.vocab, ctx.now()),
+        ctx.vocab,
+    )
     doc, change = domain.new_referral(seeker, job, match, "staff", staff(), ctx.now(), stage="referred")
     doc = store.insert(ctx.outbox, "referrals", doc, change)
     store.apply(ctx.outbox, "referrals", doc, domain.transition(doc, "offer", staff(), ctx.now()))
@@ -82,6 +122,7 @@ def offered(ctx, seeker_id: str, job_id: str) -> str:
 def hire_like_the_api(ctx, referral_id: str) -> str:
     """What POST /v1/referrals/{id}/hire does; the outcome as the error code, or `hired`."""
     from employment import store, workflows
+
     try:
         doc = workflows.hire(ctx, store.get("referrals", referral_id), staff(), ctx.now())
     except DomainError as exc:
@@ -99,6 +140,7 @@ def _hire_in_a_process(env: dict, referral_ids: list[str], start, results) -> No
     from employment import vocabulary
     from employment.settings import EmploymentSettings
     from employment.workflows import Employment
+
     os.environ.update(env)
     settings = load_settings(EmploymentSettings)
     mongo.connect(settings)
@@ -110,6 +152,7 @@ def _hire_in_a_process(env: dict, referral_ids: list[str], start, results) -> No
             results.put((referral_id, os.getpid(), hire_like_the_api(ctx, referral_id)))
         except Exception as exc:  # reported, so the test fails with the reason instead of hanging
             results.put((referral_id, os.getpid(), f"error: {exc!r}"))
+
     threads = [threading.Thread(target=hire, args=(r,)) for r in referral_ids]
     for t in threads:
         t.start()
@@ -126,18 +169,24 @@ def assert_documents_agree_with_referrals(mongo_db) -> None:
         assert job.get("reservations", []) == [], job["_id"]
         assert job["status"] == ("filled" if len(hired) >= job["openings"] else "open"), job["_id"]
     for seeker in mongo_db.seekers.find():
-        holding = {r["_id"] for r in mongo_db.referrals.find({"seeker_id": seeker["_id"], "stage": {"$in": HOLDING}})}
-        assert set(seeker["placements"]) == holding and len(seeker["placements"]) == len(holding), seeker["_id"]
+        holding = {
+            r["_id"] for r in mongo_db.referrals.find({"seeker_id": seeker["_id"], "stage": {"$in": HOLDING}})
+        }
+        assert set(seeker["placements"]) == holding and len(seeker["placements"]) == len(holding), seeker[
+            "_id"
+        ]
         assert seeker.get("reservations", []) == [], seeker["_id"]
         assert seeker["status"] == ("placed" if holding else "active"), seeker["_id"]
 
 
 def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_placements(
-        hiring, base_env, isolation, mongo_db):
+    hiring, base_env, isolation, mongo_db
+):
     from employment import worker
+
     ctx = hiring
     fork = multiprocessing.get_context("fork")
-    processes, threads_each = 3, 4
+    processes = 3
     env = {**base_env, "MONGODB_DB": isolation["mongodb_db"]}
     for round_ in range(2):
         # Eight people compete for a job with two openings; one full-time seeker has offers from four
@@ -152,7 +201,9 @@ def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_p
         referrals = for_job + for_person
         shares = [referrals[i::processes] for i in range(processes)]  # each process mixes both kinds
         start, results = fork.Barrier(len(referrals)), fork.Queue()
-        procs = [fork.Process(target=_hire_in_a_process, args=(env, share, start, results)) for share in shares]
+        procs = [
+            fork.Process(target=_hire_in_a_process, args=(env, share, start, results)) for share in shares
+        ]
         for p in procs:
             p.start()
         outcomes = {}
@@ -166,11 +217,15 @@ def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_p
             for p in procs:
                 p.join(timeout=60)
         assert len({pid for pid, _ in outcomes.values()}) == processes
-        assert all(o in ("hired", "invalid_transition", "concurrent_update") for _, o in outcomes.values()), outcomes
+        assert all(o in ("hired", "invalid_transition", "concurrent_update") for _, o in outcomes.values()), (
+            outcomes
+        )
 
         hired_for_job = [r["_id"] for r in mongo_db.referrals.find({"job_id": job, "stage": "hired"})]
         assert len(hired_for_job) == 2, (round_, outcomes)
-        holding = [r["_id"] for r in mongo_db.referrals.find({"seeker_id": person, "stage": {"$in": HOLDING}})]
+        holding = [
+            r["_id"] for r in mongo_db.referrals.find({"seeker_id": person, "stage": {"$in": HOLDING}})
+        ]
         assert len(holding) <= 1, (round_, holding)
         assert {r for r, (_, o) in outcomes.items() if o == "hired"} == set(hired_for_job) | set(holding)
         unhired = mongo_db.referrals.find({"_id": {"$in": referrals, "$nin": hired_for_job + holding}})
@@ -182,7 +237,8 @@ def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_p
 
 
 def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_period(hiring, mongo_db):
-    from employment import domain, store, workflows, worker
+    from employment import domain, store, worker, workflows
+
     ctx = hiring
     job = post_job(ctx)  # one opening
     first, second = (offered(ctx, register_seeker(ctx), job) for _ in range(2))

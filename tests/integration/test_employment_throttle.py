@@ -1,5 +1,6 @@
 """Guessing the name and phone of someone else's draft profile is throttled (the probe's 60 guesses
 in 0.4 s were all answered), per caller and per draft, in the real document server."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,18 +10,24 @@ from tests.integration.test_employment_api import PERSON, consume_routed, make_a
 
 @pytest.fixture
 def employment(base_env, monkeypatch, mongo_db):
-    app, settings = make_app(base_env, monkeypatch, throttle_guess="10/minute", throttle_guess_per_target="15/day")
+    app, settings = make_app(
+        base_env, monkeypatch, throttle_guess="10/minute", throttle_guess_per_target="15/day"
+    )
     yield app.test_client(), settings
     app.extensions["test.relay"].close()
 
 
 def guess(client, headers, i: int):
-    return client.post("/v1/seekers/by-request/req-1/lookup", headers=headers,
-                       json={"name": PERSON["name"], "phone": f"1390000{i:04d}"})
+    return client.post(
+        "/v1/seekers/by-request/req-1/lookup",
+        headers=headers,
+        json={"name": PERSON["name"], "phone": f"1390000{i:04d}"},
+    )
 
 
 def test_guesses_at_a_draft_are_throttled_per_caller_and_per_draft(employment, mint):
     from civic146 import metrics
+
     client, _ = employment
     consume_routed(client, routed("req-1"))
     route = "/v1/seekers/by-request/<request_id>/lookup"
@@ -39,8 +46,11 @@ def test_guesses_at_a_draft_are_throttled_per_caller_and_per_draft(employment, m
     assert [r.status_code for r in answers] == [403] * 5 + [429] * 5
     assert {r.json["error"]["details"]["per"] for r in answers[5:]} == {"target"}
     # Even the right answer is not given once the draft's limit is spent: guessing must not pay.
-    right = client.post("/v1/seekers/by-request/req-1/lookup", headers=mint("res-3", "resident"),
-                        json={"name": PERSON["name"], "phone": PERSON["phone"]})
+    right = client.post(
+        "/v1/seekers/by-request/req-1/lookup",
+        headers=mint("res-3", "resident"),
+        json={"name": PERSON["name"], "phone": PERSON["phone"]},
+    )
     assert right.status_code == 429
     assert metrics.THROTTLED.labels(route, "guess")._value.get() - before == 50 + 1 + 5 + 1
 

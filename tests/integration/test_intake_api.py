@@ -1,4 +1,7 @@
-"""The intake API against the real mongo-java-server and Kafka (Flask test client, the worker's relay on a thread of the test)."""
+"""The intake API against the real mongo-java-server and Kafka (Flask test client, the worker's relay on a
+thread of the test).
+"""
+
 import json
 
 import jsonschema
@@ -11,7 +14,9 @@ RESIDENT = ("res-1", "resident")
 GOOD = {
     "category": "roads_and_facilities",
     "description": "乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人出行不便。",
-    "community": "huifeng", "compound": "lefu-international", "location": "北侧道路",
+    "community": "huifeng",
+    "compound": "lefu-international",
+    "location": "北侧道路",
     "channel": "e_net_mini_program",
     "submitter": {"name": "张三", "phone": "13812341234", "id_number": "11010519491231002X"},
     "attachments": ["https://img.example.cn/road1.jpg"],
@@ -32,7 +37,9 @@ def submit(client, headers, **overrides):
     return client.post("/v1/requests", json={**GOOD, **overrides}, headers=headers)
 
 
-def test_submission_is_stored_and_published_as_a_cloudevent(client, resident, mongo_db, intake_settings, topic_reader):
+def test_submission_is_stored_and_published_as_a_cloudevent(
+    client, resident, mongo_db, intake_settings, topic_reader
+):
     resp = submit(client, resident)
     assert resp.status_code == 201, resp.json
     body = resp.json
@@ -49,8 +56,11 @@ def test_submission_is_stored_and_published_as_a_cloudevent(client, resident, mo
     raw = record.value.decode()
     assert "13812341234" not in raw and "11010519491231002X" not in raw and "张三" not in raw
     # the relay removes what the broker acknowledged (just after the ack)
-    wait_until(lambda: mongo_db.requests.find_one({"_id": body["id"]})["outbox"] == [], timeout=10,
-               message="outbox emptied")
+    wait_until(
+        lambda: mongo_db.requests.find_one({"_id": body["id"]})["outbox"] == [],
+        timeout=10,
+        message="outbox emptied",
+    )
 
 
 def _oversized():
@@ -62,7 +72,11 @@ BAD_INPUTS = [
     ({**GOOD, "channel": "carrier_pigeon"}, 422, "channel"),
     ({**GOOD, "attachments": "not-a-list"}, 422, "attachments"),
     ({**GOOD, "submitter": {**GOOD["submitter"], "phone": "12345"}}, 422, "submitter.phone"),
-    ({**GOOD, "submitter": {**GOOD["submitter"], "id_number": "110105194912310021"}}, 422, "submitter.id_number"),
+    (
+        {**GOOD, "submitter": {**GOOD["submitter"], "id_number": "110105194912310021"}},
+        422,
+        "submitter.id_number",
+    ),
     ({**GOOD, "community": "atlantis"}, 422, "community"),
     ({**GOOD, "compound": "yiyuan-1"}, 422, "compound"),
     ({**GOOD, "category": "ufo_sighting"}, 422, "category"),
@@ -81,11 +95,14 @@ def test_bad_input_names_the_field_and_changes_nothing(client, resident, mongo_d
     assert mongo_db.requests.count_documents({}) == 0
 
 
-@pytest.mark.parametrize("data, content_type, status, code", [
-    ("{not json", "application/json", 400, "invalid_json"),
-    ("category=x", "application/x-www-form-urlencoded", 400, "invalid_content_type"),
-    (json.dumps(_oversized(), ensure_ascii=False), "application/json", 413, "request_entity_too_large"),
-])
+@pytest.mark.parametrize(
+    "data, content_type, status, code",
+    [
+        ("{not json", "application/json", 400, "invalid_json"),
+        ("category=x", "application/x-www-form-urlencoded", 400, "invalid_content_type"),
+        (json.dumps(_oversized(), ensure_ascii=False), "application/json", 413, "request_entity_too_large"),
+    ],
+)
 def test_unreadable_bodies_get_json_errors(client, resident, mongo_db, data, content_type, status, code):
     resp = client.post("/v1/requests", data=data, content_type=content_type, headers=resident)
     assert resp.status_code == status and resp.json["error"]["code"] == code
@@ -102,7 +119,10 @@ def test_rejected_input_emits_no_event(client, resident, intake_settings, topic_
 
 def test_authentication_and_scope(client, mint, resident, staff):
     assert client.post("/v1/requests", json=GOOD).status_code == 401
-    assert client.post("/v1/requests", json=GOOD, headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    assert (
+        client.post("/v1/requests", json=GOOD, headers={"Authorization": "Bearer nonsense"}).status_code
+        == 401
+    )
     assert client.post("/v1/requests", json=GOOD, headers=mint("e1", "employer")).status_code == 403
     rid = submit(client, resident).json["id"]
     other_resident = mint("res-2", "resident")
@@ -114,11 +134,19 @@ def test_authentication_and_scope(client, mint, resident, staff):
     assert own["submitter"]["phone"] == "13812341234" and not own["submitter"]["masked"]
     deputy_token = mint("d1", "deputy", communities=["huifeng"])
     deputy = client.get(f"/v1/requests/{rid}", headers=deputy_token).json
-    assert deputy["submitter"] == {"name": "张*", "phone": "138****1234", "id_number": "1101**********002X",
-                                   "masked": True}
+    assert deputy["submitter"] == {
+        "name": "张*",
+        "phone": "138****1234",
+        "id_number": "1101**********002X",
+        "masked": True,
+    }
     # ...and numbers or the name typed into free text are masked for them too
-    leaky = submit(client, resident, description="张三反映路坏了，电话13812341234", location="张三家门口").json["id"]
-    client.post(f"/v1/requests/{leaky}/reject", json={"reason": "已转张三所在楼院 13812341234"}, headers=staff)
+    leaky = submit(
+        client, resident, description="张三反映路坏了，电话13812341234", location="张三家门口"
+    ).json["id"]
+    client.post(
+        f"/v1/requests/{leaky}/reject", json={"reason": "已转张三所在楼院 13812341234"}, headers=staff
+    )
     seen = client.get(f"/v1/requests/{leaky}", headers=deputy_token).json
     text = json.dumps(seen, ensure_ascii=False)
     assert "13812341234" not in text and "张三" not in text
@@ -134,9 +162,16 @@ def test_lifecycle_feedback_and_illegal_transitions(client, resident, staff, mon
     assert routed["route_target"] == "deliberation"
     resp = client.post(f"/v1/requests/{rid}/resolve", json={"outcome": "已修复路面230米"}, headers=staff)
     assert resp.json["status"] == "resolved"
-    assert client.post(f"/v1/requests/{rid}/rating", json={"satisfaction": 6}, headers=resident).status_code == 422
-    assert client.post(f"/v1/requests/{rid}/rating", json={"satisfaction": 5, "comment": "好"},
-                       headers=resident).status_code == 201
+    assert (
+        client.post(f"/v1/requests/{rid}/rating", json={"satisfaction": 6}, headers=resident).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/v1/requests/{rid}/rating", json={"satisfaction": 5, "comment": "好"}, headers=resident
+        ).status_code
+        == 201
+    )
     again = client.post(f"/v1/requests/{rid}/rating", json={"satisfaction": 1}, headers=resident)
     assert again.status_code == 409 and again.json["error"]["code"] == "invalid_transition"
     doc = mongo_db.requests.find_one({"_id": rid})
@@ -148,20 +183,35 @@ def test_lifecycle_feedback_and_illegal_transitions(client, resident, staff, mon
 
 def test_duplicates_merge_list_filters_pagination_and_statistics(client, mint, resident, staff):
     first = submit(client, resident).json["id"]
-    second = submit(client, mint("res-2", "resident"), description="乐福国际小区北侧道路暴雨损毁，坑洼严重").json["id"]
-    submit(client, mint("res-3", "resident"), description="小区路灯坏了好几盏，晚上很黑", category="roads_and_facilities")
+    second = submit(
+        client, mint("res-2", "resident"), description="乐福国际小区北侧道路暴雨损毁，坑洼严重"
+    ).json["id"]
+    submit(
+        client,
+        mint("res-3", "resident"),
+        description="小区路灯坏了好几盏，晚上很黑",
+        category="roads_and_facilities",
+    )
     dups = client.get(f"/v1/requests/{second}/duplicates", headers=staff).json["items"]
     assert dups[0]["id"] == first and dups[0]["similarity"] > dups[-1]["similarity"]
-    unknown = client.post(f"/v1/requests/{second}/mark-duplicate", json={"duplicate_of": "nope"}, headers=staff)
+    unknown = client.post(
+        f"/v1/requests/{second}/mark-duplicate", json={"duplicate_of": "nope"}, headers=staff
+    )
     assert unknown.status_code == 422 and unknown.json["error"]["details"][0]["field"] == "duplicate_of"
-    merged = client.post(f"/v1/requests/{second}/mark-duplicate", json={"duplicate_of": first}, headers=staff).json
+    merged = client.post(
+        f"/v1/requests/{second}/mark-duplicate", json={"duplicate_of": first}, headers=staff
+    ).json
     assert merged["status"] == "duplicate" and merged["duplicate_of"] == first
 
     page1 = client.get("/v1/requests?community=huifeng&limit=2", headers=staff).json
-    page2 = client.get(f"/v1/requests?community=huifeng&limit=2&cursor={page1['next_cursor']}", headers=staff).json
+    page2 = client.get(
+        f"/v1/requests?community=huifeng&limit=2&cursor={page1['next_cursor']}", headers=staff
+    ).json
     ids = [i["id"] for i in page1["items"] + page2["items"]]
     assert len(ids) == len(set(ids)) == 3 and page2["next_cursor"] is None
-    assert [i["id"] for i in client.get("/v1/requests?status=duplicate", headers=staff).json["items"]] == [second]
+    assert [i["id"] for i in client.get("/v1/requests?status=duplicate", headers=staff).json["items"]] == [
+        second
+    ]
     assert client.get("/v1/requests?status=nonsense", headers=staff).status_code == 422
     assert client.get("/v1/requests?cursor=garbage", headers=staff).status_code == 422
 
@@ -173,20 +223,27 @@ def test_duplicates_merge_list_filters_pagination_and_statistics(client, mint, r
 
 def test_public_catalogue_health_and_openapi(client):
     cats = client.get("/v1/categories").json["items"]
-    assert {"id": "job_seeking", "route_to": "employment"}.items() <= next(c for c in cats if c["id"] == "job_seeking").items()
-    assert client.get("/v1/categories/suggest?text=想找兼职工作").json["items"][0]["category"] == "job_seeking"
+    assert {"id": "job_seeking", "route_to": "employment"}.items() <= next(
+        c for c in cats if c["id"] == "job_seeking"
+    ).items()
+    assert (
+        client.get("/v1/categories/suggest?text=想找兼职工作").json["items"][0]["category"] == "job_seeking"
+    )
     assert client.get("/healthz").json == {"status": "alive"}
     ready = client.get("/readyz")
     # the API does not talk to Kafka (the worker publishes): a broker outage never takes it out of service
     assert ready.status_code == 200 and ready.json["checks"] == {"mongodb": "ok"}
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.") and "/v1/requests/{request_id}/route" in spec["paths"]
-    assert spec["paths"]["/v1/requests"]["post"]["requestBody"]["content"]["application/json"]["schema"] == \
-        {"$ref": "#/components/schemas/SubmitRequestIn"}
+    assert spec["paths"]["/v1/requests"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/SubmitRequestIn"
+    }
     assert client.get("/nowhere").json["error"]["code"] == "not_found"
 
 
-def test_routing_a_request_whose_category_left_the_catalogue_needs_a_target(client, resident, staff, intake_app):
+def test_routing_a_request_whose_category_left_the_catalogue_needs_a_target(
+    client, resident, staff, intake_app
+):
     rid = submit(client, resident).json["id"]
     client.post(f"/v1/requests/{rid}/accept", headers=staff)
     del intake_app.extensions["intake"].categories["roads_and_facilities"]  # as if the operator removed it

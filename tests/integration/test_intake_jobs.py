@@ -1,4 +1,5 @@
 """The intake worker's scheduled jobs against the real document server: overdue, follow-ups, indicators."""
+
 from datetime import timedelta
 
 from civic146.events import utcnow
@@ -6,8 +7,13 @@ from intake import events as ev
 from intake import metrics as intake_metrics
 from intake import worker
 
-REQUEST = {"category": "sanitation", "description": "垃圾清运不及时，楼下有异味", "community": "yiyuan",
-           "channel": "hotline", "submitter": {"name": "钱七", "phone": "13600002222"}}
+REQUEST = {
+    "category": "sanitation",
+    "description": "垃圾清运不及时，楼下有异味",
+    "community": "yiyuan",
+    "channel": "hotline",
+    "submitter": {"name": "钱七", "phone": "13600002222"},
+}
 
 
 def event_types(mongo_db, rid):
@@ -23,11 +29,13 @@ def test_overdue_is_flagged_once_per_deadline(client, mint, mongo_db, intake_app
     assert worker.flag_overdue(outbox, now + timedelta(hours=49)) == 1  # sanitation: 24 h to respond
     assert worker.flag_overdue(outbox, now + timedelta(hours=50)) == 0
     assert event_types(mongo_db, rid) == [ev.SUBMITTED.name, ev.OVERDUE.name]
-    assert worker.flag_overdue(outbox, now + timedelta(days=8)) == 1    # 7 days to resolve
+    assert worker.flag_overdue(outbox, now + timedelta(days=8)) == 1  # 7 days to resolve
     doc = mongo_db.requests.find_one({"_id": rid})
     assert doc["response_overdue"] and doc["resolution_overdue"]
-    listed = client.get("/v1/requests?overdue=true&community=yiyuan",
-                        headers=mint("s1", "community_staff", communities=["yiyuan"])).json["items"]
+    listed = client.get(
+        "/v1/requests?overdue=true&community=yiyuan",
+        headers=mint("s1", "community_staff", communities=["yiyuan"]),
+    ).json["items"]
     assert [r["id"] for r in listed] == [rid]
 
 

@@ -1,8 +1,9 @@
 """Outbox writes and the relay, against the real document server and Kafka."""
+
 import json
 import multiprocessing
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pymongo
 import pytest
@@ -25,14 +26,19 @@ PING = EventType("civic146.test.ping.v1", Ping, "test.pings", "test event")
 
 @pytest.fixture
 def settings(isolation):
-    s = Settings(service_name="outboxtest", mongodb_uri=MONGO, kafka_bootstrap=KAFKA, jwt_secret=JWT_SECRET,
-                 **isolation)
+    s = Settings(
+        service_name="outboxtest",
+        mongodb_uri=MONGO,
+        kafka_bootstrap=KAFKA,
+        jwt_secret=JWT_SECRET,
+        **isolation,
+    )
     ensure_topics(s, [s.topic("test.pings")])
     return s
 
 
 def ping(doc_id: str, n: int, at=None) -> dict:
-    return entry(PING, new_event(PING, "/test", doc_id, "huifeng", Ping(n=n), at or datetime.now(timezone.utc)))
+    return entry(PING, new_event(PING, "/test", doc_id, "huifeng", Ping(n=n), at or datetime.now(UTC)))
 
 
 def published(records) -> list[tuple[str, str, int]]:
@@ -45,8 +51,11 @@ def test_commit_stamps_sequences_and_the_relay_publishes_once_in_order(settings,
     outbox.insert(coll, {"_id": "a"}, [ping("a", 0)])
     outbox.commit(coll, "a", 1, Change(set={"x": 1}, outbox=[ping("a", 1), ping("a", 2)]))
     stored = coll.find_one({"_id": "a"})
-    assert [i["event"]["sequence"] for i in stored["outbox"]] == ["000000000001.001", "000000000002.001",
-                                                                  "000000000002.002"]
+    assert [i["event"]["sequence"] for i in stored["outbox"]] == [
+        "000000000001.001",
+        "000000000002.001",
+        "000000000002.002",
+    ]
     assert MARKERS.flush()  # written in the background, one insert for all that wait
     assert mongo_db[PENDING].count_documents({}) == 2  # one marker per commit that recorded events
     relay = Relay(settings, [coll], "test-relay")
@@ -56,15 +65,19 @@ def test_commit_stamps_sequences_and_the_relay_publishes_once_in_order(settings,
         assert coll.find_one({"_id": "a"})["outbox"] == [] and mongo_db[PENDING].count_documents({}) == 0
         assert relay.publish_pending() == 0 and relay.sweep() == 0  # nothing published twice
         records = topic_reader(settings.topic("test.pings")).read(3)
-        assert published(topic_reader(settings.topic("test.pings")).settle(1.0)) == published(records) == [
-            ("a", "000000000001.001", 0), ("a", "000000000002.001", 1), ("a", "000000000002.002", 2)]
+        assert (
+            published(topic_reader(settings.topic("test.pings")).settle(1.0))
+            == published(records)
+            == [("a", "000000000001.001", 0), ("a", "000000000002.001", 1), ("a", "000000000002.002", 2)]
+        )
         assert records[0].headers == [("content-type", b"application/cloudevents+json")]
     finally:
         relay.close()
 
 
 def test_events_without_a_marker_are_found_by_the_sweep_and_a_crash_republishes_the_same_event(
-        settings, mongo_db, topic_reader):
+    settings, mongo_db, topic_reader
+):
     coll = mongo_db["things"]
     outbox = Outbox()
     outbox.insert(coll, {"_id": "a"}, [ping("a", 0)])
@@ -76,8 +89,16 @@ def test_events_without_a_marker_are_found_by_the_sweep_and_a_crash_republishes_
         assert relay.sweep() == 1
         # A crash between the broker's ack and the removal: the event is still in the outbox.
         first = topic_reader(settings.topic("test.pings")).read(1)[0]
-        coll.update_one({"_id": "a"}, {"$push": {"outbox": json.loads(json.dumps(
-            {"topic": "test.pings", "key": "a", "event": json.loads(first.value)}))}})
+        coll.update_one(
+            {"_id": "a"},
+            {
+                "$push": {
+                    "outbox": json.loads(
+                        json.dumps({"topic": "test.pings", "key": "a", "event": json.loads(first.value)})
+                    )
+                }
+            },
+        )
         assert relay.sweep() == 1
         again = topic_reader(settings.topic("test.pings")).read(2)
         a, b = (json.loads(r.value) for r in again)
@@ -104,7 +125,7 @@ def test_one_publisher_per_service_the_lease_passes_on_when_the_holder_stops(set
         first.close()  # a clean stop gives the lease back
         assert second.hold_lease() and not first.hold_lease()
         # A holder that stops renewing (crashed, paused) loses it once it has expired.
-        mongo_db[LEASE].update_one({"_id": "relay"}, {"$set": {"until": datetime(2000, 1, 1, tzinfo=timezone.utc)}})
+        mongo_db[LEASE].update_one({"_id": "relay"}, {"$set": {"until": datetime(2000, 1, 1, tzinfo=UTC)}})
         third = Relay(settings, [coll], "relay-3")
         assert third.hold_lease()
         third.close()
@@ -129,8 +150,12 @@ def _commit_many(outbox: Outbox, coll, writer: str, count: int) -> list[str]:
         while True:
             doc = coll.find_one({"_id": "c"}, {"outbox": 0})
             try:
-                outbox.commit(coll, "c", doc["version"], Change(push={"history": f"{writer}-{i}"},
-                                                                outbox=[ping("c", len(committed))]))
+                outbox.commit(
+                    coll,
+                    "c",
+                    doc["version"],
+                    Change(push={"history": f"{writer}-{i}"}, outbox=[ping("c", len(committed))]),
+                )
                 committed.append(f"{writer}-{i}")
                 break
             except ConcurrencyConflict:
@@ -138,7 +163,9 @@ def _commit_many(outbox: Outbox, coll, writer: str, count: int) -> list[str]:
     return committed
 
 
-def test_concurrent_commits_from_threads_and_processes_and_the_relay_lose_nothing(settings, mongo_db, topic_reader):
+def test_concurrent_commits_from_threads_and_processes_and_the_relay_lose_nothing(
+    settings, mongo_db, topic_reader
+):
     """Two threads and two processes commit to one document while the relay publishes and
     removes its events: every commit and every event is there once, in version order."""
     coll = mongo_db["things"]
@@ -146,12 +173,16 @@ def test_concurrent_commits_from_threads_and_processes_and_the_relay_lose_nothin
     relay = RunningRelay(settings, [coll])
     per_writer = 40
     results: list[list[str]] = []
-    threads = [threading.Thread(target=lambda n=n: results.append(_commit_many(Outbox(), coll, n, per_writer)))
-               for n in ("thread1", "thread2")]
+    threads = [
+        threading.Thread(target=lambda n=n: results.append(_commit_many(Outbox(), coll, n, per_writer)))
+        for n in ("thread1", "thread2")
+    ]
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    processes = [ctx.Process(target=_commit_in_a_process, args=(MONGO, mongo_db.name, n, per_writer, queue))
-                 for n in ("process1", "process2")]
+    processes = [
+        ctx.Process(target=_commit_in_a_process, args=(MONGO, mongo_db.name, n, per_writer, queue))
+        for n in ("process1", "process2")
+    ]
     for worker in [*threads, *processes]:
         worker.start()
     for t in threads:

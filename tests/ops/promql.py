@@ -1,5 +1,6 @@
 """The PromQL the operators rely on, collected from the alert rules and the dashboards, plus what
 the ops tests need to know about the deployment files."""
+
 from __future__ import annotations
 
 import json
@@ -30,13 +31,15 @@ SERVICE_MATCHER = re.compile(r'service="([a-z]+)"')
 
 def platform_services() -> list[str]:
     """Every service of the platform: a package under services/ with a worker entry point."""
-    return sorted(p.parent.name for p in (ROOT / "services").glob("*/worker.py") if p.parent.name != "civic146")
+    return sorted(
+        p.parent.name for p in (ROOT / "services").glob("*/worker.py") if p.parent.name != "civic146"
+    )
 
 
 @dataclass(frozen=True)
 class Expression:
     where: str  # e.g. "alert HighErrorRate" or "Civic146 · Event pipeline / Consumer lag"
-    expr: str   # ready to run: dashboard variables replaced
+    expr: str  # ready to run: dashboard variables replaced
 
     @property
     def metrics(self) -> set[str]:
@@ -48,8 +51,13 @@ class Expression:
 
 
 def alert_rules() -> list[dict]:
-    return [rule for f in RULE_FILES for group in yaml.safe_load(f.read_text())["groups"]
-            for rule in group["rules"] if "alert" in rule]
+    return [
+        rule
+        for f in RULE_FILES
+        for group in yaml.safe_load(f.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
 
 
 def alert_signals(rule: dict) -> list[str]:
@@ -87,7 +95,9 @@ def substitute(expr: str, variables: dict[str, str]) -> str:
 
 def dashboard_variables(dashboard: dict) -> dict[str, str]:
     """Each variable as Grafana sends it with "All" selected."""
-    return {"$" + v["name"]: v.get("allValue") or ".*" for v in dashboard.get("templating", {}).get("list", [])}
+    return {
+        "$" + v["name"]: v.get("allValue") or ".*" for v in dashboard.get("templating", {}).get("list", [])
+    }
 
 
 def dashboard_expressions() -> list[Expression]:
@@ -97,15 +107,22 @@ def dashboard_expressions() -> list[Expression]:
         variables = dashboard_variables(d)
         for p in panels(d):
             for t in p.get("targets", []):
-                out.append(Expression(f"{d['title']} / {p['title']} [{t['refId']}]", substitute(t["expr"], variables)))
+                out.append(
+                    Expression(
+                        f"{d['title']} / {p['title']} [{t['refId']}]", substitute(t["expr"], variables)
+                    )
+                )
     return out
 
 
 def variable_queries() -> list[tuple[str, str]]:
     """(where, definition) of every label_values(...) variable of the dashboards."""
-    return [(f"{load_dashboard(p)['title']} / ${v['name']}", v["query"])
-            for p in DASHBOARDS for v in load_dashboard(p).get("templating", {}).get("list", [])
-            if v.get("type") == "query"]
+    return [
+        (f"{load_dashboard(p)['title']} / ${v['name']}", v["query"])
+        for p in DASHBOARDS
+        for v in load_dashboard(p).get("templating", {}).get("list", [])
+        if v.get("type") == "query"
+    ]
 
 
 def provisioned_datasource_uid() -> str:

@@ -1,5 +1,6 @@
 """The docker-compose file, checked by Debian's docker-compose (no engine needed) and read as data:
 every long-running service has a healthcheck, every platform service has its API and worker."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,14 @@ def compose_config(env_file, extra_env: dict[str, str] | None = None) -> subproc
         pytest.fail("docker-compose is missing: `make test` installs it (apt-get install docker-compose)")
     env = {k: v for k, v in os.environ.items() if k not in SECRETS}
     env.update(extra_env or {})
-    return subprocess.run(["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +44,12 @@ def compose() -> dict:
 
 def one_shot(compose: dict) -> set[str]:
     """Services others wait for to *finish* (e.g. topic creation): they exit, so no healthcheck."""
-    return {dep for svc in compose["services"].values() for dep, cond in (svc.get("depends_on") or {}).items()
-            if cond.get("condition") == "service_completed_successfully"}
+    return {
+        dep
+        for svc in compose["services"].values()
+        for dep, cond in (svc.get("depends_on") or {}).items()
+        if cond.get("condition") == "service_completed_successfully"
+    }
 
 
 def test_docker_compose_accepts_the_file(compose):
@@ -47,8 +58,10 @@ def test_docker_compose_accepts_the_file(compose):
 
 def test_a_missing_secret_is_refused_by_name(tmp_path):
     env = tmp_path / ".env"
-    env.write_text("\n".join(line for line in ENV_EXAMPLE.read_text().splitlines()
-                             if not line.startswith("JWT_SECRET=")) + "\n")
+    env.write_text(
+        "\n".join(line for line in ENV_EXAMPLE.read_text().splitlines() if not line.startswith("JWT_SECRET="))
+        + "\n"
+    )
     result = compose_config(env)
     assert result.returncode != 0 and "JWT_SECRET" in result.stderr
 
@@ -62,7 +75,9 @@ def test_every_long_running_service_has_a_healthcheck_and_a_restart_policy(compo
             continue
         assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
         assert not svc["healthcheck"].get("disable"), f"{name} disables its healthcheck"
-        assert svc.get("restart") in ("unless-stopped", "always", "on-failure"), f"{name}: restart {svc.get('restart')}"
+        assert svc.get("restart") in ("unless-stopped", "always", "on-failure"), (
+            f"{name}: restart {svc.get('restart')}"
+        )
 
 
 def test_dependencies_wait_for_health_not_just_for_start(compose):
@@ -72,7 +87,9 @@ def test_dependencies_wait_for_health_not_just_for_start(compose):
         for dep, cond in (svc.get("depends_on") or {}).items():
             expected = "service_completed_successfully" if dep in finishing else "service_healthy"
             assert cond.get("condition") == expected, f"{name} -> {dep}: {cond}"
-            assert dep in finishing or "healthcheck" in services[dep], f"{name} waits for {dep}, which has no healthcheck"
+            assert dep in finishing or "healthcheck" in services[dep], (
+                f"{name} waits for {dep}, which has no healthcheck"
+            )
 
 
 def test_every_platform_service_has_its_api_and_worker(compose):
@@ -81,8 +98,15 @@ def test_every_platform_service_has_its_api_and_worker(compose):
     assert "intake" in expected
     for name in expected:
         api, worker = services.get(f"{name}-api"), services.get(f"{name}-worker")
-        assert api is not None and worker is not None, f"{name}: add {name}-api and {name}-worker to docker-compose.yml"
-        assert api["command"] == ["gunicorn", "-c", "python:civic146.gunicorn_conf", f"{name}.api:create_app()"]
+        assert api is not None and worker is not None, (
+            f"{name}: add {name}-api and {name}-worker to docker-compose.yml"
+        )
+        assert api["command"] == [
+            "gunicorn",
+            "-c",
+            "python:civic146.gunicorn_conf",
+            f"{name}.api:create_app()",
+        ]
         assert worker["command"] == ["python", "-m", f"{name}.worker"]
         for svc in (api, worker):
             assert svc["environment"]["SERVICE_NAME"] == name
@@ -90,7 +114,9 @@ def test_every_platform_service_has_its_api_and_worker(compose):
             assert set(svc["depends_on"]) == {"kafka-init", "mongo"}
         assert "8000" in api["healthcheck"]["test"][-1] and "9100" in worker["healthcheck"]["test"][-1]
         # Metrics stay on the compose network: only the API's own port is published.
-        assert [str(p).rsplit(":", 1)[-1].removesuffix("/tcp") for p in api.get("ports", [])] == ["8000"], api.get("ports")
+        assert [str(p).rsplit(":", 1)[-1].removesuffix("/tcp") for p in api.get("ports", [])] == ["8000"], (
+            api.get("ports")
+        )
         assert not worker.get("ports"), f"{name}-worker publishes {worker.get('ports')}"
 
 
@@ -100,7 +126,9 @@ def test_every_platform_service_is_scraped(compose):
         [sd] = scrape[process]["dns_sd_configs"]
         assert sd["port"] == port
         for name in platform_services():
-            assert f"{name}-{process}" in sd["names"], f"prometheus.yml: add {name}-{process} to job {process}"
+            assert f"{name}-{process}" in sd["names"], (
+                f"prometheus.yml: add {name}-{process} to job {process}"
+            )
             assert f"{name}-{process}" in compose["services"]
 
 
@@ -123,12 +151,12 @@ def test_the_image_is_multi_stage_slim_and_runs_as_a_non_root_user():
     dockerfile = (ROOT / "Dockerfile").read_text()
     stages = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
     assert len(stages) >= 2 and all(s == "python:3.11-slim" for s in stages)
-    final = dockerfile[dockerfile.rindex("\nFROM "):]
+    final = dockerfile[dockerfile.rindex("\nFROM ") :]
     users = re.findall(r"^USER\s+(\S+)", final, re.M)
     assert users and users[-1] not in ("root", "0"), "the final stage must switch to a non-root user"
     assert not re.search(r"apt-get|gcc|build-essential", final), "no build tools in the final image"
     ignored = (ROOT / ".dockerignore").read_text().split()
-    assert ignored[ignored.index("*") + 1:].count("!services/") == 1, ".dockerignore lets in services/ only"
+    assert ignored[ignored.index("*") + 1 :].count("!services/") == 1, ".dockerignore lets in services/ only"
 
 
 def test_a_worker_starts_with_the_environment_the_image_gives_it(tmp_path):
@@ -139,6 +167,11 @@ def test_a_worker_starts_with_the_environment_the_image_gives_it(tmp_path):
     assert not any("PROMETHEUS_MULTIPROC_DIR" in line for line in env_lines)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
     for service in sorted(p.parent.name for p in (ROOT / "services").glob("*/worker.py")):
-        done = subprocess.run([sys.executable, "-c", f"import {service}.worker"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {service}.worker"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr

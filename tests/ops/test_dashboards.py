@@ -1,6 +1,7 @@
 """The Grafana dashboards: valid dashboard models (read through Grafana's own typed model), every
 query on the provisioned datasource, every query valid PromQL (promtool), every agreed domain
 metric on the governance overview. tests/ops/test_live_prometheus.py runs the queries for real."""
+
 from __future__ import annotations
 
 import json
@@ -13,24 +14,46 @@ import yaml
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from tests.helpers import ROOT
-from tests.ops.promql import (DASHBOARDS, dashboard_expressions, load_dashboard, panels,
-                              provisioned_datasource_uid)
+from tests.ops.promql import (
+    DASHBOARDS,
+    dashboard_expressions,
+    load_dashboard,
+    panels,
+    provisioned_datasource_uid,
+)
 from tests.ops.test_prometheus_rules import promtool
 
 GOVERNANCE_METRICS = {  # the agreed domain metrics of the four services (metric names shared with them)
-    "civic146_intake_requests_submitted_total", "civic146_intake_transitions_total", "civic146_intake_overdue_total",
-    "civic146_intake_ratings_total", "civic146_intake_follow_ups_total", "civic146_intake_response_rate",
-    "civic146_intake_resolution_rate", "civic146_intake_satisfaction_rate", "civic146_intake_open_overdue",
-    "civic146_deliberation_topics_created_total", "civic146_deliberation_step_transitions_total",
-    "civic146_deliberation_consultations_held_total", "civic146_deliberation_consultation_participants_total",
-    "civic146_deliberation_ballots_cast_total", "civic146_deliberation_votes_closed_total",
-    "civic146_deliberation_matters_solved_total", "civic146_deliberation_topics_by_step",
+    "civic146_intake_requests_submitted_total",
+    "civic146_intake_transitions_total",
+    "civic146_intake_overdue_total",
+    "civic146_intake_ratings_total",
+    "civic146_intake_follow_ups_total",
+    "civic146_intake_response_rate",
+    "civic146_intake_resolution_rate",
+    "civic146_intake_satisfaction_rate",
+    "civic146_intake_open_overdue",
+    "civic146_deliberation_topics_created_total",
+    "civic146_deliberation_step_transitions_total",
+    "civic146_deliberation_consultations_held_total",
+    "civic146_deliberation_consultation_participants_total",
+    "civic146_deliberation_ballots_cast_total",
+    "civic146_deliberation_votes_closed_total",
+    "civic146_deliberation_matters_solved_total",
+    "civic146_deliberation_topics_by_step",
     "civic146_deliberation_last_vote_turnout",
-    "civic146_employment_seekers_registered_total", "civic146_employment_jobs_posted_total",
-    "civic146_employment_referral_transitions_total", "civic146_employment_placements_total",
-    "civic146_employment_retention_checks_total", "civic146_employment_open_jobs", "civic146_employment_active_seekers",
-    "civic146_mediation_cases_opened_total", "civic146_mediation_outcomes_total", "civic146_mediation_fulfilment_total",
-    "civic146_mediation_overdue_total", "civic146_mediation_open_cases",
+    "civic146_employment_seekers_registered_total",
+    "civic146_employment_jobs_posted_total",
+    "civic146_employment_referral_transitions_total",
+    "civic146_employment_placements_total",
+    "civic146_employment_retention_checks_total",
+    "civic146_employment_open_jobs",
+    "civic146_employment_active_seekers",
+    "civic146_mediation_cases_opened_total",
+    "civic146_mediation_outcomes_total",
+    "civic146_mediation_fulfilment_total",
+    "civic146_mediation_overdue_total",
+    "civic146_mediation_open_cases",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -44,8 +67,11 @@ def lost_keys(original, kept, path="") -> list[str]:
     if isinstance(original, dict):
         if not isinstance(kept, dict):
             return [path or "/"]
-        return [k for key, value in original.items()
-                for k in ([f"{path}/{key}"] if key not in kept else lost_keys(value, kept[key], f"{path}/{key}"))]
+        return [
+            k
+            for key, value in original.items()
+            for k in ([f"{path}/{key}"] if key not in kept else lost_keys(value, kept[key], f"{path}/{key}"))
+        ]
     if isinstance(original, list) and isinstance(kept, list) and len(original) == len(kept):
         return [k for i, (a, b) in enumerate(zip(original, kept)) for k in lost_keys(a, b, f"{path}[{i}]")]
     return []
@@ -57,8 +83,11 @@ def dashboard(request) -> dict:
 
 
 def test_the_dashboard_files_are_generated_from_dashboards_py():
-    result = subprocess.run([sys.executable, str(ROOT / "deploy" / "grafana" / "dashboards.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "grafana" / "dashboards.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(DASHBOARDS) == 3
 
@@ -96,8 +125,16 @@ def test_every_query_uses_the_provisioned_datasource_by_uid(dashboard):
 def test_every_query_is_valid_promql(tmp_path):
     """promtool parses rule expressions offline, so each query becomes a recording rule."""
     expressions = dashboard_expressions()
-    rules = {"groups": [{"name": "dashboards", "rules": [
-        {"record": f"dashboard:query_{i}", "expr": e.expr} for i, e in enumerate(expressions)]}]}
+    rules = {
+        "groups": [
+            {
+                "name": "dashboards",
+                "rules": [
+                    {"record": f"dashboard:query_{i}", "expr": e.expr} for i, e in enumerate(expressions)
+                ],
+            }
+        ]
+    }
     (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules, allow_unicode=True))
     result = promtool("check", "rules", str(tmp_path / "queries.yml"))
     assert result.returncode == 0, result.stdout + result.stderr

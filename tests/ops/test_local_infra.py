@@ -7,6 +7,7 @@ test session. The dev default (H2) must give back every acknowledged document, i
 written just before the stop; the memory backend of `make test` must forget them, or the first test
 would prove nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,14 +34,24 @@ class LocalInfra:
             ports.add(free_port())
         kafka_port, controller_port, self.mongo_port = ports
         # Knobs from the caller's shell would change what is under test (MONGO_BACKEND above all).
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("KAFKA_", "MONGO_")) and k != "RUN_DIR"}
-        self.env.update(RUN_DIR=str(run_dir), KAFKA_PORT=str(kafka_port), KAFKA_CONTROLLER_PORT=str(controller_port),
-                        MONGO_PORT=str(self.mongo_port), KAFKA_TOPICS="", PYTHON=sys.executable, **env)
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "MONGO_")) and k != "RUN_DIR"
+        }
+        self.env.update(
+            RUN_DIR=str(run_dir),
+            KAFKA_PORT=str(kafka_port),
+            KAFKA_CONTROLLER_PORT=str(controller_port),
+            MONGO_PORT=str(self.mongo_port),
+            KAFKA_TOPICS="",
+            PYTHON=sys.executable,
+            **env,
+        )
 
     def run(self, *args: str) -> str:
         done = subprocess.run([str(INFRA), *args], env=self.env, capture_output=True, text=True, timeout=240)
-        assert done.returncode == 0, f"infra.sh {' '.join(args)} failed:\n{done.stdout}{done.stderr}{self.log_tail()}"
+        assert done.returncode == 0, (
+            f"infra.sh {' '.join(args)} failed:\n{done.stdout}{done.stderr}{self.log_tail()}"
+        )
         return done.stdout
 
     def log_tail(self) -> str:
@@ -48,7 +59,9 @@ class LocalInfra:
         return f"\n--- {log}:\n" + "\n".join(log.read_text().splitlines()[-30:]) if log.exists() else ""
 
     def client(self) -> pymongo.MongoClient:
-        return pymongo.MongoClient("127.0.0.1", self.mongo_port, directConnection=True, serverSelectionTimeoutMS=5000)
+        return pymongo.MongoClient(
+            "127.0.0.1", self.mongo_port, directConnection=True, serverSelectionTimeoutMS=5000
+        )
 
 
 @pytest.fixture
@@ -59,6 +72,7 @@ def local_infra(tmp_path):
         infra = LocalInfra(tmp_path / name, **env)
         started.append(infra)
         return infra
+
     yield make
     for infra in started:  # stops both servers by their pid files, even after a failed assertion
         if infra.run_dir.exists():
@@ -79,8 +93,10 @@ def write_documents(infra: LocalInfra) -> dict[str, list[dict]]:
 
 def read_documents(infra: LocalInfra) -> dict[str, list[dict]]:
     with infra.client() as client:
-        return {"intake": list(client["civic146_intake"]["requests"].find().sort("_id")),
-                "mediation": list(client["civic146_mediation"]["cases"].find().sort("_id"))}
+        return {
+            "intake": list(client["civic146_intake"]["requests"].find().sort("_id")),
+            "mediation": list(client["civic146_mediation"]["cases"].find().sort("_id")),
+        }
 
 
 def test_dev_data_survives_down_and_up(local_infra):

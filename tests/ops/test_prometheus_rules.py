@@ -1,5 +1,6 @@
 """promtool (Debian's prometheus package) checks the scrape configuration, the alert rules and
 their unit tests, so they run inside `make test`."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,9 +11,19 @@ import yaml
 
 from tests.ops.promql import PROMETHEUS_CONFIG, RULE_FILES, RULE_TESTS, RULES_DIR, alert_rules, alert_signals
 
-REQUIRED_ALERTS = {  # the operators' list: down, errors, latency, outbox, lag, dead letters, overdue, satisfaction
-    "ServiceDown", "ServiceMissing", "HighErrorRate", "HighLatency", "OutboxBacklog", "OutboxStale",
-    "ConsumerLagHigh", "DeadLettersGrowing", "RequestsOverdue", "SatisfactionDropping"}
+# The operators' list: down, errors, latency, outbox, lag, dead letters, overdue, satisfaction.
+REQUIRED_ALERTS = {
+    "ServiceDown",
+    "ServiceMissing",
+    "HighErrorRate",
+    "HighLatency",
+    "OutboxBacklog",
+    "OutboxStale",
+    "ConsumerLagHigh",
+    "DeadLettersGrowing",
+    "RequestsOverdue",
+    "SatisfactionDropping",
+}
 
 
 def promtool(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -49,8 +60,13 @@ def test_promtool_test_rules():
 def test_every_required_alert_exists_and_is_unit_tested():
     names = {r["alert"] for r in alert_rules()}
     assert REQUIRED_ALERTS <= names
-    tested = {case["alertname"] for f in RULE_TESTS for t in yaml.safe_load(f.read_text())["tests"]
-              for case in t.get("alert_rule_test", []) if case.get("exp_alerts")}
+    tested = {
+        case["alertname"]
+        for f in RULE_TESTS
+        for t in yaml.safe_load(f.read_text())["tests"]
+        for case in t.get("alert_rule_test", [])
+        if case.get("exp_alerts")
+    }
     assert names <= tested, f"alerts never shown firing in a rule test: {sorted(names - tested)}"
 
 

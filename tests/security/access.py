@@ -6,6 +6,7 @@ community A, or of resident A, acted on by someone else). The tables are written
 intent in the service's api.py, not read from the code under test: a route whose roles change, or
 a new route, fails here until its entry says what is meant.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,8 @@ import requests
 from civic146.auth import ROLES
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
-PUBLIC = None      # no token needed
-ANY_ROLE = ()      # any valid token
+PUBLIC = None  # no token needed
+ANY_ROLE = ()  # any valid token
 ROLE_GATE = "requires one of the roles"
 MISSING = "nonexistent-0"
 
@@ -52,7 +53,9 @@ def fill(path: str, values: dict[str, str] | None = None) -> str:
     return re.sub(r"{([a-z_]+)}", lambda m: values.get(m.group(1), MISSING), path)
 
 
-def call(api, method: str, path: str, headers: dict | None = None, body: object = None, query: dict | None = None):
+def call(
+    api, method: str, path: str, headers: dict | None = None, body: object = None, query: dict | None = None
+):
     kwargs = {"json": body} if body is not None else {}
     if body is None and method in ("POST", "PUT", "PATCH"):
         kwargs = {"json": {}}
@@ -109,6 +112,7 @@ class ObjectCase:
     """Someone acting on a resource that is not theirs: `expect` maps a principal's name (see the
     module's principals) to the status (or statuses) the API intends; `resource` names the document
     that must stay unchanged."""
+
     method: str
     path: str
     expect: dict[str, int | set[int]]
@@ -119,8 +123,9 @@ class ObjectCase:
     absent_from_items: str | None = None  # a list answer must not contain this resource
 
 
-def check_object_case(api, case: ObjectCase, principals: dict[str, dict], resources: dict[str, tuple[str, str]],
-                      db) -> list[str]:
+def check_object_case(
+    api, case: ObjectCase, principals: dict[str, dict], resources: dict[str, tuple[str, str]], db
+) -> list[str]:
     values = {k: resources[v][1] if v in resources else v for k, v in case.params.items()}
     url_path = fill(case.path, values)
     problems = []
@@ -133,7 +138,9 @@ def check_object_case(api, case: ObjectCase, principals: dict[str, dict], resour
         resp = call(api, case.method, url_path, principals[who], case.body, case.query)
         allowed = expected if isinstance(expected, set) else {expected}
         if resp.status_code not in allowed:
-            problems.append(f"{who}: {resp.status_code} {error(resp) or resp.text[:300]}, expected {sorted(allowed)}")
+            problems.append(
+                f"{who}: {resp.status_code} {error(resp) or resp.text[:300]}, expected {sorted(allowed)}"
+            )
         if case.absent_from_items and resp.status_code == 200:
             ids = [i.get("id") for i in resp.json().get("items", [])]
             if resources[case.absent_from_items][1] in ids:
@@ -141,5 +148,7 @@ def check_object_case(api, case: ObjectCase, principals: dict[str, dict], resour
     if case.resource:
         after = db[coll].find_one({"_id": rid}, {"outbox": 0})
         if after != before:
-            problems.append(f"{case.resource} changed: version {before.get('version')} -> {after.get('version')}")
+            problems.append(
+                f"{case.resource} changed: version {before.get('version')} -> {after.get('version')}"
+            )
     return problems

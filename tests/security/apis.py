@@ -1,5 +1,6 @@
 """Running one service's API under gunicorn for the security tests and `make fuzz`, the way
 operators run it (tests/system/conftest.py), and the tokens the tests present to it."""
+
 from __future__ import annotations
 
 import os
@@ -22,17 +23,30 @@ COMMUNITY_B = "jiangnan-xiaozhen"
 class Api:
     """One service's API (gunicorn, its own database and topic prefix) on a free port."""
 
-    def __init__(self, name: str, mongo_uri: str, kafka: str, log_dir: Path, workers: int = 2,
-                 database: str | None = None, **extra_env: str):
+    def __init__(
+        self,
+        name: str,
+        mongo_uri: str,
+        kafka: str,
+        log_dir: Path,
+        workers: int = 2,
+        database: str | None = None,
+        **extra_env: str,
+    ):
         self.name = name
         self.port = free_port()
         self.database = database or f"sec_{name}_{uuid.uuid4().hex[:8]}"
         self.log_path = log_dir / f"{name}-api.log"
         self.env = {
-            "MONGODB_URI": mongo_uri, "MONGODB_DB": self.database, "KAFKA_BOOTSTRAP": kafka,
-            "TOPIC_PREFIX": f"s{uuid.uuid4().hex[:8]}.", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING",
+            "MONGODB_URI": mongo_uri,
+            "MONGODB_DB": self.database,
+            "KAFKA_BOOTSTRAP": kafka,
+            "TOPIC_PREFIX": f"s{uuid.uuid4().hex[:8]}.",
+            "JWT_SECRET": JWT_SECRET,
+            "LOG_LEVEL": "WARNING",
             "PYTHONPATH": f"{ROOT / 'services'}{os.pathsep}{ROOT}",
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
             "PROMETHEUS_MULTIPROC_DIR": str(log_dir / f"{name}-prom"),
             # the API's metrics are served on a port of their own, never on the API's
             "API_METRICS_PORT": str(free_port()),
@@ -44,10 +58,13 @@ class Api:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "Api":
+    def start(self) -> Api:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = spawn([str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", f"{self.name}.api:create_app()"],
-                          self.env, self.log_path)
+        self.proc = spawn(
+            [str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", f"{self.name}.api:create_app()"],
+            self.env,
+            self.log_path,
+        )
         wait_until(self._ready, timeout=60, message=f"{self.name} API ready (log: {self.log_path})")
         return self
 
@@ -88,9 +105,17 @@ class Api:
 def token(sub: str, roles: list[str], communities: list[str] | None = None, **claims) -> str:
     """A valid token of the test secret; `claims` override or add claims (None removes one)."""
     import jwt
+
     now = int(time.time())
-    body = {"sub": sub, "roles": roles, "communities": communities or [], "iss": "civic146", "aud": "civic146-api",
-            "iat": now, "exp": now + 600}
+    body = {
+        "sub": sub,
+        "roles": roles,
+        "communities": communities or [],
+        "iss": "civic146",
+        "aud": "civic146-api",
+        "iat": now,
+        "exp": now + 600,
+    }
     body.update(claims)
     body = {k: v for k, v in body.items() if v is not None}
     return jwt.encode(body, JWT_SECRET, algorithm="HS256")

@@ -1,6 +1,7 @@
 """The security tests run each service's API under gunicorn against the real Kafka and
 mongo-java-server of the test run; one API per service serves every test of the session that
 asks for it (started on first use), each with its own database, dropped at the end."""
+
 from __future__ import annotations
 
 import pymongo
@@ -25,6 +26,7 @@ def _api(name: str):
         yield api
         api.stop()
         security_mongo.drop_database(api.database)
+
     return fixture
 
 

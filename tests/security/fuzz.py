@@ -16,6 +16,7 @@ status, a curl line to reproduce it and the API's log lines of the error. Exits 
 
     python -m tests.security.fuzz [--examples N] [--services intake,employment] [--report-dir DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,9 @@ BIN = Path(sys.executable).parent
 
 def _token(sub: str, roles: list[str], communities: list[str]) -> str:
     now = int(time.time())
-    return token(sub, roles, communities, iat=now, exp=now + 3 * 3600)  # outlasts a long run, under any ceiling
+    return token(
+        sub, roles, communities, iat=now, exp=now + 3 * 3600
+    )  # outlasts a long run, under any ceiling
 
 
 TOKENS = {
@@ -57,23 +60,54 @@ class Result:
     details: str = ""
 
 
-def run_schemathesis(api: Api, who: str, examples: int, report_dir: Path, seed: str | None,
-                     phases: str = "examples,coverage,fuzzing") -> Result:
+def run_schemathesis(
+    api: Api,
+    who: str,
+    examples: int,
+    report_dir: Path,
+    seed: str | None,
+    phases: str = "examples,coverage,fuzzing",
+) -> Result:
     report = report_dir / f"{api.name}-{who}.json"
     offset = api.log_size()
-    cmd = [str(BIN / "schemathesis"), "run", f"{api.url}/openapi.json", "--checks", CHECKS,
-           "--max-examples", str(examples), "--phases", phases, "--workers", "1",
-           "--header", f"Authorization: Bearer {TOKENS[who]()}", "--request-timeout", "20",
-           "--report", "json", "--report-json-path", str(report), "--no-color", "--output-truncate", "true",
-           "--warnings", "off"]
+    cmd = [
+        str(BIN / "schemathesis"),
+        "run",
+        f"{api.url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(examples),
+        "--phases",
+        phases,
+        "--workers",
+        "1",
+        "--header",
+        f"Authorization: Bearer {TOKENS[who]()}",
+        "--request-timeout",
+        "20",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+        "--no-color",
+        "--output-truncate",
+        "true",
+        "--warnings",
+        "off",
+    ]
     if seed:
         cmd += ["--seed", seed]
     out = subprocess.run(cmd, capture_output=True, text=True)
     (report_dir / f"{api.name}-{who}.out").write_text(out.stdout + out.stderr)
     result = Result(api.name, who, log=api.log_since(offset), details=failure_details(out.stdout))
     if not report.exists():
-        result.errors.append({"message": f"schemathesis wrote no report (exit {out.returncode}): "
-                                         f"{(out.stdout + out.stderr)[-2000:]}"})
+        result.errors.append(
+            {
+                "message": f"schemathesis wrote no report (exit {out.returncode}): "
+                f"{(out.stdout + out.stderr)[-2000:]}"
+            }
+        )
         return result
     data = json.loads(report.read_text())
     result.operations = data["operations"]["tested"]
@@ -89,8 +123,15 @@ def _seed_bodies() -> dict[str, list[tuple[str, str, dict, str]]]:
     from tests.integration.test_employment_api import JOB, SEEKER
     from tests.integration.test_intake_api import GOOD as REQUEST
     from tests.integration.test_mediation_api import GOOD as CASE
-    topic = {"title": "北侧道路修复", "description": "乐福国际小区北侧道路因强降雨损毁", "community": COMMUNITY_A,
-             "compound": "lefu-international", "category": "roads_and_facilities", "platform": "residents_council"}
+
+    topic = {
+        "title": "北侧道路修复",
+        "description": "乐福国际小区北侧道路因强降雨损毁",
+        "community": COMMUNITY_A,
+        "compound": "lefu-international",
+        "category": "roads_and_facilities",
+        "platform": "residents_council",
+    }
     return {
         "intake": [("POST", "/v1/requests", REQUEST, "resident")],
         "deliberation": [("POST", "/v1/topics", topic, "admin")],
@@ -101,11 +142,19 @@ def _seed_bodies() -> dict[str, list[tuple[str, str, dict, str]]]:
 
 def seed_documents(api: Api) -> None:
     import requests
+
     for method, path, body, who in _seed_bodies().get(api.name, []):
-        resp = requests.request(method, f"{api.url}{path}", json=body, timeout=20,
-                                headers={"Authorization": f"Bearer {TOKENS[who]()}"})
+        resp = requests.request(
+            method,
+            f"{api.url}{path}",
+            json=body,
+            timeout=20,
+            headers={"Authorization": f"Bearer {TOKENS[who]()}"},
+        )
         if resp.status_code >= 300:
-            raise SystemExit(f"{api.name}: seeding {method} {path} answered {resp.status_code}: {resp.text[:500]}")
+            raise SystemExit(
+                f"{api.name}: seeding {method} {path} answered {resp.status_code}: {resp.text[:500]}"
+            )
 
 
 def failure_details(output: str, max_lines: int = 400) -> str:
@@ -127,7 +176,9 @@ def failure_details(output: str, max_lines: int = 400) -> str:
                 error_lines_left -= 1
     text = "\n".join(x for x in kept if x.strip() and "st replay" not in x)
     lines = text.splitlines()
-    return "\n".join(lines[:max_lines] + ([f"... {len(lines) - max_lines} more lines"] if len(lines) > max_lines else []))
+    return "\n".join(
+        lines[:max_lines] + ([f"... {len(lines) - max_lines} more lines"] if len(lines) > max_lines else [])
+    )
 
 
 def error_lines(log: str) -> list[str]:
@@ -143,15 +194,27 @@ def error_lines(log: str) -> list[str]:
             continue
         exc = (record.get("exc") or "").strip().splitlines()
         where = [x.strip() for x in exc if x.strip().startswith('File "') and "/services/" in x]
-        lines.append(f"{record.get('msg')} request_id={record.get('request_id')}: "
-                     f"{where[-1] if where else ''} -> {exc[-1] if exc else ''}")
+        lines.append(
+            f"{record.get('msg')} request_id={record.get('request_id')}: "
+            f"{where[-1] if where else ''} -> {exc[-1] if exc else ''}"
+        )
     return lines
 
 
 def describe(failure: dict) -> str:
     """One failure of the JSON report, as far as its fields go."""
     parts = []
-    for key in ("operation", "label", "check", "name", "title", "status_code", "message", "curl", "reproduce"):
+    for key in (
+        "operation",
+        "label",
+        "check",
+        "name",
+        "title",
+        "status_code",
+        "message",
+        "curl",
+        "reproduce",
+    ):
         if failure.get(key) not in (None, "", [], {}):
             parts.append(f"{key}: {failure[key]}")
     if not parts:
@@ -174,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for name in [s.strip() for s in args.services.split(",") if s.strip()]:
         api = Api(name, mongo, kafka, report_dir)
-        print(f"{name}: API on {api.url}, fuzzing with {args.examples} examples per operation ...", flush=True)
+        print(
+            f"{name}: API on {api.url}, fuzzing with {args.examples} examples per operation ...", flush=True
+        )
         api.start()
         try:
             seed_documents(api)
@@ -186,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n{'service':<13} {'token':<9} {'operations':>10} {'cases':>7} {'failures':>8} {'errors':>6}")
     for r in results:
-        print(f"{r.service:<13} {r.who:<9} {r.operations:>10} {r.cases:>7} {len(r.failures):>8} {len(r.errors):>6}")
+        print(
+            f"{r.service:<13} {r.who:<9} {r.operations:>10} {r.cases:>7} {len(r.failures):>8} "
+            f"{len(r.errors):>6}"
+        )
     for r in results:
         if not (r.failures or r.errors):
             continue
@@ -205,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _drop(mongo: str, database: str) -> None:
     import pymongo
+
     client = pymongo.MongoClient(mongo, serverSelectionTimeoutMS=5000)
     try:
         client.drop_database(database)

@@ -1,13 +1,20 @@
 """Deliberation: every operation with every role (function level), and a topic of community A
 acted on by staff of community B, a deputy and a CPPCC member of another area, and residents it
 does not concern (object level)."""
+
 from __future__ import annotations
 
 import pytest
 import requests
 
-from tests.security.access import (ANY_ROLE, PUBLIC, ObjectCase, check_function_level, check_object_case,
-                                   check_table)
+from tests.security.access import (
+    ANY_ROLE,
+    PUBLIC,
+    ObjectCase,
+    check_function_level,
+    check_object_case,
+    check_table,
+)
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
 STAFF = ("community_staff", "subdistrict_admin")
@@ -48,8 +55,13 @@ OPERATIONS = {
     ("GET", "/v1/statistics"): STAFF,
 }
 
-TOPIC = {"title": "北侧道路修复", "description": "乐福国际小区北侧道路损毁，需要商量修复方案", "community": COMMUNITY_A,
-         "compound": "lefu-international", "platform": "small_bench_talk"}
+TOPIC = {
+    "title": "北侧道路修复",
+    "description": "乐福国际小区北侧道路损毁，需要商量修复方案",
+    "community": COMMUNITY_A,
+    "compound": "lefu-international",
+    "platform": "small_bench_talk",
+}
 NOTICE = {"text": "议题公示：道路修复", "period_days": 7, "online": True}
 WHEN = "2030-01-01T10:00:00+08:00"
 
@@ -68,7 +80,9 @@ OUTSIDERS = {"staff_b": 403, "deputy_b": 403, "cppcc_b": 403, "resident_b": 403,
 
 
 def staff_b(method: str, suffix: str, body: object = None, **params: str) -> ObjectCase:
-    return ObjectCase(method, "/v1/topics/{topic_id}" + suffix, {"staff_b": 403}, T, body, params={"topic_id": T, **params})
+    return ObjectCase(
+        method, "/v1/topics/{topic_id}" + suffix, {"staff_b": 403}, T, body, params={"topic_id": T, **params}
+    )
 
 
 OBJECT_CASES = [
@@ -78,33 +92,80 @@ OBJECT_CASES = [
     staff_b("POST", "/requests/{request_id}/detach", request_id="req-of-b"),
     staff_b("POST", "/notice", NOTICE),
     staff_b("POST", "/consultation"),
-    staff_b("POST", "/meetings", {"venue_id": "huifeng-yishiting", "scheduled_at": WHEN, "participants": {"volunteers": 3}}),
-    staff_b("POST", "/meetings/{meeting_id}/held", {"attendance": 5, "minutes": "minutes of the meeting",
-                                                    "outcome": "agreed"}, meeting_id="m-1"),
+    staff_b(
+        "POST",
+        "/meetings",
+        {"venue_id": "huifeng-yishiting", "scheduled_at": WHEN, "participants": {"volunteers": 3}},
+    ),
+    staff_b(
+        "POST",
+        "/meetings/{meeting_id}/held",
+        {"attendance": 5, "minutes": "minutes of the meeting", "outcome": "agreed"},
+        meeting_id="m-1",
+    ),
     staff_b("POST", "/votes", {"question": "Repair the road?", "scope": "community", "closes_at": WHEN}),
     # no vote to cast in: the vote's own list of eligible voters decides, the topic is never shown
-    ObjectCase("POST", "/v1/topics/{topic_id}/votes/{vote_id}/ballots", {"resident_b": {403, 404},
-               "resident_b_in_a": {403, 404}}, T, {"choice": "approve"}, params={"topic_id": T, "vote_id": "v-1"}),
-    ObjectCase("POST", "/v1/topics/{topic_id}/claim", {"cppcc_b": 403}, T, {"resources": ["funds"]},
-               params={"topic_id": T}),
+    ObjectCase(
+        "POST",
+        "/v1/topics/{topic_id}/votes/{vote_id}/ballots",
+        {"resident_b": {403, 404}, "resident_b_in_a": {403, 404}},
+        T,
+        {"choice": "approve"},
+        params={"topic_id": T, "vote_id": "v-1"},
+    ),
+    ObjectCase(
+        "POST",
+        "/v1/topics/{topic_id}/claim",
+        {"cppcc_b": 403},
+        T,
+        {"resources": ["funds"]},
+        params={"topic_id": T},
+    ),
     staff_b("POST", "/deputies", {"deputy_id": "deputy-01"}),
     staff_b("POST", "/implementation", {"decision": "we will repair the road"}),
-    staff_b("POST", "/tasks", {"title": "repair", "owner": "road team", "due_date": "2030-01-01", "unit": "m",
-                               "target": 10}),
+    staff_b(
+        "POST",
+        "/tasks",
+        {"title": "repair", "owner": "road team", "due_date": "2030-01-01", "unit": "m", "target": 10},
+    ),
     staff_b("POST", "/tasks/{task_id}/progress", {"done": 1}, task_id="t-1"),
     staff_b("POST", "/result", NOTICE),
     staff_b("POST", "/feedback/open"),
-    ObjectCase("POST", "/v1/topics/{topic_id}/feedback", OUTSIDERS, T, {"satisfaction": 1}, params={"topic_id": T}),
+    ObjectCase(
+        "POST", "/v1/topics/{topic_id}/feedback", OUTSIDERS, T, {"satisfaction": 1}, params={"topic_id": T}
+    ),
     staff_b("POST", "/close", {"summary": "reported back"}),
     staff_b("POST", "/decline", {"reason": "not ours"}),
-    ObjectCase("POST", "/v1/topics/{topic_id}/evaluations", {"resident_b": 403, "resident_b_in_a": 403,
-                                                             "deputy_b": 403}, T, {"score": 1}, params={"topic_id": T}),
-    ObjectCase("POST", "/v1/communities/{community}/voters", {"staff_b": 403}, body={"resident_ids": ["res-b"]},
-               params={"community": COMMUNITY_A}),
-    ObjectCase("GET", "/v1/communities/{community}/voters", {"staff_b": 403}, params={"community": COMMUNITY_A}),
-    ObjectCase("GET", "/v1/public/communities/{community}/notices", {"anyone": 404}, params={"community": "nowhere"}),
-    ObjectCase("GET", "/v1/public/communities/{community}/results", {"anyone": 404}, params={"community": "nowhere"}),
-    ObjectCase("GET", "/v1/topics", {"staff_b": 403, "deputy_b": 403, "cppcc_b": 403}, query={"community": COMMUNITY_A}),
+    ObjectCase(
+        "POST",
+        "/v1/topics/{topic_id}/evaluations",
+        {"resident_b": 403, "resident_b_in_a": 403, "deputy_b": 403},
+        T,
+        {"score": 1},
+        params={"topic_id": T},
+    ),
+    ObjectCase(
+        "POST",
+        "/v1/communities/{community}/voters",
+        {"staff_b": 403},
+        body={"resident_ids": ["res-b"]},
+        params={"community": COMMUNITY_A},
+    ),
+    ObjectCase(
+        "GET", "/v1/communities/{community}/voters", {"staff_b": 403}, params={"community": COMMUNITY_A}
+    ),
+    ObjectCase(
+        "GET", "/v1/public/communities/{community}/notices", {"anyone": 404}, params={"community": "nowhere"}
+    ),
+    ObjectCase(
+        "GET", "/v1/public/communities/{community}/results", {"anyone": 404}, params={"community": "nowhere"}
+    ),
+    ObjectCase(
+        "GET",
+        "/v1/topics",
+        {"staff_b": 403, "deputy_b": 403, "cppcc_b": 403},
+        query={"community": COMMUNITY_A},
+    ),
     ObjectCase("GET", "/v1/statistics", {"staff_b": 403}, query={"community": COMMUNITY_A}),
     ObjectCase("POST", "/v1/topics", {"staff_b": 403, "deputy_b": 403, "cppcc_b": 403}, body=TOPIC),
 ]
@@ -112,7 +173,9 @@ OBJECT_CASES = [
 
 @pytest.fixture(scope="module")
 def resources(deliberation_api):
-    resp = requests.post(f"{deliberation_api.url}/v1/topics", json=TOPIC, headers=PRINCIPALS["staff_a"], timeout=10)
+    resp = requests.post(
+        f"{deliberation_api.url}/v1/topics", json=TOPIC, headers=PRINCIPALS["staff_a"], timeout=10
+    )
     assert resp.status_code == 201, resp.text
     return {T: ("topics", resp.json()["id"])}
 
@@ -137,9 +200,16 @@ def test_object_level(deliberation_api, resources, case):
 
 
 def test_staff_of_another_community_cannot_put_anyone_on_its_voter_roll(deliberation_api, resources):
-    resp = requests.post(f"{deliberation_api.url}/v1/communities/{COMMUNITY_A}/voters", json={"resident_ids": ["res-b"]},
-                         headers=PRINCIPALS["staff_b"], timeout=10)
+    resp = requests.post(
+        f"{deliberation_api.url}/v1/communities/{COMMUNITY_A}/voters",
+        json={"resident_ids": ["res-b"]},
+        headers=PRINCIPALS["staff_b"],
+        timeout=10,
+    )
     assert resp.status_code == 403
-    roll = requests.get(f"{deliberation_api.url}/v1/communities/{COMMUNITY_A}/voters", headers=PRINCIPALS["staff_a"],
-                        timeout=10)
+    roll = requests.get(
+        f"{deliberation_api.url}/v1/communities/{COMMUNITY_A}/voters",
+        headers=PRINCIPALS["staff_a"],
+        timeout=10,
+    )
     assert roll.status_code == 200 and "res-b" not in roll.json()["resident_ids"]

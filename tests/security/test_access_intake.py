@@ -1,11 +1,11 @@
 """Intake: every operation with every role (function level), and a request of resident A in
 community A acted on by staff of community B, resident B and the other roles of B (object level)."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.security.access import (PUBLIC, ObjectCase, check_function_level, check_object_case,
-                                   check_table)
+from tests.security.access import PUBLIC, ObjectCase, check_function_level, check_object_case, check_table
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
 STAFF = ("community_staff", "subdistrict_admin")
@@ -33,8 +33,11 @@ OPERATIONS = {
 }
 
 REQUEST = {
-    "category": "roads_and_facilities", "description": "乐福国际小区北侧道路损毁，请修复",
-    "community": COMMUNITY_A, "compound": "lefu-international", "channel": "opinion_express",
+    "category": "roads_and_facilities",
+    "description": "乐福国际小区北侧道路损毁，请修复",
+    "community": COMMUNITY_A,
+    "compound": "lefu-international",
+    "channel": "opinion_express",
     "submitter": {"name": "王小明", "phone": "13812341234"},
 }
 
@@ -50,32 +53,82 @@ PRINCIPALS = {
 }
 
 R = "request"  # resident A's request in community A
-OUTSIDERS_READ = {"staff_b": 403, "resident_b": 403, "resident_b_in_a": 403, "deputy_b": 403, "cppcc_b": 403,
-                  "external_b": 403}
+OUTSIDERS_READ = {
+    "staff_b": 403,
+    "resident_b": 403,
+    "resident_b_in_a": 403,
+    "deputy_b": 403,
+    "cppcc_b": 403,
+    "external_b": 403,
+}
 OBJECT_CASES = [
     ObjectCase("GET", "/v1/requests/{request_id}", OUTSIDERS_READ, R, params={"request_id": R}),
     ObjectCase("GET", "/v1/requests/{request_id}/duplicates", {"staff_b": 403}, R, params={"request_id": R}),
     ObjectCase("POST", "/v1/requests/{request_id}/accept", {"staff_b": 403}, R, params={"request_id": R}),
-    ObjectCase("POST", "/v1/requests/{request_id}/reject", {"staff_b": 403}, R, {"reason": "not ours"},
-               params={"request_id": R}),
-    ObjectCase("POST", "/v1/requests/{request_id}/mark-duplicate", {"staff_b": 403}, R, {"duplicate_of": "other"},
-               params={"request_id": R}),
+    ObjectCase(
+        "POST",
+        "/v1/requests/{request_id}/reject",
+        {"staff_b": 403},
+        R,
+        {"reason": "not ours"},
+        params={"request_id": R},
+    ),
+    ObjectCase(
+        "POST",
+        "/v1/requests/{request_id}/mark-duplicate",
+        {"staff_b": 403},
+        R,
+        {"duplicate_of": "other"},
+        params={"request_id": R},
+    ),
     ObjectCase("POST", "/v1/requests/{request_id}/route", {"staff_b": 403}, R, {}, params={"request_id": R}),
-    ObjectCase("POST", "/v1/requests/{request_id}/start", {"staff_b": 403}, R, {"handled_by": "team b"},
-               params={"request_id": R}),
-    ObjectCase("POST", "/v1/requests/{request_id}/resolve", {"staff_b": 403}, R, {"outcome": "fixed it"},
-               params={"request_id": R}),
+    ObjectCase(
+        "POST",
+        "/v1/requests/{request_id}/start",
+        {"staff_b": 403},
+        R,
+        {"handled_by": "team b"},
+        params={"request_id": R},
+    ),
+    ObjectCase(
+        "POST",
+        "/v1/requests/{request_id}/resolve",
+        {"staff_b": 403},
+        R,
+        {"outcome": "fixed it"},
+        params={"request_id": R},
+    ),
     ObjectCase("POST", "/v1/requests/{request_id}/close", {"staff_b": 403}, R, params={"request_id": R}),
-    ObjectCase("POST", "/v1/requests/{request_id}/rating", {"resident_b": 403, "resident_b_in_a": 403}, R,
-               {"satisfaction": 1}, params={"request_id": R}),
-    ObjectCase("POST", "/v1/requests/{request_id}/reopen", {"resident_b": 403, "resident_b_in_a": 403}, R,
-               {"reason": "still broken"}, params={"request_id": R}),
+    ObjectCase(
+        "POST",
+        "/v1/requests/{request_id}/rating",
+        {"resident_b": 403, "resident_b_in_a": 403},
+        R,
+        {"satisfaction": 1},
+        params={"request_id": R},
+    ),
+    ObjectCase(
+        "POST",
+        "/v1/requests/{request_id}/reopen",
+        {"resident_b": 403, "resident_b_in_a": 403},
+        R,
+        {"reason": "still broken"},
+        params={"request_id": R},
+    ),
     # lists: naming community A is refused to those who don't serve it; residents see only their own
-    ObjectCase("GET", "/v1/requests", {"staff_b": 403, "deputy_b": 403, "cppcc_b": 403, "external_b": 403,
-                                       "resident_b_in_a": 200}, query={"community": COMMUNITY_A},
-               absent_from_items=R),
-    ObjectCase("GET", "/v1/requests", {"staff_b": 200, "resident_b": 200, "resident_b_in_a": 200},
-               absent_from_items=R),
+    ObjectCase(
+        "GET",
+        "/v1/requests",
+        {"staff_b": 403, "deputy_b": 403, "cppcc_b": 403, "external_b": 403, "resident_b_in_a": 200},
+        query={"community": COMMUNITY_A},
+        absent_from_items=R,
+    ),
+    ObjectCase(
+        "GET",
+        "/v1/requests",
+        {"staff_b": 200, "resident_b": 200, "resident_b_in_a": 200},
+        absent_from_items=R,
+    ),
     ObjectCase("GET", "/v1/statistics", {"staff_b": 403}, query={"community": COMMUNITY_A}),
     ObjectCase("POST", "/v1/requests", {"staff_b": 403}, body=REQUEST),
 ]
@@ -84,7 +137,10 @@ OBJECT_CASES = [
 @pytest.fixture(scope="module")
 def resources(intake_api):
     import requests
-    resp = requests.post(f"{intake_api.url}/v1/requests", json=REQUEST, headers=PRINCIPALS["resident_a"], timeout=10)
+
+    resp = requests.post(
+        f"{intake_api.url}/v1/requests", json=REQUEST, headers=PRINCIPALS["resident_a"], timeout=10
+    )
     assert resp.status_code == 201, resp.text
     return {R: ("requests", resp.json()["id"])}
 
@@ -106,4 +162,3 @@ def test_every_operation_on_a_request_has_an_object_level_case():
 @pytest.mark.parametrize("case", OBJECT_CASES, ids=lambda c: f"{c.method} {c.path} {c.query or ''}")
 def test_object_level(intake_api, resources, case):
     assert check_object_case(intake_api, case, PRINCIPALS, resources, intake_api.db) == []
-

@@ -1,6 +1,7 @@
 """Mediation: every operation with every role (function level), and a case of community A with
 resident A as its applicant, acted on by staff of community B, resident B, a mediator of another
 community, a deputy off the roster and, where only mediators may act, staff of A (object level)."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,17 +33,23 @@ OPERATIONS = {
 }
 
 WHEN = "2030-01-01T10:00:00+08:00"
-CASE = {"community": COMMUNITY_A, "case_type": "neighbours", "origin": "committee_initiative",
-        "facts": "楼上漏水导致楼下天花板受损，双方协商未果",
-        "parties": [{"role": "applicant", "name": "王小明", "phone": "13812341234", "user_id": "res-a"},
-                    {"role": "respondent", "name": "张三", "phone": "13912345678"}]}
+CASE = {
+    "community": COMMUNITY_A,
+    "case_type": "neighbours",
+    "origin": "committee_initiative",
+    "facts": "楼上漏水导致楼下天花板受损，双方协商未果",
+    "parties": [
+        {"role": "applicant", "name": "王小明", "phone": "13812341234", "user_id": "res-a"},
+        {"role": "respondent", "name": "张三", "phone": "13912345678"},
+    ],
+}
 
 PRINCIPALS = {
     "staff_a": bearer("staff-a", ["community_staff"], [COMMUNITY_A]),
     "staff_b": bearer("staff-b", ["community_staff"], [COMMUNITY_B]),
     "resident_b": bearer("res-b", ["resident"], [COMMUNITY_A]),
     "mediator_b": bearer("med-li", ["mediator"], [COMMUNITY_B]),  # on the roster for B only
-    "deputy_b": bearer("deputy-x", ["deputy"], [COMMUNITY_A]),   # not on the roster
+    "deputy_b": bearer("deputy-x", ["deputy"], [COMMUNITY_A]),  # not on the roster
 }
 
 C = "case"
@@ -63,30 +70,58 @@ OBJECT_CASES = [
     case("/parties", without_resident(MANAGE), {"role": "respondent", "name": "李四"}),
     case("/consent", MANAGE, {"party_id": "p1", "decision": "given"}),
     case("/mediators", without_resident(MANAGE), {"mediator_id": "med-hf-01"}),
-    case("/participants", without_resident(MANAGE), {"name": "物业代表", "capacity": "property company",
-                                                     "consent_of": ["p1"]}),
-    case("/sessions", without_resident(MEDIATE), {"held_at": WHEN, "attendees": ["p1"], "notes": "confidential"}),
+    case(
+        "/participants",
+        without_resident(MANAGE),
+        {"name": "物业代表", "capacity": "property company", "consent_of": ["p1"]},
+    ),
+    case(
+        "/sessions",
+        without_resident(MEDIATE),
+        {"held_at": WHEN, "attendees": ["p1"], "notes": "confidential"},
+    ),
     case("/extensions", without_resident(MEDIATE), {"days": 10, "reason": "more time"}),
-    case("/agreement", without_resident(MEDIATE), {"terms": [{"description": "repair the ceiling", "obligor": "p2",
-                                                              "due_at": WHEN}], "signed_by": ["p1", "p2"],
-                                                   "effective_at": WHEN}),
+    case(
+        "/agreement",
+        without_resident(MEDIATE),
+        {
+            "terms": [{"description": "repair the ceiling", "obligor": "p2", "due_at": WHEN}],
+            "signed_by": ["p1", "p2"],
+            "effective_at": WHEN,
+        },
+    ),
     case("/fulfilment", without_resident(MEDIATE), {"term_number": 1, "result": "fulfilled"}),
     case("/court-confirmation", MANAGE, {"applied_at": WHEN, "court": "区人民法院"}),
     case("/failure", without_resident(MEDIATE), {"reason": "no_agreement", "advised_routes": ["court"]}),
     case("/escalation", without_resident(MANAGE), {"cause": "whole building", "summary": "漏水影响整栋楼"}),
-    ObjectCase("GET", "/v1/cases", {"staff_b": 200, "mediator_b": 200, "deputy_b": 200, "resident_b": 200},
-               query={"community": COMMUNITY_A}, absent_from_items=C),
-    ObjectCase("GET", "/v1/cases", {"staff_b": 200, "mediator_b": 200, "deputy_b": 200, "resident_b": 200},
-               absent_from_items=C),
-    ObjectCase("GET", "/v1/statistics", {"staff_b": 403, "mediator_b": 403, "deputy_b": 403},
-               query={"community": COMMUNITY_A}),
+    ObjectCase(
+        "GET",
+        "/v1/cases",
+        {"staff_b": 200, "mediator_b": 200, "deputy_b": 200, "resident_b": 200},
+        query={"community": COMMUNITY_A},
+        absent_from_items=C,
+    ),
+    ObjectCase(
+        "GET",
+        "/v1/cases",
+        {"staff_b": 200, "mediator_b": 200, "deputy_b": 200, "resident_b": 200},
+        absent_from_items=C,
+    ),
+    ObjectCase(
+        "GET",
+        "/v1/statistics",
+        {"staff_b": 403, "mediator_b": 403, "deputy_b": 403},
+        query={"community": COMMUNITY_A},
+    ),
     ObjectCase("POST", "/v1/cases", {"staff_b": 403, "mediator_b": 403, "deputy_b": 403}, body=CASE),
 ]
 
 
 @pytest.fixture(scope="module")
 def resources(mediation_api):
-    resp = requests.post(f"{mediation_api.url}/v1/cases", json=CASE, headers=PRINCIPALS["staff_a"], timeout=10)
+    resp = requests.post(
+        f"{mediation_api.url}/v1/cases", json=CASE, headers=PRINCIPALS["staff_a"], timeout=10
+    )
     assert resp.status_code == 201, resp.text
     return {C: ("cases", resp.json()["id"])}
 

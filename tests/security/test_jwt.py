@@ -1,5 +1,6 @@
 """Forged, tampered and ill-formed bearer tokens are refused with 401 (through intake's API; the
 check is the kit's, civic146.auth, the same in every service)."""
+
 from __future__ import annotations
 
 import base64
@@ -30,8 +31,16 @@ def forge(header: dict, claims: dict, key: bytes | None = JWT_SECRET.encode(), d
 
 def claims(**overrides) -> dict:
     now = int(time.time())
-    body = {"sub": "res-a", "roles": ["resident"], "communities": [COMMUNITY_A], "iss": "civic146",
-            "aud": "civic146-api", "iat": now, "exp": now + 600, **overrides}
+    body = {
+        "sub": "res-a",
+        "roles": ["resident"],
+        "communities": [COMMUNITY_A],
+        "iss": "civic146",
+        "aud": "civic146-api",
+        "iat": now,
+        "exp": now + 600,
+        **overrides,
+    }
     return {k: v for k, v in body.items() if v is not None}
 
 
@@ -61,7 +70,9 @@ FORGED = {
     "alg none, signed anyway": lambda: forge({"alg": "none", "typ": "JWT"}, claims()),
     "wrong key": lambda: forge(HS256, claims(), key=b"not-the-secret"),
     "RS256 header over an HMAC signature": lambda: forge({"alg": "RS256", "typ": "JWT"}, claims()),
-    "HS512 with the right secret": lambda: forge({"alg": "HS512", "typ": "JWT"}, claims(), digest=hashlib.sha512),
+    "HS512 with the right secret": lambda: forge(
+        {"alg": "HS512", "typ": "JWT"}, claims(), digest=hashlib.sha512
+    ),
     "expired": lambda: token("res-a", ["resident"], iat=NOW - 7200, exp=NOW - 3600),
     "no exp": lambda: token("res-a", ["resident"], exp=None),
     "no iss": lambda: token("res-a", ["resident"], iss=None),
@@ -90,7 +101,15 @@ def test_a_forged_or_ill_formed_token_is_refused(intake_api, name):
     assert resp.json()["error"]["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Token " + token("res-a", ["resident"]),
-                                    "bearer" + token("res-a", ["resident"])])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer ",
+        "Token " + token("res-a", ["resident"]),
+        "bearer" + token("res-a", ["resident"]),
+    ],
+)
 def test_other_authorization_schemes_are_refused(intake_api, header):
     assert get(intake_api, header).status_code == 401

@@ -7,6 +7,7 @@ back to intake, a job posted and matched. Then every project topic is read from 
 no event id may appear twice, and the events of each key must carry strictly increasing
 `sequence` values in the order they sit on the topic (one key lives on one partition).
 """
+
 import json
 from collections import defaultdict
 
@@ -17,8 +18,14 @@ from tests.system import mediation_flows as flows
 from tests.system.test_employment_placement import JOB
 from tests.system.test_employment_placement import REQUEST as JOB_REQUEST
 
-PROJECT_TOPICS = ("intake.requests", "deliberation.topics", "employment.seekers", "employment.jobs",
-                  "employment.referrals", "mediation.cases")
+PROJECT_TOPICS = (
+    "intake.requests",
+    "deliberation.topics",
+    "employment.seekers",
+    "employment.jobs",
+    "employment.referrals",
+    "mediation.cases",
+)
 DEAD_LETTER_TOPICS = tuple(f"{s}.deadletter" for s in ("intake", "deliberation", "employment", "mediation"))
 
 
@@ -32,7 +39,9 @@ def order_problems(records) -> tuple[list[str], int]:
             problems.append(f"{r.topic}@{r.offset}: event {event['id']} ({event['type']}) delivered again")
         seen_ids.add(event["id"])
         if key in last and event["sequence"] <= last[key]:
-            problems.append(f"{r.topic}@{r.offset}: {event['type']} {event['sequence']} after {last[key]} of {key[1]}")
+            problems.append(
+                f"{r.topic}@{r.offset}: {event['type']} {event['sequence']} after {last[key]} of {key[1]}"
+            )
         last[key] = max(event["sequence"], last.get(key, ""))
     return problems, len(seen_ids)
 
@@ -43,41 +52,72 @@ def test_all_four_services_publish_each_event_once_in_per_key_order(service_fact
     for svc in services.values():
         svc.start_api(workers=2)
         svc.start_worker()
-    intake, deliberation, employment, mediation = (services[n] for n in ("intake", "deliberation", "employment",
-                                                                         "mediation"))
+    intake, deliberation, employment, mediation = (
+        services[n] for n in ("intake", "deliberation", "employment", "mediation")
+    )
     prefix = intake.env["TOPIC_PREFIX"]
     staff = tokens.staff
 
     # Employment: a job is posted, then a resident's request for work becomes a draft profile.
-    assert requests.post(f"{employment.url}/v1/jobs", json=JOB, headers=mint("emp-1", "employer"), timeout=10).ok
-    job_rid = requests.post(f"{intake.url}/v1/requests", json=JOB_REQUEST, headers=mint("res-3", "resident"),
-                            timeout=10).json()["id"]
+    assert requests.post(
+        f"{employment.url}/v1/jobs", json=JOB, headers=mint("emp-1", "employer"), timeout=10
+    ).ok
+    job_rid = requests.post(
+        f"{intake.url}/v1/requests", json=JOB_REQUEST, headers=mint("res-3", "resident"), timeout=10
+    ).json()["id"]
     # Deliberation: several residents report the road; each request joins the topic on the matter.
     road_rids = []
     for i in range(4):
-        body = {"category": "roads_and_facilities", "description": f"乐福国际小区北侧道路损毁，坑洼严重 #{i}",
-                "community": "huifeng", "compound": "lefu-international", "channel": "opinion_express",
-                "submitter": {"name": "王小明", "phone": "13812341234"}}
-        road_rids.append(requests.post(f"{intake.url}/v1/requests", json=body, headers=tokens.applicant,
-                                       timeout=10).json()["id"])
+        body = {
+            "category": "roads_and_facilities",
+            "description": f"乐福国际小区北侧道路损毁，坑洼严重 #{i}",
+            "community": "huifeng",
+            "compound": "lefu-international",
+            "channel": "opinion_express",
+            "submitter": {"name": "王小明", "phone": "13812341234"},
+        }
+        road_rids.append(
+            requests.post(
+                f"{intake.url}/v1/requests", json=body, headers=tokens.applicant, timeout=10
+            ).json()["id"]
+        )
     for rid in [job_rid, *road_rids]:
         for action in ("accept", "route"):
-            resp = requests.post(f"{intake.url}/v1/requests/{rid}/{action}", json={}, headers=staff, timeout=10)
+            resp = requests.post(
+                f"{intake.url}/v1/requests/{rid}/{action}", json={}, headers=staff, timeout=10
+            )
             assert resp.ok, resp.text
     # Mediation: a property-fee dispute is opened from intake, then escalated to deliberation.
-    fee_rid = flows.route_through_intake(intake, tokens, "property_management",
-                                         "物业公司今年物业费上调三成，全小区业主都有意见。")
+    fee_rid = flows.route_through_intake(
+        intake, tokens, "property_management", "物业公司今年物业费上调三成，全小区业主都有意见。"
+    )
     case = flows.wait_for_case(mediation, tokens, fee_rid)
     flows.add_parties(mediation, tokens, case["id"], flows.APPLICANT, flows.PROPERTY_COMPANY)
-    flows.call(mediation, "POST", f"/cases/{case['id']}/escalation", staff, {
-        "cause": "物业费上调涉及全小区业主", "summary": "业主与物业公司就物业费上调发生争议，涉及全小区，需议事协商。"})
+    flows.call(
+        mediation,
+        "POST",
+        f"/cases/{case['id']}/escalation",
+        staff,
+        {
+            "cause": "物业费上调涉及全小区业主",
+            "summary": "业主与物业公司就物业费上调发生争议，涉及全小区，需议事协商。",
+        },
+    )
 
     # Every flow arrives: progress back to intake for the road and the escalated dispute, a draft
     # profile in employment.
     for rid in [*road_rids, fee_rid]:
         flows.wait_for_intake_status(intake, tokens, rid, "in_progress")
-    wait_until(lambda: requests.get(f"{employment.url}/v1/seekers/by-request/{job_rid}", headers=staff,
-                                    timeout=5).status_code == 200, timeout=45, message="draft profile")
+    wait_until(
+        lambda: (
+            requests.get(
+                f"{employment.url}/v1/seekers/by-request/{job_rid}", headers=staff, timeout=5
+            ).status_code
+            == 200
+        ),
+        timeout=45,
+        message="draft profile",
+    )
 
     records = []
     for topic in PROJECT_TOPICS:
@@ -88,8 +128,16 @@ def test_all_four_services_publish_each_event_once_in_per_key_order(service_fact
     by_topic = defaultdict(int)
     for r in records:
         by_topic[r.topic.removeprefix(prefix)] += 1
-    assert all(by_topic[t] for t in ("intake.requests", "deliberation.topics", "employment.seekers",
-                                     "employment.jobs", "mediation.cases")), dict(by_topic)
+    assert all(
+        by_topic[t]
+        for t in (
+            "intake.requests",
+            "deliberation.topics",
+            "employment.seekers",
+            "employment.jobs",
+            "mediation.cases",
+        )
+    ), dict(by_topic)
     for topic in DEAD_LETTER_TOPICS:
         assert topic_reader(prefix + topic).settle(0.5) == [], f"{topic} is not empty"
 
@@ -99,8 +147,12 @@ def test_the_order_check_finds_repeats_and_stale_events():
         def __init__(self, offset, key, event_id, sequence):
             self.topic, self.partition, self.offset, self.key = "t", 0, offset, key.encode()
             self.value = json.dumps({"id": event_id, "type": "x", "sequence": sequence}).encode()
-    good = [Record(0, "a", "1", "000000000001.001"), Record(1, "b", "2", "000000000001.001"),
-            Record(2, "a", "3", "000000000002.001")]
+
+    good = [
+        Record(0, "a", "1", "000000000001.001"),
+        Record(1, "b", "2", "000000000001.001"),
+        Record(2, "a", "3", "000000000002.001"),
+    ]
     assert order_problems(good) == ([], 3)
     repeated = [*good, Record(3, "a", "1", "000000000001.001")]
     problems, _ = order_problems(repeated)

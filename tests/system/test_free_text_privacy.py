@@ -13,6 +13,7 @@ none of the names or numbers appears as written.
 A name the platform was never told (a neighbour named only in the text) cannot be recognised;
 the README and the AsyncAPI document say so, and this story writes none.
 """
+
 import json
 import re
 
@@ -31,8 +32,15 @@ LIU = {"name": "刘桂芳", "phone": "13912340002"}
 # Employment: the seeker and the employer's contact person.
 SEEKER = {"name": "孙丽娟", "phone": "13912340003"}
 CONTACT = {"name": "周建华", "phone": "13912340004"}
-NAMES = (CHEN["name"], LIU["name"], SEEKER["name"], CONTACT["name"], flows.APPLICANT["name"],
-         flows.RESPONDENT["name"], "孙律师")
+NAMES = (
+    CHEN["name"],
+    LIU["name"],
+    SEEKER["name"],
+    CONTACT["name"],
+    flows.APPLICANT["name"],
+    flows.RESPONDENT["name"],
+    "孙律师",
+)
 PHONES = (CHEN["phone"], LIU["phone"], SEEKER["phone"], CONTACT["phone"], *flows.PHONES[:2])
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -60,11 +68,22 @@ def leaks(raw: str) -> list[str]:
 
 
 def test_the_scan_finds_every_form_it_looks_for():
-    for text in (f"联系{full_width(CHEN['phone'])}", f"身份证{grouped_id()}", f"身份证{full_width(grouped_id('-'))}",
-                 f"电话{grouped_phone(LIU['phone'], '-')}", f"邻居{LIU['name']}"):
+    for text in (
+        f"联系{full_width(CHEN['phone'])}",
+        f"身份证{grouped_id()}",
+        f"身份证{full_width(grouped_id('-'))}",
+        f"电话{grouped_phone(LIU['phone'], '-')}",
+        f"邻居{LIU['name']}",
+    ):
         assert leaks(json.dumps({"data": {"text": text}}, ensure_ascii=False)), text
-    assert leaks(json.dumps({"data": {"text": "陈**电话139****0001，身份证1101**********002X"}},
-                            ensure_ascii=False)) == []
+    assert (
+        leaks(
+            json.dumps(
+                {"data": {"text": "陈**电话139****0001，身份证1101**********002X"}}, ensure_ascii=False
+            )
+        )
+        == []
+    )
 
 
 def route(intake, staff, headers, body: dict, note: str) -> str:
@@ -76,10 +95,12 @@ def route(intake, staff, headers, body: dict, note: str) -> str:
 
 def road_topic(delib, staff, rids: list[str]) -> dict:
     """The topic holding both road requests (staff attach the second if matching kept them apart)."""
+
     def placed():
         items = call("GET", f"{delib.url}/v1/topics?community={COMMUNITY}", staff)["items"]
         holding = {r["request_id"]: t for t in items for r in t["requests"]}
         return holding if all(rid in holding for rid in rids) else None
+
     holding = wait_until(placed, timeout=60, message="road requests taken up by deliberation")
     topic = holding[rids[0]]
     if rids[1] not in {r["request_id"] for r in topic["requests"]}:
@@ -87,120 +108,292 @@ def road_topic(delib, staff, rids: list[str]) -> dict:
     return topic
 
 
-def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(service_factory, mint, topic_reader,
-                                                                               tmp_path):
+def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
+    service_factory, mint, topic_reader, tmp_path
+):
     clock = Clock(tmp_path / "clock-offset")
     env = {"CLOCK_OFFSET_FILE": str(clock.path), "SCHEDULER_INTERVAL_SECONDS": "1"}
     services = {n: service_factory(n, **env) for n in ("intake", "deliberation", "employment", "mediation")}
     for svc in services.values():
         svc.start_api(workers=2)
         svc.start_worker()
-    intake, delib, employment, mediation = (services[n] for n in ("intake", "deliberation", "employment", "mediation"))
+    intake, delib, employment, mediation = (
+        services[n] for n in ("intake", "deliberation", "employment", "mediation")
+    )
     tokens = flows.Tokens(mint)
     staff = mint("staff-huifeng", "community_staff", communities=[COMMUNITY])
     chen, liu = mint("res-chen", "resident"), mint("res-liu", "resident")
 
     # Intake: two residents report the road, each naming themselves and giving numbers in some form.
-    request = {"category": "roads_and_facilities", "community": COMMUNITY, "compound": COMPOUND,
-               "channel": "opinion_express"}
+    request = {
+        "category": "roads_and_facilities",
+        "community": COMMUNITY,
+        "compound": COMPOUND,
+        "channel": "opinion_express",
+    }
     rids = [
-        route(intake, staff, chen, {**request, "submitter": CHEN, "location": f"{CHEN['name']}家门口",
-                                    "description": f"我是{CHEN['name']}，乐福国际小区北侧道路因强降雨损毁，坑洼严重，"
-                                                   f"电话{full_width(CHEN['phone'])}，身份证{grouped_id()}"},
-              f"{CHEN['name']}来电补充，回电{grouped_phone(CHEN['phone'])}"),
-        route(intake, staff, liu, {**request, "submitter": LIU,
-                                   "description": f"{LIU['name']}反映：乐福国际小区北侧道路被暴雨冲毁，路面坑洼，"
-                                                  f"联系{grouped_phone(LIU['phone'], '-')}"},
-              f"已联系{LIU['name']}（{full_width(LIU['phone'])}）核实"),
+        route(
+            intake,
+            staff,
+            chen,
+            {
+                **request,
+                "submitter": CHEN,
+                "location": f"{CHEN['name']}家门口",
+                "description": f"我是{CHEN['name']}，乐福国际小区北侧道路因强降雨损毁，坑洼严重，"
+                f"电话{full_width(CHEN['phone'])}，身份证{grouped_id()}",
+            },
+            f"{CHEN['name']}来电补充，回电{grouped_phone(CHEN['phone'])}",
+        ),
+        route(
+            intake,
+            staff,
+            liu,
+            {
+                **request,
+                "submitter": LIU,
+                "description": f"{LIU['name']}反映：乐福国际小区北侧道路被暴雨冲毁，路面坑洼，"
+                f"联系{grouped_phone(LIU['phone'], '-')}",
+            },
+            f"已联系{LIU['name']}（{full_width(LIU['phone'])}）核实",
+        ),
     ]
 
     # Deliberation: staff write about the residents who raised the matter, in every step's text.
     topic = road_topic(delib, staff, rids)
     url = f"{delib.url}/v1/topics/{topic['id']}"
     both = f"{CHEN['name']}、{LIU['name']}"
-    call("PATCH", url, staff, {"description": f"{both}等居民反映北侧道路损毁；联系人{CHEN['name']}，"
-                                              f"电话{full_width(CHEN['phone'])}，身份证{grouped_id('-')}"})
-    call("POST", f"{url}/notice", staff, {"text": f"{both}反映的北侧道路修复议题现予公示，咨询{grouped_phone(LIU['phone'])}",
-                                          "period_days": 3, "venue_id": "huifeng-yishiting", "online": True})
+    call(
+        "PATCH",
+        url,
+        staff,
+        {
+            "description": f"{both}等居民反映北侧道路损毁；联系人{CHEN['name']}，"
+            f"电话{full_width(CHEN['phone'])}，身份证{grouped_id('-')}"
+        },
+    )
+    call(
+        "POST",
+        f"{url}/notice",
+        staff,
+        {
+            "text": f"{both}反映的北侧道路修复议题现予公示，咨询{grouped_phone(LIU['phone'])}",
+            "period_days": 3,
+            "venue_id": "huifeng-yishiting",
+            "online": True,
+        },
+    )
     clock.advance(days=3, hours=1)
     call("POST", f"{url}/consultation", staff)
-    meeting = call("POST", f"{url}/meetings", staff, {
-        "venue_id": "huifeng-yishiting", "scheduled_at": clock.now().isoformat(),
-        "participants": {"resident_representatives": 6}}, expect=201)["meetings"][-1]
-    call("POST", f"{url}/meetings/{meeting['id']}/held", staff, {
-        "attendance": 8, "minutes": f"{CHEN['name']}介绍路面损毁情况，{LIU['name']}补充，身份证{full_width(ID_NUMBER)}",
-        "opinions": [f"{LIU['name']}：先修路面", f"{CHEN['name']}：再修台阶"], "outcome": f"同意修复，{CHEN['name']}监督"})
+    meeting = call(
+        "POST",
+        f"{url}/meetings",
+        staff,
+        {
+            "venue_id": "huifeng-yishiting",
+            "scheduled_at": clock.now().isoformat(),
+            "participants": {"resident_representatives": 6},
+        },
+        expect=201,
+    )["meetings"][-1]
+    call(
+        "POST",
+        f"{url}/meetings/{meeting['id']}/held",
+        staff,
+        {
+            "attendance": 8,
+            "minutes": f"{CHEN['name']}介绍路面损毁情况，{LIU['name']}补充，身份证{full_width(ID_NUMBER)}",
+            "opinions": [f"{LIU['name']}：先修路面", f"{CHEN['name']}：再修台阶"],
+            "outcome": f"同意修复，{CHEN['name']}监督",
+        },
+    )
     call("POST", f"{url}/implementation", staff, {"decision": f"修复路面230米，由{LIU['name']}所在楼院先行"})
-    task = call("POST", f"{url}/tasks", staff, {"title": f"路面修复（{CHEN['name']}反映）", "owner": f"物业公司，{LIU['name']}协助",
-                                                "due_date": "2026-06-01", "unit": "m", "target": 230},
-                expect=201)["tasks"][-1]
+    task = call(
+        "POST",
+        f"{url}/tasks",
+        staff,
+        {
+            "title": f"路面修复（{CHEN['name']}反映）",
+            "owner": f"物业公司，{LIU['name']}协助",
+            "due_date": "2026-06-01",
+            "unit": "m",
+            "target": 230,
+        },
+        expect=201,
+    )["tasks"][-1]
     call("POST", f"{url}/tasks/{task['id']}/progress", staff, {"done": 230})
-    call("POST", f"{url}/result", staff, {"text": f"已完成修复，感谢{both}，回访电话{full_width(LIU['phone'])}",
-                                          "period_days": 3, "venue_id": "huifeng-yishiting", "online": True})
+    call(
+        "POST",
+        f"{url}/result",
+        staff,
+        {
+            "text": f"已完成修复，感谢{both}，回访电话{full_width(LIU['phone'])}",
+            "period_days": 3,
+            "venue_id": "huifeng-yishiting",
+            "online": True,
+        },
+    )
     call("POST", f"{url}/feedback/open", staff)
     call("POST", f"{url}/close", staff, {"summary": f"已向{both}反馈"})
     # The result resolves the requests in intake; a resident rates it, naming herself.
     flows.wait_for_intake_status(intake, tokens, rids[0], "resolved")
-    call("POST", f"{intake.url}/v1/requests/{rids[0]}/rating", chen,
-         {"satisfaction": 5, "comment": f"{CHEN['name']}很满意，{full_width(CHEN['phone'])}"}, expect=201)
+    call(
+        "POST",
+        f"{intake.url}/v1/requests/{rids[0]}/rating",
+        chen,
+        {"satisfaction": 5, "comment": f"{CHEN['name']}很满意，{full_width(CHEN['phone'])}"},
+        expect=201,
+    )
 
     # Mediation: a dispute from intake; the parties, a lawyer, sessions; escalated to deliberation,
     # where staff write about the parties in the new topic's notice.
-    fee_rid = flows.route_through_intake(intake, tokens, "property_management",
-                                         f"物业费上调三成，{flows.APPLICANT['name']}家有意见，"
-                                         f"电话{grouped_phone(flows.APPLICANT['phone'])}")
+    fee_rid = flows.route_through_intake(
+        intake,
+        tokens,
+        "property_management",
+        f"物业费上调三成，{flows.APPLICANT['name']}家有意见，电话{grouped_phone(flows.APPLICANT['phone'])}",
+    )
     case = flows.wait_for_case(mediation, tokens, fee_rid)
     cid = case["id"]
     flows.add_parties(mediation, tokens, cid, flows.APPLICANT, flows.RESPONDENT)
     for party in ("p1", "p2"):
-        flows.call(mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": party, "decision": "given"})
+        flows.call(
+            mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": party, "decision": "given"}
+        )
     flows.call(mediation, "POST", f"/cases/{cid}/mediators", tokens.staff, {"mediator_id": "med-hf-02"})
-    flows.call(mediation, "POST", f"/cases/{cid}/participants", tokens.staff,
-               {"name": "孙律师", "capacity": "律师", "consent_of": ["p1", "p2"]})
-    flows.call(mediation, "POST", f"/cases/{cid}/sessions", tokens.mediator, {
-        "held_at": flows.utc_now().isoformat(), "location": "汇丰社区人民调解室", "attendees": ["p1", "p2", "孙律师"],
-        "notes": f"{flows.APPLICANT['name']}与{flows.RESPONDENT['name']}各自陈述，孙律师释法；"
-                 f"身份证{grouped_id()}"}, expect=201)
-    flows.call(mediation, "POST", f"/cases/{cid}/escalation", tokens.staff, {
-        "cause": f"{flows.RESPONDENT['name']}等全小区业主均受影响",
-        "summary": f"{flows.APPLICANT['name']}、{flows.RESPONDENT['name']}与物业公司就物业费上调发生争议，孙律师建议议事协商；"
-                   f"{flows.APPLICANT['name']}电话{full_width(flows.APPLICANT['phone'])}"})
+    flows.call(
+        mediation,
+        "POST",
+        f"/cases/{cid}/participants",
+        tokens.staff,
+        {"name": "孙律师", "capacity": "律师", "consent_of": ["p1", "p2"]},
+    )
+    flows.call(
+        mediation,
+        "POST",
+        f"/cases/{cid}/sessions",
+        tokens.mediator,
+        {
+            "held_at": flows.utc_now().isoformat(),
+            "location": "汇丰社区人民调解室",
+            "attendees": ["p1", "p2", "孙律师"],
+            "notes": f"{flows.APPLICANT['name']}与{flows.RESPONDENT['name']}各自陈述，孙律师释法；"
+            f"身份证{grouped_id()}",
+        },
+        expect=201,
+    )
+    flows.call(
+        mediation,
+        "POST",
+        f"/cases/{cid}/escalation",
+        tokens.staff,
+        {
+            "cause": f"{flows.RESPONDENT['name']}等全小区业主均受影响",
+            "summary": f"{flows.APPLICANT['name']}、{flows.RESPONDENT['name']}"
+            "与物业公司就物业费上调发生争议，孙律师建议议事协商；"
+            f"{flows.APPLICANT['name']}电话{full_width(flows.APPLICANT['phone'])}",
+        },
+    )
 
     def escalated():
         items = call("GET", f"{delib.url}/v1/topics?community={flows.COMMUNITY}", staff)["items"]
         return next((t for t in items if t["origin_ref"] == cid), None)
+
     fee_topic = wait_until(escalated, timeout=60, message="the escalated case became a topic")
-    call("POST", f"{delib.url}/v1/topics/{fee_topic['id']}/notice", staff, {
-        "text": f"{flows.APPLICANT['name']}与{flows.RESPONDENT['name']}所涉物业费议题公示，孙律师列席",
-        "period_days": 3, "venue_id": "huifeng-yishiting", "online": True})
+    call(
+        "POST",
+        f"{delib.url}/v1/topics/{fee_topic['id']}/notice",
+        staff,
+        {
+            "text": f"{flows.APPLICANT['name']}与{flows.RESPONDENT['name']}所涉物业费议题公示，孙律师列席",
+            "period_days": 3,
+            "venue_id": "huifeng-yishiting",
+            "online": True,
+        },
+    )
 
     # Employment: a job whose text names its contact person; a seeker referred, then declined by
     # the employer in words naming both.
     employer = mint("emp-zhou", "employer")
-    job = call("POST", f"{employment.url}/v1/jobs", employer, {
-        "employer_name": "汇丰便民超市", "contact_name": CONTACT["name"], "contact_phone": CONTACT["phone"],
-        "title": f"收银员（联系{CONTACT['name']}）",
-        "description": f"联系人{CONTACT['name']}，电话{grouped_phone(CONTACT['phone'])}", "occupation": "cashier",
-        "required_skills": ["cashiering"], "hours_type": "part_time", "shifts": ["morning"], "hours_per_week": 15,
-        "community": COMMUNITY, "compound": "huifeng-1", "pay_min": 24, "pay_max": 26, "pay_unit": "hour",
-        "openings": 1, "no_experience_needed": True}, expect=201)
-    seeker = call("POST", f"{employment.url}/v1/seekers", staff, {
-        "community": COMMUNITY, "compound": COMPOUND, "person": SEEKER, "consent": {"given": True},
-        "profile": {"desired_occupations": ["cashier"], "skills": ["cashiering"], "education": "junior_secondary",
-                    "availability": {"hours_types": ["part_time"], "shifts": ["morning"], "max_hours_per_week": 25},
-                    "max_commute_km": 5, "expected_pay": {"amount": 22, "unit": "hour"}}}, expect=201)
-    referral = call("POST", f"{employment.url}/v1/referrals", staff, {"seeker_id": seeker["id"], "job_id": job["id"]},
-                    expect=201)
-    call("POST", f"{employment.url}/v1/referrals/{referral['id']}/decline", employer, {
-        "declined_by": "employer",
-        "reason": f"{CONTACT['name']}面试后认为{SEEKER['name']}暂不合适，可回电{full_width(SEEKER['phone'])}"})
+    job = call(
+        "POST",
+        f"{employment.url}/v1/jobs",
+        employer,
+        {
+            "employer_name": "汇丰便民超市",
+            "contact_name": CONTACT["name"],
+            "contact_phone": CONTACT["phone"],
+            "title": f"收银员（联系{CONTACT['name']}）",
+            "description": f"联系人{CONTACT['name']}，电话{grouped_phone(CONTACT['phone'])}",
+            "occupation": "cashier",
+            "required_skills": ["cashiering"],
+            "hours_type": "part_time",
+            "shifts": ["morning"],
+            "hours_per_week": 15,
+            "community": COMMUNITY,
+            "compound": "huifeng-1",
+            "pay_min": 24,
+            "pay_max": 26,
+            "pay_unit": "hour",
+            "openings": 1,
+            "no_experience_needed": True,
+        },
+        expect=201,
+    )
+    seeker = call(
+        "POST",
+        f"{employment.url}/v1/seekers",
+        staff,
+        {
+            "community": COMMUNITY,
+            "compound": COMPOUND,
+            "person": SEEKER,
+            "consent": {"given": True},
+            "profile": {
+                "desired_occupations": ["cashier"],
+                "skills": ["cashiering"],
+                "education": "junior_secondary",
+                "availability": {
+                    "hours_types": ["part_time"],
+                    "shifts": ["morning"],
+                    "max_hours_per_week": 25,
+                },
+                "max_commute_km": 5,
+                "expected_pay": {"amount": 22, "unit": "hour"},
+            },
+        },
+        expect=201,
+    )
+    referral = call(
+        "POST",
+        f"{employment.url}/v1/referrals",
+        staff,
+        {"seeker_id": seeker["id"], "job_id": job["id"]},
+        expect=201,
+    )
+    call(
+        "POST",
+        f"{employment.url}/v1/referrals/{referral['id']}/decline",
+        employer,
+        {
+            "declined_by": "employer",
+            "reason": f"{CONTACT['name']}面试后认为{SEEKER['name']}暂不合适，"
+            f"可回电{full_width(SEEKER['phone'])}",
+        },
+    )
 
     # Every flow arrived (the escalation's progress reached intake), then everything is read.
     flows.wait_for_intake_status(intake, tokens, fee_rid, "in_progress")
     prefix = intake.env["TOPIC_PREFIX"]
-    topics = ("intake.requests", "deliberation.topics", "employment.seekers", "employment.jobs",
-              "employment.referrals", "mediation.cases",
-              *(f"{s}.deadletter" for s in ("intake", "deliberation", "employment", "mediation")))
+    topics = (
+        "intake.requests",
+        "deliberation.topics",
+        "employment.seekers",
+        "employment.jobs",
+        "employment.referrals",
+        "mediation.cases",
+        *(f"{s}.deadletter" for s in ("intake", "deliberation", "employment", "mediation")),
+    )
     problems, types = [], set()
     for name in topics:
         try:
@@ -218,10 +411,24 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(s
         problems += [f"public {page}: {p}" for p in leaks(json.dumps(body, ensure_ascii=False))]
     assert problems == []
     # The scan covered every event type that carries text written in this story.
-    delib_types = ("created", "updated", "notice-published", "meeting-held", "implementation-started", "task-added",
-                   "result-published", "closed")
-    assert {*(f"civic146.deliberation.topic.{t}.v2" for t in delib_types),
-            "civic146.intake.request.submitted.v2", "civic146.intake.request.routed.v4",
-            "civic146.intake.request.resolved.v2", "civic146.intake.request.rated.v2",
-            "civic146.mediation.case.escalated.v3", "civic146.employment.job.posted.v2",
-            "civic146.employment.referral.stage-changed.v2", "civic146.request.progress.v2"} <= types, types
+    delib_types = (
+        "created",
+        "updated",
+        "notice-published",
+        "meeting-held",
+        "implementation-started",
+        "task-added",
+        "result-published",
+        "closed",
+    )
+    assert {
+        *(f"civic146.deliberation.topic.{t}.v2" for t in delib_types),
+        "civic146.intake.request.submitted.v2",
+        "civic146.intake.request.routed.v4",
+        "civic146.intake.request.resolved.v2",
+        "civic146.intake.request.rated.v2",
+        "civic146.mediation.case.escalated.v3",
+        "civic146.employment.job.posted.v2",
+        "civic146.employment.referral.stage-changed.v2",
+        "civic146.request.progress.v2",
+    } <= types, types

@@ -1,16 +1,22 @@
 """A party's refusal, a conflicted mediator, actions on a closed case, and reading a case without
 being a party, its mediator or a supervisor: clear 4xx errors that change nothing (the case as a
 supervisor sees it is identical, and no event is published)."""
+
 from tests.system import mediation_flows as flows
 
 
 def snapshot(mediation, tokens, cid: str, reader) -> tuple[dict, int]:
     reader.settle(1.0)
-    return flows.call(mediation, "GET", f"/cases/{cid}", tokens.supervisor), len(flows.events(reader, at_least=0, timeout=0))
+    return flows.call(mediation, "GET", f"/cases/{cid}", tokens.supervisor), len(
+        flows.events(reader, at_least=0, timeout=0)
+    )
 
 
-def refused(mediation, method: str, path: str, headers: dict, body: dict | None, status: int, code: str) -> dict:
+def refused(
+    mediation, method: str, path: str, headers: dict, body: dict | None, status: int, code: str
+) -> dict:
     import requests
+
     resp = requests.request(method, f"{mediation.url}/v1{path}", json=body, headers=headers, timeout=10)
     assert resp.status_code == status, resp.text
     error = resp.json()["error"]
@@ -19,7 +25,8 @@ def refused(mediation, method: str, path: str, headers: dict, body: dict | None,
 
 
 def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_change_nothing(
-        service_factory, mint, topic_reader):
+    service_factory, mint, topic_reader
+):
     tokens = flows.Tokens(mint)
     intake = service_factory("intake")
     intake.start_api(workers=2)
@@ -32,23 +39,40 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
     reader = topic_reader(prefix + "mediation.cases")
 
     # --- reading without being a party, its mediator or a supervisor -----------------------------
-    rid = flows.route_through_intake(intake, tokens, "neighbour_dispute", "对门邻居长期占用楼道堆放杂物，协商无果。")
+    rid = flows.route_through_intake(
+        intake, tokens, "neighbour_dispute", "对门邻居长期占用楼道堆放杂物，协商无果。"
+    )
     cid = flows.wait_for_case(mediation, tokens, rid)["id"]
-    cousin = {**flows.RESPONDENT, "name": "赵大勇", "phone": "13700001111"}  # the roster declares med-zhao his cousin
+    cousin = {
+        **flows.RESPONDENT,
+        "name": "赵大勇",
+        "phone": "13700001111",
+    }  # the roster declares med-zhao his cousin
     flows.add_parties(mediation, tokens, cid, flows.APPLICANT, cousin)
     before = snapshot(mediation, tokens, cid, reader)
     for who in (tokens.staff, tokens.other_staff, tokens.stranger, tokens.related_mediator):
         error = refused(mediation, "GET", f"/cases/{cid}", who, None, 403, "forbidden")
         assert "confidential" in error["message"]
-    assert flows.call(mediation, "GET", f"/cases/{cid}", tokens.applicant)["details"]["facts"]  # a party reads it
+    assert flows.call(mediation, "GET", f"/cases/{cid}", tokens.applicant)["details"][
+        "facts"
+    ]  # a party reads it
     assert snapshot(mediation, tokens, cid, reader) == before
 
     # --- a conflicted mediator ------------------------------------------------------------------------
     for party in ("p1", "p2"):
-        flows.call(mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": party, "decision": "given"})
+        flows.call(
+            mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": party, "decision": "given"}
+        )
     before = snapshot(mediation, tokens, cid, reader)
-    error = refused(mediation, "POST", f"/cases/{cid}/mediators", tokens.staff, {"mediator_id": "med-hf-01"},
-                    422, "conflict_of_interest")
+    error = refused(
+        mediation,
+        "POST",
+        f"/cases/{cid}/mediators",
+        tokens.staff,
+        {"mediator_id": "med-hf-01"},
+        422,
+        "conflict_of_interest",
+    )
     assert error["details"] == [{"field": "mediator_id", "message": "related: party p2"}]
     assert snapshot(mediation, tokens, cid, reader) == before
     assert before[0]["status"] == "accepted" and before[0]["mediators"] == []
@@ -58,16 +82,39 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
     cid2 = flows.wait_for_case(mediation, tokens, rid2)["id"]
     flows.add_parties(mediation, tokens, cid2, flows.APPLICANT, flows.RESPONDENT)
     before = snapshot(mediation, tokens, cid2, reader)
-    error = refused(mediation, "POST", f"/cases/{cid2}/consent", tokens.respondent,
-                    {"party_id": "p2", "decision": "refused"}, 422, "invalid_input")  # the routes must be advised
+    error = refused(
+        mediation,
+        "POST",
+        f"/cases/{cid2}/consent",
+        tokens.respondent,
+        {"party_id": "p2", "decision": "refused"},
+        422,
+        "invalid_input",
+    )  # the routes must be advised
     assert "advised_routes" in str(error["details"])
-    refused(mediation, "POST", f"/cases/{cid2}/consent", tokens.applicant,   # one party cannot answer for another
-            {"party_id": "p2", "decision": "refused", "advised_routes": ["court"]}, 403, "forbidden")
+    refused(
+        mediation,
+        "POST",
+        f"/cases/{cid2}/consent",
+        tokens.applicant,  # one party cannot answer for another
+        {"party_id": "p2", "decision": "refused", "advised_routes": ["court"]},
+        403,
+        "forbidden",
+    )
     assert snapshot(mediation, tokens, cid2, reader) == before
 
-    case = flows.call(mediation, "POST", f"/cases/{cid2}/consent", tokens.respondent,
-                      {"party_id": "p2", "decision": "refused", "advised_routes": ["administrative", "court"]})
-    assert (case["status"], case["outcome"], case["advised_routes"]) == ("refused", "refused", ["administrative", "court"])
+    case = flows.call(
+        mediation,
+        "POST",
+        f"/cases/{cid2}/consent",
+        tokens.respondent,
+        {"party_id": "p2", "decision": "refused", "advised_routes": ["administrative", "court"]},
+    )
+    assert (case["status"], case["outcome"], case["advised_routes"]) == (
+        "refused",
+        "refused",
+        ["administrative", "court"],
+    )
     resolved = flows.wait_for_intake_status(intake, tokens, rid2, "resolved")
     assert "advised routes: administrative, court" in resolved["outcome"]
 
@@ -75,7 +122,11 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
     for path, who, body in [
         ("consent", tokens.applicant, {"party_id": "p1", "decision": "given"}),
         ("mediators", tokens.supervisor, {"mediator_id": "med-hf-02"}),
-        ("sessions", tokens.supervisor, {"held_at": flows.utc_now().isoformat(), "attendees": ["p1"], "notes": "x"}),
+        (
+            "sessions",
+            tokens.supervisor,
+            {"held_at": flows.utc_now().isoformat(), "attendees": ["p1"], "notes": "x"},
+        ),
         ("failure", tokens.supervisor, {"reason": "no_agreement", "advised_routes": ["court"]}),
         ("escalation", tokens.staff, {"cause": "全小区", "summary": "涉及全小区的问题"}),
         ("parties", tokens.staff, flows.PROPERTY_COMPANY),

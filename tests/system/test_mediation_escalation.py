@@ -2,6 +2,7 @@
 The escalation event is read off `mediation.cases` by a plain Kafka consumer and checked against
 the committed, released contract; the deliberation service, running beside intake and mediation,
 makes it a topic holding the linked request, and intake shows that request in progress there."""
+
 import json
 
 import jsonschema
@@ -27,15 +28,27 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     prefix = mediation.env["TOPIC_PREFIX"]
     flows.remember(prefix, "deliberation.topics", "deliberation.deadletter")
 
-    rid = flows.route_through_intake(intake, tokens, "property_management",
-                                     "物业公司今年物业费上调三成，全小区业主都有意见。联系电话13812341234")
+    rid = flows.route_through_intake(
+        intake,
+        tokens,
+        "property_management",
+        "物业公司今年物业费上调三成，全小区业主都有意见。联系电话13812341234",
+    )
     case = flows.wait_for_case(mediation, tokens, rid)
     assert case["case_type"] == "property_management"
     cid = case["id"]
     flows.add_parties(mediation, tokens, cid, flows.APPLICANT, flows.PROPERTY_COMPANY)
-    case = flows.call(mediation, "POST", f"/cases/{cid}/escalation", tokens.staff, {
-        "cause": "物业费上调涉及全小区业主 / the fee increase affects every household",
-        "summary": "王小明等业主与汇丰宜居物业服务有限公司就物业费上调发生争议，涉及全小区，需议事协商。电话13812341234"})
+    case = flows.call(
+        mediation,
+        "POST",
+        f"/cases/{cid}/escalation",
+        tokens.staff,
+        {
+            "cause": "物业费上调涉及全小区业主 / the fee increase affects every household",
+            "summary": "王小明等业主与汇丰宜居物业服务有限公司就物业费上调发生争议，涉及全小区，"
+            "需议事协商。电话13812341234",
+        },
+    )
     assert (case["status"], case["outcome"]) == ("escalated", "escalated")
 
     reader = topic_reader(prefix + "mediation.cases")
@@ -46,20 +59,29 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     assert record.key.decode() == cid == escalated["subject"]
     data = escalated["data"]
     assert (data["case_id"], data["community"], data["compound"], data["case_type"]) == (
-        cid, "huifeng", flows.COMPOUND, "property_management")
+        cid,
+        "huifeng",
+        flows.COMPOUND,
+        "property_management",
+    )
     assert data["request_ids"] == [rid] and data["parties_count"] == 2
     assert "王**" in data["summary"] and "138****1234" in data["summary"]
     assert flows.privacy_problems(json.dumps(escalated, ensure_ascii=False)) == []
 
     [closed] = flows.events(reader, "civic146.mediation.case.closed.v2")
     assert closed["data"]["outcome"] == "escalated"
+
     # Deliberation takes the matter up as a topic holding the linked request ...
     def topic_of_case():
         items = flows.call(deliberation, "GET", "/topics?community=huifeng", tokens.staff)["items"]
         return next((t for t in items if (t["origin"], t["origin_ref"]) == ("mediation_case", cid)), None)
+
     topic = wait_until(topic_of_case, timeout=45, message=f"a deliberation topic for case {cid}")
-    assert (topic["step"], topic["compound"], topic["category"]) == ("determine_topic", flows.COMPOUND,
-                                                                     "property_management")
+    assert (topic["step"], topic["compound"], topic["category"]) == (
+        "determine_topic",
+        flows.COMPOUND,
+        "property_management",
+    )
     assert [r["request_id"] for r in topic["requests"]] == [rid]
     assert "王小明" not in topic["title"] + topic["description"]
     # ... and reports it to intake; mediation does not resolve the request itself.
@@ -69,4 +91,7 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     assert [e for e in flows.events(reader, "civic146.request.progress.v2", at_least=0, timeout=0)] == []
     assert flows.intake_request(intake, tokens, rid)["status"] == "in_progress"
     api = scrape(mediation.api_metrics_url)
-    assert metric(api, "civic146_mediation_outcomes_total", case_type="property_management", outcome="escalated") == 1
+    assert (
+        metric(api, "civic146_mediation_outcomes_total", case_type="property_management", outcome="escalated")
+        == 1
+    )

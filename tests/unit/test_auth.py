@@ -20,25 +20,44 @@ def test_admin_serves_every_community():
     assert decode(mint(SECRET, "a", ["subdistrict_admin"]), SECRET, ISS, AUD).serves("anything")
 
 
-@pytest.mark.parametrize("claims, algorithm, why", [
-    ({"exp": time.time() - 10}, ALGORITHM, "expired"),
-    ({"aud": "other"}, ALGORITHM, "invalid"),
-    ({"iss": "other"}, ALGORITHM, "invalid"),
-    ({}, "HS512", "invalid"),  # algorithm is pinned
-    ({"roles": ["superuser"]}, ALGORITHM, "unknown role"),
-    ({"roles": ["community_staff"], "communities": "huifeng"}, ALGORITHM, "communities must be a list"),
-    ({"sub": ""}, ALGORITHM, "sub"),  # every token without a subject would be one shared user
-    ({"sub": "   "}, ALGORITHM, "sub must name the user"),
-    ({"sub": 7}, ALGORITHM, "invalid"),
-    ({"iat": None}, ALGORITHM, "iat"),  # without iat the lifetime cannot be known
-    ({"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200}, ALGORITHM, "invalid"),  # issued in the future
-    ({"iat": int(time.time()), "exp": int(time.time()) + 20 * 365 * 86400}, ALGORITHM, "lifetime"),  # the probe's 20-year token
-    ({"iat": int(time.time()), "exp": int(time.time()) + 12 * 3600 + 1}, ALGORITHM, "lifetime"),
-])
+@pytest.mark.parametrize(
+    "claims, algorithm, why",
+    [
+        ({"exp": time.time() - 10}, ALGORITHM, "expired"),
+        ({"aud": "other"}, ALGORITHM, "invalid"),
+        ({"iss": "other"}, ALGORITHM, "invalid"),
+        ({}, "HS512", "invalid"),  # algorithm is pinned
+        ({"roles": ["superuser"]}, ALGORITHM, "unknown role"),
+        ({"roles": ["community_staff"], "communities": "huifeng"}, ALGORITHM, "communities must be a list"),
+        ({"sub": ""}, ALGORITHM, "sub"),  # every token without a subject would be one shared user
+        ({"sub": "   "}, ALGORITHM, "sub must name the user"),
+        ({"sub": 7}, ALGORITHM, "invalid"),
+        ({"iat": None}, ALGORITHM, "iat"),  # without iat the lifetime cannot be known
+        (
+            {"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200},
+            ALGORITHM,
+            "invalid",
+        ),  # issued in the future
+        (
+            {"iat": int(time.time()), "exp": int(time.time()) + 20 * 365 * 86400},
+            ALGORITHM,
+            "lifetime",
+        ),  # the probe's 20-year token
+        ({"iat": int(time.time()), "exp": int(time.time()) + 12 * 3600 + 1}, ALGORITHM, "lifetime"),
+    ],
+)
 def test_rejected_tokens(claims, algorithm, why):
-    base = {"sub": "u", "roles": ["resident"], "iss": ISS, "aud": AUD, "iat": int(time.time()),
-            "exp": int(time.time()) + 60}
-    token = jwt.encode({k: v for k, v in {**base, **claims}.items() if v is not None}, SECRET, algorithm=algorithm)
+    base = {
+        "sub": "u",
+        "roles": ["resident"],
+        "iss": ISS,
+        "aud": AUD,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 60,
+    }
+    token = jwt.encode(
+        {k: v for k, v in {**base, **claims}.items() if v is not None}, SECRET, algorithm=algorithm
+    )
     with pytest.raises(Unauthorized, match=why):
         decode(token, SECRET, ISS, AUD)
 
@@ -52,8 +71,18 @@ def test_lifetime_ceiling_is_configurable_and_inclusive():
 
 
 def test_unsigned_token_is_rejected():
-    token = jwt.encode({"sub": "u", "roles": [], "iss": ISS, "aud": AUD, "iat": int(time.time()),
-                        "exp": int(time.time()) + 60}, None, algorithm="none")
+    token = jwt.encode(
+        {
+            "sub": "u",
+            "roles": [],
+            "iss": ISS,
+            "aud": AUD,
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        },
+        None,
+        algorithm="none",
+    )
     with pytest.raises(Unauthorized):
         decode(token, SECRET, ISS, AUD)
 

@@ -1,5 +1,6 @@
 """The deliberation domain without servers: steps, rules, votes, attaching requests, events."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 
 import jsonschema
 import pytest
@@ -10,7 +11,7 @@ from civic146.outbox import Change, stamped
 from deliberation import domain
 from deliberation import events as ev
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 STAFF = domain.Actor("staff-1", "community_staff")
 POLICY = domain.Policy(name_key=pii.name_key("test-secret"))
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
@@ -31,18 +32,45 @@ def types(change: Change) -> list[str]:
 
 
 def new_topic(platform="small_bench_talk", requests=("r1",)):
-    entries = [domain.request_entry(r, "lefu-international", "roads_and_facilities", ROAD, "new_topic", T0)
-               for r in requests]
-    doc, change = domain.new_topic({"title": "北侧道路修复", "description": ROAD, "community": "huifeng",
-                                    "compound": "lefu-international", "category": "roads_and_facilities",
-                                    "platform": platform}, "intake_request", domain.SYSTEM, T0, POLICY, requests=entries)
+    entries = [
+        domain.request_entry(r, "lefu-international", "roads_and_facilities", ROAD, "new_topic", T0)
+        for r in requests
+    ]
+    doc, change = domain.new_topic(
+        {
+            "title": "北侧道路修复",
+            "description": ROAD,
+            "community": "huifeng",
+            "compound": "lefu-international",
+            "category": "roads_and_facilities",
+            "platform": platform,
+        },
+        "intake_request",
+        domain.SYSTEM,
+        T0,
+        POLICY,
+        requests=entries,
+    )
     return apply({**doc, "version": 1}, change), change
 
 
-NOTICE = {"text": "关于北侧道路修复的议题公示", "period_days": 5, "venue_id": "huifeng-yishiting", "online": True}
-MEETING = {"venue_id": "huifeng-yishiting", "scheduled_at": T0 + timedelta(days=4),
-           "participants": {"party_members": 3, "resident_representatives": 6, "compound_heads": 3, "volunteers": 2}}
-HELD = {"attendance": 14, "minutes": "讨论道路修复方案，确定先修复路面再修台阶", "opinions": ["先修路面"], "outcome": "同意修复"}
+NOTICE = {
+    "text": "关于北侧道路修复的议题公示",
+    "period_days": 5,
+    "venue_id": "huifeng-yishiting",
+    "online": True,
+}
+MEETING = {
+    "venue_id": "huifeng-yishiting",
+    "scheduled_at": T0 + timedelta(days=4),
+    "participants": {"party_members": 3, "resident_representatives": 6, "compound_heads": 3, "volunteers": 2},
+}
+HELD = {
+    "attendance": 14,
+    "minutes": "讨论道路修复方案，确定先修复路面再修台阶",
+    "opinions": ["先修路面"],
+    "outcome": "同意修复",
+}
 
 
 def in_consultation(**kw):
@@ -63,45 +91,84 @@ def test_a_new_topic_records_its_requests_and_tells_intake_they_are_in_progress(
     assert types(change) == ["created", "request-attached", "progress", "request-attached", "progress"]
     progress = [i["event"]["data"] for i in change.outbox if i["event"]["type"] == ev.REQUEST_PROGRESS.name]
     assert [(p["request_id"], p["state"], p["reference"]) for p in progress] == [
-        ("r1", "in_progress", doc["_id"]), ("r2", "in_progress", doc["_id"])]
+        ("r1", "in_progress", doc["_id"]),
+        ("r2", "in_progress", doc["_id"]),
+    ]
     assert all(i["topic"] == "deliberation.topics" and i["key"] == doc["_id"] for i in change.outbox)
 
 
 def test_the_six_steps_in_order_with_time_and_actor():
     doc = with_held_meeting(in_consultation())
-    doc = apply(doc, domain.start_implementation(doc, "修复路面230米，台阶12处", STAFF, T0 + timedelta(days=5), POLICY))
-    for title, unit, target in (("修复硬化路面", "m", 230), ("修复单元口台阶", "处", 12), ("增设充电桩", "个", 22)):
-        tid, change = domain.add_task(doc, {"title": title, "owner": "社区与物业公司", "due_date": date(2026, 5, 1),
-                                            "unit": unit, "target": target}, STAFF, T0 + timedelta(days=6), POLICY)
+    doc = apply(
+        doc,
+        domain.start_implementation(doc, "修复路面230米，台阶12处", STAFF, T0 + timedelta(days=5), POLICY),
+    )
+    for title, unit, target in (
+        ("修复硬化路面", "m", 230),
+        ("修复单元口台阶", "处", 12),
+        ("增设充电桩", "个", 22),
+    ):
+        tid, change = domain.add_task(
+            doc,
+            {
+                "title": title,
+                "owner": "社区与物业公司",
+                "due_date": date(2026, 5, 1),
+                "unit": unit,
+                "target": target,
+            },
+            STAFF,
+            T0 + timedelta(days=6),
+            POLICY,
+        )
         doc = apply(doc, change)
         doc = apply(doc, domain.progress_task(doc, tid, target / 2, STAFF, T0 + timedelta(days=20)))
     assert doc["progress"] == 50.0
     for t in doc["tasks"]:
         doc = apply(doc, domain.progress_task(doc, t["id"], t["target"], STAFF, T0 + timedelta(days=60)))
     assert doc["progress"] == 100.0
-    change = domain.publish_result(doc, {**NOTICE, "text": "完成修复硬化路面230米"}, STAFF, T0 + timedelta(days=61), POLICY)
+    change = domain.publish_result(
+        doc, {**NOTICE, "text": "完成修复硬化路面230米"}, STAFF, T0 + timedelta(days=61), POLICY
+    )
     resolved = [i["event"]["data"] for i in change.outbox if i["event"]["type"] == ev.REQUEST_PROGRESS.name]
-    assert [(r["request_id"], r["state"], r["summary"]) for r in resolved] == [("r1", "resolved", "完成修复硬化路面230米")]
+    assert [(r["request_id"], r["state"], r["summary"]) for r in resolved] == [
+        ("r1", "resolved", "完成修复硬化路面230米")
+    ]
     doc = apply(doc, change)
     doc = apply(doc, domain.open_feedback(doc, STAFF, T0 + timedelta(days=62)))
-    doc = apply(doc, domain.give_feedback(doc, domain.Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY))
+    doc = apply(
+        doc,
+        domain.give_feedback(
+            doc, domain.Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY
+        ),
+    )
     doc = apply(doc, domain.record_request_rating(doc, "r1", 4, "evt-1", T0 + timedelta(days=63)))
     doc = apply(doc, domain.close(doc, "已向居民反馈", STAFF, T0 + timedelta(days=64), POLICY))
-    assert [s["step"] for s in doc["steps"]] == ["determine_topic", "public_notice", "consultation", "implementation",
-                                                 "publish_result", "feedback", "closed"]
+    assert [s["step"] for s in doc["steps"]] == [
+        "determine_topic",
+        "public_notice",
+        "consultation",
+        "implementation",
+        "publish_result",
+        "feedback",
+        "closed",
+    ]
     assert all(s["actor_role"] in ("system", "community_staff") and s["at"] for s in doc["steps"])
     assert doc["closing"]["mean_satisfaction"] == 4.5
     hours = domain.step_hours(doc, T0 + timedelta(days=100))
     assert hours["consultation"] == 48 and hours["implementation"] == 56 * 24
 
 
-@pytest.mark.parametrize("action", [
-    lambda d: domain.start_consultation(d, STAFF, T0 + timedelta(days=9), POLICY),
-    lambda d: domain.start_implementation(d, "决定", STAFF, T0, POLICY),
-    lambda d: domain.publish_result(d, NOTICE, STAFF, T0, POLICY),
-    lambda d: domain.open_feedback(d, STAFF, T0),
-    lambda d: domain.close(d, "x", STAFF, T0, POLICY),
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda d: domain.start_consultation(d, STAFF, T0 + timedelta(days=9), POLICY),
+        lambda d: domain.start_implementation(d, "决定", STAFF, T0, POLICY),
+        lambda d: domain.publish_result(d, NOTICE, STAFF, T0, POLICY),
+        lambda d: domain.open_feedback(d, STAFF, T0),
+        lambda d: domain.close(d, "x", STAFF, T0, POLICY),
+    ],
+)
 def test_steps_cannot_be_skipped(action):
     doc, _ = new_topic()
     with pytest.raises(InvalidTransition):
@@ -123,8 +190,13 @@ def test_no_implementation_without_a_held_meeting_and_no_result_before_it_is_com
         domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY)
     doc = with_held_meeting(doc)
     doc = apply(doc, domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY))
-    tid, change = domain.add_task(doc, {"title": "路面", "owner": "物业", "due_date": date(2026, 5, 1), "unit": "m",
-                                        "target": 230}, STAFF, T0, POLICY)
+    tid, change = domain.add_task(
+        doc,
+        {"title": "路面", "owner": "物业", "due_date": date(2026, 5, 1), "unit": "m", "target": 230},
+        STAFF,
+        T0,
+        POLICY,
+    )
     doc = apply(doc, change)
     doc = apply(doc, domain.progress_task(doc, tid, 229, STAFF, T0))
     with pytest.raises(InvalidTransition, match="not complete"):
@@ -158,8 +230,19 @@ VOTERS = [f"res-{i}" for i in range(10)]
 
 
 def open_vote(doc, **fields):
-    vid, change = domain.open_vote(doc, {"question": "是否同意实施水改工程", "scope": "compound",
-                                         "closes_at": T0 + timedelta(days=10), **fields}, VOTERS, STAFF, T0 + timedelta(days=5), POLICY)
+    vid, change = domain.open_vote(
+        doc,
+        {
+            "question": "是否同意实施水改工程",
+            "scope": "compound",
+            "closes_at": T0 + timedelta(days=10),
+            **fields,
+        },
+        VOTERS,
+        STAFF,
+        T0 + timedelta(days=5),
+        POLICY,
+    )
     return vid, apply(doc, change)
 
 
@@ -177,7 +260,9 @@ def test_ballots_are_secret_one_per_voter_and_only_in_the_window():
     doc = cast(doc, vid, {"res-1": "approve", "res-2": "oppose"})
     [vote] = doc["votes"]
     assert vote["voters"] == ["res-1", "res-2"] and vote["counts"] == [1, 1, 0]
-    assert set(vote) >= {"voters", "counts"} and not any(isinstance(v, dict) and "res-1" in v for v in vote.values())
+    assert set(vote) >= {"voters", "counts"} and not any(
+        isinstance(v, dict) and "res-1" in v for v in vote.values()
+    )
     with pytest.raises(domain.AlreadyVoted):
         domain.cast_ballot(doc, vid, "res-1", "oppose", T0 + timedelta(days=6))
     with pytest.raises(domain.NotEligible):
@@ -190,11 +275,14 @@ def test_ballots_are_secret_one_per_voter_and_only_in_the_window():
         domain.cast_ballot(doc, vid, "res-3", "maybe", T0 + timedelta(days=6))
 
 
-@pytest.mark.parametrize("window", [
-    {"opens_at": T0, "closes_at": T0 + timedelta(days=5)},  # closes when the vote is opened (day 5)
-    {"opens_at": T0, "closes_at": T0 + timedelta(days=4)},  # already closed
-    {"opens_at": T0 + timedelta(days=8), "closes_at": T0 + timedelta(days=7)},
-])
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"opens_at": T0, "closes_at": T0 + timedelta(days=5)},  # closes when the vote is opened (day 5)
+        {"opens_at": T0, "closes_at": T0 + timedelta(days=4)},  # already closed
+        {"opens_at": T0 + timedelta(days=8), "closes_at": T0 + timedelta(days=7)},
+    ],
+)
 def test_a_vote_window_must_close_in_the_future_and_after_it_opens(window):
     doc = in_consultation(platform="residents_council")
     with pytest.raises(InvalidInput) as raised:
@@ -215,42 +303,80 @@ def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
     with pytest.raises(InvalidTransition, match="vote"):
         domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=11), POLICY)
 
-    vid2, change = domain.open_vote(doc, {"question": "再次表决：是否同意实施水改工程", "scope": "compound",
-                                          "opens_at": T0 + timedelta(days=12), "closes_at": T0 + timedelta(days=15),
-                                          "threshold": "two_thirds"}, VOTERS, STAFF, T0 + timedelta(days=11), POLICY)
+    vid2, change = domain.open_vote(
+        doc,
+        {
+            "question": "再次表决：是否同意实施水改工程",
+            "scope": "compound",
+            "opens_at": T0 + timedelta(days=12),
+            "closes_at": T0 + timedelta(days=15),
+            "threshold": "two_thirds",
+        },
+        VOTERS,
+        STAFF,
+        T0 + timedelta(days=11),
+        POLICY,
+    )
     doc = apply(doc, change)
-    doc = cast(doc, vid2, {**{f"res-{i}": "approve" for i in range(6)}, "res-6": "oppose", "res-7": "abstain"},
-               at=T0 + timedelta(days=13))
+    doc = cast(
+        doc,
+        vid2,
+        {**{f"res-{i}": "approve" for i in range(6)}, "res-6": "oppose", "res-7": "abstain"},
+        at=T0 + timedelta(days=13),
+    )
     doc = apply(doc, domain.close_due_votes(doc, T0 + timedelta(days=15)))
     assert [(v["result"], v["turnout"]) for v in doc["votes"]] == [("quorum_not_met", 0.3), ("passed", 0.8)]
-    assert domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=16), POLICY).set["step"] == "implementation"
+    assert (
+        domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=16), POLICY).set["step"]
+        == "implementation"
+    )
 
 
-@pytest.mark.parametrize("counts,threshold,expected", [
-    ([5, 4, 1], "simple_majority", ("rejected", None)),     # 5 of 10 cast is not more than half
-    ([6, 4, 0], "simple_majority", ("passed", "approve")),
-    ([6, 3, 1], "two_thirds", ("rejected", None)),
-    ([7, 3, 0], "two_thirds", ("passed", "approve")),
-])
+@pytest.mark.parametrize(
+    "counts,threshold,expected",
+    [
+        ([5, 4, 1], "simple_majority", ("rejected", None)),  # 5 of 10 cast is not more than half
+        ([6, 4, 0], "simple_majority", ("passed", "approve")),
+        ([6, 3, 1], "two_thirds", ("rejected", None)),
+        ([7, 3, 0], "two_thirds", ("passed", "approve")),
+    ],
+)
 def test_thresholds_count_over_the_ballots_cast(counts, threshold, expected):
-    vote = {"kind": "approval", "options": domain.APPROVAL_OPTIONS, "counts": counts, "eligible": VOTERS * 1,
-            "quorum": 0.5, "threshold": threshold}
+    vote = {
+        "kind": "approval",
+        "options": domain.APPROVAL_OPTIONS,
+        "counts": counts,
+        "eligible": VOTERS * 1,
+        "quorum": 0.5,
+        "threshold": threshold,
+    }
     assert domain.tally(vote)[:2] == expected
 
 
 def test_a_choice_vote_needs_a_clear_winner():
-    vote = {"kind": "choice", "options": ["A", "B", "C"], "eligible": VOTERS, "quorum": 0.5,
-            "threshold": "simple_majority", "counts": [3, 3, 0]}
+    vote = {
+        "kind": "choice",
+        "options": ["A", "B", "C"],
+        "eligible": VOTERS,
+        "quorum": 0.5,
+        "threshold": "simple_majority",
+        "counts": [3, 3, 0],
+    }
     assert domain.tally(vote)[0] == "rejected"
     assert domain.tally({**vote, "counts": [5, 1, 0]})[:2] == ("passed", "A")
 
 
 # --- requests about the same matter ------------------------------------------------------------------
 
+
 def test_similar_requests_on_the_same_compound_and_category_join_one_topic():
     doc, _ = new_topic()
-    same = {"community": "huifeng", "compound": "lefu-international", "category": "roads_and_facilities",
-            "description": "乐福国际小区北侧道路被暴雨冲坏了，坑洼很多，请修复"}
+    same = {
+        "community": "huifeng",
+        "compound": "lefu-international",
+        "category": "roads_and_facilities",
+        "description": "乐福国际小区北侧道路被暴雨冲坏了，坑洼很多，请修复",
+    }
     assert domain.matching_topic(same, [doc], POLICY.attach_similarity)[0] is doc
     unrelated = {**same, "description": "楼下垃圾桶太少，每天满溢"}
     assert domain.matching_topic(unrelated, [doc], POLICY.attach_similarity) is None
@@ -260,7 +386,9 @@ def test_similar_requests_on_the_same_compound_and_category_join_one_topic():
 
 def test_attaching_and_detaching_requests():
     doc, _ = new_topic()
-    entry = domain.request_entry("r2", "lefu-international", "roads_and_facilities", "台阶也坏了", "staff", T0)
+    entry = domain.request_entry(
+        "r2", "lefu-international", "roads_and_facilities", "台阶也坏了", "staff", T0
+    )
     change = domain.attach_request(doc, entry, STAFF, T0)
     assert types(change) == ["request-attached", "progress"]
     doc = apply(doc, change)
@@ -275,24 +403,48 @@ def test_two_way_evaluation_after_closing_only():
     with pytest.raises(InvalidTransition):
         domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
     doc["step"] = "closed"
-    doc = apply(doc, domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY))
-    doc = apply(doc, domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY))
-    assert [(e["by_role"], e["target"]) for e in doc["evaluations"]] == [("resident", "deputy-01"), ("deputy", "residents")]
+    doc = apply(
+        doc, domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY)
+    )
+    doc = apply(
+        doc, domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)
+    )
+    assert [(e["by_role"], e["target"]) for e in doc["evaluations"]] == [
+        ("resident", "deputy-01"),
+        ("deputy", "residents"),
+    ]
     with pytest.raises(InvalidInput):
         domain.evaluate(doc, domain.Actor("res-2", "resident"), "deputy-99", 3, None, T0, POLICY)
 
 
 def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everything_published():
     digests = pii.name_digests(POLICY.name_key, ["王建国"])
-    entry = domain.request_entry("r1", "lefu-international", "roads_and_facilities", ROAD, "new_topic", T0,
-                                 name_digests=digests)
-    doc, change = domain.new_topic({"title": "王建国反映北侧道路损毁", "description": "王建国：" + ROAD,
-                                    "community": "huifeng", "compound": "lefu-international",
-                                    "category": "roads_and_facilities"}, "intake_request", domain.SYSTEM, T0, POLICY,
-                                   requests=[entry], name_digests=pii.name_digests(POLICY.name_key, ["李秀兰"]))
+    entry = domain.request_entry(
+        "r1", "lefu-international", "roads_and_facilities", ROAD, "new_topic", T0, name_digests=digests
+    )
+    doc, change = domain.new_topic(
+        {
+            "title": "王建国反映北侧道路损毁",
+            "description": "王建国：" + ROAD,
+            "community": "huifeng",
+            "compound": "lefu-international",
+            "category": "roads_and_facilities",
+        },
+        "intake_request",
+        domain.SYSTEM,
+        T0,
+        POLICY,
+        requests=[entry],
+        name_digests=pii.name_digests(POLICY.name_key, ["李秀兰"]),
+    )
     doc = apply({**doc, "version": 1}, change)
-    notice = domain.publish_notice(doc, {**NOTICE, "text": "王建国和李秀兰反映的道路问题，联系电话１３９ ８７６５ ４３２１"},
-                                   STAFF, T0, POLICY)
+    notice = domain.publish_notice(
+        doc,
+        {**NOTICE, "text": "王建国和李秀兰反映的道路问题，联系电话１３９ ８７６５ ４３２１"},
+        STAFF,
+        T0,
+        POLICY,
+    )
     published = [i["event"] for i in change.outbox + notice.outbox]
     text = repr(published)
     assert "王建国" not in text and "李秀兰" not in text and "8765" not in text and "139****4321" in text

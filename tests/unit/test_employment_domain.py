@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import jsonschema
@@ -9,19 +9,35 @@ from civic146.outbox import stamped
 from employment import domain, matching, vocabulary
 from employment import events as ev
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 STAFF = domain.Actor("staff-1", "community_staff")
 RESIDENT = domain.Actor("res-1", "resident")
 VOCAB = vocabulary.load()
 SCHEMAS = {t.name: t.schema() for t in [*ev.PUBLISHED, ev.PROGRESS]}
 PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": "11010519491231002X"}
-PROFILE = {"desired_occupations": ["cashier"], "skills": ["cashiering", "mandarin"], "experience": [],
-           "education": "junior_secondary",
-           "availability": {"hours_types": ["part_time"], "shifts": ["morning", "afternoon"], "max_hours_per_week": 30},
-           "max_commute_km": 3, "expected_pay": {"amount": 22, "unit": "hour"}, "target_group": "middle_aged",
-           "needs_accessible": False}
-SEEKER_IN = {"community": "huifeng", "compound": "lefu-international", "person": PERSON, "profile": PROFILE,
-             "employment_difficulty": True, "consent": {"given": True, "retention_days": None}}
+PROFILE = {
+    "desired_occupations": ["cashier"],
+    "skills": ["cashiering", "mandarin"],
+    "experience": [],
+    "education": "junior_secondary",
+    "availability": {
+        "hours_types": ["part_time"],
+        "shifts": ["morning", "afternoon"],
+        "max_hours_per_week": 30,
+    },
+    "max_commute_km": 3,
+    "expected_pay": {"amount": 22, "unit": "hour"},
+    "target_group": "middle_aged",
+    "needs_accessible": False,
+}
+SEEKER_IN = {
+    "community": "huifeng",
+    "compound": "lefu-international",
+    "person": PERSON,
+    "profile": PROFILE,
+    "employment_difficulty": True,
+    "consent": {"given": True, "retention_days": None},
+}
 
 
 def apply(doc, change):
@@ -32,18 +48,44 @@ def apply(doc, change):
 
 
 def routed(category="job_seeking", submitter_ref=None):
-    return SimpleNamespace(request_id="req-1", community="huifeng", compound="lefu-international", category=category,
-                           description="想在家附近找份兼职工作，电话13912345678",
-                           submitter=SimpleNamespace(name="李**", phone="139****5678"), submitter_ref=submitter_ref)
+    return SimpleNamespace(
+        request_id="req-1",
+        community="huifeng",
+        compound="lefu-international",
+        category=category,
+        description="想在家附近找份兼职工作，电话13912345678",
+        submitter=SimpleNamespace(name="李**", phone="139****5678"),
+        submitter_ref=submitter_ref,
+    )
 
 
 def job_doc(hours_type="part_time", hours=12, openings=1):
-    fields = {"employer_name": "汇丰便民超市", "contact_name": "王经理", "contact_phone": "13811112222",
-              "title": "收银员（兼职）", "description": None, "occupation": "cashier", "required_skills": ["cashiering"],
-              "optional_skills": [], "hours_type": hours_type, "shifts": ["morning"], "hours_per_week": hours,
-              "community": "huifeng", "compound": "huifeng-1", "pay_min": 24, "pay_max": 26, "pay_unit": "hour",
-              "openings": openings, "no_experience_needed": True, "min_experience_years": 0, "min_education": "none",
-              "age_friendly": False, "accessible": False, "valid_from": None, "valid_until": None}
+    fields = {
+        "employer_name": "汇丰便民超市",
+        "contact_name": "王经理",
+        "contact_phone": "13811112222",
+        "title": "收银员（兼职）",
+        "description": None,
+        "occupation": "cashier",
+        "required_skills": ["cashiering"],
+        "optional_skills": [],
+        "hours_type": hours_type,
+        "shifts": ["morning"],
+        "hours_per_week": hours,
+        "community": "huifeng",
+        "compound": "huifeng-1",
+        "pay_min": 24,
+        "pay_max": 26,
+        "pay_unit": "hour",
+        "openings": openings,
+        "no_experience_needed": True,
+        "min_experience_years": 0,
+        "min_education": "none",
+        "age_friendly": False,
+        "accessible": False,
+        "valid_from": None,
+        "valid_until": None,
+    }
     doc, _ = domain.post_job(fields, STAFF, None, T0)
     return {**doc, "version": 1}
 
@@ -67,8 +109,9 @@ def assert_no_personal_or_sensitive_data(events):
 
 
 def referral(seeker, job, stage="offered"):
-    features = matching.seeker_features({**seeker["profile"], "community": seeker["community"],
-                                         "compound": seeker["compound"]}, VOCAB)
+    features = matching.seeker_features(
+        {**seeker["profile"], "community": seeker["community"], "compound": seeker["compound"]}, VOCAB
+    )
     match = matching.explain(features, matching.job_features(job, VOCAB), VOCAB)
     doc, change = domain.new_referral(seeker, job, match, "staff", STAFF, T0)
     return {**doc, "version": 1, "stage": stage}, change
@@ -82,15 +125,22 @@ def test_intake_request_becomes_a_draft_and_the_resident_completes_it_with_conse
     assert done["status"] == "active" and done["resident_id"] == "res-1"
     assert done["consent"]["expires_at"] == T0 + timedelta(days=365) and done["consent"]["via"] == "resident"
     progress = [e for e in all_events(c2) if e["type"] == ev.PROGRESS.name]
-    assert [p["data"]["state"] for p in progress] == ["in_progress"] and progress[0]["data"]["request_id"] == "req-1"
+    assert [p["data"]["state"] for p in progress] == ["in_progress"] and progress[0]["data"][
+        "request_id"
+    ] == "req-1"
     assert_no_personal_or_sensitive_data(all_events(c1, c2))
 
 
 def test_another_resident_cannot_claim_the_draft():
     draft, _ = domain.seeker_draft_from_intake(routed(), T0)
     with pytest.raises(Forbidden):
-        domain.complete_seeker({**draft, "version": 1}, {**SEEKER_IN, "person": {**PERSON, "phone": "13700000000"}},
-                               RESIDENT, T0, 365)
+        domain.complete_seeker(
+            {**draft, "version": 1},
+            {**SEEKER_IN, "person": {**PERSON, "phone": "13700000000"}},
+            RESIDENT,
+            T0,
+            365,
+        )
 
 
 def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
@@ -98,13 +148,23 @@ def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
     assert draft["owner_ref"] == "ref-of-res-1"
     assert all("ref-of-res-1" not in str(e) for e in all_events(c1))
     other_person = {**SEEKER_IN, "person": {**PERSON, "name": "王小明", "phone": "13700000000"}}
-    done = apply(draft, domain.complete_seeker({**draft, "version": 1}, other_person, RESIDENT, T0, 365,
-                                               caller_ref="ref-of-res-1"))  # no name/phone proof needed
+    done = apply(
+        draft,
+        domain.complete_seeker(
+            {**draft, "version": 1}, other_person, RESIDENT, T0, 365, caller_ref="ref-of-res-1"
+        ),
+    )  # no name/phone proof needed
     assert done["status"] == "active" and done["resident_id"] == "res-1"
     for caller_ref in ("ref-of-someone-else", None):  # the request's name and phone do not open it
         with pytest.raises(Forbidden):
-            domain.complete_seeker({**draft, "version": 1}, SEEKER_IN, domain.Actor("res-9", "resident"), T0, 365,
-                                   caller_ref=caller_ref)
+            domain.complete_seeker(
+                {**draft, "version": 1},
+                SEEKER_IN,
+                domain.Actor("res-9", "resident"),
+                T0,
+                365,
+                caller_ref=caller_ref,
+            )
     closed = apply(done, domain.close_seeker({**done, "version": 2}, "consent_withdrawn", RESIDENT, T0))
     assert closed["owner_ref"] is None
 
@@ -140,8 +200,14 @@ def test_one_person_may_hold_two_part_time_placements_but_not_more():
     holding = {**seeker, "placements": [first["_id"]]}
     assert domain.reserve_placement(holding, second, [first], T0) is not None  # 12 + 12 hours, both part time
     with pytest.raises(InvalidTransition):
-        domain.reserve_placement({**seeker, "placements": [first["_id"], second["_id"]]}, third, [first, second], T0)
-    full_time = {**third, "_id": "ref-ft", "hours_type": "full_time"}  # e.g. a profile that later accepted full-time work
+        domain.reserve_placement(
+            {**seeker, "placements": [first["_id"], second["_id"]]}, third, [first, second], T0
+        )
+    full_time = {
+        **third,
+        "_id": "ref-ft",
+        "hours_type": "full_time",
+    }  # e.g. a profile that later accepted full-time work
     with pytest.raises(InvalidTransition, match="part-time"):
         domain.reserve_placement(holding, full_time, [first], T0)
     with pytest.raises(InvalidTransition, match="part-time"):
@@ -163,7 +229,9 @@ def test_stage_machine_refuses_skipping_and_records_decline_reasons():
 def test_closing_a_profile_erases_personal_and_sensitive_data():
     seeker, _ = active_seeker()
     closed = apply(seeker, domain.close_seeker(seeker, "consent_withdrawn", RESIDENT, T0))
-    assert closed["person"] is None and closed["employment_difficulty"] is None and closed["status"] == "closed"
+    assert (
+        closed["person"] is None and closed["employment_difficulty"] is None and closed["status"] == "closed"
+    )
     assert domain.consent_expired(seeker, T0 + timedelta(days=364)) is None
     assert domain.consent_expired(seeker, T0 + timedelta(days=366)) is not None
 
@@ -180,7 +248,9 @@ def test_a_job_filled_by_hires_closes_itself():
 def test_statistics_count_the_difficulty_group_only_for_allowed_roles():
     seeker, _ = active_seeker()
     stats = domain.compute_statistics([seeker], [], [job_doc()], with_sensitive=False)
-    assert "employment_difficulty" not in stats["seekers_by_group"] and stats["seekers_by_group"] == {"middle_aged": 1}
+    assert "employment_difficulty" not in stats["seekers_by_group"] and stats["seekers_by_group"] == {
+        "middle_aged": 1
+    }
     stats = domain.compute_statistics([seeker], [], [job_doc()], with_sensitive=True)
     assert stats["seekers_by_group"]["employment_difficulty"] == 1 and stats["open_positions"] == 1
 
@@ -188,12 +258,32 @@ def test_statistics_count_the_difficulty_group_only_for_allowed_roles():
 def test_an_employer_hiring_request_becomes_a_draft_posting_published_by_staff():
     draft, change = domain.job_draft_from_intake(routed("staff_hiring"), T0)
     assert draft["status"] == "draft" and draft["_id"] == domain.draft_id("job", "req-1")
-    api_fields = {"employer_name": "汇丰便民超市", "contact_name": "王经理", "contact_phone": "13811112222",
-                  "title": "收银员（兼职）", "description": None, "occupation": "cashier", "required_skills": [],
-                  "optional_skills": [], "hours_type": "part_time", "shifts": ["morning"], "hours_per_week": 12,
-                  "community": "huifeng", "compound": None, "pay_min": 24, "pay_max": 26, "pay_unit": "hour",
-                  "openings": 1, "no_experience_needed": True, "min_experience_years": 0, "min_education": "none",
-                  "age_friendly": True, "accessible": False, "valid_from": None, "valid_until": None}
+    api_fields = {
+        "employer_name": "汇丰便民超市",
+        "contact_name": "王经理",
+        "contact_phone": "13811112222",
+        "title": "收银员（兼职）",
+        "description": None,
+        "occupation": "cashier",
+        "required_skills": [],
+        "optional_skills": [],
+        "hours_type": "part_time",
+        "shifts": ["morning"],
+        "hours_per_week": 12,
+        "community": "huifeng",
+        "compound": None,
+        "pay_min": 24,
+        "pay_max": 26,
+        "pay_unit": "hour",
+        "openings": 1,
+        "no_experience_needed": True,
+        "min_experience_years": 0,
+        "min_education": "none",
+        "age_friendly": True,
+        "accessible": False,
+        "valid_from": None,
+        "valid_until": None,
+    }
     published = domain.publish_draft({**draft, "version": 1}, api_fields, STAFF, None, T0)
     assert published.set["status"] == "open" and published.set["employer"]["name"] == "汇丰便民超市"
     types = [e["type"] for e in all_events(change, published)]
@@ -224,7 +314,9 @@ def test_decline_and_retention_reasons_mask_the_seekers_name():
     assert "李秀英" not in str(all_events(change)) and "李秀英" not in str(change.push)
     hired = apply(ref, domain.hire({**ref, "stage": "offered"}, STAFF, T0))
     due = apply(hired, domain.retention_due(hired, T0 + timedelta(days=31)))
-    rec = domain.record_retention(due, 30, "left", "李秀英已搬家", STAFF, T0 + timedelta(days=32), names=("李秀英",))
+    rec = domain.record_retention(
+        due, 30, "left", "李秀英已搬家", STAFF, T0 + timedelta(days=32), names=("李秀英",)
+    )
     assert rec.set["left_reason"] == "李**已搬家" and "李秀英" not in str(all_events(rec))
 
 
@@ -237,6 +329,7 @@ def test_a_seekers_own_action_makes_them_active_again():
 
 
 # --- reservations taken before a hire ----------------------------------------------------------------------
+
 
 def two_seekers_for(job):
     seeker, _ = active_seeker()
@@ -278,8 +371,12 @@ def test_a_failed_hire_gives_its_opening_back_only_once_the_referral_moved_past_
     [event] = all_events(change)
     assert event["type"] == ev.JOB_POSTED.name and event["data"]["status"] == "open"
     assert_no_personal_or_sensitive_data([event])
-    assert domain.settle_opening(released, first["_id"], first["version"], abandoned, T0) is None  # idempotent
-    assert domain.settle_opening(reserved, first["_id"], first["version"], None, T0) is not None  # referral gone
+    assert (
+        domain.settle_opening(released, first["_id"], first["version"], abandoned, T0) is None
+    )  # idempotent
+    assert (
+        domain.settle_opening(reserved, first["_id"], first["version"], None, T0) is not None
+    )  # referral gone
 
 
 def test_a_reservation_taken_over_by_a_newer_attempt_survives_the_release_of_the_older_one():
@@ -288,7 +385,9 @@ def test_a_reservation_taken_over_by_a_newer_attempt_survives_the_release_of_the
     old = apply(job, domain.reserve_opening(job, first, T0))
     newer = {**first, "version": first["version"] + 1}  # the first attempt failed and the referral moved on
     taken_over = apply(old, domain.reserve_opening(old, newer, T0))
-    assert taken_over["hires"] == [first["_id"]] and taken_over["reservations"][0]["version"] == newer["version"]
+    assert (
+        taken_over["hires"] == [first["_id"]] and taken_over["reservations"][0]["version"] == newer["version"]
+    )
     assert domain.settle_opening(taken_over, first["_id"], first["version"], newer, T0) is None
     assert domain.reserve_opening(taken_over, first, T0) is None  # the stale attempt does not take it back
 
@@ -301,7 +400,11 @@ def test_a_hired_referral_keeps_and_confirms_its_reservations():
     hired = {**apply(first, domain.hire(first, STAFF, T0)), "version": first["version"] + 1}
     # a concurrent request hired it: the failed one settles by confirming, not releasing
     confirmed = apply(on_job, domain.settle_opening(on_job, first["_id"], first["version"], hired, T0))
-    assert confirmed["hires"] == [first["_id"]] and confirmed["reservations"] == [] and confirmed["status"] == "filled"
+    assert (
+        confirmed["hires"] == [first["_id"]]
+        and confirmed["reservations"] == []
+        and confirmed["status"] == "filled"
+    )
     assert domain.job_hire_change(confirmed, hired, T0) is None
     kept = apply(on_seeker, domain.settle_placement(on_seeker, first["_id"], first["version"], hired, T0))
     assert kept["placements"] == [first["_id"]] and kept["reservations"] == [] and kept["status"] == "placed"
@@ -345,4 +448,6 @@ def test_reservations_expire_after_the_grace_period():
     two = apply(one, domain.reserve_opening(one, second, T0 + timedelta(minutes=3)))
     grace = timedelta(minutes=5)
     assert domain.expired_reservations(two, T0 + timedelta(minutes=4), grace) == []
-    assert [r["referral_id"] for r in domain.expired_reservations(two, T0 + timedelta(minutes=6), grace)] == [first["_id"]]
+    assert [r["referral_id"] for r in domain.expired_reservations(two, T0 + timedelta(minutes=6), grace)] == [
+        first["_id"]
+    ]

@@ -5,6 +5,7 @@ respect only (a known defect). Known good matches must rank above known poor one
 reasons returned must name what drove the score: the component that changed, by the amount it
 changed.
 """
+
 import random
 
 import numpy as np
@@ -33,10 +34,24 @@ def ideal_job(s: matching.SeekerFeatures, vocab) -> matching.JobFeatures:
     hours = min(s.max_hours, 20 if kind == 2 else 40)
     pay = (s.expected_hourly or 25.0) * 1.2
     return matching.JobFeatures(
-        occupation=occupation, required=frozenset(held[:2]), optional=frozenset(held[2:3]), type=kind,
-        shifts=s.shifts, hours_per_week=hours, position=s.position, pay_min_hourly=pay, pay_max_hourly=pay * 1.1,
-        pay_unit_label="hour", min_experience_years=0, no_experience_needed=True, min_education=0,
-        age_friendly=s.older_worker, accessible=True, open=True, openings_left=1)
+        occupation=occupation,
+        required=frozenset(held[:2]),
+        optional=frozenset(held[2:3]),
+        type=kind,
+        shifts=s.shifts,
+        hours_per_week=hours,
+        position=s.position,
+        pay_min_hourly=pay,
+        pay_max_hourly=pay * 1.1,
+        pay_unit_label="hour",
+        min_experience_years=0,
+        no_experience_needed=True,
+        min_education=0,
+        age_friendly=s.older_worker,
+        accessible=True,
+        open=True,
+        openings_left=1,
+    )
 
 
 def unrelated_occupation(s, vocab) -> str:
@@ -51,14 +66,22 @@ def related_occupation(s, vocab) -> str | None:
 def variants(s, vocab, good: matching.JobFeatures) -> dict[str, matching.JobFeatures]:
     """One defect each, named by the component it must lower."""
     from dataclasses import replace
+
     far = (s.position[0] + s.max_commute_km * 0.9, s.position[1])
     lowest_shift = s.shifts & -s.shifts
     out = {
         "occupation": replace(good, occupation=unrelated_occupation(s, vocab)),
-        "skills": replace(good, required=frozenset({"forklift", "livestream"}) - s.skills or frozenset({"__unknown__"}),
-                          optional=frozenset()),
+        "skills": replace(
+            good,
+            required=frozenset({"forklift", "livestream"}) - s.skills or frozenset({"__unknown__"}),
+            optional=frozenset(),
+        ),
         "commute": replace(good, position=far),
-        "pay": replace(good, pay_min_hourly=(s.expected_hourly or 25.0) * 0.55, pay_max_hourly=(s.expected_hourly or 25.0) * 0.6),
+        "pay": replace(
+            good,
+            pay_min_hourly=(s.expected_hourly or 25.0) * 0.55,
+            pay_max_hourly=(s.expected_hourly or 25.0) * 0.6,
+        ),
         "experience": replace(good, no_experience_needed=False, min_experience_years=30),
     }
     if lowest_shift != s.shifts:  # add a shift the seeker cannot work: half-fitting hours
@@ -72,9 +95,16 @@ def variants(s, vocab, good: matching.JobFeatures) -> dict[str, matching.JobFeat
 def poor_job(s, vocab, good) -> matching.JobFeatures:
     """Wrong occupation, none of the skills, at the edge of the commute, no experience asked for though."""
     from dataclasses import replace
-    return replace(good, occupation=unrelated_occupation(s, vocab), required=frozenset({"__unknown__"}), optional=frozenset(),
-                   position=(s.position[0] + s.max_commute_km * 0.95, s.position[1]),
-                   pay_min_hourly=(s.expected_hourly or 25.0) * 0.5, pay_max_hourly=(s.expected_hourly or 25.0) * 0.5)
+
+    return replace(
+        good,
+        occupation=unrelated_occupation(s, vocab),
+        required=frozenset({"__unknown__"}),
+        optional=frozenset(),
+        position=(s.position[0] + s.max_commute_km * 0.95, s.position[1]),
+        pay_min_hourly=(s.expected_hourly or 25.0) * 0.5,
+        pay_max_hourly=(s.expected_hourly or 25.0) * 0.5,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +119,7 @@ def planted(world):
         planted_jobs = {"good": good, "poor": poor_job(s, vocab, good), **variants(s, vocab, good)}
         if (rel := related_occupation(s, vocab)) is not None:
             from dataclasses import replace
+
             planted_jobs["related"] = replace(good, occupation=rel)
         offset = len(job_f) + len(extra)
         extra.extend(planted_jobs.values())
@@ -111,7 +142,9 @@ def test_known_good_matches_rank_above_known_poor_ones(world, planted):
                 assert good < rank[j], f"seeker {i}: the ideal job ranks below the {name} variant"
         assert rank[named["poor"]] > good
         if "related" in named:
-            assert rank[named["related"]] < rank[named["occupation"]], "related occupation should beat an unrelated one"
+            assert rank[named["related"]] < rank[named["occupation"]], (
+                "related occupation should beat an unrelated one"
+            )
         top3 += good < 3
     # Among 10,000 generated jobs the ideal one is (nearly always) in the seeker's top three.
     assert top3 >= 0.95 * len(owners), f"ideal job in the top 3 for only {top3} of {len(owners)} seekers"
@@ -147,8 +180,14 @@ def test_reason_details_say_what_is_wrong(world, planted):
     index, owners = planted
     i, named = owners[0]
     s = seeker_f[i]
-    detail = lambda name, comp: next(r.detail for r in matching.explain(s, index.jobs[named[name]], vocab).reasons  # noqa: E731
-                                     if r.component == comp)
+
+    def detail(name, comp):
+        return next(
+            r.detail
+            for r in matching.explain(s, index.jobs[named[name]], vocab).reasons
+            if r.component == comp
+        )
+
     assert "是求职意向" in detail("good", "occupation")
     assert "与求职意向不符" in detail("occupation", "occupation")
     assert "缺少" in detail("skills", "skills")
@@ -164,7 +203,9 @@ def test_contributions_add_up_to_the_score_that_ranked_the_job(world):
             match = matching.explain(s, job_f[j], vocab)
             assert match.eligible
             assert sum(r.contribution for r in match.reasons) == pytest.approx(score, abs=1e-9)
-            assert [r.contribution for r in match.reasons] == sorted((r.contribution for r in match.reasons), reverse=True)
+            assert [r.contribution for r in match.reasons] == sorted(
+                (r.contribution for r in match.reasons), reverse=True
+            )
 
 
 def test_vectorised_scores_equal_the_straightforward_computation(world):
@@ -192,7 +233,9 @@ def test_job_fair_round_is_stable_and_respects_capacities(world):
     vocab, _, _, seeker_f, job_f = world
     seekers, jobs = seeker_f[:400], job_f[:150]
     index = matching.JobIndex(jobs, vocab)
-    result = matching.stable_match(index, seekers, list_length=3, min_score=0.4)  # short lists: refills happen
+    result = matching.stable_match(
+        index, seekers, list_length=3, min_score=0.4
+    )  # short lists: refills happen
     per_job = np.bincount(list(result.assignment.values()), minlength=index.n)
     assert (per_job <= index.capacity).all()
     assert result.assignment, "nobody was matched: the test proves nothing"

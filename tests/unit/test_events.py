@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jsonschema
 import pytest
@@ -9,11 +9,20 @@ from civic146.outbox import sequence, stamped
 
 
 def progress_event():
-    data = RequestProgressData(request_id="r1", state="resolved", handled_by="deliberation", reference="t1",
-                               summary="路面已修复")
-    recorded = new_event(REQUEST_PROGRESS, "/civic146/deliberation", "t1", "huifeng", data,
-                         datetime(2026, 1, 1, tzinfo=timezone.utc))
-    return stamped([{"topic": "x", "key": "t1", "event": recorded}], 7)[0]["event"]  # as the outbox publishes it
+    data = RequestProgressData(
+        request_id="r1", state="resolved", handled_by="deliberation", reference="t1", summary="路面已修复"
+    )
+    recorded = new_event(
+        REQUEST_PROGRESS,
+        "/civic146/deliberation",
+        "t1",
+        "huifeng",
+        data,
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return stamped([{"topic": "x", "key": "t1", "event": recorded}], 7)[0][
+        "event"
+    ]  # as the outbox publishes it
 
 
 def test_envelope_is_structured_cloudevent_that_validates_against_its_schema():
@@ -44,24 +53,47 @@ def test_schema_pins_the_type_and_rejects_extra_data_fields():
         jsonschema.validate({**event, "data": {**event["data"], "phone": "13812341234"}}, schema)
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[1,2]", json.dumps({"id": "x"}).encode(), None,
-                                 json.dumps({"specversion": "0.3", "id": "1", "source": "s", "type": "t",
-                                             "time": "x", "subject": "s"}).encode()])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[1,2]",
+        json.dumps({"id": "x"}).encode(),
+        None,
+        json.dumps(
+            {"specversion": "0.3", "id": "1", "source": "s", "type": "t", "time": "x", "subject": "s"}
+        ).encode(),
+    ],
+)
 def test_decode_rejects_what_is_not_a_cloudevent(raw):
     with pytest.raises(MalformedEvent):
         decode(raw)
 
 
-GOOD_ENVELOPE = {"specversion": "1.0", "id": "e1", "source": "civic146/intake", "type": "t", "time": "x",
-                 "subject": "s", "community": "huifeng", "sequence": "000000000001.000"}
+GOOD_ENVELOPE = {
+    "specversion": "1.0",
+    "id": "e1",
+    "source": "civic146/intake",
+    "type": "t",
+    "time": "x",
+    "subject": "s",
+    "community": "huifeng",
+    "sequence": "000000000001.000",
+}
 
 
-@pytest.mark.parametrize("attribute, value", [
-    ("type", ["civic146.intake.request.routed.v3"]),  # unhashable: broke the handler lookup
-    ("id", {"$drill": 1}),                             # an operator in processed_events.find_one
-    ("id", {"$ne": None}),
-    ("subject", 7), ("source", True), ("sequence", {"$gt": ""}), ("community", ["huifeng"]),
-])
+@pytest.mark.parametrize(
+    "attribute, value",
+    [
+        ("type", ["civic146.intake.request.routed.v3"]),  # unhashable: broke the handler lookup
+        ("id", {"$drill": 1}),  # an operator in processed_events.find_one
+        ("id", {"$ne": None}),
+        ("subject", 7),
+        ("source", True),
+        ("sequence", {"$gt": ""}),
+        ("community", ["huifeng"]),
+    ],
+)
 def test_decode_refuses_envelope_attributes_that_are_not_strings(attribute, value):
     assert decode(json.dumps(GOOD_ENVELOPE).encode())["id"] == "e1"
     with pytest.raises(MalformedEvent, match=f"{attribute} must be strings"):

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jsonschema
 import pytest
@@ -8,17 +8,27 @@ from civic146.outbox import Change, stamped
 from intake import catalogue, domain
 from intake import events as ev
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 RESIDENT = domain.Actor("res-1", "resident")
 STAFF = domain.Actor("staff-1", "community_staff")
 CATS = catalogue.load()
 POLICY = domain.Policy()
 
 
-def new_doc(description="乐福国际小区北侧道路因暴雨损毁，请尽快修复。联系人张三，电话13812341234", category="roads_and_facilities"):
-    fields = {"category": category, "description": description, "community": "huifeng", "compound": "lefu-international",
-              "location": "北侧道路", "channel": "e_net_mini_program", "attachments": [],
-              "submitter": {"name": "张三", "phone": "13812341234", "id_number": "11010519491231002X"}}
+def new_doc(
+    description="乐福国际小区北侧道路因暴雨损毁，请尽快修复。联系人张三，电话13812341234",
+    category="roads_and_facilities",
+):
+    fields = {
+        "category": category,
+        "description": description,
+        "community": "huifeng",
+        "compound": "lefu-international",
+        "location": "北侧道路",
+        "channel": "e_net_mini_program",
+        "attachments": [],
+        "submitter": {"name": "张三", "phone": "13812341234", "id_number": "11010519491231002X"},
+    }
     doc, change = domain.submit(fields, CATS[category], RESIDENT, T0)
     return {**doc, "version": 1}, change
 
@@ -61,12 +71,21 @@ def test_full_lifecycle_records_one_event_per_transition():
     for step in steps:
         change = step(doc)
         for item in stamped(change.outbox, 2):
-            jsonschema.validate(item["event"], next(t for t in ev.PUBLISHED if t.name == item["event"]["type"]).schema())
+            jsonschema.validate(
+                item["event"], next(t for t in ev.PUBLISHED if t.name == item["event"]["type"]).schema()
+            )
             types.append(".".join(item["event"]["type"].split(".")[-2:]))
         doc = apply(doc, change)
     assert types == ["accepted.v2", "routed.v4", "in-progress.v2", "resolved.v2", "rated.v2", "closed.v2"]
     assert doc["status"] == "closed" and doc["route_target"] == "deliberation"
-    assert [h["to"] for h in doc["history"]] == ["submitted", "accepted", "routed", "in_progress", "resolved", "closed"]
+    assert [h["to"] for h in doc["history"]] == [
+        "submitted",
+        "accepted",
+        "routed",
+        "in_progress",
+        "resolved",
+        "closed",
+    ]
 
 
 @pytest.mark.parametrize("action", ["close", "resolve", "start", "reopen"])
@@ -85,6 +104,7 @@ def test_routing_defaults_to_the_category_target_and_department():
 
 def test_routing_records_one_event_with_the_residents_pseudonym():
     from civic146.auth import pseudonym
+
     doc, _ = new_doc()
     doc = apply(doc, domain.accept(doc, STAFF, T0))
     ref = domain.submitter_ref(doc, "s3cret")
@@ -95,20 +115,31 @@ def test_routing_records_one_event_with_the_residents_pseudonym():
     assert routed["data"]["submitter_ref"] == ref and routed["subject"] == doc["_id"]
     assert "res-1" not in str(routed)  # the account id never leaves intake
     for item in stamped(change.outbox, 3):
-        jsonschema.validate(item["event"], next(t for t in ev.PUBLISHED if t.name == item["event"]["type"]).schema())
+        jsonschema.validate(
+            item["event"], next(t for t in ev.PUBLISHED if t.name == item["event"]["type"]).schema()
+        )
 
 
 def test_a_request_staff_entered_has_no_submitter_ref():
-    fields = {"category": "roads_and_facilities", "description": "路灯坏了", "community": "huifeng",
-              "compound": "lefu-international", "channel": "walk_in", "submitter": {"name": "张三", "phone": None}}
+    fields = {
+        "category": "roads_and_facilities",
+        "description": "路灯坏了",
+        "community": "huifeng",
+        "compound": "lefu-international",
+        "channel": "walk_in",
+        "submitter": {"name": "张三", "phone": None},
+    }
     doc, _ = domain.submit(fields, CATS["roads_and_facilities"], STAFF, T0)
     assert domain.submitter_ref(doc, "s3cret") is None
 
 
 def _resolved(at=T0):
     doc, _ = new_doc()
-    for step in (lambda d: domain.accept(d, STAFF, at), lambda d: domain.route(d, CATS["roads_and_facilities"], STAFF, at),
-                 lambda d: domain.resolve(d, STAFF, at, "已修复", POLICY)):
+    for step in (
+        lambda d: domain.accept(d, STAFF, at),
+        lambda d: domain.route(d, CATS["roads_and_facilities"], STAFF, at),
+        lambda d: domain.resolve(d, STAFF, at, "已修复", POLICY),
+    ):
         doc = apply(doc, step(doc))
     return doc
 
@@ -125,8 +156,10 @@ def test_rating_once_per_resolution_and_only_by_the_submitter():
 def test_reasons_leave_intake_without_numbers_or_the_submitters_name():
     doc, _ = new_doc()
     leaky = "张三说：请打13912345678，身份证11010519491231002X"
-    events = [domain.reject(doc, STAFF, T0, leaky).outbox[0]["event"],
-              domain.reopen(_resolved(), RESIDENT, T0 + timedelta(days=1), leaky, POLICY).outbox[0]["event"]]
+    events = [
+        domain.reject(doc, STAFF, T0, leaky).outbox[0]["event"],
+        domain.reopen(_resolved(), RESIDENT, T0 + timedelta(days=1), leaky, POLICY).outbox[0]["event"],
+    ]
     for event in events:
         assert event["data"]["reason"] == "张*说：请打139****5678，身份证1101**********002X"
 
@@ -162,9 +195,11 @@ def test_follow_up_when_no_rating_arrives():
 
 def test_duplicates_rank_by_text_similarity():
     doc, _ = new_doc(description="乐福国际小区北侧道路被暴雨冲坏了")
-    candidates = [{"_id": "a", "description": "小区门口的路灯不亮"},
-                  {"_id": "b", "description": "北侧道路暴雨后损毁严重，坑洼很多"},
-                  {"_id": "c", "description": "乐福国际小区北侧道路被暴雨冲坏，无法通行"}]
+    candidates = [
+        {"_id": "a", "description": "小区门口的路灯不亮"},
+        {"_id": "b", "description": "北侧道路暴雨后损毁严重，坑洼很多"},
+        {"_id": "c", "description": "乐福国际小区北侧道路被暴雨冲坏，无法通行"},
+    ]
     ranked = domain.rank_duplicates(doc, candidates)
     assert [c["_id"] for c, _ in ranked] == ["c", "b", "a"]
     assert ranked[0][1] > 0.6 > ranked[2][1]
@@ -172,21 +207,34 @@ def test_duplicates_rank_by_text_similarity():
 
 def test_statistics_follow_the_12345_definitions():
     def d(status, channel="hotline", responded=None, routed=None, resolved=None, rating=None, overdue=False):
-        return {"status": status, "channel": channel, "category": "roads_and_facilities", "submitted_at": T0,
-                "response_due_at": T0 + timedelta(hours=24), "responded_at": responded, "routed_at": routed,
-                "resolved_at": resolved, "rating": {"satisfaction": rating} if rating else None,
-                "response_overdue": overdue}
+        return {
+            "status": status,
+            "channel": channel,
+            "category": "roads_and_facilities",
+            "submitted_at": T0,
+            "response_due_at": T0 + timedelta(hours=24),
+            "responded_at": responded,
+            "routed_at": routed,
+            "resolved_at": resolved,
+            "rating": {"satisfaction": rating} if rating else None,
+            "response_overdue": overdue,
+        }
+
     h = lambda n: T0 + timedelta(hours=n)  # noqa: E731
-    docs = [d("closed", responded=h(1), routed=h(2), resolved=h(10), rating=5),
-            d("resolved", responded=h(2), routed=h(4), resolved=h(30), rating=2),
-            d("routed", channel="walk_in", responded=h(30), routed=h(31), overdue=True),
-            d("rejected", responded=h(3)),
-            d("submitted", overdue=True)]
+    docs = [
+        d("closed", responded=h(1), routed=h(2), resolved=h(10), rating=5),
+        d("resolved", responded=h(2), routed=h(4), resolved=h(30), rating=2),
+        d("routed", channel="walk_in", responded=h(30), routed=h(31), overdue=True),
+        d("rejected", responded=h(3)),
+        d("submitted", overdue=True),
+    ]
     s = domain.compute_statistics(docs)
-    assert s["total"] == 5 and s["by_status"]["closed"] == 1 and s["by_channel"] == {"hotline": 4, "walk_in": 1}
-    assert s["response_rate"] == 0.6          # 3 of 5 within 24 h
-    assert s["resolution_rate"] == 0.5        # 2 of 4 valid (rejected excluded)
-    assert s["satisfaction_rate"] == 0.5      # one 5, one 2
+    assert (
+        s["total"] == 5 and s["by_status"]["closed"] == 1 and s["by_channel"] == {"hotline": 4, "walk_in": 1}
+    )
+    assert s["response_rate"] == 0.6  # 3 of 5 within 24 h
+    assert s["resolution_rate"] == 0.5  # 2 of 4 valid (rejected excluded)
+    assert s["satisfaction_rate"] == 0.5  # one 5, one 2
     assert s["median_hours_to_route"] == 4.0  # 2, 4, 31
     assert s["median_hours_to_resolve"] == 20.0
     assert s["overdue"] == 2

@@ -1,5 +1,6 @@
 """The kit's body reader: nesting is measured on the raw text before parsing (brackets inside
 strings and escapes do not count), and strings that cannot be stored are refused by path."""
+
 import json
 
 import pytest
@@ -52,11 +53,14 @@ def test_what_is_not_json_is_invalid_json(raw):
     assert caught.value.code in ("invalid_json", "json_too_deep")
 
 
-@pytest.mark.parametrize("raw, field", [
-    (b'{"a": {"b": ["ok", "x\\ud800y"]}}', "a.b.1"),
-    (b'{"a": "\\ud800"}', "a"),
-    (b'{"\\udc00": 1}', "\\udc00"),
-])
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        (b'{"a": {"b": ["ok", "x\\ud800y"]}}', "a.b.1"),
+        (b'{"a": "\\ud800"}', "a"),
+        (b'{"\\udc00": 1}', "\\udc00"),
+    ],
+)
 def test_strings_that_cannot_be_stored_are_named(raw, field):
     with pytest.raises(InvalidInput) as caught:
         read_json(raw)
@@ -65,4 +69,4 @@ def test_strings_that_cannot_be_stored_are_named(raw, field):
 
 def test_escapes_that_are_fine_pass():
     # a surrogate pair is one character; an escaped backslash before "ud800" is text; NUL can be stored
-    assert read_json(b'{"a": "\\ud83d\\ude00 \\\\ud800 \\u0000"}') == {"a": "\U0001F600 \\ud800 \x00"}
+    assert read_json(b'{"a": "\\ud83d\\ude00 \\\\ud800 \\u0000"}') == {"a": "\U0001f600 \\ud800 \x00"}

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jsonschema
 import pytest
@@ -10,14 +10,19 @@ from mediation import domain, roster
 from mediation import events as ev
 from mediation.domain import ConflictOfInterest
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 STAFF = domain.Actor("staff-1", "community_staff")
 MEDIATOR = domain.Actor("med-qian", "mediator")
 POLICY = domain.Policy(name_key=pii.name_key("test-secret"))
 ROSTER = roster.load()
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
-APPLICANT = {"role": "applicant", "name": "王小明", "phone": "13812341234", "id_number": "11010519491231002X",
-             "user_id": "res-1"}
+APPLICANT = {
+    "role": "applicant",
+    "name": "王小明",
+    "phone": "13812341234",
+    "id_number": "11010519491231002X",
+    "user_id": "res-1",
+}
 RESPONDENT = {"role": "respondent", "name": "李秀兰", "phone": "13698765432", "user_id": "res-2"}
 NOTES = "机密笔记：李秀兰承认漏水，愿意赔偿，电话13698765432"
 
@@ -37,9 +42,15 @@ def events_of(change: Change) -> list[dict]:
 
 
 def new_case(parties=(APPLICANT, RESPONDENT), request_ids=("req-1",), case_type="neighbours"):
-    fields = {"community": "huifeng", "compound": "huifeng-1", "case_type": case_type, "origin": "intake_request",
-              "facts": "楼上王小明家漏水到楼下李秀兰家，双方争执。", "request_ids": list(request_ids),
-              "parties": list(parties)}
+    fields = {
+        "community": "huifeng",
+        "compound": "huifeng-1",
+        "case_type": case_type,
+        "origin": "intake_request",
+        "facts": "楼上王小明家漏水到楼下李秀兰家，双方争执。",
+        "request_ids": list(request_ids),
+        "parties": list(parties),
+    }
     doc, change = domain.open_case(fields, STAFF, T0, POLICY)
     [opened] = events_of(change)
     assert opened["type"] == ev.OPENED.name and opened["data"]["parties_count"] == len(parties)
@@ -54,10 +65,16 @@ def mediating_case():
 
 
 def with_agreement(doc, at=T0 + timedelta(days=3)):
-    doc = apply(doc, domain.hold_session(doc, at - timedelta(hours=2), "调解室", ["p1", "p2", "med-hf-02"], NOTES,
-                                         MEDIATOR, at))
-    terms = [{"description": "王小明修复防水层", "obligor": "p1", "due_at": at + timedelta(days=10)},
-             {"description": "王小明赔偿800元", "obligor": "p1", "due_at": at + timedelta(days=5)}]
+    doc = apply(
+        doc,
+        domain.hold_session(
+            doc, at - timedelta(hours=2), "调解室", ["p1", "p2", "med-hf-02"], NOTES, MEDIATOR, at
+        ),
+    )
+    terms = [
+        {"description": "王小明修复防水层", "obligor": "p1", "due_at": at + timedelta(days=10)},
+        {"description": "王小明赔偿800元", "obligor": "p1", "due_at": at + timedelta(days=5)},
+    ]
     return apply(doc, domain.record_agreement(doc, terms, ["p1", "p2"], at, MEDIATOR, at, POLICY))
 
 
@@ -93,7 +110,10 @@ def test_refusal_ends_the_case_with_the_routes_advised_and_blocks_everything_aft
     change = domain.refuse(doc, "p2", ["court", "arbitration"], STAFF, T0)
     events = events_of(change)
     assert [e["type"] for e in events] == [ev.CONSENT_RECORDED.name, ev.CLOSED.name, ev.PROGRESS.name]
-    assert events[1]["data"]["outcome"] == "refused" and events[1]["data"]["advised_routes"] == ["court", "arbitration"]
+    assert events[1]["data"]["outcome"] == "refused" and events[1]["data"]["advised_routes"] == [
+        "court",
+        "arbitration",
+    ]
     assert events[2]["data"]["state"] == "resolved" and "court" in events[2]["data"]["summary"]
     doc = apply(doc, change)
     assert doc["status"] == "refused" and doc["closed_at"] == T0
@@ -103,19 +123,28 @@ def test_refusal_ends_the_case_with_the_routes_advised_and_blocks_everything_aft
         domain.consent(doc, "p1", STAFF, T0, POLICY)
 
 
-@pytest.mark.parametrize("mediator_id, parties, conflict", [
-    ("med-hf-02", [{**RESPONDENT, "user_id": "med-qian"}], "is_party"),            # the mediator is a party
-    ("med-hf-02", [{**RESPONDENT, "phone": "13900000102", "user_id": None}], "is_party"),
-    ("med-hf-01", [{**RESPONDENT, "phone": "13700001111"}], "related"),              # declared in the roster
-    ("med-hf-02", [{**RESPONDENT, "related_mediators": ["med-hf-02"]}], "related"),  # declared by the party
-])
+@pytest.mark.parametrize(
+    "mediator_id, parties, conflict",
+    [
+        ("med-hf-02", [{**RESPONDENT, "user_id": "med-qian"}], "is_party"),  # the mediator is a party
+        ("med-hf-02", [{**RESPONDENT, "phone": "13900000102", "user_id": None}], "is_party"),
+        ("med-hf-01", [{**RESPONDENT, "phone": "13700001111"}], "related"),  # declared in the roster
+        (
+            "med-hf-02",
+            [{**RESPONDENT, "related_mediators": ["med-hf-02"]}],
+            "related",
+        ),  # declared by the party
+    ],
+)
 def test_a_conflicted_mediator_is_refused(mediator_id, parties, conflict):
     doc = new_case(parties=(APPLICANT, *parties))
     doc = apply(doc, domain.consent(doc, "p1", STAFF, T0, POLICY))
     doc = apply(doc, domain.consent(doc, "p2", STAFF, T0, POLICY))
     with pytest.raises(ConflictOfInterest) as err:
         domain.assign_mediator(doc, ROSTER[mediator_id], False, STAFF, T0)
-    assert err.value.details == [{"field": "mediator_id", "message": f"{conflict.replace('_', ' ')}: party p2"}]
+    assert err.value.details == [
+        {"field": "mediator_id", "message": f"{conflict.replace('_', ' ')}: party p2"}
+    ]
 
 
 def test_mediator_must_serve_the_community_and_a_free_one_is_assigned():
@@ -123,7 +152,7 @@ def test_mediator_must_serve_the_community_and_a_free_one_is_assigned():
     doc = apply(doc, domain.consent(doc, "p1", STAFF, T0, POLICY))
     doc = apply(doc, domain.consent(doc, "p2", STAFF, T0, POLICY))
     with pytest.raises(InvalidInput):
-        domain.assign_mediator(doc, ROSTER["med-jn-01"], False, STAFF, T0)   # jiangnan-xiaozhen only
+        domain.assign_mediator(doc, ROSTER["med-jn-01"], False, STAFF, T0)  # jiangnan-xiaozhen only
     change = domain.assign_mediator(doc, ROSTER["law-01"], True, STAFF, T0)  # serves every community
     [assigned] = events_of(change)
     assert assigned["data"]["mediator_kind"] == "lawyer" and assigned["data"]["chosen_by_parties"]
@@ -147,9 +176,13 @@ def test_participants_join_only_with_every_partys_consent():
     doc = mediating_case()
     with pytest.raises(InvalidInput):
         domain.invite_participant(doc, "物业张经理", "property company", ["p1"], STAFF, T0)
-    doc = apply(doc, domain.invite_participant(doc, "物业张经理", "property company", ["p1", "p2"], STAFF, T0))
+    doc = apply(
+        doc, domain.invite_participant(doc, "物业张经理", "property company", ["p1", "p2"], STAFF, T0)
+    )
     assert [p["name"] for p in doc["participants"]] == ["物业张经理"]
-    domain.hold_session(doc, T0, None, ["p1", "物业张经理"], "notes", MEDIATOR, T0)  # an invited participant attends
+    domain.hold_session(
+        doc, T0, None, ["p1", "物业张经理"], "notes", MEDIATOR, T0
+    )  # an invited participant attends
 
 
 def test_agreement_needs_a_session_every_signature_and_known_obligors():
@@ -196,12 +229,23 @@ def test_failure_uses_the_taxonomy_and_resolves_the_request():
 
 def test_escalation_event_is_masked_and_matches_the_shared_contract():
     doc = new_case(case_type="property_management", request_ids=("req-1", "req-2"))
-    change = domain.escalate(doc, "物业费上涨涉及全小区", "王小明与李秀兰等多户对物业费上涨有异议，电话13812341234", STAFF, T0, POLICY)
+    change = domain.escalate(
+        doc,
+        "物业费上涨涉及全小区",
+        "王小明与李秀兰等多户对物业费上涨有异议，电话13812341234",
+        STAFF,
+        T0,
+        POLICY,
+    )
     events = events_of(change)
     assert [e["type"] for e in events] == [ev.ESCALATED.name, ev.CLOSED.name]
     data = events[0]["data"]
     assert data["request_ids"] == ["req-1", "req-2"] and data["parties_count"] == 2
-    assert "王小明" not in data["summary"] and "李秀兰" not in data["summary"] and "13812341234" not in data["summary"]
+    assert (
+        "王小明" not in data["summary"]
+        and "李秀兰" not in data["summary"]
+        and "13812341234" not in data["summary"]
+    )
     assert "王**" in data["summary"] and "138****1234" in data["summary"]
     assert apply(doc, change)["status"] == "escalated"
 
@@ -212,7 +256,9 @@ def test_escalation_masks_every_name_the_case_knows_and_passes_their_digests_on(
     summary = "赵大海反映后，王小明、李秀兰和孙律师认为物业费问题涉及全楼院；身份证110105 19491231 002X"
     data = events_of(domain.escalate(doc, "涉及全楼院", summary, STAFF, T0, POLICY))[0]["data"]
     assert data["summary"] == "赵**反映后，王**、李**和孙**认为物业费问题涉及全楼院；身份证1101**********002X"
-    assert data["name_digests"] == sorted(set(pii.name_digests(POLICY.name_key, ["赵大海", "王小明", "李秀兰", "孙律师"])))
+    assert data["name_digests"] == sorted(
+        set(pii.name_digests(POLICY.name_key, ["赵大海", "王小明", "李秀兰", "孙律师"]))
+    )
 
 
 def test_overdue_once_and_extension_moves_the_deadline():
@@ -240,9 +286,15 @@ def test_confirmation_reminder_fires_once_before_the_window_closes():
 def test_court_confirmation_only_within_the_window_and_no_reminder_after_it():
     doc = with_agreement(mediating_case())
     with pytest.raises(InvalidTransition, match="window"):
-        domain.apply_court_confirmation(doc, T0 + timedelta(days=34), "区人民法院", STAFF, T0 + timedelta(days=35))
-    doc = apply(doc, domain.apply_court_confirmation(doc, T0 + timedelta(days=10), "区人民法院", STAFF,
-                                                     T0 + timedelta(days=10)))
+        domain.apply_court_confirmation(
+            doc, T0 + timedelta(days=34), "区人民法院", STAFF, T0 + timedelta(days=35)
+        )
+    doc = apply(
+        doc,
+        domain.apply_court_confirmation(
+            doc, T0 + timedelta(days=10), "区人民法院", STAFF, T0 + timedelta(days=10)
+        ),
+    )
     assert domain.confirmation_reminder(doc, T0 + timedelta(days=30)) is None
 
 
@@ -250,21 +302,33 @@ def test_statistics_rates_and_days():
     ok = with_agreement(mediating_case())
     ok = apply(ok, domain.record_fulfilment(ok, 1, "fulfilled", MEDIATOR, T0 + timedelta(days=5)))
     ok = apply(ok, domain.record_fulfilment(ok, 2, "fulfilled", MEDIATOR, T0 + timedelta(days=6)))
-    ok = apply(ok, domain.apply_court_confirmation(ok, T0 + timedelta(days=6), "区人民法院", STAFF, T0 + timedelta(days=6)))
+    ok = apply(
+        ok,
+        domain.apply_court_confirmation(
+            ok, T0 + timedelta(days=6), "区人民法院", STAFF, T0 + timedelta(days=6)
+        ),
+    )
     broken = with_agreement(mediating_case())
     broken = apply(broken, domain.record_fulfilment(broken, 1, "breached", MEDIATOR, T0 + timedelta(days=10)))
-    failed = apply(mediating_case(), domain.fail(mediating_case(), "no_agreement", ["court"], MEDIATOR,
-                                                 T0 + timedelta(days=20)))
+    failed = apply(
+        mediating_case(),
+        domain.fail(mediating_case(), "no_agreement", ["court"], MEDIATOR, T0 + timedelta(days=20)),
+    )
     refused = apply(new_case(), domain.refuse(new_case(), "p2", ["court"], STAFF, T0 + timedelta(days=1)))
     open_case = new_case(case_type="property_management")
-    averages = {"average_days_to_close": (6 + 10 + 20 + 1) / 4, "average_days_to_outcome": (3 + 3 + 20 + 1) / 4}
-    stats = domain.compute_statistics([ok, broken, failed, refused, open_case], T0 + timedelta(days=40), averages)
+    averages = {
+        "average_days_to_close": (6 + 10 + 20 + 1) / 4,
+        "average_days_to_outcome": (3 + 3 + 20 + 1) / 4,
+    }
+    stats = domain.compute_statistics(
+        [ok, broken, failed, refused, open_case], T0 + timedelta(days=40), averages
+    )
     assert stats["total"] == 5
     assert stats["by_type"]["neighbours"] == {"total": 4, "agreement": 2, "failed": 1, "refused": 1}
     assert stats["by_type"]["property_management"] == {"total": 1, "open": 1}
-    assert stats["success_rate"] == round(2 / 3, 4)      # refusals are not mediated outcomes
+    assert stats["success_rate"] == round(2 / 3, 4)  # refusals are not mediated outcomes
     assert stats["fulfilment_rate"] == 0.5
-    assert stats["confirmation_take_up"] == 0.5          # one applied, one window closed unused
+    assert stats["confirmation_take_up"] == 0.5  # one applied, one window closed unused
     assert stats["average_days_to_close"] == round((6 + 10 + 20 + 1) / 4, 2)
     assert stats["average_days_to_outcome"] == round((3 + 3 + 20 + 1) / 4, 2)
     nothing = domain.compute_statistics([open_case], T0, None)  # the database had nothing to average

@@ -1,5 +1,6 @@
 """The marker writer: every marker added from many threads is written, several per insert, and
 flush() returns only once they all are (a fake database: the real one is in tests/integration)."""
+
 import threading
 
 from civic146.outbox import PENDING, MarkerWriter
@@ -24,8 +25,10 @@ class FakeCollection:
 
 def test_markers_from_many_threads_are_all_written_in_few_inserts():
     db, writer = FakeDatabase(), MarkerWriter()
-    threads = [threading.Thread(target=lambda t=t: [writer.add(FakeCollection(db), f"{t}-{i}") for i in range(500)])
-               for t in range(4)]
+    threads = [
+        threading.Thread(target=lambda t=t: [writer.add(FakeCollection(db), f"{t}-{i}") for i in range(500)])
+        for t in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -44,6 +47,7 @@ def test_flush_waits_for_a_marker_still_being_written():
         def insert_many(self, markers, ordered):
             release.wait(5)
             super().insert_many(markers, ordered)
+
     db, writer = SlowDatabase(), MarkerWriter()
     writer.add(FakeCollection(db), "a")
     assert writer.flush(timeout=0.2) is False

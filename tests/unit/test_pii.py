@@ -9,20 +9,33 @@ def test_valid_id_number_passes():
     assert pii.id_number_problem(VALID_ID) is None
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("110105194912310021", "check digit"),
-    ("110105194902300028", "birth date"),
-    ("1101051949123100", "17 digits"),
-    ("11010519491231002x", "17 digits"),  # upper-case X only (callers upper-case input)
-    ("１１０１０５１９４９１２３１００２X", "17 digits"),  # full-width digits are not stored as given
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("110105194912310021", "check digit"),
+        ("110105194902300028", "birth date"),
+        ("1101051949123100", "17 digits"),
+        ("11010519491231002x", "17 digits"),  # upper-case X only (callers upper-case input)
+        ("１１０１０５１９４９１２３１００２X", "17 digits"),  # full-width digits are not stored as given
+    ],
+)
 def test_invalid_id_numbers_say_why(value, problem):
     assert problem in pii.id_number_problem(value)
 
 
-@pytest.mark.parametrize("phone, ok", [("13812341234", True), ("19900001111", True), ("12812341234", False),
-                                       ("1381234123", False), ("138123412345", False), ("+8613812341234", False),
-                                       ("１３８１２３４１２３４", False), ("١٣٨١٢٣٤١٢٣٤", False)])  # ASCII digits only
+@pytest.mark.parametrize(
+    "phone, ok",
+    [
+        ("13812341234", True),
+        ("19900001111", True),
+        ("12812341234", False),
+        ("1381234123", False),
+        ("138123412345", False),
+        ("+8613812341234", False),
+        ("１３８１２３４１２３４", False),
+        ("١٣٨١٢٣٤١٢٣٤", False),
+    ],
+)  # ASCII digits only
 def test_mobile_numbers(phone, ok):
     assert pii.is_mobile(phone) is ok
 
@@ -41,8 +54,9 @@ def test_scrub_text_masks_numbers_typed_into_free_text():
     assert "138****1234" in scrubbed and "1101**********002X" in scrubbed and "门牌号12号" in scrubbed
 
 
-@pytest.mark.parametrize("written", ["+8613812341234", "8613812341234", "138-1234-1234", "138 1234 1234",
-                                     "+86 138 1234 1234"])
+@pytest.mark.parametrize(
+    "written", ["+8613812341234", "8613812341234", "138-1234-1234", "138 1234 1234", "+86 138 1234 1234"]
+)
 def test_scrub_text_masks_phone_numbers_however_they_are_written(written):
     assert pii.scrub_text(f"电话{written}。") == "电话138****1234。"
 
@@ -53,18 +67,29 @@ def test_scrub_text_masks_the_given_names():
 
 # --- forms the scrub must also recognise ------------------------------------------------------------
 
+
 def test_scrub_text_folds_full_width_digits_before_searching():
     scrubbed = pii.scrub_text("电话１３９８７６５４３２１，身份证１１０１０５１９４９１２３１００２Ｘ。")
     assert scrubbed == "电话139****4321，身份证1101**********002X。"
 
 
-@pytest.mark.parametrize("written", ["110105 19491231 002X", "110105-19491231-002X", "110105 1949 1231 002x",
-                                     "１１０１０５－１９４９１２３１－００２Ｘ", "110105　19491231　002X"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "110105 19491231 002X",
+        "110105-19491231-002X",
+        "110105 1949 1231 002x",
+        "１１０１０５－１９４９１２３１－００２Ｘ",
+        "110105　19491231　002X",
+    ],
+)
 def test_scrub_text_masks_id_numbers_written_in_groups(written):
     assert pii.scrub_text(f"身份证{written}。") == "身份证1101**********002X。"
 
 
-@pytest.mark.parametrize("written", ["139 8765 4321", "139-8765-4321", "1398 765 4321", "＋８６ １３９ ８７６５ ４３２１"])
+@pytest.mark.parametrize(
+    "written", ["139 8765 4321", "139-8765-4321", "1398 765 4321", "＋８６ １３９ ８７６５ ４３２１"]
+)
 def test_scrub_text_masks_grouped_and_full_width_mobiles(written):
     assert pii.scrub_text(f"电话{written}。") == "电话139****4321。"
 
