@@ -230,3 +230,94 @@ CASE_ESCALATED = EventType(
     topic="mediation.cases",
     description="A mediation case has a community-wide cause: deliberation should take it up as a topic.",
 )
+
+
+# Intake's request events that other services consume (deliberation and employment take up routed
+# requests, deliberation counts ratings). Intake publishes them with the rest of its events
+# (intake/events.py), which share the routing facts below.
+
+INTAKE_TOPIC = "intake.requests"
+
+Status = Literal[
+    "submitted",
+    "accepted",
+    "routed",
+    "in_progress",
+    "resolved",
+    "closed",
+    "rejected",
+    "duplicate",
+    "reopened",
+]
+Channel = Literal[
+    "e_net_mini_program",
+    "opinion_express",
+    "cloud_audio_visual",
+    "hotline",
+    "walk_in",
+    "staff_assisted",
+    "small_bench_talk",
+    "deputy_liaison_station",
+    "cppcc_consultation",
+    "residents_council",
+]
+RouteTarget = Literal["deliberation", "employment", "mediation", "department"]
+
+
+class MaskedPerson(EventData):
+    name: str = Field(description="Masked name, e.g. 张*")
+    phone: str | None = Field(None, description="Masked mobile number, e.g. 138****1234")
+
+
+class RequestFacts(EventData):
+    request_id: str
+    community: str
+    compound: str | None
+    category: str
+    channel: Channel
+    status: Status
+    actor_role: str = Field(
+        description="Role of whoever caused the change (resident, community_staff, system, ...)"
+    )
+
+
+class Routed(RequestFacts):
+    target: RouteTarget
+    department: str | None = None
+    description: str = Field(description="The resident's text with phone and ID numbers masked")
+    location: str | None = None
+    submitter: MaskedPerson
+    note: str | None = None
+    submitter_ref: str | None = Field(
+        description="Pseudonym of the resident who submitted the request (civic146.auth.pseudonym: keyed "
+        "HMAC of the account id, computable only by services holding the JWT secret); null when "
+        "staff submitted it on someone's behalf"
+    )
+    name_digests: list[str] = Field(
+        description="Keyed digests of the names intake knows for this request (the submitter's; "
+        "civic146.pii.name_digests: keyed with a key derived from the JWT secret, so only services "
+        "holding it can recognise these names in text they write about the request, and nobody can "
+        "reverse them). Names of 2 to 4 characters only; sorted, no repeats"
+    )
+
+
+class Rated(RequestFacts):
+    satisfaction: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, description="Scrubbed of phone and ID numbers")
+
+
+def intake_event_type(name: str, data: type[EventData], description: str, version: int = 2) -> EventType:
+    return EventType(f"civic146.intake.request.{name}.v{version}", data, INTAKE_TOPIC, description)
+
+
+# v3: routed.v2 (which added the submitter's pseudonym to v1) with the envelope's `sequence`;
+# v4: v3 with the digests of the names intake knows, so that the services taking the request up
+# mask those names in what they write about it without ever receiving them.
+ROUTED = intake_event_type(
+    "routed",
+    Routed,
+    "The request was routed (or rerouted) to a service or a department; "
+    "carries the submitting resident's pseudonym and the digests of the names intake knows for it.",
+    version=4,
+)
+RATED = intake_event_type("rated", Rated, "The resident rated the handling (step 6: feedback).")

@@ -18,9 +18,8 @@ from pymongo.errors import DuplicateKeyError
 
 from civic146.consumer import Handler
 from civic146.errors import ConcurrencyConflict
-from civic146.events import CASE_ESCALATED, CaseEscalatedData
+from civic146.events import CASE_ESCALATED, RATED, ROUTED, CaseEscalatedData, Rated, Routed
 from civic146.outbox import Outbox
-from intake.events import RATED, ROUTED, Rated, Routed
 
 from . import actions, domain, store
 

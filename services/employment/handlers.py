@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from civic146.consumer import Handler
-from intake.events import ROUTED, Routed
+from civic146.events import ROUTED, Routed
 
 from . import domain, store, workflows
 from . import events as ev

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from civic146 import pii, text
 from civic146.auth import RESIDENT, pseudonym
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
-from civic146.events import new_event
+from civic146.events import MaskedPerson, Rated, Routed, new_event
 from civic146.outbox import Change
 
 from . import events as ev
@@ -52,9 +52,9 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def masked_submitter(doc: dict) -> ev.MaskedPerson:
+def masked_submitter(doc: dict) -> MaskedPerson:
     s = doc["submitter"]
-    return ev.MaskedPerson(name=pii.mask_name(s["name"]), phone=pii.mask_phone(s.get("phone")))
+    return MaskedPerson(name=pii.mask_name(s["name"]), phone=pii.mask_phone(s.get("phone")))
 
 
 def _facts(doc: dict, status: str, actor: Actor) -> dict:
@@ -222,7 +222,7 @@ def route(
     change.set.update(route_target=target, department=department if target == "department" else None)
     if not doc.get("routed_at"):
         change.set["routed_at"] = now
-    routed = ev.Routed(
+    routed = Routed(
         **_facts(doc, "routed", actor),
         target=target,
         department=change.set["department"],
@@ -344,7 +344,7 @@ def rate(doc: dict, actor: Actor, now: datetime, satisfaction: int, comment: str
         _event(
             ev.RATED,
             doc,
-            ev.Rated(
+            Rated(
                 **_facts(doc, doc["status"], actor), satisfaction=satisfaction, comment=scrub(doc, comment)
             ),
             now,

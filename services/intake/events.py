@@ -14,52 +14,19 @@ from typing import Literal
 
 from pydantic import Field
 
-from civic146.events import EventData, EventType
+from civic146.events import (  # the events other services consume: the cross-service contract in the kit
+    INTAKE_TOPIC,
+    RATED,
+    ROUTED,
+    EventData,
+    EventType,
+    MaskedPerson,
+    RequestFacts,
+    intake_event_type,
+)
 
-TOPIC = "intake.requests"
+TOPIC = INTAKE_TOPIC
 SOURCE = "/civic146/intake"
-
-Status = Literal[
-    "submitted",
-    "accepted",
-    "routed",
-    "in_progress",
-    "resolved",
-    "closed",
-    "rejected",
-    "duplicate",
-    "reopened",
-]
-Channel = Literal[
-    "e_net_mini_program",
-    "opinion_express",
-    "cloud_audio_visual",
-    "hotline",
-    "walk_in",
-    "staff_assisted",
-    "small_bench_talk",
-    "deputy_liaison_station",
-    "cppcc_consultation",
-    "residents_council",
-]
-RouteTarget = Literal["deliberation", "employment", "mediation", "department"]
-
-
-class MaskedPerson(EventData):
-    name: str = Field(description="Masked name, e.g. 张*")
-    phone: str | None = Field(None, description="Masked mobile number, e.g. 138****1234")
-
-
-class RequestFacts(EventData):
-    request_id: str
-    community: str
-    compound: str | None
-    category: str
-    channel: Channel
-    status: Status
-    actor_role: str = Field(
-        description="Role of whoever caused the change (resident, community_staff, system, ...)"
-    )
 
 
 class Submitted(RequestFacts):
@@ -73,26 +40,6 @@ class Submitted(RequestFacts):
 
 class Accepted(RequestFacts):
     pass
-
-
-class Routed(RequestFacts):
-    target: RouteTarget
-    department: str | None = None
-    description: str = Field(description="The resident's text with phone and ID numbers masked")
-    location: str | None = None
-    submitter: MaskedPerson
-    note: str | None = None
-    submitter_ref: str | None = Field(
-        description="Pseudonym of the resident who submitted the request (civic146.auth.pseudonym: keyed "
-        "HMAC of the account id, computable only by services holding the JWT secret); null when "
-        "staff submitted it on someone's behalf"
-    )
-    name_digests: list[str] = Field(
-        description="Keyed digests of the names intake knows for this request (the submitter's; "
-        "civic146.pii.name_digests: keyed with a key derived from the JWT secret, so only services "
-        "holding it can recognise these names in text they write about the request, and nobody can "
-        "reverse them). Names of 2 to 4 characters only; sorted, no repeats"
-    )
 
 
 class Rejected(RequestFacts):
@@ -123,11 +70,6 @@ class Reopened(RequestFacts):
     reason: str
 
 
-class Rated(RequestFacts):
-    satisfaction: int = Field(ge=1, le=5)
-    comment: str | None = Field(None, description="Scrubbed of phone and ID numbers")
-
-
 class Overdue(RequestFacts):
     deadline: Literal["response", "resolution"]
     due_at: datetime
@@ -138,28 +80,17 @@ class FollowUpDue(RequestFacts):
 
 
 def _t(name: str, data: type[EventData], description: str, version: int = 2) -> EventType:
-    return EventType(f"civic146.intake.request.{name}.v{version}", data, TOPIC, description)
+    return intake_event_type(name, data, description, version)
 
 
 SUBMITTED = _t("submitted", Submitted, "A resident's request entered the platform.")
 ACCEPTED = _t("accepted", Accepted, "Staff accepted the request (the response deadline is met).")
-# v3: routed.v2 (which added the submitter's pseudonym to v1) with the envelope's `sequence`;
-# v4: v3 with the digests of the names intake knows, so that the services taking the request up
-# mask those names in what they write about it without ever receiving them.
-ROUTED = _t(
-    "routed",
-    Routed,
-    "The request was routed (or rerouted) to a service or a department; "
-    "carries the submitting resident's pseudonym and the digests of the names intake knows for it.",
-    version=4,
-)
 REJECTED = _t("rejected", Rejected, "Staff rejected the request, with the reason.")
 MARKED_DUPLICATE = _t("marked-duplicate", MarkedDuplicate, "The request was merged into an earlier one.")
 IN_PROGRESS = _t("in-progress", InProgress, "The handling service or department has taken the request up.")
 RESOLVED = _t("resolved", Resolved, "The request has an outcome; the resident is asked to rate it.")
 CLOSED = _t("closed", Closed, "The request was closed.")
 REOPENED = _t("reopened", Reopened, "The resident reopened the request within the reopening window.")
-RATED = _t("rated", Rated, "The resident rated the handling (step 6: feedback).")
 OVERDUE = _t("overdue", Overdue, "A response or resolution deadline from the catalogue passed.")
 FOLLOW_UP_DUE = _t(
     "follow-up-due", FollowUpDue, "No rating arrived after resolution: staff should follow up."

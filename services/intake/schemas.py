@@ -6,9 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from civic146.events import Channel, RouteTarget, Status
 from civic146.payloads import CommunityId, DateTime, IdNumber, Input, MobilePhone, PlaceIn, WholeNumber
-
-from .events import Channel, RouteTarget, Status
 
 
 class SubmitterIn(Input):

@@ -291,8 +291,9 @@ def _routed(
     community="huifeng",
     submitter_ref: str | None = None,
 ) -> dict:
-    """Intake's routed v2 event; no submitter_ref = a request staff entered for the resident."""
-    from intake import events as iev
+    """Intake's routed event as deliberation reads it (the kit's cross-service contract); no
+    submitter_ref = a request staff entered for the resident."""
+    from civic146 import events as iev
 
     data = iev.Routed(
         request_id=request_id,

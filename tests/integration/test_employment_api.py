@@ -384,7 +384,7 @@ def routed(
     submitter_ref: str | None = None,
 ):
     """Intake's routed v2 data; no submitter_ref = a request staff entered for the resident."""
-    from intake.events import Routed
+    from civic146.events import Routed
 
     return Routed(
         request_id=request_id,
