@@ -31,8 +31,9 @@ MONGO_BACKEND_GIVEN=${MONGO_BACKEND:+1}
 KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-3}
-# ${VAR-default} (no colon): an explicitly empty KAFKA_TOPICS means "create none".
-KAFKA_TOPICS=${KAFKA_TOPICS-intake.requests,intake.deadletter,deliberation.topics,deliberation.deadletter,employment.seekers,employment.jobs,employment.referrals,employment.deadletter,mediation.cases,mediation.deadletter}
+# Unset KAFKA_TOPICS: every topic of the platform, read from the services' declarations
+# (`python -m civic146.contracts topics`); set but empty: create none.
+KAFKA_TOPICS_GIVEN=${KAFKA_TOPICS+1}
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-60}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 MONGO_PORT=${MONGO_PORT:-27117}
@@ -315,7 +316,13 @@ format_kafka_storage() {
 
 # Waits for a real metadata answer and creates missing topics, in one JVM.
 kafka_probe() {
-  local pid=$1 topics=${KAFKA_TOPICS:-}
+  local pid=$1 topics
+  if [[ -n $KAFKA_TOPICS_GIVEN ]]; then
+    topics=$KAFKA_TOPICS
+  else
+    topics=$(PYTHONPATH="$REPO_ROOT/services${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m civic146.contracts topics) ||
+      die "could not read the platform's topics with $PYTHON (set PYTHON to the project's virtualenv)"
+  fi
   topics=${topics// /}
   [[ -n $topics ]] || topics=-
   java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.level=OFF \

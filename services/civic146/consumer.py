@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from kafka.errors import (
     CommitFailedError,
@@ -36,9 +38,48 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Handler:
+class Subscription:
+    """One event type a service consumes: the topic it arrives on and the named function that
+    applies it, `handle(context, envelope, data)`. A service declares its subscriptions once, in
+    its handlers module; the consumer's topics, the topics its worker creates and the AsyncAPI
+    document are all read from that declaration. The context is what the service's worker hands
+    every handler (its outbox, policy and clock)."""
+
+    topic: str
     event_type: EventType
-    apply: Callable[[dict, EventData], None]  # (envelope, parsed data) -> None
+    handle: Callable[[Any, dict, EventData], None]
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a worker hands every handler of its service."""
+
+    settings: Settings
+    outbox: Any  # civic146.outbox.Outbox
+    policy: Any  # the service's domain.Policy
+    clock: Callable[[], datetime]
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def consumed_topics(subscriptions: Sequence[Subscription]) -> list[str]:
+    return sorted({s.topic for s in subscriptions})
+
+
+def worker_topics(
+    service: str, published: Sequence[EventType], subscriptions: Sequence[Subscription]
+) -> list[str]:
+    """Every topic a service's worker needs to exist: those it publishes on, those it consumes,
+    and its dead letters; read from its declarations, never listed by hand."""
+    return sorted(
+        {t.topic for t in published} | set(consumed_topics(subscriptions)) | {dead_letter_topic(service)}
+    )
+
+
+def dead_letter_topic(service: str) -> str:
+    """Where a service's consumer sends what it cannot apply: one rule for every service."""
+    return f"{service}.deadletter"
 
 
 class PermanentError(Exception):
@@ -50,17 +91,18 @@ class Consumer:
         self,
         settings: Settings,
         db: Database,
-        group: str,
-        topics: list[str],
-        handlers: list[Handler],
-        dead_letter_topic: str,
+        subscriptions: Sequence[Subscription],
+        context: Any,
     ):
         self.settings = settings
         self.db = db
-        self.group = settings.topic(group)  # a deployment prefix separates consumer groups too
-        self.topics = [settings.topic(t) for t in topics]
-        self.handlers = {h.event_type.name: h for h in handlers}
-        self.dead_letter_topic = settings.topic(dead_letter_topic)
+        # One group per service, named after it; a deployment prefix separates groups too.
+        self.group = settings.topic(settings.service_name)
+        self.topics = [settings.topic(t) for t in consumed_topics(subscriptions)]
+        # A type may arrive on several topics (request progress does): one handler per type.
+        self.handlers = {s.event_type.name: s for s in subscriptions}
+        self.context = context
+        self.dead_letter_topic = settings.topic(dead_letter_topic(settings.service_name))
         self.processed = db["processed_events"]  # _id = event id: unique by construction
         self.positions = db["event_positions"]  # _id = "<source> <subject>": last sequence applied
         self._consumer = None
@@ -125,7 +167,7 @@ class Consumer:
             attempt += 1
             started = time.perf_counter()
             try:
-                handler.apply(event, parse_data(handler.event_type, event))
+                handler.handle(self.context, event, parse_data(handler.event_type, event))
                 break
             except (MalformedEvent, PermanentError) as exc:
                 self._dead_letter(record, exc)

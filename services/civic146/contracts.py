@@ -7,7 +7,8 @@ compare the hashes), so a breaking change is a new type with the next version su
 superseded schema stays in the folder, retired (see `retired`).
 
 This is the one module of the kit that knows the services (SERVICES below): it is a build and
-test tool, never imported by a running service.
+test tool, never imported by a running service. `python -m civic146.contracts topics` prints every
+topic of the platform, read from the services' declarations (deploy/local/infra.sh creates them).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 
+from .consumer import dead_letter_topic
 from .events import CASE_ESCALATED, REQUEST_PROGRESS, EventType
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
@@ -25,42 +28,30 @@ EVENTS_DIR = CONTRACTS / "events"
 ASYNCAPI = CONTRACTS / "asyncapi.json"
 RELEASED = CONTRACTS / "released.json"
 
-# service -> (module with PUBLISHED event types, topics it consumes, the types it handles there)
-# A consumed type published by another service is named by its type string, so that the kit
-# never imports a service's modules.
-SERVICES: dict[str, dict] = {
-    "intake": {
-        "module": "intake.events",
-        "consumes": {
-            "deliberation.topics": [REQUEST_PROGRESS],
-            "employment.referrals": [REQUEST_PROGRESS],
-            "mediation.cases": [REQUEST_PROGRESS],
-        },
-    },
-    "mediation": {
-        "module": "mediation.events",
-        "consumes": {"intake.requests": ["civic146.intake.request.routed.v4"]},
-    },
-    "deliberation": {
-        "module": "deliberation.events",
-        "consumes": {
-            "intake.requests": ["civic146.intake.request.routed.v4", "civic146.intake.request.rated.v2"],
-            "mediation.cases": [CASE_ESCALATED],
-        },
-    },
-    "employment": {
-        "module": "employment.events",
-        "consumes": {
-            "intake.requests": ["civic146.intake.request.routed.v4"],
-            "employment.seekers": [
-                "civic146.employment.seeker.registered.v2",
-                "civic146.employment.seeker.updated.v2",
-            ],
-            "employment.jobs": ["civic146.employment.job.posted.v2"],
-        },
-    },
-}
-DEAD_LETTER_TOPICS = {service: f"{service}.deadletter" for service in SERVICES}
+# The platform's services. What each publishes is its `<service>.events.PUBLISHED`; what it
+# consumes, its `<service>.handlers.SUBSCRIPTIONS`: both are read from the service itself.
+SERVICES = ("intake", "mediation", "deliberation", "employment")
+
+
+def subscriptions() -> dict[str, dict[str, list[str]]]:
+    """service -> topic -> names of the event types it consumes there."""
+    consumed: dict[str, dict[str, list[str]]] = {}
+    for service in SERVICES:
+        for sub in importlib.import_module(f"{service}.handlers").SUBSCRIPTIONS:
+            consumed.setdefault(service, {}).setdefault(sub.topic, []).append(sub.event_type.name)
+    return consumed
+
+
+def topics() -> list[str]:
+    """Every topic of the platform: those the services publish on and consume, and their dead letters."""
+    return sorted(
+        {t.topic for types in published().values() for t in types}
+        | {topic for per_topic in subscriptions().values() for topic in per_topic}
+        | {dead_letter_topic(s) for s in SERVICES}
+    )
+
+
+DEAD_LETTER_TOPICS = {service: dead_letter_topic(service) for service in SERVICES}
 
 DELIVERY = (
     "What a consumer can rely on. Delivery is at least once. Without faults every event is on its topic "
@@ -94,12 +85,8 @@ PERSONAL_DATA = (
 )
 
 
-def type_name(t: EventType | str) -> str:
-    return t if isinstance(t, str) else t.name
-
-
 def published() -> dict[str, list[EventType]]:
-    return {s: importlib.import_module(spec["module"]).PUBLISHED for s, spec in SERVICES.items()}
+    return {s: importlib.import_module(f"{s}.events").PUBLISHED for s in SERVICES}
 
 
 SHARED_TYPES = [REQUEST_PROGRESS, CASE_ESCALATED]  # cross-service contracts kept in civic146.events
@@ -126,9 +113,9 @@ def asyncapi() -> dict:
     for types in published().values():
         for t in types:
             topics.setdefault(t.topic, set()).add(t.name)
-    for spec in SERVICES.values():
-        for topic, types in spec["consumes"].items():
-            topics.setdefault(topic, set()).update(type_name(t) for t in types)
+    for per_topic in subscriptions().values():
+        for topic, names in per_topic.items():
+            topics.setdefault(topic, set()).update(names)
     for name, t in all_types().items():
         key = name.replace(".", "_")
         messages[key] = {
@@ -174,15 +161,13 @@ def asyncapi() -> dict:
                     if t.topic == topic
                 ],
             }
-    for service, spec in SERVICES.items():
-        for topic, types in spec["consumes"].items():
+    for service, per_topic in subscriptions().items():
+        for topic, names in per_topic.items():
             cid = topic.replace(".", "_")
             operations[f"{service}_consumes_{cid}"] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{cid}"},
-                "messages": [
-                    {"$ref": f"#/channels/{cid}/messages/{type_name(t).replace('.', '_')}"} for t in types
-                ],
+                "messages": [{"$ref": f"#/channels/{cid}/messages/{n.replace('.', '_')}"} for n in names],
             }
     return {
         "asyncapi": "3.0.0",
@@ -205,8 +190,20 @@ def expected_files() -> dict[Path, str]:
     return {**schema_files(), ASYNCAPI: render(asyncapi())}
 
 
+COMPOSE = CONTRACTS.parent.parent / "docker-compose.yml"
+_COMPOSE_TOPICS = re.compile(r"^(\s*KAFKA_TOPICS: ).*$", re.M)  # kafka-init's list, generated here
+
+
+def compose_with_topics(text: str) -> str:
+    return _COMPOSE_TOPICS.sub(lambda m: m.group(1) + ",".join(topics()), text, count=1)
+
+
 def check() -> list[str]:
     problems = []
+    if COMPOSE.exists() and compose_with_topics(COMPOSE.read_text()) != COMPOSE.read_text():
+        problems.append(
+            "differs from the services' declarations: docker-compose.yml (kafka-init KAFKA_TOPICS)"
+        )
     for path, text in expected_files().items():
         if not path.exists():
             problems.append(f"missing: {path.relative_to(CONTRACTS.parent)}")
@@ -256,10 +253,14 @@ def release() -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["release"]:
         return release()
+    if argv[:1] == ["topics"]:
+        print(",".join(topics()))
+        return 0
     if argv[:1] == ["write"]:
         EVENTS_DIR.mkdir(parents=True, exist_ok=True)
         for path, text in expected_files().items():
             path.write_text(text, encoding="utf-8")
+        COMPOSE.write_text(compose_with_topics(COMPOSE.read_text()))
         print(f"wrote {len(expected_files())} files under {CONTRACTS}")
         return 0
     problems = check()

@@ -11,20 +11,17 @@ an event or a case have ids derived from it), so a replay with lost processed-ev
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from pymongo.errors import DuplicateKeyError
 
-from civic146.consumer import Handler
+from civic146.consumer import HandlerContext, Subscription
 from civic146.errors import ConcurrencyConflict
-from civic146.events import CASE_ESCALATED, RATED, ROUTED, CaseEscalatedData, Rated, Routed
-from civic146.outbox import Outbox
+from civic146.events import CASE_ESCALATED, INTAKE_TOPIC, RATED, ROUTED, CaseEscalatedData, Rated, Routed
 
 from . import actions, domain, store
 
 
-def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: Routed, now: datetime) -> None:
+def on_routed(ctx: HandlerContext, event: dict, data: Routed) -> None:
+    outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
     if data.target != "deliberation":
         return
     actions.take_up_request(
@@ -44,7 +41,8 @@ def on_routed(outbox: Outbox, policy: domain.Policy, event: dict, data: Routed, 
     )
 
 
-def on_rated(outbox: Outbox, event: dict, data: Rated, now: datetime) -> None:
+def on_rated(ctx: HandlerContext, event: dict, data: Rated) -> None:
+    outbox, now = ctx.outbox, ctx.now()
     for _ in range(5):
         topics = [t for t in store.holding(data.request_id) if event["id"] not in t.get("applied_events", [])]
         if not topics:
@@ -61,9 +59,8 @@ def on_rated(outbox: Outbox, event: dict, data: Rated, now: datetime) -> None:
     raise ConcurrencyConflict(f"topic of request {data.request_id} kept changing; will retry")
 
 
-def on_case_escalated(
-    outbox: Outbox, policy: domain.Policy, event: dict, data: CaseEscalatedData, now: datetime
-) -> None:
+def on_case_escalated(ctx: HandlerContext, event: dict, data: CaseEscalatedData) -> None:
+    outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
     requests = [
         domain.request_entry(rid, data.compound, None, None, "mediation_case", now)
         for rid in data.request_ids
@@ -93,9 +90,8 @@ def on_case_escalated(
         pass  # this case already became a topic
 
 
-def handler_table(outbox: Outbox, policy: domain.Policy, clock: Callable[[], datetime]) -> list[Handler]:
-    return [
-        Handler(ROUTED, lambda event, data: on_routed(outbox, policy, event, data, clock())),
-        Handler(RATED, lambda event, data: on_rated(outbox, event, data, clock())),
-        Handler(CASE_ESCALATED, lambda event, data: on_case_escalated(outbox, policy, event, data, clock())),
-    ]
+SUBSCRIPTIONS = [
+    Subscription(INTAKE_TOPIC, ROUTED, on_routed),
+    Subscription(INTAKE_TOPIC, RATED, on_rated),
+    Subscription(CASE_ESCALATED.topic, CASE_ESCALATED, on_case_escalated),
+]

@@ -10,19 +10,16 @@ from datetime import datetime
 
 from civic146 import clock, mongo
 from civic146.config import load_settings
-from civic146.consumer import Consumer
+from civic146.consumer import Consumer, HandlerContext, worker_topics
 from civic146.errors import ConcurrencyConflict
 from civic146.outbox import Outbox, outbox_and_relay
 from civic146.worker import Job, run_worker
 
 from . import actions, domain, store
 from . import metrics as m
-from .events import PLATFORMS, TOPIC
-from .handlers import handler_table
+from .events import PLATFORMS, PUBLISHED
+from .handlers import SUBSCRIPTIONS
 from .settings import DeliberationSettings
-
-DEAD_LETTER_TOPIC = "deliberation.deadletter"
-CONSUMED_TOPICS = ["intake.requests", "mediation.cases"]
 
 
 def close_due_votes(outbox: Outbox, now: datetime) -> int:
@@ -62,14 +59,7 @@ def main() -> None:
     store.ensure_indexes()
     outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    consumer = Consumer(
-        settings,
-        db,
-        group="deliberation",
-        topics=CONSUMED_TOPICS,
-        handlers=handler_table(outbox, settings.policy, now),
-        dead_letter_topic=DEAD_LETTER_TOPIC,
-    )
+    consumer = Consumer(settings, db, SUBSCRIPTIONS, HandlerContext(settings, outbox, settings.policy, now))
     jobs = [
         Job("close_due_votes", lambda t: close_due_votes(outbox, t)),
         Job("refresh_gauges", refresh_gauges),
@@ -79,7 +69,7 @@ def main() -> None:
         relay=relay,
         consumer=consumer,
         jobs=jobs,
-        topics=[TOPIC, DEAD_LETTER_TOPIC, *CONSUMED_TOPICS],
+        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
     )
 
 

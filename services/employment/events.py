@@ -258,4 +258,5 @@ PUBLISHED = [
     REFERRAL_STAGE_CHANGED,
     RETENTION_CHECK_DUE,
     RETENTION_CHECKED,
+    PROGRESS,  # recorded when a draft is completed and when a hire resolves the request
 ]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from civic146.consumer import Handler
-from civic146.events import ROUTED, Routed
+from civic146.consumer import Subscription
+from civic146.events import INTAKE_TOPIC, ROUTED, Routed
 
 from . import domain, store, workflows
 from . import events as ev
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 JOB_REQUEST_CATEGORIES = ("staff_hiring",)
 
 
-def draft_from_intake(ctx: Employment, data: Routed) -> None:
+def draft_from_intake(ctx: Employment, event: dict, data: Routed) -> None:
     if data.target != "employment":
         return
     if data.category in JOB_REQUEST_CATEGORIES:
@@ -33,6 +33,14 @@ def draft_from_intake(ctx: Employment, data: Routed) -> None:
     else:
         doc, change = domain.seeker_draft_from_intake(data, ctx.now())
         store.insert_once(ctx.outbox, "seekers", doc, change)
+
+
+def on_seeker_changed(ctx: Employment, event: dict, data: ev.SeekerFacts) -> None:
+    rematch_seeker(ctx, data.seeker_id)
+
+
+def on_job_posted(ctx: Employment, event: dict, data: ev.JobPosted) -> None:
+    rematch_job(ctx, data.job_id)
 
 
 def rematch_seeker(ctx: Employment, seeker_id: str) -> None:
@@ -49,10 +57,9 @@ def rematch_job(ctx: Employment, job_id: str) -> None:
         log.info("job matched", extra={"job_id": job_id, "suggestions": made})
 
 
-def handler_table(ctx: Employment) -> list[Handler]:
-    return [
-        Handler(ROUTED, lambda event, data: draft_from_intake(ctx, data)),
-        Handler(ev.SEEKER_REGISTERED, lambda event, data: rematch_seeker(ctx, data.seeker_id)),
-        Handler(ev.SEEKER_UPDATED, lambda event, data: rematch_seeker(ctx, data.seeker_id)),
-        Handler(ev.JOB_POSTED, lambda event, data: rematch_job(ctx, data.job_id)),
-    ]
+SUBSCRIPTIONS = [
+    Subscription(INTAKE_TOPIC, ROUTED, draft_from_intake),
+    Subscription(ev.SEEKERS, ev.SEEKER_REGISTERED, on_seeker_changed),
+    Subscription(ev.SEEKERS, ev.SEEKER_UPDATED, on_seeker_changed),
+    Subscription(ev.JOBS, ev.JOB_POSTED, on_job_posted),
+]

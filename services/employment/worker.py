@@ -11,20 +11,17 @@ from datetime import datetime
 
 from civic146 import mongo
 from civic146.config import load_settings
-from civic146.consumer import Consumer
+from civic146.consumer import Consumer, worker_topics
 from civic146.outbox import outbox_and_relay
 from civic146.reference import communities
 from civic146.worker import Job, run_worker
 
 from . import domain, store, vocabulary, workflows
 from . import metrics as m
-from .events import JOBS, REFERRALS, SEEKERS
-from .handlers import handler_table
+from .events import PUBLISHED
+from .handlers import SUBSCRIPTIONS
 from .settings import EmploymentSettings
 from .workflows import Employment
-
-INTAKE_TOPIC = "intake.requests"
-DEAD_LETTER_TOPIC = "employment.deadletter"
 
 
 def fire_retention_checks(ctx: Employment, now: datetime) -> int:
@@ -87,14 +84,7 @@ def main() -> None:
     store.ensure_indexes()
     outbox, relay = outbox_and_relay(settings, store.collections(), "worker")
     ctx = Employment(settings=settings, outbox=outbox, vocab=vocabulary.load(settings.reference_dir))
-    consumer = Consumer(
-        settings,
-        db,
-        group="employment",
-        topics=[INTAKE_TOPIC, SEEKERS, JOBS],
-        handlers=handler_table(ctx),
-        dead_letter_topic=DEAD_LETTER_TOPIC,
-    )
+    consumer = Consumer(settings, db, SUBSCRIPTIONS, ctx)
     jobs = [
         Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),
         Job("finish_placements", lambda t: finish_placements(ctx, t)),
@@ -107,7 +97,7 @@ def main() -> None:
         relay=relay,
         consumer=consumer,
         jobs=jobs,
-        topics=[INTAKE_TOPIC, SEEKERS, JOBS, REFERRALS, DEAD_LETTER_TOPIC],
+        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
     )
 
 

@@ -8,13 +8,11 @@ are idempotent on their own: the event id is stored in the request in the same a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
-from civic146.consumer import Handler, PermanentError
+from civic146.consumer import HandlerContext, PermanentError, Subscription
 from civic146.errors import ConcurrencyConflict, NotFound
 from civic146.events import REQUEST_PROGRESS, RequestProgressData
-from civic146.outbox import Change, Outbox
+from civic146.outbox import Change
 
 from . import domain, store
 from . import metrics as intake_metrics
@@ -22,9 +20,8 @@ from . import metrics as intake_metrics
 log = logging.getLogger(__name__)
 
 
-def apply_progress(
-    outbox: Outbox, policy: domain.Policy, event: dict, data: RequestProgressData, now: datetime
-) -> None:
+def apply_progress(ctx: HandlerContext, event: dict, data: RequestProgressData) -> None:
+    outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
     actor = domain.Actor(data.handled_by, "system")
     for _ in range(5):  # optimistic concurrency: reload and decide again on a conflict
         try:
@@ -59,7 +56,7 @@ def apply_progress(
     raise ConcurrencyConflict(f"request {data.request_id} kept changing; will retry")
 
 
-def handler_table(outbox: Outbox, policy: domain.Policy, clock: Callable[[], datetime]) -> list[Handler]:
-    return [
-        Handler(REQUEST_PROGRESS, lambda event, data: apply_progress(outbox, policy, event, data, clock()))
-    ]
+# The downstream services' topics, where they report on the requests intake routed to them.
+PROGRESS_TOPICS = ("deliberation.topics", "employment.referrals", "mediation.cases")
+
+SUBSCRIPTIONS = [Subscription(topic, REQUEST_PROGRESS, apply_progress) for topic in PROGRESS_TOPICS]

@@ -12,12 +12,6 @@ class IntakeSettings(Settings):
     reopen_window_days: int = 7  # a resident may reopen a resolved request this long
     follow_up_after_days: float = 3  # no rating this long after resolution -> follow-up event
     duplicate_window_days: int = 30  # duplicate suggestions look this far back and forth
-    # Topics whose request-progress events intake applies (downstream services' streams).
-    progress_topics: str = "deliberation.topics,employment.referrals,mediation.cases"
-
-    @property
-    def progress_topic_list(self) -> list[str]:
-        return [t.strip() for t in self.progress_topics.split(",") if t.strip()]
 
     @property
     def policy(self) -> Policy:

@@ -10,18 +10,16 @@ from datetime import datetime, timedelta
 
 from civic146 import clock, mongo
 from civic146.config import load_settings
-from civic146.consumer import Consumer
+from civic146.consumer import Consumer, HandlerContext, worker_topics
 from civic146.errors import ConcurrencyConflict
 from civic146.outbox import Outbox, outbox_and_relay
 from civic146.worker import Job, run_worker
 
 from . import domain, store
 from . import metrics as intake_metrics
-from .events import TOPIC
-from .handlers import handler_table
+from .events import PUBLISHED
+from .handlers import SUBSCRIPTIONS
 from .settings import IntakeSettings
-
-DEAD_LETTER_TOPIC = "intake.deadletter"
 
 
 def apply_or_skip(outbox: Outbox, doc: dict, change) -> bool:
@@ -125,22 +123,19 @@ def main() -> None:
     store.ensure_indexes()
     outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    topics = settings.progress_topic_list
-    consumer = Consumer(
-        settings,
-        db,
-        group="intake",
-        topics=topics,
-        handlers=handler_table(outbox, settings.policy, now),
-        dead_letter_topic=DEAD_LETTER_TOPIC,
-    )
+    context = HandlerContext(settings, outbox, settings.policy, now)
+    consumer = Consumer(settings, db, SUBSCRIPTIONS, context)
     jobs = [
         Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
         Job("send_follow_ups", lambda t: send_follow_ups(outbox, t)),
         Job("refresh_indicators", refresh_indicators, interval_seconds=60),
     ]
     run_worker(
-        settings, relay=relay, consumer=consumer, jobs=jobs, topics=[TOPIC, DEAD_LETTER_TOPIC, *topics]
+        settings,
+        relay=relay,
+        consumer=consumer,
+        jobs=jobs,
+        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
     )
 
 

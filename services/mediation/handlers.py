@@ -12,16 +12,13 @@ event cannot open a second case.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from pydantic import ConfigDict
 from pymongo.errors import DuplicateKeyError
 
-from civic146.consumer import Handler
-from civic146.events import EventData, EventType
-from civic146.outbox import Outbox
-from civic146.reference import Community
+from civic146.consumer import HandlerContext, Subscription
+from civic146.events import INTAKE_TOPIC, ROUTED, EventData, EventType
+from civic146.reference import communities
 
 from . import domain, store
 from . import metrics as mediation_metrics
@@ -45,23 +42,22 @@ class RoutedRequest(EventData):
 
 
 INTAKE_ROUTED = EventType(
-    "civic146.intake.request.routed.v4",
+    ROUTED.name,
     RoutedRequest,
-    "intake.requests",
+    INTAKE_TOPIC,
     "An intake request was routed; mediation takes those with target mediation.",
 )
 
 
 def open_from_request(
-    outbox: Outbox,
-    known: dict[str, Community],
-    policy: domain.Policy,
+    ctx: HandlerContext,
     event: dict,
     data: RoutedRequest,
-    now: datetime,
 ) -> None:
     if data.target != "mediation":
         return
+    outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
+    known = communities(ctx.settings.reference_dir)
     compound = (
         data.compound
         if data.community in known and data.compound in known[data.community].compounds
@@ -95,11 +91,4 @@ def open_from_request(
     mediation_metrics.CASES_OPENED.labels(doc["community"], doc["case_type"]).inc()
 
 
-def handler_table(
-    outbox: Outbox, known: dict[str, Community], policy: domain.Policy, clock: Callable[[], datetime]
-) -> list[Handler]:
-    return [
-        Handler(
-            INTAKE_ROUTED, lambda event, data: open_from_request(outbox, known, policy, event, data, clock())
-        )
-    ]
+SUBSCRIPTIONS = [Subscription(INTAKE_TOPIC, INTAKE_ROUTED, open_from_request)]

@@ -15,7 +15,6 @@ class MediationSettings(Settings):
         30  # joint application for court confirmation after the agreement takes effect
     )
     confirmation_reminder_days: int = 7  # remind the parties this many days before that window closes
-    intake_topic: str = "intake.requests"  # where routed requests come from
 
     @property
     def policy(self) -> Policy:

@@ -11,19 +11,16 @@ from datetime import datetime
 
 from civic146 import clock, mongo
 from civic146.config import load_settings
-from civic146.consumer import Consumer
+from civic146.consumer import Consumer, HandlerContext, worker_topics
 from civic146.errors import ConcurrencyConflict
 from civic146.outbox import Outbox, outbox_and_relay
-from civic146.reference import communities
 from civic146.worker import Job, run_worker
 
 from . import domain, store
 from . import metrics as mediation_metrics
-from .events import TOPIC
-from .handlers import handler_table
+from .events import PUBLISHED
+from .handlers import SUBSCRIPTIONS
 from .settings import MediationSettings
-
-DEAD_LETTER_TOPIC = "mediation.deadletter"
 
 
 def _apply_each(outbox: Outbox, docs, decide) -> list[dict]:
@@ -87,14 +84,7 @@ def main() -> None:
     store.ensure_indexes()
     outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
     now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    consumer = Consumer(
-        settings,
-        db,
-        group="mediation",
-        topics=[settings.intake_topic],
-        handlers=handler_table(outbox, communities(settings.reference_dir), settings.policy, now),
-        dead_letter_topic=DEAD_LETTER_TOPIC,
-    )
+    consumer = Consumer(settings, db, SUBSCRIPTIONS, HandlerContext(settings, outbox, settings.policy, now))
     jobs = [
         Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
         Job("flag_overdue_terms", lambda t: flag_overdue_terms(outbox, t)),
@@ -106,7 +96,7 @@ def main() -> None:
         relay=relay,
         consumer=consumer,
         jobs=jobs,
-        topics=[TOPIC, DEAD_LETTER_TOPIC, settings.intake_topic],
+        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
     )
 
 

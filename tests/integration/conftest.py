@@ -1,5 +1,6 @@
 import pytest
 
+from civic146.consumer import worker_topics
 from civic146.kafka import ensure_topics
 from tests.helpers import RunningRelay
 
@@ -7,6 +8,8 @@ from tests.helpers import RunningRelay
 @pytest.fixture
 def intake_settings(base_env, monkeypatch):
     from civic146.config import load_settings
+    from intake.events import PUBLISHED
+    from intake.handlers import SUBSCRIPTIONS
     from intake.settings import IntakeSettings
 
     for k, v in base_env.items():
@@ -14,7 +17,7 @@ def intake_settings(base_env, monkeypatch):
     settings = load_settings(IntakeSettings)
     ensure_topics(
         settings,
-        [settings.topic(t) for t in ("intake.requests", "intake.deadletter", *settings.progress_topic_list)],
+        [settings.topic(t) for t in worker_topics("intake", PUBLISHED, SUBSCRIPTIONS)],
     )
     return settings
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaProducer
 
-from civic146.consumer import Consumer
+from civic146.consumer import Consumer, HandlerContext
 from civic146.events import REQUEST_PROGRESS, RequestProgressData, encode, new_event
 from intake import store
-from intake.handlers import handler_table
+from intake.handlers import SUBSCRIPTIONS
 from tests.helpers import KAFKA
 
 GOOD = {
@@ -36,10 +36,8 @@ def consumer(intake_app, intake_settings, mongo_db):
     c = Consumer(
         intake_settings,
         mongo_db,
-        group="intake",
-        topics=intake_settings.progress_topic_list,
-        handlers=handler_table(ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
-        dead_letter_topic="intake.deadletter",
+        SUBSCRIPTIONS,
+        HandlerContext(intake_settings, ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
     )
     yield c
     c.close()

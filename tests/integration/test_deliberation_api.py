@@ -314,16 +314,15 @@ def _routed(
 
 @pytest.fixture
 def consumer(app, settings, mongo_db):
-    from deliberation.handlers import handler_table
+    from civic146.consumer import HandlerContext
+    from deliberation.handlers import SUBSCRIPTIONS
 
     ctx = app.extensions["deliberation"]
     c = Consumer(
         settings,
         mongo_db,
-        group="deliberation",
-        topics=["intake.requests", "mediation.cases"],
-        handlers=handler_table(ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
-        dead_letter_topic="deliberation.deadletter",
+        SUBSCRIPTIONS,
+        HandlerContext(settings, ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
     )
     yield c
     c.close()

@@ -141,10 +141,10 @@ def test_state_lives_in_named_volumes(compose):
 
 
 def test_compose_creates_the_same_topics_as_the_local_platform(compose):
-    infra = (ROOT / "deploy" / "local" / "infra.sh").read_text()
-    local = re.search(r"KAFKA_TOPICS=\$\{KAFKA_TOPICS-([^}]*)\}", infra).group(1).split(",")
+    from civic146 import contracts
+
     created = compose["services"]["kafka-init"]["environment"]["KAFKA_TOPICS"].split(",")
-    assert sorted(created) == sorted(local)
+    assert created == contracts.topics()  # infra.sh reads the same list (civic146.contracts topics)
 
 
 def test_the_image_is_multi_stage_slim_and_runs_as_a_non_root_user():
