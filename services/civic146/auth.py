@@ -165,7 +165,6 @@ def requires(*roles: str):
                 raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
             return view(*args, **kwargs)
 
-        wrapped.required_roles = roles  # read by the OpenAPI builder
         return wrapped
 
     return decorator

@@ -97,6 +97,16 @@ class Change:
         self.outbox.append(entry(event_type, event))
 
 
+def applied(doc: dict, change: Change, version: int | None = None) -> dict:
+    """The document as `change` leaves it (the state the commit writes, without the events): the
+    one place that says what `set` and `push` mean, for the outbox and for tests of decisions.
+    `version` defaults to the next one."""
+    updated = {**doc, **change.set, "version": doc.get("version", 0) + 1 if version is None else version}
+    for key, value in change.push.items():
+        updated[key] = [*doc.get(key, []), value]
+    return updated
+
+
 class Outbox:
     """Atomic writes of state + events for the aggregates of one service."""
 
@@ -114,9 +124,7 @@ class Outbox:
     def apply(self, collection: Collection, doc: dict, change: Change) -> dict:
         """Commit `change` to `doc` (see commit) and return the document as it now is."""
         version = self.commit(collection, doc["_id"], doc["version"], change)
-        updated = {**doc, **change.set, "version": version}
-        for key, value in change.push.items():
-            updated[key] = [*doc.get(key, []), value]
+        updated = applied(doc, change, version)
         return updated
 
     def commit(self, collection: Collection, doc_id, version: int, change: Change) -> int:

@@ -180,10 +180,6 @@ class VotersQuery(Input):
     )
 
 
-class EmptyIn(Input):
-    pass
-
-
 # --- responses -----------------------------------------------------------------------------------
 
 

@@ -464,11 +464,6 @@ class JobIndex:
             eligible &= self.accessible
         return score, eligible
 
-    def scores_block(self, seekers: list[SeekerFeatures]) -> tuple[np.ndarray, np.ndarray]:
-        """(score, eligible) of several seekers, shape (len(seekers), jobs)."""
-        rows = [self.scores(s) for s in seekers]
-        return np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
-
     def rank(self, s: SeekerFeatures, k: int = 10, min_score: float = 0.0) -> list[tuple[int, float]]:
         """The k best eligible jobs (index, score), best first; ties go to the lower index."""
         score, eligible = self.scores(s)

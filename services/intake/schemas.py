@@ -55,10 +55,6 @@ class RatingIn(Input):
     comment: str | None = Field(None, max_length=1000)
 
 
-class EmptyIn(Input):
-    pass
-
-
 class ListQuery(Input):
     community: CommunityId | None = None
     status: Status | None = None

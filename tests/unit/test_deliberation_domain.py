@@ -7,7 +7,7 @@ import pytest
 
 from civic146 import pii
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change, stamped
+from civic146.outbox import Change, applied, stamped
 from deliberation import domain
 from deliberation import events as ev
 
@@ -19,9 +19,7 @@ ROAD = "乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人
 
 
 def apply(doc: dict, change: Change) -> dict:
-    out = {**doc, **change.set, "version": doc.get("version", 1) + 1}
-    for k, v in change.push.items():
-        out[k] = [*doc.get(k, []), v]
+    out = applied({"version": 1, **doc}, change)
     for item in stamped(change.outbox, out["version"]):  # every event as published matches its contract
         jsonschema.validate(item["event"], SCHEMAS[item["event"]["type"]])
     return out

@@ -5,6 +5,7 @@ import jsonschema
 import pytest
 
 from civic146.errors import Forbidden, InvalidTransition
+from civic146.outbox import applied as apply
 from civic146.outbox import stamped
 from employment import domain, matching, vocabulary
 from employment import events as ev
@@ -38,13 +39,6 @@ SEEKER_IN = {
     "employment_difficulty": True,
     "consent": {"given": True, "retention_days": None},
 }
-
-
-def apply(doc, change):
-    out = {**doc, **change.set}
-    for k, v in change.push.items():
-        out[k] = [*doc.get(k, []), v]
-    return out
 
 
 def routed(category="job_seeking", submitter_ref=None):

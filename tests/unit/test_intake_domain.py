@@ -4,7 +4,8 @@ import jsonschema
 import pytest
 
 from civic146.errors import Forbidden, InvalidTransition
-from civic146.outbox import Change, stamped
+from civic146.outbox import applied as apply
+from civic146.outbox import stamped
 from intake import catalogue, domain
 from intake import events as ev
 
@@ -31,13 +32,6 @@ def new_doc(
     }
     doc, change = domain.submit(fields, CATS[category], RESIDENT, T0)
     return {**doc, "version": 1}, change
-
-
-def apply(doc, change: Change):
-    out = {**doc, **change.set}
-    for k, v in change.push.items():
-        out[k] = [*doc.get(k, []), v]
-    return out
 
 
 def test_submission_records_an_event_without_personal_data():

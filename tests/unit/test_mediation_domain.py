@@ -6,6 +6,7 @@ import pytest
 from civic146 import pii
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.outbox import Change, stamped
+from civic146.outbox import applied as apply
 from mediation import domain, roster
 from mediation import events as ev
 from mediation.domain import ConflictOfInterest
@@ -25,13 +26,6 @@ APPLICANT = {
 }
 RESPONDENT = {"role": "respondent", "name": "李秀兰", "phone": "13698765432", "user_id": "res-2"}
 NOTES = "机密笔记：李秀兰承认漏水，愿意赔偿，电话13698765432"
-
-
-def apply(doc, change: Change):
-    out = {**doc, **change.set, "version": doc.get("version", 1) + 1}
-    for k, v in change.push.items():
-        out[k] = [*doc.get(k, []), v]
-    return out
 
 
 def events_of(change: Change) -> list[dict]:
