@@ -36,8 +36,10 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from pymongo import UpdateOne
 from pymongo.collection import Collection
@@ -48,6 +50,8 @@ from .config import Settings
 from .errors import ConcurrencyConflict, NotFound
 from .events import CONTENT_TYPE, EventType, encode
 from .kafka import make_producer
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,19 @@ def applied(doc: dict, change: Change, version: int | None = None) -> dict:
     for key, value in change.push.items():
         updated[key] = [*doc.get(key, []), value]
     return updated
+
+
+def retry_on_conflict(attempt: Callable[[], T], what: str, attempts: int = 5) -> T:
+    """Optimistic concurrency, the same way everywhere: `attempt` reads the current document(s),
+    decides and commits; when another writer committed first (ConcurrencyConflict) it runs again
+    on fresh data, at most `attempts` times, and then the conflict is raised for the caller (the
+    consumer retries the event; the API answers 409)."""
+    for _ in range(attempts):
+        try:
+            return attempt()
+        except ConcurrencyConflict:
+            continue
+    raise ConcurrencyConflict(f"{what} kept changing; try again")
 
 
 class Outbox:

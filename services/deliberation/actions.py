@@ -9,7 +9,7 @@ from datetime import datetime
 from pymongo.errors import DuplicateKeyError
 
 from civic146.errors import ConcurrencyConflict, InvalidInput, NotFound
-from civic146.outbox import Change, Outbox
+from civic146.outbox import Change, Outbox, retry_on_conflict
 
 from . import domain, store
 from . import metrics as m
@@ -30,15 +30,20 @@ def create(outbox: Outbox, doc: dict, change: Change) -> dict:
 def settle_votes(outbox: Outbox, doc: dict, now: datetime) -> dict:
     """Close the votes whose window has passed (result computed at the window's end). Returns the
     document as it now is; if someone else changed it meanwhile, the fresh copy (they settled it)."""
-    for _ in range(5):
-        change = domain.close_due_votes(doc, now)
+    current = doc
+
+    def once() -> dict:
+        nonlocal current
+        change = domain.close_due_votes(current, now)
         if change is None:
-            return doc
+            return current
         try:
-            return commit(outbox, doc, change)
+            return commit(outbox, current, change)
         except ConcurrencyConflict:
-            doc = store.get(doc["_id"])
-    raise ConcurrencyConflict(f"topic {doc['_id']} kept changing; try again")
+            current = store.get(current["_id"])
+            raise
+
+    return retry_on_conflict(once, f"topic {doc['_id']}")
 
 
 def take_up_request(
@@ -49,7 +54,8 @@ def take_up_request(
     request never leaves every topic: a detach moves it), and a topic made from this event has an
     id derived from it. The consumer drops repeated events before they get here, so no separate
     "event applied?" lookup (a collection scan on the test server, a third of the handler's time)."""
-    for _ in range(5):
+
+    def once() -> dict:
         if store.holding(request["request_id"]):
             return {}
         found = domain.matching_topic(
@@ -70,12 +76,9 @@ def take_up_request(
                 request.get("submitter_ref"),
                 request.get("name_digests"),
             )
-            try:
-                return commit(
-                    outbox, found[0], domain.attach_request(found[0], entry, domain.SYSTEM, now, via_event)
-                )
-            except ConcurrencyConflict:
-                continue
+            return commit(
+                outbox, found[0], domain.attach_request(found[0], entry, domain.SYSTEM, now, via_event)
+            )
         entry = domain.request_entry(
             request["request_id"],
             request.get("compound"),
@@ -107,7 +110,8 @@ def take_up_request(
             return create(outbox, doc, change)
         except DuplicateKeyError:
             return {}  # the same event created it before
-    raise ConcurrencyConflict(f"could not place request {request['request_id']}; will retry")
+
+    return retry_on_conflict(once, f"the topic for request {request['request_id']}")
 
 
 def move_request(

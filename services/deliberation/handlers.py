@@ -14,8 +14,8 @@ from __future__ import annotations
 from pymongo.errors import DuplicateKeyError
 
 from civic146.consumer import HandlerContext, Subscription
-from civic146.errors import ConcurrencyConflict
 from civic146.events import CASE_ESCALATED, INTAKE_TOPIC, RATED, ROUTED, CaseEscalatedData, Rated, Routed
+from civic146.outbox import retry_on_conflict
 
 from . import actions, domain, store
 
@@ -43,20 +43,18 @@ def on_routed(ctx: HandlerContext, event: dict, data: Routed) -> None:
 
 def on_rated(ctx: HandlerContext, event: dict, data: Rated) -> None:
     outbox, now = ctx.outbox, ctx.now()
-    for _ in range(5):
+
+    def once() -> None:
         topics = [t for t in store.holding(data.request_id) if event["id"] not in t.get("applied_events", [])]
         if not topics:
             return  # not ours, or already recorded
-        try:
-            actions.commit(
-                outbox,
-                topics[0],
-                domain.record_request_rating(topics[0], data.request_id, data.satisfaction, event["id"], now),
-            )
-            return
-        except ConcurrencyConflict:
-            continue
-    raise ConcurrencyConflict(f"topic of request {data.request_id} kept changing; will retry")
+        actions.commit(
+            outbox,
+            topics[0],
+            domain.record_request_rating(topics[0], data.request_id, data.satisfaction, event["id"], now),
+        )
+
+    retry_on_conflict(once, f"the topic of request {data.request_id}")
 
 
 def on_case_escalated(ctx: HandlerContext, event: dict, data: CaseEscalatedData) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from civic146 import clock
 from civic146.errors import ConcurrencyConflict, NotFound
-from civic146.outbox import Outbox
+from civic146.outbox import Outbox, retry_on_conflict
 
 from . import domain, matching, store
 from . import metrics as m
@@ -190,21 +190,16 @@ def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: li
 def sync_placement(ctx: Employment, referral: dict, now: datetime) -> None:
     """Bring the seeker's placements and the job's hires in line with the referral (idempotent): a
     hire confirms the reservations made before it, a departure releases the seeker's placement."""
-    for _ in range(5):
-        try:
-            seeker = store.get("seekers", referral["seeker_id"])
-            if (change := domain.seeker_placement_change(seeker, referral, now)) is not None:
-                store.apply(ctx.outbox, "seekers", seeker, change)
-            job = store.get("jobs", referral["job_id"])
-            if (change := domain.job_hire_change(job, referral, now)) is not None:
-                store.apply(ctx.outbox, "jobs", job, change)
-            break
-        except ConcurrencyConflict:
-            continue
-    else:
-        raise ConcurrencyConflict(
-            f"placement of referral {referral['_id']} kept conflicting; the worker retries"
-        )
+
+    def once() -> None:
+        seeker = store.get("seekers", referral["seeker_id"])
+        if (change := domain.seeker_placement_change(seeker, referral, now)) is not None:
+            store.apply(ctx.outbox, "seekers", seeker, change)
+        job = store.get("jobs", referral["job_id"])
+        if (change := domain.job_hire_change(job, referral, now)) is not None:
+            store.apply(ctx.outbox, "jobs", job, change)
+
+    retry_on_conflict(once, f"the placement of referral {referral['_id']}")
     current = store.get("referrals", referral["_id"])
     if not current.get("placement_synced") and current["stage"] == referral["stage"]:
         store.apply(ctx.outbox, "referrals", current, domain.Change(set={"placement_synced": True}))

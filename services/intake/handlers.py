@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 
 from civic146.consumer import HandlerContext, PermanentError, Subscription
-from civic146.errors import ConcurrencyConflict, NotFound
+from civic146.errors import NotFound
 from civic146.events import REQUEST_PROGRESS, RequestProgressData
-from civic146.outbox import Change
+from civic146.outbox import Change, retry_on_conflict
 
 from . import domain, store
 from . import metrics as intake_metrics
@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 def apply_progress(ctx: HandlerContext, event: dict, data: RequestProgressData) -> None:
     outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
     actor = domain.Actor(data.handled_by, "system")
-    for _ in range(5):  # optimistic concurrency: reload and decide again on a conflict
+
+    def once() -> None:
         try:
             doc = store.get(data.request_id)
         except NotFound:
@@ -46,14 +47,11 @@ def apply_progress(ctx: HandlerContext, event: dict, data: RequestProgressData) 
             )
             change = Change()
         change.push["applied_events"] = event["id"]
-        try:
-            doc = store.apply(outbox, doc, change)
-        except ConcurrencyConflict:
-            continue
+        doc = store.apply(outbox, doc, change)
         if "status" in change.set:
             intake_metrics.TRANSITIONS.labels(doc["community"], doc["status"]).inc()
-        return
-    raise ConcurrencyConflict(f"request {data.request_id} kept changing; will retry")
+
+    retry_on_conflict(once, f"request {data.request_id}")
 
 
 # The downstream services' topics, where they report on the requests intake routed to them.
