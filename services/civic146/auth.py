@@ -133,6 +133,16 @@ def pseudonym(secret: str, sub: str) -> str:
     return hmac.new(secret.encode(), b"subject:" + sub.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def community_scope(p: Principal, community: str | None) -> dict:
+    """The query filter of what a caller may list by community: the one asked for (403 unless
+    they serve it), else every community they serve (admins: all of them)."""
+    if community:
+        if not p.serves(community):
+            raise Forbidden(f"you do not serve community {community}")
+        return {"community": community}
+    return {} if p.is_admin else {"community": {"$in": sorted(p.communities)}}
+
+
 def principal() -> Principal:
     """The authenticated caller of the current request (after @requires)."""
     return g.principal

@@ -11,7 +11,15 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from civic146 import mongo, pii
-from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, principal, principal_pseudonym
+from civic146.auth import (
+    EMPLOYER,
+    RESIDENT,
+    STAFF_ROLES,
+    Principal,
+    community_scope,
+    principal,
+    principal_pseudonym,
+)
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from civic146.outbox import Outbox
@@ -313,7 +321,7 @@ def register_seeker(body: schemas.SeekerIn):
 )
 def list_seekers(query: schemas.SeekerListQuery):
     p = principal()
-    flt = scope(p, query.community)
+    flt = community_scope(p, query.community)
     if query.status:
         flt["status"] = query.status
     docs = store.find("seekers", flt, query.limit, [("created_at", -1)])
@@ -482,14 +490,6 @@ def seeker_matches(seeker_id: str, query: schemas.TopQuery):
     return schemas.JobMatchList(seeker_id=seeker_id, items=items)
 
 
-def scope(p: Principal, community: str | None) -> dict:
-    if community:
-        if not p.serves(community):
-            raise Forbidden(f"you do not serve community {community}")
-        return {"community": community}
-    return {} if p.is_admin else {"community": {"$in": sorted(p.communities)}}
-
-
 # --- jobs ---------------------------------------------------------------------------------------------------
 
 
@@ -529,7 +529,7 @@ def list_jobs(query: schemas.JobListQuery):
         if getattr(query, key):
             flt[key] = getattr(query, key)
     if query.status == "draft":  # drafts are staff work
-        flt.update(scope(p, query.community) if p.has(*STAFF_ROLES) else {"_id": None})
+        flt.update(community_scope(p, query.community) if p.has(*STAFF_ROLES) else {"_id": None})
     docs = store.find("jobs", flt, query.limit, [("created_at", -1)])
     return schemas.JobPage(items=[present_job(d, p) for d in docs])
 
@@ -864,7 +864,7 @@ def present_task(doc: dict) -> schemas.OutreachOut:
     roles=STAFF_ROLES,
 )
 def list_outreach(query: schemas.OutreachQuery):
-    flt = scope(principal(), query.community)
+    flt = community_scope(principal(), query.community)
     if query.status:
         flt["status"] = query.status
     return schemas.OutreachPage(
@@ -923,7 +923,7 @@ def get_statistics(query: schemas.StatisticsQuery):
         raise InvalidInput(
             "name a community", [{"field": "community", "message": "required for community staff"}]
         )
-    flt = scope(p, query.community)
+    flt = community_scope(p, query.community)
     seekers = store.find("seekers", flt)
     referrals = store.find("referrals", {**flt, "hired_at": {"$ne": None}})
     jobs = store.find("jobs", {**flt, "status": "open"})

@@ -20,6 +20,7 @@ from civic146.auth import (
     STAFF_ROLES,
     SUBDISTRICT_ADMIN,
     Principal,
+    community_scope,
     principal,
 )
 from civic146.config import load_settings
@@ -205,10 +206,7 @@ REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # domain.new_request_id
 def scope_filter(p: Principal, community: str | None) -> dict:
     if p.has(RESIDENT) and not p.has(*STAFF_ROLES):
         return {"submitted_by": p.sub, **({"community": community} if community else {})}
-    if community:
-        check_staff_scope(community, p)
-        return {"community": community}
-    return {} if p.is_admin else {"community": {"$in": sorted(p.communities)}}
+    return community_scope(p, community)
 
 
 def date_filter(start: datetime | None, end: datetime | None) -> dict:

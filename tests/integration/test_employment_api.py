@@ -406,7 +406,7 @@ def consume_routed(client, data) -> None:
     from employment import handlers
 
     with client.application.app_context():
-        handlers.draft_from_intake(client.application.extensions["employment"], data)
+        handlers.draft_from_intake(client.application.extensions["employment"], {}, data)
 
 
 def offered(client, roles, job_id: str, seeker: dict | None = None) -> str:
