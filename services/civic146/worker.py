@@ -1,5 +1,9 @@
 """The worker process of a service: outbox relay, Kafka consumer loop, scheduled jobs, and a
-metrics port. Same code and image as the API, different entry point."""
+metrics port. Same code and image as the API, different entry point.
+
+A service describes its worker once (`WorkerSpec`: its settings, collections, what it publishes
+and consumes, its jobs) and its `python -m <service>.worker` runs `serve(spec)`: every worker
+starts the same way."""
 
 from __future__ import annotations
 
@@ -7,17 +11,21 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from . import metrics
+from pymongo.collection import Collection
+
+from . import clock, metrics, mongo
 from .clock import now
-from .config import Settings
-from .consumer import Consumer
+from .config import Settings, load_settings
+from .consumer import Consumer, HandlerContext, Subscription, worker_topics
+from .events import EventType
 from .kafka import ensure_topics
 from .logs import configure_logging
-from .outbox import Relay
+from .outbox import Outbox, Relay, outbox_and_relay
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +82,39 @@ def run_worker(
         t.join(timeout=10)
     relay.close()
     log.info("worker stopped")
+
+
+def handler_context(settings: Settings, outbox: Outbox) -> HandlerContext:
+    """The context most services hand their handlers and jobs: outbox, policy and clock."""
+    return HandlerContext(settings, outbox, settings.policy, lambda: clock.now(settings.clock_offset_file))
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a service's worker is, declared once in its worker module."""
+
+    settings_class: type[Settings]
+    collections: Callable[[], list[Collection]]
+    ensure_indexes: Callable[[], None]
+    published: Sequence[EventType]
+    subscriptions: Sequence[Subscription]
+    jobs: Callable[[Any], list[Job]]  # given the context, the scheduled jobs
+    context: Callable[[Settings, Outbox], Any] = handler_context
+
+
+def serve(spec: WorkerSpec) -> None:
+    """A worker's `main`: settings, database and indexes, outbox and relay, consumer, jobs; then
+    run until SIGTERM."""
+    settings = load_settings(spec.settings_class)
+    db = mongo.connect(settings)
+    spec.ensure_indexes()
+    outbox, relay = outbox_and_relay(settings, spec.collections(), "worker")
+    context = spec.context(settings, outbox)
+    consumer = Consumer(settings, db, spec.subscriptions, context)
+    run_worker(
+        settings,
+        relay=relay,
+        consumer=consumer,
+        jobs=spec.jobs(context),
+        topics=worker_topics(settings.service_name, spec.published, spec.subscriptions),
+    )

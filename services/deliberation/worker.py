@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146 import clock, mongo
-from civic146.config import load_settings
-from civic146.consumer import Consumer, HandlerContext, worker_topics
 from civic146.errors import ConcurrencyConflict
-from civic146.outbox import Outbox, outbox_and_relay
-from civic146.worker import Job, run_worker
+from civic146.outbox import Outbox
+from civic146.worker import Job, WorkerSpec, serve
 
 from . import actions, domain, store
 from . import metrics as m
@@ -53,25 +50,22 @@ def refresh_gauges(now: datetime) -> int:
     return 0
 
 
-def main() -> None:
-    settings = load_settings(DeliberationSettings)
-    db = mongo.connect(settings)
-    store.ensure_indexes()
-    outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
-    now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    consumer = Consumer(settings, db, SUBSCRIPTIONS, HandlerContext(settings, outbox, settings.policy, now))
-    jobs = [
-        Job("close_due_votes", lambda t: close_due_votes(outbox, t)),
+def jobs(ctx) -> list[Job]:
+    return [
+        Job("close_due_votes", lambda t: close_due_votes(ctx.outbox, t)),
         Job("refresh_gauges", refresh_gauges),
     ]
-    run_worker(
-        settings,
-        relay=relay,
-        consumer=consumer,
-        jobs=jobs,
-        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
-    )
+
+
+WORKER = WorkerSpec(
+    settings_class=DeliberationSettings,
+    collections=lambda: [store.collection()],
+    ensure_indexes=store.ensure_indexes,
+    published=PUBLISHED,
+    subscriptions=SUBSCRIPTIONS,
+    jobs=jobs,
+)
 
 
 if __name__ == "__main__":
-    main()
+    serve(WORKER)

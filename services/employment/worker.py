@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146 import mongo
-from civic146.config import load_settings
-from civic146.consumer import Consumer, worker_topics
-from civic146.outbox import outbox_and_relay
 from civic146.reference import communities
-from civic146.worker import Job, run_worker
+from civic146.worker import Job, WorkerSpec, serve
 
 from . import domain, store, vocabulary, workflows
 from . import metrics as m
@@ -78,28 +74,28 @@ def refresh_gauges(ctx: Employment, now: datetime) -> int:
     return 0
 
 
-def main() -> None:
-    settings = load_settings(EmploymentSettings)
-    db = mongo.connect(settings)
-    store.ensure_indexes()
-    outbox, relay = outbox_and_relay(settings, store.collections(), "worker")
-    ctx = Employment(settings=settings, outbox=outbox, vocab=vocabulary.load(settings.reference_dir))
-    consumer = Consumer(settings, db, SUBSCRIPTIONS, ctx)
-    jobs = [
+def jobs(ctx) -> list[Job]:
+    return [
         Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),
         Job("finish_placements", lambda t: finish_placements(ctx, t)),
         Job("expire_jobs", lambda t: expire_jobs(ctx, t)),
         Job("expire_consents", lambda t: expire_consents(ctx, t)),
         Job("refresh_gauges", lambda t: refresh_gauges(ctx, t), interval_seconds=60),
     ]
-    run_worker(
-        settings,
-        relay=relay,
-        consumer=consumer,
-        jobs=jobs,
-        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
-    )
+
+
+WORKER = WorkerSpec(
+    settings_class=EmploymentSettings,
+    collections=store.collections,
+    ensure_indexes=store.ensure_indexes,
+    published=PUBLISHED,
+    subscriptions=SUBSCRIPTIONS,
+    jobs=jobs,
+    context=lambda settings, outbox: Employment(
+        settings=settings, outbox=outbox, vocab=vocabulary.load(settings.reference_dir)
+    ),
+)
 
 
 if __name__ == "__main__":
-    main()
+    serve(WORKER)

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from civic146 import clock, mongo
-from civic146.config import load_settings
-from civic146.consumer import Consumer, HandlerContext, worker_topics
 from civic146.errors import ConcurrencyConflict
-from civic146.outbox import Outbox, outbox_and_relay
-from civic146.worker import Job, run_worker
+from civic146.outbox import Outbox
+from civic146.worker import Job, WorkerSpec, serve
 
 from . import domain, store
 from . import metrics as intake_metrics
@@ -117,27 +114,23 @@ def refresh_indicators(now: datetime) -> int:
     return 0
 
 
-def main() -> None:
-    settings = load_settings(IntakeSettings)
-    db = mongo.connect(settings)
-    store.ensure_indexes()
-    outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
-    now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    context = HandlerContext(settings, outbox, settings.policy, now)
-    consumer = Consumer(settings, db, SUBSCRIPTIONS, context)
-    jobs = [
-        Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
-        Job("send_follow_ups", lambda t: send_follow_ups(outbox, t)),
+def jobs(ctx) -> list[Job]:
+    return [
+        Job("flag_overdue", lambda t: flag_overdue(ctx.outbox, t)),
+        Job("send_follow_ups", lambda t: send_follow_ups(ctx.outbox, t)),
         Job("refresh_indicators", refresh_indicators, interval_seconds=60),
     ]
-    run_worker(
-        settings,
-        relay=relay,
-        consumer=consumer,
-        jobs=jobs,
-        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
-    )
+
+
+WORKER = WorkerSpec(
+    settings_class=IntakeSettings,
+    collections=lambda: [store.collection()],
+    ensure_indexes=store.ensure_indexes,
+    published=PUBLISHED,
+    subscriptions=SUBSCRIPTIONS,
+    jobs=jobs,
+)
 
 
 if __name__ == "__main__":
-    main()
+    serve(WORKER)

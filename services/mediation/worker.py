@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146 import clock, mongo
-from civic146.config import load_settings
-from civic146.consumer import Consumer, HandlerContext, worker_topics
 from civic146.errors import ConcurrencyConflict
-from civic146.outbox import Outbox, outbox_and_relay
-from civic146.worker import Job, run_worker
+from civic146.outbox import Outbox
+from civic146.worker import Job, WorkerSpec, serve
 
 from . import domain, store
 from . import metrics as mediation_metrics
@@ -78,27 +75,24 @@ def refresh_open_cases(now: datetime) -> int:
     return 0
 
 
-def main() -> None:
-    settings = load_settings(MediationSettings)
-    db = mongo.connect(settings)
-    store.ensure_indexes()
-    outbox, relay = outbox_and_relay(settings, [store.collection()], "worker")
-    now = lambda: clock.now(settings.clock_offset_file)  # noqa: E731
-    consumer = Consumer(settings, db, SUBSCRIPTIONS, HandlerContext(settings, outbox, settings.policy, now))
-    jobs = [
-        Job("flag_overdue", lambda t: flag_overdue(outbox, t)),
-        Job("flag_overdue_terms", lambda t: flag_overdue_terms(outbox, t)),
-        Job("send_confirmation_reminders", lambda t: send_confirmation_reminders(outbox, t)),
+def jobs(ctx) -> list[Job]:
+    return [
+        Job("flag_overdue", lambda t: flag_overdue(ctx.outbox, t)),
+        Job("flag_overdue_terms", lambda t: flag_overdue_terms(ctx.outbox, t)),
+        Job("send_confirmation_reminders", lambda t: send_confirmation_reminders(ctx.outbox, t)),
         Job("refresh_open_cases", refresh_open_cases, interval_seconds=30),
     ]
-    run_worker(
-        settings,
-        relay=relay,
-        consumer=consumer,
-        jobs=jobs,
-        topics=worker_topics(settings.service_name, PUBLISHED, SUBSCRIPTIONS),
-    )
+
+
+WORKER = WorkerSpec(
+    settings_class=MediationSettings,
+    collections=lambda: [store.collection()],
+    ensure_indexes=store.ensure_indexes,
+    published=PUBLISHED,
+    subscriptions=SUBSCRIPTIONS,
+    jobs=jobs,
+)
 
 
 if __name__ == "__main__":
-    main()
+    serve(WORKER)
