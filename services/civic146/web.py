@@ -21,11 +21,13 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from . import metrics, throttle
+from . import metrics, mongo, throttle
 from .auth import requires
 from .config import Settings
 from .errors import DomainError, InvalidInput, MalformedRequest, TooManyRequests, http_status
 from .logs import configure_logging
+from .outbox import Outbox
+from .reference import COMMUNITIES
 
 log = logging.getLogger("civic146.http")
 
@@ -149,6 +151,34 @@ def register_ops_routes(app: Flask) -> None:
     @app.get("/openapi.json")
     def openapi():
         return openapi_document(current_app)
+
+
+def create_service_app(
+    settings: Settings,
+    title: str,
+    description: str,
+    blueprints: list[ApiBlueprint],
+    context: Callable[[Outbox], object],
+) -> Flask:
+    """A service's API app, built the same way for every service: the base app, MongoDB (clients
+    made here, after gunicorn's fork), the communities register its payloads are validated
+    against, the service's context (what its views need, see `service_context`) with an outbox
+    whose events the worker's relay publishes, its blueprints, and a readiness check of MongoDB."""
+    app = create_base_app(settings, title, description)
+    mongo.connect(settings)
+    COMMUNITIES.use(
+        settings.reference_dir
+    )  # fails at start, not on the first request, if the file is missing
+    app.extensions[settings.service_name] = context(Outbox())
+    for bp in blueprints:
+        register_api(app, bp)
+    add_ready_check(app, "mongodb", mongo.ping)
+    return app
+
+
+def service_context():
+    """The context `create_service_app` built for the service answering this request."""
+    return current_app.extensions[current_app.config["SETTINGS"].service_name]
 
 
 def add_ready_check(app: Flask, name: str, check: Callable[[], None]) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask
 
-from civic146 import clock, mongo
+from civic146 import clock
 from civic146.auth import (
     CPPCC_MEMBER,
     DEPUTY,
@@ -21,7 +21,7 @@ from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.outbox import Outbox
 from civic146.reference import COMMUNITIES, Community
-from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
+from civic146.web import ApiBlueprint, create_service_app, service_context
 
 from . import actions, domain, registry, schemas, store
 from . import metrics as m
@@ -49,7 +49,7 @@ class Deliberation:
 
 
 def ctx() -> Deliberation:
-    return current_app.extensions["deliberation"]
+    return service_context()
 
 
 def actor(p: Principal) -> domain.Actor:
@@ -790,21 +790,17 @@ def statistics(query: schemas.StatisticsQuery):
 
 def create_app(settings: DeliberationSettings | None = None) -> Flask:
     settings = settings or load_settings(DeliberationSettings)
-    app = create_base_app(
+    return create_service_app(
         settings,
         "Civic146 deliberation API",
         "The six-step process on the four consultation platforms: topics, public notices, "
         "consultations, residents' votes, implementation, results and feedback.",
+        [bp],
+        lambda outbox: Deliberation(
+            settings=settings,
+            outbox=outbox,
+            registries=registry.load(settings.reference_dir),
+            communities=COMMUNITIES.use(settings.reference_dir),
+            policy=settings.policy,
+        ),
     )
-    mongo.connect(settings)
-    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
-    app.extensions["deliberation"] = Deliberation(
-        settings=settings,
-        outbox=outbox,
-        registries=registry.load(settings.reference_dir),
-        communities=COMMUNITIES.use(settings.reference_dir),
-        policy=settings.policy,
-    )
-    register_api(app, bp)
-    add_ready_check(app, "mongodb", mongo.ping)
-    return app

@@ -8,9 +8,9 @@ without sensitive data, and only once a referral has been made.
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
-from civic146 import mongo, pii
+from civic146 import pii
 from civic146.auth import (
     EMPLOYER,
     RESIDENT,
@@ -22,9 +22,7 @@ from civic146.auth import (
 )
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from civic146.outbox import Outbox
-from civic146.reference import COMMUNITIES
-from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
+from civic146.web import ApiBlueprint, create_service_app, service_context
 
 from . import domain, schemas, store, vocabulary, workflows
 from . import metrics as m
@@ -38,7 +36,7 @@ JOB_WRITERS = (EMPLOYER, *STAFF_ROLES)
 
 
 def ctx() -> Employment:
-    return current_app.extensions["employment"]
+    return service_context()
 
 
 def actor(p: Principal) -> domain.Actor:
@@ -939,18 +937,13 @@ def get_statistics(query: schemas.StatisticsQuery):
 
 def create_app(settings: EmploymentSettings | None = None) -> Flask:
     settings = settings or load_settings(EmploymentSettings)
-    app = create_base_app(
+    return create_service_app(
         settings,
         "Civic146 employment API",
         "Targeted employment promotion: seekers, local jobs, explainable matches, referrals and "
         "placement follow-up.",
+        [bp],
+        lambda outbox: Employment(
+            settings=settings, outbox=outbox, vocab=vocabulary.VOCABULARY.use(settings.reference_dir)
+        ),
     )
-    mongo.connect(settings)
-    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
-    app.extensions["employment"] = Employment(
-        settings=settings, outbox=outbox, vocab=vocabulary.VOCABULARY.use(settings.reference_dir)
-    )
-    COMMUNITIES.use(settings.reference_dir)  # fail at start, not on the first request, if the file is missing
-    register_api(app, bp)
-    add_ready_check(app, "mongodb", mongo.ping)
-    return app

@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask
 
-from civic146 import clock, mongo, pii
+from civic146 import clock, pii
 from civic146.auth import (
     COMMUNITY_STAFF,
     CPPCC_MEMBER,
@@ -26,8 +26,7 @@ from civic146.auth import (
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.outbox import Outbox
-from civic146.reference import COMMUNITIES
-from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
+from civic146.web import ApiBlueprint, create_service_app, service_context
 
 from . import catalogue, domain, schemas, store
 from . import metrics as intake_metrics
@@ -53,8 +52,8 @@ class Intake:
         return clock.now(self.settings.clock_offset_file)
 
 
-def intake() -> Intake:
-    return current_app.extensions["intake"]
+def ctx() -> Intake:
+    return service_context()
 
 
 def actor(p: Principal) -> domain.Actor:
@@ -122,7 +121,7 @@ def load_for_staff(request_id: str) -> tuple[dict, Principal]:
 
 
 def commit(doc: dict, change) -> dict:
-    doc = store.apply(intake().outbox, doc, change)
+    doc = store.apply(ctx().outbox, doc, change)
     if "status" in change.set:
         intake_metrics.TRANSITIONS.labels(doc["community"], doc["status"]).inc()
     return doc
@@ -132,9 +131,9 @@ def commit(doc: dict, change) -> dict:
 
 
 def check_reference(body: schemas.SubmitRequestIn) -> Category:
-    ctx = intake()
+    c = ctx()
     problems = []
-    category = ctx.categories.get(body.category)
+    category = c.categories.get(body.category)
     if category is None:
         problems.append(
             {"field": "category", "message": f"unknown category {body.category!r}; see /v1/categories"}
@@ -154,15 +153,15 @@ def check_reference(body: schemas.SubmitRequestIn) -> Category:
     roles=SUBMITTERS,
 )
 def submit_request(body: schemas.SubmitRequestIn):
-    ctx, p = intake(), principal()
+    c, p = ctx(), principal()
     category = check_reference(body)
     if not p.has(RESIDENT, EXTERNAL_SYSTEM):
         check_staff_scope(body.community, p)
     fields = body.model_dump(mode="json")
-    suggestions = catalogue.suggest(body.description, ctx.categories)
+    suggestions = catalogue.suggest(body.description, c.categories)
     fields["suggested_category"] = suggestions[0][0] if suggestions else None
-    doc, change = domain.submit(fields, category, actor(p), ctx.now())
-    doc = store.insert(ctx.outbox, doc, change)
+    doc, change = domain.submit(fields, category, actor(p), c.now())
+    doc = store.insert(c.outbox, doc, change)
     intake_metrics.SUBMITTED.labels(doc["community"], doc["channel"], doc["category"]).inc()
     return present(doc, p)
 
@@ -271,7 +270,7 @@ def get_request(request_id: str):
 )
 def duplicate_suggestions(request_id: str):
     doc, _ = load_for_staff(request_id)
-    ranked = domain.rank_duplicates(doc, store.duplicate_candidates(doc, intake().policy.duplicate_window))
+    ranked = domain.rank_duplicates(doc, store.duplicate_candidates(doc, ctx().policy.duplicate_window))
     return schemas.DuplicateList(
         items=[
             schemas.DuplicateOut(
@@ -298,7 +297,7 @@ def duplicate_suggestions(request_id: str):
 )
 def accept(request_id: str):
     doc, p = load_for_staff(request_id)
-    return present(commit(doc, domain.accept(doc, actor(p), intake().now())), p)
+    return present(commit(doc, domain.accept(doc, actor(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -311,7 +310,7 @@ def accept(request_id: str):
 )
 def reject(request_id: str, body: schemas.ReasonIn):
     doc, p = load_for_staff(request_id)
-    return present(commit(doc, domain.reject(doc, actor(p), intake().now(), body.reason)), p)
+    return present(commit(doc, domain.reject(doc, actor(p), ctx().now(), body.reason)), p)
 
 
 @bp.endpoint(
@@ -330,7 +329,7 @@ def mark_duplicate(request_id: str, body: schemas.DuplicateIn):
         raise InvalidInput(
             "unknown original request", [{"field": "duplicate_of", "message": "no such request"}]
         ) from None
-    return present(commit(doc, domain.mark_duplicate(doc, original, actor(p), intake().now())), p)
+    return present(commit(doc, domain.mark_duplicate(doc, original, actor(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -343,8 +342,8 @@ def mark_duplicate(request_id: str, body: schemas.DuplicateIn):
 )
 def route(request_id: str, body: schemas.RouteIn):
     doc, p = load_for_staff(request_id)
-    ctx = intake()
-    category = ctx.categories.get(doc["category"])
+    c = ctx()
+    category = c.categories.get(doc["category"])
     if category is None and body.target is None:  # the operator removed it from the catalogue
         raise InvalidInput(
             f"category {doc['category']!r} is no longer in the catalogue: name the target",
@@ -354,12 +353,12 @@ def route(request_id: str, body: schemas.RouteIn):
         doc,
         category,
         actor(p),
-        ctx.now(),
+        c.now(),
         body.target,
         body.department,
         body.note,
-        domain.submitter_ref(doc, ctx.settings.jwt_secret),
-        domain.name_digests(doc, ctx.settings.jwt_secret),
+        domain.submitter_ref(doc, c.settings.jwt_secret),
+        domain.name_digests(doc, c.settings.jwt_secret),
     )
     return present(commit(doc, change), p)
 
@@ -374,7 +373,7 @@ def route(request_id: str, body: schemas.RouteIn):
 )
 def start(request_id: str, body: schemas.StartIn):
     doc, p = load_for_staff(request_id)
-    change = domain.start(doc, actor(p), intake().now(), body.handled_by, body.reference, body.summary)
+    change = domain.start(doc, actor(p), ctx().now(), body.handled_by, body.reference, body.summary)
     return present(commit(doc, change), p)
 
 
@@ -388,8 +387,8 @@ def start(request_id: str, body: schemas.StartIn):
 )
 def resolve(request_id: str, body: schemas.ResolveIn):
     doc, p = load_for_staff(request_id)
-    ctx = intake()
-    change = domain.resolve(doc, actor(p), ctx.now(), body.outcome, ctx.policy, reference=body.reference)
+    c = ctx()
+    change = domain.resolve(doc, actor(p), c.now(), body.outcome, c.policy, reference=body.reference)
     return present(commit(doc, change), p)
 
 
@@ -402,7 +401,7 @@ def resolve(request_id: str, body: schemas.ResolveIn):
 )
 def close(request_id: str):
     doc, p = load_for_staff(request_id)
-    return present(commit(doc, domain.close(doc, actor(p), intake().now())), p)
+    return present(commit(doc, domain.close(doc, actor(p), ctx().now())), p)
 
 
 # --- the resident's feedback (step 6) ------------------------------------------------------------
@@ -426,7 +425,7 @@ def load_own(request_id: str) -> tuple[dict, Principal]:
 )
 def rate(request_id: str, body: schemas.RatingIn):
     doc, p = load_own(request_id)
-    doc = commit(doc, domain.rate(doc, actor(p), intake().now(), body.satisfaction, body.comment))
+    doc = commit(doc, domain.rate(doc, actor(p), ctx().now(), body.satisfaction, body.comment))
     intake_metrics.RATINGS.labels(doc["community"], str(body.satisfaction)).inc()
     return present(doc, p)
 
@@ -441,8 +440,8 @@ def rate(request_id: str, body: schemas.RatingIn):
 )
 def reopen(request_id: str, body: schemas.ReasonIn):
     doc, p = load_own(request_id)
-    ctx = intake()
-    return present(commit(doc, domain.reopen(doc, actor(p), ctx.now(), body.reason, ctx.policy)), p)
+    c = ctx()
+    return present(commit(doc, domain.reopen(doc, actor(p), c.now(), body.reason, c.policy)), p)
 
 
 # --- catalogue and statistics --------------------------------------------------------------------
@@ -455,7 +454,7 @@ def list_categories():
     return schemas.CategoryList(
         items=[
             schemas.CategoryOut(**{k: getattr(c, k) for k in schemas.CategoryOut.model_fields})
-            for c in intake().categories.values()
+            for c in ctx().categories.values()
         ]
     )
 
@@ -471,8 +470,7 @@ def list_categories():
 def suggest_category(query: schemas.SuggestQuery):
     return schemas.SuggestionList(
         items=[
-            schemas.Suggestion(category=c, hits=n)
-            for c, n in catalogue.suggest(query.text, intake().categories)
+            schemas.Suggestion(category=c, hits=n) for c, n in catalogue.suggest(query.text, ctx().categories)
         ]
     )
 
@@ -519,20 +517,15 @@ def statistics(query: schemas.StatisticsQuery):
 
 def create_app(settings: IntakeSettings | None = None) -> Flask:
     settings = settings or load_settings(IntakeSettings)
-    app = create_base_app(
+    return create_service_app(
         settings,
         "Civic146 intake API",
         "The front door: residents' requests, routing, status, feedback and statistics.",
+        [bp],
+        lambda outbox: Intake(
+            settings=settings,
+            outbox=outbox,
+            categories=dict(catalogue.load(settings.reference_dir)),
+            policy=settings.policy,
+        ),
     )
-    mongo.connect(settings)
-    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
-    app.extensions["intake"] = Intake(
-        settings=settings,
-        outbox=outbox,
-        categories=dict(catalogue.load(settings.reference_dir)),
-        policy=settings.policy,
-    )
-    COMMUNITIES.use(settings.reference_dir)  # payloads are validated against this register
-    register_api(app, bp)
-    add_ready_check(app, "mongodb", mongo.ping)
-    return app

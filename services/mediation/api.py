@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask
 
-from civic146 import clock, mongo, pii
+from civic146 import clock, pii
 from civic146.auth import (
     COMMUNITY_STAFF,
     CPPCC_MEMBER,
@@ -35,8 +35,7 @@ from civic146.auth import (
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput
 from civic146.outbox import Change, Outbox
-from civic146.reference import COMMUNITIES
-from civic146.web import ApiBlueprint, add_ready_check, create_base_app, register_api
+from civic146.web import ApiBlueprint, create_service_app, service_context
 
 from . import domain, roster, schemas, store
 from . import metrics as mediation_metrics
@@ -62,8 +61,8 @@ class Mediation:
         return clock.now(self.settings.clock_offset_file)
 
 
-def mediation() -> Mediation:
-    return current_app.extensions["mediation"]
+def ctx() -> Mediation:
+    return service_context()
 
 
 def actor(p: Principal) -> domain.Actor:
@@ -74,7 +73,7 @@ def actor(p: Principal) -> domain.Actor:
 
 
 def roster_entry(p: Principal) -> Mediator | None:
-    return roster.by_user(mediation().roster, p.sub)
+    return roster.by_user(ctx().roster, p.sub)
 
 
 def is_party(doc: dict, p: Principal) -> bool:
@@ -132,7 +131,7 @@ def load(case_id: str, check) -> tuple[dict, Principal]:
 
 
 def commit(doc: dict, change: Change) -> dict:
-    doc = store.apply(mediation().outbox, doc, change)
+    doc = store.apply(ctx().outbox, doc, change)
     mediation_metrics.count_commit(doc, change)
     return doc
 
@@ -245,10 +244,10 @@ def check_may_open(body: schemas.OpenCaseIn, p: Principal) -> None:
     roles=EVERYONE,
 )
 def open_case(body: schemas.OpenCaseIn):
-    ctx, p = mediation(), principal()
+    c, p = ctx(), principal()
     check_may_open(body, p)
-    doc, change = domain.open_case(body.model_dump(), actor(p), ctx.now(), ctx.policy)
-    doc = store.insert(ctx.outbox, doc, change)
+    doc, change = domain.open_case(body.model_dump(), actor(p), c.now(), c.policy)
+    doc = store.insert(c.outbox, doc, change)
     mediation_metrics.CASES_OPENED.labels(doc["community"], doc["case_type"]).inc()
     return present(doc, p)
 
@@ -318,7 +317,7 @@ def get_case(case_id: str):
 )
 def add_party(case_id: str, body: schemas.PartyIn):
     doc, p = load(case_id, check_manage)
-    return present(commit(doc, domain.add_party(doc, body.model_dump(), actor(p), mediation().now())), p)
+    return present(commit(doc, domain.add_party(doc, body.model_dump(), actor(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -330,15 +329,15 @@ def add_party(case_id: str, body: schemas.PartyIn):
     roles=EVERYONE,
 )
 def consent(case_id: str, body: schemas.ConsentIn):
-    ctx, p = mediation(), principal()
+    c, p = ctx(), principal()
     doc = store.get(case_id)
     own = any(x["id"] == body.party_id and x.get("user_id") == p.sub for x in doc["parties"])
     if not (own or is_manager(doc, p)):
         raise Forbidden("only the party, or staff and mediators recording it for the party, may answer")
     if body.decision == "given":
-        change = domain.consent(doc, body.party_id, actor(p), ctx.now(), ctx.policy)
+        change = domain.consent(doc, body.party_id, actor(p), c.now(), c.policy)
     else:
-        change = domain.refuse(doc, body.party_id, body.advised_routes, actor(p), ctx.now())
+        change = domain.refuse(doc, body.party_id, body.advised_routes, actor(p), c.now())
     return present(commit(doc, change), p)
 
 
@@ -363,7 +362,7 @@ def list_mediators():
                 supervisor=m.supervisor,
                 demo=m.demo,
             )
-            for m in mediation().roster.values()
+            for m in ctx().roster.values()
         ]
     )
 
@@ -378,8 +377,8 @@ def list_mediators():
 )
 def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
     doc, p = load(case_id, check_manage)
-    mediator = mediation().roster[body.mediator_id]  # the payload names a roster id
-    change = domain.assign_mediator(doc, mediator, body.chosen_by_parties, actor(p), mediation().now())
+    mediator = ctx().roster[body.mediator_id]  # the payload names a roster id
+    change = domain.assign_mediator(doc, mediator, body.chosen_by_parties, actor(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -393,9 +392,7 @@ def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
 )
 def invite_participant(case_id: str, body: schemas.ParticipantIn):
     doc, p = load(case_id, check_manage)
-    change = domain.invite_participant(
-        doc, body.name, body.capacity, body.consent_of, actor(p), mediation().now()
-    )
+    change = domain.invite_participant(doc, body.name, body.capacity, body.consent_of, actor(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -414,7 +411,7 @@ def invite_participant(case_id: str, body: schemas.ParticipantIn):
 def hold_session(case_id: str, body: schemas.SessionIn):
     doc, p = load(case_id, check_mediate)
     change = domain.hold_session(
-        doc, body.held_at, body.location, body.attendees, body.notes, actor(p), mediation().now()
+        doc, body.held_at, body.location, body.attendees, body.notes, actor(p), ctx().now()
     )
     return present(commit(doc, change), p)
 
@@ -429,7 +426,7 @@ def hold_session(case_id: str, body: schemas.SessionIn):
 )
 def extend(case_id: str, body: schemas.ExtensionIn):
     doc, p = load(case_id, check_mediate)
-    return present(commit(doc, domain.extend(doc, body.days, body.reason, actor(p), mediation().now())), p)
+    return present(commit(doc, domain.extend(doc, body.days, body.reason, actor(p), ctx().now())), p)
 
 
 # --- outcomes ----------------------------------------------------------------------------------------------
@@ -445,7 +442,7 @@ def extend(case_id: str, body: schemas.ExtensionIn):
     roles=MANAGERS,
 )
 def record_agreement(case_id: str, body: schemas.AgreementIn):
-    ctx = mediation()
+    c = ctx()
     doc, p = load(case_id, check_mediate)
     change = domain.record_agreement(
         doc,
@@ -453,8 +450,8 @@ def record_agreement(case_id: str, body: schemas.AgreementIn):
         body.signed_by,
         body.effective_at,
         actor(p),
-        ctx.now(),
-        ctx.policy,
+        c.now(),
+        c.policy,
     )
     return present(commit(doc, change), p)
 
@@ -469,7 +466,7 @@ def record_agreement(case_id: str, body: schemas.AgreementIn):
 )
 def record_fulfilment(case_id: str, body: schemas.FulfilmentIn):
     doc, p = load(case_id, check_mediate)
-    change = domain.record_fulfilment(doc, body.term_number, body.result, actor(p), mediation().now())
+    change = domain.record_fulfilment(doc, body.term_number, body.result, actor(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -483,7 +480,7 @@ def record_fulfilment(case_id: str, body: schemas.FulfilmentIn):
 )
 def apply_court_confirmation(case_id: str, body: schemas.CourtConfirmationIn):
     doc, p = load(case_id, check_party_or_manage)
-    change = domain.apply_court_confirmation(doc, body.applied_at, body.court, actor(p), mediation().now())
+    change = domain.apply_court_confirmation(doc, body.applied_at, body.court, actor(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -497,9 +494,7 @@ def apply_court_confirmation(case_id: str, body: schemas.CourtConfirmationIn):
 )
 def fail(case_id: str, body: schemas.FailureIn):
     doc, p = load(case_id, check_mediate)
-    return present(
-        commit(doc, domain.fail(doc, body.reason, body.advised_routes, actor(p), mediation().now())), p
-    )
+    return present(commit(doc, domain.fail(doc, body.reason, body.advised_routes, actor(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -515,7 +510,7 @@ def escalate(case_id: str, body: schemas.EscalationIn):
     return present(
         commit(
             doc,
-            domain.escalate(doc, body.cause, body.summary, actor(p), mediation().now(), mediation().policy),
+            domain.escalate(doc, body.cause, body.summary, actor(p), ctx().now(), ctx().policy),
         ),
         p,
     )
@@ -552,7 +547,7 @@ def statistics_scope(p: Principal, community: str | None) -> list[str] | None:
     roles=MANAGERS,
 )
 def statistics(query: schemas.StatisticsQuery):
-    ctx, p = mediation(), principal()
+    c, p = ctx(), principal()
     scope = statistics_scope(p, query.community)
     flt: dict = {} if scope is None else {"community": {"$in": scope}}
     span = {
@@ -567,7 +562,7 @@ def statistics(query: schemas.StatisticsQuery):
     days = next(iter(store.aggregate(domain.average_days_pipeline(flt))), {"overall": [], "communities": []})
     overall_days = days["overall"][0] if days["overall"] else None
     community_days = {row["_id"]: row for row in days["communities"]}
-    now = ctx.now()
+    now = c.now()
     per: dict[str, list[dict]] = {}
     for d in docs:
         per.setdefault(d["community"], []).append(d)
@@ -591,21 +586,16 @@ def statistics(query: schemas.StatisticsQuery):
 
 def create_app(settings: MediationSettings | None = None) -> Flask:
     settings = settings or load_settings(MediationSettings)
-    app = create_base_app(
+    return create_service_app(
         settings,
         "Civic146 mediation API",
         "Community dispute mediation: cases, consent, mediators, sessions, agreements, "
         "fulfilment, court confirmation and statistics.",
+        [bp],
+        lambda outbox: Mediation(
+            settings=settings,
+            outbox=outbox,
+            roster=roster.ROSTER.use(settings.reference_dir),
+            policy=settings.policy,
+        ),
     )
-    mongo.connect(settings)
-    outbox = Outbox()  # the worker's relay publishes what the API commits (civic146.outbox)
-    app.extensions["mediation"] = Mediation(
-        settings=settings,
-        outbox=outbox,
-        roster=roster.ROSTER.use(settings.reference_dir),
-        policy=settings.policy,
-    )
-    COMMUNITIES.use(settings.reference_dir)  # payloads are validated against this register
-    register_api(app, bp)
-    add_ready_check(app, "mongodb", mongo.ping)
-    return app

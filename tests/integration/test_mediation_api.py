@@ -219,14 +219,15 @@ def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:
 
 def test_a_routed_request_opens_one_case_however_often_it_is_delivered(settings, mongo_db):
     from civic146 import mongo
+    from civic146.consumer import HandlerContext
     from civic146.outbox import Outbox
-    from civic146.reference import communities
     from mediation.handlers import open_from_request
 
     mongo.connect(settings)
+    context = HandlerContext(settings, Outbox(), settings.policy, now)
     for target in ("mediation", "mediation", "department"):
         event, data = routed("req-7", target)
-        open_from_request(Outbox(), communities(), settings.policy, event, data, now())
+        open_from_request(context, event, data)
     [case] = mongo_db.cases.find({})
     assert case["_id"] == domain.case_id_for_request("req-7") and case["request_ids"] == ["req-7"]
     assert (case["origin"], case["case_type"], case["status"]) == (
