@@ -166,9 +166,8 @@ def create_service_app(
     whose events the worker's relay publishes, its blueprints, and a readiness check of MongoDB."""
     app = create_base_app(settings, title, description)
     mongo.connect(settings)
-    COMMUNITIES.use(
-        settings.reference_dir
-    )  # fails at start, not on the first request, if the file is missing
+    # The register is read now: a missing file fails the start, not the first request.
+    COMMUNITIES.use(settings.reference_dir)
     app.extensions[settings.service_name] = context(Outbox())
     for bp in blueprints:
         register_api(app, bp)
