@@ -70,6 +70,20 @@ class Principal:
 MAX_LIFETIME_SECONDS = 12 * 3600  # Settings.jwt_max_lifetime_seconds overrides it
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as histories and events record it: an account id and its role (a
+    worker acting on its own is `Actor("<service>-worker", "system")`)."""
+
+    id: str
+    role: str
+
+
+def actor_of(p: Principal) -> Actor:
+    """The authenticated caller as the actor of what they change."""
+    return Actor(p.sub, p.primary_role)
+
+
 def decode(
     token: str, secret: str, issuer: str, audience: str, max_lifetime_seconds: int = MAX_LIFETIME_SECONDS
 ) -> Principal:

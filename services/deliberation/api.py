@@ -14,6 +14,7 @@ from civic146.auth import (
     RESIDENT,
     STAFF_ROLES,
     Principal,
+    actor_of,
     principal,
     principal_pseudonym,
 )
@@ -50,10 +51,6 @@ class Deliberation:
 
 def ctx() -> Deliberation:
     return service_context()
-
-
-def actor(p: Principal) -> domain.Actor:
-    return domain.Actor(p.sub, p.primary_role)
 
 
 # --- scope ---------------------------------------------------------------------------------------
@@ -229,7 +226,7 @@ def create_topic(body: schemas.CreateTopicIn):
     p, c = principal(), ctx()
     check_serves(p, body.community)
     origin = "community_staff" if p.has(*STAFF_ROLES) else ORIGIN_BY_ROLE[p.primary_role]
-    doc, change = domain.new_topic(body.model_dump(), origin, actor(p), c.now(), c.policy)
+    doc, change = domain.new_topic(body.model_dump(), origin, actor_of(p), c.now(), c.policy)
     return present(actions.create(c.outbox, doc, change), p)
 
 
@@ -286,7 +283,7 @@ def get_topic(topic_id: str):
 def update_topic(topic_id: str, body: schemas.UpdateTopicIn):
     doc, p = load(topic_id, manage=True)
     fields = body.model_dump(exclude_unset=True)
-    return present(commit(doc, domain.update(doc, fields, actor(p), ctx().now(), ctx().policy)), p)
+    return present(commit(doc, domain.update(doc, fields, actor_of(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint(
@@ -300,7 +297,7 @@ def update_topic(topic_id: str, body: schemas.UpdateTopicIn):
 def attach_request(topic_id: str, body: schemas.AttachIn):
     doc, p = load(topic_id, manage=True)
     c = ctx()
-    return present(actions.move_request(c.outbox, body.request_id, doc, actor(p), c.now(), c.policy), p)
+    return present(actions.move_request(c.outbox, body.request_id, doc, actor_of(p), c.now(), c.policy), p)
 
 
 @bp.endpoint(
@@ -316,7 +313,7 @@ def detach_request(topic_id: str, request_id: str):
     if request_id not in doc["request_ids"]:
         raise NotFound(f"request {request_id} does not belong to this topic")
     c = ctx()
-    return present(actions.move_request(c.outbox, request_id, None, actor(p), c.now(), c.policy), p)
+    return present(actions.move_request(c.outbox, request_id, None, actor_of(p), c.now(), c.policy), p)
 
 
 # --- the steps --------------------------------------------------------------------------------------
@@ -334,7 +331,7 @@ def publish_notice(topic_id: str, body: schemas.NoticeIn):
     doc, p = load(topic_id, manage=True)
     check_venue(body.venue_id, doc["community"])
     return present(
-        commit(doc, domain.publish_notice(doc, body.model_dump(), actor(p), ctx().now(), ctx().policy)), p
+        commit(doc, domain.publish_notice(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)), p
     )
 
 
@@ -347,7 +344,7 @@ def publish_notice(topic_id: str, body: schemas.NoticeIn):
 )
 def start_consultation(topic_id: str):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.start_consultation(doc, actor(p), ctx().now(), ctx().policy)), p)
+    return present(commit(doc, domain.start_consultation(doc, actor_of(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint(
@@ -362,7 +359,7 @@ def start_consultation(topic_id: str):
 def schedule_meeting(topic_id: str, body: schemas.MeetingIn):
     doc, p = load(topic_id, manage=True)
     check_venue(body.venue_id, doc["community"])
-    _, change = domain.schedule_meeting(doc, body.model_dump(), actor(p), ctx().now())
+    _, change = domain.schedule_meeting(doc, body.model_dump(), actor_of(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -378,7 +375,8 @@ def hold_meeting(topic_id: str, meeting_id: str, body: schemas.MeetingHeldIn):
     doc, p = load(topic_id, manage=True)
     return present(
         commit(
-            doc, domain.hold_meeting(doc, meeting_id, body.model_dump(), actor(p), ctx().now(), ctx().policy)
+            doc,
+            domain.hold_meeting(doc, meeting_id, body.model_dump(), actor_of(p), ctx().now(), ctx().policy),
         ),
         p,
     )
@@ -401,7 +399,7 @@ def open_vote(topic_id: str, body: schemas.VoteIn):
         )
     eligible = store.roll(doc["community"], doc.get("compound") if body.scope == "compound" else None)
     c = ctx()
-    _, change = domain.open_vote(doc, body.model_dump(), eligible, actor(p), c.now(), c.policy)
+    _, change = domain.open_vote(doc, body.model_dump(), eligible, actor_of(p), c.now(), c.policy)
     return present(commit(doc, change), p)
 
 
@@ -436,7 +434,7 @@ def claim(topic_id: str, body: schemas.ClaimIn):
     if member is None or doc["community"] not in member.communities:
         raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
     return present(
-        commit(doc, domain.claim(doc, member.id, body.resources, actor(p), ctx().now(), ctx().policy)), p
+        commit(doc, domain.claim(doc, member.id, body.resources, actor_of(p), ctx().now(), ctx().policy)), p
     )
 
 
@@ -463,7 +461,7 @@ def assign_deputy(topic_id: str, body: schemas.DeputyIn):
             ],
         )
     return present(
-        commit(doc, domain.assign_deputy(doc, deputy.id, deputy.station, actor(p), ctx().now())), p
+        commit(doc, domain.assign_deputy(doc, deputy.id, deputy.station, actor_of(p), ctx().now())), p
     )
 
 
@@ -478,7 +476,8 @@ def assign_deputy(topic_id: str, body: schemas.DeputyIn):
 def start_implementation(topic_id: str, body: schemas.DecisionIn):
     doc, p = load(topic_id, manage=True)
     return present(
-        commit(doc, domain.start_implementation(doc, body.decision, actor(p), ctx().now(), ctx().policy)), p
+        commit(doc, domain.start_implementation(doc, body.decision, actor_of(p), ctx().now(), ctx().policy)),
+        p,
     )
 
 
@@ -493,7 +492,7 @@ def start_implementation(topic_id: str, body: schemas.DecisionIn):
 )
 def add_task(topic_id: str, body: schemas.TaskIn):
     doc, p = load(topic_id, manage=True)
-    _, change = domain.add_task(doc, body.model_dump(), actor(p), ctx().now(), ctx().policy)
+    _, change = domain.add_task(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)
     return present(commit(doc, change), p)
 
 
@@ -507,7 +506,7 @@ def add_task(topic_id: str, body: schemas.TaskIn):
 )
 def progress_task(topic_id: str, task_id: str, body: schemas.ProgressIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.progress_task(doc, task_id, body.done, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.progress_task(doc, task_id, body.done, actor_of(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -522,7 +521,7 @@ def publish_result(topic_id: str, body: schemas.NoticeIn):
     doc, p = load(topic_id, manage=True)
     check_venue(body.venue_id, doc["community"])
     return present(
-        commit(doc, domain.publish_result(doc, body.model_dump(), actor(p), ctx().now(), ctx().policy)), p
+        commit(doc, domain.publish_result(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)), p
     )
 
 
@@ -535,7 +534,7 @@ def publish_result(topic_id: str, body: schemas.NoticeIn):
 )
 def open_feedback(topic_id: str):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.open_feedback(doc, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.open_feedback(doc, actor_of(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -554,7 +553,9 @@ def give_feedback(topic_id: str, body: schemas.FeedbackIn):
     return present(
         commit(
             doc,
-            domain.give_feedback(doc, actor(p), body.satisfaction, body.comment, ctx().now(), ctx().policy),
+            domain.give_feedback(
+                doc, actor_of(p), body.satisfaction, body.comment, ctx().now(), ctx().policy
+            ),
         ),
         p,
     )
@@ -570,7 +571,7 @@ def give_feedback(topic_id: str, body: schemas.FeedbackIn):
 )
 def close(topic_id: str, body: schemas.CloseIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.close(doc, body.summary, actor(p), ctx().now(), ctx().policy)), p)
+    return present(commit(doc, domain.close(doc, body.summary, actor_of(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint(
@@ -583,7 +584,7 @@ def close(topic_id: str, body: schemas.CloseIn):
 )
 def decline(topic_id: str, body: schemas.ReasonIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.decline(doc, body.reason, actor(p), ctx().now(), ctx().policy)), p)
+    return present(commit(doc, domain.decline(doc, body.reason, actor_of(p), ctx().now(), ctx().policy)), p)
 
 
 @bp.endpoint(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii
+from civic146.auth import Actor
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from civic146.events import RequestProgressData, new_event
 from civic146.outbox import Change
@@ -56,12 +57,6 @@ class AlreadyVoted(InvalidTransition):
 
 class NotEligible(Forbidden):
     code = "not_eligible"
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    role: str
 
 
 SYSTEM = Actor("deliberation-worker", "system")

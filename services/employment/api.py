@@ -16,6 +16,7 @@ from civic146.auth import (
     RESIDENT,
     STAFF_ROLES,
     Principal,
+    actor_of,
     community_scope,
     principal,
     principal_pseudonym,
@@ -37,10 +38,6 @@ JOB_WRITERS = (EMPLOYER, *STAFF_ROLES)
 
 def ctx() -> Employment:
     return service_context()
-
-
-def actor(p: Principal) -> domain.Actor:
-    return domain.Actor(p.sub, p.primary_role)
 
 
 # --- scope ---------------------------------------------------------------------------------------------
@@ -302,7 +299,7 @@ def register_seeker(body: schemas.SeekerIn):
     if not p.has(RESIDENT) and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
     doc, change = domain.register_seeker(
-        body.model_dump(mode="json"), actor(p), c.now(), c.settings.consent_retention_days
+        body.model_dump(mode="json"), actor_of(p), c.now(), c.settings.consent_retention_days
     )
     doc = store.insert(c.outbox, "seekers", doc, change)
     m.SEEKERS_REGISTERED.labels(doc["community"], domain.group_label(doc)).inc()
@@ -418,7 +415,7 @@ def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
     change = domain.complete_seeker(
         doc,
         body.model_dump(mode="json"),
-        actor(p),
+        actor_of(p),
         c.now(),
         c.settings.consent_retention_days,
         principal_pseudonym(),
@@ -438,7 +435,7 @@ def complete_seeker(seeker_id: str, body: schemas.SeekerIn):
 )
 def update_profile(seeker_id: str, body: schemas.ProfileUpdateIn):
     doc, p = seeker_for(seeker_id, write=True)
-    change = domain.update_profile(doc, body.profile.model_dump(mode="json"), actor(p), ctx().now())
+    change = domain.update_profile(doc, body.profile.model_dump(mode="json"), actor_of(p), ctx().now())
     return present_seeker(store.apply(ctx().outbox, "seekers", doc, change), p)
 
 
@@ -451,7 +448,7 @@ def update_profile(seeker_id: str, body: schemas.ProfileUpdateIn):
 )
 def withdraw_consent(seeker_id: str):
     doc, p = seeker_for(seeker_id, write=True)
-    change = domain.close_seeker(doc, "consent_withdrawn", actor(p), ctx().now())
+    change = domain.close_seeker(doc, "consent_withdrawn", actor_of(p), ctx().now())
     return present_seeker(store.apply(ctx().outbox, "seekers", doc, change), p)
 
 
@@ -505,7 +502,7 @@ def post_job(body: schemas.JobIn):
     if not p.has(EMPLOYER) and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
     doc, change = domain.post_job(
-        body.model_dump(mode="python"), actor(p), p.sub if p.has(EMPLOYER) else None, c.now()
+        body.model_dump(mode="python"), actor_of(p), p.sub if p.has(EMPLOYER) else None, c.now()
     )
     doc = store.insert(c.outbox, "jobs", doc, change)
     m.JOBS_POSTED.labels(doc["community"]).inc()
@@ -574,7 +571,7 @@ def publish_job(job_id: str, body: schemas.JobIn):
         c.outbox,
         "jobs",
         doc,
-        domain.publish_draft(doc, body.model_dump(mode="python"), actor(p), None, c.now()),
+        domain.publish_draft(doc, body.model_dump(mode="python"), actor_of(p), None, c.now()),
     )
     m.JOBS_POSTED.labels(doc["community"]).inc()
     return present_job(doc, p)
@@ -593,7 +590,7 @@ def close_job(job_id: str, body: schemas.CloseJobIn):
     doc = store.get("jobs", job_id)
     job_writer_for(doc, p)
     return present_job(
-        store.apply(c.outbox, "jobs", doc, domain.close_job(doc, body.reason, actor(p), c.now())), p
+        store.apply(c.outbox, "jobs", doc, domain.close_job(doc, body.reason, actor_of(p), c.now())), p
     )
 
 
@@ -663,7 +660,7 @@ def create_referral(body: schemas.ReferralIn):
     except NotFound:
         existing = None
     if existing is not None:
-        doc = commit_referral(existing, domain.transition(existing, "refer", actor(p), now))
+        doc = commit_referral(existing, domain.transition(existing, "refer", actor_of(p), now))
     else:
         try:
             seeker_f = workflows.seeker_features(seeker, c.vocab)
@@ -674,7 +671,7 @@ def create_referral(body: schemas.ReferralIn):
         except Unscorable as exc:
             raise unscorable(exc, "job_id", "posting") from None
         match = explain(seeker_f, job_f, c.vocab)
-        doc, change = domain.new_referral(seeker, job, match, "staff", actor(p), now, stage="referred")
+        doc, change = domain.new_referral(seeker, job, match, "staff", actor_of(p), now, stage="referred")
         doc = store.insert(c.outbox, "referrals", doc, change)
         m.REFERRAL_TRANSITIONS.labels(doc["community"], "referred").inc()
     if owns(p, seeker):
@@ -727,7 +724,7 @@ def _stage_action(referral_id: str, action: str, *, employer_may: bool, resident
     doc, p = referral_for(referral_id, employer_may=employer_may, resident_may=resident_may)
     domain.check_job_open(store.get("jobs", doc["job_id"]), action)
     now = c.now()
-    doc = commit_referral(doc, domain.transition(doc, action, actor(p), now))
+    doc = commit_referral(doc, domain.transition(doc, action, actor_of(p), now))
     if resident_may and p.has(RESIDENT) and owns(p, store.get("seekers", doc["seeker_id"])):
         workflows.seeker_acted(c, doc["seeker_id"], now)
     return present_referral(doc, p)
@@ -777,7 +774,7 @@ def hire(referral_id: str):
     c = ctx()
     doc, p = referral_for(referral_id, resident_may=False)
     now = c.now()
-    doc = workflows.hire(c, doc, actor(p), now)
+    doc = workflows.hire(c, doc, actor_of(p), now)
     m.REFERRAL_TRANSITIONS.labels(doc["community"], doc["stage"]).inc()
     m.PLACEMENTS.labels(doc["community"], doc.get("target_group") or "none").inc()
     workflows.sync_placement_now(
@@ -809,7 +806,7 @@ def decline(referral_id: str, body: schemas.DeclineIn):
     change = domain.transition(
         doc,
         "decline",
-        actor(p),
+        actor_of(p),
         now,
         body.reason,
         body.declined_by,
@@ -835,7 +832,7 @@ def record_retention(referral_id: str, body: schemas.RetentionIn):
     now = c.now()
     names = domain.known_names(store.get("seekers", doc["seeker_id"]), store.get("jobs", doc["job_id"]))
     doc = commit_referral(
-        doc, domain.record_retention(doc, body.checkpoint, body.outcome, body.reason, actor(p), now, names)
+        doc, domain.record_retention(doc, body.checkpoint, body.outcome, body.reason, actor_of(p), now, names)
     )
     m.RETENTION_CHECKS.labels(str(body.checkpoint), body.outcome).inc()
     if body.outcome == "left":
@@ -884,7 +881,7 @@ def outreach_done(task_id: str, body: schemas.OutreachDoneIn):
     if not p.serves(doc["community"]):
         raise Forbidden(f"you do not serve community {doc['community']}")
     names = domain.known_names(store.get("seekers", doc["seeker_id"]), store.get("jobs", doc["job_id"]))
-    change = domain.outreach_done(doc, body.outcome, body.note, actor(p), c.now(), names)
+    change = domain.outreach_done(doc, body.outcome, body.note, actor_of(p), c.now(), names)
     return present_task(store.apply(c.outbox, "outreach_tasks", doc, change))
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii
+from civic146.auth import Actor
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.events import RequestProgressData, new_event
 from civic146.outbox import Change
@@ -37,12 +37,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "hire": (frozenset({"offered"}), "hired"),
     "decline": (frozenset({"suggested", "referred", "interview", "offered"}), "declined"),
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    role: str
 
 
 SYSTEM = Actor("employment-worker", "system")

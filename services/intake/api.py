@@ -20,6 +20,7 @@ from civic146.auth import (
     STAFF_ROLES,
     SUBDISTRICT_ADMIN,
     Principal,
+    actor_of,
     community_scope,
     principal,
 )
@@ -54,10 +55,6 @@ class Intake:
 
 def ctx() -> Intake:
     return service_context()
-
-
-def actor(p: Principal) -> domain.Actor:
-    return domain.Actor(p.sub, p.primary_role)
 
 
 # --- presentation and scope ------------------------------------------------------------------
@@ -160,7 +157,7 @@ def submit_request(body: schemas.SubmitRequestIn):
     fields = body.model_dump(mode="json")
     suggestions = catalogue.suggest(body.description, c.categories)
     fields["suggested_category"] = suggestions[0][0] if suggestions else None
-    doc, change = domain.submit(fields, category, actor(p), c.now())
+    doc, change = domain.submit(fields, category, actor_of(p), c.now())
     doc = store.insert(c.outbox, doc, change)
     intake_metrics.SUBMITTED.labels(doc["community"], doc["channel"], doc["category"]).inc()
     return present(doc, p)
@@ -297,7 +294,7 @@ def duplicate_suggestions(request_id: str):
 )
 def accept(request_id: str):
     doc, p = load_for_staff(request_id)
-    return present(commit(doc, domain.accept(doc, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.accept(doc, actor_of(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -310,7 +307,7 @@ def accept(request_id: str):
 )
 def reject(request_id: str, body: schemas.ReasonIn):
     doc, p = load_for_staff(request_id)
-    return present(commit(doc, domain.reject(doc, actor(p), ctx().now(), body.reason)), p)
+    return present(commit(doc, domain.reject(doc, actor_of(p), ctx().now(), body.reason)), p)
 
 
 @bp.endpoint(
@@ -329,7 +326,7 @@ def mark_duplicate(request_id: str, body: schemas.DuplicateIn):
         raise InvalidInput(
             "unknown original request", [{"field": "duplicate_of", "message": "no such request"}]
         ) from None
-    return present(commit(doc, domain.mark_duplicate(doc, original, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.mark_duplicate(doc, original, actor_of(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -352,7 +349,7 @@ def route(request_id: str, body: schemas.RouteIn):
     change = domain.route(
         doc,
         category,
-        actor(p),
+        actor_of(p),
         c.now(),
         body.target,
         body.department,
@@ -373,7 +370,7 @@ def route(request_id: str, body: schemas.RouteIn):
 )
 def start(request_id: str, body: schemas.StartIn):
     doc, p = load_for_staff(request_id)
-    change = domain.start(doc, actor(p), ctx().now(), body.handled_by, body.reference, body.summary)
+    change = domain.start(doc, actor_of(p), ctx().now(), body.handled_by, body.reference, body.summary)
     return present(commit(doc, change), p)
 
 
@@ -388,7 +385,7 @@ def start(request_id: str, body: schemas.StartIn):
 def resolve(request_id: str, body: schemas.ResolveIn):
     doc, p = load_for_staff(request_id)
     c = ctx()
-    change = domain.resolve(doc, actor(p), c.now(), body.outcome, c.policy, reference=body.reference)
+    change = domain.resolve(doc, actor_of(p), c.now(), body.outcome, c.policy, reference=body.reference)
     return present(commit(doc, change), p)
 
 
@@ -401,7 +398,7 @@ def resolve(request_id: str, body: schemas.ResolveIn):
 )
 def close(request_id: str):
     doc, p = load_for_staff(request_id)
-    return present(commit(doc, domain.close(doc, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.close(doc, actor_of(p), ctx().now())), p)
 
 
 # --- the resident's feedback (step 6) ------------------------------------------------------------
@@ -425,7 +422,7 @@ def load_own(request_id: str) -> tuple[dict, Principal]:
 )
 def rate(request_id: str, body: schemas.RatingIn):
     doc, p = load_own(request_id)
-    doc = commit(doc, domain.rate(doc, actor(p), ctx().now(), body.satisfaction, body.comment))
+    doc = commit(doc, domain.rate(doc, actor_of(p), ctx().now(), body.satisfaction, body.comment))
     intake_metrics.RATINGS.labels(doc["community"], str(body.satisfaction)).inc()
     return present(doc, p)
 
@@ -441,7 +438,7 @@ def rate(request_id: str, body: schemas.RatingIn):
 def reopen(request_id: str, body: schemas.ReasonIn):
     doc, p = load_own(request_id)
     c = ctx()
-    return present(commit(doc, domain.reopen(doc, actor(p), c.now(), body.reason, c.policy)), p)
+    return present(commit(doc, domain.reopen(doc, actor_of(p), c.now(), body.reason, c.policy)), p)
 
 
 # --- catalogue and statistics --------------------------------------------------------------------

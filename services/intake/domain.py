@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii, text
-from civic146.auth import RESIDENT, pseudonym
+from civic146.auth import RESIDENT, Actor, pseudonym
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.events import MaskedPerson, Rated, Routed, new_event
 from civic146.outbox import Change
@@ -33,12 +33,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reopen": (frozenset({"resolved", "closed"}), "reopened"),
 }
 OPEN_STATUSES = ("submitted", "accepted", "routed", "in_progress", "reopened")
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    role: str
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from civic146.auth import (
     RESIDENT,
     SUBDISTRICT_ADMIN,
     Principal,
+    actor_of,
     principal,
 )
 from civic146.config import load_settings
@@ -63,10 +64,6 @@ class Mediation:
 
 def ctx() -> Mediation:
     return service_context()
-
-
-def actor(p: Principal) -> domain.Actor:
-    return domain.Actor(p.sub, p.primary_role)
 
 
 # --- who may do what ---------------------------------------------------------------------------------
@@ -246,7 +243,7 @@ def check_may_open(body: schemas.OpenCaseIn, p: Principal) -> None:
 def open_case(body: schemas.OpenCaseIn):
     c, p = ctx(), principal()
     check_may_open(body, p)
-    doc, change = domain.open_case(body.model_dump(), actor(p), c.now(), c.policy)
+    doc, change = domain.open_case(body.model_dump(), actor_of(p), c.now(), c.policy)
     doc = store.insert(c.outbox, doc, change)
     mediation_metrics.CASES_OPENED.labels(doc["community"], doc["case_type"]).inc()
     return present(doc, p)
@@ -317,7 +314,7 @@ def get_case(case_id: str):
 )
 def add_party(case_id: str, body: schemas.PartyIn):
     doc, p = load(case_id, check_manage)
-    return present(commit(doc, domain.add_party(doc, body.model_dump(), actor(p), ctx().now())), p)
+    return present(commit(doc, domain.add_party(doc, body.model_dump(), actor_of(p), ctx().now())), p)
 
 
 @bp.endpoint(
@@ -335,9 +332,9 @@ def consent(case_id: str, body: schemas.ConsentIn):
     if not (own or is_manager(doc, p)):
         raise Forbidden("only the party, or staff and mediators recording it for the party, may answer")
     if body.decision == "given":
-        change = domain.consent(doc, body.party_id, actor(p), c.now(), c.policy)
+        change = domain.consent(doc, body.party_id, actor_of(p), c.now(), c.policy)
     else:
-        change = domain.refuse(doc, body.party_id, body.advised_routes, actor(p), c.now())
+        change = domain.refuse(doc, body.party_id, body.advised_routes, actor_of(p), c.now())
     return present(commit(doc, change), p)
 
 
@@ -378,7 +375,7 @@ def list_mediators():
 def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
     doc, p = load(case_id, check_manage)
     mediator = ctx().roster[body.mediator_id]  # the payload names a roster id
-    change = domain.assign_mediator(doc, mediator, body.chosen_by_parties, actor(p), ctx().now())
+    change = domain.assign_mediator(doc, mediator, body.chosen_by_parties, actor_of(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -392,7 +389,9 @@ def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
 )
 def invite_participant(case_id: str, body: schemas.ParticipantIn):
     doc, p = load(case_id, check_manage)
-    change = domain.invite_participant(doc, body.name, body.capacity, body.consent_of, actor(p), ctx().now())
+    change = domain.invite_participant(
+        doc, body.name, body.capacity, body.consent_of, actor_of(p), ctx().now()
+    )
     return present(commit(doc, change), p)
 
 
@@ -411,7 +410,7 @@ def invite_participant(case_id: str, body: schemas.ParticipantIn):
 def hold_session(case_id: str, body: schemas.SessionIn):
     doc, p = load(case_id, check_mediate)
     change = domain.hold_session(
-        doc, body.held_at, body.location, body.attendees, body.notes, actor(p), ctx().now()
+        doc, body.held_at, body.location, body.attendees, body.notes, actor_of(p), ctx().now()
     )
     return present(commit(doc, change), p)
 
@@ -426,7 +425,7 @@ def hold_session(case_id: str, body: schemas.SessionIn):
 )
 def extend(case_id: str, body: schemas.ExtensionIn):
     doc, p = load(case_id, check_mediate)
-    return present(commit(doc, domain.extend(doc, body.days, body.reason, actor(p), ctx().now())), p)
+    return present(commit(doc, domain.extend(doc, body.days, body.reason, actor_of(p), ctx().now())), p)
 
 
 # --- outcomes ----------------------------------------------------------------------------------------------
@@ -449,7 +448,7 @@ def record_agreement(case_id: str, body: schemas.AgreementIn):
         [t.model_dump() for t in body.terms],
         body.signed_by,
         body.effective_at,
-        actor(p),
+        actor_of(p),
         c.now(),
         c.policy,
     )
@@ -466,7 +465,7 @@ def record_agreement(case_id: str, body: schemas.AgreementIn):
 )
 def record_fulfilment(case_id: str, body: schemas.FulfilmentIn):
     doc, p = load(case_id, check_mediate)
-    change = domain.record_fulfilment(doc, body.term_number, body.result, actor(p), ctx().now())
+    change = domain.record_fulfilment(doc, body.term_number, body.result, actor_of(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -480,7 +479,7 @@ def record_fulfilment(case_id: str, body: schemas.FulfilmentIn):
 )
 def apply_court_confirmation(case_id: str, body: schemas.CourtConfirmationIn):
     doc, p = load(case_id, check_party_or_manage)
-    change = domain.apply_court_confirmation(doc, body.applied_at, body.court, actor(p), ctx().now())
+    change = domain.apply_court_confirmation(doc, body.applied_at, body.court, actor_of(p), ctx().now())
     return present(commit(doc, change), p)
 
 
@@ -494,7 +493,9 @@ def apply_court_confirmation(case_id: str, body: schemas.CourtConfirmationIn):
 )
 def fail(case_id: str, body: schemas.FailureIn):
     doc, p = load(case_id, check_mediate)
-    return present(commit(doc, domain.fail(doc, body.reason, body.advised_routes, actor(p), ctx().now())), p)
+    return present(
+        commit(doc, domain.fail(doc, body.reason, body.advised_routes, actor_of(p), ctx().now())), p
+    )
 
 
 @bp.endpoint(
@@ -510,7 +511,7 @@ def escalate(case_id: str, body: schemas.EscalationIn):
     return present(
         commit(
             doc,
-            domain.escalate(doc, body.cause, body.summary, actor(p), ctx().now(), ctx().policy),
+            domain.escalate(doc, body.cause, body.summary, actor_of(p), ctx().now(), ctx().policy),
         ),
         p,
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii
+from civic146.auth import Actor
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.events import CaseEscalatedData, RequestProgressData, new_event
 from civic146.outbox import Change
@@ -57,12 +58,6 @@ FAILURE_LABELS = {
 }
 # Intake categories that route to mediation -> dispute type.
 CATEGORY_CASE_TYPES = {"neighbour_dispute": "neighbours", "property_management": "property_management"}
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    role: str
 
 
 SYSTEM = Actor("mediation-worker", "system")
