@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from kafka.errors import (
@@ -43,24 +42,11 @@ class Subscription:
     applies it, `handle(context, envelope, data)`. A service declares its subscriptions once, in
     its handlers module; the consumer's topics, the topics its worker creates and the AsyncAPI
     document are all read from that declaration. The context is what the service's worker hands
-    every handler (its outbox, policy and clock)."""
+    every handler: the service's context (civic146.context)."""
 
     topic: str
     event_type: EventType
     handle: Callable[[Any, dict, EventData], None]
-
-
-@dataclass(frozen=True)
-class HandlerContext:
-    """What a worker hands every handler of its service."""
-
-    settings: Settings
-    outbox: Any  # civic146.outbox.Outbox
-    policy: Any  # the service's domain.Policy
-    clock: Callable[[], datetime]
-
-    def now(self) -> datetime:
-        return self.clock()
 
 
 def consumed_topics(subscriptions: Sequence[Subscription]) -> list[str]:

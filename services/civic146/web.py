@@ -158,7 +158,7 @@ def create_service_app(
     title: str,
     description: str,
     blueprints: list[ApiBlueprint],
-    context: Callable[[Outbox], object],
+    context: Callable[[Settings, Outbox], object],
 ) -> Flask:
     """A service's API app, built the same way for every service: the base app, MongoDB (clients
     made here, after gunicorn's fork), the communities register its payloads are validated
@@ -168,7 +168,7 @@ def create_service_app(
     mongo.connect(settings)
     # The register is read now: a missing file fails the start, not the first request.
     COMMUNITIES.use(settings.reference_dir)
-    app.extensions[settings.service_name] = context(Outbox())
+    app.extensions[settings.service_name] = context(settings, Outbox())
     for bp in blueprints:
         register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)

@@ -18,10 +18,10 @@ from typing import Any
 
 from pymongo.collection import Collection
 
-from . import clock, metrics, mongo
+from . import metrics, mongo
 from .clock import now
 from .config import Settings, load_settings
-from .consumer import Consumer, HandlerContext, Subscription, worker_topics
+from .consumer import Consumer, Subscription, worker_topics
 from .events import EventType
 from .kafka import ensure_topics
 from .logs import configure_logging
@@ -84,11 +84,6 @@ def run_worker(
     log.info("worker stopped")
 
 
-def handler_context(settings: Settings, outbox: Outbox) -> HandlerContext:
-    """The context most services hand their handlers and jobs: outbox, policy and clock."""
-    return HandlerContext(settings, outbox, settings.policy, lambda: clock.now(settings.clock_offset_file))
-
-
 @dataclass(frozen=True)
 class WorkerSpec:
     """What a service's worker is, declared once in its worker module."""
@@ -98,8 +93,8 @@ class WorkerSpec:
     ensure_indexes: Callable[[], None]
     published: Sequence[EventType]
     subscriptions: Sequence[Subscription]
+    context: Callable[[Settings, Outbox], Any]  # the service's context.build
     jobs: Callable[[Any], list[Job]]  # given the context, the scheduled jobs
-    context: Callable[[Settings, Outbox], Any] = handler_context
 
 
 def serve(spec: WorkerSpec) -> None:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import Flask
 
-from civic146 import clock
 from civic146.auth import (
     CPPCC_MEMBER,
     DEPUTY,
@@ -20,12 +16,12 @@ from civic146.auth import (
 )
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
-from civic146.outbox import Outbox
-from civic146.reference import COMMUNITIES, Community
 from civic146.web import ApiBlueprint, create_service_app, service_context
 
-from . import actions, domain, registry, schemas, store
+from . import actions, domain, schemas, store
 from . import metrics as m
+from .context import Deliberation
+from .context import build as build_context
 from .settings import DeliberationSettings
 
 CREATORS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER)
@@ -33,20 +29,6 @@ READERS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER, RESIDENT)
 PARTICIPANTS = (RESIDENT, DEPUTY, CPPCC_MEMBER, *STAFF_ROLES)
 
 bp = ApiBlueprint("deliberation", __name__, url_prefix="/v1", tag="deliberation")
-
-
-@dataclass
-class Deliberation:
-    """What the views need, built once per worker process by create_app."""
-
-    settings: DeliberationSettings
-    outbox: Outbox
-    registries: registry.Registries
-    communities: dict[str, Community]
-    policy: domain.Policy
-
-    def now(self) -> datetime:
-        return clock.now(self.settings.clock_offset_file)
 
 
 def ctx() -> Deliberation:
@@ -797,11 +779,5 @@ def create_app(settings: DeliberationSettings | None = None) -> Flask:
         "The six-step process on the four consultation platforms: topics, public notices, "
         "consultations, residents' votes, implementation, results and feedback.",
         [bp],
-        lambda outbox: Deliberation(
-            settings=settings,
-            outbox=outbox,
-            registries=registry.load(settings.reference_dir),
-            communities=COMMUNITIES.use(settings.reference_dir),
-            policy=settings.policy,
-        ),
+        build_context,
     )

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from civic146.consumer import HandlerContext, Subscription
+from civic146.consumer import Subscription
 from civic146.events import CASE_ESCALATED, INTAKE_TOPIC, RATED, ROUTED, CaseEscalatedData, Rated, Routed
 from civic146.outbox import retry_on_conflict
 
 from . import actions, domain, store
+from .context import Deliberation
 
 
-def on_routed(ctx: HandlerContext, event: dict, data: Routed) -> None:
+def on_routed(ctx: Deliberation, event: dict, data: Routed) -> None:
     outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
     if data.target != "deliberation":
         return
@@ -41,7 +42,7 @@ def on_routed(ctx: HandlerContext, event: dict, data: Routed) -> None:
     )
 
 
-def on_rated(ctx: HandlerContext, event: dict, data: Rated) -> None:
+def on_rated(ctx: Deliberation, event: dict, data: Rated) -> None:
     outbox, now = ctx.outbox, ctx.now()
 
     def once() -> None:
@@ -57,7 +58,7 @@ def on_rated(ctx: HandlerContext, event: dict, data: Rated) -> None:
     retry_on_conflict(once, f"the topic of request {data.request_id}")
 
 
-def on_case_escalated(ctx: HandlerContext, event: dict, data: CaseEscalatedData) -> None:
+def on_case_escalated(ctx: Deliberation, event: dict, data: CaseEscalatedData) -> None:
     outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
     requests = [
         domain.request_entry(rid, data.compound, None, None, "mediation_case", now)

@@ -14,6 +14,7 @@ from civic146.worker import Job, WorkerSpec, serve
 
 from . import actions, domain, store
 from . import metrics as m
+from .context import build as build_context
 from .events import PLATFORMS, PUBLISHED
 from .handlers import SUBSCRIPTIONS
 from .settings import DeliberationSettings
@@ -63,6 +64,7 @@ WORKER = WorkerSpec(
     ensure_indexes=store.ensure_indexes,
     published=PUBLISHED,
     subscriptions=SUBSCRIPTIONS,
+    context=build_context,
     jobs=jobs,
 )
 

@@ -25,11 +25,12 @@ from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from civic146.web import ApiBlueprint, create_service_app, service_context
 
-from . import domain, schemas, store, vocabulary, workflows
+from . import domain, schemas, store, workflows
 from . import metrics as m
+from .context import Employment
+from .context import build as build_context
 from .matching import Unscorable, explain, job_features
 from .settings import EmploymentSettings
-from .workflows import Employment
 
 bp = ApiBlueprint("employment", __name__, url_prefix="/v1", tag="employment")
 ANY = ()
@@ -940,7 +941,5 @@ def create_app(settings: EmploymentSettings | None = None) -> Flask:
         "Targeted employment promotion: seekers, local jobs, explainable matches, referrals and "
         "placement follow-up.",
         [bp],
-        lambda outbox: Employment(
-            settings=settings, outbox=outbox, vocab=vocabulary.VOCABULARY.use(settings.reference_dir)
-        ),
+        build_context,
     )

@@ -18,7 +18,7 @@ from civic146.events import INTAKE_TOPIC, ROUTED, Routed
 
 from . import domain, store, workflows
 from . import events as ev
-from .workflows import Employment
+from .context import Employment
 
 log = logging.getLogger(__name__)
 JOB_REQUEST_CATEGORIES = ("staff_hiring",)

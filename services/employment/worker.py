@@ -12,12 +12,13 @@ from datetime import datetime
 from civic146.reference import communities
 from civic146.worker import Job, WorkerSpec, serve
 
-from . import domain, store, vocabulary, workflows
+from . import domain, store, workflows
 from . import metrics as m
+from .context import Employment
+from .context import build as build_context
 from .events import PUBLISHED
 from .handlers import SUBSCRIPTIONS
 from .settings import EmploymentSettings
-from .workflows import Employment
 
 
 def fire_retention_checks(ctx: Employment, now: datetime) -> int:
@@ -90,10 +91,8 @@ WORKER = WorkerSpec(
     ensure_indexes=store.ensure_indexes,
     published=PUBLISHED,
     subscriptions=SUBSCRIPTIONS,
+    context=build_context,
     jobs=jobs,
-    context=lambda settings, outbox: Employment(
-        settings=settings, outbox=outbox, vocab=vocabulary.load(settings.reference_dir)
-    ),
 )
 
 

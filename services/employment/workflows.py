@@ -13,31 +13,17 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from civic146 import clock
 from civic146.errors import ConcurrencyConflict, NotFound
-from civic146.outbox import Outbox, retry_on_conflict
+from civic146.outbox import retry_on_conflict
 
 from . import domain, matching, store
 from . import metrics as m
-from .settings import EmploymentSettings
+from .context import Employment
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Employment:
-    """What views and handlers need, built once per process."""
-
-    settings: EmploymentSettings
-    outbox: Outbox
-    vocab: Vocabulary
-
-    def now(self) -> datetime:
-        return clock.now(self.settings.clock_offset_file)
 
 
 def seeker_features(seeker: dict, vocab: Vocabulary) -> matching.SeekerFeatures:

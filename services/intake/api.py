@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
 
-from civic146 import clock, pii
+from civic146 import pii
 from civic146.auth import (
     COMMUNITY_STAFF,
     CPPCC_MEMBER,
@@ -26,31 +25,19 @@ from civic146.auth import (
 )
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput, NotFound
-from civic146.outbox import Outbox
 from civic146.web import ApiBlueprint, create_service_app, service_context
 
 from . import catalogue, domain, schemas, store
 from . import metrics as intake_metrics
 from .catalogue import Category
+from .context import Intake
+from .context import build as build_context
 from .settings import IntakeSettings
 
 SUBMITTERS = (RESIDENT, COMMUNITY_STAFF, SUBDISTRICT_ADMIN, EXTERNAL_SYSTEM, DEPUTY, CPPCC_MEMBER)
 READERS = (RESIDENT, COMMUNITY_STAFF, SUBDISTRICT_ADMIN, DEPUTY, CPPCC_MEMBER, EXTERNAL_SYSTEM)
 
 bp = ApiBlueprint("intake", __name__, url_prefix="/v1", tag="requests")
-
-
-@dataclass
-class Intake:
-    """What the views need, built once per worker process by create_app."""
-
-    settings: IntakeSettings
-    outbox: Outbox
-    categories: dict[str, Category]
-    policy: domain.Policy
-
-    def now(self) -> datetime:
-        return clock.now(self.settings.clock_offset_file)
 
 
 def ctx() -> Intake:
@@ -519,10 +506,5 @@ def create_app(settings: IntakeSettings | None = None) -> Flask:
         "Civic146 intake API",
         "The front door: residents' requests, routing, status, feedback and statistics.",
         [bp],
-        lambda outbox: Intake(
-            settings=settings,
-            outbox=outbox,
-            categories=dict(catalogue.load(settings.reference_dir)),
-            policy=settings.policy,
-        ),
+        build_context,
     )

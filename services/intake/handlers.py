@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 
-from civic146.consumer import HandlerContext, PermanentError, Subscription
+from civic146.consumer import PermanentError, Subscription
 from civic146.errors import NotFound
 from civic146.events import REQUEST_PROGRESS, RequestProgressData
 from civic146.outbox import Change, retry_on_conflict
 
 from . import domain, store
 from . import metrics as intake_metrics
+from .context import Intake
 
 log = logging.getLogger(__name__)
 
 
-def apply_progress(ctx: HandlerContext, event: dict, data: RequestProgressData) -> None:
+def apply_progress(ctx: Intake, event: dict, data: RequestProgressData) -> None:
     outbox, policy, now = ctx.outbox, ctx.policy, ctx.now()
     actor = domain.Actor(data.handled_by, "system")
 

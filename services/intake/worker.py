@@ -14,6 +14,7 @@ from civic146.worker import Job, WorkerSpec, serve
 
 from . import domain, store
 from . import metrics as intake_metrics
+from .context import build as build_context
 from .events import PUBLISHED
 from .handlers import SUBSCRIPTIONS
 from .settings import IntakeSettings
@@ -128,6 +129,7 @@ WORKER = WorkerSpec(
     ensure_indexes=store.ensure_indexes,
     published=PUBLISHED,
     subscriptions=SUBSCRIPTIONS,
+    context=build_context,
     jobs=jobs,
 )
 

@@ -16,12 +16,9 @@ Who may do what (besides the JWT role named on each route):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import Flask
 
-from civic146 import clock, pii
+from civic146 import pii
 from civic146.auth import (
     COMMUNITY_STAFF,
     CPPCC_MEMBER,
@@ -35,11 +32,13 @@ from civic146.auth import (
 )
 from civic146.config import load_settings
 from civic146.errors import Forbidden, InvalidInput
-from civic146.outbox import Change, Outbox
+from civic146.outbox import Change
 from civic146.web import ApiBlueprint, create_service_app, service_context
 
 from . import domain, roster, schemas, store
 from . import metrics as mediation_metrics
+from .context import Mediation
+from .context import build as build_context
 from .roster import Mediator
 from .settings import MediationSettings
 
@@ -47,19 +46,6 @@ MANAGERS = (COMMUNITY_STAFF, SUBDISTRICT_ADMIN, MEDIATOR, DEPUTY, CPPCC_MEMBER)
 EVERYONE = (*MANAGERS, RESIDENT)
 
 bp = ApiBlueprint("mediation", __name__, url_prefix="/v1", tag="cases")
-
-
-@dataclass
-class Mediation:
-    """What the views need, built once per worker process by create_app."""
-
-    settings: MediationSettings
-    outbox: Outbox
-    roster: dict[str, Mediator]
-    policy: domain.Policy
-
-    def now(self) -> datetime:
-        return clock.now(self.settings.clock_offset_file)
 
 
 def ctx() -> Mediation:
@@ -593,10 +579,5 @@ def create_app(settings: MediationSettings | None = None) -> Flask:
         "Community dispute mediation: cases, consent, mediators, sessions, agreements, "
         "fulfilment, court confirmation and statistics.",
         [bp],
-        lambda outbox: Mediation(
-            settings=settings,
-            outbox=outbox,
-            roster=roster.ROSTER.use(settings.reference_dir),
-            policy=settings.policy,
-        ),
+        build_context,
     )

@@ -16,12 +16,13 @@ import logging
 from pydantic import ConfigDict
 from pymongo.errors import DuplicateKeyError
 
-from civic146.consumer import HandlerContext, Subscription
+from civic146.consumer import Subscription
 from civic146.events import INTAKE_TOPIC, ROUTED, EventData, EventType
 from civic146.reference import communities
 
 from . import domain, store
 from . import metrics as mediation_metrics
+from .context import Mediation
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ INTAKE_ROUTED = EventType(
 
 
 def open_from_request(
-    ctx: HandlerContext,
+    ctx: Mediation,
     event: dict,
     data: RoutedRequest,
 ) -> None:

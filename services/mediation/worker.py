@@ -15,6 +15,7 @@ from civic146.worker import Job, WorkerSpec, serve
 
 from . import domain, store
 from . import metrics as mediation_metrics
+from .context import build as build_context
 from .events import PUBLISHED
 from .handlers import SUBSCRIPTIONS
 from .settings import MediationSettings
@@ -90,6 +91,7 @@ WORKER = WorkerSpec(
     ensure_indexes=store.ensure_indexes,
     published=PUBLISHED,
     subscriptions=SUBSCRIPTIONS,
+    context=build_context,
     jobs=jobs,
 )
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaProducer
 
-from civic146.consumer import Consumer, HandlerContext
+from civic146.consumer import Consumer
 from civic146.events import REQUEST_PROGRESS, RequestProgressData, encode, new_event
 from intake import store
 from intake.handlers import SUBSCRIPTIONS
@@ -33,12 +33,7 @@ def routed_request(client, mint):
 @pytest.fixture
 def consumer(intake_app, intake_settings, mongo_db):
     ctx = intake_app.extensions["intake"]
-    c = Consumer(
-        intake_settings,
-        mongo_db,
-        SUBSCRIPTIONS,
-        HandlerContext(intake_settings, ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
-    )
+    c = Consumer(intake_settings, mongo_db, SUBSCRIPTIONS, ctx)
     yield c
     c.close()
 

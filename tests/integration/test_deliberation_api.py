@@ -314,16 +314,9 @@ def _routed(
 
 @pytest.fixture
 def consumer(app, settings, mongo_db):
-    from civic146.consumer import HandlerContext
     from deliberation.handlers import SUBSCRIPTIONS
 
-    ctx = app.extensions["deliberation"]
-    c = Consumer(
-        settings,
-        mongo_db,
-        SUBSCRIPTIONS,
-        HandlerContext(settings, ctx.outbox, ctx.policy, lambda: datetime.now(UTC)),
-    )
+    c = Consumer(settings, mongo_db, SUBSCRIPTIONS, app.extensions["deliberation"])
     yield c
     c.close()
 

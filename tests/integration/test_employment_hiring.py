@@ -72,8 +72,8 @@ def hiring(base_env, monkeypatch, mongo_db):
     from civic146.config import load_settings
     from civic146.outbox import Outbox
     from employment import store, vocabulary
+    from employment.context import Employment
     from employment.settings import EmploymentSettings
-    from employment.workflows import Employment
 
     for k, v in base_env.items():
         monkeypatch.setenv(k, v)
@@ -138,8 +138,8 @@ def _hire_in_a_process(env: dict, referral_ids: list[str], start, results) -> No
     from civic146.config import load_settings
     from civic146.outbox import Outbox
     from employment import vocabulary
+    from employment.context import Employment
     from employment.settings import EmploymentSettings
-    from employment.workflows import Employment
 
     os.environ.update(env)
     settings = load_settings(EmploymentSettings)

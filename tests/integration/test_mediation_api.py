@@ -219,12 +219,12 @@ def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:
 
 def test_a_routed_request_opens_one_case_however_often_it_is_delivered(settings, mongo_db):
     from civic146 import mongo
-    from civic146.consumer import HandlerContext
     from civic146.outbox import Outbox
+    from mediation.context import build
     from mediation.handlers import open_from_request
 
     mongo.connect(settings)
-    context = HandlerContext(settings, Outbox(), settings.policy, now)
+    context = build(settings, Outbox())
     for target in ("mediation", "mediation", "department"):
         event, data = routed("req-7", target)
         open_from_request(context, event, data)

@@ -1,0 +1,30 @@
+"""What deliberation's views, handlers and jobs need, built once per process (see civic146.context)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from civic146.context import ServiceContext
+from civic146.outbox import Outbox
+from civic146.reference import COMMUNITIES, Community
+
+from . import domain, registry
+from .settings import DeliberationSettings
+
+
+@dataclass
+class Deliberation(ServiceContext):
+    settings: DeliberationSettings
+    registries: registry.Registries
+    communities: dict[str, Community]
+    policy: domain.Policy
+
+
+def build(settings: DeliberationSettings, outbox: Outbox) -> Deliberation:
+    return Deliberation(
+        settings=settings,
+        outbox=outbox,
+        registries=registry.load(settings.reference_dir),
+        communities=COMMUNITIES.use(settings.reference_dir),
+        policy=settings.policy,
+    )
