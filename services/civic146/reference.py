@@ -17,13 +17,16 @@ BUNDLED = Path(__file__).parent / "reference"
 T = TypeVar("T")
 
 
-def reference_path(name: str, reference_dir: str = "") -> Path:
-    folder = Path(reference_dir) if reference_dir else BUNDLED
-    return folder / name
+def reference_path(name: str, reference_dir: str = "", bundled: Path = BUNDLED) -> Path:
+    """One naming rule for all reference data: the operator's file in REFERENCE_DIR has the name
+    of the bundled one, which lives in the `reference/` folder of the package that reads it."""
+    return (Path(reference_dir) if reference_dir else bundled) / name
 
 
-def load_json(name: str, reference_dir: str = ""):
-    path = reference_path(name, reference_dir)
+def load_json(name: str, reference_dir: str = "", bundled: Path = BUNDLED):
+    """A reference file as data; a missing one stops the process with its path (at start: every
+    loader is called by the app factory or the worker before anything is served)."""
+    path = reference_path(name, reference_dir, bundled)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -7,10 +7,11 @@ files are demo data: entries with `"demo": true` carry invented names.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from civic146.reference import load_json
 
 BUNDLED = Path(__file__).with_name("reference")
 
@@ -57,23 +58,15 @@ class Registries:
         return person is not None and community in person.communities
 
 
-def _read(name: str, reference_dir: str) -> dict:
-    path = (Path(reference_dir) if reference_dir else BUNDLED) / name
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SystemExit(f"reference data missing: {path}") from None
-
-
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> Registries:
     venues = {
         v["id"]: Venue(
             v["id"], v["name_zh"], v.get("community"), v.get("compound"), v["kind"], v.get("demo", False)
         )
-        for v in _read("venues.json", reference_dir)["venues"]
+        for v in load_json("venues.json", reference_dir, BUNDLED)["venues"]
     }
-    raw = _read("deputies.json", reference_dir)
+    raw = load_json("deputies.json", reference_dir, BUNDLED)
     stations = {s["id"]: frozenset(s["communities"]) for s in raw["stations"]}
     deputies = {}
     for d in raw["deputies"]:
@@ -84,6 +77,6 @@ def load(reference_dir: str = "") -> Registries:
         )
     members = {
         m["id"]: CppccMember(m["id"], m["name_zh"], frozenset(m["communities"]), m.get("demo", False))
-        for m in _read("cppcc_members.json", reference_dir)["members"]
+        for m in load_json("cppcc_members.json", reference_dir, BUNDLED)["members"]
     }
     return Registries(venues, deputies, members)

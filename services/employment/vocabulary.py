@@ -6,15 +6,14 @@ REFERENCE_DIR/employment-places.json); the bundled files are demo data.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from civic146.reference import InUse
+from civic146.reference import InUse, load_json
 
-HERE = Path(__file__).parent
+BUNDLED = Path(__file__).with_name("reference")
 
 
 @dataclass(frozen=True)
@@ -50,17 +49,9 @@ class Vocabulary:
         return math.hypot(a[0] - b[0], a[1] - b[1])
 
 
-def _read(reference_dir: str, name: str, bundled: str) -> dict:
-    path = Path(reference_dir) / name if reference_dir else HERE / bundled
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SystemExit(f"reference data missing: {path}") from None
-
-
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> Vocabulary:
-    raw = _read(reference_dir, "employment-vocabulary.json", "vocabulary.json")
+    raw = load_json("employment-vocabulary.json", reference_dir, BUNDLED)
     skills = {s["id"]: Skill(s["id"], s["label_zh"], s["label_en"]) for s in raw["skills"]}
     occupations = {}
     for o in raw["occupations"]:
@@ -87,7 +78,7 @@ def load(reference_dir: str = "") -> Vocabulary:
     ]
     if problems:
         raise SystemExit("employment vocabulary: " + "; ".join(problems))
-    places_raw = _read(reference_dir, "employment-places.json", "places.json")
+    places_raw = load_json("employment-places.json", reference_dir, BUNDLED)
     places = {p["id"]: (float(p["x_km"]), float(p["y_km"])) for p in places_raw["places"]}
     return Vocabulary(occupations, skills, places)
 

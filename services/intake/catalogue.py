@@ -1,15 +1,18 @@
 """The category catalogue: routing target and time limits per category, and keyword suggestions.
 
-Kept as data (catalogue.json beside this file, or REFERENCE_DIR/categories.json) so the operator
+Kept as data (reference/categories.json beside this file, or REFERENCE_DIR/categories.json) so the operator
 can replace it without a code change.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from civic146.reference import load_json, reference_path
+
+BUNDLED = Path(__file__).with_name("reference")
 
 ROUTE_TARGETS = ("deliberation", "employment", "mediation", "department")
 
@@ -28,12 +31,8 @@ class Category:
 
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> dict[str, Category]:
-    path = (
-        Path(reference_dir) / "categories.json"
-        if reference_dir
-        else Path(__file__).with_name("catalogue.json")
-    )
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    path = reference_path("categories.json", reference_dir, BUNDLED)
+    raw = load_json("categories.json", reference_dir, BUNDLED)
     cats = {}
     for c in raw["categories"]:
         if c["route_to"] not in ROUTE_TARGETS:

@@ -1,17 +1,18 @@
 """The mediator roster: community mediators, deputies, CPPCC members, lawyers and volunteers.
 
-Kept as data (roster.json beside this file, or REFERENCE_DIR/mediators.json) so the operator
+Kept as data (reference/mediators.json beside this file, or REFERENCE_DIR/mediators.json) so the operator
 replaces it without a code change. The bundled file is demo data.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from civic146.reference import InUse
+from civic146.reference import InUse, load_json, reference_path
+
+BUNDLED = Path(__file__).with_name("reference")
 
 KINDS = ("community_mediator", "deputy", "cppcc_member", "lawyer", "volunteer")
 ALL_COMMUNITIES = "*"
@@ -42,10 +43,8 @@ class Mediator:
 
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> dict[str, Mediator]:
-    path = (
-        Path(reference_dir) / "mediators.json" if reference_dir else Path(__file__).with_name("roster.json")
-    )
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    path = reference_path("mediators.json", reference_dir, BUNDLED)
+    raw = load_json("mediators.json", reference_dir, BUNDLED)
     roster = {}
     for m in raw["mediators"]:
         if m["kind"] not in KINDS:
