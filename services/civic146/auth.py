@@ -67,7 +67,7 @@ class Principal:
         return next((r for r in ROLES if r in self.roles), "unknown")
 
 
-MAX_LIFETIME_SECONDS = 12 * 3600  # Settings.jwt_max_lifetime_seconds overrides it
+MAX_LIFETIME_SECONDS = 12 * 3600  # the default of Settings.jwt_max_lifetime_seconds
 
 
 @dataclass(frozen=True)

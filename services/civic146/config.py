@@ -9,6 +9,8 @@ from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .auth import MAX_LIFETIME_SECONDS
+
 
 class Settings(BaseSettings):
     """Settings every service shares. Environment variable = field name in upper case."""
@@ -28,7 +30,7 @@ class Settings(BaseSettings):
     jwt_audience: str = "civic146-api"
     # A token whose lifetime (exp - iat) is longer is refused, however it was signed: a leaked
     # long-lived token would otherwise stay valid for years.
-    jwt_max_lifetime_seconds: int = Field(12 * 3600, ge=60)
+    jwt_max_lifetime_seconds: int = Field(MAX_LIFETIME_SECONDS, ge=60)
 
     # Throttling (civic146.throttle): `limits` strings, several separated by ";". "public": routes
     # without login, per client address; "guess": routes that say whether a guess of personal data

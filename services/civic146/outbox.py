@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import random
 import socket
 import threading
 import time
@@ -111,16 +112,21 @@ def applied(doc: dict, change: Change, version: int | None = None) -> dict:
     return updated
 
 
-def retry_on_conflict(attempt: Callable[[], T], what: str, attempts: int = 5) -> T:
+def retry_on_conflict(
+    attempt: Callable[[], T], what: str, attempts: int = 5, pause_seconds: float = 0.0
+) -> T:
     """Optimistic concurrency, the same way everywhere: `attempt` reads the current document(s),
     decides and commits; when another writer committed first (ConcurrencyConflict) it runs again
     on fresh data, at most `attempts` times, and then the conflict is raised for the caller (the
-    consumer retries the event; the API answers 409)."""
-    for _ in range(attempts):
+    consumer retries the event; the API answers 409). A conflict means another write landed, so
+    some writer always makes progress; under heavy contention a jittered pause (up to
+    `pause_seconds` times the attempt number) spreads those that lost."""
+    for n in range(1, attempts + 1):
         try:
             return attempt()
         except ConcurrencyConflict:
-            continue
+            if pause_seconds:
+                time.sleep(random.uniform(0, pause_seconds * n))
     raise ConcurrencyConflict(f"{what} kept changing; try again")
 
 

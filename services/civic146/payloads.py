@@ -199,11 +199,11 @@ WholeNumber = Annotated[int, BeforeValidator(_integral), Field(strict=True)]
 
 def _not_a_number(value):
     # pydantic reads a bare number as seconds since 1970: `to=0.5` would be a filter in 1970.
-    if isinstance(value, (int, float)) or (
-        isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
-    ):
-        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T00:00:00+08:00, not a number")
-    return value
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return value
+    raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T00:00:00+08:00, not a number")
 
 
 # A point in time given in a query string or body: ISO 8601 only.

@@ -76,10 +76,20 @@ class InUse(Generic[T]):
     def __call__(self) -> T:
         return self._load(self._reference_dir)
 
+    @property
+    def reference_dir(self) -> str:
+        return self._reference_dir
+
 
 COMMUNITIES = InUse(communities)
 
 
+@lru_cache(maxsize=8)
+def _community_of_compound(reference_dir: str) -> dict[str, str]:
+    return {k: c.id for c in communities(reference_dir).values() for k in c.compounds}
+
+
 def community_of_compound() -> dict[str, str]:
-    """compound id -> id of its community, in the register in use."""
-    return {k: c.id for c in COMMUNITIES().values() for k in c.compounds}
+    """compound id -> id of its community, in the register in use (built once per register: every
+    payload with a compound asks)."""
+    return _community_of_compound(COMMUNITIES.reference_dir)

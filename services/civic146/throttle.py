@@ -47,18 +47,20 @@ class Rule:
     per: str  # "caller" or "target"
 
 
+# The named limits a route may ask for (`ApiBlueprint.endpoint(throttled=...)`): per name, the
+# setting of each rule and what it counts per.
+RULES = {
+    "public": (("throttle_public", "caller"),),
+    "guess": (("throttle_guess", "caller"), ("throttle_guess_per_target", "target")),
+}
+LIMITS = tuple(RULES)
+
+
 def rules(settings: Settings) -> dict[str, list[Rule]]:
-    """The named limits a route may ask for (`ApiBlueprint.endpoint(throttled=...)`)."""
     return {
-        "public": [Rule(parse_many(settings.throttle_public), "caller")],
-        "guess": [
-            Rule(parse_many(settings.throttle_guess), "caller"),
-            Rule(parse_many(settings.throttle_guess_per_target), "target"),
-        ],
+        name: [Rule(parse_many(getattr(settings, setting)), per) for setting, per in spec]
+        for name, spec in RULES.items()
     }
-
-
-LIMITS = ("public", "guess")
 
 
 class Throttle:

@@ -286,14 +286,13 @@ def read_json(raw: bytes) -> object:
         text = raw.decode("utf-8")  # RFC 8259: JSON between systems is UTF-8
     except UnicodeDecodeError:
         raise MalformedRequest("the body is not UTF-8", code="invalid_json") from None
+    too_deep = MalformedRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
     if nests_deeper_than(raw, MAX_JSON_DEPTH):
-        raise MalformedRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
+        raise too_deep
     try:
         data = json.loads(text)
     except RecursionError:  # nesting the scan above could not pair up (the body is not JSON either)
-        raise MalformedRequest(
-            f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep"
-        ) from None
+        raise too_deep from None
     except ValueError:
         raise MalformedRequest("the body is not valid JSON", code="invalid_json") from None
     if _SURROGATE_ESCAPE.search(raw):

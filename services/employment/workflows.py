@@ -11,8 +11,6 @@ crash interrupted: unconfirmed placements, and reservations whose hire never cam
 from __future__ import annotations
 
 import logging
-import random
-import time
 from datetime import datetime, timedelta
 
 from civic146.errors import ConcurrencyConflict, NotFound
@@ -219,15 +217,9 @@ RESERVE_ATTEMPTS = 20  # reloads of one document before a contended step gives u
 
 
 def _retrying(what: str, step):
-    """Run `step` (reload, decide, guarded write) until its write lands and return what it returns.
-    A conflict means another write to the document landed first, so some writer always makes
-    progress; the jittered pause spreads those that lost."""
-    for attempt in range(RESERVE_ATTEMPTS):
-        try:
-            return step()
-        except ConcurrencyConflict:
-            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-    raise ConcurrencyConflict(f"{what} kept conflicting with concurrent writes; try again")
+    """A contended step of a hire (reload, decide, guarded write), retried more often and with a
+    pause: a hire's documents are the ones concurrent hires fight over."""
+    return retry_on_conflict(step, what, attempts=RESERVE_ATTEMPTS, pause_seconds=0.002)
 
 
 def reserve_opening(ctx: Employment, referral: dict, now: datetime) -> None:

@@ -3,7 +3,7 @@ measured in the same run, in-process (Flask test client) against the document se
 `make bench`:
 
 1. Reading a JSON body: `json.loads` alone (baseline) against the kit's `read_json` (UTF-8,
-   depth, NUL and lone-surrogate checks) on a typical request body (0.6 KB) and on one near the
+   depth and lone-surrogate checks) on a typical request body (0.6 KB) and on one near the
    size limit (62 KB of nested lists and strings).
 2. A public route (`GET /v1/categories`): throttling off (baseline) against throttling on with
    the default 300/minute (the moving window in MongoDB: one update per request), the requests
