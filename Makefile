@@ -64,7 +64,7 @@ test-unit: venv ## the unit and contract tests only (no servers)
 bench: venv ## benchmarks beside same-run baselines, ~15 min (SUSTAIN_SECONDS=30 to shorten; not part of `make test`)
 	@set +e; trap '$(BENCH_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
 	  $(BENCH_INFRA) MONGO_HEAP_OPTS="-Xmx3g -XX:+UseG1GC -XX:MaxGCPauseMillis=20" deploy/local/infra.sh up && \
-	  KAFKA_BOOTSTRAP=127.0.0.1:39192 MONGODB_URI=mongodb://127.0.0.1:37317/ $(if $(SUSTAIN_SECONDS),SUSTAIN_SECONDS=$(SUSTAIN_SECONDS)) \
+	  export KAFKA_BOOTSTRAP=127.0.0.1:39192 MONGODB_URI=mongodb://127.0.0.1:37317/ $(if $(SUSTAIN_SECONDS),SUSTAIN_SECONDS=$(SUSTAIN_SECONDS)) && \
 	  $(PY) tests/bench/bench_intake.py && $(PY) tests/bench/bench_employment.py && $(PY) tests/bench/bench_pii.py && \
 	  $(PY) tests/bench/bench_http_kit.py
 
