@@ -1,9 +1,9 @@
 """The context of a service: what its views, handlers and jobs need, built once per process.
 
 Each service subclasses ServiceContext (adding its policy and reference data) in its
-`context.py`, whose `build(settings, outbox)` both processes call: the API's `create_app` (through
-`web.create_service_app`) and the worker's `serve` (through its `WorkerSpec`). Views reach it with
-the service's `ctx()`; handlers and jobs are given it.
+`context.py`, whose `build(settings, outbox)` its declaration (civic146.service) names, so both
+processes build it the same way: the API's `create_app` and the worker's `serve`. Views reach it
+with the service's `ctx()`; actions, handlers and jobs are given it.
 """
 
 from __future__ import annotations

@@ -133,22 +133,26 @@ def retry_on_conflict(
 class Outbox:
     """Atomic writes of state + events for the aggregates of one service."""
 
-    def __init__(self, on_commit=None):
+    def __init__(self, on_commit=None, count=None):
         # callable(collection_name, doc_id) after each commit that recorded events: the worker
         # process wakes its own relay with it (a marker alone would wait for the next poll).
         self.on_commit = on_commit
+        # callable(before, change) after each commit: the service's domain metrics, counted from
+        # what was written and recorded, so no caller counts (and none forgets to).
+        self.count = count
 
     def insert(self, collection: Collection, document: dict, outbox: list[dict]) -> dict:
         """Insert a new aggregate with its first events; return it as stored (without outbox)."""
         collection.insert_one({**document, "version": 1, "outbox": stamped(outbox, 1)})
         self._committed(collection, document["_id"], outbox)
+        self._count({}, Change(set=document, outbox=outbox))
         return {**document, "version": 1}
 
     def apply(self, collection: Collection, doc: dict, change: Change) -> dict:
         """Commit `change` to `doc` (see commit) and return the document as it now is."""
         version = self.commit(collection, doc["_id"], doc["version"], change)
-        updated = applied(doc, change, version)
-        return updated
+        self._count(doc, change)
+        return applied(doc, change, version)
 
     def commit(self, collection: Collection, doc_id, version: int, change: Change) -> int:
         """Apply `change` if the document is still at `version`; return the new version."""
@@ -166,6 +170,14 @@ class Outbox:
             raise ConcurrencyConflict(f"{doc_id} was changed by someone else; reload and retry")
         self._committed(collection, doc_id, change.outbox)
         return version + 1
+
+    def _count(self, before: dict, change: Change) -> None:
+        if self.count is None:
+            return
+        try:
+            self.count(before, change)
+        except Exception:  # the write is committed: a metric must not turn it into an error
+            log.exception("domain metrics not counted", extra={"doc": before.get("_id")})
 
     def _committed(self, collection: Collection, doc_id, outbox: list[dict]) -> None:
         if not outbox:
@@ -242,12 +254,6 @@ def load(collection: Collection, doc_id, what: str) -> dict:
 def _event_age_seconds(item: dict, now: float) -> float:
     t = datetime.fromisoformat(item["event"]["time"].replace("Z", "+00:00"))
     return now - t.timestamp()
-
-
-def outbox_and_relay(settings: Settings, collections: list[Collection], process: str) -> tuple[Outbox, Relay]:
-    """The worker's Outbox, and the Relay it wakes on each of its own commits."""
-    relay = Relay(settings, collections, client_id=f"{settings.service_name}-{process}-relay")
-    return Outbox(on_commit=relay.wake), relay
 
 
 class Relay:

@@ -26,7 +26,6 @@ from .auth import requires
 from .config import Settings
 from .errors import DomainError, InvalidInput, MalformedRequest, TooManyRequests, http_status
 from .logs import configure_logging
-from .outbox import Outbox
 from .reference import COMMUNITIES
 
 log = logging.getLogger("civic146.http")
@@ -158,17 +157,18 @@ def create_service_app(
     title: str,
     description: str,
     blueprints: list[ApiBlueprint],
-    context: Callable[[Settings, Outbox], object],
+    context: Callable[[Settings], object],
 ) -> Flask:
-    """A service's API app, built the same way for every service: the base app, MongoDB (clients
-    made here, after gunicorn's fork), the communities register its payloads are validated
-    against, the service's context (what its views need, see `service_context`) with an outbox
-    whose events the worker's relay publishes, its blueprints, and a readiness check of MongoDB."""
+    """A service's API app, built the same way for every service (`Service.create_app` calls it):
+    the base app, MongoDB (clients made here, after gunicorn's fork), the communities register its
+    payloads are validated against, the service's context (what its views need, see
+    `service_context`) with an outbox whose events the worker's relay publishes, its blueprints,
+    and a readiness check of MongoDB."""
     app = create_base_app(settings, title, description)
     mongo.connect(settings)
     # The register is read now: a missing file fails the start, not the first request.
     COMMUNITIES.use(settings.reference_dir)
-    app.extensions[settings.service_name] = context(settings, Outbox())
+    app.extensions[settings.service_name] = context(settings)
     for bp in blueprints:
         register_api(app, bp)
     add_ready_check(app, "mongodb", mongo.ping)

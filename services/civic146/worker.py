@@ -1,9 +1,6 @@
 """The worker process of a service: outbox relay, Kafka consumer loop, scheduled jobs, and a
-metrics port. Same code and image as the API, different entry point.
-
-A service describes its worker once (`WorkerSpec`: its settings, collections, what it publishes
-and consumes, its jobs) and its `python -m <service>.worker` runs `serve(spec)`: every worker
-starts the same way."""
+metrics port. Same code and image as the API, different entry point: `Service.serve`
+(civic146.service) builds it from the service's declaration."""
 
 from __future__ import annotations
 
@@ -11,21 +8,18 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from pymongo.collection import Collection
-
-from . import metrics, mongo
+from . import metrics
 from .clock import now
-from .config import Settings, load_settings
-from .consumer import Consumer, Subscription, worker_topics
-from .events import EventType
+from .config import Settings
+from .consumer import Consumer
+from .errors import ConcurrencyConflict
 from .kafka import ensure_topics
 from .logs import configure_logging
-from .outbox import Outbox, Relay, outbox_and_relay
+from .outbox import Relay
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +29,23 @@ class Job:
     name: str
     run: Callable[[datetime], int]  # given "now", returns how many items it acted on
     interval_seconds: float | None = None  # defaults to settings.scheduler_interval_seconds
+
+
+def act_on_each(docs: Iterable[dict], act: Callable[[dict], bool], job: str) -> int:
+    """A job's pass over the documents it found: `act` decides and commits for one (True when it
+    changed it). The same conflict behaviour in every job: a document another writer changed
+    meanwhile is left to the next run (it is still due, so the next run finds it again), and one
+    that fails otherwise is logged and skipped, so one bad document never stops the others."""
+    acted = 0
+    for doc in docs:
+        try:
+            acted += bool(act(doc))
+        except ConcurrencyConflict:
+            continue
+        except Exception:
+            metrics.JOB_RUNS.labels(job, "error").inc()
+            log.exception("job skipped a document", extra={"job": job, "doc": doc.get("_id")})
+    return acted
 
 
 def run_jobs(settings: Settings, jobs: list[Job], stop: threading.Event) -> None:
@@ -82,34 +93,3 @@ def run_worker(
         t.join(timeout=10)
     relay.close()
     log.info("worker stopped")
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a service's worker is, declared once in its worker module."""
-
-    settings_class: type[Settings]
-    collections: Callable[[], list[Collection]]
-    ensure_indexes: Callable[[], None]
-    published: Sequence[EventType]
-    subscriptions: Sequence[Subscription]
-    context: Callable[[Settings, Outbox], Any]  # the service's context.build
-    jobs: Callable[[Any], list[Job]]  # given the context, the scheduled jobs
-
-
-def serve(spec: WorkerSpec) -> None:
-    """A worker's `main`: settings, database and indexes, outbox and relay, consumer, jobs; then
-    run until SIGTERM."""
-    settings = load_settings(spec.settings_class)
-    db = mongo.connect(settings)
-    spec.ensure_indexes()
-    outbox, relay = outbox_and_relay(settings, spec.collections(), "worker")
-    context = spec.context(settings, outbox)
-    consumer = Consumer(settings, db, spec.subscriptions, context)
-    run_worker(
-        settings,
-        relay=relay,
-        consumer=consumer,
-        jobs=spec.jobs(context),
-        topics=worker_topics(settings.service_name, spec.published, spec.subscriptions),
-    )

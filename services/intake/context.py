@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from civic146.context import ServiceContext
 from civic146.outbox import Outbox
 
-from . import catalogue, domain
-from .catalogue import Category
+from . import domain, reference
+from .reference import Category
 from .settings import IntakeSettings
 
 
@@ -23,6 +23,6 @@ def build(settings: IntakeSettings, outbox: Outbox) -> Intake:
     return Intake(
         settings=settings,
         outbox=outbox,
-        categories=dict(catalogue.load(settings.reference_dir)),
+        categories=dict(reference.load(settings.reference_dir)),
         policy=settings.policy,
     )

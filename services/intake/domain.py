@@ -16,22 +16,27 @@ from civic146 import pii, text
 from civic146.auth import RESIDENT, Actor, pseudonym
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.events import MaskedPerson, Rated, Routed, new_event
+from civic146.lifecycle import Lifecycle
 from civic146.outbox import Change
 
 from . import events as ev
-from .catalogue import Category
+from .reference import Category
 
 # action -> (statuses it may start from, status it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "accept": (frozenset({"submitted"}), "accepted"),
-    "reject": (frozenset({"submitted", "accepted"}), "rejected"),
-    "mark_duplicate": (frozenset({"submitted", "accepted"}), "duplicate"),
-    "route": (frozenset({"accepted", "routed", "in_progress", "reopened"}), "routed"),
-    "start": (frozenset({"routed", "reopened"}), "in_progress"),
-    "resolve": (frozenset({"routed", "in_progress", "reopened"}), "resolved"),
-    "close": (frozenset({"resolved"}), "closed"),
-    "reopen": (frozenset({"resolved", "closed"}), "reopened"),
-}
+REQUEST = Lifecycle(
+    "status",
+    {
+        "accept": (frozenset({"submitted"}), "accepted"),
+        "reject": (frozenset({"submitted", "accepted"}), "rejected"),
+        "mark_duplicate": (frozenset({"submitted", "accepted"}), "duplicate"),
+        "route": (frozenset({"accepted", "routed", "in_progress", "reopened"}), "routed"),
+        "start": (frozenset({"routed", "reopened"}), "in_progress"),
+        "resolve": (frozenset({"routed", "in_progress", "reopened"}), "resolved"),
+        "close": (frozenset({"resolved"}), "closed"),
+        "reopen": (frozenset({"resolved", "closed"}), "reopened"),
+    },
+    lambda doing, doc: f"cannot {doing} a request that is {doc['status']}",
+)
 OPEN_STATUSES = ("submitted", "accepted", "routed", "in_progress", "reopened")
 
 
@@ -111,12 +116,7 @@ def submit(fields: dict, category: Category, actor: Actor, now: datetime) -> tup
 
 def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str | None = None) -> Change:
     """The common part of every status change: check it is allowed, set status, record history."""
-    allowed_from, to = TRANSITIONS[action]
-    if doc["status"] not in allowed_from:
-        raise InvalidTransition(
-            f"cannot {action.replace('_', ' ')} a request that is {doc['status']}",
-            {"status": doc["status"], "allowed_from": sorted(allowed_from)},
-        )
+    to = REQUEST.target(doc, action)
     entry = {"from": doc["status"], "to": to, "at": now, "actor_id": actor.id, "actor_role": actor.role}
     if reason:
         entry["reason"] = reason

@@ -2,6 +2,8 @@
 
 from prometheus_client import Counter, Gauge
 
+from .events import OVERDUE as OVERDUE_EVENT
+
 SUBMITTED = Counter(
     "civic146_intake_requests_submitted_total", "Requests submitted", ["community", "channel", "category"]
 )
@@ -32,3 +34,22 @@ SATISFACTION_RATE = Gauge(
 OPEN_OVERDUE = Gauge(
     "civic146_intake_open_overdue", "Open requests past a deadline", ["community"], multiprocess_mode="max"
 )
+
+
+def count(before: dict, change) -> None:
+    """Count what a committed change did (the outbox calls this after every commit of intake's):
+    a new request, a status change, a rating, a passed deadline, a follow-up."""
+    if not before:
+        doc = change.set
+        SUBMITTED.labels(doc["community"], doc["channel"], doc["category"]).inc()
+        return
+    community = before["community"]
+    if "status" in change.set:
+        TRANSITIONS.labels(community, change.set["status"]).inc()
+    if change.set.get("rating"):
+        RATINGS.labels(community, str(change.set["rating"]["satisfaction"])).inc()
+    if change.set.get("follow_up_sent"):
+        FOLLOW_UPS.labels(community).inc()
+    for item in change.outbox:
+        if item["event"]["type"] == OVERDUE_EVENT.name:
+            OVERDUE.labels(community, item["event"]["data"]["deadline"]).inc()

@@ -29,7 +29,7 @@ for _path in (ROOT, ROOT / "services"):
 import requests  # noqa: E402
 
 from civic146.outbox import PENDING  # noqa: E402
-from intake import catalogue, domain  # noqa: E402
+from intake import domain, reference  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 from tests.helpers import spawn as tests_spawn  # noqa: E402
 
@@ -304,7 +304,7 @@ _CATEGORIES = None
 def categories():
     global _CATEGORIES
     if _CATEGORIES is None:
-        _CATEGORIES = dict(catalogue.load())
+        _CATEGORIES = dict(reference.load())
     return _CATEGORIES
 
 

@@ -1,39 +1,70 @@
+"""One way to build any service under test, from its declaration (civic146.service.Service):
+`service_settings(SERVICE)` (the test's database and topics), `service_app(SERVICE, settings)` (the
+API in-process, with the worker's relay on a thread) and `service_consumer(SERVICE, app)` (the
+worker's consumer, given the same context as the app)."""
+
 import pytest
 
-from civic146.consumer import worker_topics
+from civic146.consumer import Consumer
 from civic146.kafka import ensure_topics
 from tests.helpers import RunningRelay
 
 
 @pytest.fixture
-def intake_settings(base_env, monkeypatch):
-    from civic146.config import load_settings
-    from intake.events import PUBLISHED
-    from intake.handlers import SUBSCRIPTIONS
-    from intake.settings import IntakeSettings
+def service_settings(base_env, monkeypatch):
+    def make(service, **env: str):
+        for k, v in {**base_env, **env}.items():
+            monkeypatch.setenv(k, v)
+        settings = service.load_settings()
+        ensure_topics(settings, [settings.topic(t) for t in service.worker_topics()])
+        return settings
 
-    for k, v in base_env.items():
-        monkeypatch.setenv(k, v)
-    settings = load_settings(IntakeSettings)
-    ensure_topics(
-        settings,
-        [settings.topic(t) for t in worker_topics("intake", PUBLISHED, SUBSCRIPTIONS)],
-    )
-    return settings
+    return make
 
 
 @pytest.fixture
-def intake_app(intake_settings, mongo_db):
-    from intake import store
-    from intake.api import create_app
+def service_app(mongo_db):
+    relays = []
 
-    app = create_app(intake_settings)
-    app.config["TESTING"] = True
-    app.extensions["test.relay"] = RunningRelay(
-        intake_settings, [store.collection()], app.extensions["intake"].outbox
-    )
-    yield app
-    app.extensions["test.relay"].close()
+    def make(service, settings):
+        app = service.create_app(settings)
+        app.config["TESTING"] = True
+        relay = RunningRelay(settings, service.collections(), app.extensions[service.name].outbox)
+        app.extensions["test.relay"] = relay
+        relays.append(relay)
+        return app
+
+    yield make
+    for relay in relays:
+        relay.close()
+
+
+@pytest.fixture
+def service_consumer(mongo_db):
+    consumers = []
+
+    def make(service, app, settings):
+        consumer = Consumer(settings, mongo_db, service.subscriptions, app.extensions[service.name])
+        consumers.append(consumer)
+        return consumer
+
+    yield make
+    for consumer in consumers:
+        consumer.close()
+
+
+@pytest.fixture
+def intake_settings(service_settings):
+    from intake.service import SERVICE
+
+    return service_settings(SERVICE)
+
+
+@pytest.fixture
+def intake_app(intake_settings, service_app):
+    from intake.service import SERVICE
+
+    return service_app(SERVICE, intake_settings)
 
 
 @pytest.fixture

@@ -815,7 +815,7 @@ def test_an_employer_declines_only_as_the_employer_and_reasons_mask_the_seekers_
     stored = mongo_db.referrals.find_one({"_id": ref})
     assert "李秀英" not in str(stored["history"]) and stored["decline_reason"] == "李**的班次与门店排班冲突"
 
-    from employment.worker import fire_retention_checks
+    from employment.scheduled import fire_retention_checks
 
     kept = offered(client, roles, job_id)
     assert client.post(f"/v1/referrals/{kept}/hire", headers=roles["employer"]).status_code == 200

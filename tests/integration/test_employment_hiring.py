@@ -182,7 +182,7 @@ def assert_documents_agree_with_referrals(mongo_db) -> None:
 def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_placements(
     hiring, base_env, isolation, mongo_db
 ):
-    from employment import worker
+    from employment import scheduled
 
     ctx = hiring
     fork = multiprocessing.get_context("fork")
@@ -231,13 +231,13 @@ def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_p
         unhired = mongo_db.referrals.find({"_id": {"$in": referrals, "$nin": hired_for_job + holding}})
         assert {r["stage"] for r in unhired} == {"offered"}
         # every hire holds what it reserved, and the attempts that failed gave theirs back
-        worker.finish_placements(ctx, ctx.now())  # as the worker's next run: nothing to release yet
+        scheduled.finish_placements(ctx, ctx.now())  # as the worker's next run: nothing to release yet
         assert_documents_agree_with_referrals(mongo_db)
         assert mongo_db.referrals.count_documents({"placement_synced": False}) == 0
 
 
 def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_period(hiring, mongo_db):
-    from employment import domain, store, worker, workflows
+    from employment import domain, scheduled, store, workflows
 
     ctx = hiring
     job = post_job(ctx)  # one opening
@@ -256,10 +256,10 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
         workflows.hire(ctx, store.get("referrals", second), staff(), t0)
 
     # Within the grace period the worker leaves it alone (the attempt may still be running) ...
-    worker.finish_placements(ctx, t0 + grace - timedelta(seconds=1))
+    scheduled.finish_placements(ctx, t0 + grace - timedelta(seconds=1))
     assert mongo_db.jobs.find_one({"_id": job})["hires"] == [first]
     # ... after it, it releases both reservations, and the job is open again.
-    worker.finish_placements(ctx, t0 + grace + timedelta(seconds=1))
+    scheduled.finish_placements(ctx, t0 + grace + timedelta(seconds=1))
     job_doc = mongo_db.jobs.find_one({"_id": job})
     assert job_doc["hires"] == [] and job_doc["filled"] == 0 and job_doc["status"] == "open"
     assert job_doc.get("reservations") == [] and job_doc["history"][-1]["from"] == "filled"
@@ -272,7 +272,7 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
     # Had the stalled process come back, its commit would fail: the worker moved the referral on.
     with pytest.raises(ConcurrencyConflict):
         store.apply(ctx.outbox, "referrals", stalled, domain.hire(stalled, staff(), t0))
-    assert worker.finish_placements(ctx, t0 + 2 * grace) == 0  # and the repair is done
+    assert scheduled.finish_placements(ctx, t0 + 2 * grace) == 0  # and the repair is done
 
     # A hire interrupted after the referral's write (before its reservations are confirmed) is
     # finished by the worker at once: the hired referral keeps its opening and placement.
@@ -281,6 +281,6 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
     workflows.reserve_opening(ctx, hired, later)
     workflows.reserve_placement(ctx, hired, later)
     store.apply(ctx.outbox, "referrals", hired, domain.hire(hired, staff(), later))
-    assert worker.finish_placements(ctx, later) == 1
+    assert scheduled.finish_placements(ctx, later) == 1
     assert_documents_agree_with_referrals(mongo_db)
     assert mongo_db.jobs.find_one({"_id": job})["hires"] == [second]

@@ -5,7 +5,7 @@ from datetime import timedelta
 from civic146.events import utcnow
 from intake import events as ev
 from intake import metrics as intake_metrics
-from intake import worker
+from intake import scheduled
 
 REQUEST = {
     "category": "sanitation",
@@ -21,15 +21,15 @@ def event_types(mongo_db, rid):
 
 
 def test_overdue_is_flagged_once_per_deadline(client, mint, mongo_db, intake_app):
-    outbox = intake_app.extensions["intake"].outbox
+    ctx = intake_app.extensions["intake"]
     intake_app.extensions["test.relay"].close()  # keep the events in the outbox so the test can read them
     rid = client.post("/v1/requests", json=REQUEST, headers=mint("r1", "resident")).json["id"]
     now = utcnow()
-    assert worker.flag_overdue(outbox, now) == 0
-    assert worker.flag_overdue(outbox, now + timedelta(hours=49)) == 1  # sanitation: 24 h to respond
-    assert worker.flag_overdue(outbox, now + timedelta(hours=50)) == 0
+    assert scheduled.flag_overdue(ctx, now) == 0
+    assert scheduled.flag_overdue(ctx, now + timedelta(hours=49)) == 1  # sanitation: 24 h to respond
+    assert scheduled.flag_overdue(ctx, now + timedelta(hours=50)) == 0
     assert event_types(mongo_db, rid) == [ev.SUBMITTED.name, ev.OVERDUE.name]
-    assert worker.flag_overdue(outbox, now + timedelta(days=8)) == 1  # 7 days to resolve
+    assert scheduled.flag_overdue(ctx, now + timedelta(days=8)) == 1  # 7 days to resolve
     doc = mongo_db.requests.find_one({"_id": rid})
     assert doc["response_overdue"] and doc["resolution_overdue"]
     listed = client.get(
@@ -40,16 +40,16 @@ def test_overdue_is_flagged_once_per_deadline(client, mint, mongo_db, intake_app
 
 
 def test_follow_up_when_the_resident_does_not_rate(client, mint, mongo_db, intake_app):
-    outbox = intake_app.extensions["intake"].outbox
+    ctx = intake_app.extensions["intake"]
     staff = mint("s1", "community_staff", communities=["yiyuan"])
     rid = client.post("/v1/requests", json=REQUEST, headers=mint("r1", "resident")).json["id"]
     for action, body in (("accept", None), ("route", {}), ("resolve", {"outcome": "已清运"})):
         assert client.post(f"/v1/requests/{rid}/{action}", json=body, headers=staff).status_code == 200
     intake_app.extensions["test.relay"].close()
     now = utcnow()
-    assert worker.send_follow_ups(outbox, now + timedelta(days=1)) == 0
-    assert worker.send_follow_ups(outbox, now + timedelta(days=4)) == 1
-    assert worker.send_follow_ups(outbox, now + timedelta(days=5)) == 0
+    assert scheduled.send_follow_ups(ctx, now + timedelta(days=1)) == 0
+    assert scheduled.send_follow_ups(ctx, now + timedelta(days=4)) == 1
+    assert scheduled.send_follow_ups(ctx, now + timedelta(days=5)) == 0
     assert ev.FOLLOW_UP_DUE.name in event_types(mongo_db, rid)
 
 
@@ -61,7 +61,7 @@ def test_indicator_gauges_come_from_the_database(client, mint, intake_app):
     for action, body in (("accept", None), ("route", {}), ("resolve", {"outcome": "已清运"})):
         client.post(f"/v1/requests/{first}/{action}", json=body, headers=staff)
     client.post(f"/v1/requests/{first}/rating", json={"satisfaction": 4}, headers=resident)
-    worker.refresh_indicators(utcnow())
+    scheduled.refresh_indicators(utcnow())
     assert intake_metrics.RESPONSE_RATE.labels("yiyuan")._value.get() == 0.5
     assert intake_metrics.RESOLUTION_RATE.labels("yiyuan")._value.get() == 0.5
     assert intake_metrics.SATISFACTION_RATE.labels("yiyuan")._value.get() == 1.0

@@ -241,7 +241,7 @@ def test_worker_jobs_flag_overdue_and_remind_once(settings, mongo_db):
     from civic146 import mongo
     from civic146.outbox import Outbox
     from mediation import roster
-    from mediation.worker import flag_overdue, send_confirmation_reminders
+    from mediation.scheduled import flag_overdue, send_confirmation_reminders
 
     mongo.connect(settings)
     outbox, t0, actor = Outbox(), now(), domain.Actor("staff-1", "community_staff")
@@ -273,7 +273,7 @@ def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_even
     from civic146 import mongo
     from civic146.outbox import Outbox
     from mediation import roster, schemas
-    from mediation.worker import flag_overdue_terms
+    from mediation.scheduled import flag_overdue_terms
 
     mongo.connect(settings)
     outbox, actor = Outbox(), domain.Actor("staff-1", "community_staff")

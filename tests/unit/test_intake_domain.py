@@ -6,13 +6,13 @@ import pytest
 from civic146.errors import Forbidden, InvalidTransition
 from civic146.outbox import applied as apply
 from civic146.outbox import stamped
-from intake import catalogue, domain
+from intake import domain, reference
 from intake import events as ev
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 RESIDENT = domain.Actor("res-1", "resident")
 STAFF = domain.Actor("staff-1", "community_staff")
-CATS = catalogue.load()
+CATS = reference.load()
 POLICY = domain.Policy()
 
 
@@ -235,6 +235,6 @@ def test_statistics_follow_the_12345_definitions():
 
 
 def test_category_suggestion_from_chinese_text():
-    assert catalogue.suggest("想找一份离家近的兼职工作", CATS)[0][0] == "job_seeking"
-    assert catalogue.suggest("楼上漏水到我家，邻居不肯处理，发生纠纷", CATS)[0][0] == "neighbour_dispute"
-    assert catalogue.suggest("", CATS) == []
+    assert reference.suggest("想找一份离家近的兼职工作", CATS)[0][0] == "job_seeking"
+    assert reference.suggest("楼上漏水到我家，邻居不肯处理，发生纠纷", CATS)[0][0] == "neighbour_dispute"
+    assert reference.suggest("", CATS) == []

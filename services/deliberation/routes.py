@@ -1,0 +1,763 @@
+"""The deliberation HTTP API: topics through the six steps, consultations, votes, public notices."""
+
+from __future__ import annotations
+
+from civic146.auth import (
+    CPPCC_MEMBER,
+    DEPUTY,
+    RESIDENT,
+    STAFF_ROLES,
+    Principal,
+    actor_of,
+    principal,
+    principal_pseudonym,
+)
+from civic146.errors import Forbidden, InvalidInput, NotFound
+from civic146.web import ApiBlueprint, service_context
+
+from . import actions, domain, schemas, store
+from . import metrics as m
+from .context import Deliberation
+
+CREATORS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER)
+READERS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER, RESIDENT)
+PARTICIPANTS = (RESIDENT, DEPUTY, CPPCC_MEMBER, *STAFF_ROLES)
+
+bp = ApiBlueprint("deliberation", __name__, url_prefix="/v1", tag="deliberation")
+
+
+def ctx() -> Deliberation:
+    return service_context()
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+
+def serves(p: Principal, community: str) -> bool:
+    """Staff serve the communities in their token; deputies and CPPCC members also those of their
+    registry entry (their liaison station's area, the communities they are assigned to)."""
+    return p.serves(community) or (p.has(DEPUTY, CPPCC_MEMBER) and ctx().registries.serves(p.sub, community))
+
+
+def check_serves(p: Principal, community: str) -> None:
+    if not serves(p, community):
+        raise Forbidden(f"you do not serve community {community}")
+
+
+def concerns(doc: dict, p: Principal) -> bool:
+    """Whether the topic concerns this resident: they raised one of its linked requests (intake's
+    routed v2 event names them by pseudonym), or their token names its community and deliberation
+    knows them as residents of its scope: on the voter roll of its compound (of its community when
+    it has none), or called to one of its votes."""
+    if not p.has(RESIDENT):
+        return False
+    if domain.raised_by(doc, principal_pseudonym()):
+        return True
+    return doc["community"] in p.communities and (
+        any(p.sub in v["eligible"] for v in doc["votes"])
+        or store.on_roll(doc["community"], doc.get("compound"), p.sub)
+    )
+
+
+def check_can_read(doc: dict, p: Principal) -> None:
+    if (p.has(*STAFF_ROLES, DEPUTY, CPPCC_MEMBER) and serves(p, doc["community"])) or concerns(doc, p):
+        return
+    if p.has(RESIDENT):
+        raise Forbidden(
+            f"the topic is open to the residents of {doc['community']} on its voter roll; its notices "
+            f"and results are public: /v1/public/communities/{doc['community']}/notices"
+        )
+    raise Forbidden(f"you do not serve community {doc['community']}")
+
+
+def load(topic_id: str, *, manage: bool = False, check: bool = True) -> tuple[dict, Principal]:
+    """The topic (votes settled against the clock) and the caller, checked for scope: managing
+    needs to serve the community, reading to serve it or to be a resident it concerns; `check=False`
+    leaves the decision to the caller (ballots: the vote's own list of eligible voters)."""
+    p = principal()
+    doc = store.get(topic_id)
+    if manage:
+        check_serves(p, doc["community"])
+    elif check:
+        check_can_read(doc, p)
+    return actions.settle_votes(ctx().outbox, doc, ctx().now()), p
+
+
+def commit(doc: dict, change) -> dict:
+    return actions.commit(ctx().outbox, doc, change)
+
+
+def check_place(community: str, compound: str | None) -> None:
+    known = ctx().communities.get(community)
+    if known is None:
+        raise InvalidInput(
+            "unknown community", [{"field": "community", "message": f"unknown community {community!r}"}]
+        )
+    if compound is not None and compound not in known.compounds:
+        raise InvalidInput(
+            "unknown compound", [{"field": "compound", "message": f"{compound!r} is not in {community}"}]
+        )
+
+
+def check_venue(venue_id: str | None, community: str) -> None:
+    if venue_id is None:
+        return
+    venue = ctx().registries.venues.get(venue_id)
+    if venue is None or not venue.serves(community):
+        raise InvalidInput(
+            "unknown venue",
+            [{"field": "venue_id", "message": f"{venue_id!r} is not a venue of {community}; see /v1/venues"}],
+        )
+
+
+# --- presentation --------------------------------------------------------------------------------
+
+
+def present_vote(v: dict) -> schemas.VoteOut:
+    closed = v["status"] == "closed"
+    return schemas.VoteOut(
+        id=v["id"],
+        question=v["question"],
+        options=v["options"],
+        scope=v["scope"],
+        opens_at=v["opens_at"],
+        closes_at=v["closes_at"],
+        quorum=v["quorum"],
+        threshold=v["threshold"],
+        status=v["status"],
+        eligible_count=len(v["eligible"]),
+        ballots_cast=len(v["voters"]),
+        counts=[schemas.OptionCountOut(option=o, count=c) for o, c in zip(v["options"], v["counts"])]
+        if closed
+        else None,
+        turnout=v["turnout"],
+        result=v["result"],
+        winning_option=v["winning_option"],
+    )
+
+
+def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
+    staff = p is not None and p.has(*STAFF_ROLES) and p.serves(doc["community"])
+    requests = [
+        schemas.LinkedRequestOut(
+            **{k: v for k, v in r.items() if k not in ("description", "submitter_ref", "name_digests")},
+            description=r.get("description") if staff else None,
+        )
+        for r in doc["requests"]
+    ]
+    return schemas.TopicOut(
+        **{
+            k: doc.get(k)
+            for k in (
+                "title",
+                "description",
+                "community",
+                "compound",
+                "category",
+                "platform",
+                "origin",
+                "origin_ref",
+                "vote_required",
+                "step",
+                "decision",
+                "progress",
+                "created_at",
+                "updated_at",
+                "version",
+                "notice",
+                "result",
+            )
+        },
+        id=doc["_id"],
+        steps=[schemas.StepOut.model_validate(s) for s in doc["steps"]],
+        requests=requests,
+        meetings=[schemas.MeetingOut(**mt) for mt in doc["meetings"]],
+        votes=[present_vote(v) for v in doc["votes"]],
+        claims=[schemas.ClaimOut(**c) for c in doc["claims"]],
+        deputies=[schemas.DeputyOut(**d) for d in doc["deputies"]],
+        tasks=[schemas.TaskOut(**t) for t in doc["tasks"]],
+        declined_reason=(doc.get("declined") or {}).get("reason"),
+        feedback=[schemas.FeedbackOut(**f) for f in doc["feedback"]],
+        request_ratings=len(doc["request_ratings"]),
+        mean_satisfaction=domain.satisfaction_summary(doc),
+        evaluations=[schemas.EvaluationOut(**e) for e in doc["evaluations"]],
+        closing_summary=(doc.get("closing") or {}).get("summary"),
+    )
+
+
+# --- topics ----------------------------------------------------------------------------------------
+
+ORIGIN_BY_ROLE = {DEPUTY: "deputy", CPPCC_MEMBER: "cppcc_member"}
+
+
+@bp.endpoint(
+    "/topics",
+    "POST",
+    summary="Raise a topic (step 1)",
+    body=schemas.CreateTopicIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=CREATORS,
+)
+def create_topic(body: schemas.CreateTopicIn):
+    p, c = principal(), ctx()
+    check_serves(p, body.community)
+    origin = "community_staff" if p.has(*STAFF_ROLES) else ORIGIN_BY_ROLE[p.primary_role]
+    doc, change = domain.new_topic(body.model_dump(), origin, actor_of(p), c.now(), c.policy)
+    return present(actions.create(c.outbox, doc, change), p)
+
+
+@bp.endpoint(
+    "/topics",
+    "GET",
+    summary="List topics (newest first)",
+    query=schemas.ListQuery,
+    response=schemas.TopicPage,
+    roles=CREATORS,
+)
+def list_topics(query: schemas.ListQuery):
+    p = principal()
+    if query.community:
+        check_serves(p, query.community)
+        flt: dict = {"community": query.community}
+    elif p.is_admin:
+        flt = {}
+    else:
+        raise InvalidInput(
+            "name a community", [{"field": "community", "message": "required unless sub-district admin"}]
+        )
+    for key in ("step", "platform"):
+        if getattr(query, key):
+            flt[key] = getattr(query, key)
+    docs = (
+        store.collection().find(flt, {"outbox": 0}).sort([("created_at", -1), ("_id", -1)]).limit(query.limit)
+    )
+    return schemas.TopicPage(
+        items=[present(actions.settle_votes(ctx().outbox, d, ctx().now()), p) for d in docs]
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>",
+    "GET",
+    summary="One topic with its steps, meetings, votes and tasks",
+    response=schemas.TopicOut,
+    roles=READERS,
+)
+def get_topic(topic_id: str):
+    doc, p = load(topic_id)
+    return present(doc, p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>",
+    "PATCH",
+    summary="Edit the topic (text and platform in step 1)",
+    body=schemas.UpdateTopicIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def update_topic(topic_id: str, body: schemas.UpdateTopicIn):
+    doc, p = load(topic_id, manage=True)
+    fields = body.model_dump(exclude_unset=True)
+    return present(commit(doc, domain.update(doc, fields, actor_of(p), ctx().now(), ctx().policy)), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/requests",
+    "POST",
+    summary="Attach a request (moves it from its current topic)",
+    body=schemas.AttachIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def attach_request(topic_id: str, body: schemas.AttachIn):
+    doc, p = load(topic_id, manage=True)
+    c = ctx()
+    return present(actions.move_request(c.outbox, body.request_id, doc, actor_of(p), c.now(), c.policy), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/requests/<request_id>/detach",
+    "POST",
+    summary="Detach a request into a topic of its own (returns the new topic)",
+    response=schemas.TopicOut,
+    status=201,
+    roles=STAFF_ROLES,
+)
+def detach_request(topic_id: str, request_id: str):
+    doc, p = load(topic_id, manage=True)
+    if request_id not in doc["request_ids"]:
+        raise NotFound(f"request {request_id} does not belong to this topic")
+    c = ctx()
+    return present(actions.move_request(c.outbox, request_id, None, actor_of(p), c.now(), c.policy), p)
+
+
+# --- the steps --------------------------------------------------------------------------------------
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/notice",
+    "POST",
+    summary="Step 2: publish the public notice",
+    body=schemas.NoticeIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def publish_notice(topic_id: str, body: schemas.NoticeIn):
+    doc, p = load(topic_id, manage=True)
+    check_venue(body.venue_id, doc["community"])
+    return present(
+        commit(doc, domain.publish_notice(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)), p
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/consultation",
+    "POST",
+    summary="Step 3: start the consultation (after the notice's minimum period)",
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def start_consultation(topic_id: str):
+    doc, p = load(topic_id, manage=True)
+    return present(commit(doc, domain.start_consultation(doc, actor_of(p), ctx().now(), ctx().policy)), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/meetings",
+    "POST",
+    summary="Schedule a consultation meeting at a venue",
+    body=schemas.MeetingIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=STAFF_ROLES,
+)
+def schedule_meeting(topic_id: str, body: schemas.MeetingIn):
+    doc, p = load(topic_id, manage=True)
+    check_venue(body.venue_id, doc["community"])
+    _, change = domain.schedule_meeting(doc, body.model_dump(), actor_of(p), ctx().now())
+    return present(commit(doc, change), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/meetings/<meeting_id>/held",
+    "POST",
+    summary="Record a meeting as held (attendance and minutes required)",
+    body=schemas.MeetingHeldIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def hold_meeting(topic_id: str, meeting_id: str, body: schemas.MeetingHeldIn):
+    doc, p = load(topic_id, manage=True)
+    return present(
+        commit(
+            doc,
+            domain.hold_meeting(doc, meeting_id, body.model_dump(), actor_of(p), ctx().now(), ctx().policy),
+        ),
+        p,
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/votes",
+    "POST",
+    summary="Open a residents' vote (during the consultation)",
+    body=schemas.VoteIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=STAFF_ROLES,
+)
+def open_vote(topic_id: str, body: schemas.VoteIn):
+    doc, p = load(topic_id, manage=True)
+    if body.scope == "compound" and not doc.get("compound"):
+        raise InvalidInput(
+            "this topic concerns a whole community", [{"field": "scope", "message": "use community"}]
+        )
+    eligible = store.roll(doc["community"], doc.get("compound") if body.scope == "compound" else None)
+    c = ctx()
+    _, change = domain.open_vote(doc, body.model_dump(), eligible, actor_of(p), c.now(), c.policy)
+    return present(commit(doc, change), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/votes/<vote_id>/ballots",
+    "POST",
+    summary="Cast a secret ballot (registered residents, once, within the window)",
+    body=schemas.BallotIn,
+    response=schemas.BallotOut,
+    status=201,
+    roles=(RESIDENT,),
+)
+def cast_ballot(topic_id: str, vote_id: str, body: schemas.BallotIn):
+    doc, p = load(topic_id, check=False)  # the vote's eligible voters (from the roll) decide
+    doc = commit(doc, domain.cast_ballot(doc, vote_id, p.sub, body.choice, ctx().now()))
+    m.BALLOTS_CAST.labels(doc["community"]).inc()
+    vote = next(v for v in doc["votes"] if v["id"] == vote_id)
+    return schemas.BallotOut(vote_id=vote_id, recorded=True, ballots_cast=len(vote["voters"]))
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/claim",
+    "POST",
+    summary="A CPPCC member claims the topic and links resources",
+    body=schemas.ClaimIn,
+    response=schemas.TopicOut,
+    roles=(CPPCC_MEMBER,),
+)
+def claim(topic_id: str, body: schemas.ClaimIn):
+    doc, p = load(topic_id)
+    member = ctx().registries.cppcc_members.get(p.sub)
+    if member is None or doc["community"] not in member.communities:
+        raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
+    return present(
+        commit(doc, domain.claim(doc, member.id, body.resources, actor_of(p), ctx().now(), ctx().policy)), p
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/deputies",
+    "POST",
+    summary="Assign a deputy of the area's liaison station",
+    body=schemas.DeputyIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def assign_deputy(topic_id: str, body: schemas.DeputyIn):
+    doc, p = load(topic_id, manage=True)
+    deputy = ctx().registries.deputies.get(body.deputy_id)
+    if deputy is None or doc["community"] not in deputy.communities:
+        raise InvalidInput(
+            "not a deputy of this area",
+            [
+                {
+                    "field": "deputy_id",
+                    "message": f"{body.deputy_id!r} is not a deputy whose liaison station serves "
+                    f"{doc['community']}",
+                }
+            ],
+        )
+    return present(
+        commit(doc, domain.assign_deputy(doc, deputy.id, deputy.station, actor_of(p), ctx().now())), p
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/implementation",
+    "POST",
+    summary="Step 4: start implementing the decision",
+    body=schemas.DecisionIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def start_implementation(topic_id: str, body: schemas.DecisionIn):
+    doc, p = load(topic_id, manage=True)
+    return present(
+        commit(doc, domain.start_implementation(doc, body.decision, actor_of(p), ctx().now(), ctx().policy)),
+        p,
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/tasks",
+    "POST",
+    summary="Add an implementation task with its quantity",
+    body=schemas.TaskIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=STAFF_ROLES,
+)
+def add_task(topic_id: str, body: schemas.TaskIn):
+    doc, p = load(topic_id, manage=True)
+    _, change = domain.add_task(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)
+    return present(commit(doc, change), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/tasks/<task_id>/progress",
+    "POST",
+    summary="Report a task's progress",
+    body=schemas.ProgressIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def progress_task(topic_id: str, task_id: str, body: schemas.ProgressIn):
+    doc, p = load(topic_id, manage=True)
+    return present(commit(doc, domain.progress_task(doc, task_id, body.done, actor_of(p), ctx().now())), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/result",
+    "POST",
+    summary="Step 5: publish the result (resolves the linked intake requests)",
+    body=schemas.NoticeIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def publish_result(topic_id: str, body: schemas.NoticeIn):
+    doc, p = load(topic_id, manage=True)
+    check_venue(body.venue_id, doc["community"])
+    return present(
+        commit(doc, domain.publish_result(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)), p
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/feedback/open",
+    "POST",
+    summary="Step 6: collect feedback",
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def open_feedback(topic_id: str):
+    doc, p = load(topic_id, manage=True)
+    return present(commit(doc, domain.open_feedback(doc, actor_of(p), ctx().now())), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/feedback",
+    "POST",
+    summary="A participant's satisfaction (once per person)",
+    body=schemas.FeedbackIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=PARTICIPANTS,
+)
+def give_feedback(topic_id: str, body: schemas.FeedbackIn):
+    doc, p = load(topic_id)
+    if not p.has(RESIDENT):
+        check_serves(p, doc["community"])
+    return present(
+        commit(
+            doc,
+            domain.give_feedback(
+                doc, actor_of(p), body.satisfaction, body.comment, ctx().now(), ctx().policy
+            ),
+        ),
+        p,
+    )
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/close",
+    "POST",
+    summary="Report the feedback and close the topic",
+    body=schemas.CloseIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def close(topic_id: str, body: schemas.CloseIn):
+    doc, p = load(topic_id, manage=True)
+    return present(commit(doc, domain.close(doc, body.summary, actor_of(p), ctx().now(), ctx().policy)), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/decline",
+    "POST",
+    summary="Decline the topic with a reason (steps 1-3)",
+    body=schemas.ReasonIn,
+    response=schemas.TopicOut,
+    roles=STAFF_ROLES,
+)
+def decline(topic_id: str, body: schemas.ReasonIn):
+    doc, p = load(topic_id, manage=True)
+    return present(commit(doc, domain.decline(doc, body.reason, actor_of(p), ctx().now(), ctx().policy)), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/evaluations",
+    "POST",
+    summary="Two-way evaluation after closing: residents rate a deputy, deputies the residents",
+    body=schemas.EvaluationIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=(RESIDENT, DEPUTY),
+)
+def evaluate(topic_id: str, body: schemas.EvaluationIn):
+    doc, p = load(topic_id)
+    who = domain.Actor(p.sub, DEPUTY if p.has(DEPUTY) else RESIDENT)
+    change = domain.evaluate(doc, who, body.deputy_id, body.score, body.comment, ctx().now(), ctx().policy)
+    return present(commit(doc, change), p)
+
+
+# --- voter roll -------------------------------------------------------------------------------------
+
+
+@bp.endpoint(
+    "/communities/<community>/voters",
+    "POST",
+    summary="Register residents as eligible voters",
+    body=schemas.VotersIn,
+    response=schemas.VoterRollOut,
+    status=201,
+    roles=STAFF_ROLES,
+)
+def register_voters(community: str, body: schemas.VotersIn):
+    p, c = principal(), ctx()
+    check_place(community, body.compound)
+    check_serves(p, community)
+    added = store.register_voters(c.outbox, community, body.compound, body.resident_ids, p.sub, c.now())
+    ids = store.roll(community, body.compound)
+    return schemas.VoterRollOut(
+        community=community, compound=body.compound, count=len(ids), added=added, resident_ids=sorted(ids)
+    )
+
+
+@bp.endpoint(
+    "/communities/<community>/voters",
+    "GET",
+    summary="The voter roll of a community or compound",
+    query=schemas.VotersQuery,
+    response=schemas.VoterRollOut,
+    roles=STAFF_ROLES,
+)
+def voter_roll(community: str, query: schemas.VotersQuery):
+    check_serves(principal(), community)
+    ids = store.roll(community, query.compound)
+    return schemas.VoterRollOut(
+        community=community, compound=query.compound, count=len(ids), resident_ids=sorted(ids)
+    )
+
+
+# --- public: notices and results (no token) ----------------------------------------------------------
+
+
+def _public_community(community: str) -> None:
+    if community not in ctx().communities:
+        raise NotFound(f"unknown community {community}")
+
+
+@bp.endpoint(
+    "/public/communities/<community>/notices",
+    "GET",
+    summary="Public notices (topics and results) of a community, newest first",
+    response=schemas.PublicNoticeList,
+    roles=None,
+)
+def public_notices(community: str):
+    _public_community(community)
+    docs = (
+        store.collection()
+        .find({"community": community, "notice": {"$ne": None}}, {"outbox": 0})
+        .sort("updated_at", -1)
+        .limit(200)
+    )
+    items = []
+    for d in docs:
+        base = {
+            "topic_id": d["_id"],
+            "title": d["title"],
+            "community": d["community"],
+            "compound": d.get("compound"),
+            "platform": d["platform"],
+        }
+        items.append(schemas.PublicNoticeOut(**base, kind="topic", notice=schemas.NoticeOut(**d["notice"])))
+        if d.get("result"):
+            items.append(
+                schemas.PublicNoticeOut(**base, kind="result", notice=schemas.NoticeOut(**d["result"]))
+            )
+    return schemas.PublicNoticeList(items=sorted(items, key=lambda i: i.notice.starts_at, reverse=True))
+
+
+@bp.endpoint(
+    "/public/communities/<community>/results",
+    "GET",
+    summary="Published results of a community",
+    response=schemas.PublicResultList,
+    roles=None,
+)
+def public_results(community: str):
+    _public_community(community)
+    docs = (
+        store.collection()
+        .find({"community": community, "result": {"$ne": None}}, {"outbox": 0})
+        .sort("updated_at", -1)
+        .limit(200)
+    )
+    return schemas.PublicResultList(
+        items=[
+            schemas.PublicResultOut(
+                topic_id=d["_id"],
+                title=d["title"],
+                community=d["community"],
+                compound=d.get("compound"),
+                platform=d["platform"],
+                step=d["step"],
+                outcome=d["result"].get("outcome", "implemented"),
+                result=schemas.NoticeOut(**d["result"]),
+                tasks=[
+                    schemas.PublicTaskOut(
+                        title=t["title"], unit=t["unit"], target=t["target"], done=t["done"]
+                    )
+                    for t in d["tasks"]
+                ],
+                consultations_held=sum(1 for mt in d["meetings"] if mt["status"] == "held"),
+                votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
+            )
+            for d in docs
+        ]
+    )
+
+
+# --- registries and statistics ----------------------------------------------------------------------
+
+
+@bp.endpoint("/venues", "GET", summary="The venue registry", response=schemas.VenueList, roles=())
+def venues():
+    return schemas.VenueList(items=[schemas.VenueOut(**vars(v)) for v in ctx().registries.venues.values()])
+
+
+@bp.endpoint(
+    "/deputies",
+    "GET",
+    summary="NPC deputies and their liaison stations' areas",
+    response=schemas.PersonList,
+    roles=(),
+)
+def deputies():
+    return schemas.PersonList(
+        items=[
+            schemas.PersonOut(
+                id=d.id, name_zh=d.name_zh, communities=sorted(d.communities), station=d.station, demo=d.demo
+            )
+            for d in ctx().registries.deputies.values()
+        ]
+    )
+
+
+@bp.endpoint(
+    "/cppcc-members",
+    "GET",
+    summary="CPPCC members and the communities each serves",
+    response=schemas.PersonList,
+    roles=(),
+)
+def cppcc_members():
+    return schemas.PersonList(
+        items=[
+            schemas.PersonOut(id=c.id, name_zh=c.name_zh, communities=sorted(c.communities), demo=c.demo)
+            for c in ctx().registries.cppcc_members.values()
+        ]
+    )
+
+
+@bp.endpoint(
+    "/statistics",
+    "GET",
+    summary="Topics by step and platform, consultations, votes, matters solved",
+    query=schemas.StatisticsQuery,
+    response=schemas.Statistics,
+    roles=STAFF_ROLES,
+)
+def statistics(query: schemas.StatisticsQuery):
+    p = principal()
+    if query.community is None and not p.is_admin:
+        raise InvalidInput(
+            "name a community", [{"field": "community", "message": "required for community staff"}]
+        )
+    if query.community:
+        check_serves(p, query.community)
+    flt = {"community": query.community} if query.community else {}
+    fields = ["step", "platform", "meetings", "votes", "declined", "steps"]
+    docs = list(store.collection().find(flt, dict.fromkeys(fields, 1)))
+    return schemas.Statistics(community=query.community, **domain.compute_statistics(docs, ctx().now()))

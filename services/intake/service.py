@@ -1,0 +1,22 @@
+"""Intake, declared once: what it keeps, what it serves, what it publishes and consumes, what it
+runs on a schedule. Its API (`intake.api:create_app()`) and its worker (`python -m intake.worker`)
+are both built from this declaration (civic146.service)."""
+
+from civic146.service import Service
+
+from . import context, handlers, metrics, routes, scheduled, store
+from .events import PUBLISHED
+from .settings import IntakeSettings
+
+SERVICE = Service(
+    title="Civic146 intake API",
+    description="The front door: residents' requests, routing, status, feedback and statistics.",
+    settings_class=IntakeSettings,
+    aggregates=[store.IntakeRequest],
+    context=context.build,
+    blueprints=[routes.bp],
+    published=PUBLISHED,
+    subscriptions=handlers.SUBSCRIPTIONS,
+    jobs=scheduled.jobs,
+    count=metrics.count,
+)
