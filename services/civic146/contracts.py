@@ -28,16 +28,20 @@ EVENTS_DIR = CONTRACTS / "events"
 ASYNCAPI = CONTRACTS / "asyncapi.json"
 RELEASED = CONTRACTS / "released.json"
 
-# The platform's services. What each publishes is its `<service>.events.PUBLISHED`; what it
-# consumes, its `<service>.handlers.SUBSCRIPTIONS`: both are read from the service itself.
+# The platform's services. What each publishes and consumes is read from its declaration,
+# `<service>.service.SERVICE` (civic146.service).
 SERVICES = ("intake", "mediation", "deliberation", "employment")
+
+
+def declaration(service: str):
+    return importlib.import_module(f"{service}.service").SERVICE
 
 
 def subscriptions() -> dict[str, dict[str, list[str]]]:
     """service -> topic -> names of the event types it consumes there."""
     consumed: dict[str, dict[str, list[str]]] = {}
     for service in SERVICES:
-        for sub in importlib.import_module(f"{service}.handlers").SUBSCRIPTIONS:
+        for sub in declaration(service).subscriptions:
             consumed.setdefault(service, {}).setdefault(sub.topic, []).append(sub.event_type.name)
     return consumed
 
@@ -86,7 +90,7 @@ PERSONAL_DATA = (
 
 
 def published() -> dict[str, list[EventType]]:
-    return {s: importlib.import_module(f"{s}.events").PUBLISHED for s in SERVICES}
+    return {s: list(declaration(s).published) for s in SERVICES}
 
 
 SHARED_TYPES = [REQUEST_PROGRESS, CASE_ESCALATED]  # cross-service contracts kept in civic146.events

@@ -1,0 +1,83 @@
+"""The kit's shared pieces of the service shape, on the in-memory store: the outbox's metrics hook,
+a job's pass over documents, a lifecycle's checks, and a service built from its declaration."""
+
+import pytest
+
+from civic146.errors import ConcurrencyConflict, InvalidTransition
+from civic146.lifecycle import Lifecycle
+from civic146.outbox import Change, Outbox, applied
+from civic146.worker import act_on_each
+
+DOOR = Lifecycle(
+    "status",
+    {
+        "open": (frozenset({"closed"}), "open"),
+        "close": (frozenset({"open"}), "closed"),
+        "paint": (frozenset({"open", "closed"}), None),
+    },
+    lambda doing, doc: f"cannot {doing} a door that is {doc['status']}",
+)
+
+
+def test_the_outbox_counts_every_commit_and_a_failing_count_never_undoes_one(memory_db):
+    counted = []
+    outbox = Outbox(count=lambda before, change: counted.append((before.get("status"), dict(change.set))))
+    doc = outbox.insert(memory_db["doors"], {"_id": "d1", "status": "open"}, [])
+    doc = outbox.apply(memory_db["doors"], doc, Change(set={"status": "closed"}))
+    assert counted == [(None, {"_id": "d1", "status": "open"}), ("open", {"status": "closed"})]
+
+    def broken(before, change):
+        raise KeyError("community")
+
+    outbox.count = broken
+    doc = outbox.apply(memory_db["doors"], doc, Change(set={"status": "open"}))
+    assert memory_db["doors"].find_one({"_id": "d1"})["status"] == "open" and doc["version"] == 3
+
+
+def test_a_job_pass_leaves_conflicts_to_the_next_run_and_skips_a_failing_document():
+    seen = []
+
+    def act(doc):
+        seen.append(doc["_id"])
+        if doc["_id"] == "conflict":
+            raise ConcurrencyConflict("changed meanwhile")
+        if doc["_id"] == "broken":
+            raise ValueError("bad document")
+        return doc["_id"] != "unchanged"
+
+    docs = [{"_id": i} for i in ("a", "conflict", "broken", "unchanged", "b")]
+    assert act_on_each(docs, act, "test_job") == 2
+    assert seen == ["a", "conflict", "broken", "unchanged", "b"]
+
+
+def test_a_lifecycle_names_the_state_and_what_is_allowed():
+    assert DOOR.target({"status": "open"}, "close") == "closed"
+    assert DOOR.target({"status": "open"}, "paint") is None
+    with pytest.raises(InvalidTransition) as refused:
+        DOOR.target({"status": "closed"}, "close")
+    assert str(refused.value.message) == "cannot close a door that is closed"
+    assert refused.value.details == {"status": "closed", "allowed_from": ["open"]}
+    with pytest.raises(InvalidTransition) as refused:
+        DOOR.require({"status": "closed"}, ("open",), "oil the hinges of")
+    assert refused.value.details == {"status": "closed", "allowed_in": ["open"]}
+    assert DOOR.allows({"status": "closed"}, "open") and not DOOR.allows({"status": "closed"}, "close")
+
+
+def test_applied_is_what_a_commit_writes(memory_db):
+    outbox = Outbox()
+    doc = outbox.insert(memory_db["doors"], {"_id": "d2", "status": "open", "log": []}, [])
+    change = Change(set={"status": "closed"}, push={"log": "closed by the wind"})
+    expected = applied(doc, change)
+    outbox.apply(memory_db["doors"], doc, change)
+    assert memory_db["doors"].find_one({"_id": "d2"}, {"outbox": 0}) == expected
+
+
+@pytest.mark.parametrize("name", ["intake", "deliberation", "employment", "mediation"])
+def test_every_service_builds_its_context_from_its_declaration(memory_service, name):
+    import importlib
+
+    service = importlib.import_module(f"{name}.service").SERVICE
+    assert service.name == name
+    context = memory_service(service)
+    assert context.settings.service_name == name and context.outbox.count is service.count
+    assert service.worker_topics() == sorted(set(service.worker_topics()))
