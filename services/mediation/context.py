@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from civic146.context import ServiceContext
 from civic146.outbox import Outbox
 
-from . import domain, roster
-from .roster import Mediator
+from . import domain, reference
+from .reference import Mediator
 from .settings import MediationSettings
 
 
@@ -23,6 +23,6 @@ def build(settings: MediationSettings, outbox: Outbox) -> Mediation:
     return Mediation(
         settings=settings,
         outbox=outbox,
-        roster=roster.ROSTER.use(settings.reference_dir),
+        roster=reference.ROSTER.use(settings.reference_dir),
         policy=settings.policy,
     )

@@ -19,30 +19,44 @@ from civic146 import pii
 from civic146.auth import Actor
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.events import CaseEscalatedData, RequestProgressData, new_event
+from civic146.lifecycle import Lifecycle
 from civic146.outbox import Change
 
 from . import events as ev
-from .roster import Mediator
+from .reference import Mediator
 
 OPEN_STATUSES = ("registered", "accepted", "mediating")
 CLOSED_STATUSES = ("fulfilled", "breached", "failed", "refused", "escalated")
 
-# action -> statuses it may start from
-ALLOWED: dict[str, frozenset[str]] = {
-    "add_party": frozenset({"registered"}),
-    "consent": frozenset({"registered"}),
-    "refuse": frozenset({"registered", "accepted"}),
-    "assign_mediator": frozenset({"accepted", "mediating"}),
-    "invite_participant": frozenset({"accepted", "mediating"}),
-    "hold_session": frozenset({"mediating"}),
-    "extend": frozenset({"accepted", "mediating"}),
-    "record_agreement": frozenset({"mediating"}),
-    "record_fulfilment": frozenset({"agreement_reached"}),
-    "fail": frozenset({"accepted", "mediating"}),
-    "escalate": frozenset({"registered", "accepted", "mediating"}),
-    # The confirmation concerns the agreement, which outlives the case's fulfilment.
-    "apply_court_confirmation": frozenset({"agreement_reached", "fulfilled", "breached"}),
-}
+
+def _refusal(doing: str, doc: dict) -> str:
+    closed = " (the case is closed)" if doc["status"] in CLOSED_STATUSES else ""
+    return f"cannot {doing}: the case is {doc['status']}{closed}"
+
+
+# action -> (statuses it may start from, status it leads to; None: the status stays). Every decision
+# asks CASE.target first, so a move refused by the case's status is refused before any other check.
+CASE = Lifecycle(
+    "status",
+    {
+        "add_party": (frozenset({"registered"}), None),
+        # The last party's consent accepts the case; the others' leave it registered.
+        "consent": (frozenset({"registered"}), "accepted"),
+        "refuse": (frozenset({"registered", "accepted"}), "refused"),
+        "assign_mediator": (frozenset({"accepted", "mediating"}), "mediating"),
+        "invite_participant": (frozenset({"accepted", "mediating"}), None),
+        "hold_session": (frozenset({"mediating"}), None),
+        "extend": (frozenset({"accepted", "mediating"}), None),
+        "record_agreement": (frozenset({"mediating"}), "agreement_reached"),
+        # The terms decide: a breach ends it as breached, the last fulfilled term as fulfilled.
+        "record_fulfilment": (frozenset({"agreement_reached"}), None),
+        "fail": (frozenset({"accepted", "mediating"}), "failed"),
+        "escalate": (frozenset({"registered", "accepted", "mediating"}), "escalated"),
+        # The confirmation concerns the agreement, which outlives the case's fulfilment.
+        "apply_court_confirmation": (frozenset({"agreement_reached", "fulfilled", "breached"}), None),
+    },
+    _refusal,
+)
 
 # Words for the resident (intake shows them); built from codes only, so no personal data.
 ROUTE_LABELS = {
@@ -61,6 +75,7 @@ CATEGORY_CASE_TYPES = {"neighbour_dispute": "neighbours", "property_management":
 
 
 SYSTEM = Actor("mediation-worker", "system")
+INTAKE = Actor("intake", "system")  # who opens the cases intake routes to mediation
 
 
 @dataclass(frozen=True)
@@ -101,16 +116,6 @@ def _event(event_type, doc: dict, data, at: datetime) -> dict:
     return new_event(event_type, ev.SOURCE, doc["_id"], doc["community"], data, at)
 
 
-def _require(doc: dict, action: str) -> None:
-    allowed = ALLOWED[action]
-    if doc["status"] not in allowed:
-        closed = " (the case is closed)" if doc["status"] in CLOSED_STATUSES else ""
-        raise InvalidTransition(
-            f"cannot {action.replace('_', ' ')}: the case is {doc['status']}{closed}",
-            {"status": doc["status"], "allowed_from": sorted(allowed)},
-        )
-
-
 def _history(doc: dict, action: str, to: str, actor: Actor, now: datetime, reason: str | None = None) -> dict:
     entry = {
         "action": action,
@@ -126,9 +131,17 @@ def _history(doc: dict, action: str, to: str, actor: Actor, now: datetime, reaso
 
 
 def _change(
-    doc: dict, action: str, to: str, actor: Actor, now: datetime, reason: str | None = None
+    doc: dict,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+    to: str | None = None,
 ) -> Change:
-    _require(doc, action)
+    """The common part of every status change: check the case may make the move (CASE), set the
+    status it leads to (or `to`, where the case decides, as a fulfilment does) and record history."""
+    declared = CASE.target(doc, action)
+    to = to or declared
     return Change(
         set={"status": to, "updated_at": now}, push={"history": _history(doc, action, to, actor, now, reason)}
     )
@@ -266,7 +279,7 @@ def open_case(
 
 
 def add_party(doc: dict, spec: dict, actor: Actor, now: datetime) -> Change:
-    _require(doc, "add_party")
+    CASE.target(doc, "add_party")
     party = make_party(spec, len(doc["parties"]) + 1)
     parties = [*doc["parties"], party]
     change = Change(set={"parties": parties, "party_user_ids": _user_ids(parties), "updated_at": now})
@@ -305,7 +318,7 @@ def _with_consent(doc: dict, party_id: str, decision: str, now: datetime) -> lis
 
 def consent(doc: dict, party_id: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Record that a party agrees to mediation; when every party agreed, the committee accepts."""
-    _require(doc, "consent")
+    CASE.target(doc, "consent")
     roles = {p["role"] for p in doc["parties"]}
     if roles != {"applicant", "respondent"}:
         raise InvalidTransition(
@@ -317,7 +330,7 @@ def consent(doc: dict, party_id: str, actor: Actor, now: datetime, policy: Polic
         raise InvalidTransition(f"party {party_id} has already agreed to mediation", {"party_id": party_id})
     parties = _with_consent(doc, party_id, "given", now)
     everyone = all(p["consent"] == "given" for p in parties)
-    change = _change(doc, "consent", "accepted", actor, now) if everyone else Change(set={"updated_at": now})
+    change = _change(doc, "consent", actor, now) if everyone else Change(set={"updated_at": now})
     change.set["parties"] = parties
     change.record(
         ev.CONSENT_RECORDED,
@@ -365,9 +378,9 @@ def _close(
 
 def refuse(doc: dict, party_id: str, routes: list[str], actor: Actor, now: datetime) -> Change:
     """A party's explicit refusal ends the mediation; the other routes are recorded as advised."""
-    _require(doc, "refuse")
+    CASE.target(doc, "refuse")
     party = find_party(doc, party_id)
-    change = _change(doc, "refuse", "refused", actor, now, f"party {party_id} refused mediation")
+    change = _change(doc, "refuse", actor, now, f"party {party_id} refused mediation")
     change.set.update(
         parties=_with_consent(doc, party_id, "refused", now),
         outcome="refused",
@@ -430,7 +443,7 @@ def conflicts(mediator: Mediator, parties: list[dict]) -> list[dict]:
 def assign_mediator(
     doc: dict, mediator: Mediator, chosen_by_parties: bool, actor: Actor, now: datetime
 ) -> Change:
-    _require(doc, "assign_mediator")
+    CASE.target(doc, "assign_mediator")
     if not mediator.serves(doc["community"]):
         raise InvalidInput(
             f"mediator {mediator.id} does not serve community {doc['community']}",
@@ -458,7 +471,7 @@ def assign_mediator(
         "assigned_by": actor.id,
     }
     mediators = [*doc["mediators"], entry]
-    change = _change(doc, "assign_mediator", "mediating", actor, now)
+    change = _change(doc, "assign_mediator", actor, now)
     change.set.update(mediators=mediators, mediator_user_ids=sorted({m["user_id"] for m in mediators}))
     change.record(
         ev.MEDIATOR_ASSIGNED,
@@ -481,7 +494,7 @@ def invite_participant(
     doc: dict, name: str, capacity: str, consent_of: list[str], actor: Actor, now: datetime
 ) -> Change:
     """Other participants (relatives, a property company, a lawyer) join only with every party's consent."""
-    _require(doc, "invite_participant")
+    CASE.target(doc, "invite_participant")
     missing = sorted({p["id"] for p in doc["parties"]} - set(consent_of))
     if missing:
         raise InvalidInput(
@@ -523,7 +536,7 @@ def hold_session(
     actor: Actor,
     now: datetime,
 ) -> Change:
-    _require(doc, "hold_session")
+    CASE.target(doc, "hold_session")
     known = (
         {p["id"] for p in doc["parties"]}
         | {m["mediator_id"] for m in doc["mediators"]}
@@ -567,7 +580,7 @@ def hold_session(
 
 
 def extend(doc: dict, days: int, reason: str, actor: Actor, now: datetime) -> Change:
-    _require(doc, "extend")
+    CASE.target(doc, "extend")
     due = doc["due_at"] + timedelta(days=days)
     extension = {
         "days": days,
@@ -637,7 +650,7 @@ def record_agreement(
     now: datetime,
     policy: Policy,
 ) -> Change:
-    _require(doc, "record_agreement")
+    CASE.target(doc, "record_agreement")
     problems = []
     if not doc["sessions"]:
         raise InvalidTransition("an agreement follows at least one mediation session", {"sessions": 0})
@@ -678,7 +691,7 @@ def record_agreement(
         "reminder_sent": False,
         "court_confirmation": None,
     }
-    change = _change(doc, "record_agreement", "agreement_reached", actor, now)
+    change = _change(doc, "record_agreement", actor, now)
     change.set.update(agreement=agreement, outcome="agreement", outcome_at=now)
     change.record(
         ev.AGREEMENT_REACHED,
@@ -700,7 +713,7 @@ def record_agreement(
 def record_fulfilment(doc: dict, term_number: int, result: str, actor: Actor, now: datetime) -> Change:
     """Follow-up of the agreement: a breached term ends it as breached (the court route is advised),
     the last fulfilled term ends it as fulfilled."""
-    _require(doc, "record_fulfilment")
+    CASE.target(doc, "record_fulfilment")
     agreement = doc["agreement"]
     term = next((t for t in agreement["terms"] if t["number"] == term_number), None)
     if term is None:
@@ -717,7 +730,9 @@ def record_fulfilment(doc: dict, term_number: int, result: str, actor: Actor, no
         for t in agreement["terms"]
     ]
     ends = "breached" if result == "breached" else ("fulfilled" if all(t["result"] for t in terms) else None)
-    change = _change(doc, "record_fulfilment", ends, actor, now) if ends else Change(set={"updated_at": now})
+    change = (
+        _change(doc, "record_fulfilment", actor, now, to=ends) if ends else Change(set={"updated_at": now})
+    )
     change.set["agreement"] = {**agreement, "terms": terms}
     change.record(
         ev.FULFILMENT_RECORDED,
@@ -759,7 +774,7 @@ def record_fulfilment(doc: dict, term_number: int, result: str, actor: Actor, no
 
 
 def fail(doc: dict, reason: str, routes: list[str], actor: Actor, now: datetime) -> Change:
-    change = _change(doc, "fail", "failed", actor, now, reason)
+    change = _change(doc, "fail", actor, now, reason)
     change.set.update(outcome="failed", outcome_at=now, failure_reason=reason, advised_routes=routes)
     _close(change, doc, "failed", now, actor, "failed", failure_reason=reason, advised_routes=routes)
     _record_all(
@@ -780,7 +795,7 @@ def fail(doc: dict, reason: str, routes: list[str], actor: Actor, now: datetime)
 def escalate(doc: dict, cause: str, summary: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     """A community-wide cause (property fees, liability for storm damage) goes to deliberation,
     which takes over the linked intake requests and reports on them."""
-    change = _change(doc, "escalate", "escalated", actor, now, "community-wide cause")
+    change = _change(doc, "escalate", actor, now, "community-wide cause")
     public_cause, public_summary = redact(cause, doc, policy), redact(summary, doc, policy)
     change.set.update(
         outcome="escalated",
@@ -816,7 +831,7 @@ def escalate(doc: dict, cause: str, summary: str, actor: Actor, now: datetime, p
 def apply_court_confirmation(
     doc: dict, applied_at: datetime, court: str, actor: Actor, now: datetime
 ) -> Change:
-    _require(doc, "apply_court_confirmation")
+    CASE.target(doc, "apply_court_confirmation")
     agreement = doc["agreement"]
     if agreement.get("court_confirmation"):
         raise InvalidTransition("the parties already applied for court confirmation", {})

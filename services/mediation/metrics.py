@@ -2,6 +2,8 @@
 
 from prometheus_client import Counter, Gauge
 
+from .events import OVERDUE as OVERDUE_EVENT
+
 CASES_OPENED = Counter(
     "civic146_mediation_cases_opened_total", "Mediation cases opened", ["community", "case_type"]
 )
@@ -29,10 +31,29 @@ OPEN_CASES = Gauge(
 )
 
 
-def count_commit(doc: dict, change) -> None:
-    """Count what a committed change did (called where the change was committed)."""
-    status = change.set.get("status")
+def count(before: dict, change) -> None:
+    """Count what a committed change did (the outbox calls this after every commit of mediation's:
+    API, handler and jobs alike): a case opened, an outcome, a fulfilment or breach, a passed time
+    limit, agreement terms newly past their due date."""
+    if not before:
+        doc = change.set
+        CASES_OPENED.labels(doc["community"], doc["case_type"]).inc()
+        return
+    community = before["community"]
     if change.set.get("outcome"):
-        OUTCOMES.labels(doc["community"], doc["case_type"], change.set["outcome"]).inc()
-    if status in ("fulfilled", "breached"):
-        FULFILMENT.labels(doc["community"], status).inc()
+        OUTCOMES.labels(community, before["case_type"], change.set["outcome"]).inc()
+    if change.set.get("status") in ("fulfilled", "breached"):
+        FULFILMENT.labels(community, change.set["status"]).inc()
+    if any(item["event"]["type"] == OVERDUE_EVENT.name for item in change.outbox):
+        OVERDUE.labels(community).inc()
+    if flagged := newly_overdue_terms(before, change):
+        TERMS_OVERDUE.labels(community).inc(flagged)
+
+
+def newly_overdue_terms(before: dict, change) -> int:
+    """How many of the agreement's terms the change flags overdue (flags stay once set)."""
+    agreement = change.set.get("agreement")
+    if not agreement:
+        return 0
+    flagged = {t["number"] for t in (before.get("agreement") or {}).get("terms", []) if t.get("overdue")}
+    return sum(1 for t in agreement["terms"] if t.get("overdue") and t["number"] not in flagged)

@@ -29,13 +29,11 @@ from civic146.auth import (
     principal,
 )
 from civic146.errors import Forbidden, InvalidInput
-from civic146.outbox import Change
 from civic146.web import ApiBlueprint, service_context
 
-from . import domain, roster, schemas, store
-from . import metrics as mediation_metrics
+from . import actions, domain, reference, schemas, store
 from .context import Mediation
-from .roster import Mediator
+from .reference import Mediator
 
 MANAGERS = (COMMUNITY_STAFF, SUBDISTRICT_ADMIN, MEDIATOR, DEPUTY, CPPCC_MEMBER)
 EVERYONE = (*MANAGERS, RESIDENT)
@@ -51,7 +49,7 @@ def ctx() -> Mediation:
 
 
 def roster_entry(p: Principal) -> Mediator | None:
-    return roster.by_user(ctx().roster, p.sub)
+    return reference.by_user(ctx().roster, p.sub)
 
 
 def is_party(doc: dict, p: Principal) -> bool:
@@ -106,12 +104,6 @@ def load(case_id: str, check) -> tuple[dict, Principal]:
     doc = store.get(case_id)
     check(doc, p)
     return doc, p
-
-
-def commit(doc: dict, change: Change) -> dict:
-    doc = store.apply(ctx().outbox, doc, change)
-    mediation_metrics.count_commit(doc, change)
-    return doc
 
 
 # --- presentation ------------------------------------------------------------------------------------
@@ -222,12 +214,9 @@ def check_may_open(body: schemas.OpenCaseIn, p: Principal) -> None:
     roles=EVERYONE,
 )
 def open_case(body: schemas.OpenCaseIn):
-    c, p = ctx(), principal()
+    p = principal()
     check_may_open(body, p)
-    doc, change = domain.open_case(body.model_dump(), actor_of(p), c.now(), c.policy)
-    doc = store.insert(c.outbox, doc, change)
-    mediation_metrics.CASES_OPENED.labels(doc["community"], doc["case_type"]).inc()
-    return present(doc, p)
+    return present(actions.open_case(ctx(), body.model_dump(), actor_of(p)), p)
 
 
 def scope_filter(p: Principal, community: str | None) -> dict:
@@ -263,10 +252,7 @@ def list_cases(query: schemas.ListQuery):
         flt["request_ids"] = query.request_id
     if query.overdue is not None:
         flt["overdue"] = query.overdue
-    docs = (
-        store.collection().find(flt, {"outbox": 0}).sort([("opened_at", -1), ("_id", -1)]).limit(query.limit)
-    )
-    return schemas.CaseList(items=[present(d, p) for d in docs])
+    return schemas.CaseList(items=[present(d, p) for d in store.page(flt, query.limit)])
 
 
 @bp.endpoint(
@@ -295,7 +281,7 @@ def get_case(case_id: str):
 )
 def add_party(case_id: str, body: schemas.PartyIn):
     doc, p = load(case_id, check_manage)
-    return present(commit(doc, domain.add_party(doc, body.model_dump(), actor_of(p), ctx().now())), p)
+    return present(actions.add_party(ctx(), doc, actor_of(p), body.model_dump()), p)
 
 
 @bp.endpoint(
@@ -307,16 +293,13 @@ def add_party(case_id: str, body: schemas.PartyIn):
     roles=EVERYONE,
 )
 def consent(case_id: str, body: schemas.ConsentIn):
-    c, p = ctx(), principal()
+    p = principal()
     doc = store.get(case_id)
     own = any(x["id"] == body.party_id and x.get("user_id") == p.sub for x in doc["parties"])
     if not (own or is_manager(doc, p)):
         raise Forbidden("only the party, or staff and mediators recording it for the party, may answer")
-    if body.decision == "given":
-        change = domain.consent(doc, body.party_id, actor_of(p), c.now(), c.policy)
-    else:
-        change = domain.refuse(doc, body.party_id, body.advised_routes, actor_of(p), c.now())
-    return present(commit(doc, change), p)
+    doc = actions.answer_consent(ctx(), doc, actor_of(p), body.party_id, body.decision, body.advised_routes)
+    return present(doc, p)
 
 
 # --- mediators and participants --------------------------------------------------------------------------
@@ -355,9 +338,9 @@ def list_mediators():
 )
 def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
     doc, p = load(case_id, check_manage)
-    mediator = ctx().roster[body.mediator_id]  # the payload names a roster id
-    change = domain.assign_mediator(doc, mediator, body.chosen_by_parties, actor_of(p), ctx().now())
-    return present(commit(doc, change), p)
+    return present(
+        actions.assign_mediator(ctx(), doc, actor_of(p), body.mediator_id, body.chosen_by_parties), p
+    )
 
 
 @bp.endpoint(
@@ -370,10 +353,8 @@ def assign_mediator(case_id: str, body: schemas.AssignMediatorIn):
 )
 def invite_participant(case_id: str, body: schemas.ParticipantIn):
     doc, p = load(case_id, check_manage)
-    change = domain.invite_participant(
-        doc, body.name, body.capacity, body.consent_of, actor_of(p), ctx().now()
-    )
-    return present(commit(doc, change), p)
+    doc = actions.invite_participant(ctx(), doc, actor_of(p), body.name, body.capacity, body.consent_of)
+    return present(doc, p)
 
 
 # --- sessions and the time limit -------------------------------------------------------------------------
@@ -390,10 +371,10 @@ def invite_participant(case_id: str, body: schemas.ParticipantIn):
 )
 def hold_session(case_id: str, body: schemas.SessionIn):
     doc, p = load(case_id, check_mediate)
-    change = domain.hold_session(
-        doc, body.held_at, body.location, body.attendees, body.notes, actor_of(p), ctx().now()
+    doc = actions.hold_session(
+        ctx(), doc, actor_of(p), body.held_at, body.location, body.attendees, body.notes
     )
-    return present(commit(doc, change), p)
+    return present(doc, p)
 
 
 @bp.endpoint(
@@ -406,7 +387,7 @@ def hold_session(case_id: str, body: schemas.SessionIn):
 )
 def extend(case_id: str, body: schemas.ExtensionIn):
     doc, p = load(case_id, check_mediate)
-    return present(commit(doc, domain.extend(doc, body.days, body.reason, actor_of(p), ctx().now())), p)
+    return present(actions.extend(ctx(), doc, actor_of(p), body.days, body.reason), p)
 
 
 # --- outcomes ----------------------------------------------------------------------------------------------
@@ -422,18 +403,10 @@ def extend(case_id: str, body: schemas.ExtensionIn):
     roles=MANAGERS,
 )
 def record_agreement(case_id: str, body: schemas.AgreementIn):
-    c = ctx()
     doc, p = load(case_id, check_mediate)
-    change = domain.record_agreement(
-        doc,
-        [t.model_dump() for t in body.terms],
-        body.signed_by,
-        body.effective_at,
-        actor_of(p),
-        c.now(),
-        c.policy,
-    )
-    return present(commit(doc, change), p)
+    terms = [t.model_dump() for t in body.terms]
+    doc = actions.record_agreement(ctx(), doc, actor_of(p), terms, body.signed_by, body.effective_at)
+    return present(doc, p)
 
 
 @bp.endpoint(
@@ -446,8 +419,7 @@ def record_agreement(case_id: str, body: schemas.AgreementIn):
 )
 def record_fulfilment(case_id: str, body: schemas.FulfilmentIn):
     doc, p = load(case_id, check_mediate)
-    change = domain.record_fulfilment(doc, body.term_number, body.result, actor_of(p), ctx().now())
-    return present(commit(doc, change), p)
+    return present(actions.record_fulfilment(ctx(), doc, actor_of(p), body.term_number, body.result), p)
 
 
 @bp.endpoint(
@@ -460,8 +432,8 @@ def record_fulfilment(case_id: str, body: schemas.FulfilmentIn):
 )
 def apply_court_confirmation(case_id: str, body: schemas.CourtConfirmationIn):
     doc, p = load(case_id, check_party_or_manage)
-    change = domain.apply_court_confirmation(doc, body.applied_at, body.court, actor_of(p), ctx().now())
-    return present(commit(doc, change), p)
+    doc = actions.apply_court_confirmation(ctx(), doc, actor_of(p), body.applied_at, body.court)
+    return present(doc, p)
 
 
 @bp.endpoint(
@@ -474,9 +446,7 @@ def apply_court_confirmation(case_id: str, body: schemas.CourtConfirmationIn):
 )
 def fail(case_id: str, body: schemas.FailureIn):
     doc, p = load(case_id, check_mediate)
-    return present(
-        commit(doc, domain.fail(doc, body.reason, body.advised_routes, actor_of(p), ctx().now())), p
-    )
+    return present(actions.fail(ctx(), doc, actor_of(p), body.reason, body.advised_routes), p)
 
 
 @bp.endpoint(
@@ -489,13 +459,7 @@ def fail(case_id: str, body: schemas.FailureIn):
 )
 def escalate(case_id: str, body: schemas.EscalationIn):
     doc, p = load(case_id, check_manage)
-    return present(
-        commit(
-            doc,
-            domain.escalate(doc, body.cause, body.summary, actor_of(p), ctx().now(), ctx().policy),
-        ),
-        p,
-    )
+    return present(actions.escalate(ctx(), doc, actor_of(p), body.cause, body.summary), p)
 
 
 # --- statistics ---------------------------------------------------------------------------------------------
@@ -538,10 +502,8 @@ def statistics(query: schemas.StatisticsQuery):
     }
     if span:
         flt["opened_at"] = span
-    fields = ["community", "case_type", "status", "outcome", "agreement", "overdue"]
-    docs = list(store.collection().find(flt, dict.fromkeys(fields, 1)))
-    # one document; mongo-java-server answers none when no case matches
-    days = next(iter(store.aggregate(domain.average_days_pipeline(flt))), {"overall": [], "communities": []})
+    docs = store.statistics_rows(flt)
+    days = store.average_days(flt)
     overall_days = days["overall"][0] if days["overall"] else None
     community_days = {row["_id"]: row for row in days["communities"]}
     now = c.now()

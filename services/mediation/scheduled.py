@@ -1,78 +1,58 @@
 """Mediation's scheduled jobs, run by its worker beside the outbox relay and the consumer: overdue
-detection (cases and agreement terms), the court-confirmation reminders, and the open-cases gauge.
-"""
+detection (cases and agreement terms), the court-confirmation reminders, and the open-cases gauge
+refreshed from the database (so it survives restarts)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.errors import ConcurrencyConflict
-from civic146.outbox import Outbox
-from civic146.worker import Job
+from civic146.worker import Job, act_on_each
 
-from . import domain, store
-from . import metrics as mediation_metrics
-
-
-def _apply_each(outbox: Outbox, docs, decide) -> list[dict]:
-    """Apply `decide(doc)` to each document; a conflict means someone acted meanwhile: the next run
-    decides."""
-    done = []
-    for doc in docs:
-        change = decide(doc)
-        if change is None:
-            continue
-        try:
-            store.apply(outbox, doc, change)
-        except ConcurrencyConflict:
-            continue
-        done.append(doc)
-    return done
+from . import actions, domain, store
+from . import metrics as m
+from .context import Mediation
 
 
-def flag_overdue(outbox: Outbox, now: datetime) -> int:
-    docs = store.collection().find(
-        {"status": {"$in": ["accepted", "mediating"]}, "due_at": {"$lte": now}, "overdue": {"$ne": True}},
-        {"outbox": 0},
-    )
-    done = _apply_each(outbox, docs, lambda d: domain.overdue_change(d, now))
-    for doc in done:
-        mediation_metrics.OVERDUE.labels(doc["community"]).inc()
-    return len(done)
+def flag_overdue(ctx: Mediation, now: datetime) -> int:
+    return act_on_each(store.overdue(now), lambda doc: actions.flag_overdue(ctx, doc, now), "flag_overdue")
 
 
-def flag_overdue_terms(outbox: Outbox, now: datetime) -> int:
-    """Flag agreement terms past their due date (once each); returns how many were flagged."""
-    docs = store.collection().find({"status": "agreement_reached"}, {"outbox": 0})
+def flag_overdue_terms(ctx: Mediation, now: datetime) -> int:
+    """Flag agreement terms past their due date (once each); returns how many terms were flagged."""
     flagged = 0
-    for doc in _apply_each(outbox, docs, lambda d: domain.overdue_terms_change(d, now)):
-        count = len(domain.overdue_terms(doc, now))  # `doc` as it was before the flags
-        mediation_metrics.TERMS_OVERDUE.labels(doc["community"]).inc(count)
-        flagged += count
+
+    def flag(doc: dict) -> bool:
+        nonlocal flagged
+        terms = actions.flag_overdue_terms(ctx, doc, now)
+        flagged += terms
+        return terms > 0
+
+    act_on_each(store.agreements_in_force(), flag, "flag_overdue_terms")
     return flagged
 
 
-def send_confirmation_reminders(outbox: Outbox, now: datetime) -> int:
-    docs = store.collection().find(
-        {"agreement.remind_at": {"$lte": now}, "agreement.reminder_sent": False}, {"outbox": 0}
+def send_confirmation_reminders(ctx: Mediation, now: datetime) -> int:
+    return act_on_each(
+        store.confirmation_reminders_due(now),
+        lambda doc: actions.send_confirmation_reminder(ctx, doc, now),
+        "send_confirmation_reminders",
     )
-    return len(_apply_each(outbox, docs, lambda d: domain.confirmation_reminder(d, now)))
 
 
 def refresh_open_cases(now: datetime) -> int:
     counts: dict[str, int] = {}
-    for d in store.collection().find({}, {"community": 1, "status": 1}):
+    for d in store.statuses():
         counts.setdefault(d["community"], 0)
         counts[d["community"]] += d["status"] in domain.OPEN_STATUSES
     for community, n in counts.items():
-        mediation_metrics.OPEN_CASES.labels(community).set(n)
+        m.OPEN_CASES.labels(community).set(n)
     return 0
 
 
-def jobs(ctx) -> list[Job]:
+def jobs(ctx: Mediation) -> list[Job]:
     return [
-        Job("flag_overdue", lambda t: flag_overdue(ctx.outbox, t)),
-        Job("flag_overdue_terms", lambda t: flag_overdue_terms(ctx.outbox, t)),
-        Job("send_confirmation_reminders", lambda t: send_confirmation_reminders(ctx.outbox, t)),
+        Job("flag_overdue", lambda now: flag_overdue(ctx, now)),
+        Job("flag_overdue_terms", lambda now: flag_overdue_terms(ctx, now)),
+        Job("send_confirmation_reminders", lambda now: send_confirmation_reminders(ctx, now)),
         Job("refresh_open_cases", refresh_open_cases, interval_seconds=30),
     ]

@@ -19,7 +19,7 @@ from civic146.payloads import (
 )
 
 from .events import CaseType, FailureReason, MediatorKind, Outcome, PartyRole, Route, Status
-from .roster import ROSTER
+from .reference import ROSTER
 
 Ids = list[str]
 MediatorId = Annotated[

@@ -4,7 +4,7 @@ what it runs on a schedule. Its API (`mediation.api:create_app()`) and its worke
 
 from civic146.service import Service
 
-from . import context, handlers, routes, scheduled, store
+from . import context, handlers, metrics, routes, scheduled, store
 from .events import PUBLISHED
 from .settings import MediationSettings
 
@@ -21,4 +21,5 @@ SERVICE = Service(
     published=PUBLISHED,
     subscriptions=handlers.SUBSCRIPTIONS,
     jobs=scheduled.jobs,
+    count=metrics.count,
 )

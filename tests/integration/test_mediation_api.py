@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from civic146.clock import now
-from civic146.kafka import ensure_topics
 from mediation import domain, store
 from mediation import events as ev
-from tests.helpers import RunningRelay
+from mediation.service import SERVICE
 
 APPLICANT = {"role": "applicant", "name": "王小明", "phone": "13812341234", "user_id": "res-1"}
 RESPONDENT = {"role": "respondent", "name": "李秀兰", "phone": "13698765432", "user_id": "res-2"}
@@ -24,27 +23,13 @@ GOOD = {
 
 
 @pytest.fixture
-def settings(base_env, monkeypatch):
-    from civic146.config import load_settings
-    from mediation.settings import MediationSettings
-
-    for k, v in base_env.items():
-        monkeypatch.setenv(k, v)
-    s = load_settings(MediationSettings)
-    ensure_topics(s, [s.topic(t) for t in ("mediation.cases", "mediation.deadletter", "intake.requests")])
-    return s
+def settings(service_settings):
+    return service_settings(SERVICE)
 
 
 @pytest.fixture
-def app(settings, mongo_db):
-    from mediation.api import create_app
-
-    app = create_app(settings)
-    app.extensions["test.relay"] = RunningRelay(
-        settings, [store.collection()], app.extensions["mediation"].outbox
-    )
-    yield app
-    app.extensions["test.relay"].close()
+def app(settings, service_app):
+    return service_app(SERVICE, settings)
 
 
 @pytest.fixture
@@ -219,12 +204,10 @@ def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:
 
 def test_a_routed_request_opens_one_case_however_often_it_is_delivered(settings, mongo_db):
     from civic146 import mongo
-    from civic146.outbox import Outbox
-    from mediation.context import build
     from mediation.handlers import open_from_request
 
     mongo.connect(settings)
-    context = build(settings, Outbox())
+    context = SERVICE.build_context(settings)
     for target in ("mediation", "mediation", "department"):
         event, data = routed("req-7", target)
         open_from_request(context, event, data)
@@ -239,20 +222,22 @@ def test_a_routed_request_opens_one_case_however_often_it_is_delivered(settings,
 
 def test_worker_jobs_flag_overdue_and_remind_once(settings, mongo_db):
     from civic146 import mongo
-    from civic146.outbox import Outbox
-    from mediation import roster
+    from mediation import reference
     from mediation.scheduled import flag_overdue, send_confirmation_reminders
 
     mongo.connect(settings)
-    outbox, t0, actor = Outbox(), now(), domain.Actor("staff-1", "community_staff")
+    context = SERVICE.build_context(settings)
+    outbox, t0, actor = context.outbox, now(), domain.Actor("staff-1", "community_staff")
     doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
     doc = store.insert(outbox, doc, change)
     for party in ("p1", "p2"):
         doc = store.apply(outbox, doc, domain.consent(doc, party, actor, t0, settings.policy))
-    doc = store.apply(outbox, doc, domain.assign_mediator(doc, roster.load()["med-hf-02"], False, actor, t0))
-    assert flag_overdue(outbox, t0 + timedelta(days=29)) == 0
-    assert flag_overdue(outbox, t0 + timedelta(days=31)) == 1
-    assert flag_overdue(outbox, t0 + timedelta(days=32)) == 0
+    doc = store.apply(
+        outbox, doc, domain.assign_mediator(doc, reference.load()["med-hf-02"], False, actor, t0)
+    )
+    assert flag_overdue(context, t0 + timedelta(days=29)) == 0
+    assert flag_overdue(context, t0 + timedelta(days=31)) == 1
+    assert flag_overdue(context, t0 + timedelta(days=32)) == 0
     doc = store.get(doc["_id"])
     assert doc["overdue"] is True
     doc = store.apply(outbox, doc, domain.hold_session(doc, t0, None, ["p1", "p2"], "notes", actor, t0))
@@ -260,9 +245,9 @@ def test_worker_jobs_flag_overdue_and_remind_once(settings, mongo_db):
     store.apply(
         outbox, doc, domain.record_agreement(doc, terms, ["p1", "p2"], t0, actor, t0, settings.policy)
     )
-    assert send_confirmation_reminders(outbox, t0 + timedelta(days=22)) == 0
-    assert send_confirmation_reminders(outbox, t0 + timedelta(days=24)) == 1
-    assert send_confirmation_reminders(outbox, t0 + timedelta(days=25)) == 0
+    assert send_confirmation_reminders(context, t0 + timedelta(days=22)) == 0
+    assert send_confirmation_reminders(context, t0 + timedelta(days=24)) == 1
+    assert send_confirmation_reminders(context, t0 + timedelta(days=25)) == 0
     types = [item["event"]["type"] for item in mongo_db.cases.find_one({})["outbox"]]
     assert types.count(ev.OVERDUE.name) == 1 and types.count(ev.CONFIRMATION_WINDOW_CLOSING.name) == 1
 
@@ -271,18 +256,20 @@ def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_even
     from prometheus_client import REGISTRY
 
     from civic146 import mongo
-    from civic146.outbox import Outbox
-    from mediation import roster, schemas
+    from mediation import reference, schemas
     from mediation.scheduled import flag_overdue_terms
 
     mongo.connect(settings)
-    outbox, actor = Outbox(), domain.Actor("staff-1", "community_staff")
+    context = SERVICE.build_context(settings)
+    outbox, actor = context.outbox, domain.Actor("staff-1", "community_staff")
     t0 = now().replace(microsecond=0)  # the database keeps milliseconds
     doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
     doc = store.insert(outbox, doc, change)
     for party in ("p1", "p2"):
         doc = store.apply(outbox, doc, domain.consent(doc, party, actor, t0, settings.policy))
-    doc = store.apply(outbox, doc, domain.assign_mediator(doc, roster.load()["med-hf-02"], False, actor, t0))
+    doc = store.apply(
+        outbox, doc, domain.assign_mediator(doc, reference.load()["med-hf-02"], False, actor, t0)
+    )
     doc = store.apply(outbox, doc, domain.hold_session(doc, t0, None, ["p1", "p2"], "notes", actor, t0))
     terms = [
         {"description": "赔偿", "obligor": "p1", "due_at": t0 + timedelta(days=3)},
@@ -306,12 +293,12 @@ def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_even
         return [t["number"] for t in store.get(doc["_id"])["agreement"]["terms"] if t.get("overdue")]
 
     before, events_before = counted(), len(mongo_db.cases.find_one({"_id": doc["_id"]})["outbox"])
-    assert flag_overdue_terms(outbox, t0 + timedelta(days=2)) == 0
-    assert flag_overdue_terms(outbox, t0 + timedelta(days=4)) == 1  # term 1; term 2 was fulfilled in time
+    assert flag_overdue_terms(context, t0 + timedelta(days=2)) == 0
+    assert flag_overdue_terms(context, t0 + timedelta(days=4)) == 1  # term 1; term 2 was fulfilled in time
     assert overdue_numbers() == [1]
-    assert flag_overdue_terms(outbox, t0 + timedelta(days=5)) == 0  # once
-    assert flag_overdue_terms(outbox, t0 + timedelta(days=11)) == 1  # term 3
-    assert flag_overdue_terms(outbox, t0 + timedelta(days=12)) == 0
+    assert flag_overdue_terms(context, t0 + timedelta(days=5)) == 0  # once
+    assert flag_overdue_terms(context, t0 + timedelta(days=11)) == 1  # term 3
+    assert flag_overdue_terms(context, t0 + timedelta(days=12)) == 0
     assert overdue_numbers() == [1, 3] and counted() - before == 2
     stored = store.get(doc["_id"])
     assert stored["agreement"]["terms"][0]["overdue_at"] == t0 + timedelta(days=4)
@@ -332,7 +319,7 @@ def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_even
         outbox, doc, domain.record_fulfilment(doc, 3, "fulfilled", actor, t0 + timedelta(days=13))
     )
     assert doc["status"] == "fulfilled" and overdue_numbers() == [1, 3]
-    assert flag_overdue_terms(outbox, t0 + timedelta(days=30)) == 0
+    assert flag_overdue_terms(context, t0 + timedelta(days=30)) == 0
 
 
 def test_the_other_steps_over_http_extension_participant_confirmation_breach_statistics(client, mint, staff):

@@ -7,7 +7,7 @@ from civic146 import pii
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.outbox import Change, stamped
 from civic146.outbox import applied as apply
-from mediation import domain, roster
+from mediation import domain, reference
 from mediation import events as ev
 from mediation.domain import ConflictOfInterest
 
@@ -15,7 +15,7 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 STAFF = domain.Actor("staff-1", "community_staff")
 MEDIATOR = domain.Actor("med-qian", "mediator")
 POLICY = domain.Policy(name_key=pii.name_key("test-secret"))
-ROSTER = roster.load()
+ROSTER = reference.load()
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
 APPLICANT = {
     "role": "applicant",

@@ -1,4 +1,5 @@
-"""The mediator roster: community mediators, deputies, CPPCC members, lawyers and volunteers.
+"""Mediation's reference data, the mediator roster: community mediators, deputies, CPPCC members,
+lawyers and volunteers.
 
 Kept as data (reference/mediators.json beside this file, or REFERENCE_DIR/mediators.json) so the operator
 replaces it without a code change. The bundled file is demo data.
