@@ -1,131 +1,81 @@
-"""Use cases shared by the API, the consumer and the worker: each loads, decides (domain), writes
-(store, with the outbox) and counts (metrics). Conflicts are retried where the caller is a
-machine (consumer, worker); the API reports them (409) and the client retries."""
+"""Deliberation's use cases, called by the API, the consumer's handlers and the jobs alike: each
+decides (domain) and commits the change with its events (store, through the outbox, which also
+counts the domain metrics). Callers load and authorise; a conflict is retried where the caller is a
+machine (handlers), left to the next run by a job, and reported by the API (409: the client retries).
+
+Every decision on a topic is made on the topic as it stands now: a vote whose window has passed is
+closed in the same commit (see `_decide`), so starting the implementation sees its result and a
+ballot after the close is refused, whether or not the worker's job has closed it yet."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from civic146.errors import ConcurrencyConflict, InvalidInput, NotFound
-from civic146.outbox import Change, Outbox, retry_on_conflict
+from civic146.auth import Actor
+from civic146.errors import InvalidInput, NotFound
+from civic146.events import CaseEscalatedData
+from civic146.outbox import Change, retry_on_conflict
 
 from . import domain, store
-from . import metrics as m
+from .context import Deliberation
 
 
-def commit(outbox: Outbox, doc: dict, change: Change) -> dict:
-    updated = store.apply(outbox, doc, change)
-    m.count_committed(doc, change)
-    return updated
-
-
-def create(outbox: Outbox, doc: dict, change: Change) -> dict:
-    created = store.insert(outbox, doc, change)
-    m.count_committed({}, change)
-    return created
-
-
-def settle_votes(outbox: Outbox, doc: dict, now: datetime) -> dict:
-    """Close the votes whose window has passed (result computed at the window's end). Returns the
-    document as it now is; if someone else changed it meanwhile, the fresh copy (they settled it)."""
-    current = doc
-
-    def once() -> dict:
-        nonlocal current
-        change = domain.close_due_votes(current, now)
-        if change is None:
-            return current
-        try:
-            return commit(outbox, current, change)
-        except ConcurrencyConflict:
-            current = store.get(current["_id"])
-            raise
-
-    return retry_on_conflict(once, f"topic {doc['_id']}")
-
-
-def take_up_request(
-    outbox: Outbox, policy: domain.Policy, request: dict, via_event: str, now: datetime
+def _decide(
+    ctx: Deliberation, doc: dict, decide: Callable[[dict, datetime], Change], now: datetime | None = None
 ) -> dict:
-    """A request routed to deliberation joins the open topic about the same matter, or becomes a
-    new topic candidate (step 1). Idempotent: a request already on a topic changes nothing (a
-    request never leaves every topic: a detach moves it), and a topic made from this event has an
-    id derived from it. The consumer drops repeated events before they get here, so no separate
-    "event applied?" lookup (a collection scan on the test server, a third of the handler's time)."""
+    """Commit `decide(topic as it stands now, now)`, with the closing of the votes due by then."""
+    now = now or ctx.now()
+    closing = domain.close_due_votes(doc, now)
+    if closing is None:
+        return store.apply(ctx.outbox, doc, decide(doc, now))
+    change = decide(domain.with_due_votes_closed(doc, now), now)
+    return store.apply(ctx.outbox, doc, domain.combined(closing, change))
 
-    def once() -> dict:
-        if store.holding(request["request_id"]):
-            return {}
-        found = domain.matching_topic(
-            request,
-            store.open_candidates(
-                request["community"], request.get("compound"), request.get("category"), domain.OPEN_STEPS
-            ),
-            policy.attach_similarity,
+
+def _check_venue(ctx: Deliberation, venue_id: str | None, community: str) -> None:
+    if venue_id is None:
+        return
+    venue = ctx.registries.venues.get(venue_id)
+    if venue is None or not venue.serves(community):
+        raise InvalidInput(
+            "unknown venue",
+            [{"field": "venue_id", "message": f"{venue_id!r} is not a venue of {community}; see /v1/venues"}],
         )
-        if found is not None:
-            entry = domain.request_entry(
-                request["request_id"],
-                request.get("compound"),
-                request.get("category"),
-                request["description"],
-                "similarity",
-                now,
-                request.get("submitter_ref"),
-                request.get("name_digests"),
-            )
-            return commit(
-                outbox, found[0], domain.attach_request(found[0], entry, domain.SYSTEM, now, via_event)
-            )
-        entry = domain.request_entry(
-            request["request_id"],
-            request.get("compound"),
-            request.get("category"),
-            request["description"],
-            "new_topic",
-            now,
-            request.get("submitter_ref"),
-            request.get("name_digests"),
-        )
-        doc, change = domain.new_topic(
-            {
-                "title": domain.title_from(request["description"]),
-                "description": request["description"],
-                "community": request["community"],
-                "compound": request.get("compound"),
-                "category": request.get("category"),
-            },
-            "intake_request",
-            domain.SYSTEM,
-            now,
-            policy,
-            topic_id=domain.derived_id(via_event),
-            origin_ref=request["request_id"],
-            requests=[entry],
-        )
-        doc["applied_events"] = [via_event]
-        try:
-            return create(outbox, doc, change)
-        except DuplicateKeyError:
-            return {}  # the same event created it before
-
-    return retry_on_conflict(once, f"the topic for request {request['request_id']}")
 
 
-def move_request(
-    outbox: Outbox,
-    request_id: str,
-    target: dict | None,
-    actor: domain.Actor,
-    now: datetime,
-    policy: domain.Policy,
-) -> dict:
-    """Staff attach a request to `target` (or, with None, detach it into a topic of its own).
+# --- step 1 -------------------------------------------------------------------------------------------
+
+
+def create_topic(ctx: Deliberation, fields: dict, origin: str, actor: Actor) -> dict:
+    doc, change = domain.new_topic(fields, origin, actor, ctx.now(), ctx.policy)
+    return store.insert(ctx.outbox, doc, change)
+
+
+def update(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.update(d, fields, actor, now, ctx.policy))
+
+
+def attach_request(ctx: Deliberation, doc: dict, actor: Actor, request_id: str) -> dict:
+    """Staff attach a request to this topic, moving it from the one it is on."""
+    return _move_request(ctx, request_id, doc, actor)
+
+
+def detach_request(ctx: Deliberation, doc: dict, actor: Actor, request_id: str) -> dict:
+    """Staff give a request of this topic a topic of its own (returned)."""
+    if request_id not in doc["request_ids"]:
+        raise NotFound(f"request {request_id} does not belong to this topic")
+    return _move_request(ctx, request_id, None, actor)
+
+
+def _move_request(ctx: Deliberation, request_id: str, target: dict | None, actor: Actor) -> dict:
+    """Attach a request to `target` (or, with None, detach it into a topic of its own).
     The new home is written first: a crash in between leaves the request on two topics (visible,
     fixable), never on none. A request stays in its own community: the caller is checked against
     the target's community only, so a move from another community is refused outright."""
+    now = ctx.now()
     sources = [t for t in store.holding(request_id) if target is None or t["_id"] != target["_id"]]
     if not sources:
         raise NotFound(
@@ -140,6 +90,7 @@ def move_request(
     entry = next(r for r in source["requests"] if r["request_id"] == request_id)
     for s in sources:
         domain.detach_request(s, request_id, actor, now, None)  # validate before writing anything
+    moved = {**entry, "via": "staff", "attached_at": now}
     if target is None:
         doc, change = domain.new_topic(
             {
@@ -152,17 +103,251 @@ def move_request(
             "community_staff",
             actor,
             now,
-            policy,
+            ctx.policy,
             origin_ref=request_id,
-            requests=[{**entry, "via": "staff", "attached_at": now}],
+            requests=[moved],
         )
-        home = create(outbox, doc, change)
+        home = store.insert(ctx.outbox, doc, change)
     else:
-        home = commit(
-            outbox,
-            target,
-            domain.attach_request(target, {**entry, "via": "staff", "attached_at": now}, actor, now),
-        )
+        home = _decide(ctx, target, lambda d, at: domain.attach_request(d, moved, actor, at), now)
     for s in sources:
-        commit(outbox, s, domain.detach_request(s, request_id, actor, now, home["_id"]))
+        _decide(ctx, s, lambda d, at: domain.detach_request(d, request_id, actor, at, home["_id"]), now)
     return home
+
+
+# --- steps 2 to 6 ----------------------------------------------------------------------------------
+
+
+def publish_notice(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    _check_venue(ctx, fields.get("venue_id"), doc["community"])
+    return _decide(ctx, doc, lambda d, now: domain.publish_notice(d, fields, actor, now, ctx.policy))
+
+
+def start_consultation(ctx: Deliberation, doc: dict, actor: Actor) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.start_consultation(d, actor, now, ctx.policy))
+
+
+def schedule_meeting(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    _check_venue(ctx, fields.get("venue_id"), doc["community"])
+    return _decide(ctx, doc, lambda d, now: domain.schedule_meeting(d, fields, actor, now)[1])
+
+
+def hold_meeting(ctx: Deliberation, doc: dict, actor: Actor, meeting_id: str, fields: dict) -> dict:
+    return _decide(
+        ctx, doc, lambda d, now: domain.hold_meeting(d, meeting_id, fields, actor, now, ctx.policy)
+    )
+
+
+def open_vote(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    """A vote of the compound's or the community's residents: their roll as it is now is its list
+    of eligible voters."""
+    if fields["scope"] == "compound" and not doc.get("compound"):
+        raise InvalidInput(
+            "this topic concerns a whole community", [{"field": "scope", "message": "use community"}]
+        )
+    eligible = store.roll(doc["community"], doc.get("compound") if fields["scope"] == "compound" else None)
+    return _decide(ctx, doc, lambda d, now: domain.open_vote(d, fields, eligible, actor, now, ctx.policy)[1])
+
+
+def cast_ballot(ctx: Deliberation, doc: dict, voter_id: str, vote_id: str, choice: str) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.cast_ballot(d, vote_id, voter_id, choice, now))
+
+
+def claim(ctx: Deliberation, doc: dict, actor: Actor, resources: list[str]) -> dict:
+    """A CPPCC member (the caller has checked they serve the community) claims the topic."""
+    return _decide(ctx, doc, lambda d, now: domain.claim(d, actor.id, resources, actor, now, ctx.policy))
+
+
+def assign_deputy(ctx: Deliberation, doc: dict, actor: Actor, deputy_id: str) -> dict:
+    deputy = ctx.registries.deputies.get(deputy_id)
+    if deputy is None or doc["community"] not in deputy.communities:
+        raise InvalidInput(
+            "not a deputy of this area",
+            [
+                {
+                    "field": "deputy_id",
+                    "message": f"{deputy_id!r} is not a deputy whose liaison station serves "
+                    f"{doc['community']}",
+                }
+            ],
+        )
+    return _decide(ctx, doc, lambda d, now: domain.assign_deputy(d, deputy.id, deputy.station, actor, now))
+
+
+def start_implementation(ctx: Deliberation, doc: dict, actor: Actor, decision: str) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.start_implementation(d, decision, actor, now, ctx.policy))
+
+
+def add_task(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.add_task(d, fields, actor, now, ctx.policy)[1])
+
+
+def progress_task(ctx: Deliberation, doc: dict, actor: Actor, task_id: str, done: float) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.progress_task(d, task_id, done, actor, now))
+
+
+def publish_result(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    _check_venue(ctx, fields.get("venue_id"), doc["community"])
+    return _decide(ctx, doc, lambda d, now: domain.publish_result(d, fields, actor, now, ctx.policy))
+
+
+def open_feedback(ctx: Deliberation, doc: dict, actor: Actor) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.open_feedback(d, actor, now))
+
+
+def give_feedback(ctx: Deliberation, doc: dict, actor: Actor, satisfaction: int, comment: str | None) -> dict:
+    return _decide(
+        ctx, doc, lambda d, now: domain.give_feedback(d, actor, satisfaction, comment, now, ctx.policy)
+    )
+
+
+def close(ctx: Deliberation, doc: dict, actor: Actor, summary: str) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.close(d, summary, actor, now, ctx.policy))
+
+
+def decline(ctx: Deliberation, doc: dict, actor: Actor, reason: str) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.decline(d, reason, actor, now, ctx.policy))
+
+
+def evaluate(
+    ctx: Deliberation, doc: dict, actor: Actor, deputy_id: str | None, score: int, comment: str | None
+) -> dict:
+    return _decide(
+        ctx, doc, lambda d, now: domain.evaluate(d, actor, deputy_id, score, comment, now, ctx.policy)
+    )
+
+
+# --- the voter roll ----------------------------------------------------------------------------------
+
+
+def register_voters(
+    ctx: Deliberation, community: str, compound: str | None, resident_ids: list[str], actor: Actor
+) -> int:
+    """Add residents to the community's (or compound's) roll; returns how many were new."""
+    return store.register_voters(ctx.outbox, community, compound, resident_ids, actor.id, ctx.now())
+
+
+# --- what the consumer and the jobs do ------------------------------------------------------------------
+
+
+def take_up_request(ctx: Deliberation, request: dict, via_event: str) -> dict:
+    """A request routed to deliberation joins the open topic about the same matter, or becomes a
+    new topic candidate (step 1). Idempotent: a request already on a topic changes nothing (a
+    request never leaves every topic: a detach moves it), and a topic made from this event has an
+    id derived from it. The consumer drops repeated events before they get here, so no separate
+    "event applied?" lookup (a collection scan on the test server, a third of the handler's time)."""
+    now = ctx.now()
+
+    def entry(via: str) -> dict:
+        return domain.request_entry(
+            request["request_id"],
+            request.get("compound"),
+            request.get("category"),
+            request["description"],
+            via,
+            now,
+            request.get("submitter_ref"),
+            request.get("name_digests"),
+        )
+
+    def once() -> dict:
+        if store.holding(request["request_id"]):
+            return {}
+        found = domain.matching_topic(
+            request,
+            store.open_candidates(
+                request["community"], request.get("compound"), request.get("category"), domain.OPEN_STEPS
+            ),
+            ctx.policy.attach_similarity,
+        )
+        if found is not None:
+            joined = entry("similarity")
+            return _decide(
+                ctx,
+                found[0],
+                lambda d, at: domain.attach_request(d, joined, domain.SYSTEM, at, via_event),
+                now,
+            )
+        doc, change = domain.new_topic(
+            {
+                "title": domain.title_from(request["description"]),
+                "description": request["description"],
+                "community": request["community"],
+                "compound": request.get("compound"),
+                "category": request.get("category"),
+            },
+            "intake_request",
+            domain.SYSTEM,
+            now,
+            ctx.policy,
+            topic_id=domain.derived_id(via_event),
+            origin_ref=request["request_id"],
+            requests=[entry("new_topic")],
+        )
+        doc["applied_events"] = [via_event]
+        try:
+            return store.insert(ctx.outbox, doc, change)
+        except DuplicateKeyError:
+            return {}  # the same event created it before
+
+    return retry_on_conflict(once, f"the topic for request {request['request_id']}")
+
+
+def record_rating(ctx: Deliberation, request_id: str, satisfaction: int, event_id: str) -> None:
+    """A linked request's resident rated its outcome in intake: it counts in the topic's feedback,
+    once (the event id is kept in the same write)."""
+
+    def once() -> None:
+        topics = [t for t in store.holding(request_id) if event_id not in t.get("applied_events", [])]
+        if not topics:
+            return  # not ours, or already recorded
+        _decide(
+            ctx,
+            topics[0],
+            lambda d, now: domain.record_request_rating(d, request_id, satisfaction, event_id, now),
+        )
+
+    retry_on_conflict(once, f"the topic of request {request_id}")
+
+
+def take_up_escalation(ctx: Deliberation, data: CaseEscalatedData, event_id: str) -> None:
+    """Mediation escalated a case with a community-wide cause: it becomes a topic, with the case's
+    requests deliberation does not hold yet. Its id is derived from the case: once only."""
+    now = ctx.now()
+    requests = [
+        domain.request_entry(rid, data.compound, None, None, "mediation_case", now)
+        for rid in data.request_ids
+        if not store.holding(rid)
+    ]
+    doc, change = domain.new_topic(
+        {
+            "title": domain.title_from(data.summary),
+            "description": f"{data.summary}\n（调解转议题：{data.cause}）",
+            "community": data.community,
+            "compound": data.compound,
+            "category": data.case_type,
+        },
+        "mediation_case",
+        domain.SYSTEM,
+        now,
+        ctx.policy,
+        topic_id=domain.derived_id(f"mediation_case:{data.case_id}"),
+        origin_ref=data.case_id,
+        requests=requests,
+        name_digests=data.name_digests,
+    )
+    doc["applied_events"] = [event_id]
+    try:
+        store.insert(ctx.outbox, doc, change)
+    except DuplicateKeyError:
+        pass  # this case already became a topic
+
+
+def close_due_votes(ctx: Deliberation, doc: dict, now: datetime) -> bool:
+    """Close the topic's votes whose window has passed (the results are computed at the windows'
+    ends); False when none is due."""
+    change = domain.close_due_votes(doc, now)
+    if change is None:
+        return False
+    store.apply(ctx.outbox, doc, change)
+    return True

@@ -8,14 +8,14 @@ from civic146.context import ServiceContext
 from civic146.outbox import Outbox
 from civic146.reference import COMMUNITIES, Community
 
-from . import domain, registry
+from . import domain, reference
 from .settings import DeliberationSettings
 
 
 @dataclass
 class Deliberation(ServiceContext):
     settings: DeliberationSettings
-    registries: registry.Registries
+    registries: reference.Registries
     communities: dict[str, Community]
     policy: domain.Policy
 
@@ -24,7 +24,7 @@ def build(settings: DeliberationSettings, outbox: Outbox) -> Deliberation:
     return Deliberation(
         settings=settings,
         outbox=outbox,
-        registries=registry.load(settings.reference_dir),
+        registries=reference.load(settings.reference_dir),
         communities=COMMUNITIES.use(settings.reference_dir),
         policy=settings.policy,
     )

@@ -20,6 +20,7 @@ from civic146 import pii
 from civic146.auth import Actor
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from civic146.events import RequestProgressData, new_event
+from civic146.lifecycle import Lifecycle
 from civic146.outbox import Change
 from civic146.text import similarity
 
@@ -30,16 +31,20 @@ FINAL_STEPS = ("closed", "declined")
 # Steps in which more requests about the same matter may still join the topic.
 OPEN_STEPS = ("determine_topic", "public_notice", "consultation", "implementation")
 
-# action -> (steps it may start from, step it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "publish_notice": (frozenset({"determine_topic"}), "public_notice"),
-    "start_consultation": (frozenset({"public_notice"}), "consultation"),
-    "start_implementation": (frozenset({"consultation"}), "implementation"),
-    "publish_result": (frozenset({"implementation", "declined"}), "publish_result"),
-    "open_feedback": (frozenset({"publish_result"}), "feedback"),
-    "close": (frozenset({"feedback"}), "closed"),
-    "decline": (frozenset({"determine_topic", "public_notice", "consultation"}), "declined"),
-}
+# The topic's steps: action -> (steps it may start from, step it leads to).
+TOPIC = Lifecycle(
+    "step",
+    {
+        "publish_notice": (frozenset({"determine_topic"}), "public_notice"),
+        "start_consultation": (frozenset({"public_notice"}), "consultation"),
+        "start_implementation": (frozenset({"consultation"}), "implementation"),
+        "publish_result": (frozenset({"implementation", "declined"}), "publish_result"),
+        "open_feedback": (frozenset({"publish_result"}), "feedback"),
+        "close": (frozenset({"feedback"}), "closed"),
+        "decline": (frozenset({"determine_topic", "public_notice", "consultation"}), "declined"),
+    },
+    lambda doing, doc: f"cannot {doing} while the topic is in step {doc['step']}",
+)
 APPROVAL_OPTIONS = ["approve", "oppose", "abstain"]
 
 
@@ -140,22 +145,9 @@ def _history(doc: dict, to: str, actor: Actor, now: datetime, reason: str | None
 
 
 def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str | None = None) -> Change:
-    """The common part of every step change: check it is allowed, set the step, record history."""
-    allowed_from, to = TRANSITIONS[action]
-    if doc["step"] not in allowed_from:
-        raise InvalidTransition(
-            f"cannot {action.replace('_', ' ')} while the topic is in step {doc['step']}",
-            {"step": doc["step"], "allowed_from": sorted(allowed_from)},
-        )
+    """The common part of every step change: the lifecycle allows it, the step is set, history kept."""
+    to = TOPIC.target(doc, action)
     return Change(set={"step": to, "updated_at": now}, push={"steps": _history(doc, to, actor, now, reason)})
-
-
-def _require_step(doc: dict, steps: tuple[str, ...] | set[str], doing: str) -> None:
-    if doc["step"] not in steps:
-        raise InvalidTransition(
-            f"cannot {doing} while the topic is in step {doc['step']}",
-            {"step": doc["step"], "allowed_in": sorted(steps)},
-        )
 
 
 def _find(items: list[dict], item_id: str, what: str) -> dict:
@@ -334,7 +326,7 @@ def matching_topic(request: dict, topics: list[dict], threshold: float) -> tuple
 def attach_request(
     doc: dict, entry: dict, actor: Actor, now: datetime, event_id: str | None = None
 ) -> Change:
-    _require_step(doc, OPEN_STEPS, "attach a request")
+    TOPIC.require(doc, OPEN_STEPS, "attach a request")
     if entry["request_id"] in doc["request_ids"]:
         raise InvalidTransition(
             "the request already belongs to this topic", {"request_id": entry["request_id"]}
@@ -369,7 +361,7 @@ def attach_request(
 
 
 def detach_request(doc: dict, request_id: str, actor: Actor, now: datetime, moved_to: str | None) -> Change:
-    _require_step(doc, OPEN_STEPS, "detach a request")
+    TOPIC.require(doc, OPEN_STEPS, "detach a request")
     if request_id not in doc["request_ids"]:
         raise NotFound(f"request {request_id} does not belong to this topic")
     change = Change(
@@ -392,8 +384,8 @@ def detach_request(doc: dict, request_id: str, actor: Actor, now: datetime, move
 def update(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Edit the topic: text and platform in step 1 only; the vote requirement until the vote matters."""
     if "platform" in fields or "title" in fields or "description" in fields or "category" in fields:
-        _require_step(doc, ("determine_topic",), "change the title, description, category or platform")
-    _require_step(doc, ("determine_topic", "public_notice", "consultation"), "change the topic")
+        TOPIC.require(doc, ("determine_topic",), "change the title, description, category or platform")
+    TOPIC.require(doc, ("determine_topic", "public_notice", "consultation"), "change the topic")
     new = {k: (scrub(doc, v, policy) if k in ("title", "description") else v) for k, v in fields.items()}
     if "platform" in new and "vote_required" not in new:
         new["vote_required"] = new["platform"] in policy.vote_required_platforms
@@ -471,7 +463,7 @@ def start_consultation(doc: dict, actor: Actor, now: datetime, policy: Policy) -
 
 
 def schedule_meeting(doc: dict, fields: dict, actor: Actor, now: datetime) -> tuple[str, Change]:
-    _require_step(doc, ("public_notice", "consultation"), "schedule a consultation meeting")
+    TOPIC.require(doc, ("public_notice", "consultation"), "schedule a consultation meeting")
     meeting = {
         "id": new_id(),
         "platform": fields.get("platform") or doc["platform"],
@@ -507,7 +499,7 @@ def hold_meeting(
     doc: dict, meeting_id: str, fields: dict, actor: Actor, now: datetime, policy: Policy
 ) -> Change:
     """Record a meeting as held: it cannot be closed without minutes and attendance."""
-    _require_step(doc, ("consultation",), "record a consultation meeting")
+    TOPIC.require(doc, ("consultation",), "record a consultation meeting")
     meeting = _find(doc["meetings"], meeting_id, "meeting")
     if meeting["status"] == "held":
         raise InvalidTransition("this meeting was already recorded as held", {"meeting_id": meeting_id})
@@ -556,7 +548,7 @@ def hold_meeting(
 def open_vote(
     doc: dict, fields: dict, eligible: list[str], actor: Actor, now: datetime, policy: Policy
 ) -> tuple[str, Change]:
-    _require_step(doc, ("consultation",), "open a residents' vote")
+    TOPIC.require(doc, ("consultation",), "open a residents' vote")
     if any(v["status"] == "open" for v in doc["votes"]):
         raise InvalidTransition("another vote of this topic is still open")
     if not eligible:
@@ -657,24 +649,45 @@ def tally(vote: dict) -> tuple[str, str | None, float]:
     return ("passed", leading, turnout) if passed else ("rejected", None, turnout)
 
 
+def _due(doc: dict, now: datetime) -> list[dict]:
+    return [v for v in doc["votes"] if v["status"] == "open" and v["closes_at"] <= now]
+
+
+def _closed(vote: dict) -> dict:
+    """The vote with its result, computed at the window's end (whenever that is done)."""
+    result, winning, turnout = tally(vote)
+    return {
+        **vote,
+        "status": "closed",
+        "result": result,
+        "winning_option": winning,
+        "turnout": turnout,
+        "closed_at": vote["closes_at"],
+    }
+
+
+def with_due_votes_closed(doc: dict, now: datetime) -> dict:
+    """The topic as it stands at `now`: every vote whose window has passed shows its result. Reads
+    present this without writing anything (the result is the same whenever it is computed); the
+    closing is committed by the worker's job or by the next write to the topic (close_due_votes)."""
+    due = _due(doc, now)
+    if not due:
+        return doc
+    votes = doc["votes"]
+    for vote in due:
+        votes = _replace(votes, _closed(vote))
+    return {**doc, "votes": votes}
+
+
 def close_due_votes(doc: dict, now: datetime) -> Change | None:
-    """Compute the result of every open vote whose window has closed (the worker and reads call this)."""
-    due = [v for v in doc["votes"] if v["status"] == "open" and v["closes_at"] <= now]
+    """Close every open vote whose window has passed, recording each result (the worker's job, and
+    every write to the topic, in the same commit: see combined)."""
+    due = _due(doc, now)
     if not due:
         return None
-    votes = doc["votes"]
     change = Change()
     for vote in due:
-        result, winning, turnout = tally(vote)
-        closed = {
-            **vote,
-            "status": "closed",
-            "result": result,
-            "winning_option": winning,
-            "turnout": turnout,
-            "closed_at": vote["closes_at"],
-        }
-        votes = _replace(votes, closed)
+        closed = _closed(vote)
         _record(
             change,
             ev.VOTE_CLOSED,
@@ -684,15 +697,25 @@ def close_due_votes(doc: dict, now: datetime) -> Change | None:
                 vote_id=vote["id"],
                 eligible_count=len(vote["eligible"]),
                 ballots_cast=sum(vote["counts"]),
-                turnout=turnout,
+                turnout=closed["turnout"],
                 counts=[ev.OptionCount(option=o, count=c) for o, c in zip(vote["options"], vote["counts"])],
-                result=result,
-                winning_option=winning,
+                result=closed["result"],
+                winning_option=closed["winning_option"],
             ),
             vote["closes_at"],
         )
-    change.set = {"votes": votes, "updated_at": now}
+    change.set = {"votes": with_due_votes_closed(doc, now)["votes"], "updated_at": now}
     return change
+
+
+def combined(first: Change, then: Change) -> Change:
+    """One commit of two changes to a topic, `then` decided on the topic as `first` leaves it (its
+    fields win where both set one; its events follow)."""
+    return Change(
+        set={**first.set, **then.set},
+        push={**first.push, **then.push},
+        outbox=[*first.outbox, *then.outbox],
+    )
 
 
 # --- CPPCC claims and deputies ----------------------------------------------------------------------
@@ -702,7 +725,7 @@ def claim(
     doc: dict, member_id: str, resources: list[str], actor: Actor, now: datetime, policy: Policy
 ) -> Change:
     """A CPPCC member claims the topic (委员认领); claiming again adds the newly linked resources."""
-    _require_step(doc, OPEN_STEPS, "claim a topic")
+    TOPIC.require(doc, OPEN_STEPS, "claim a topic")
     resources = [scrub(doc, r, policy) for r in resources]
     existing = next((c for c in doc["claims"] if c["member_id"] == member_id), None)
     if existing:
@@ -722,7 +745,7 @@ def claim(
 
 
 def assign_deputy(doc: dict, deputy_id: str, station: str, actor: Actor, now: datetime) -> Change:
-    _require_step(doc, OPEN_STEPS, "assign a deputy")
+    TOPIC.require(doc, OPEN_STEPS, "assign a deputy")
     if any(d["deputy_id"] == deputy_id for d in doc["deputies"]):
         raise InvalidTransition("this deputy is already assigned", {"deputy_id": deputy_id})
     change = Change(
@@ -772,7 +795,7 @@ def start_implementation(doc: dict, decision: str, actor: Actor, now: datetime, 
 
 
 def add_task(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> tuple[str, Change]:
-    _require_step(doc, ("implementation",), "add an implementation task")
+    TOPIC.require(doc, ("implementation",), "add an implementation task")
     task = {
         "id": new_id(),
         "title": scrub(doc, fields["title"], policy),
@@ -810,7 +833,7 @@ def rolled_up(tasks: list[dict]) -> float:
 
 
 def progress_task(doc: dict, task_id: str, done: float, actor: Actor, now: datetime) -> Change:
-    _require_step(doc, ("implementation",), "report task progress")
+    TOPIC.require(doc, ("implementation",), "report task progress")
     task = _find(doc["tasks"], task_id, "task")
     if done > task["target"]:
         raise InvalidInput(
@@ -888,7 +911,7 @@ def give_feedback(
     doc: dict, actor: Actor, satisfaction: int, comment: str | None, now: datetime, policy: Policy
 ) -> Change:
     """A participant's satisfaction (once per person); residents whose requests are linked rate in intake."""
-    _require_step(doc, ("publish_result", "feedback"), "give feedback")
+    TOPIC.require(doc, ("publish_result", "feedback"), "give feedback")
     if any(f["by_id"] == actor.id for f in doc["feedback"]):
         raise InvalidTransition("you have already given feedback on this topic")
     entry = {
@@ -976,7 +999,7 @@ def evaluate(
     policy: Policy,
 ) -> Change:
     """Two-way evaluation after closing: residents evaluate an assigned deputy, deputies the residents."""
-    _require_step(doc, ("closed",), "evaluate")
+    TOPIC.require(doc, ("closed",), "evaluate")
     assigned = {d["deputy_id"] for d in doc["deputies"]}
     if actor.role == "deputy":
         if actor.id not in assigned:

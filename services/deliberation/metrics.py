@@ -2,6 +2,8 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from civic146.outbox import Change
+
 TOPICS_CREATED = Counter(
     "civic146_deliberation_topics_created_total", "Topics raised", ["community", "platform", "origin"]
 )
@@ -49,15 +51,22 @@ LAST_VOTE_TURNOUT = Gauge(
 )
 
 
-def count_committed(before: dict, change) -> None:
-    """Count what a committed change did, read from the events it recorded (API and worker alike)."""
-    if "step" in change.set and change.outbox:
-        first = change.outbox[0]["event"]
-        STEP_TRANSITIONS.labels(first["community"], first["data"]["platform"], change.set["step"]).inc()
+def count(before: dict, change: Change) -> None:
+    """Count what a committed change did (the outbox calls this after every commit of deliberation's,
+    API, consumer and jobs alike): read from the events it recorded, and, for ballots (which record
+    no event, see domain.cast_ballot), from the votes it wrote. An insert (a new topic, a roll
+    entry) comes with `before` empty and the new document as `change.set`."""
+    if before and "step" in change.set:
+        STEP_TRANSITIONS.labels(before["community"], before["platform"], change.set["step"]).inc()
         entered = before["steps"][-1]["at"]
         STEP_DURATION.labels(before["step"]).observe(
             max(0.0, (change.push["steps"]["at"] - entered).total_seconds())
         )
+    if before and "votes" in change.set:
+        cast_before = {v["id"]: len(v["voters"]) for v in before["votes"]}
+        cast = sum(len(v["voters"]) - cast_before.get(v["id"], 0) for v in change.set["votes"])
+        if cast:
+            BALLOTS_CAST.labels(before["community"]).inc(cast)
     for item in change.outbox:
         event = item["event"]
         data, kind = event["data"], event["type"].split(".")[-2]

@@ -16,7 +16,6 @@ from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.web import ApiBlueprint, service_context
 
 from . import actions, domain, schemas, store
-from . import metrics as m
 from .context import Deliberation
 
 CREATORS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER)
@@ -71,20 +70,16 @@ def check_can_read(doc: dict, p: Principal) -> None:
 
 
 def load(topic_id: str, *, manage: bool = False, check: bool = True) -> tuple[dict, Principal]:
-    """The topic (votes settled against the clock) and the caller, checked for scope: managing
-    needs to serve the community, reading to serve it or to be a resident it concerns; `check=False`
-    leaves the decision to the caller (ballots: the vote's own list of eligible voters)."""
+    """The topic as stored and the caller, checked for scope: managing needs to serve the
+    community, reading to serve it or to be a resident it concerns; `check=False` leaves the
+    decision to the caller (ballots: the vote's own list of eligible voters)."""
     p = principal()
     doc = store.get(topic_id)
     if manage:
         check_serves(p, doc["community"])
     elif check:
         check_can_read(doc, p)
-    return actions.settle_votes(ctx().outbox, doc, ctx().now()), p
-
-
-def commit(doc: dict, change) -> dict:
-    return actions.commit(ctx().outbox, doc, change)
+    return doc, p
 
 
 def check_place(community: str, compound: str | None) -> None:
@@ -96,17 +91,6 @@ def check_place(community: str, compound: str | None) -> None:
     if compound is not None and compound not in known.compounds:
         raise InvalidInput(
             "unknown compound", [{"field": "compound", "message": f"{compound!r} is not in {community}"}]
-        )
-
-
-def check_venue(venue_id: str | None, community: str) -> None:
-    if venue_id is None:
-        return
-    venue = ctx().registries.venues.get(venue_id)
-    if venue is None or not venue.serves(community):
-        raise InvalidInput(
-            "unknown venue",
-            [{"field": "venue_id", "message": f"{venue_id!r} is not a venue of {community}; see /v1/venues"}],
         )
 
 
@@ -134,6 +118,12 @@ def present_vote(v: dict) -> schemas.VoteOut:
         result=v["result"],
         winning_option=v["winning_option"],
     )
+
+
+def shown(doc: dict, p: Principal | None) -> schemas.TopicOut:
+    """A stored topic as a read shows it: as it stands now, votes whose window has passed with
+    their result (computed, not written: the job or the next write commits it)."""
+    return present(domain.with_due_votes_closed(doc, ctx().now()), p)
 
 
 def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
@@ -203,8 +193,7 @@ def create_topic(body: schemas.CreateTopicIn):
     p, c = principal(), ctx()
     check_serves(p, body.community)
     origin = "community_staff" if p.has(*STAFF_ROLES) else ORIGIN_BY_ROLE[p.primary_role]
-    doc, change = domain.new_topic(body.model_dump(), origin, actor_of(p), c.now(), c.policy)
-    return present(actions.create(c.outbox, doc, change), p)
+    return present(actions.create_topic(c, body.model_dump(), origin, actor_of(p)), p)
 
 
 @bp.endpoint(
@@ -229,12 +218,7 @@ def list_topics(query: schemas.ListQuery):
     for key in ("step", "platform"):
         if getattr(query, key):
             flt[key] = getattr(query, key)
-    docs = (
-        store.collection().find(flt, {"outbox": 0}).sort([("created_at", -1), ("_id", -1)]).limit(query.limit)
-    )
-    return schemas.TopicPage(
-        items=[present(actions.settle_votes(ctx().outbox, d, ctx().now()), p) for d in docs]
-    )
+    return schemas.TopicPage(items=[shown(d, p) for d in store.page(flt, query.limit)])
 
 
 @bp.endpoint(
@@ -246,7 +230,7 @@ def list_topics(query: schemas.ListQuery):
 )
 def get_topic(topic_id: str):
     doc, p = load(topic_id)
-    return present(doc, p)
+    return shown(doc, p)
 
 
 @bp.endpoint(
@@ -259,8 +243,7 @@ def get_topic(topic_id: str):
 )
 def update_topic(topic_id: str, body: schemas.UpdateTopicIn):
     doc, p = load(topic_id, manage=True)
-    fields = body.model_dump(exclude_unset=True)
-    return present(commit(doc, domain.update(doc, fields, actor_of(p), ctx().now(), ctx().policy)), p)
+    return present(actions.update(ctx(), doc, actor_of(p), body.model_dump(exclude_unset=True)), p)
 
 
 @bp.endpoint(
@@ -273,8 +256,7 @@ def update_topic(topic_id: str, body: schemas.UpdateTopicIn):
 )
 def attach_request(topic_id: str, body: schemas.AttachIn):
     doc, p = load(topic_id, manage=True)
-    c = ctx()
-    return present(actions.move_request(c.outbox, body.request_id, doc, actor_of(p), c.now(), c.policy), p)
+    return present(actions.attach_request(ctx(), doc, actor_of(p), body.request_id), p)
 
 
 @bp.endpoint(
@@ -287,10 +269,7 @@ def attach_request(topic_id: str, body: schemas.AttachIn):
 )
 def detach_request(topic_id: str, request_id: str):
     doc, p = load(topic_id, manage=True)
-    if request_id not in doc["request_ids"]:
-        raise NotFound(f"request {request_id} does not belong to this topic")
-    c = ctx()
-    return present(actions.move_request(c.outbox, request_id, None, actor_of(p), c.now(), c.policy), p)
+    return present(actions.detach_request(ctx(), doc, actor_of(p), request_id), p)
 
 
 # --- the steps --------------------------------------------------------------------------------------
@@ -306,10 +285,7 @@ def detach_request(topic_id: str, request_id: str):
 )
 def publish_notice(topic_id: str, body: schemas.NoticeIn):
     doc, p = load(topic_id, manage=True)
-    check_venue(body.venue_id, doc["community"])
-    return present(
-        commit(doc, domain.publish_notice(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)), p
-    )
+    return present(actions.publish_notice(ctx(), doc, actor_of(p), body.model_dump()), p)
 
 
 @bp.endpoint(
@@ -321,7 +297,7 @@ def publish_notice(topic_id: str, body: schemas.NoticeIn):
 )
 def start_consultation(topic_id: str):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.start_consultation(doc, actor_of(p), ctx().now(), ctx().policy)), p)
+    return present(actions.start_consultation(ctx(), doc, actor_of(p)), p)
 
 
 @bp.endpoint(
@@ -335,9 +311,7 @@ def start_consultation(topic_id: str):
 )
 def schedule_meeting(topic_id: str, body: schemas.MeetingIn):
     doc, p = load(topic_id, manage=True)
-    check_venue(body.venue_id, doc["community"])
-    _, change = domain.schedule_meeting(doc, body.model_dump(), actor_of(p), ctx().now())
-    return present(commit(doc, change), p)
+    return present(actions.schedule_meeting(ctx(), doc, actor_of(p), body.model_dump()), p)
 
 
 @bp.endpoint(
@@ -350,13 +324,7 @@ def schedule_meeting(topic_id: str, body: schemas.MeetingIn):
 )
 def hold_meeting(topic_id: str, meeting_id: str, body: schemas.MeetingHeldIn):
     doc, p = load(topic_id, manage=True)
-    return present(
-        commit(
-            doc,
-            domain.hold_meeting(doc, meeting_id, body.model_dump(), actor_of(p), ctx().now(), ctx().policy),
-        ),
-        p,
-    )
+    return present(actions.hold_meeting(ctx(), doc, actor_of(p), meeting_id, body.model_dump()), p)
 
 
 @bp.endpoint(
@@ -370,14 +338,7 @@ def hold_meeting(topic_id: str, meeting_id: str, body: schemas.MeetingHeldIn):
 )
 def open_vote(topic_id: str, body: schemas.VoteIn):
     doc, p = load(topic_id, manage=True)
-    if body.scope == "compound" and not doc.get("compound"):
-        raise InvalidInput(
-            "this topic concerns a whole community", [{"field": "scope", "message": "use community"}]
-        )
-    eligible = store.roll(doc["community"], doc.get("compound") if body.scope == "compound" else None)
-    c = ctx()
-    _, change = domain.open_vote(doc, body.model_dump(), eligible, actor_of(p), c.now(), c.policy)
-    return present(commit(doc, change), p)
+    return present(actions.open_vote(ctx(), doc, actor_of(p), body.model_dump()), p)
 
 
 @bp.endpoint(
@@ -391,8 +352,7 @@ def open_vote(topic_id: str, body: schemas.VoteIn):
 )
 def cast_ballot(topic_id: str, vote_id: str, body: schemas.BallotIn):
     doc, p = load(topic_id, check=False)  # the vote's eligible voters (from the roll) decide
-    doc = commit(doc, domain.cast_ballot(doc, vote_id, p.sub, body.choice, ctx().now()))
-    m.BALLOTS_CAST.labels(doc["community"]).inc()
+    doc = actions.cast_ballot(ctx(), doc, p.sub, vote_id, body.choice)
     vote = next(v for v in doc["votes"] if v["id"] == vote_id)
     return schemas.BallotOut(vote_id=vote_id, recorded=True, ballots_cast=len(vote["voters"]))
 
@@ -410,9 +370,7 @@ def claim(topic_id: str, body: schemas.ClaimIn):
     member = ctx().registries.cppcc_members.get(p.sub)
     if member is None or doc["community"] not in member.communities:
         raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
-    return present(
-        commit(doc, domain.claim(doc, member.id, body.resources, actor_of(p), ctx().now(), ctx().policy)), p
-    )
+    return present(actions.claim(ctx(), doc, actor_of(p), body.resources), p)
 
 
 @bp.endpoint(
@@ -425,21 +383,7 @@ def claim(topic_id: str, body: schemas.ClaimIn):
 )
 def assign_deputy(topic_id: str, body: schemas.DeputyIn):
     doc, p = load(topic_id, manage=True)
-    deputy = ctx().registries.deputies.get(body.deputy_id)
-    if deputy is None or doc["community"] not in deputy.communities:
-        raise InvalidInput(
-            "not a deputy of this area",
-            [
-                {
-                    "field": "deputy_id",
-                    "message": f"{body.deputy_id!r} is not a deputy whose liaison station serves "
-                    f"{doc['community']}",
-                }
-            ],
-        )
-    return present(
-        commit(doc, domain.assign_deputy(doc, deputy.id, deputy.station, actor_of(p), ctx().now())), p
-    )
+    return present(actions.assign_deputy(ctx(), doc, actor_of(p), body.deputy_id), p)
 
 
 @bp.endpoint(
@@ -452,10 +396,7 @@ def assign_deputy(topic_id: str, body: schemas.DeputyIn):
 )
 def start_implementation(topic_id: str, body: schemas.DecisionIn):
     doc, p = load(topic_id, manage=True)
-    return present(
-        commit(doc, domain.start_implementation(doc, body.decision, actor_of(p), ctx().now(), ctx().policy)),
-        p,
-    )
+    return present(actions.start_implementation(ctx(), doc, actor_of(p), body.decision), p)
 
 
 @bp.endpoint(
@@ -469,8 +410,7 @@ def start_implementation(topic_id: str, body: schemas.DecisionIn):
 )
 def add_task(topic_id: str, body: schemas.TaskIn):
     doc, p = load(topic_id, manage=True)
-    _, change = domain.add_task(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)
-    return present(commit(doc, change), p)
+    return present(actions.add_task(ctx(), doc, actor_of(p), body.model_dump()), p)
 
 
 @bp.endpoint(
@@ -483,7 +423,7 @@ def add_task(topic_id: str, body: schemas.TaskIn):
 )
 def progress_task(topic_id: str, task_id: str, body: schemas.ProgressIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.progress_task(doc, task_id, body.done, actor_of(p), ctx().now())), p)
+    return present(actions.progress_task(ctx(), doc, actor_of(p), task_id, body.done), p)
 
 
 @bp.endpoint(
@@ -496,10 +436,7 @@ def progress_task(topic_id: str, task_id: str, body: schemas.ProgressIn):
 )
 def publish_result(topic_id: str, body: schemas.NoticeIn):
     doc, p = load(topic_id, manage=True)
-    check_venue(body.venue_id, doc["community"])
-    return present(
-        commit(doc, domain.publish_result(doc, body.model_dump(), actor_of(p), ctx().now(), ctx().policy)), p
-    )
+    return present(actions.publish_result(ctx(), doc, actor_of(p), body.model_dump()), p)
 
 
 @bp.endpoint(
@@ -511,7 +448,7 @@ def publish_result(topic_id: str, body: schemas.NoticeIn):
 )
 def open_feedback(topic_id: str):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.open_feedback(doc, actor_of(p), ctx().now())), p)
+    return present(actions.open_feedback(ctx(), doc, actor_of(p)), p)
 
 
 @bp.endpoint(
@@ -527,15 +464,7 @@ def give_feedback(topic_id: str, body: schemas.FeedbackIn):
     doc, p = load(topic_id)
     if not p.has(RESIDENT):
         check_serves(p, doc["community"])
-    return present(
-        commit(
-            doc,
-            domain.give_feedback(
-                doc, actor_of(p), body.satisfaction, body.comment, ctx().now(), ctx().policy
-            ),
-        ),
-        p,
-    )
+    return present(actions.give_feedback(ctx(), doc, actor_of(p), body.satisfaction, body.comment), p)
 
 
 @bp.endpoint(
@@ -548,7 +477,7 @@ def give_feedback(topic_id: str, body: schemas.FeedbackIn):
 )
 def close(topic_id: str, body: schemas.CloseIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.close(doc, body.summary, actor_of(p), ctx().now(), ctx().policy)), p)
+    return present(actions.close(ctx(), doc, actor_of(p), body.summary), p)
 
 
 @bp.endpoint(
@@ -561,7 +490,7 @@ def close(topic_id: str, body: schemas.CloseIn):
 )
 def decline(topic_id: str, body: schemas.ReasonIn):
     doc, p = load(topic_id, manage=True)
-    return present(commit(doc, domain.decline(doc, body.reason, actor_of(p), ctx().now(), ctx().policy)), p)
+    return present(actions.decline(ctx(), doc, actor_of(p), body.reason), p)
 
 
 @bp.endpoint(
@@ -576,8 +505,7 @@ def decline(topic_id: str, body: schemas.ReasonIn):
 def evaluate(topic_id: str, body: schemas.EvaluationIn):
     doc, p = load(topic_id)
     who = domain.Actor(p.sub, DEPUTY if p.has(DEPUTY) else RESIDENT)
-    change = domain.evaluate(doc, who, body.deputy_id, body.score, body.comment, ctx().now(), ctx().policy)
-    return present(commit(doc, change), p)
+    return present(actions.evaluate(ctx(), doc, who, body.deputy_id, body.score, body.comment), p)
 
 
 # --- voter roll -------------------------------------------------------------------------------------
@@ -593,10 +521,10 @@ def evaluate(topic_id: str, body: schemas.EvaluationIn):
     roles=STAFF_ROLES,
 )
 def register_voters(community: str, body: schemas.VotersIn):
-    p, c = principal(), ctx()
+    p = principal()
     check_place(community, body.compound)
     check_serves(p, community)
-    added = store.register_voters(c.outbox, community, body.compound, body.resident_ids, p.sub, c.now())
+    added = actions.register_voters(ctx(), community, body.compound, body.resident_ids, actor_of(p))
     ids = store.roll(community, body.compound)
     return schemas.VoterRollOut(
         community=community, compound=body.compound, count=len(ids), added=added, resident_ids=sorted(ids)
@@ -636,14 +564,8 @@ def _public_community(community: str) -> None:
 )
 def public_notices(community: str):
     _public_community(community)
-    docs = (
-        store.collection()
-        .find({"community": community, "notice": {"$ne": None}}, {"outbox": 0})
-        .sort("updated_at", -1)
-        .limit(200)
-    )
     items = []
-    for d in docs:
+    for d in store.published(community, "notice"):
         base = {
             "topic_id": d["_id"],
             "title": d["title"],
@@ -668,12 +590,6 @@ def public_notices(community: str):
 )
 def public_results(community: str):
     _public_community(community)
-    docs = (
-        store.collection()
-        .find({"community": community, "result": {"$ne": None}}, {"outbox": 0})
-        .sort("updated_at", -1)
-        .limit(200)
-    )
     return schemas.PublicResultList(
         items=[
             schemas.PublicResultOut(
@@ -694,7 +610,7 @@ def public_results(community: str):
                 consultations_held=sum(1 for mt in d["meetings"] if mt["status"] == "held"),
                 votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
             )
-            for d in docs
+            for d in store.published(community, "result")
         ]
     )
 
@@ -758,6 +674,5 @@ def statistics(query: schemas.StatisticsQuery):
     if query.community:
         check_serves(p, query.community)
     flt = {"community": query.community} if query.community else {}
-    fields = ["step", "platform", "meetings", "votes", "declined", "steps"]
-    docs = list(store.collection().find(flt, dict.fromkeys(fields, 1)))
+    docs = store.statistics_rows(flt)
     return schemas.Statistics(community=query.community, **domain.compute_statistics(docs, ctx().now()))

@@ -1,37 +1,30 @@
 """Deliberation's scheduled jobs, run by its worker beside the outbox relay and the consumer:
-closing the votes whose window passed, and refreshing the gauges.
+closing the votes whose window passed, and refreshing the gauges from the database.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.errors import ConcurrencyConflict
-from civic146.outbox import Outbox
-from civic146.worker import Job
+from civic146.worker import Job, act_on_each
 
 from . import actions, domain, store
 from . import metrics as m
+from .context import Deliberation
 from .events import PLATFORMS
 
 
-def close_due_votes(outbox: Outbox, now: datetime) -> int:
+def close_due_votes(ctx: Deliberation, now: datetime) -> int:
     """Votes are open only during the consultation step, so only those topics are looked at."""
-    acted = 0
-    for doc in store.collection().find({"step": "consultation"}, {"outbox": 0}):
-        if any(v["status"] == "open" and v["closes_at"] <= now for v in doc["votes"]):
-            try:
-                actions.settle_votes(outbox, doc, now)
-                acted += 1
-            except ConcurrencyConflict:
-                pass  # the next run decides
-    return acted
+    return act_on_each(
+        store.in_consultation(), lambda doc: actions.close_due_votes(ctx, doc, now), "close_due_votes"
+    )
 
 
 def refresh_gauges(now: datetime) -> int:
     counts: dict[tuple[str, str], int] = {}
     last_vote: dict[str, tuple[datetime, float]] = {}
-    for doc in store.collection().find({}, {"step": 1, "platform": 1, "community": 1, "votes": 1}):
+    for doc in store.gauge_rows():
         counts[(doc["platform"], doc["step"])] = counts.get((doc["platform"], doc["step"]), 0) + 1
         for v in doc.get("votes", []):
             if v["status"] == "closed" and (
@@ -46,8 +39,8 @@ def refresh_gauges(now: datetime) -> int:
     return 0
 
 
-def jobs(ctx) -> list[Job]:
+def jobs(ctx: Deliberation) -> list[Job]:
     return [
-        Job("close_due_votes", lambda t: close_due_votes(ctx.outbox, t)),
+        Job("close_due_votes", lambda now: close_due_votes(ctx, now)),
         Job("refresh_gauges", refresh_gauges),
     ]

@@ -4,7 +4,7 @@ what it runs on a schedule. Its API (`deliberation.api:create_app()`) and its wo
 
 from civic146.service import Service
 
-from . import context, handlers, routes, scheduled, store
+from . import context, handlers, metrics, routes, scheduled, store
 from .events import PUBLISHED
 from .settings import DeliberationSettings
 
@@ -22,4 +22,5 @@ SERVICE = Service(
     published=PUBLISHED,
     subscriptions=handlers.SUBSCRIPTIONS,
     jobs=scheduled.jobs,
+    count=metrics.count,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mongoengine
 from mongoengine import fields
+from pymongo.cursor import Cursor
 from pymongo.errors import DuplicateKeyError
 
 from civic146.errors import InvalidTransition
@@ -51,11 +52,6 @@ def voters():
     return Voter._get_collection()
 
 
-def ensure_indexes() -> None:
-    Topic.ensure_indexes()
-    Voter.ensure_indexes()
-
-
 def get(topic_id: str) -> dict:
     return load(collection(), topic_id, "topic")
 
@@ -88,6 +84,37 @@ def open_candidates(community: str, compound: str | None, category: str | None, 
         )
         .limit(200)
     )
+
+
+def page(flt: dict, limit: int) -> list[dict]:
+    """Up to `limit` topics matching `flt`, newest first (the list's order)."""
+    return list(collection().find(flt, {"outbox": 0}).sort([("created_at", -1), ("_id", -1)]).limit(limit))
+
+
+def published(community: str, what: str, limit: int = 200) -> list[dict]:
+    """The community's topics with a public `what` ("notice" or "result"), last updated first."""
+    return list(
+        collection()
+        .find({"community": community, what: {"$ne": None}}, {"outbox": 0})
+        .sort("updated_at", -1)
+        .limit(limit)
+    )
+
+
+def statistics_rows(flt: dict) -> list[dict]:
+    """What the statistics are computed from, for the topics matching `flt`."""
+    fields = ["step", "platform", "meetings", "votes", "declined", "steps"]
+    return list(collection().find(flt, dict.fromkeys(fields, 1)))
+
+
+def gauge_rows() -> Cursor:
+    """Every topic's step, platform, community and votes (the gauges' job)."""
+    return collection().find({}, {"step": 1, "platform": 1, "community": 1, "votes": 1})
+
+
+def in_consultation() -> Cursor:
+    """Topics in the consultation step: votes are open only then (the job closing due votes)."""
+    return collection().find({"step": "consultation"}, {"outbox": 0})
 
 
 class RegisteredElsewhere(InvalidTransition):

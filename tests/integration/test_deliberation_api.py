@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kafka import KafkaProducer
 
-from civic146.consumer import Consumer
 from civic146.events import CASE_ESCALATED, CaseEscalatedData, encode, new_event
-from civic146.kafka import ensure_topics
-from tests.helpers import KAFKA, RunningRelay
+from deliberation.service import SERVICE
+from tests.helpers import KAFKA
 
 HUIFENG = ["huifeng"]
 NOTICE = {
@@ -33,35 +32,15 @@ def shift_clock(path, days: float) -> None:
 
 
 @pytest.fixture
-def settings(base_env, monkeypatch, clock_file):
-    from civic146.config import load_settings
-    from deliberation.settings import DeliberationSettings
-
-    for k, v in {**base_env, "CLOCK_OFFSET_FILE": str(clock_file)}.items():
-        monkeypatch.setenv(k, v)
-    s = load_settings(DeliberationSettings)
-    ensure_topics(
-        s,
-        [
-            s.topic(t)
-            for t in ("deliberation.topics", "deliberation.deadletter", "intake.requests", "mediation.cases")
-        ],
-    )
-    return s
+def settings(service_settings, clock_file):
+    return service_settings(SERVICE, CLOCK_OFFSET_FILE=str(clock_file))
 
 
 @pytest.fixture
-def app(settings, mongo_db):
-    from deliberation import store
-    from deliberation.api import create_app
-
-    app = create_app(settings)
-    store.ensure_indexes()
-    app.extensions["test.relay"] = RunningRelay(
-        settings, [store.collection()], app.extensions["deliberation"].outbox
-    )
-    yield app
-    app.extensions["test.relay"].close()
+def app(service_app, settings):
+    app = service_app(SERVICE, settings)
+    SERVICE.ensure_indexes()
+    return app
 
 
 @pytest.fixture
@@ -267,7 +246,7 @@ def test_ballot_errors_are_clear_and_change_nothing_and_totals_show_only_after_c
     shift_clock(clock_file, 6)
     late = client.post(ballot, json={"choice": "approve"}, headers=mint("v3", "resident"))
     assert late.status_code == 409 and late.json["error"]["code"] == "vote_not_open"
-    closed = client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0]  # closed lazily on read
+    closed = client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0]  # shown closed on read
     assert closed["status"] == "closed" and closed["result"] == "passed" and closed["turnout"] == 0.5
     assert closed["counts"] == [
         {"option": "approve", "count": 2},
@@ -276,6 +255,41 @@ def test_ballot_errors_are_clear_and_change_nothing_and_totals_show_only_after_c
     ]
     body = json.dumps(client.get(f"/v1/topics/{tid}", headers=staff).json)
     assert '"v1"' not in body and '"v2"' not in body  # voters are never exposed
+
+
+def test_a_read_after_the_window_shows_the_result_and_writes_nothing_until_the_job_closes_it(
+    app, client, staff, mint, mongo_db, clock_file, settings, topic_reader
+):
+    from deliberation import scheduled
+
+    roll = {"resident_ids": ["v1", "v2"], "compound": "lefu-international"}
+    assert client.post("/v1/communities/huifeng/voters", json=roll, headers=staff).status_code == 201
+    tid = in_consultation(client, staff, clock_file)["id"]
+    closes = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    vote = {"question": "是否同意修复方案", "scope": "compound", "closes_at": closes}
+    vid = client.post(f"/v1/topics/{tid}/votes", json=vote, headers=staff).json["votes"][0]["id"]
+    ballot = client.post(
+        f"/v1/topics/{tid}/votes/{vid}/ballots", json={"choice": "approve"}, headers=mint("v1", "resident")
+    )
+    assert ballot.status_code == 201
+    shift_clock(clock_file, 6)
+    before = stored(mongo_db, tid)
+
+    shown = [client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0] for _ in range(2)]
+    listed = client.get("/v1/topics?community=huifeng", headers=staff).json["items"][0]["votes"][0]
+    assert shown[0] == shown[1] == listed
+    assert (shown[0]["status"], shown[0]["result"], shown[0]["turnout"]) == ("closed", "passed", 0.5)
+    after = stored(mongo_db, tid)
+    assert after["version"] == before["version"] and after["votes"][0]["status"] == "open"
+    events = [json.loads(r.value) for r in topic_reader(settings.topic("deliberation.topics")).settle(1.5)]
+    kinds = [e["type"].split(".")[-2] for e in events if e["subject"] == tid]
+    assert "vote-opened" in kinds and "vote-closed" not in kinds
+
+    # The worker's job closes it, with the result the reads showed.
+    ctx = app.extensions["deliberation"]
+    assert scheduled.close_due_votes(ctx, ctx.now()) == 1
+    assert stored(mongo_db, tid)["version"] == before["version"] + 1
+    assert client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0] == shown[0]
 
 
 def _produce(settings, topic: str, key: str, event: dict) -> None:
@@ -313,12 +327,8 @@ def _routed(
 
 
 @pytest.fixture
-def consumer(app, settings, mongo_db):
-    from deliberation.handlers import SUBSCRIPTIONS
-
-    c = Consumer(settings, mongo_db, SUBSCRIPTIONS, app.extensions["deliberation"])
-    yield c
-    c.close()
+def consumer(service_consumer, app, settings):
+    return service_consumer(SERVICE, app, settings)
 
 
 def consume(consumer, expected: int) -> int:

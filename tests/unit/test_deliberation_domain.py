@@ -18,11 +18,11 @@ SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
 ROAD = "乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人出行不便"
 
 
-def apply(doc: dict, change: Change) -> dict:
-    out = applied({"version": 1, **doc}, change)
-    for item in stamped(change.outbox, out["version"]):  # every event as published matches its contract
+def checked(change: Change) -> Change:
+    """The change, once every event it records, as published, is shown to match its contract."""
+    for item in stamped(change.outbox, 2):
         jsonschema.validate(item["event"], SCHEMAS[item["event"]["type"]])
-    return out
+    return change
 
 
 def types(change: Change) -> list[str]:
@@ -49,7 +49,7 @@ def new_topic(platform="small_bench_talk", requests=("r1",)):
         POLICY,
         requests=entries,
     )
-    return apply({**doc, "version": 1}, change), change
+    return applied({**doc, "version": 1}, checked(change)), change
 
 
 NOTICE = {
@@ -73,14 +73,14 @@ HELD = {
 
 def in_consultation(**kw):
     doc, _ = new_topic(**kw)
-    doc = apply(doc, domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY))
-    return apply(doc, domain.start_consultation(doc, STAFF, T0 + timedelta(days=3), POLICY))
+    doc = applied(doc, checked(domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY)))
+    return applied(doc, checked(domain.start_consultation(doc, STAFF, T0 + timedelta(days=3), POLICY)))
 
 
 def with_held_meeting(doc):
     mid, change = domain.schedule_meeting(doc, MEETING, STAFF, T0)
-    doc = apply(doc, change)
-    return apply(doc, domain.hold_meeting(doc, mid, HELD, STAFF, T0 + timedelta(days=4), POLICY))
+    doc = applied(doc, checked(change))
+    return applied(doc, checked(domain.hold_meeting(doc, mid, HELD, STAFF, T0 + timedelta(days=4), POLICY)))
 
 
 def test_a_new_topic_records_its_requests_and_tells_intake_they_are_in_progress():
@@ -97,9 +97,11 @@ def test_a_new_topic_records_its_requests_and_tells_intake_they_are_in_progress(
 
 def test_the_six_steps_in_order_with_time_and_actor():
     doc = with_held_meeting(in_consultation())
-    doc = apply(
+    doc = applied(
         doc,
-        domain.start_implementation(doc, "修复路面230米，台阶12处", STAFF, T0 + timedelta(days=5), POLICY),
+        checked(
+            domain.start_implementation(doc, "修复路面230米，台阶12处", STAFF, T0 + timedelta(days=5), POLICY)
+        ),
     )
     for title, unit, target in (
         ("修复硬化路面", "m", 230),
@@ -119,11 +121,15 @@ def test_the_six_steps_in_order_with_time_and_actor():
             T0 + timedelta(days=6),
             POLICY,
         )
-        doc = apply(doc, change)
-        doc = apply(doc, domain.progress_task(doc, tid, target / 2, STAFF, T0 + timedelta(days=20)))
+        doc = applied(doc, checked(change))
+        doc = applied(
+            doc, checked(domain.progress_task(doc, tid, target / 2, STAFF, T0 + timedelta(days=20)))
+        )
     assert doc["progress"] == 50.0
     for t in doc["tasks"]:
-        doc = apply(doc, domain.progress_task(doc, t["id"], t["target"], STAFF, T0 + timedelta(days=60)))
+        doc = applied(
+            doc, checked(domain.progress_task(doc, t["id"], t["target"], STAFF, T0 + timedelta(days=60)))
+        )
     assert doc["progress"] == 100.0
     change = domain.publish_result(
         doc, {**NOTICE, "text": "完成修复硬化路面230米"}, STAFF, T0 + timedelta(days=61), POLICY
@@ -132,16 +138,18 @@ def test_the_six_steps_in_order_with_time_and_actor():
     assert [(r["request_id"], r["state"], r["summary"]) for r in resolved] == [
         ("r1", "resolved", "完成修复硬化路面230米")
     ]
-    doc = apply(doc, change)
-    doc = apply(doc, domain.open_feedback(doc, STAFF, T0 + timedelta(days=62)))
-    doc = apply(
+    doc = applied(doc, checked(change))
+    doc = applied(doc, checked(domain.open_feedback(doc, STAFF, T0 + timedelta(days=62))))
+    doc = applied(
         doc,
-        domain.give_feedback(
-            doc, domain.Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY
+        checked(
+            domain.give_feedback(
+                doc, domain.Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY
+            )
         ),
     )
-    doc = apply(doc, domain.record_request_rating(doc, "r1", 4, "evt-1", T0 + timedelta(days=63)))
-    doc = apply(doc, domain.close(doc, "已向居民反馈", STAFF, T0 + timedelta(days=64), POLICY))
+    doc = applied(doc, checked(domain.record_request_rating(doc, "r1", 4, "evt-1", T0 + timedelta(days=63))))
+    doc = applied(doc, checked(domain.close(doc, "已向居民反馈", STAFF, T0 + timedelta(days=64), POLICY)))
     assert [s["step"] for s in doc["steps"]] == [
         "determine_topic",
         "public_notice",
@@ -175,7 +183,7 @@ def test_steps_cannot_be_skipped(action):
 
 def test_the_notice_must_be_up_for_the_minimum_period():
     doc, _ = new_topic()
-    doc = apply(doc, domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY))
+    doc = applied(doc, checked(domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY)))
     with pytest.raises(domain.NoticePeriodNotElapsed) as err:
         domain.start_consultation(doc, STAFF, T0 + timedelta(days=2, hours=23), POLICY)
     assert err.value.code == "notice_period_not_elapsed"
@@ -187,7 +195,9 @@ def test_no_implementation_without_a_held_meeting_and_no_result_before_it_is_com
     with pytest.raises(InvalidTransition, match="meeting"):
         domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY)
     doc = with_held_meeting(doc)
-    doc = apply(doc, domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY))
+    doc = applied(
+        doc, checked(domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY))
+    )
     tid, change = domain.add_task(
         doc,
         {"title": "路面", "owner": "物业", "due_date": date(2026, 5, 1), "unit": "m", "target": 230},
@@ -195,8 +205,8 @@ def test_no_implementation_without_a_held_meeting_and_no_result_before_it_is_com
         T0,
         POLICY,
     )
-    doc = apply(doc, change)
-    doc = apply(doc, domain.progress_task(doc, tid, 229, STAFF, T0))
+    doc = applied(doc, checked(change))
+    doc = applied(doc, checked(domain.progress_task(doc, tid, 229, STAFF, T0)))
     with pytest.raises(InvalidTransition, match="not complete"):
         domain.publish_result(doc, NOTICE, STAFF, T0, POLICY)
     with pytest.raises(InvalidInput):
@@ -206,7 +216,7 @@ def test_no_implementation_without_a_held_meeting_and_no_result_before_it_is_com
 def test_a_meeting_cannot_be_closed_without_minutes_and_attendance():
     doc = in_consultation()
     mid, change = domain.schedule_meeting(doc, MEETING, STAFF, T0)
-    doc = apply(doc, change)
+    doc = applied(doc, checked(change))
     with pytest.raises(InvalidInput) as err:
         domain.hold_meeting(doc, mid, {**HELD, "minutes": "", "attendance": None}, STAFF, T0, POLICY)
     assert {d["field"] for d in err.value.details} == {"minutes", "attendance"}
@@ -214,9 +224,11 @@ def test_a_meeting_cannot_be_closed_without_minutes_and_attendance():
 
 def test_decline_only_in_steps_one_to_three_then_the_result_can_be_published():
     doc, _ = new_topic()
-    doc = apply(doc, domain.decline(doc, "不属于社区议事范围", STAFF, T0, POLICY))
+    doc = applied(doc, checked(domain.decline(doc, "不属于社区议事范围", STAFF, T0, POLICY)))
     assert doc["step"] == "declined"
-    doc = apply(doc, domain.publish_result(doc, {**NOTICE, "text": "经研究不予立项"}, STAFF, T0, POLICY))
+    doc = applied(
+        doc, checked(domain.publish_result(doc, {**NOTICE, "text": "经研究不予立项"}, STAFF, T0, POLICY))
+    )
     assert doc["result"]["outcome"] == "declined"
     with pytest.raises(InvalidTransition):
         domain.decline(doc, "again", STAFF, T0, POLICY)
@@ -241,14 +253,14 @@ def open_vote(doc, **fields):
         T0 + timedelta(days=5),
         POLICY,
     )
-    return vid, apply(doc, change)
+    return vid, applied(doc, checked(change))
 
 
 def cast(doc, vid, ballots: dict[str, str], at=T0 + timedelta(days=6)):
     for voter, choice in ballots.items():
         change = domain.cast_ballot(doc, vid, voter, choice, at)
         assert change.outbox == []  # a ballot records no event
-        doc = apply(doc, change)
+        doc = applied(doc, checked(change))
     return doc
 
 
@@ -295,7 +307,7 @@ def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
     doc = cast(doc, vid, {"res-1": "approve", "res-2": "approve", "res-3": "approve"})
     assert domain.close_due_votes(doc, T0 + timedelta(days=9)) is None  # the window is still open
     change = domain.close_due_votes(doc, T0 + timedelta(days=11))
-    doc = apply(doc, change)
+    doc = applied(doc, checked(change))
     closed = change.outbox[0]["event"]["data"]
     assert closed["result"] == "quorum_not_met" and closed["turnout"] == 0.3 and closed["ballots_cast"] == 3
     with pytest.raises(InvalidTransition, match="vote"):
@@ -315,19 +327,38 @@ def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
         T0 + timedelta(days=11),
         POLICY,
     )
-    doc = apply(doc, change)
+    doc = applied(doc, checked(change))
     doc = cast(
         doc,
         vid2,
         {**{f"res-{i}": "approve" for i in range(6)}, "res-6": "oppose", "res-7": "abstain"},
         at=T0 + timedelta(days=13),
     )
-    doc = apply(doc, domain.close_due_votes(doc, T0 + timedelta(days=15)))
+    doc = applied(doc, checked(domain.close_due_votes(doc, T0 + timedelta(days=15))))
     assert [(v["result"], v["turnout"]) for v in doc["votes"]] == [("quorum_not_met", 0.3), ("passed", 0.8)]
     assert (
         domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=16), POLICY).set["step"]
         == "implementation"
     )
+
+
+def test_a_read_shows_the_result_of_a_passed_window_as_closing_it_would_and_changes_nothing_else():
+    doc = with_held_meeting(in_consultation(platform="residents_council"))
+    vid, doc = open_vote(doc)
+    doc = cast(doc, vid, {f"res-{i}": "approve" for i in range(6)})
+    assert domain.with_due_votes_closed(doc, T0 + timedelta(days=9)) is doc  # still open: as stored
+    later = T0 + timedelta(days=11)
+    shown = domain.with_due_votes_closed(doc, later)
+    closing = domain.close_due_votes(doc, later)
+    assert shown["votes"] == applied(doc, closing)["votes"]
+    assert shown["votes"][0]["status"] == "closed" and shown["votes"][0]["result"] == "passed"
+    assert (shown["version"], shown["updated_at"]) == (doc["version"], doc["updated_at"])
+    assert doc["votes"][0]["status"] == "open"  # the stored document is left as it is
+
+    # A write decides on the topic as it stands and closes the vote in the same commit.
+    change = domain.combined(closing, domain.start_implementation(shown, "实施水改", STAFF, later, POLICY))
+    assert types(change) == ["vote-closed", "implementation-started"]
+    assert applied(doc, checked(change))["step"] == "implementation"
 
 
 @pytest.mark.parametrize(
@@ -389,10 +420,10 @@ def test_attaching_and_detaching_requests():
     )
     change = domain.attach_request(doc, entry, STAFF, T0)
     assert types(change) == ["request-attached", "progress"]
-    doc = apply(doc, change)
+    doc = applied(doc, checked(change))
     with pytest.raises(InvalidTransition):
         domain.attach_request(doc, entry, STAFF, T0)
-    doc = apply(doc, domain.detach_request(doc, "r2", STAFF, T0, "other-topic"))
+    doc = applied(doc, checked(domain.detach_request(doc, "r2", STAFF, T0, "other-topic")))
     assert doc["request_ids"] == ["r1"]
 
 
@@ -401,11 +432,17 @@ def test_two_way_evaluation_after_closing_only():
     with pytest.raises(InvalidTransition):
         domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
     doc["step"] = "closed"
-    doc = apply(
-        doc, domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY)
+    doc = applied(
+        doc,
+        checked(
+            domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY)
+        ),
     )
-    doc = apply(
-        doc, domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)
+    doc = applied(
+        doc,
+        checked(
+            domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)
+        ),
     )
     assert [(e["by_role"], e["target"]) for e in doc["evaluations"]] == [
         ("resident", "deputy-01"),
@@ -435,7 +472,7 @@ def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everyth
         requests=[entry],
         name_digests=pii.name_digests(POLICY.name_key, ["李秀兰"]),
     )
-    doc = apply({**doc, "version": 1}, change)
+    doc = applied({**doc, "version": 1}, checked(change))
     notice = domain.publish_notice(
         doc,
         {**NOTICE, "text": "王建国和李秀兰反映的道路问题，联系电话１３９ ８７６５ ４３２１"},

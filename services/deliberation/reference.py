@@ -1,5 +1,5 @@
-"""Registries the operator replaces: venues, NPC deputies (with their liaison stations' areas)
-and CPPCC members (with the communities each serves).
+"""Deliberation's reference data: the registries the operator replaces, venues, NPC deputies (with
+their liaison stations' areas) and CPPCC members (with the communities each serves).
 
 Kept as data (reference/*.json beside this file, or the same names in REFERENCE_DIR). The bundled
 files are demo data: entries with `"demo": true` carry invented names.
