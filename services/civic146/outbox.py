@@ -101,6 +101,16 @@ class Change:
     def record(self, event_type: EventType, event: dict) -> None:
         self.outbox.append(entry(event_type, event))
 
+    def followed_by(self, then: Change) -> Change:
+        """One commit of two changes to a document, `then` decided on the document as this one
+        leaves it: its fields win where both set one, its events follow. Both appending to the same
+        field is refused (a push is one element), never silently half-applied."""
+        if both := self.push.keys() & then.push.keys():
+            raise ValueError(f"both changes append to {sorted(both)}: decide them as one")
+        return Change(
+            set={**self.set, **then.set}, push={**self.push, **then.push}, outbox=[*self.outbox, *then.outbox]
+        )
+
 
 def applied(doc: dict, change: Change, version: int | None = None) -> dict:
     """The document as `change` leaves it (the state the commit writes, without the events): the

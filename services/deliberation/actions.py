@@ -32,7 +32,7 @@ def _decide(
     if closing is None:
         return store.apply(ctx.outbox, doc, decide(doc, now))
     change = decide(domain.with_due_votes_closed(doc, now), now)
-    return store.apply(ctx.outbox, doc, domain.combined(closing, change))
+    return store.apply(ctx.outbox, doc, closing.followed_by(change))
 
 
 def _check_venue(ctx: Deliberation, venue_id: str | None, community: str) -> None:

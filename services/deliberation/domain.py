@@ -681,7 +681,7 @@ def with_due_votes_closed(doc: dict, now: datetime) -> dict:
 
 def close_due_votes(doc: dict, now: datetime) -> Change | None:
     """Close every open vote whose window has passed, recording each result (the worker's job, and
-    every write to the topic, in the same commit: see combined)."""
+    every write to the topic, in the same commit: see Change.followed_by)."""
     due = _due(doc, now)
     if not due:
         return None
@@ -706,16 +706,6 @@ def close_due_votes(doc: dict, now: datetime) -> Change | None:
         )
     change.set = {"votes": with_due_votes_closed(doc, now)["votes"], "updated_at": now}
     return change
-
-
-def combined(first: Change, then: Change) -> Change:
-    """One commit of two changes to a topic, `then` decided on the topic as `first` leaves it (its
-    fields win where both set one; its events follow)."""
-    return Change(
-        set={**first.set, **then.set},
-        push={**first.push, **then.push},
-        outbox=[*first.outbox, *then.outbox],
-    )
 
 
 # --- CPPCC claims and deputies ----------------------------------------------------------------------

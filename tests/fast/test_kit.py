@@ -81,3 +81,15 @@ def test_every_service_builds_its_context_from_its_declaration(memory_service, n
     context = memory_service(service)
     assert context.settings.service_name == name and context.outbox.count is service.count
     assert service.worker_topics() == sorted(set(service.worker_topics()))
+
+
+def test_two_changes_commit_as_one_and_never_half_append():
+    first = Change(set={"a": 1, "b": 1}, push={"log": "first"})
+    first.outbox.append({"topic": "t", "key": "k", "event": {"n": 1}})
+    then = Change(set={"b": 2})
+    then.outbox.append({"topic": "t", "key": "k", "event": {"n": 2}})
+    both = first.followed_by(then)
+    assert both.set == {"a": 1, "b": 2} and both.push == {"log": "first"}
+    assert [e["event"]["n"] for e in both.outbox] == [1, 2]
+    with pytest.raises(ValueError, match="log"):
+        first.followed_by(Change(push={"log": "second"}))

@@ -28,6 +28,7 @@ def service_app(mongo_db):
 
     def make(service, settings):
         app = service.create_app(settings)
+        service.ensure_indexes()  # the worker makes them in production; no worker runs here
         app.config["TESTING"] = True
         relay = RunningRelay(settings, service.collections(), app.extensions[service.name].outbox)
         app.extensions["test.relay"] = relay

@@ -38,9 +38,7 @@ def settings(service_settings, clock_file):
 
 @pytest.fixture
 def app(service_app, settings):
-    app = service_app(SERVICE, settings)
-    SERVICE.ensure_indexes()
-    return app
+    return service_app(SERVICE, settings)
 
 
 @pytest.fixture

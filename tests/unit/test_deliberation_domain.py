@@ -356,7 +356,7 @@ def test_a_read_shows_the_result_of_a_passed_window_as_closing_it_would_and_chan
     assert doc["votes"][0]["status"] == "open"  # the stored document is left as it is
 
     # A write decides on the topic as it stands and closes the vote in the same commit.
-    change = domain.combined(closing, domain.start_implementation(shown, "实施水改", STAFF, later, POLICY))
+    change = closing.followed_by(domain.start_implementation(shown, "实施水改", STAFF, later, POLICY))
     assert types(change) == ["vote-closed", "implementation-started"]
     assert applied(doc, checked(change))["step"] == "implementation"
 
