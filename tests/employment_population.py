@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 from civic146.reference import communities
-from employment import domain, matching, vocabulary
+from employment import matching, reference
+from employment.jobs import domain as job_domain
 
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡"
@@ -141,12 +142,12 @@ def vocab_compound_name(compound: str) -> str:
 
 
 def job(fields: dict, i: int) -> dict:
-    return {"_id": f"job-{i:05d}", "status": "open", "filled": 0, **domain.job_values(fields)}
+    return {"_id": f"job-{i:05d}", "status": "open", "filled": 0, **job_domain.job_values(fields)}
 
 
 def population(n_seekers: int = 10_000, n_jobs: int = 10_000, seed: int = 146):
     rng = random.Random(seed)
-    vocab = vocabulary.load()
+    vocab = reference.load()
     seekers = [seeker(rng, vocab, i) for i in range(n_seekers)]
     jobs = [job(job_fields(rng, vocab), i) for i in range(n_jobs)]
     return vocab, seekers, jobs

@@ -7,18 +7,22 @@ from dataclasses import dataclass
 from civic146.context import ServiceContext
 from civic146.outbox import Outbox
 
-from . import vocabulary
+from . import domain, reference
+from .reference import Vocabulary
 from .settings import EmploymentSettings
-from .vocabulary import Vocabulary
 
 
 @dataclass
 class Employment(ServiceContext):
     settings: EmploymentSettings
     vocab: Vocabulary
+    policy: domain.Policy
 
 
 def build(settings: EmploymentSettings, outbox: Outbox) -> Employment:
     return Employment(
-        settings=settings, outbox=outbox, vocab=vocabulary.VOCABULARY.use(settings.reference_dir)
+        settings=settings,
+        outbox=outbox,
+        vocab=reference.VOCABULARY.use(settings.reference_dir),
+        policy=settings.policy,
     )

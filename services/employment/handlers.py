@@ -16,9 +16,11 @@ import logging
 from civic146.consumer import Subscription
 from civic146.events import INTAKE_TOPIC, ROUTED, Routed
 
-from . import domain, store, workflows
+from . import actions
 from . import events as ev
 from .context import Employment
+from .jobs import actions as job_actions
+from .seekers import actions as seeker_actions
 
 log = logging.getLogger(__name__)
 JOB_REQUEST_CATEGORIES = ("staff_hiring",)
@@ -28,11 +30,9 @@ def draft_from_intake(ctx: Employment, event: dict, data: Routed) -> None:
     if data.target != "employment":
         return
     if data.category in JOB_REQUEST_CATEGORIES:
-        doc, change = domain.job_draft_from_intake(data, ctx.now())
-        store.insert_once(ctx.outbox, "jobs", doc, change)
+        job_actions.draft_from_intake(ctx, data)
     else:
-        doc, change = domain.seeker_draft_from_intake(data, ctx.now())
-        store.insert_once(ctx.outbox, "seekers", doc, change)
+        seeker_actions.draft_from_intake(ctx, data)
 
 
 def on_seeker_changed(ctx: Employment, event: dict, data: ev.SeekerFacts) -> None:
@@ -44,17 +44,13 @@ def on_job_posted(ctx: Employment, event: dict, data: ev.JobPosted) -> None:
 
 
 def rematch_seeker(ctx: Employment, seeker_id: str) -> None:
-    seeker = store.get("seekers", seeker_id)
-    if seeker["status"] == "active":
-        made = workflows.suggest_for_seeker(ctx, seeker, ctx.now())
-        log.info("seeker matched", extra={"seeker_id": seeker_id, "suggestions": made})
+    made = actions.rematch_seeker(ctx, seeker_id)
+    log.info("seeker matched", extra={"seeker_id": seeker_id, "suggestions": made})
 
 
 def rematch_job(ctx: Employment, job_id: str) -> None:
-    job = store.get("jobs", job_id)
-    if job["status"] == "open":
-        made = workflows.suggest_for_job(ctx, job, ctx.now())
-        log.info("job matched", extra={"job_id": job_id, "suggestions": made})
+    made = actions.rematch_job(ctx, job_id)
+    log.info("job matched", extra={"job_id": job_id, "suggestions": made})
 
 
 SUBSCRIPTIONS = [

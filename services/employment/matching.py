@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .vocabulary import Vocabulary
+from .reference import Vocabulary
 
 # Realistic ranges of the numbers matching uses (the payload models take their bounds from here).
 # Pay is in yuan per unit; a day is 8 hours; a month's pay is spread over the hours of the week

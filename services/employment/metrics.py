@@ -7,6 +7,9 @@ allowed to see it, not in Prometheus.
 
 from prometheus_client import Counter, Gauge
 
+from . import events as ev
+from .domain import group_label
+
 SEEKERS_REGISTERED = Counter(
     "civic146_employment_seekers_registered_total",
     "Profiles completed with consent",
@@ -34,9 +37,31 @@ ACTIVE_SEEKERS = Gauge(
     ["community"],
     multiprocess_mode="max",
 )
+# Counted where matching skips a stored document (no commit): see actions.skipped.
 UNSCORABLE = Counter(
     "civic146_employment_unscorable_total",
     "Stored profiles (kind=seeker) or postings (kind=job) "
     "that matching skipped because their numbers cannot be scored",
     ["kind"],
 )
+
+
+def count(before: dict, change) -> None:
+    """Count what a committed change did (the outbox calls this after every commit of employment's
+    four aggregates; an insert has `before == {}` and the new document as `change.set`): a profile
+    registered or completed, a posting opened (posted, or a draft published; not a job reopened
+    after a hire that did not complete), a referral's stage (a new referral counts its first
+    stage), a hire, a retention check's outcome."""
+    after = {**before, **change.set}
+    for item in change.outbox:
+        kind, data = item["event"]["type"], item["event"]["data"]
+        if kind == ev.SEEKER_REGISTERED.name:
+            SEEKERS_REGISTERED.labels(after["community"], group_label(after)).inc()
+        elif kind == ev.JOB_POSTED.name and before.get("status") in (None, "draft"):
+            JOBS_POSTED.labels(after["community"]).inc()
+        elif kind == ev.RETENTION_CHECKED.name:
+            RETENTION_CHECKS.labels(str(data["checkpoint"]), data["outcome"]).inc()
+    if "stage" in change.set:  # only referrals have a stage
+        REFERRAL_TRANSITIONS.labels(after["community"], change.set["stage"]).inc()
+        if change.set["stage"] == "hired":
+            PLACEMENTS.labels(after["community"], after.get("target_group") or "none").inc()

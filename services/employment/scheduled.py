@@ -1,6 +1,7 @@
 """Employment's scheduled jobs, run by its worker beside the outbox relay and the consumer:
 retention checks at 30/90/180 days, finishing placement bookkeeping a crash interrupted, expiring
-jobs and consents, and the gauges.
+jobs and consents, and the gauges. Each passes over the documents it finds (civic146.worker.
+act_on_each) and calls the use case for each.
 """
 
 from __future__ import annotations
@@ -8,60 +9,70 @@ from __future__ import annotations
 from datetime import datetime
 
 from civic146.reference import communities
-from civic146.worker import Job
+from civic146.worker import Job, act_on_each
 
-from . import domain, store, workflows
+from . import actions
 from . import metrics as m
 from .context import Employment
+from .jobs import actions as job_actions
+from .jobs import store as job_store
+from .referrals import actions as referral_actions
+from .referrals import store as referral_store
+from .seekers import actions as seeker_actions
+from .seekers import store as seeker_store
 
 
 def fire_retention_checks(ctx: Employment, now: datetime) -> int:
-    acted = 0
-    for doc in store.find(
-        "referrals", {"stage": {"$in": ["hired", "retained"]}, "next_check_at": {"$lte": now}}
-    ):
-        change = domain.retention_due(doc, now)
-        if change is not None:
-            store.apply(ctx.outbox, "referrals", doc, change)  # a conflict: the next run decides again
-            acted += 1
-    return acted
+    return act_on_each(
+        referral_store.retention_checks_due(now),
+        lambda doc: referral_actions.fire_retention_check(ctx, doc, now),
+        "fire_retention_checks",
+    )
 
 
 def finish_placements(ctx: Employment, now: datetime) -> int:
     """What a crash left of a hire or a departure: placements not yet confirmed or released after the
     referral's write, and reservations whose referral was never hired (after the grace period)."""
-    docs = store.find("referrals", {"placement_synced": False})
-    for doc in docs:
-        workflows.sync_placement(ctx, doc, now)
-    return len(docs) + workflows.release_expired_reservations(ctx, now)
+    synced = act_on_each(
+        referral_store.placements_unsynced(),
+        lambda doc: actions.sync_placement(ctx, doc, now),
+        "finish_placements",
+    )
+    released = act_on_each(
+        job_store.with_reservations(),
+        lambda doc: actions.settle_expired_reservations(ctx, doc, now, {"job_id": doc["_id"]}),
+        "finish_placements",
+    )
+    released += act_on_each(
+        seeker_store.with_reservations(),
+        lambda doc: actions.settle_expired_reservations(ctx, doc, now, {"seeker_id": doc["_id"]}),
+        "finish_placements",
+    )
+    return synced + released
 
 
 def expire_jobs(ctx: Employment, now: datetime) -> int:
-    docs = store.find("jobs", {"status": "open", "valid_until": {"$lte": now}})
-    for doc in docs:
-        store.apply(ctx.outbox, "jobs", doc, domain.close_job(doc, "expired", domain.SYSTEM, now))
-    return len(docs)
+    return act_on_each(job_store.expired(now), lambda doc: job_actions.expire(ctx, doc, now), "expire_jobs")
 
 
 def expire_consents(ctx: Employment, now: datetime) -> int:
-    acted = 0
-    for doc in store.find("seekers", {"status": {"$ne": "closed"}, "consent.expires_at": {"$lte": now}}):
-        if (change := domain.consent_expired(doc, now)) is not None:
-            store.apply(ctx.outbox, "seekers", doc, change)
-            acted += 1
-    return acted
+    return act_on_each(
+        seeker_store.consents_due(now),
+        lambda doc: seeker_actions.expire_consent(ctx, doc, now),
+        "expire_consents",
+    )
 
 
 def refresh_gauges(ctx: Employment, now: datetime) -> int:
     """Open positions and active seekers per community (every community of the register, zeros included)."""
     open_positions = dict.fromkeys(communities(ctx.settings.reference_dir), 0)
     active = dict(open_positions)
-    for job in store.find("jobs", {"status": "open"}):
+    for job in job_store.open_jobs():
         open_positions[job["community"]] = open_positions.get(job["community"], 0) + max(
             0, job["openings"] - job.get("filled", 0)
         )
-    for seeker in store.collection("seekers").find({"status": "active"}, {"community": 1}):
-        active[seeker["community"]] = active.get(seeker["community"], 0) + 1
+    for community in seeker_store.active_communities():
+        active[community] = active.get(community, 0) + 1
     for community, count in open_positions.items():
         m.OPEN_JOBS.labels(community).set(count)
     for community, count in active.items():
@@ -69,7 +80,7 @@ def refresh_gauges(ctx: Employment, now: datetime) -> int:
     return 0
 
 
-def jobs(ctx) -> list[Job]:
+def jobs(ctx: Employment) -> list[Job]:
     return [
         Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),
         Job("finish_placements", lambda t: finish_placements(ctx, t)),

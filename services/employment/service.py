@@ -1,11 +1,20 @@
-"""Employment, declared once: what it keeps, what it serves, what it publishes and consumes,
-what it runs on a schedule. Its API (`employment.api:create_app()`) and its worker
-(`python -m employment.worker`) are both built from this declaration (civic146.service)."""
+"""Employment, declared once: what it keeps (its four aggregates: seekers, jobs, referrals, outreach
+tasks), what it serves (one blueprint per aggregate), what it publishes and consumes, what it runs
+on a schedule. Its API (`employment.api:create_app()`) and its worker (`python -m employment.worker`)
+are both built from this declaration (civic146.service)."""
 
 from civic146.service import Service
 
-from . import context, handlers, routes, scheduled, store
+from . import context, handlers, metrics, scheduled
 from .events import PUBLISHED
+from .jobs import routes as jobs_routes
+from .jobs import store as jobs_store
+from .outreach import routes as outreach_routes
+from .outreach import store as outreach_store
+from .referrals import routes as referrals_routes
+from .referrals import store as referrals_store
+from .seekers import routes as seekers_routes
+from .seekers import store as seekers_store
 from .settings import EmploymentSettings
 
 SERVICE = Service(
@@ -15,10 +24,11 @@ SERVICE = Service(
         "placement follow-up."
     ),
     settings_class=EmploymentSettings,
-    aggregates=list(store.DOCUMENTS.values()),
+    aggregates=[seekers_store.Seeker, jobs_store.Job, referrals_store.Referral, outreach_store.OutreachTask],
     context=context.build,
-    blueprints=[routes.bp],
+    blueprints=[seekers_routes.bp, jobs_routes.bp, referrals_routes.bp, outreach_routes.bp],
     published=PUBLISHED,
     subscriptions=handlers.SUBSCRIPTIONS,
     jobs=scheduled.jobs,
+    count=metrics.count,
 )

@@ -1,6 +1,10 @@
 """Settings of the employment service (environment variables, see the shared Settings for the rest)."""
 
+from datetime import timedelta
+
 from civic146.config import Settings
+
+from .domain import Policy
 
 
 class EmploymentSettings(Settings):
@@ -19,6 +23,17 @@ class EmploymentSettings(Settings):
     # under a second. A reservation older than this without a hired referral was left by a crash or a
     # stall and the worker releases it (an attempt still running after it fails with a conflict).
     hire_reservation_grace_seconds: float = 300.0
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            suggestions_per_change=self.suggestions_per_change,
+            min_suggestion_score=self.min_suggestion_score,
+            dormant_after_days=self.dormant_after_days,
+            max_outreach_per_job=self.max_outreach_per_job,
+            consent_retention_days=self.consent_retention_days,
+            hire_reservation_grace=timedelta(seconds=self.hire_reservation_grace_seconds),
+        )
 
     @property
     def sensitive_role_list(self) -> tuple[str, ...]:

@@ -21,10 +21,11 @@ def referenced_event_types(service: str) -> set[tuple[str, str]]:
     """(type, topic) of every EventType the service's modules name outside its events module:
     those it records in its outbox, and those it consumes."""
     found = set()
-    for path in sorted((ROOT / "services" / service).glob("*.py")):
+    for path in sorted((ROOT / "services" / service).rglob("*.py")):  # with its packages' modules
         if path.name == "events.py":
             continue
-        module = importlib.import_module(f"{service}.{path.stem}")
+        parts = path.relative_to(ROOT / "services").with_suffix("").parts
+        module = importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
         for node in ast.walk(ast.parse(path.read_text())):
             value = None  # read from namespaces, never through getattr (current_app and g are proxies)
             if isinstance(node, ast.Name):

@@ -8,10 +8,8 @@ from datetime import timedelta
 import jsonschema
 import pytest
 
-from civic146.kafka import ensure_topics
 from employment import events as ev
-from employment import store
-from tests.helpers import RunningRelay, wait_until
+from tests.helpers import wait_until
 
 ID_NUMBER = "11010519491231002X"
 PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": ID_NUMBER}
@@ -57,28 +55,23 @@ JOB = {
 SCHEMAS = {t.name: t.schema() for t in [*ev.PUBLISHED, ev.PROGRESS]}
 
 
-def make_app(base_env, monkeypatch, **overrides):
-    from civic146.config import load_settings
-    from employment.api import create_app
-    from employment.settings import EmploymentSettings
+@pytest.fixture
+def make_app(service_settings, service_app):
+    """`make_app(**env)`: employment's app (the worker's relay on a thread) and its settings, with
+    these environment variables besides the test's (e.g. SENSITIVE_DATA_ROLES="subdistrict_admin")."""
+    from employment.service import SERVICE
 
-    for k, v in base_env.items():
-        monkeypatch.setenv(k, v)
-    settings = load_settings(EmploymentSettings, **overrides)
-    ensure_topics(settings, [settings.topic(t) for t in (ev.SEEKERS, ev.JOBS, ev.REFERRALS)])
-    app = create_app(settings)
-    app.config["TESTING"] = True
-    app.extensions["test.relay"] = RunningRelay(
-        settings, store.collections(), app.extensions["employment"].outbox
-    )
-    return app, settings
+    def make(**env: str):
+        settings = service_settings(SERVICE, **env)
+        return service_app(SERVICE, settings), settings
+
+    return make
 
 
 @pytest.fixture
-def employment(base_env, monkeypatch, mongo_db):
-    app, settings = make_app(base_env, monkeypatch)
-    yield app.test_client(), settings
-    app.extensions["test.relay"].close()
+def employment(make_app):
+    app, settings = make_app()
+    return app.test_client(), settings
 
 
 @pytest.fixture
@@ -146,20 +139,15 @@ def test_sensitive_fields_are_hidden_from_roles_that_do_not_need_them(employment
         assert "difficulty" not in r.value.decode() and ID_NUMBER not in r.value.decode()
 
 
-def test_staff_outside_the_sensitive_roles_see_masked_ids_and_no_difficulty(
-    base_env, monkeypatch, mongo_db, roles
-):
-    app, _ = make_app(base_env, monkeypatch, sensitive_data_roles="subdistrict_admin")
+def test_staff_outside_the_sensitive_roles_see_masked_ids_and_no_difficulty(make_app, mongo_db, roles):
+    app, _ = make_app(SENSITIVE_DATA_ROLES="subdistrict_admin")
     client = app.test_client()
-    try:
-        sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
-        view = client.get(f"/v1/seekers/{sid}", headers=roles["staff"]).json
-        assert view["employment_difficulty"] is None
-        assert view["person"]["id_number"] == "1101**********002X" and view["person"]["masked"] is True
-        stats = client.get("/v1/statistics?community=huifeng", headers=roles["staff"]).json
-        assert "employment_difficulty" not in stats["seekers_by_group"]
-    finally:
-        app.extensions["test.relay"].close()
+    sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
+    view = client.get(f"/v1/seekers/{sid}", headers=roles["staff"]).json
+    assert view["employment_difficulty"] is None
+    assert view["person"]["id_number"] == "1101**********002X" and view["person"]["masked"] is True
+    stats = client.get("/v1/statistics?community=huifeng", headers=roles["staff"]).json
+    assert "employment_difficulty" not in stats["seekers_by_group"]
 
 
 BAD_SEEKERS = [
@@ -252,7 +240,8 @@ def test_matches_come_with_reasons_that_add_up_to_the_score(employment, roles):
 
 
 def test_a_new_job_for_a_dormant_older_seeker_creates_an_outreach_task_for_staff(employment, roles, mongo_db):
-    from employment import store, workflows
+    from employment import actions
+    from employment.jobs import store as job_store
 
     client, settings = employment
     app_ctx = client.application.extensions["employment"]
@@ -266,7 +255,7 @@ def test_a_new_job_for_a_dormant_older_seeker_creates_an_outreach_task_for_staff
     job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
     later = app_ctx.now() + timedelta(days=settings.dormant_after_days + 1)
     with client.application.app_context():
-        made = workflows.suggest_for_job(app_ctx, store.get("jobs", job_id), later)
+        made = actions.suggest_for_job(app_ctx, job_store.get(job_id), later)
     assert made == 2
     [task] = client.get("/v1/outreach-tasks?community=huifeng", headers=roles["staff"]).json["items"]
     assert task["seeker_id"] == sid and task["job_id"] == job_id and task["seeker_id"] != young
@@ -434,11 +423,11 @@ def test_referring_to_a_job_that_is_not_open_is_refused_and_writes_nothing(emplo
 def test_hiring_stops_at_the_jobs_openings_even_before_the_first_hire_is_confirmed(
     employment, roles, mongo_db, monkeypatch
 ):
-    from employment import workflows
+    from employment import actions
 
     client, _ = employment
     # the hire's reservations are not confirmed yet (the worker finishes it): they count all the same
-    monkeypatch.setattr(workflows, "sync_placement_now", lambda *args: None)
+    monkeypatch.setattr(actions, "sync_placement_now", lambda *args: None)
     job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]  # one opening
     first, second = offered(client, roles, job_id), offered(client, roles, job_id)
     assert client.post(f"/v1/referrals/{first}/hire", headers=roles["employer"]).status_code == 200
@@ -465,14 +454,15 @@ def test_hiring_on_a_withdrawn_job_is_refused(employment, roles, mongo_db):
 def test_refer_interview_and_offer_on_a_job_no_longer_open_are_refused_and_write_nothing(
     employment, roles, mongo_db
 ):
-    from employment import store, workflows
+    from employment import actions
+    from employment.jobs import store as job_store
 
     client, _ = employment
     app_ctx = client.application.extensions["employment"]
     suggested_sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
     job_id = client.post("/v1/jobs", json={**JOB, "openings": 2}, headers=roles["employer"]).json["id"]
     with client.application.app_context():
-        assert workflows.suggest_for_job(app_ctx, store.get("jobs", job_id), app_ctx.now()) == 1
+        assert actions.suggest_for_job(app_ctx, job_store.get(job_id), app_ctx.now()) == 1
     [suggested] = mongo_db.referrals.find({"seeker_id": suggested_sid})
     referred_sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
     referred = client.post(
@@ -505,39 +495,31 @@ def test_refer_interview_and_offer_on_a_job_no_longer_open_are_refused_and_write
     assert resp.status_code == 200 and resp.json["stage"] == "declined", resp.json  # declining stays possible
 
 
-def test_a_new_job_creates_at_most_max_outreach_per_job_tasks_for_the_best_fits(
-    base_env, monkeypatch, mongo_db, roles
-):
-    from employment import store, workflows
+def test_a_new_job_creates_at_most_max_outreach_per_job_tasks_for_the_best_fits(make_app, mongo_db, roles):
+    from employment import actions
+    from employment.jobs import store as job_store
 
-    app, settings = make_app(base_env, monkeypatch, max_outreach_per_job=2)
+    app, settings = make_app(MAX_OUTREACH_PER_JOB="2")
     client = app.test_client()
-    try:
-        older = {**SEEKER, "profile": {**PROFILE, "target_group": "older_worker"}}
-        best = [
-            client.post("/v1/seekers", json=older, headers=roles["resident"]).json["id"] for _ in range(2)
-        ]
-        weaker = {**SEEKER, "profile": {**PROFILE, "target_group": "older_worker", "skills": ["mandarin"]}}
-        client.post("/v1/seekers", json=weaker, headers=roles["resident"])
-        job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
-        ctx = app.extensions["employment"]
-        later = ctx.now() + timedelta(days=settings.dormant_after_days + 1)
-        with app.app_context():
-            workflows.suggest_for_job(ctx, store.get("jobs", job_id), later)
-        assert sorted(t["seeker_id"] for t in mongo_db.outreach_tasks.find({"job_id": job_id})) == sorted(
-            best
-        )
-    finally:
-        app.extensions["test.relay"].close()
+    older = {**SEEKER, "profile": {**PROFILE, "target_group": "older_worker"}}
+    best = [client.post("/v1/seekers", json=older, headers=roles["resident"]).json["id"] for _ in range(2)]
+    weaker = {**SEEKER, "profile": {**PROFILE, "target_group": "older_worker", "skills": ["mandarin"]}}
+    client.post("/v1/seekers", json=weaker, headers=roles["resident"])
+    job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
+    ctx = app.extensions["employment"]
+    later = ctx.now() + timedelta(days=settings.dormant_after_days + 1)
+    with app.app_context():
+        actions.suggest_for_job(ctx, job_store.get(job_id), later)
+    assert sorted(t["seeker_id"] for t in mongo_db.outreach_tasks.find({"job_id": job_id})) == sorted(best)
 
 
 def test_a_second_full_time_hire_is_refused_even_before_the_first_is_confirmed(
     employment, roles, mongo_db, monkeypatch
 ):
-    from employment import workflows
+    from employment import actions
 
     client, _ = employment
-    monkeypatch.setattr(workflows, "sync_placement_now", lambda *args: None)
+    monkeypatch.setattr(actions, "sync_placement_now", lambda *args: None)
     full_time_seeker = {
         **SEEKER,
         "profile": {
@@ -704,7 +686,8 @@ def test_a_draft_whose_request_gave_no_phone_is_completed_with_staff_only(employ
 def test_a_dormant_older_seeker_beyond_the_top_suggestions_still_gets_an_outreach_task(
     employment, roles, mongo_db
 ):
-    from employment import store, workflows
+    from employment import actions
+    from employment.jobs import store as job_store
 
     client, settings = employment
     app_ctx = client.application.extensions["employment"]
@@ -724,56 +707,49 @@ def test_a_dormant_older_seeker_beyond_the_top_suggestions_still_gets_an_outreac
     job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
     later = app_ctx.now() + timedelta(days=settings.dormant_after_days + 1)
     with client.application.app_context():
-        made = workflows.suggest_for_job(app_ctx, store.get("jobs", job_id), later)
+        made = actions.suggest_for_job(app_ctx, job_store.get(job_id), later)
     assert made == settings.suggestions_per_change
     assert {r["seeker_id"] for r in mongo_db.referrals.find()} == set(better)  # the older seeker ranks 6th
     [task] = client.get("/v1/outreach-tasks?community=huifeng", headers=roles["staff"]).json["items"]
     assert task["seeker_id"] == sid and task["score"] >= settings.min_suggestion_score
 
 
-def test_a_seekers_own_actions_keep_them_from_counting_as_dormant(
-    base_env, monkeypatch, mongo_db, roles, tmp_path
-):
-    from employment import domain
+def test_a_seekers_own_actions_keep_them_from_counting_as_dormant(make_app, mongo_db, roles, tmp_path):
+    from employment.seekers import domain as seeker_domain
 
     offset = tmp_path / "clock-offset"
-    app, settings = make_app(base_env, monkeypatch, clock_offset_file=str(offset))
+    app, settings = make_app(CLOCK_OFFSET_FILE=str(offset))
     client = app.test_client()
-    try:
-        sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
-        jobs = [client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"] for _ in range(2)]
-        ctx = app.extensions["employment"]
-        days = settings.dormant_after_days + 5
-        offset.write_text(str(days * 86400))
-        assert domain.is_dormant(
-            mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
-        )
-        resp = client.post(
-            "/v1/referrals", json={"seeker_id": sid, "job_id": jobs[0]}, headers=roles["resident"]
-        )
-        assert resp.status_code == 201, resp.json
-        assert not domain.is_dormant(
-            mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
-        )
+    sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
+    jobs = [client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"] for _ in range(2)]
+    ctx = app.extensions["employment"]
+    days = settings.dormant_after_days + 5
+    offset.write_text(str(days * 86400))
+    assert seeker_domain.is_dormant(
+        mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
+    )
+    resp = client.post("/v1/referrals", json={"seeker_id": sid, "job_id": jobs[0]}, headers=roles["resident"])
+    assert resp.status_code == 201, resp.json
+    assert not seeker_domain.is_dormant(
+        mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
+    )
 
-        offset.write_text(str(2 * days * 86400))  # dormant again; this time staff record the seeker's decline
-        ref = client.post(
-            "/v1/referrals", json={"seeker_id": sid, "job_id": jobs[1]}, headers=roles["staff"]
-        ).json["id"]
-        assert domain.is_dormant(
-            mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
-        )
-        resp = client.post(
-            f"/v1/referrals/{ref}/decline",
-            json={"reason": "时间不合适", "declined_by": "seeker"},
-            headers=roles["staff"],
-        )
-        assert resp.status_code == 200, resp.json
-        assert not domain.is_dormant(
-            mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
-        )
-    finally:
-        app.extensions["test.relay"].close()
+    offset.write_text(str(2 * days * 86400))  # dormant again; this time staff record the seeker's decline
+    ref = client.post(
+        "/v1/referrals", json={"seeker_id": sid, "job_id": jobs[1]}, headers=roles["staff"]
+    ).json["id"]
+    assert seeker_domain.is_dormant(
+        mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
+    )
+    resp = client.post(
+        f"/v1/referrals/{ref}/decline",
+        json={"reason": "时间不合适", "declined_by": "seeker"},
+        headers=roles["staff"],
+    )
+    assert resp.status_code == 200, resp.json
+    assert not seeker_domain.is_dormant(
+        mongo_db.seekers.find_one({"_id": sid}), ctx.now(), settings.dormant_after_days
+    )
 
 
 def test_job_contact_names_are_masked_for_those_who_do_not_need_them(employment, roles):

@@ -69,65 +69,65 @@ FULL_TIME_SEEKER = {
 def hiring(base_env, monkeypatch, mongo_db):
     """An employment context in this process (no relay: events stay in the documents' outboxes)."""
     from civic146 import mongo
-    from civic146.config import load_settings
-    from civic146.outbox import Outbox
-    from employment import store, vocabulary
-    from employment.context import Employment
-    from employment.settings import EmploymentSettings
+    from employment.service import SERVICE
 
     for k, v in base_env.items():
         monkeypatch.setenv(k, v)
-    settings = load_settings(EmploymentSettings)
+    settings = SERVICE.load_settings()
     mongo.connect(settings)
-    store.ensure_indexes()
-    return Employment(settings=settings, outbox=Outbox(), vocab=vocabulary.load(settings.reference_dir))
+    SERVICE.ensure_indexes()
+    return SERVICE.build_context(settings)
 
 
 def staff():
-    from employment import domain
+    from civic146.auth import Actor
 
-    return domain.Actor(*STAFF)
+    return Actor(*STAFF)
 
 
 def post_job(ctx, **fields) -> str:
-    from employment import domain, store
+    from employment.jobs import domain, store
 
     doc, change = domain.post_job({**FULL_TIME_JOB, **fields}, staff(), None, ctx.now())
-    return store.insert(ctx.outbox, "jobs", doc, change)["_id"]
+    return store.insert(ctx.outbox, doc, change)["_id"]
 
 
 def register_seeker(ctx) -> str:
-    from employment import domain, store
+    from employment.seekers import domain, store
 
     doc, change = domain.register_seeker(FULL_TIME_SEEKER, staff(), ctx.now(), 365)
-    return store.insert(ctx.outbox, "seekers", doc, change)["_id"]
+    return store.insert(ctx.outbox, doc, change)["_id"]
 
 
 def offered(ctx, seeker_id: str, job_id: str) -> str:
     """A referral at `offered`, made the way staff make one (refer, then the employer's offer)."""
-    from employment import domain, store, workflows
+    from employment import actions
+    from employment.jobs import store as job_store
+    from employment.referrals import domain, store
+    from employment.seekers import store as seeker_store
 
-    seeker, job = store.get("seekers", seeker_id), store.get("jobs", job_id)
-    match = workflows.matching.explain(
-        workflows.seeker_features(seeker, ctx.vocab),
-        workflows.matching.job_features(job, ctx.vocab, ctx.now()),
+    seeker, job = seeker_store.get(seeker_id), job_store.get(job_id)
+    match = actions.matching.explain(
+        actions.seeker_features(seeker, ctx.vocab),
+        actions.matching.job_features(job, ctx.vocab, ctx.now()),
         ctx.vocab,
     )
     doc, change = domain.new_referral(seeker, job, match, "staff", staff(), ctx.now(), stage="referred")
-    doc = store.insert(ctx.outbox, "referrals", doc, change)
-    store.apply(ctx.outbox, "referrals", doc, domain.transition(doc, "offer", staff(), ctx.now()))
+    doc = store.insert(ctx.outbox, doc, change)
+    store.apply(ctx.outbox, doc, domain.transition(doc, "offer", staff(), ctx.now()))
     return doc["_id"]
 
 
 def hire_like_the_api(ctx, referral_id: str) -> str:
-    """What POST /v1/referrals/{id}/hire does; the outcome as the error code, or `hired`."""
-    from employment import store, workflows
+    """What POST /v1/referrals/{id}/hire does (the hire confirms its reservations itself); the
+    outcome as the error code, or `hired`."""
+    from employment import actions
+    from employment.referrals import store
 
     try:
-        doc = workflows.hire(ctx, store.get("referrals", referral_id), staff(), ctx.now())
+        actions.hire(ctx, store.get(referral_id), staff(), ctx.now())
     except DomainError as exc:
         return exc.code
-    workflows.sync_placement_now(ctx, doc, ctx.now())
     return "hired"
 
 
@@ -135,16 +135,12 @@ def _hire_in_a_process(env: dict, referral_ids: list[str], start, results) -> No
     """A forked process: its own database connection (civic146.mongo.connect reconnects after a fork),
     one thread per referral, all released together with the other processes' threads."""
     from civic146 import mongo
-    from civic146.config import load_settings
-    from civic146.outbox import Outbox
-    from employment import vocabulary
-    from employment.context import Employment
-    from employment.settings import EmploymentSettings
+    from employment.service import SERVICE
 
     os.environ.update(env)
-    settings = load_settings(EmploymentSettings)
+    settings = SERVICE.load_settings()
     mongo.connect(settings)
-    ctx = Employment(settings=settings, outbox=Outbox(), vocab=vocabulary.load(settings.reference_dir))
+    ctx = SERVICE.build_context(settings)
 
     def hire(referral_id: str) -> None:
         try:
@@ -237,7 +233,8 @@ def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_p
 
 
 def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_period(hiring, mongo_db):
-    from employment import domain, scheduled, store, workflows
+    from employment import actions, scheduled
+    from employment.referrals import domain, store
 
     ctx = hiring
     job = post_job(ctx)  # one opening
@@ -248,12 +245,12 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
 
     # The process hiring `first` reserves the opening and the placement, then dies before the
     # referral's own write: the job is taken, and a second hire is refused.
-    stalled = store.get("referrals", first)
-    workflows.reserve_opening(ctx, stalled, t0)
-    workflows.reserve_placement(ctx, stalled, t0)
+    stalled = store.get(first)
+    actions.reserve_opening(ctx, stalled, t0)
+    actions.reserve_placement(ctx, stalled, t0)
     assert mongo_db.jobs.find_one({"_id": job})["status"] == "filled"
     with pytest.raises(InvalidTransition, match="openings"):
-        workflows.hire(ctx, store.get("referrals", second), staff(), t0)
+        actions.hire(ctx, store.get(second), staff(), t0)
 
     # Within the grace period the worker leaves it alone (the attempt may still be running) ...
     scheduled.finish_placements(ctx, t0 + grace - timedelta(seconds=1))
@@ -271,16 +268,16 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
 
     # Had the stalled process come back, its commit would fail: the worker moved the referral on.
     with pytest.raises(ConcurrencyConflict):
-        store.apply(ctx.outbox, "referrals", stalled, domain.hire(stalled, staff(), t0))
+        store.apply(ctx.outbox, stalled, domain.hire(stalled, staff(), t0))
     assert scheduled.finish_placements(ctx, t0 + 2 * grace) == 0  # and the repair is done
 
     # A hire interrupted after the referral's write (before its reservations are confirmed) is
     # finished by the worker at once: the hired referral keeps its opening and placement.
     later = t0 + 2 * grace
-    hired = store.get("referrals", second)
-    workflows.reserve_opening(ctx, hired, later)
-    workflows.reserve_placement(ctx, hired, later)
-    store.apply(ctx.outbox, "referrals", hired, domain.hire(hired, staff(), later))
+    hired = store.get(second)
+    actions.reserve_opening(ctx, hired, later)
+    actions.reserve_placement(ctx, hired, later)
+    store.apply(ctx.outbox, hired, domain.hire(hired, staff(), later))
     assert scheduled.finish_placements(ctx, later) == 1
     assert_documents_agree_with_referrals(mongo_db)
     assert mongo_db.jobs.find_one({"_id": job})["hires"] == [second]

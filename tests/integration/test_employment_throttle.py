@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_employment_api import PERSON, consume_routed, make_app, routed
+from tests.integration.test_employment_api import PERSON, consume_routed, routed
 
 
 @pytest.fixture
-def employment(base_env, monkeypatch, mongo_db):
-    app, settings = make_app(
-        base_env, monkeypatch, throttle_guess="10/minute", throttle_guess_per_target="15/day"
-    )
-    yield app.test_client(), settings
-    app.extensions["test.relay"].close()
+def employment(service_settings, service_app, mongo_db):
+    from employment.service import SERVICE
+
+    settings = service_settings(SERVICE, THROTTLE_GUESS="10/minute", THROTTLE_GUESS_PER_TARGET="15/day")
+    return service_app(SERVICE, settings).test_client(), settings
 
 
 def guess(client, headers, i: int):

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from civic146.auth import pseudonym
-from employment import domain
+from employment.outreach import domain as outreach_domain
 from tests.helpers import JWT_SECRET
 from tests.security.access import (
     ANY_ROLE,
@@ -272,7 +272,7 @@ def resources(employment_api):
         {"_id": seeker}
     )  # outreach is for the groups staff call on: older workers here
     dormant["profile"]["target_group"] = "older_worker"
-    task, _ = domain.outreach_task(dormant, db.jobs.find_one({"_id": job}), 0.9, now)
+    task, _ = outreach_domain.outreach_task(dormant, db.jobs.find_one({"_id": job}), 0.9, now)
     db.outreach_tasks.insert_one({**task, "version": 1, "outbox": []})
     return {
         SEEKER_A: ("seekers", seeker),

@@ -7,13 +7,16 @@ import pytest
 from civic146.errors import Forbidden, InvalidTransition
 from civic146.outbox import applied as apply
 from civic146.outbox import stamped
-from employment import domain, matching, vocabulary
+from employment import domain, matching, reference
 from employment import events as ev
+from employment.jobs import domain as job_domain
+from employment.referrals import domain as referral_domain
+from employment.seekers import domain as seeker_domain
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 STAFF = domain.Actor("staff-1", "community_staff")
 RESIDENT = domain.Actor("res-1", "resident")
-VOCAB = vocabulary.load()
+VOCAB = reference.load()
 SCHEMAS = {t.name: t.schema() for t in [*ev.PUBLISHED, ev.PROGRESS]}
 PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": "11010519491231002X"}
 PROFILE = {
@@ -80,12 +83,12 @@ def job_doc(hours_type="part_time", hours=12, openings=1):
         "valid_from": None,
         "valid_until": None,
     }
-    doc, _ = domain.post_job(fields, STAFF, None, T0)
+    doc, _ = job_domain.post_job(fields, STAFF, None, T0)
     return {**doc, "version": 1}
 
 
 def active_seeker():
-    doc, change = domain.register_seeker(SEEKER_IN, RESIDENT, T0, 365)
+    doc, change = seeker_domain.register_seeker(SEEKER_IN, RESIDENT, T0, 365)
     return {**doc, "version": 1}, change
 
 
@@ -107,14 +110,14 @@ def referral(seeker, job, stage="offered"):
         {**seeker["profile"], "community": seeker["community"], "compound": seeker["compound"]}, VOCAB
     )
     match = matching.explain(features, matching.job_features(job, VOCAB), VOCAB)
-    doc, change = domain.new_referral(seeker, job, match, "staff", STAFF, T0)
+    doc, change = referral_domain.new_referral(seeker, job, match, "staff", STAFF, T0)
     return {**doc, "version": 1, "stage": stage}, change
 
 
 def test_intake_request_becomes_a_draft_and_the_resident_completes_it_with_consent():
-    draft, c1 = domain.seeker_draft_from_intake(routed(), T0)
+    draft, c1 = seeker_domain.seeker_draft_from_intake(routed(), T0)
     assert draft["status"] == "draft" and draft["_id"] == domain.draft_id("seeker", "req-1")
-    c2 = domain.complete_seeker({**draft, "version": 1}, SEEKER_IN, RESIDENT, T0, 365)
+    c2 = seeker_domain.complete_seeker({**draft, "version": 1}, SEEKER_IN, RESIDENT, T0, 365)
     done = apply(draft, c2)
     assert done["status"] == "active" and done["resident_id"] == "res-1"
     assert done["consent"]["expires_at"] == T0 + timedelta(days=365) and done["consent"]["via"] == "resident"
@@ -126,9 +129,9 @@ def test_intake_request_becomes_a_draft_and_the_resident_completes_it_with_conse
 
 
 def test_another_resident_cannot_claim_the_draft():
-    draft, _ = domain.seeker_draft_from_intake(routed(), T0)
+    draft, _ = seeker_domain.seeker_draft_from_intake(routed(), T0)
     with pytest.raises(Forbidden):
-        domain.complete_seeker(
+        seeker_domain.complete_seeker(
             {**draft, "version": 1},
             {**SEEKER_IN, "person": {**PERSON, "phone": "13700000000"}},
             RESIDENT,
@@ -138,20 +141,20 @@ def test_another_resident_cannot_claim_the_draft():
 
 
 def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
-    draft, c1 = domain.seeker_draft_from_intake(routed(submitter_ref="ref-of-res-1"), T0)
+    draft, c1 = seeker_domain.seeker_draft_from_intake(routed(submitter_ref="ref-of-res-1"), T0)
     assert draft["owner_ref"] == "ref-of-res-1"
     assert all("ref-of-res-1" not in str(e) for e in all_events(c1))
     other_person = {**SEEKER_IN, "person": {**PERSON, "name": "王小明", "phone": "13700000000"}}
     done = apply(
         draft,
-        domain.complete_seeker(
+        seeker_domain.complete_seeker(
             {**draft, "version": 1}, other_person, RESIDENT, T0, 365, caller_ref="ref-of-res-1"
         ),
     )  # no name/phone proof needed
     assert done["status"] == "active" and done["resident_id"] == "res-1"
     for caller_ref in ("ref-of-someone-else", None):  # the request's name and phone do not open it
         with pytest.raises(Forbidden):
-            domain.complete_seeker(
+            seeker_domain.complete_seeker(
                 {**draft, "version": 1},
                 SEEKER_IN,
                 domain.Actor("res-9", "resident"),
@@ -159,7 +162,9 @@ def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
                 365,
                 caller_ref=caller_ref,
             )
-    closed = apply(done, domain.close_seeker({**done, "version": 2}, "consent_withdrawn", RESIDENT, T0))
+    closed = apply(
+        done, seeker_domain.close_seeker({**done, "version": 2}, "consent_withdrawn", RESIDENT, T0)
+    )
     assert closed["owner_ref"] is None
 
 
@@ -168,19 +173,19 @@ def test_hiring_resolves_the_request_and_schedules_retention_checks():
     seeker["request_id"] = "req-1"
     job = job_doc()
     ref, c0 = referral(seeker, job)
-    change = domain.hire(ref, STAFF, T0)
+    change = referral_domain.hire(ref, STAFF, T0)
     hired = apply(ref, change)
     assert hired["stage"] == "hired" and [c["checkpoint"] for c in hired["retention"]] == [30, 90, 180]
     assert hired["next_check_at"] == T0 + timedelta(days=30)
     [progress] = [e for e in all_events(change) if e["type"] == ev.PROGRESS.name]
     assert progress["data"]["state"] == "resolved" and progress["data"]["handled_by"] == "employment"
-    assert domain.retention_due(hired, T0 + timedelta(days=29)) is None
-    due = domain.retention_due(hired, T0 + timedelta(days=30, seconds=1))
+    assert referral_domain.retention_due(hired, T0 + timedelta(days=29)) is None
+    due = referral_domain.retention_due(hired, T0 + timedelta(days=30, seconds=1))
     checked = apply(hired, due)
     assert checked["retention"][0]["status"] == "due" and checked["next_check_at"] is None
     with pytest.raises(InvalidTransition):
-        domain.record_retention(checked, 90, "retained", None, STAFF, T0)
-    rec = domain.record_retention(checked, 30, "retained", None, STAFF, T0 + timedelta(days=31))
+        referral_domain.record_retention(checked, 90, "retained", None, STAFF, T0)
+    rec = referral_domain.record_retention(checked, 30, "retained", None, STAFF, T0 + timedelta(days=31))
     kept = apply(checked, rec)
     assert kept["stage"] == "retained" and kept["next_check_at"] == T0 + timedelta(days=90)
     assert_no_personal_or_sensitive_data(all_events(c0, change, due, rec))
@@ -192,9 +197,11 @@ def test_one_person_may_hold_two_part_time_placements_but_not_more():
     second, _ = referral(seeker, {**job_doc(), "_id": "job-2"})
     third, _ = referral(seeker, {**job_doc(), "_id": "job-3"})
     holding = {**seeker, "placements": [first["_id"]]}
-    assert domain.reserve_placement(holding, second, [first], T0) is not None  # 12 + 12 hours, both part time
+    assert (
+        seeker_domain.reserve_placement(holding, second, [first], T0) is not None
+    )  # 12 + 12 hours, both part time
     with pytest.raises(InvalidTransition):
-        domain.reserve_placement(
+        seeker_domain.reserve_placement(
             {**seeker, "placements": [first["_id"], second["_id"]]}, third, [first, second], T0
         )
     full_time = {
@@ -203,40 +210,40 @@ def test_one_person_may_hold_two_part_time_placements_but_not_more():
         "hours_type": "full_time",
     }  # e.g. a profile that later accepted full-time work
     with pytest.raises(InvalidTransition, match="part-time"):
-        domain.reserve_placement(holding, full_time, [first], T0)
+        seeker_domain.reserve_placement(holding, full_time, [first], T0)
     with pytest.raises(InvalidTransition, match="part-time"):
-        domain.reserve_placement({**seeker, "placements": [full_time["_id"]]}, third, [full_time], T0)
+        seeker_domain.reserve_placement({**seeker, "placements": [full_time["_id"]]}, third, [full_time], T0)
     long, _ = referral(seeker, {**job_doc("part_time", 24), "_id": "job-5"})
     with pytest.raises(InvalidTransition, match="hours"):
-        domain.reserve_placement(holding, long, [first], T0)  # 24 + 12 > 30 offered
+        seeker_domain.reserve_placement(holding, long, [first], T0)  # 24 + 12 > 30 offered
 
 
 def test_stage_machine_refuses_skipping_and_records_decline_reasons():
     seeker, _ = active_seeker()
     ref, _ = referral(seeker, job_doc(), stage="suggested")
     with pytest.raises(InvalidTransition):
-        domain.transition(ref, "hire", STAFF, T0)
-    change = domain.transition(ref, "decline", STAFF, T0, "离家太远，电话13912345678", "seeker")
+        referral_domain.transition(ref, "hire", STAFF, T0)
+    change = referral_domain.transition(ref, "decline", STAFF, T0, "离家太远，电话13912345678", "seeker")
     assert change.set["decline_reason"] == "离家太远，电话139****5678"
 
 
 def test_closing_a_profile_erases_personal_and_sensitive_data():
     seeker, _ = active_seeker()
-    closed = apply(seeker, domain.close_seeker(seeker, "consent_withdrawn", RESIDENT, T0))
+    closed = apply(seeker, seeker_domain.close_seeker(seeker, "consent_withdrawn", RESIDENT, T0))
     assert (
         closed["person"] is None and closed["employment_difficulty"] is None and closed["status"] == "closed"
     )
-    assert domain.consent_expired(seeker, T0 + timedelta(days=364)) is None
-    assert domain.consent_expired(seeker, T0 + timedelta(days=366)) is not None
+    assert seeker_domain.consent_expired(seeker, T0 + timedelta(days=364)) is None
+    assert seeker_domain.consent_expired(seeker, T0 + timedelta(days=366)) is not None
 
 
 def test_a_job_filled_by_hires_closes_itself():
     seeker, _ = active_seeker()
     job = job_doc(openings=1)
     ref, _ = referral(seeker, job, stage="hired")
-    change = domain.job_hire_change(job, ref, T0)
+    change = job_domain.job_hire_change(job, ref, T0)
     assert change.set["status"] == "filled" and change.set["filled"] == 1
-    assert domain.job_hire_change(apply(job, change), ref, T0) is None  # idempotent
+    assert job_domain.job_hire_change(apply(job, change), ref, T0) is None  # idempotent
 
 
 def test_statistics_count_the_difficulty_group_only_for_allowed_roles():
@@ -250,7 +257,7 @@ def test_statistics_count_the_difficulty_group_only_for_allowed_roles():
 
 
 def test_an_employer_hiring_request_becomes_a_draft_posting_published_by_staff():
-    draft, change = domain.job_draft_from_intake(routed("staff_hiring"), T0)
+    draft, change = job_domain.job_draft_from_intake(routed("staff_hiring"), T0)
     assert draft["status"] == "draft" and draft["_id"] == domain.draft_id("job", "req-1")
     api_fields = {
         "employer_name": "汇丰便民超市",
@@ -278,7 +285,7 @@ def test_an_employer_hiring_request_becomes_a_draft_posting_published_by_staff()
         "valid_from": None,
         "valid_until": None,
     }
-    published = domain.publish_draft({**draft, "version": 1}, api_fields, STAFF, None, T0)
+    published = job_domain.publish_draft({**draft, "version": 1}, api_fields, STAFF, None, T0)
     assert published.set["status"] == "open" and published.set["employer"]["name"] == "汇丰便民超市"
     types = [e["type"] for e in all_events(change, published)]
     assert types == [ev.JOB_DRAFTED.name, ev.JOB_POSTED.name, ev.PROGRESS.name]
@@ -293,22 +300,24 @@ def test_hiring_needs_an_open_job_with_a_position_left():
     second, _ = referral(other_seeker, job)
     # the job's `hires` are reservations, taken before the referral is hired: they alone count
     with pytest.raises(InvalidTransition, match="openings"):
-        domain.reserve_opening({**job, "hires": [first["_id"]]}, second, T0)
+        job_domain.reserve_opening({**job, "hires": [first["_id"]]}, second, T0)
     for status in ("closed", "filled", "draft"):
         with pytest.raises(InvalidTransition, match=status):
-            domain.reserve_opening({**job, "status": status}, second, T0)
-    assert domain.reserve_opening(job, second, T0).set["hires"] == [second["_id"]]
+            job_domain.reserve_opening({**job, "status": status}, second, T0)
+    assert job_domain.reserve_opening(job, second, T0).set["hires"] == [second["_id"]]
 
 
 def test_decline_and_retention_reasons_mask_the_seekers_name():
     seeker, _ = active_seeker()
     ref, _ = referral(seeker, job_doc(), stage="referred")
-    change = domain.transition(ref, "decline", STAFF, T0, "李秀英说离家太远", "seeker", names=("李秀英",))
+    change = referral_domain.transition(
+        ref, "decline", STAFF, T0, "李秀英说离家太远", "seeker", names=("李秀英",)
+    )
     assert change.set["decline_reason"] == "李**说离家太远"
     assert "李秀英" not in str(all_events(change)) and "李秀英" not in str(change.push)
-    hired = apply(ref, domain.hire({**ref, "stage": "offered"}, STAFF, T0))
-    due = apply(hired, domain.retention_due(hired, T0 + timedelta(days=31)))
-    rec = domain.record_retention(
+    hired = apply(ref, referral_domain.hire({**ref, "stage": "offered"}, STAFF, T0))
+    due = apply(hired, referral_domain.retention_due(hired, T0 + timedelta(days=31)))
+    rec = referral_domain.record_retention(
         due, 30, "left", "李秀英已搬家", STAFF, T0 + timedelta(days=32), names=("李秀英",)
     )
     assert rec.set["left_reason"] == "李**已搬家" and "李秀英" not in str(all_events(rec))
@@ -317,9 +326,9 @@ def test_decline_and_retention_reasons_mask_the_seekers_name():
 def test_a_seekers_own_action_makes_them_active_again():
     seeker, _ = active_seeker()
     later = T0 + timedelta(days=40)
-    assert domain.is_dormant(seeker, later, 30)
-    assert not domain.is_dormant(apply(seeker, domain.seeker_acted(seeker, later)), later, 30)
-    assert domain.seeker_acted({**seeker, "status": "closed"}, later) is None
+    assert seeker_domain.is_dormant(seeker, later, 30)
+    assert not seeker_domain.is_dormant(apply(seeker, seeker_domain.seeker_acted(seeker, later)), later, 30)
+    assert seeker_domain.seeker_acted({**seeker, "status": "closed"}, later) is None
 
 
 # --- reservations taken before a hire ----------------------------------------------------------------------
@@ -335,30 +344,30 @@ def two_seekers_for(job):
 def test_an_opening_is_reserved_once_per_referral_and_the_last_one_closes_the_job():
     job = job_doc(openings=2)
     _, first, second = two_seekers_for(job)
-    change = domain.reserve_opening(job, first, T0)
+    change = job_domain.reserve_opening(job, first, T0)
     one = apply(job, change)
     assert one["hires"] == [first["_id"]] and one["filled"] == 1 and one["status"] == "open"
     assert one["reservations"] == [{"referral_id": first["_id"], "version": first["version"], "at": T0}]
-    assert domain.reserve_opening(one, first, T0) is None  # a retry of the same step changes nothing
-    full = apply(one, domain.reserve_opening(one, second, T0))
+    assert job_domain.reserve_opening(one, first, T0) is None  # a retry of the same step changes nothing
+    full = apply(one, job_domain.reserve_opening(one, second, T0))
     assert full["status"] == "filled" and full["filled"] == 2 and full["history"][-1]["to"] == "filled"
     third, _ = referral({**active_seeker()[0], "_id": "seeker-3"}, job)
     with pytest.raises(InvalidTransition, match="openings"):
-        domain.reserve_opening(full, third, T0)
-    assert domain.reserve_opening(full, second, T0) is None  # still idempotent once the job is filled
+        job_domain.reserve_opening(full, third, T0)
+    assert job_domain.reserve_opening(full, second, T0) is None  # still idempotent once the job is filled
 
 
 def test_a_failed_hire_gives_its_opening_back_only_once_the_referral_moved_past_the_attempt():
     job = job_doc(openings=1)
     _, first, _ = two_seekers_for(job)
-    reserved = apply(job, domain.reserve_opening(job, first, T0))
+    reserved = apply(job, job_domain.reserve_opening(job, first, T0))
     assert reserved["status"] == "filled"
     # the referral is still at the attempt's version: that attempt (or a twin) could still commit
-    assert domain.settle_opening(reserved, first["_id"], first["version"], first, T0) is None
-    abandoned = apply(first, domain.abandon_hire(first, T0))
+    assert job_domain.settle_opening(reserved, first["_id"], first["version"], first, T0) is None
+    abandoned = apply(first, referral_domain.abandon_hire(first, T0))
     abandoned["version"] = first["version"] + 1
-    assert abandoned["stage"] == "offered" and not domain.abandon_hire(first, T0).outbox
-    change = domain.settle_opening(reserved, first["_id"], first["version"], abandoned, T0)
+    assert abandoned["stage"] == "offered" and not referral_domain.abandon_hire(first, T0).outbox
+    change = job_domain.settle_opening(reserved, first["_id"], first["version"], abandoned, T0)
     released = apply(reserved, change)
     assert released["hires"] == [] and released["filled"] == 0 and released["reservations"] == []
     assert released["status"] == "open" and released["history"][-1]["from"] == "filled"  # reopened
@@ -366,61 +375,67 @@ def test_a_failed_hire_gives_its_opening_back_only_once_the_referral_moved_past_
     assert event["type"] == ev.JOB_POSTED.name and event["data"]["status"] == "open"
     assert_no_personal_or_sensitive_data([event])
     assert (
-        domain.settle_opening(released, first["_id"], first["version"], abandoned, T0) is None
+        job_domain.settle_opening(released, first["_id"], first["version"], abandoned, T0) is None
     )  # idempotent
     assert (
-        domain.settle_opening(reserved, first["_id"], first["version"], None, T0) is not None
+        job_domain.settle_opening(reserved, first["_id"], first["version"], None, T0) is not None
     )  # referral gone
 
 
 def test_a_reservation_taken_over_by_a_newer_attempt_survives_the_release_of_the_older_one():
     job = job_doc(openings=2)
     _, first, _ = two_seekers_for(job)
-    old = apply(job, domain.reserve_opening(job, first, T0))
+    old = apply(job, job_domain.reserve_opening(job, first, T0))
     newer = {**first, "version": first["version"] + 1}  # the first attempt failed and the referral moved on
-    taken_over = apply(old, domain.reserve_opening(old, newer, T0))
+    taken_over = apply(old, job_domain.reserve_opening(old, newer, T0))
     assert (
         taken_over["hires"] == [first["_id"]] and taken_over["reservations"][0]["version"] == newer["version"]
     )
-    assert domain.settle_opening(taken_over, first["_id"], first["version"], newer, T0) is None
-    assert domain.reserve_opening(taken_over, first, T0) is None  # the stale attempt does not take it back
+    assert job_domain.settle_opening(taken_over, first["_id"], first["version"], newer, T0) is None
+    assert (
+        job_domain.reserve_opening(taken_over, first, T0) is None
+    )  # the stale attempt does not take it back
 
 
 def test_a_hired_referral_keeps_and_confirms_its_reservations():
     job = job_doc(openings=1)
     seeker, first, _ = two_seekers_for(job)
-    on_job = apply(job, domain.reserve_opening(job, first, T0))
-    on_seeker = apply(seeker, domain.reserve_placement(seeker, first, [], T0))
-    hired = {**apply(first, domain.hire(first, STAFF, T0)), "version": first["version"] + 1}
+    on_job = apply(job, job_domain.reserve_opening(job, first, T0))
+    on_seeker = apply(seeker, seeker_domain.reserve_placement(seeker, first, [], T0))
+    hired = {**apply(first, referral_domain.hire(first, STAFF, T0)), "version": first["version"] + 1}
     # a concurrent request hired it: the failed one settles by confirming, not releasing
-    confirmed = apply(on_job, domain.settle_opening(on_job, first["_id"], first["version"], hired, T0))
+    confirmed = apply(on_job, job_domain.settle_opening(on_job, first["_id"], first["version"], hired, T0))
     assert (
         confirmed["hires"] == [first["_id"]]
         and confirmed["reservations"] == []
         and confirmed["status"] == "filled"
     )
-    assert domain.job_hire_change(confirmed, hired, T0) is None
-    kept = apply(on_seeker, domain.settle_placement(on_seeker, first["_id"], first["version"], hired, T0))
+    assert job_domain.job_hire_change(confirmed, hired, T0) is None
+    kept = apply(
+        on_seeker, seeker_domain.settle_placement(on_seeker, first["_id"], first["version"], hired, T0)
+    )
     assert kept["placements"] == [first["_id"]] and kept["reservations"] == [] and kept["status"] == "placed"
-    assert domain.seeker_placement_change(kept, hired, T0) is None
+    assert seeker_domain.seeker_placement_change(kept, hired, T0) is None
     left = {**hired, "stage": "left"}  # a departure gives the placement up; the job's opening stays taken
-    gone = apply(kept, domain.seeker_placement_change(kept, left, T0))
+    gone = apply(kept, seeker_domain.seeker_placement_change(kept, left, T0))
     assert gone["placements"] == [] and gone["status"] == "active"
-    assert domain.job_hire_change(confirmed, left, T0) is None
+    assert job_domain.job_hire_change(confirmed, left, T0) is None
 
 
 def test_a_placement_is_reserved_once_and_released_when_the_hire_fails():
     seeker, _ = active_seeker()
     first, _ = referral(seeker, job_doc())
-    reserved = apply(seeker, domain.reserve_placement(seeker, first, [], T0))
+    reserved = apply(seeker, seeker_domain.reserve_placement(seeker, first, [], T0))
     assert reserved["placements"] == [first["_id"]] and reserved["status"] == "placed"
     assert reserved["reservations"][0]["referral_id"] == first["_id"]
-    assert domain.reserve_placement(reserved, first, [], T0) is None
+    assert seeker_domain.reserve_placement(reserved, first, [], T0) is None
     # the sync of a referral not (yet) hired leaves the reservation to settle_placement
-    assert domain.seeker_placement_change(reserved, first, T0) is None
-    assert domain.settle_placement(reserved, first["_id"], first["version"], first, T0) is None
+    assert seeker_domain.seeker_placement_change(reserved, first, T0) is None
+    assert seeker_domain.settle_placement(reserved, first["_id"], first["version"], first, T0) is None
     moved = {**first, "version": first["version"] + 1, "stage": "declined"}
-    released = apply(reserved, domain.settle_placement(reserved, first["_id"], first["version"], moved, T0))
+    released = apply(
+        reserved, seeker_domain.settle_placement(reserved, first["_id"], first["version"], moved, T0)
+    )
     assert released["placements"] == [] and released["status"] == "active" and released["reservations"] == []
 
 
@@ -430,16 +445,19 @@ def test_placements_of_referrals_that_ended_do_not_block_a_hire():
     gone.update(hours_type="full_time", hours_per_week=40)
     ref, _ = referral(seeker, {**job_doc(), "_id": "job-2"})
     holding = {**seeker, "placements": [gone["_id"]]}
-    assert domain.reserve_placement(holding, ref, [gone], T0).set["placements"] == [gone["_id"], ref["_id"]]
+    assert seeker_domain.reserve_placement(holding, ref, [gone], T0).set["placements"] == [
+        gone["_id"],
+        ref["_id"],
+    ]
     with pytest.raises(InvalidTransition, match="part-time"):
-        domain.reserve_placement(holding, ref, [{**gone, "stage": "hired"}], T0)
+        seeker_domain.reserve_placement(holding, ref, [{**gone, "stage": "hired"}], T0)
 
 
 def test_reservations_expire_after_the_grace_period():
     job = job_doc(openings=2)
     _, first, second = two_seekers_for(job)
-    one = apply(job, domain.reserve_opening(job, first, T0))
-    two = apply(one, domain.reserve_opening(one, second, T0 + timedelta(minutes=3)))
+    one = apply(job, job_domain.reserve_opening(job, first, T0))
+    two = apply(one, job_domain.reserve_opening(one, second, T0 + timedelta(minutes=3)))
     grace = timedelta(minutes=5)
     assert domain.expired_reservations(two, T0 + timedelta(minutes=4), grace) == []
     assert [r["referral_id"] for r in domain.expired_reservations(two, T0 + timedelta(minutes=6), grace)] == [

@@ -1,4 +1,5 @@
-"""Occupation and skill vocabulary, and the places used for commute distances.
+"""Employment's reference data: the occupation and skill vocabulary, and the places used for
+commute distances.
 
 Both are data the operator replaces (REFERENCE_DIR/employment-vocabulary.json and
 REFERENCE_DIR/employment-places.json); the bundled files are demo data.

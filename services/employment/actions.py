@@ -1,5 +1,8 @@
-"""What the API and the worker both do with the database: match stored seekers and jobs, record
-suggestions and outreach tasks, keep placements on seekers and jobs in step with referrals.
+"""Employment's use cases that span its aggregates, called by the API, the handlers and the jobs
+alike: matching stored seekers and jobs (suggestions, outreach tasks, job-fair rounds), hiring (a
+referral, its job's opening and its seeker's placement), and keeping placements on seekers and jobs
+in step with referrals. Each aggregate's own use cases are in its package (`seekers.actions`,
+`jobs.actions`, `referrals.actions`, `outreach.actions`).
 
 Each step is one atomic single-document write through the outbox, guarded by the document's
 version. A hire reserves the job's opening and the seeker's placement before the referral becomes
@@ -11,17 +14,29 @@ crash interrupted: unconfirmed placements, and reservations whose hire never cam
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from civic146.errors import ConcurrencyConflict, NotFound
-from civic146.outbox import retry_on_conflict
+from civic146.auth import Actor
+from civic146.errors import ConcurrencyConflict, InvalidInput
+from civic146.outbox import Change, retry_on_conflict
 
-from . import domain, matching, store
+from . import domain, matching
 from . import metrics as m
 from .context import Employment
-from .vocabulary import Vocabulary
+from .jobs import domain as job_domain
+from .jobs import store as job_store
+from .outreach import domain as outreach_domain
+from .outreach import store as outreach_store
+from .reference import Vocabulary
+from .referrals import domain as referral_domain
+from .referrals import store as referral_store
+from .seekers import domain as seeker_domain
+from .seekers import store as seeker_store
 
 log = logging.getLogger(__name__)
+
+
+# --- matching ------------------------------------------------------------------------------------------
 
 
 def seeker_features(seeker: dict, vocab: Vocabulary) -> matching.SeekerFeatures:
@@ -40,6 +55,14 @@ def skipped(kind: str, doc: dict, exc: matching.Unscorable) -> None:
     m.UNSCORABLE.labels(kind).inc()
     log.warning(
         "left out of matching: cannot be scored", extra={f"{kind}_id": doc.get("_id"), "error": str(exc)}
+    )
+
+
+def unscorable(exc: matching.Unscorable, field: str, what: str) -> InvalidInput:
+    """A stored profile or posting that matching cannot use (older data outside today's bounds):
+    the request is refused with the reason, instead of failing."""
+    return InvalidInput(
+        f"the stored {what} cannot be matched; change it", [{"field": field, "message": str(exc)}]
     )
 
 
@@ -62,9 +85,8 @@ def open_jobs(
     ctx: Employment, now: datetime, community: str | None = None
 ) -> tuple[list[dict], list[matching.JobFeatures]]:
     """The open jobs that can be scored, and their features."""
-    flt = {"status": "open", **({"community": community} if community else {})}
     jobs, features = [], []
-    for j in store.find("jobs", flt):
+    for j in job_store.open_jobs(community):
         try:
             f = matching.job_features(j, ctx.vocab, now)
         except matching.Unscorable as exc:
@@ -74,10 +96,6 @@ def open_jobs(
             jobs.append(j)
             features.append(f)
     return jobs, features
-
-
-def matchable_seekers(community: str | None = None) -> list[dict]:
-    return store.find("seekers", {"status": "active", **({"community": community} if community else {})})
 
 
 def top_jobs(
@@ -103,26 +121,39 @@ def top_seekers(
     seekers: list[dict] | None = None,
 ) -> list[tuple[dict, matching.Match]]:
     job_f = matching.job_features(job, ctx.vocab, now)
-    seekers, features = scorable_seekers(matchable_seekers() if seekers is None else seekers, ctx.vocab)
+    seekers, features = scorable_seekers(seeker_store.matchable() if seekers is None else seekers, ctx.vocab)
     ranked = matching.rank_seekers(job_f, features, ctx.vocab, k, min_score)
     return [(seekers[i], matching.explain(features[i], job_f, ctx.vocab)) for i, _ in ranked]
+
+
+def matches_for_seeker(ctx: Employment, seeker: dict, k: int) -> list[tuple[dict, matching.Match]]:
+    """The best `k` open jobs for a seeker (the API's matches), or 422 for an unscorable profile."""
+    try:
+        return top_jobs(ctx, seeker, ctx.now(), k)
+    except matching.Unscorable as exc:
+        raise unscorable(exc, "seeker_id", "profile") from None
+
+
+def candidates_for_job(ctx: Employment, job: dict, k: int) -> list[tuple[dict, matching.Match]]:
+    """The best `k` seekers for a job (the API's candidates), or 422 for an unscorable posting."""
+    try:
+        return top_seekers(ctx, job, ctx.now(), k)
+    except matching.Unscorable as exc:
+        raise unscorable(exc, "job_id", "posting") from None
 
 
 def record_suggestion(
     ctx: Employment, seeker: dict, job: dict, match: matching.Match, trigger: str, now: datetime
 ) -> str | None:
-    doc, change = domain.new_referral(seeker, job, match, trigger, domain.SYSTEM, now)
-    if store.insert_once(ctx.outbox, "referrals", doc, change):
-        m.REFERRAL_TRANSITIONS.labels(doc["community"], "suggested").inc()
-        return doc["_id"]
-    return None
+    doc, change = referral_domain.new_referral(seeker, job, match, trigger, domain.SYSTEM, now)
+    return doc["_id"] if referral_store.insert_once(ctx.outbox, doc, change) else None
 
 
 def suggest_for_seeker(ctx: Employment, seeker: dict, now: datetime) -> int:
-    s = ctx.settings
+    p = ctx.policy
     made = 0
     try:
-        ranked = top_jobs(ctx, seeker, now, s.suggestions_per_change, s.min_suggestion_score)
+        ranked = top_jobs(ctx, seeker, now, p.suggestions_per_change, p.min_suggestion_score)
     except matching.Unscorable as exc:  # the next change of the profile is matched again
         skipped("seeker", seeker, exc)
         return 0
@@ -133,20 +164,32 @@ def suggest_for_seeker(ctx: Employment, seeker: dict, now: datetime) -> int:
 
 def suggest_for_job(ctx: Employment, job: dict, now: datetime) -> int:
     """Suggestions for a new job (the best few seekers), then outreach tasks (see create_outreach_tasks)."""
-    s = ctx.settings
+    p = ctx.policy
     try:
         matching.job_features(job, ctx.vocab, now)
     except matching.Unscorable as exc:
         skipped("job", job, exc)
         return 0
-    seekers, _ = scorable_seekers(matchable_seekers(), ctx.vocab)
+    seekers, _ = scorable_seekers(seeker_store.matchable(), ctx.vocab)
     made = 0
     for seeker, match in top_seekers(
-        ctx, job, now, s.suggestions_per_change, s.min_suggestion_score, seekers
+        ctx, job, now, p.suggestions_per_change, p.min_suggestion_score, seekers
     ):
         made += record_suggestion(ctx, seeker, job, match, "job_posted", now) is not None
     create_outreach_tasks(ctx, job, now, seekers)
     return made
+
+
+def rematch_seeker(ctx: Employment, seeker_id: str) -> int:
+    """A profile was registered or changed: suggest the best open jobs, if it is still active."""
+    seeker = seeker_store.get(seeker_id)
+    return suggest_for_seeker(ctx, seeker, ctx.now()) if seeker["status"] == "active" else 0
+
+
+def rematch_job(ctx: Employment, job_id: str) -> int:
+    """A job was posted: suggest the best seekers and make outreach tasks, if it is still open."""
+    job = job_store.get(job_id)
+    return suggest_for_job(ctx, job, ctx.now()) if job["status"] == "open" else 0
 
 
 def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: list[dict]) -> int:
@@ -154,194 +197,26 @@ def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: li
     task for community staff, whether or not they ranked among the suggestions: a notification alone
     rarely reaches them. At most MAX_OUTREACH_PER_JOB tasks, for the best fits: staff can only call
     so many people about one job."""
-    s = ctx.settings
+    p = ctx.policy
     dormant = [
         x
         for x in seekers
-        if domain.public_group(x) in domain.OUTREACH_GROUPS
-        and domain.is_dormant(x, now, s.dormant_after_days)
+        if domain.public_group(x) in outreach_domain.OUTREACH_GROUPS
+        and seeker_domain.is_dormant(x, now, p.dormant_after_days)
     ]
-    limit = min(len(dormant), s.max_outreach_per_job)
+    limit = min(len(dormant), p.max_outreach_per_job)
     created = 0
     for seeker, match in (
-        top_seekers(ctx, job, now, limit, s.min_suggestion_score, dormant) if limit > 0 else []
+        top_seekers(ctx, job, now, limit, p.min_suggestion_score, dormant) if limit > 0 else []
     ):
-        task, change = domain.outreach_task(seeker, job, match.score, now)
-        created += store.insert_once(ctx.outbox, "outreach_tasks", task, change)
+        task, change = outreach_domain.outreach_task(seeker, job, match.score, now)
+        created += outreach_store.insert_once(ctx.outbox, task, change)
     return created
-
-
-def sync_placement(ctx: Employment, referral: dict, now: datetime) -> None:
-    """Bring the seeker's placements and the job's hires in line with the referral (idempotent): a
-    hire confirms the reservations made before it, a departure releases the seeker's placement."""
-
-    def once() -> None:
-        seeker = store.get("seekers", referral["seeker_id"])
-        if (change := domain.seeker_placement_change(seeker, referral, now)) is not None:
-            store.apply(ctx.outbox, "seekers", seeker, change)
-        job = store.get("jobs", referral["job_id"])
-        if (change := domain.job_hire_change(job, referral, now)) is not None:
-            store.apply(ctx.outbox, "jobs", job, change)
-
-    retry_on_conflict(once, f"the placement of referral {referral['_id']}")
-    current = store.get("referrals", referral["_id"])
-    if not current.get("placement_synced") and current["stage"] == referral["stage"]:
-        store.apply(ctx.outbox, "referrals", current, domain.Change(set={"placement_synced": True}))
-
-
-def sync_placement_now(ctx: Employment, referral: dict, now: datetime) -> None:
-    """From the API right after a hire or departure; what fails here the worker finishes."""
-    try:
-        sync_placement(ctx, referral, now)
-    except ConcurrencyConflict as exc:
-        log.warning(
-            "placement left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)}
-        )
-
-
-def seeker_acted(ctx: Employment, seeker_id: str, now: datetime) -> None:
-    """Record that the seeker did something themselves (so they do not count as dormant). Best effort:
-    the action itself is already committed, and a missed update only makes outreach more eager."""
-    for _ in range(3):
-        try:
-            seeker = store.get("seekers", seeker_id)
-            if (change := domain.seeker_acted(seeker, now)) is not None:
-                store.apply(ctx.outbox, "seekers", seeker, change)
-            return
-        except ConcurrencyConflict:
-            continue
-    log.warning("seeker activity not recorded", extra={"seeker_id": seeker_id})
-
-
-RESERVE_ATTEMPTS = 20  # reloads of one document before a contended step gives up (409, try again)
-
-
-def _retrying(what: str, step):
-    """A contended step of a hire (reload, decide, guarded write), retried more often and with a
-    pause: a hire's documents are the ones concurrent hires fight over."""
-    return retry_on_conflict(step, what, attempts=RESERVE_ATTEMPTS, pause_seconds=0.002)
-
-
-def reserve_opening(ctx: Employment, referral: dict, now: datetime) -> None:
-    """Take one of the job's openings for `referral` (as read before the hire); idempotent."""
-
-    def step():
-        job = store.get("jobs", referral["job_id"])
-        if (change := domain.reserve_opening(job, referral, now)) is not None:
-            store.apply(ctx.outbox, "jobs", job, change)
-
-    _retrying(f"the job {referral['job_id']}", step)
-
-
-def reserve_placement(ctx: Employment, referral: dict, now: datetime) -> None:
-    """Reserve the seeker's placement for `referral`; idempotent. The rules need the hours of the
-    seeker's other placements, read from their referrals after the seeker (they never change)."""
-
-    def step():
-        seeker = store.get("seekers", referral["seeker_id"])
-        others = [p for p in seeker.get("placements", []) if p != referral["_id"]]
-        current = store.find("referrals", {"_id": {"$in": others}}) if others else []
-        if (change := domain.reserve_placement(seeker, referral, current, now)) is not None:
-            store.apply(ctx.outbox, "seekers", seeker, change)
-
-    _retrying(f"the seeker {referral['seeker_id']}", step)
-
-
-def _moved_past(ctx: Employment, referral_id: str, version: int, now: datetime) -> dict | None:
-    """The referral as it is now, moved past `version` unless it was hired (None if it is gone).
-    While it is still at that version an attempt to hire from it could yet commit, so it is moved on
-    (domain.abandon_hire): that attempt's commit then fails."""
-
-    def step():
-        try:
-            current = store.get("referrals", referral_id)
-        except NotFound:
-            return None
-        if current["version"] != version or current["stage"] in domain.HIRED:
-            return current
-        return store.apply(ctx.outbox, "referrals", current, domain.abandon_hire(current, now))
-
-    return _retrying(f"the referral {referral_id}", step)
-
-
-def settle_reservations(
-    ctx: Employment,
-    referral_id: str,
-    version: int,
-    now: datetime,
-    job_id: str | None = None,
-    seeker_id: str | None = None,
-) -> None:
-    """Confirm or release what an attempt to hire from `version` of the referral reserved, once it
-    failed or was abandoned; idempotent. The referral is moved past `version` first, so nothing can
-    be hired on what is released. `job_id`, `seeker_id`: where to look if the referral is gone."""
-    current = _moved_past(ctx, referral_id, version, now)
-    if current is not None:
-        job_id, seeker_id = current["job_id"], current["seeker_id"]
-
-    def settle(name: str, doc_id: str, decide) -> None:
-        def step():
-            doc = store.get(name, doc_id)
-            if (change := decide(doc, referral_id, version, current, now)) is not None:
-                store.apply(ctx.outbox, name, doc, change)
-
-        _retrying(f"the {store.NAMES[name]} {doc_id}", step)
-
-    if job_id is not None:
-        settle("jobs", job_id, domain.settle_opening)
-    if seeker_id is not None:
-        settle("seekers", seeker_id, domain.settle_placement)
-
-
-def hire(ctx: Employment, referral: dict, actor: domain.Actor, now: datetime) -> dict:
-    """Hire within the job's openings and the seeker's placements, without locks: (1) reserve one of
-    the job's openings, (2) reserve the seeker's placement, (3) commit the referral's hire at the
-    version read at the start. Each step is a version-guarded write of one document, retried on
-    conflict, so two hires for the last opening (or for one person) cannot both reserve it. If a
-    step fails the reservations are released; if the process dies between the steps the worker
-    releases them after the grace period (release_expired_reservations). Returns the referral."""
-    referral = store.get("referrals", referral["_id"])
-    change = domain.hire(referral, actor, now)  # a referral that is not `offered` reserves nothing
-    reserve_opening(ctx, referral, now)
-    try:
-        reserve_placement(ctx, referral, now)
-        return store.apply(ctx.outbox, "referrals", referral, change)
-    except Exception:
-        # The seeker cannot take the job, or the referral changed meanwhile (declined, or hired by a
-        # concurrent request, whose reservations these are too and are then kept).
-        try:
-            settle_reservations(ctx, referral["_id"], referral["version"], now)
-        except Exception as exc:  # the worker releases them after the grace period
-            log.warning(
-                "reservations left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)}
-            )
-        raise
-
-
-def release_expired_reservations(ctx: Employment, now: datetime) -> int:
-    """The worker's repair: reservations older than the grace period (HIRE_RESERVATION_GRACE_SECONDS),
-    left by a crash or a stall between a reservation and the referral's commit, are released, or
-    confirmed if the referral was hired. Returns how many were settled."""
-    grace = timedelta(seconds=ctx.settings.hire_reservation_grace_seconds)
-    settled = 0
-    for name in ("jobs", "seekers"):
-        for doc in store.find(name, {"reservations.0": {"$exists": True}}):
-            where = {"job_id": doc["_id"]} if name == "jobs" else {"seeker_id": doc["_id"]}
-            for entry in domain.expired_reservations(doc, now, grace):
-                try:
-                    settle_reservations(ctx, entry["referral_id"], entry["version"], now, **where)
-                    settled += 1
-                except Exception as exc:  # the next run tries again
-                    log.warning(
-                        "reservation not settled",
-                        extra={"referral_id": entry["referral_id"], "error": str(exc)},
-                    )
-    return settled
 
 
 def job_fair_round(ctx: Employment, now: datetime, community: str | None, min_score: float) -> dict:
     """A stable matching round over active seekers and open jobs; each pair becomes a suggestion."""
-    seekers, features = scorable_seekers(matchable_seekers(community), ctx.vocab)
+    seekers, features = scorable_seekers(seeker_store.matchable(community), ctx.vocab)
     jobs, job_features = open_jobs(ctx, now, community)
     if not seekers or not jobs:
         return {"seekers": len(seekers), "jobs": len(jobs), "matched": 0, "proposals": 0, "pairs": []}
@@ -367,3 +242,157 @@ def job_fair_round(ctx: Employment, now: datetime, community: str | None, min_sc
         "proposals": result.proposals,
         "pairs": pairs,
     }
+
+
+# --- hiring and placements -----------------------------------------------------------------------------
+
+
+def sync_placement(ctx: Employment, referral: dict, now: datetime) -> bool:
+    """Bring the seeker's placements and the job's hires in line with the referral (idempotent): a
+    hire confirms the reservations made before it, a departure releases the seeker's placement."""
+
+    def once() -> None:
+        seeker = seeker_store.get(referral["seeker_id"])
+        if (change := seeker_domain.seeker_placement_change(seeker, referral, now)) is not None:
+            seeker_store.apply(ctx.outbox, seeker, change)
+        job = job_store.get(referral["job_id"])
+        if (change := job_domain.job_hire_change(job, referral, now)) is not None:
+            job_store.apply(ctx.outbox, job, change)
+
+    retry_on_conflict(once, f"the placement of referral {referral['_id']}")
+    current = referral_store.get(referral["_id"])
+    if not current.get("placement_synced") and current["stage"] == referral["stage"]:
+        referral_store.apply(ctx.outbox, current, Change(set={"placement_synced": True}))
+    return True
+
+
+def sync_placement_now(ctx: Employment, referral: dict, now: datetime) -> None:
+    """From the API right after a hire or departure; what fails here the worker finishes."""
+    try:
+        sync_placement(ctx, referral, now)
+    except ConcurrencyConflict as exc:
+        log.warning(
+            "placement left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)}
+        )
+
+
+RESERVE_ATTEMPTS = 20  # reloads of one document before a contended step gives up (409, try again)
+
+
+def _retrying(what: str, step):
+    """A contended step of a hire (reload, decide, guarded write), retried more often and with a
+    pause: a hire's documents are the ones concurrent hires fight over."""
+    return retry_on_conflict(step, what, attempts=RESERVE_ATTEMPTS, pause_seconds=0.002)
+
+
+def reserve_opening(ctx: Employment, referral: dict, now: datetime) -> None:
+    """Take one of the job's openings for `referral` (as read before the hire); idempotent."""
+
+    def step():
+        job = job_store.get(referral["job_id"])
+        if (change := job_domain.reserve_opening(job, referral, now)) is not None:
+            job_store.apply(ctx.outbox, job, change)
+
+    _retrying(f"the job {referral['job_id']}", step)
+
+
+def reserve_placement(ctx: Employment, referral: dict, now: datetime) -> None:
+    """Reserve the seeker's placement for `referral`; idempotent. The rules need the hours of the
+    seeker's other placements, read from their referrals after the seeker (they never change)."""
+
+    def step():
+        seeker = seeker_store.get(referral["seeker_id"])
+        others = [p for p in seeker.get("placements", []) if p != referral["_id"]]
+        current = referral_store.of_ids(others)
+        if (change := seeker_domain.reserve_placement(seeker, referral, current, now)) is not None:
+            seeker_store.apply(ctx.outbox, seeker, change)
+
+    _retrying(f"the seeker {referral['seeker_id']}", step)
+
+
+def _moved_past(ctx: Employment, referral_id: str, version: int, now: datetime) -> dict | None:
+    """The referral as it is now, moved past `version` unless it was hired (None if it is gone).
+    While it is still at that version an attempt to hire from it could yet commit, so it is moved on
+    (referrals.domain.abandon_hire): that attempt's commit then fails."""
+
+    def step():
+        current = referral_store.find_one(referral_id)
+        if current is None or current["version"] != version or current["stage"] in domain.HIRED:
+            return current
+        return referral_store.apply(ctx.outbox, current, referral_domain.abandon_hire(current, now))
+
+    return _retrying(f"the referral {referral_id}", step)
+
+
+def settle_reservations(
+    ctx: Employment,
+    referral_id: str,
+    version: int,
+    now: datetime,
+    job_id: str | None = None,
+    seeker_id: str | None = None,
+) -> None:
+    """Confirm or release what an attempt to hire from `version` of the referral reserved, once it
+    failed or was abandoned; idempotent. The referral is moved past `version` first, so nothing can
+    be hired on what is released. `job_id`, `seeker_id`: where to look if the referral is gone."""
+    current = _moved_past(ctx, referral_id, version, now)
+    if current is not None:
+        job_id, seeker_id = current["job_id"], current["seeker_id"]
+
+    def settle(store, what: str, doc_id: str, decide) -> None:
+        def step():
+            doc = store.get(doc_id)
+            if (change := decide(doc, referral_id, version, current, now)) is not None:
+                store.apply(ctx.outbox, doc, change)
+
+        _retrying(f"the {what} {doc_id}", step)
+
+    if job_id is not None:
+        settle(job_store, "job", job_id, job_domain.settle_opening)
+    if seeker_id is not None:
+        settle(seeker_store, "seeker", seeker_id, seeker_domain.settle_placement)
+
+
+def hire(ctx: Employment, referral: dict, actor: Actor, now: datetime) -> dict:
+    """Hire within the job's openings and the seeker's placements, without locks: (1) reserve one of
+    the job's openings, (2) reserve the seeker's placement, (3) commit the referral's hire at the
+    version read at the start, then (4) confirm the reservations (sync_placement_now; what fails
+    there the worker finishes, as `placement_synced` stays false). Each step is a version-guarded
+    write of one document, retried on conflict, so two hires for the last opening (or for one
+    person) cannot both reserve it. If a step before the commit fails the reservations are
+    released; if the process dies between the steps the worker releases them after the grace
+    period (release_expired_reservations). Returns the referral as the hire committed it."""
+    referral = referral_store.get(referral["_id"])
+    change = referral_domain.hire(referral, actor, now)  # a referral not `offered` reserves nothing
+    reserve_opening(ctx, referral, now)
+    try:
+        reserve_placement(ctx, referral, now)
+        hired = referral_store.apply(ctx.outbox, referral, change)
+    except Exception:
+        # The seeker cannot take the job, or the referral changed meanwhile (declined, or hired by a
+        # concurrent request, whose reservations these are too and are then kept).
+        try:
+            settle_reservations(ctx, referral["_id"], referral["version"], now)
+        except Exception as exc:  # the worker releases them after the grace period
+            log.warning(
+                "reservations left for the worker", extra={"referral_id": referral["_id"], "error": str(exc)}
+            )
+        raise
+    sync_placement_now(ctx, hired, now)
+    return hired
+
+
+def settle_expired_reservations(ctx: Employment, doc: dict, now: datetime, where: dict) -> bool:
+    """Reservations on one job or seeker (`where`: {"job_id": ...} or {"seeker_id": ...}) older than
+    the grace period, left by a crash or a stall between a reservation and the referral's commit,
+    are released, or confirmed if the referral was hired. True if any was settled."""
+    settled = False
+    for entry in domain.expired_reservations(doc, now, ctx.policy.hire_reservation_grace):
+        try:
+            settle_reservations(ctx, entry["referral_id"], entry["version"], now, **where)
+            settled = True
+        except Exception as exc:  # the next run tries again
+            log.warning(
+                "reservation not settled", extra={"referral_id": entry["referral_id"], "error": str(exc)}
+            )
+    return settled

@@ -1,0 +1,2 @@
+"""Referrals of seekers to jobs, one of employment's aggregates: its routes, payloads, decisions,
+store and use cases."""

@@ -1,0 +1,1 @@
+"""Seeker profiles, one of employment's aggregates: its routes, payloads, decisions, store and use cases."""

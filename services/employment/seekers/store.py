@@ -1,0 +1,104 @@
+"""Persistence of seeker profiles: the `seekers` collection, its indexes, its queries, and atomic
+writes with the outbox (documents are read and written as plain dicts; the class only declares
+the collection and its indexes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import mongoengine
+from mongoengine import fields
+from pymongo.cursor import Cursor
+from pymongo.errors import DuplicateKeyError
+
+from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
+
+
+class Seeker(mongoengine.DynamicDocument):
+    id = fields.StringField(primary_key=True)
+    version = fields.IntField(required=True)
+    meta = {
+        "collection": "seekers",
+        "indexes": [
+            {"fields": ["community", "status"]},
+            {"fields": ["request_id"]},
+            {"fields": ["resident_id"]},
+            {"fields": ["status", "consent.expires_at"]},
+            # the worker looks for hires reserved but not confirmed (actions.hire)
+            {"fields": ["reservations.0"], "sparse": True},
+            *AGGREGATE_INDEXES,
+        ],
+        "auto_create_index": False,
+    }
+
+
+def collection():
+    return Seeker._get_collection()
+
+
+def get(seeker_id: str) -> dict:
+    return load(collection(), seeker_id, "seeker")
+
+
+def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
+    return outbox.insert(collection(), doc, change.outbox)
+
+
+def insert_once(outbox: Outbox, doc: dict, change: Change) -> bool:
+    """Insert a profile whose id is derived from what it is about; False if it already exists."""
+    try:
+        insert(outbox, doc, change)
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
+    """Write the change atomically (guarded by version) and return the document as it now is."""
+    return outbox.apply(collection(), doc, change)
+
+
+def find(flt: dict, limit: int = 0) -> list[dict]:
+    """Profiles meeting `flt`, newest first (the list's order), at most `limit` (0: all)."""
+    cursor = collection().find(flt, {"outbox": 0}).sort("created_at", -1)
+    return list(cursor.limit(limit) if limit else cursor)
+
+
+def in_scope(scope: dict) -> list[dict]:
+    """Profiles within a community scope (civic146.auth.community_scope; the statistics)."""
+    return list(collection().find(scope, {"outbox": 0}))
+
+
+def of_resident(resident_id: str) -> list[dict]:
+    return list(collection().find({"resident_id": resident_id}, {"outbox": 0}))
+
+
+def of_request(request_id: str) -> dict | None:
+    """The profile drafted from an intake request."""
+    return collection().find_one({"request_id": request_id}, {"outbox": 0})
+
+
+def matchable(community: str | None = None) -> list[dict]:
+    """Complete profiles without a placement (what matching ranks), of one community or all."""
+    return list(
+        collection().find(
+            {"status": "active", **({"community": community} if community else {})}, {"outbox": 0}
+        )
+    )
+
+
+def with_reservations() -> Cursor:
+    """Profiles holding a placement a hire reserved and has not confirmed yet (the repair job)."""
+    return collection().find({"reservations.0": {"$exists": True}}, {"outbox": 0})
+
+
+def consents_due(now: datetime) -> Cursor:
+    """Open profiles whose consent's retention period is over (the expiry job)."""
+    return collection().find(
+        {"status": {"$ne": "closed"}, "consent.expires_at": {"$lte": now}}, {"outbox": 0}
+    )
+
+
+def active_communities() -> list[str]:
+    """The community of each active profile (the gauges' job)."""
+    return [s["community"] for s in collection().find({"status": "active"}, {"community": 1})]
