@@ -52,8 +52,8 @@ lint: venv ## ruff: the formatter and the linter over the whole tree (settings i
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-test-unit: venv ## the unit and contract tests only (no servers)
-	$(PY) -m pytest -q tests/unit tests/contract
+test-unit: venv ## the tests that need no servers: unit, contract and the fast layer (in-memory store), in seconds
+	$(PY) -m pytest -q tests/unit tests/contract tests/fast
 
 # The benchmarks print every figure beside a baseline measured in the same run (tests/bench/): intake's
 # HTTP path, outbox relay, hop to deliberation, growth to 100,000 documents and a sustained run of

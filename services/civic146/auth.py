@@ -20,7 +20,7 @@ from functools import wraps
 import jwt
 from flask import current_app, g, request
 
-from .errors import Forbidden, Unauthorized
+from .errors import Forbidden, InvalidInput, Unauthorized
 
 ALGORITHM = "HS256"  # pinned: a token that names another algorithm is rejected
 
@@ -155,6 +155,15 @@ def community_scope(p: Principal, community: str | None) -> dict:
             raise Forbidden(f"you do not serve community {community}")
         return {"community": community}
     return {} if p.is_admin else {"community": {"$in": sorted(p.communities)}}
+
+
+def require_named_community(p: Principal, community: str | None) -> None:
+    """What is computed per community (statistics, a job-fair round): staff name the community;
+    only an admin may leave it out, for all of them. Whether they serve it is community_scope's."""
+    if community is None and not p.is_admin:
+        raise InvalidInput(
+            "name a community", [{"field": "community", "message": "required for community staff"}]
+        )
 
 
 def principal() -> Principal:

@@ -375,13 +375,14 @@ def openapi_document(app: Flask) -> dict:
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    service = app.config["SETTINGS"].service_name  # operation ids are the service's, whichever blueprint
     for bp in spec["blueprints"]:
         for op in bp.operations:
             path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", (bp.url_prefix or "") + op.rule)
             item = {
                 "summary": op.summary,
                 "tags": op.tags,
-                "operationId": f"{bp.name}_{op.method}_{path}",
+                "operationId": f"{service}_{op.method}_{path}",
                 "responses": {
                     str(op.status): {
                         "description": "success",

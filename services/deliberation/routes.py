@@ -11,6 +11,7 @@ from civic146.auth import (
     actor_of,
     principal,
     principal_pseudonym,
+    require_named_community,
 )
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.web import ApiBlueprint, service_context
@@ -667,10 +668,7 @@ def cppcc_members():
 )
 def statistics(query: schemas.StatisticsQuery):
     p = principal()
-    if query.community is None and not p.is_admin:
-        raise InvalidInput(
-            "name a community", [{"field": "community", "message": "required for community staff"}]
-        )
+    require_named_community(p, query.community)
     if query.community:
         check_serves(p, query.community)
     flt = {"community": query.community} if query.community else {}

@@ -21,6 +21,7 @@ from civic146.auth import (
     actor_of,
     community_scope,
     principal,
+    require_named_community,
 )
 from civic146.errors import Forbidden, InvalidInput
 from civic146.web import ApiBlueprint, service_context
@@ -401,10 +402,7 @@ def suggest_category(query: schemas.SuggestQuery):
 )
 def statistics(query: schemas.StatisticsQuery):
     p = principal()
-    if query.community is None and not p.is_admin:
-        raise InvalidInput(
-            "name a community", [{"field": "community", "message": "required for community staff"}]
-        )
+    require_named_community(p, query.community)
     flt = {**scope_filter(p, query.community), **date_filter(query.submitted_from, query.submitted_to)}
     docs = store.statistics_rows(flt)
     return schemas.Statistics(

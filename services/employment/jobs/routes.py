@@ -8,15 +8,16 @@ from __future__ import annotations
 from civic146 import pii
 from civic146.auth import EMPLOYER, STAFF_ROLES, Principal, actor_of, community_scope, principal
 from civic146.errors import Forbidden, InvalidInput, NotFound
+from civic146.web import ApiBlueprint
 
 from .. import actions
+from ..access import ctx, is_staff_for
 from ..domain import known_names
 from ..schemas import TopQuery, candidate_out, reasons_out
-from ..views import AggregateBlueprint, ctx, is_staff_for
 from . import actions as job_actions
 from . import schemas, store
 
-bp = AggregateBlueprint("jobs", __name__)
+bp = ApiBlueprint("jobs", __name__, url_prefix="/v1", tag="employment")
 ANY = ()
 JOB_WRITERS = (EMPLOYER, *STAFF_ROLES)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from civic146.auth import STAFF_ROLES, actor_of, community_scope, principal
 from civic146.errors import Forbidden
+from civic146.web import ApiBlueprint
 
-from ..views import AggregateBlueprint, ctx
+from ..access import ctx
 from . import actions, schemas, store
 
-bp = AggregateBlueprint("outreach", __name__)
+bp = ApiBlueprint("outreach", __name__, url_prefix="/v1", tag="employment")
 
 
 def present_task(doc: dict) -> schemas.OutreachOut:

@@ -5,18 +5,28 @@ the result; employers see a referral's candidate masked, and only from stage `re
 
 from __future__ import annotations
 
-from civic146.auth import EMPLOYER, RESIDENT, STAFF_ROLES, Principal, actor_of, community_scope, principal
+from civic146.auth import (
+    EMPLOYER,
+    RESIDENT,
+    STAFF_ROLES,
+    Principal,
+    actor_of,
+    community_scope,
+    principal,
+    require_named_community,
+)
 from civic146.errors import Forbidden, InvalidInput, NotFound
+from civic146.web import ApiBlueprint
 
 from .. import actions, domain
+from ..access import ctx, is_staff_for, owns, seeker_for
 from ..jobs import store as job_store
 from ..schemas import candidate_out
 from ..seekers import store as seeker_store
-from ..views import AggregateBlueprint, ctx, is_staff_for, owns, seeker_for
 from . import actions as referral_actions
 from . import schemas, store
 
-bp = AggregateBlueprint("referrals", __name__)
+bp = ApiBlueprint("referrals", __name__, url_prefix="/v1", tag="employment")
 
 
 def present_referral(doc: dict, p: Principal, seeker: dict | None = None) -> schemas.ReferralOut:
@@ -223,10 +233,7 @@ def record_retention(referral_id: str, body: schemas.RetentionIn):
 )
 def job_fair_round(body: schemas.RoundIn):
     c, p = ctx(), principal()
-    if body.community is None and not p.is_admin:
-        raise InvalidInput(
-            "name a community", [{"field": "community", "message": "required for community staff"}]
-        )
+    require_named_community(p, body.community)
     if body.community is not None and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
     return actions.job_fair_round(c, c.now(), body.community, body.min_score)
@@ -242,10 +249,7 @@ def job_fair_round(body: schemas.RoundIn):
 )
 def get_statistics(query: schemas.StatisticsQuery):
     p = principal()
-    if query.community is None and not p.is_admin:
-        raise InvalidInput(
-            "name a community", [{"field": "community", "message": "required for community staff"}]
-        )
+    require_named_community(p, query.community)
     scope = community_scope(p, query.community)
     with_sensitive = p.has(*ctx().settings.sensitive_role_list)
     stats = domain.compute_statistics(

@@ -17,14 +17,15 @@ from civic146.auth import (
     principal_pseudonym,
 )
 from civic146.errors import Forbidden, InvalidInput, NotFound
+from civic146.web import ApiBlueprint
 
 from .. import actions
+from ..access import ctx, is_staff_for, owns, plain_view, seeker_for, sees_sensitive
 from ..schemas import TopQuery, reasons_out
-from ..views import AggregateBlueprint, ctx, is_staff_for, owns, plain_view, seeker_for, sees_sensitive
 from . import actions as seeker_actions
 from . import domain, schemas, store
 
-bp = AggregateBlueprint("seekers", __name__)
+bp = ApiBlueprint("seekers", __name__, url_prefix="/v1", tag="employment")
 
 
 def present_seeker(doc: dict, p: Principal) -> schemas.SeekerOut:

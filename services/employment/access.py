@@ -1,7 +1,6 @@
-"""What the routes of employment's aggregates share: the blueprint they are declared on, and who may
-see and change what (the resident's ownership of a profile or of the draft made from their own
-request, the staff serving a community, the roles that see sensitive data, loading a profile for
-someone allowed to).
+"""What the routes of employment's aggregates share: who may see and change what (the resident's
+ownership of a profile or of the draft made from their own request, the staff serving a community,
+the roles that see sensitive data, loading a profile for someone allowed to).
 
 A resident sees their own profile; staff see the profiles of the communities they serve; raw ID
 numbers and the employment-difficulty group only go to the owner and to the roles in
@@ -13,23 +12,10 @@ from __future__ import annotations
 
 from civic146.auth import RESIDENT, STAFF_ROLES, Principal, principal, principal_pseudonym
 from civic146.errors import Forbidden
-from civic146.web import ApiBlueprint, service_context
+from civic146.web import service_context
 
 from .context import Employment
 from .seekers import store as seeker_store
-
-
-class AggregateBlueprint(ApiBlueprint):
-    """The routes of one aggregate. Flask registers it under the aggregate's name; the OpenAPI
-    document names its operations after the service (`employment_post_/v1/seekers`), as it did when
-    all of them were on one blueprint, so the operation ids clients know stay the same."""
-
-    def __init__(self, aggregate: str, import_name: str):
-        super().__init__("employment", import_name, url_prefix="/v1", tag="employment")
-        self.aggregate = aggregate
-
-    def register(self, app, options: dict) -> None:
-        super().register(app, {"name": self.aggregate, **options})
 
 
 def ctx() -> Employment:
