@@ -74,10 +74,25 @@ cleanup() {
     for s in "${SERVICES[@]}"; do "${DC[@]}" logs --no-color "$s" >"$RUN_DIR/logs/$s.log" 2>&1; done
     # A stop within each stop_grace_period: exit 0, or 143 for a JVM that ran its shutdown hooks
     # on SIGTERM; 137 means docker had to SIGKILL it.
+    local killed stop_at slowest
+    stop_at=$(date -u +%s.%N)
     "${DC[@]}" stop >"$RUN_DIR/stop.log" 2>&1
-    local killed
     killed=$(inspect_all | awk '$1 != "kafka-init" && $9 != 0 && $9 != 143 { printf "%s (exit %s) ", $1, $9 }')
-    done_step "compose stop" "${killed:-every container stopped on SIGTERM (exit 0 or 143)}"
+    # How long each container took to exit after the stop began (State.FinishedAt).
+    slowest=$(docker inspect $(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT") | "$PY3" -c '
+import json, sys
+from datetime import datetime
+start = float(sys.argv[1])
+took = []
+for c in json.load(sys.stdin):
+    name = c["Config"]["Labels"]["com.docker.compose.service"]
+    if name == "kafka-init":
+        continue
+    end = datetime.fromisoformat(c["State"]["FinishedAt"][:26].rstrip("Z") + "+00:00").timestamp()
+    took.append((end - start, name))
+took.sort(reverse=True)
+print(", ".join(f"{n} {t:.1f} s" for t, n in took[:3]))' "$stop_at")
+    done_step "compose stop" "${killed:-every container exited on SIGTERM (0 or 143)}; slowest: $slowest"
     [[ -z $killed ]] || rc=1
     T_STEP=$(now)
     "${DC[@]}" down -v --remove-orphans >"$RUN_DIR/down.log" 2>&1
@@ -277,7 +292,11 @@ done_step "round trip" "$trip"
 # ------------------------------------------------------------------ 8. the guide's dead-letter replay
 
 begin "dead-letter replay (dry run), as deploy/README.md gives it"
-replay=$("${DC[@]}" run --rm --no-deps -T intake-worker python - intake.deadletter --dry-run \
+# The guide's `docker-compose run --rm --no-deps -T intake-worker ...` cannot run here: with host
+# networking docker-compose 1.29 links a one-off container to its service's running containers,
+# which docker refuses ("host type networking can't be used with links"). `exec` in the running
+# worker runs the same script with the same image, environment and user.
+replay=$("${DC[@]}" exec -T intake-worker python - intake.deadletter --dry-run \
   <deploy/kafka/replay_dead_letters.py 2>"$RUN_DIR/replay.log") ||
   { cat "$RUN_DIR/replay.log" >&2; fail "the dead-letter replay did not run"; }
 done_step "dead-letter replay (dry run)" "$replay"
