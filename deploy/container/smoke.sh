@@ -207,10 +207,11 @@ yaml.safe_dump(c, sys.stdout, sort_keys=False)' >"$RUN_DIR/compose.yml"
   { tail -40 "$RUN_DIR/build-image.log" >&2; fail "docker-compose build"; }
 image=$("$PY3" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["services"]["intake-api"]["image"])' "$RUN_DIR/compose.yml")
 size=$(docker image inspect -f '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }')
+base_size=$(docker image inspect -f '{{.Size}}' "$base" | awk '{ printf "%.0f MB", $1 / 1e6 }')
 user=$(docker image inspect -f '{{.Config.User}}' "$image")
 revision=$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$image")
 [[ $user != "" && $user != 0 && $user != root ]] || fail "$image runs as root"
-done_step "project image" "$image: $size, user $user, revision label ${revision:0:12}, base $base"
+done_step "project image" "$image: $size (base $base: $base_size), user $user, revision label ${revision:0:12}"
 
 # Service -> port, from the merged configuration (what the containers are given).
 declare -A API_PORT API_METRICS WORKER_METRICS
@@ -271,12 +272,13 @@ done_step "every healthcheck passing" "$((${#SERVICES[@]} - 1)) containers healt
 # ------------------------------------------------------------------ 6. image hygiene in a running container
 
 begin "inside the image"
-inside=$("${DC[@]}" exec -T intake-api sh -c 'echo "uid=$(id -u)"; for t in pip pip3 gcc cc make apt-get; do command -v $t; done; ls /root/.cache /tmp 2>/dev/null | wc -l' 2>&1)
+inside=$("${DC[@]}" exec -T intake-api sh -c 'echo "uid=$(id -u)"; echo "venv=$(du -sm /opt/venv | cut -f1)"; for t in pip pip3 gcc cc make; do command -v $t; done' 2>&1)
 uid=$(sed -n 's/^uid=//p' <<<"$inside")
+venv=$(sed -n 's/^venv=//p' <<<"$inside")
 tools=$(grep -E '/(pip|pip3|gcc|cc|make)$' <<<"$inside" | tr '\n' ' ' || true)
 [[ $uid == 10001 ]] || fail "intake-api runs as uid $uid, not 10001"
 [[ -z $tools ]] || fail "build tools in the final image: $tools"
-done_step "inside the image" "uid $uid; no pip, gcc, cc or make on PATH"
+done_step "inside the image" "uid $uid; /opt/venv $venv MB; no pip, gcc, cc or make on PATH"
 
 # ------------------------------------------------------------------ 7. a request's round trip
 
