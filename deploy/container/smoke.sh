@@ -272,7 +272,7 @@ done_step "every healthcheck passing" "$((${#SERVICES[@]} - 1)) containers healt
 # ------------------------------------------------------------------ 6. image hygiene in a running container
 
 begin "inside the image"
-inside=$("${DC[@]}" exec -T intake-api sh -c 'echo "uid=$(id -u)"; echo "venv=$(du -sm /opt/venv | cut -f1)"; for t in pip pip3 gcc cc make; do command -v $t; done' 2>&1)
+inside=$("${DC[@]}" exec -T intake-api sh -c 'echo "uid=$(id -u)"; echo "venv=$(du -sm /opt/venv | cut -f1)"; for t in pip pip3 gcc cc make; do command -v $t; done; true' 2>&1)
 uid=$(sed -n 's/^uid=//p' <<<"$inside")
 venv=$(sed -n 's/^venv=//p' <<<"$inside")
 tools=$(grep -E '/(pip|pip3|gcc|cc|make)$' <<<"$inside" | tr '\n' ' ' || true)
