@@ -191,7 +191,8 @@ done <.env.example >"$RUN_DIR/env"
 CIVIC146_VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
 CIVIC146_REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 CIVIC146_SOURCE=$(git remote get-url origin 2>/dev/null || true)
-export CIVIC146_VERSION CIVIC146_REVISION CIVIC146_SOURCE
+SMOKE_HOSTNAME=$(hostname)
+export CIVIC146_VERSION CIVIC146_REVISION CIVIC146_SOURCE SMOKE_HOSTNAME
 # The compose file's services merged with the override, by docker-compose itself. Then the one
 # thing an override cannot do in docker-compose 1.x: drop the published ports (host networking
 # refuses port bindings; every listener is already on the host's loopback).
@@ -353,9 +354,21 @@ new_addresses=$(comm -13 "$RUN_DIR/addresses.before" "$RUN_DIR/addresses.during"
 [[ -z $new_addresses ]] || fail "interfaces or addresses appeared during the run: $new_addresses"
 bridges=$(docker network ls -q --filter driver=bridge | wc -l)
 ((bridges == 0)) || fail "the daemon has $bridges bridge networks"
+# Every name a container looks up is in its /etc/hosts, on 127.0.0.1, so none needs a DNS query
+# (a lookup that goes to the DNS server is a packet off the host: netwatch caught the JVMs' lookup
+# of the host name before the override added it).
+unresolved=
+for id in $(docker ps -q --filter "label=com.docker.compose.project=$PROJECT"); do
+  svc=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")
+  hosts=$(docker exec "$id" cat /etc/hosts)
+  for name in localhost kafka mongo "$SMOKE_HOSTNAME"; do
+    grep -Eq "^127\.0\.0\.1[[:space:]].*([[:space:]]|^)$name([[:space:]]|\$)" <<<"$hosts" || unresolved+="$svc:$name "
+  done
+done
+[[ -z $unresolved ]] || fail "names not in /etc/hosts on 127.0.0.1 (they would go to the DNS server): $unresolved"
 listeners=$("$PY3" -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(" ".join(sorted({s["local"].rsplit(":", 1)[1] for s in r["sockets"] if s["state"] == "LISTEN"}, key=int)))' "$RUN_DIR/netwatch.json")
 say "listening ports of the containers, all on 127.0.0.1: $listeners"
-done_step "loopback only" "$sockets distinct sockets of $containers containers in $samples samples: all loopback; no new interface, no bridge network"
+done_step "loopback only" "$sockets distinct sockets of $containers containers in $samples samples: all loopback; localhost, kafka, mongo, $SMOKE_HOSTNAME in every /etc/hosts; no new interface, no bridge network"
