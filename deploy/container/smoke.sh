@@ -61,6 +61,15 @@ fail() { printf '\ncontainer-smoke: FAILED: %s\n' "$*" >&2; exit 1; }
 DC=(docker-compose -p "$PROJECT" -f "$RUN_DIR/compose.yml")
 STARTED=0
 NETWATCH_PID=
+# The smoke's listeners (compose.smoke.yml) use fixed ports in SMOKE_PORT_RANGE, which lies inside
+# the kernel's ephemeral range (32768-60999): any client connection on the machine may be given
+# one of them as its local port, and a listener then fails to bind ("Address already in use"),
+# for as long as that connection lasts and, on some network stacks, its TIME-WAIT too. So the
+# range is reserved (net.ipv4.ip_local_reserved_ports) while the smoke runs, and restored after.
+SMOKE_PORT_RANGE=${SMOKE_PORT_RANGE:-41000-41999}
+RESERVED_PORTS_FILE=/proc/sys/net/ipv4/ip_local_reserved_ports
+RESERVED_BEFORE=
+RESERVED=0
 
 cleanup() {
   local rc=$?
@@ -102,6 +111,10 @@ print(", ".join(f"{n} {t:.1f} s" for t, n in took[:3]))' "$stop_at")
     done_step "compose down -v" "containers left: $left, volumes left: $left_volumes (logs kept in $RUN_DIR/logs)"
     ((left == 0 && left_volumes == 0)) || rc=1
   fi
+  if ((RESERVED)); then
+    printf '%s\n' "$RESERVED_BEFORE" >"$RESERVED_PORTS_FILE" &&
+      printf '   reserved ports restored to "%s"\n' "$RESERVED_BEFORE"
+  fi
   T_STEP=$(now)
   if [[ -f $RUN_DIR/dockerd.pid ]]; then
     "$SCRIPT_DIR/engine.sh" down >/dev/null && done_step "docker daemon stopped" "the one this run started"
@@ -136,6 +149,14 @@ begin "docker daemon"
 command -v java >/dev/null && command -v javac >/dev/null && command -v mvn >/dev/null ||
   fail "a JDK 17+ (java, javac) and Maven are needed for the Kafka and document-server images (apt-get install openjdk-17-jdk-headless maven)"
 ip -o addr show | awk '{print $2, $4}' | sort >"$RUN_DIR/addresses.before"
+if [[ -w $RESERVED_PORTS_FILE ]]; then
+  RESERVED_BEFORE=$(<"$RESERVED_PORTS_FILE")
+  printf '%s\n' "${RESERVED_BEFORE:+$RESERVED_BEFORE,}$SMOKE_PORT_RANGE" >"$RESERVED_PORTS_FILE"
+  RESERVED=1
+  say "ports $SMOKE_PORT_RANGE reserved (not handed out as ephemeral ports) until the smoke ends"
+else
+  say "cannot reserve $SMOKE_PORT_RANGE ($RESERVED_PORTS_FILE not writable): a listener may find its port taken"
+fi
 "$SCRIPT_DIR/engine.sh" up | sed 's/^/   /'
 docker_version=$(docker version -f '{{.Server.Version}}')
 bridges=$(docker network ls -q --filter driver=bridge | wc -l)
@@ -229,6 +250,19 @@ for name in sys.argv[2:]:
 # ------------------------------------------------------------------ 5. start and wait for health
 
 begin "start the platform"
+# Wait until no socket on the machine holds one of the smoke's ports (a connection made before
+# the reservation, or its TIME-WAIT, which lasts a minute).
+ports=(41017 41092 41093 41094)
+for svc in "${APPS[@]}"; do ports+=("${API_PORT[$svc]}" "${API_METRICS[$svc]}" "${WORKER_METRICS[$svc]}"); done
+waited=$SECONDS
+while :; do
+  busy=$(ss -tuanH | awk '{print $5}' | sed 's/.*://' | sort -u | grep -xF -f <(printf '%s\n' "${ports[@]}") | tr '\n' ' ' || true)
+  busy=${busy% }
+  [[ -n $busy ]] || break
+  ((SECONDS - waited < 150)) || { ss -tuanp | grep -E ":(${busy// /|})\b" >&2; fail "ports still in use after 150 s: $busy"; }
+  sleep 2
+done
+((SECONDS - waited == 0)) || say "waited $((SECONDS - waited)) s for ports to be free"
 "$PY3" "$SCRIPT_DIR/netwatch.py" "$RUN_DIR/netwatch.json" 0.2 &
 NETWATCH_PID=$!
 STARTED=1
