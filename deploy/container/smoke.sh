@@ -396,7 +396,8 @@ for id in $(docker ps -q --filter "label=com.docker.compose.project=$PROJECT"); 
   svc=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")
   hosts=$(docker exec "$id" cat /etc/hosts)
   for name in localhost kafka mongo "$SMOKE_HOSTNAME"; do
-    grep -Eq "^127\.0\.0\.1[[:space:]].*([[:space:]]|^)$name([[:space:]]|\$)" <<<"$hosts" || unresolved+="$svc:$name "
+    awk -v n="$name" '$1 == "127.0.0.1" { for (i = 2; i <= NF; i++) if ($i == n) found = 1 } END { exit !found }' \
+      <<<"$hosts" || unresolved+="$svc:$name "
   done
 done
 [[ -z $unresolved ]] || fail "names not in /etc/hosts on 127.0.0.1 (they would go to the DNS server): $unresolved"
