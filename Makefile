@@ -15,7 +15,7 @@ BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PO
 FUZZ_INFRA := RUN_DIR=$(CURDIR)/.run/fuzz KAFKA_PORT=49192 KAFKA_CONTROLLER_PORT=49193 MONGO_PORT=47317 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 FUZZ_EXAMPLES ?= 100
 
-.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench fuzz contracts token clean ops-tools up down logs
+.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench fuzz contracts token clean ops-tools up down logs container-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -104,6 +104,15 @@ down: ## stop and remove the containers of `make up` (data volumes are kept)
 
 logs: ## follow the platform's logs: make logs [SERVICE=intake-worker]
 	$(COMPOSE) logs -f --tail=200 $(SERVICE)
+
+# The operators' path run for real (deploy/container/smoke.sh, deploy/README.md "The container smoke"):
+# installs and starts a docker daemon without a bridge if none runs, builds the base images from
+# Debian packages when no registry answers, stand-ins for Kafka and MongoDB from the project's jars,
+# and the image; runs the compose file's services with host networking on 127.0.0.1:41000-41999,
+# waits for every healthcheck, drives a request intake -> deliberation -> intake, scrapes every
+# /metrics, checks that every container socket is on loopback, then removes everything it started.
+container-smoke: ## run docker-compose.yml's platform in containers here, check it, remove it (root, JDK, Maven; ~5 min; not in `make test`)
+	deploy/container/smoke.sh
 
 clean: dev-down ## stop everything and delete local data and the virtualenv
 	rm -rf .run $(VENV)
