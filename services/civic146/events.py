@@ -197,6 +197,18 @@ REQUEST_PROGRESS = EventType(
 )
 
 
+def published_in(namespace: dict[str, object]) -> list[EventType]:
+    """What a service publishes: every event type its events module binds (defined there, or a
+    shared contract imported or bound by name), in the order it binds them, each once. Defining the
+    type is declaring it, so no list is kept by hand; the contract tests check that the code records
+    exactly these, so a type bound here and never recorded, or recorded and not bound, fails them."""
+    types: list[EventType] = []
+    for value in namespace.values():
+        if isinstance(value, EventType) and value not in types:
+            types.append(value)
+    return types
+
+
 def request_progress_on(topic: str) -> EventType:
     """The progress event type as a producer writing to `topic` records it in its outbox."""
     return replace(REQUEST_PROGRESS, topic=topic)

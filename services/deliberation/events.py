@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from civic146.events import EventData, EventType, request_progress_on
+from civic146.events import EventData, EventType, published_in, request_progress_on
 
 TOPIC = "deliberation.topics"
 SOURCE = "/civic146/deliberation"
@@ -266,27 +266,4 @@ DECLINED = _t("declined", Declined, "The topic was declined with a reason (steps
 EVALUATED = _t("evaluated", Evaluated, "Two-way evaluation between residents and a deputy after closing.")
 REQUEST_PROGRESS = request_progress_on(TOPIC)
 
-PUBLISHED = [
-    CREATED,
-    UPDATED,
-    REQUEST_ATTACHED,
-    REQUEST_DETACHED,
-    NOTICE_PUBLISHED,
-    CONSULTATION_STARTED,
-    MEETING_SCHEDULED,
-    MEETING_HELD,
-    VOTE_OPENED,
-    VOTE_CLOSED,
-    CLAIMED,
-    DEPUTY_ASSIGNED,
-    IMPLEMENTATION_STARTED,
-    TASK_ADDED,
-    TASK_PROGRESSED,
-    RESULT_PUBLISHED,
-    FEEDBACK_OPENED,
-    FEEDBACK_RECEIVED,
-    CLOSED,
-    DECLINED,
-    EVALUATED,
-    REQUEST_PROGRESS,
-]
+PUBLISHED = published_in(globals())  # every event type bound above

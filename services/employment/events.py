@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from civic146.events import EventData, EventType, request_progress_on
+from civic146.events import EventData, EventType, published_in, request_progress_on
 
 SEEKERS = "employment.seekers"
 JOBS = "employment.jobs"
@@ -244,19 +244,4 @@ RETENTION_CHECKED = _t(
 )
 PROGRESS = request_progress_on(REFERRALS)
 
-PUBLISHED = [
-    SEEKER_DRAFTED,
-    SEEKER_REGISTERED,
-    SEEKER_UPDATED,
-    SEEKER_CLOSED,
-    OUTREACH_CREATED,
-    OUTREACH_DONE,
-    JOB_DRAFTED,
-    JOB_POSTED,
-    JOB_CLOSED,
-    REFERRAL_SUGGESTED,
-    REFERRAL_STAGE_CHANGED,
-    RETENTION_CHECK_DUE,
-    RETENTION_CHECKED,
-    PROGRESS,  # recorded when a draft is completed and when a hire resolves the request
-]
+PUBLISHED = published_in(globals())  # every event type bound above

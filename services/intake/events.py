@@ -14,15 +14,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from civic146.events import (  # the events other services consume: the cross-service contract in the kit
+from civic146 import events as shared  # the events other services consume: the contract in the kit
+from civic146.events import (
     INTAKE_TOPIC,
-    RATED,
-    ROUTED,
     EventData,
     EventType,
     MaskedPerson,
     RequestFacts,
     intake_event_type,
+    published_in,
 )
 
 TOPIC = INTAKE_TOPIC
@@ -85,28 +85,17 @@ def _t(name: str, data: type[EventData], description: str, version: int = 2) -> 
 
 SUBMITTED = _t("submitted", Submitted, "A resident's request entered the platform.")
 ACCEPTED = _t("accepted", Accepted, "Staff accepted the request (the response deadline is met).")
+ROUTED = shared.ROUTED
 REJECTED = _t("rejected", Rejected, "Staff rejected the request, with the reason.")
 MARKED_DUPLICATE = _t("marked-duplicate", MarkedDuplicate, "The request was merged into an earlier one.")
 IN_PROGRESS = _t("in-progress", InProgress, "The handling service or department has taken the request up.")
 RESOLVED = _t("resolved", Resolved, "The request has an outcome; the resident is asked to rate it.")
 CLOSED = _t("closed", Closed, "The request was closed.")
 REOPENED = _t("reopened", Reopened, "The resident reopened the request within the reopening window.")
+RATED = shared.RATED
 OVERDUE = _t("overdue", Overdue, "A response or resolution deadline from the catalogue passed.")
 FOLLOW_UP_DUE = _t(
     "follow-up-due", FollowUpDue, "No rating arrived after resolution: staff should follow up."
 )
 
-PUBLISHED = [
-    SUBMITTED,
-    ACCEPTED,
-    ROUTED,
-    REJECTED,
-    MARKED_DUPLICATE,
-    IN_PROGRESS,
-    RESOLVED,
-    CLOSED,
-    REOPENED,
-    RATED,
-    OVERDUE,
-    FOLLOW_UP_DUE,
-]
+PUBLISHED = published_in(globals())  # every event type bound above

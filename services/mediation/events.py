@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from civic146.events import CASE_ESCALATED, EventData, EventType, request_progress_on
+from civic146 import events as shared
+from civic146.events import EventData, EventType, published_in, request_progress_on
 
 TOPIC = "mediation.cases"
 SOURCE = "/civic146/mediation"
@@ -169,23 +170,6 @@ COURT_CONFIRMATION_APPLIED = _t(
 )
 
 PROGRESS = request_progress_on(TOPIC)  # shared contract: intake resolves the linked request
-ESCALATED = CASE_ESCALATED  # shared contract: deliberation takes the matter up
+ESCALATED = shared.CASE_ESCALATED  # shared contract: deliberation takes the matter up
 
-PUBLISHED = [
-    OPENED,
-    PARTY_ADDED,
-    CONSENT_RECORDED,
-    ACCEPTED,
-    MEDIATOR_ASSIGNED,
-    PARTICIPANT_INVITED,
-    SESSION_HELD,
-    EXTENDED,
-    OVERDUE,
-    AGREEMENT_REACHED,
-    FULFILMENT_RECORDED,
-    CLOSED,
-    CONFIRMATION_WINDOW_CLOSING,
-    COURT_CONFIRMATION_APPLIED,
-    PROGRESS,
-    ESCALATED,
-]
+PUBLISHED = published_in(globals())  # every event type bound above
