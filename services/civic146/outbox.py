@@ -253,6 +253,39 @@ class MarkerWriter:
 MARKERS = MarkerWriter()  # one per process: holds no client, only the collections it is given
 
 
+@dataclass(frozen=True)
+class AggregateStore:
+    """What every aggregate collection's store has, written once: the collection, the document by
+    id, and the writes through the outbox. A service's store module binds one per aggregate and adds
+    its named queries beside it."""
+
+    document: type  # the mongoengine Document declaring the collection and its indexes
+    what: str  # the aggregate's name in a NotFound: "request", "topic", "case"
+
+    def collection(self) -> Collection:
+        return self.document._get_collection()
+
+    def get(self, doc_id) -> dict:
+        return load(self.collection(), doc_id, self.what)
+
+    def insert(self, outbox: Outbox, doc: dict, change: Change) -> dict:
+        """Insert a new aggregate with the events of its change; return it as stored."""
+        return outbox.insert(self.collection(), doc, change.outbox)
+
+    def insert_once(self, outbox: Outbox, doc: dict, change: Change) -> bool:
+        """Insert an aggregate whose id is derived from what it is about (an event, a pair); False
+        if it already exists, so a repeated event or a second attempt makes nothing twice."""
+        try:
+            self.insert(outbox, doc, change)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def apply(self, outbox: Outbox, doc: dict, change: Change) -> dict:
+        """Write the change atomically (guarded by version) and return the document as it now is."""
+        return outbox.apply(self.collection(), doc, change)
+
+
 def load(collection: Collection, doc_id, what: str) -> dict:
     """An aggregate by id, without its outbox, or NotFound naming `what` it is."""
     doc = collection.find_one({"_id": doc_id}, {"outbox": 0})

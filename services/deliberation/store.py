@@ -8,7 +8,7 @@ from pymongo.cursor import Cursor
 from pymongo.errors import DuplicateKeyError
 
 from civic146.errors import InvalidTransition
-from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, AggregateStore, Outbox
 
 
 class Topic(mongoengine.DynamicDocument):
@@ -31,6 +31,13 @@ class Topic(mongoengine.DynamicDocument):
     }
 
 
+AGGREGATE = AggregateStore(Topic, "topic")
+collection = AGGREGATE.collection
+get = AGGREGATE.get
+insert = AGGREGATE.insert
+apply = AGGREGATE.apply
+
+
 class Voter(mongoengine.DynamicDocument):
     """The voter roll: residents registered by staff as eligible in a community (and compound).
     `_id` = "<community>:<resident id>": one entry per resident and community, so registering twice
@@ -44,25 +51,8 @@ class Voter(mongoengine.DynamicDocument):
     }
 
 
-def collection():
-    return Topic._get_collection()
-
-
 def voters():
     return Voter._get_collection()
-
-
-def get(topic_id: str) -> dict:
-    return load(collection(), topic_id, "topic")
-
-
-def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
-    return outbox.insert(collection(), doc, change.outbox)
-
-
-def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
-    """Write the change atomically (guarded by version) and return the document as it now is."""
-    return outbox.apply(collection(), doc, change)
 
 
 def holding(request_id: str) -> list[dict]:

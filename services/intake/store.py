@@ -8,7 +8,7 @@ import mongoengine
 from mongoengine import fields
 from pymongo.cursor import Cursor
 
-from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, AggregateStore
 
 from .domain import OPEN_STATUSES
 
@@ -34,25 +34,11 @@ class IntakeRequest(mongoengine.DynamicDocument):
     }
 
 
-def collection():
-    return IntakeRequest._get_collection()
-
-
-def ensure_indexes() -> None:
-    IntakeRequest.ensure_indexes()
-
-
-def get(request_id: str) -> dict:
-    return load(collection(), request_id, "request")
-
-
-def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
-    return outbox.insert(collection(), doc, change.outbox)
-
-
-def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
-    """Write the change atomically (guarded by version) and return the document as it now is."""
-    return outbox.apply(collection(), doc, change)
+AGGREGATE = AggregateStore(IntakeRequest, "request")
+collection = AGGREGATE.collection
+get = AGGREGATE.get
+insert = AGGREGATE.insert
+apply = AGGREGATE.apply
 
 
 def duplicate_candidates(doc: dict, window: timedelta, limit: int = 200) -> list[dict]:

@@ -9,7 +9,7 @@ import mongoengine
 from mongoengine import fields
 from pymongo.cursor import Cursor
 
-from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, AggregateStore
 
 from .domain import average_days_pipeline
 
@@ -34,25 +34,11 @@ class MediationCase(mongoengine.DynamicDocument):
     }
 
 
-def collection():
-    return MediationCase._get_collection()
-
-
-def ensure_indexes() -> None:
-    MediationCase.ensure_indexes()
-
-
-def get(case_id: str) -> dict:
-    return load(collection(), case_id, "case")
-
-
-def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
-    return outbox.insert(collection(), doc, change.outbox)
-
-
-def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
-    """Write the change atomically (guarded by version) and return the document as it now is."""
-    return outbox.apply(collection(), doc, change)
+AGGREGATE = AggregateStore(MediationCase, "case")
+collection = AGGREGATE.collection
+get = AGGREGATE.get
+insert = AGGREGATE.insert
+apply = AGGREGATE.apply
 
 
 def overdue(now: datetime) -> Cursor:

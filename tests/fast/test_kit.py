@@ -93,3 +93,21 @@ def test_two_changes_commit_as_one_and_never_half_append():
     assert [e["event"]["n"] for e in both.outbox] == [1, 2]
     with pytest.raises(ValueError, match="log"):
         first.followed_by(Change(push={"log": "second"}))
+
+
+def test_an_aggregate_store_inserts_once_and_names_what_it_did_not_find(memory_db):
+    import mongoengine
+
+    from civic146.errors import NotFound
+    from civic146.outbox import AggregateStore
+
+    class Door(mongoengine.DynamicDocument):
+        meta = {"collection": "store_doors"}
+
+    doors = AggregateStore(Door, "door")
+    outbox = Outbox()
+    assert doors.insert_once(outbox, {"_id": "d1", "status": "open"}, Change())
+    assert not doors.insert_once(outbox, {"_id": "d1", "status": "closed"}, Change())
+    assert doors.get("d1")["status"] == "open"
+    with pytest.raises(NotFound, match="door d2 not found"):
+        doors.get("d2")

@@ -9,9 +9,8 @@ from datetime import datetime
 import mongoengine
 from mongoengine import fields
 from pymongo.cursor import Cursor
-from pymongo.errors import DuplicateKeyError
 
-from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, AggregateStore
 
 
 class Job(mongoengine.DynamicDocument):
@@ -32,30 +31,12 @@ class Job(mongoengine.DynamicDocument):
     }
 
 
-def collection():
-    return Job._get_collection()
-
-
-def get(job_id: str) -> dict:
-    return load(collection(), job_id, "job")
-
-
-def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
-    return outbox.insert(collection(), doc, change.outbox)
-
-
-def insert_once(outbox: Outbox, doc: dict, change: Change) -> bool:
-    """Insert a posting whose id is derived from what it is about; False if it already exists."""
-    try:
-        insert(outbox, doc, change)
-        return True
-    except DuplicateKeyError:
-        return False
-
-
-def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
-    """Write the change atomically (guarded by version) and return the document as it now is."""
-    return outbox.apply(collection(), doc, change)
+AGGREGATE = AggregateStore(Job, "job")
+collection = AGGREGATE.collection
+get = AGGREGATE.get
+insert = AGGREGATE.insert
+insert_once = AGGREGATE.insert_once
+apply = AGGREGATE.apply
 
 
 def find(flt: dict, limit: int = 0) -> list[dict]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import mongoengine
 from mongoengine import fields
-from pymongo.errors import DuplicateKeyError
 
-from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, AggregateStore
 
 
 class OutreachTask(mongoengine.DynamicDocument):
@@ -21,26 +20,11 @@ class OutreachTask(mongoengine.DynamicDocument):
     }
 
 
-def collection():
-    return OutreachTask._get_collection()
-
-
-def get(task_id: str) -> dict:
-    return load(collection(), task_id, "outreach task")
-
-
-def insert_once(outbox: Outbox, doc: dict, change: Change) -> bool:
-    """Insert a task (its id derives from seeker and job); False if it already exists."""
-    try:
-        outbox.insert(collection(), doc, change.outbox)
-        return True
-    except DuplicateKeyError:
-        return False
-
-
-def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
-    """Write the change atomically (guarded by version) and return the document as it now is."""
-    return outbox.apply(collection(), doc, change)
+AGGREGATE = AggregateStore(OutreachTask, "outreach task")
+collection = AGGREGATE.collection
+get = AGGREGATE.get
+insert_once = AGGREGATE.insert_once
+apply = AGGREGATE.apply
 
 
 def find(flt: dict, limit: int) -> list[dict]:

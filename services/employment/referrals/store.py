@@ -9,9 +9,8 @@ from datetime import datetime
 import mongoengine
 from mongoengine import fields
 from pymongo.cursor import Cursor
-from pymongo.errors import DuplicateKeyError
 
-from civic146.outbox import AGGREGATE_INDEXES, Change, Outbox, load
+from civic146.outbox import AGGREGATE_INDEXES, AggregateStore
 
 
 class Referral(mongoengine.DynamicDocument):
@@ -31,34 +30,16 @@ class Referral(mongoengine.DynamicDocument):
     }
 
 
-def collection():
-    return Referral._get_collection()
-
-
-def get(referral_id: str) -> dict:
-    return load(collection(), referral_id, "referral")
+AGGREGATE = AggregateStore(Referral, "referral")
+collection = AGGREGATE.collection
+get = AGGREGATE.get
+insert = AGGREGATE.insert
+insert_once = AGGREGATE.insert_once
+apply = AGGREGATE.apply
 
 
 def find_one(referral_id: str) -> dict | None:
     return collection().find_one({"_id": referral_id}, {"outbox": 0})
-
-
-def insert(outbox: Outbox, doc: dict, change: Change) -> dict:
-    return outbox.insert(collection(), doc, change.outbox)
-
-
-def insert_once(outbox: Outbox, doc: dict, change: Change) -> bool:
-    """Insert a referral (its id derives from seeker and job); False if it already exists."""
-    try:
-        insert(outbox, doc, change)
-        return True
-    except DuplicateKeyError:
-        return False
-
-
-def apply(outbox: Outbox, doc: dict, change: Change) -> dict:
-    """Write the change atomically (guarded by version) and return the document as it now is."""
-    return outbox.apply(collection(), doc, change)
 
 
 def find(flt: dict, limit: int = 0) -> list[dict]:
