@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     service_name: str
     mongodb_uri: str = "mongodb://127.0.0.1:27117/"
     mongodb_db: str = ""  # defaults to civic146_<service_name>
+    # How long a call waits for a reachable database before it is answered 503 (pymongo's default
+    # is 30 s; a caller that waits longer than a few seconds has given up, and its thread is held).
+    mongodb_timeout_ms: int = Field(2000, ge=100)
     kafka_bootstrap: str = "127.0.0.1:19092"
     topic_prefix: str = ""  # e.g. "prod." -> "prod.intake.requests"
     topic_partitions: int = 3
@@ -55,9 +58,12 @@ class Settings(BaseSettings):
     relay_lease_seconds: float = Field(10.0, ge=1)
     relay_batch_documents: int = Field(1000, ge=1)
 
-    # Consumer: bounded retries before a message goes to the dead-letter topic.
+    # Consumer: bounded retries of an error the message causes before it goes to the dead-letter
+    # topic; a dependency away (civic146.consumer.transient) is waited for instead, backing off from
+    # consumer_retry_backoff_seconds up to consumer_wait_max_seconds between attempts.
     consumer_max_retries: int = 3
     consumer_retry_backoff_seconds: float = 0.2
+    consumer_wait_max_seconds: float = Field(10.0, gt=0)
 
     worker_metrics_addr: str = "127.0.0.1"  # 0.0.0.0 in containers
     worker_metrics_port: int = 9100

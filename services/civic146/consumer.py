@@ -3,14 +3,21 @@
 For each message: decode the CloudEvent; skip types this service does not handle; skip event
 ids already in `processed_events` (a repeat); skip an event whose `sequence` is not past the last
 one applied for its subject (stale: a later state is already applied, see `event_positions`);
-run the handler (retrying transient failures a bounded number of times); record the event id and
-the subject's position; commit the offset. A message that cannot be read or keeps
-failing goes to the service's dead-letter topic with the error in its headers, and the loop
-goes on with the next message.
+run the handler; record the event id and the subject's position; commit the offset.
+
+Failures are classified once, here (`transient`). A dependency that is away (the database, the
+broker, a write that lost a race) says nothing about the message: it never counts toward the
+dead-letter budget; the message's partition is rewound to it and waits, backing off, while the
+other partitions go on, until the dependency is back. Only what the message itself causes (an
+unreadable envelope, data that does not match its type, a handler's PermanentError, an error that
+repeats past `consumer_max_retries`) sends it to the service's dead-letter topic with the error in
+its headers (its value truncated if it would not fit in the broker's limit), and the loop goes on
+with the next message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -19,17 +26,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka.errors import (
+    BrokerNotAvailableError,
     CommitFailedError,
     IllegalGenerationError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
 from kafka.structs import OffsetAndMetadata
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from . import metrics
 from .config import Settings
+from .errors import ConcurrencyConflict, Unavailable
 from .events import EventData, EventType, MalformedEvent, decode, parse_data, utcnow
 from .kafka import make_consumer, make_producer
 
@@ -72,6 +83,44 @@ class PermanentError(Exception):
     """The handler says this event can never be applied (e.g. it refers to nothing we know)."""
 
 
+class Retryable(Exception):
+    """A handler's way to say "not now": the event is retried later and never dead-lettered."""
+
+
+# A dependency away, or another writer first: retrying later will succeed, whatever the message.
+TRANSIENT = (
+    ConnectionFailure,  # the database unreachable, timed out, or failing over
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    BrokerNotAvailableError,
+    Unavailable,
+    ConcurrencyConflict,
+    Retryable,
+)
+
+
+def transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT)
+
+
+# Kafka's default message.max.bytes is about 1 MB: a dead letter of the whole value would be refused
+# and the message could be neither handled nor set aside.
+DEAD_LETTER_MAX_VALUE_BYTES = 512 * 1024
+
+
+def dead_letter_value(value: bytes | None) -> tuple[bytes | None, list[tuple[str, bytes]]]:
+    """The value a dead letter carries, and headers saying so when it had to be cut: a prefix, the
+    original size and sha256 (the whole value stays at its topic, partition and offset until the
+    topic's retention removes it)."""
+    if value is None or len(value) <= DEAD_LETTER_MAX_VALUE_BYTES:
+        return value, []
+    return value[:DEAD_LETTER_MAX_VALUE_BYTES], [
+        ("dlq.truncated", b"true"),
+        ("dlq.original.size", str(len(value)).encode()),
+        ("dlq.original.sha256", hashlib.sha256(value).hexdigest().encode()),
+    ]
+
+
 class Consumer:
     def __init__(
         self,
@@ -93,21 +142,28 @@ class Consumer:
         self.positions = db["event_positions"]  # _id = "<source> <subject>": last sequence applied
         self._consumer = None
         self._dlq_producer = None
+        self._waiting_rounds = 0  # consecutive polls in which some partition waited for a dependency
+        self._failures: dict = {}  # (topic, partition, offset) -> rounds it failed outside its handler
 
     def _dead_letter(self, record, error: Exception) -> None:
         if self._dlq_producer is None:
             self._dlq_producer = make_producer(self.settings, f"{self.group}-dlq")
-        headers = list(record.headers or []) + [
-            ("dlq.error", str(error)[:2000].encode()),
-            ("dlq.error.class", type(error).__name__.encode()),
-            ("dlq.original.topic", record.topic.encode()),
-            ("dlq.original.partition", str(record.partition).encode()),
-            ("dlq.original.offset", str(record.offset).encode()),
-            ("dlq.consumer.group", self.group.encode()),
-        ]
-        self._dlq_producer.send(
-            self.dead_letter_topic, key=record.key, value=record.value, headers=headers
-        ).get(timeout=self.settings.kafka_max_block_ms / 1000)
+        value, cut = dead_letter_value(record.value)
+        headers = (
+            list(record.headers or [])
+            + cut
+            + [
+                ("dlq.error", str(error)[:2000].encode()),
+                ("dlq.error.class", type(error).__name__.encode()),
+                ("dlq.original.topic", record.topic.encode()),
+                ("dlq.original.partition", str(record.partition).encode()),
+                ("dlq.original.offset", str(record.offset).encode()),
+                ("dlq.consumer.group", self.group.encode()),
+            ]
+        )
+        self._dlq_producer.send(self.dead_letter_topic, key=record.key, value=value, headers=headers).get(
+            timeout=self.settings.kafka_max_block_ms / 1000
+        )
         metrics.DEAD_LETTERS.labels(record.topic).inc()
         log.error(
             "dead-lettered message",
@@ -159,6 +215,8 @@ class Consumer:
                 self._dead_letter(record, exc)
                 return "dead_lettered"
             except Exception as exc:
+                if transient(exc):
+                    raise  # the partition waits for the dependency (poll_once), keeping its offset
                 if attempt > self.settings.consumer_max_retries:
                     self._dead_letter(record, exc)
                     return "dead_lettered"
@@ -182,30 +240,77 @@ class Consumer:
         if self._consumer is None:
             self._consumer = make_consumer(self.settings, self.group, self.topics)
         batches = self._consumer.poll(timeout_ms=timeout_ms)
-        # poll() has moved the position past the whole batch: should anything fail midway (the
-        # database or the broker away for a moment), rewind every partition to its first
-        # unprocessed record, or the rest of the batch would be skipped for good.
-        start = {tp: records[0].offset for tp, records in batches.items() if records}
         done: dict = {}  # partition -> offset after the last record handled
+        waiting: dict = {}  # partition -> the error its first unhandled record met
         count = 0
         try:
             for tp, records in batches.items():
                 for record in records:
-                    outcome, event_type = self.process(record)
+                    try:
+                        outcome, event_type = self.process(record)
+                    except Exception as exc:
+                        if not self._set_aside(record, exc):
+                            # poll() has moved this partition past the whole batch: back to the
+                            # record that failed, so it is read again once its dependency is back.
+                            # Only this partition waits; the others are handled on.
+                            self._consumer.seek(tp, record.offset)
+                            waiting[tp] = exc
+                            break
+                        outcome, event_type = "dead_lettered", "unhandled"
                     metrics.EVENTS_CONSUMED.labels(record.topic, event_type, outcome).inc()
                     done[tp] = record.offset + 1
                     count += 1
-        except Exception:
-            for tp, offset in start.items():
-                self._consumer.seek(tp, done.get(tp, offset))
-            raise
         finally:
             # One commit per batch, of what was handled: a synchronous commit per record cost as
             # much as handling it. A crash replays at most the uncommitted rest of one batch, and
             # replays are harmless (processed_events, event_positions).
             if done:
                 self._commit(done)
+        if waiting:
+            self._wait_for_dependencies(waiting)
+        else:
+            self._waiting_rounds = 0
         return count
+
+    def _set_aside(self, record, exc: Exception) -> bool:
+        """An error outside the handler that is not a dependency away (a bug met by this one
+        message): after consumer_max_retries rounds the message is dead-lettered, so it cannot stop
+        its partition for good. True if it was."""
+        if transient(exc):
+            return False
+        where = (record.topic, record.partition, record.offset)
+        self._failures[where] = self._failures.get(where, 0) + 1
+        if self._failures[where] <= self.settings.consumer_max_retries:
+            return False
+        try:
+            self._dead_letter(record, exc)
+        except Exception:
+            log.exception("dead letter not written; the message will be read again")
+            return False
+        del self._failures[where]
+        return True
+
+    def _wait_for_dependencies(self, waiting: dict) -> None:
+        """Back off (doubling, at most consumer_wait_max_seconds) before the waiting partitions are
+        read again; the failure is logged once per partition and round, and counted."""
+        self._waiting_rounds += 1
+        for tp, exc in waiting.items():
+            metrics.CONSUMER_WAITS.labels(tp.topic, "transient" if transient(exc) else "error").inc()
+            log.warning(
+                "partition waits for a dependency; its message will be read again",
+                extra={
+                    "topic": tp.topic,
+                    "partition": tp.partition,
+                    "error_class": type(exc).__name__,
+                    "error": str(exc)[:500],
+                    "round": self._waiting_rounds,
+                },
+            )
+        pause = min(
+            self.settings.consumer_retry_backoff_seconds * 2 ** (self._waiting_rounds - 1),
+            self.settings.consumer_wait_max_seconds,
+        )
+        time.sleep(pause)
 
     def _commit(self, done: dict) -> None:
         try:

@@ -48,7 +48,13 @@ class ConcurrencyConflict(DomainError):
 
 
 class Unavailable(DomainError):
+    """A dependency is down: nothing was changed, and the caller may retry after `retry_after`."""
+
     code = "unavailable"
+
+    def __init__(self, message: str, details: object = None, retry_after: int | None = None):
+        super().__init__(message, details)
+        self.retry_after = retry_after
 
 
 class TooManyRequests(DomainError):

@@ -140,10 +140,19 @@ def decode(value: bytes | None) -> dict:
     wrong = [k for k in ENVELOPE_STRINGS if k in event and not isinstance(event[k], str)]
     if wrong:
         raise MalformedEvent(f"not a CloudEvent: {', '.join(wrong)} must be strings")
+    # Bounded, since they become keys and query values (an id of a megabyte would be stored in
+    # processed_events and compared on every repeat).
+    long = [k for k in ENVELOPE_STRINGS if len(event.get(k) or "") > ENVELOPE_MAX_CHARS]
+    if long:
+        raise MalformedEvent(
+            f"not a CloudEvent: {', '.join(long)} longer than {ENVELOPE_MAX_CHARS} characters"
+        )
     if event["specversion"] != "1.0":
         raise MalformedEvent(f"unsupported specversion {event['specversion']!r}")
     return event
 
+
+ENVELOPE_MAX_CHARS = 512
 
 ENVELOPE_STRINGS = (
     "specversion",

@@ -25,9 +25,6 @@ class Lifecycle:
     def state(self, doc: dict) -> str:
         return doc[self.field]
 
-    def allows(self, doc: dict, action: str) -> bool:
-        return self.state(doc) in self.moves[action][0]
-
     def target(self, doc: dict, action: str) -> str | None:
         """The state `action` leads `doc` to, or InvalidTransition if it may not start from here."""
         allowed_from, to = self.moves[action]

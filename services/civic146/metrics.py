@@ -52,6 +52,11 @@ HANDLER_DURATION = Histogram(
     "civic146_handler_duration_seconds", "Event handler duration", ["type"], buckets=LATENCY_BUCKETS
 )
 DEAD_LETTERS = Counter("civic146_dead_letters_total", "Messages sent to the dead-letter topic", ["topic"])
+CONSUMER_WAITS = Counter(
+    "civic146_consumer_waits_total",
+    "Times a partition was rewound to wait for a dependency (kind transient) or after an error",
+    ["topic", "kind"],
+)
 CONSUMER_LAG = Gauge(
     "civic146_consumer_lag_messages",
     "Log end offset minus the group's position",
@@ -69,6 +74,11 @@ STALE_EVENTS = Counter(
     ["topic", "type"],
 )
 JOB_RUNS = Counter("civic146_scheduled_job_runs_total", "Scheduled job runs", ["job", "outcome"])
+JOB_SKIPPED_DOCUMENTS = Counter(
+    "civic146_scheduled_job_skipped_documents_total",
+    "Documents a scheduled job's run skipped after an error (the run went on with the others)",
+    ["job"],
+)
 
 
 def serve_worker_metrics(addr: str, port: int) -> None:

@@ -23,7 +23,8 @@ def connect(settings: Settings) -> Database:
             host=settings.mongodb_uri,
             db=settings.database,
             uuidRepresentation="standard",
-            serverSelectionTimeoutMS=5000,
+            serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
+            connectTimeoutMS=settings.mongodb_timeout_ms,
             tz_aware=True,
         )
         _connected = wanted

@@ -19,12 +19,13 @@ from functools import wraps
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
+from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
 from . import metrics, mongo, throttle
 from .auth import requires
 from .config import Settings
-from .errors import DomainError, InvalidInput, MalformedRequest, TooManyRequests, http_status
+from .errors import DomainError, InvalidInput, MalformedRequest, Unavailable, http_status
 from .logs import configure_logging
 from .reference import COMMUNITIES
 
@@ -61,8 +62,16 @@ def create_base_app(settings: Settings, title: str, description: str) -> Flask:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
         return jsonify(error_body(exc.code, exc.message, exc.details)), http_status(exc), headers
+
+    @app.errorhandler(ConnectionFailure)
+    def database_unavailable(exc: ConnectionFailure):
+        # The database is down or unreachable (pymongo gave up after MONGODB_TIMEOUT_MS): nothing
+        # was written, the caller may try again; /readyz fails meanwhile, so balancers look away.
+        log.warning("database unavailable", extra={"request_id": g.get("request_id"), "error": str(exc)})
+        return domain_error(Unavailable("the database is unavailable; try again shortly", retry_after=5))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -43,7 +43,7 @@ def act_on_each(docs: Iterable[dict], act: Callable[[dict], bool], job: str) -> 
         except ConcurrencyConflict:
             continue
         except Exception:
-            metrics.JOB_RUNS.labels(job, "error").inc()
+            metrics.JOB_SKIPPED_DOCUMENTS.labels(job).inc()
             log.exception("job skipped a document", extra={"job": job, "doc": doc.get("_id")})
     return acted
 

@@ -121,10 +121,16 @@ def present_vote(v: dict) -> schemas.VoteOut:
     )
 
 
+def as_they_stand(docs) -> list[dict]:
+    """Topics as they stand now: a vote whose window has passed shows its result (reads never write)."""
+    now = ctx().now()
+    return [domain.with_due_votes_closed(d, now) for d in docs]
+
+
 def shown(doc: dict, p: Principal | None) -> schemas.TopicOut:
     """A stored topic as a read shows it: as it stands now, votes whose window has passed with
     their result (computed, not written: the job or the next write commits it)."""
-    return present(domain.with_due_votes_closed(doc, ctx().now()), p)
+    return present(as_they_stand([doc])[0], p)
 
 
 def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
@@ -611,7 +617,7 @@ def public_results(community: str):
                 consultations_held=sum(1 for mt in d["meetings"] if mt["status"] == "held"),
                 votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
             )
-            for d in store.published(community, "result")
+            for d in as_they_stand(store.published(community, "result"))
         ]
     )
 
@@ -672,5 +678,5 @@ def statistics(query: schemas.StatisticsQuery):
     if query.community:
         check_serves(p, query.community)
     flt = {"community": query.community} if query.community else {}
-    docs = store.statistics_rows(flt)
+    docs = as_they_stand(store.statistics_rows(flt))
     return schemas.Statistics(community=query.community, **domain.compute_statistics(docs, ctx().now()))

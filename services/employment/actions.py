@@ -17,7 +17,7 @@ import logging
 from datetime import datetime
 
 from civic146.auth import Actor
-from civic146.errors import ConcurrencyConflict, InvalidInput
+from civic146.errors import ConcurrencyConflict, DomainError, InvalidInput
 from civic146.outbox import Change, retry_on_conflict
 
 from . import domain, matching
@@ -361,7 +361,7 @@ def hire(ctx: Employment, referral: dict, actor: Actor, now: datetime) -> dict:
     write of one document, retried on conflict, so two hires for the last opening (or for one
     person) cannot both reserve it. If a step before the commit fails the reservations are
     released; if the process dies between the steps the worker releases them after the grace
-    period (release_expired_reservations). Returns the referral as the hire committed it."""
+    period (settle_expired_reservations). Returns the referral as the hire committed it."""
     referral = referral_store.get(referral["_id"])
     change = referral_domain.hire(referral, actor, now)  # a referral not `offered` reserves nothing
     reserve_opening(ctx, referral, now)
@@ -391,7 +391,7 @@ def settle_expired_reservations(ctx: Employment, doc: dict, now: datetime, where
         try:
             settle_reservations(ctx, entry["referral_id"], entry["version"], now, **where)
             settled = True
-        except Exception as exc:  # the next run tries again
+        except (ConcurrencyConflict, DomainError) as exc:  # changed meanwhile: the next run tries again
             log.warning(
                 "reservation not settled", extra={"referral_id": entry["referral_id"], "error": str(exc)}
             )

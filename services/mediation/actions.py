@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pymongo.errors import DuplicateKeyError
 
@@ -17,9 +16,7 @@ from civic146.reference import communities
 
 from . import domain, store
 from .context import Mediation
-
-if TYPE_CHECKING:
-    from .handlers import RoutedRequest
+from .events import RoutedRequest
 
 log = logging.getLogger(__name__)
 

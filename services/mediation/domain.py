@@ -140,8 +140,10 @@ def _change(
 ) -> Change:
     """The common part of every status change: check the case may make the move (CASE), set the
     status it leads to (or `to`, where the case decides, as a fulfilment does) and record history."""
-    declared = CASE.target(doc, action)
+    declared = CASE.target(doc, action)  # checks the move in any case
     to = to or declared
+    if to is None:  # a move that keeps the status records no status change
+        raise ValueError(f"{action} does not change the status; it needs no status change")
     return Change(
         set={"status": to, "updated_at": now}, push={"history": _history(doc, action, to, actor, now, reason)}
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from civic146 import events as shared
 from civic146.events import EventData, EventType, published_in, request_progress_on
@@ -171,5 +171,22 @@ COURT_CONFIRMATION_APPLIED = _t(
 
 PROGRESS = request_progress_on(TOPIC)  # shared contract: intake resolves the linked request
 ESCALATED = shared.CASE_ESCALATED  # shared contract: deliberation takes the matter up
+
+
+# What mediation reads of an event it consumes (not a type it publishes: no EventType here).
+class RoutedRequest(EventData):
+    """The fields of intake's routed event that mediation reads (a tolerant reader of the
+    released contract services/contracts/events/civic146.intake.request.routed.v4.json; the
+    submitter's pseudonym is not among them: parties are completed through the API)."""
+
+    model_config = ConfigDict(extra="ignore")
+    request_id: str
+    community: str
+    compound: str | None = None
+    category: str
+    target: str
+    description: str
+    name_digests: list[str] = []
+
 
 PUBLISHED = published_in(globals())  # every event type bound above

@@ -10,29 +10,12 @@ replayed or re-delivered event cannot open a second case (mediation.actions.open
 
 from __future__ import annotations
 
-from pydantic import ConfigDict
-
 from civic146.consumer import Subscription
-from civic146.events import INTAKE_TOPIC, ROUTED, EventData, EventType
+from civic146.events import INTAKE_TOPIC, ROUTED, EventType
 
 from . import actions
 from .context import Mediation
-
-
-class RoutedRequest(EventData):
-    """The fields of intake's routed event that mediation reads (a tolerant reader of the
-    released contract services/contracts/events/civic146.intake.request.routed.v4.json; the
-    submitter's pseudonym is not among them: parties are completed through the API)."""
-
-    model_config = ConfigDict(extra="ignore")
-    request_id: str
-    community: str
-    compound: str | None = None
-    category: str
-    target: str
-    description: str
-    name_digests: list[str] = []
-
+from .events import RoutedRequest
 
 INTAKE_ROUTED = EventType(
     ROUTED.name,

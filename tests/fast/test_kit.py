@@ -60,7 +60,6 @@ def test_a_lifecycle_names_the_state_and_what_is_allowed():
     with pytest.raises(InvalidTransition) as refused:
         DOOR.require({"status": "closed"}, ("open",), "oil the hinges of")
     assert refused.value.details == {"status": "closed", "allowed_in": ["open"]}
-    assert DOOR.allows({"status": "closed"}, "open") and not DOOR.allows({"status": "closed"}, "close")
 
 
 def test_applied_is_what_a_commit_writes(memory_db):
@@ -111,3 +110,23 @@ def test_an_aggregate_store_inserts_once_and_names_what_it_did_not_find(memory_d
     assert doors.get("d1")["status"] == "open"
     with pytest.raises(NotFound, match="door d2 not found"):
         doors.get("d2")
+
+
+def test_a_database_that_cannot_be_reached_is_a_quick_503_with_retry_after_and_not_ready():
+    import time
+
+    from civic146.auth import mint
+    from intake.service import SERVICE
+    from tests.helpers import JWT_SECRET, free_port
+
+    settings = SERVICE.load_settings(
+        jwt_secret=JWT_SECRET, mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/", mongodb_timeout_ms=300
+    )
+    client = SERVICE.create_app(settings).test_client()
+    token = {"Authorization": "Bearer " + mint(JWT_SECRET, "s1", ["community_staff"], ["huifeng"])}
+    started = time.monotonic()
+    answer = client.get("/v1/requests?community=huifeng", headers=token)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert answer.json["error"]["code"] == "unavailable"
+    assert time.monotonic() - started < 3  # the timeout, not pymongo's 30 s
+    assert client.get("/readyz").status_code == 503

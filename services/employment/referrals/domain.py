@@ -1,5 +1,5 @@
 """A referral of a seeker to a job: suggested by matching or made by staff, then referred,
-interviewed, offered, hired or declined (`LIFECYCLE`), and after a hire the retention checks at 30,
+interviewed, offered, hired or declined (`REFERRAL`), and after a hire the retention checks at 30,
 90 and 180 days. Pure decisions returning `outbox.Change`."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..matching import Match
 CHECKPOINTS = (30, 90, 180)
 
 # action -> (stages it may start from, stage it leads to)
-LIFECYCLE = Lifecycle(
+REFERRAL = Lifecycle(
     "stage",
     {
         "refer": (frozenset({"suggested"}), "referred"),
@@ -144,7 +144,7 @@ def transition(
     names: tuple[str, ...] = (),
 ) -> Change:
     """`names`: people (known_names() of the seeker and the job) whose names are masked in the reason."""
-    to = LIFECYCLE.target(doc, action)
+    to = REFERRAL.target(doc, action)
     reason = pii.scrub_text(reason, names)
     change = Change(
         set={"stage": to, "updated_at": now},
