@@ -402,6 +402,11 @@ def openapi_document(app: Flask) -> dict:
                         ),
                     },
                     "4XX": {"description": "client error", **error},
+                    "503": {
+                        "description": "the database is unavailable: nothing was changed; retry after the "
+                        "`Retry-After` seconds",
+                        **error,
+                    },
                 },
             }
             params = [

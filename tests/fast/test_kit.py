@@ -130,3 +130,5 @@ def test_a_database_that_cannot_be_reached_is_a_quick_503_with_retry_after_and_n
     assert answer.json["error"]["code"] == "unavailable"
     assert time.monotonic() - started < 3  # the timeout, not pymongo's 30 s
     assert client.get("/readyz").status_code == 503
+    operations = [op for item in client.get("/openapi.json").json["paths"].values() for op in item.values()]
+    assert operations and all("503" in op["responses"] for op in operations)  # documented everywhere
