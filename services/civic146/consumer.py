@@ -257,6 +257,8 @@ class Consumer:
                             waiting[tp] = exc
                             break
                         outcome, event_type = "dead_lettered", "unhandled"
+                    if self._failures:  # it failed before and got through: forget its rounds
+                        self._failures.pop((record.topic, record.partition, record.offset), None)
                     metrics.EVENTS_CONSUMED.labels(record.topic, event_type, outcome).inc()
                     done[tp] = record.offset + 1
                     count += 1
