@@ -1,13 +1,16 @@
-"""Replay a service's dead letters onto the topics they came from, once the cause is fixed.
+"""Replay a service's dead letters to that service alone, once the cause is fixed.
 
     python replay_dead_letters.py intake.deadletter [--dry-run]
     (in containers: docker-compose run --rm -T intake-worker python - intake.deadletter <
     deploy/kafka/replay_dead_letters.py)
 
-Reads the dead-letter topic from the beginning up to its end at start (so messages that fail
-again and return to it are not replayed twice in one run) and sends each message, with its key
-and original headers, back to the topic named in its dlq.original.topic header. Consumers are
-idempotent (processed_events), so replaying an event that was meanwhile applied changes nothing.
+Reads the dead-letter topic `<service>.deadletter` from the beginning up to its end at start (so
+messages that fail again and return to it are not replayed twice in one run) and sends each message,
+with its key and original headers, to the service's retry topic `<service>.retry`, which only that
+service's consumer reads. Not to the topic it came from: every other consumer group of that topic
+would get it again (they had applied it, or dead-lettered it themselves), and dead letters would
+multiply. The consumer is idempotent (processed_events) and drops an event older than what it
+applied since for the same subject (event_positions), so a replay never moves a state back.
 Environment: KAFKA_BOOTSTRAP (default 127.0.0.1:19092), TOPIC_PREFIX (as the services use it).
 """
 
@@ -33,6 +36,9 @@ def replay(bootstrap: str, dead_letter_topic: str, dry_run: bool = False) -> int
     producer = (
         None if dry_run else KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     )
+    if not dead_letter_topic.endswith(".deadletter"):
+        raise SystemExit(f"{dead_letter_topic} is not a dead-letter topic (<service>.deadletter)")
+    target = dead_letter_topic.removesuffix(".deadletter") + ".retry"
     replayed = 0
     while any(consumer.position(tp) < ends[tp] for tp in partitions):
         for tp, records in consumer.poll(timeout_ms=1000).items():
@@ -40,9 +46,8 @@ def replay(bootstrap: str, dead_letter_topic: str, dry_run: bool = False) -> int
                 if r.offset >= ends[tp]:
                     continue
                 headers = dict(r.headers or [])
-                target = headers.get("dlq.original.topic", b"").decode()
-                if not target:
-                    print(f"skip {tp.partition}:{r.offset}: no dlq.original.topic header", file=sys.stderr)
+                if headers.get("dlq.truncated") == b"true":
+                    print(f"skip {tp.partition}:{r.offset}: its value was cut to fit", file=sys.stderr)
                     continue
                 print(
                     f"{'would replay' if dry_run else 'replay'} {tp.partition}:{r.offset} -> {target} "

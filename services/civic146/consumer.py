@@ -70,13 +70,22 @@ def worker_topics(
     """Every topic a service's worker needs to exist: those it publishes on, those it consumes,
     and its dead letters; read from its declarations, never listed by hand."""
     return sorted(
-        {t.topic for t in published} | set(consumed_topics(subscriptions)) | {dead_letter_topic(service)}
+        {t.topic for t in published}
+        | set(consumed_topics(subscriptions))
+        | {dead_letter_topic(service), retry_topic(service)}
     )
 
 
 def dead_letter_topic(service: str) -> str:
     """Where a service's consumer sends what it cannot apply: one rule for every service."""
     return f"{service}.deadletter"
+
+
+def retry_topic(service: str) -> str:
+    """Where a service's dead letters are replayed (deploy/kafka/replay_dead_letters.py): read by
+    that service's consumer alone, so a replay never reaches the other groups of the original topic
+    (which had applied the event, or dead-lettered it themselves)."""
+    return f"{service}.retry"
 
 
 class PermanentError(Exception):
@@ -133,7 +142,9 @@ class Consumer:
         self.db = db
         # One group per service, named after it; a deployment prefix separates groups too.
         self.group = settings.topic(settings.service_name)
-        self.topics = [settings.topic(t) for t in consumed_topics(subscriptions)]
+        self.topics = [
+            settings.topic(t) for t in [*consumed_topics(subscriptions), retry_topic(settings.service_name)]
+        ]
         # A type may arrive on several topics (request progress does): one handler per type.
         self.handlers = {s.event_type.name: s for s in subscriptions}
         self.context = context

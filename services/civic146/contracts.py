@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from .consumer import dead_letter_topic
+from .consumer import dead_letter_topic, retry_topic
 from .events import CASE_ESCALATED, REQUEST_PROGRESS, EventType
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
@@ -52,6 +52,7 @@ def topics() -> list[str]:
         {t.topic for types in published().values() for t in types}
         | {topic for per_topic in subscriptions().values() for topic in per_topic}
         | {dead_letter_topic(s) for s in SERVICES}
+        | {retry_topic(s) for s in SERVICES}
     )
 
 
@@ -151,7 +152,17 @@ def asyncapi() -> dict:
         channels[dlq.replace(".", "_")] = {
             "address": dlq,
             "description": f"Dead letters of the {service} consumer: the original key, value and headers, "
-            "plus dlq.error, dlq.error.class, dlq.original.topic/partition/offset, dlq.consumer.group.",
+            "plus dlq.error, dlq.error.class, dlq.original.topic/partition/offset, dlq.consumer.group; a "
+            "value too large for the broker is cut to 512 KiB, with dlq.truncated, dlq.original.size and "
+            "dlq.original.sha256.",
+        }
+        retry = retry_topic(service)
+        channels[retry.replace(".", "_")] = {
+            "address": retry,
+            "description": f"The {service} consumer's dead letters replayed for it alone "
+            "(deploy/kafka/replay_dead_letters.py), with their original key, value and headers; read "
+            f"only by the {service} group. A replayed event older than what was applied since is dropped "
+            "by its sequence.",
         }
     for service, types in published().items():
         for topic in sorted({t.topic for t in types}):

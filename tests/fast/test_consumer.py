@@ -230,3 +230,13 @@ def test_a_commit_refused_during_a_rebalance_loses_nothing_and_repeats_nothing(s
     broker.seek(P0, 0)  # the partition's next owner reads from the last committed offset
     drain(consumer, rounds=2)
     assert handler.applied == ["a", "b"] and broker.committed == {P0: 2}  # repeats dropped by id
+
+
+def test_a_consumer_reads_its_own_retry_topic_beside_what_it_subscribes_to(settings, memory_db):
+    consumer, _ = consumer_of(settings, memory_db, FakeBroker({}), Handler())
+    assert consumer.topics == [TOPIC, "test.retry"]
+    broker = FakeBroker({TopicPartition("test.retry", 0): [progress("replayed")]})
+    handler = Handler()
+    consumer, _ = consumer_of(settings, memory_db, broker, handler)
+    drain(consumer, rounds=1)
+    assert handler.applied == ["replayed"]  # by its type, whichever topic it came on
