@@ -130,7 +130,7 @@ def as_they_stand(docs) -> list[dict]:
 def shown(doc: dict, p: Principal | None) -> schemas.TopicOut:
     """A stored topic as a read shows it: as it stands now, votes whose window has passed with
     their result (computed, not written: the job or the next write commits it)."""
-    return present(as_they_stand([doc])[0], p)
+    return present(domain.with_due_votes_closed(doc, ctx().now()), p)
 
 
 def present(doc: dict, p: Principal | None) -> schemas.TopicOut:

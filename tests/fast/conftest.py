@@ -8,7 +8,7 @@ recorded are read back from the documents' outboxes (nothing publishes them here
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import mongoengine
 import mongomock
@@ -28,8 +28,6 @@ class Clock:
         return self.at
 
     def advance(self, **delta) -> datetime:
-        from datetime import timedelta
-
         self.at += timedelta(**delta)
         return self.at
 

@@ -24,44 +24,14 @@ from employment.seekers import store as seeker_store
 from employment.seekers.schemas import SeekerIn
 from employment.service import SERVICE
 from tests.fast.conftest import recorded
+from tests.integration.test_employment_api import JOB, PROFILE  # the same example data
 
-PROFILE = {
-    "desired_occupations": ["cashier"],
-    "skills": ["cashiering", "mandarin"],
-    "education": "junior_secondary",
-    "availability": {
-        "hours_types": ["part_time"],
-        "shifts": ["morning", "afternoon"],
-        "max_hours_per_week": 30,
-    },
-    "max_commute_km": 3,
-    "expected_pay": {"amount": 22, "unit": "hour"},
-    "target_group": "middle_aged",
-}
 SEEKER = {
     "community": "huifeng",
     "compound": "lefu-international",
     "person": {"name": "李秀英", "phone": "13912345678"},
     "profile": PROFILE,
     "consent": {"given": True},
-}
-JOB = {
-    "employer_name": "汇丰便民超市",
-    "contact_name": "王经理",
-    "contact_phone": "13811112222",
-    "title": "收银员（兼职）",
-    "occupation": "cashier",
-    "required_skills": ["cashiering"],
-    "hours_type": "part_time",
-    "shifts": ["morning"],
-    "hours_per_week": 12,
-    "community": "huifeng",
-    "compound": "huifeng-1",
-    "pay_min": 24,
-    "pay_max": 26,
-    "pay_unit": "hour",
-    "openings": 1,
-    "no_experience_needed": True,
 }
 RESIDENT = Actor("res-1", "resident")
 STAFF = Actor("staff-1", "community_staff")
