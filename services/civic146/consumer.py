@@ -3,16 +3,18 @@
 For each message: decode the CloudEvent; skip types this service does not handle; skip event
 ids already in `processed_events` (a repeat); skip an event whose `sequence` is not past the last
 one applied for its subject (stale: a later state is already applied, see `event_positions`);
-run the handler; record the event id and the subject's position; commit the offset.
+run the handler; record the event id and the subject's position. Offsets are committed once per
+batch; a commit the group refuses while it rebalances is made after the rebalance, for the
+partitions this consumer keeps, which resume where it got to instead of being read again.
 
 Failures are classified once, here (`transient`). A dependency that is away (the database, the
 broker, a write that lost a race) says nothing about the message: it never counts toward the
-dead-letter budget; the message's partition is rewound to it and waits, backing off, while the
-other partitions go on, until the dependency is back. Only what the message itself causes (an
-unreadable envelope, data that does not match its type, a handler's PermanentError, an error that
-repeats past `consumer_max_retries`) sends it to the service's dead-letter topic with the error in
-its headers (its value truncated if it would not fit in the broker's limit), and the loop goes on
-with the next message.
+dead-letter budget; the message's partition is rewound to it and paused with a doubling back-off,
+while the other partitions are fetched and handled on, until the dependency is back. Only what
+the message itself causes (an unreadable envelope, data that does not match its type, a
+handler's PermanentError, an error that repeats past `consumer_max_retries`) sends it to the
+service's dead-letter topic with the error in its headers (its value truncated if it would not fit
+in the broker's limit), and the loop goes on with the next message.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kafka import ConsumerRebalanceListener
 from kafka.errors import (
     BrokerNotAvailableError,
     CommitFailedError,
@@ -130,6 +133,20 @@ def dead_letter_value(value: bytes | None) -> tuple[bytes | None, list[tuple[str
     ]
 
 
+class _Rebalance(ConsumerRebalanceListener):
+    """Tells the consumer which partitions it has after a rebalance. Nothing here talks to the
+    broker: a listener runs inside kafka-python's event loop, where a blocking call would stall it."""
+
+    def __init__(self, consumer: Consumer):
+        self.consumer = consumer
+
+    def on_partitions_revoked(self, revoked) -> None:
+        pass  # offsets still pending are kept: the assignment that follows says which stay ours
+
+    def on_partitions_assigned(self, assigned) -> None:
+        self.consumer._on_assigned(assigned)
+
+
 class Consumer:
     def __init__(
         self,
@@ -153,8 +170,10 @@ class Consumer:
         self.positions = db["event_positions"]  # _id = "<source> <subject>": last sequence applied
         self._consumer = None
         self._dlq_producer = None
-        self._waiting_rounds = 0  # consecutive polls in which some partition waited for a dependency
         self._failures: dict = {}  # (topic, partition, offset) -> rounds it failed outside its handler
+        self._pending: dict = {}  # partition -> offset after its last handled record, not yet committed
+        self._rounds: dict = {}  # partition -> consecutive rounds its next record has waited
+        self._resume_at: dict = {}  # paused partition -> when it is fetched again (time.monotonic)
 
     def _dead_letter(self, record, error: Exception) -> None:
         if self._dlq_producer is None:
@@ -249,10 +268,9 @@ class Consumer:
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         if self._consumer is None:
-            self._consumer = make_consumer(self.settings, self.group, self.topics)
-        batches = self._consumer.poll(timeout_ms=timeout_ms)
-        done: dict = {}  # partition -> offset after the last record handled
-        waiting: dict = {}  # partition -> the error its first unhandled record met
+            self._consumer = make_consumer(self.settings, self.group, self.topics, _Rebalance(self))
+        self._resume_due()
+        batches = self._consumer.poll(timeout_ms=self._poll_timeout_ms(timeout_ms))
         count = 0
         try:
             for tp, records in batches.items():
@@ -261,29 +279,62 @@ class Consumer:
                         outcome, event_type = self.process(record)
                     except Exception as exc:
                         if not self._set_aside(record, exc):
-                            # poll() has moved this partition past the whole batch: back to the
-                            # record that failed, so it is read again once its dependency is back.
-                            # Only this partition waits; the others are handled on.
-                            self._consumer.seek(tp, record.offset)
-                            waiting[tp] = exc
+                            self._hold(tp, record.offset, exc)
                             break
                         outcome, event_type = "dead_lettered", "unhandled"
                     if self._failures:  # it failed before and got through: forget its rounds
                         self._failures.pop((record.topic, record.partition, record.offset), None)
+                    self._rounds.pop(tp, None)
                     metrics.EVENTS_CONSUMED.labels(record.topic, event_type, outcome).inc()
-                    done[tp] = record.offset + 1
+                    self._pending[tp] = record.offset + 1
                     count += 1
         finally:
             # One commit per batch, of what was handled: a synchronous commit per record cost as
             # much as handling it. A crash replays at most the uncommitted rest of one batch, and
             # replays are harmless (processed_events, event_positions).
-            if done:
-                self._commit(done)
-        if waiting:
-            self._wait_for_dependencies(waiting)
-        else:
-            self._waiting_rounds = 0
+            self._commit_pending()
         return count
+
+    def _hold(self, tp, offset: int, exc: Exception) -> None:
+        """The partition waits for what its record needs: poll() has moved it past the whole batch,
+        so it goes back to the record that failed and is paused for a doubling back-off (at most
+        consumer_wait_max_seconds), while the other partitions are fetched and handled on."""
+        self._consumer.seek(tp, offset)
+        self._consumer.pause(tp)
+        rounds = self._rounds[tp] = self._rounds.get(tp, 0) + 1
+        pause = min(
+            self.settings.consumer_retry_backoff_seconds * 2 ** (rounds - 1),
+            self.settings.consumer_wait_max_seconds,
+        )
+        self._resume_at[tp] = time.monotonic() + pause
+        metrics.CONSUMER_WAITS.labels(tp.topic, "transient" if transient(exc) else "error").inc()
+        log.warning(
+            "partition waits for a dependency; its message will be read again",
+            extra={
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "offset": offset,
+                "error_class": type(exc).__name__,
+                "error": str(exc)[:500],
+                "round": rounds,
+                "pause_seconds": pause,
+            },
+        )
+
+    def _resume_due(self) -> None:
+        now = time.monotonic()
+        due = [tp for tp, at in self._resume_at.items() if at <= now]
+        for tp in due:
+            del self._resume_at[tp]
+        if due:
+            self._consumer.resume(*due)
+
+    def _poll_timeout_ms(self, timeout_ms: int) -> int:
+        """No longer than until the first paused partition is due again."""
+        if not self._resume_at:
+            return timeout_ms
+        until_due = min(self._resume_at.values()) - time.monotonic()
+        return max(1, min(timeout_ms, int(until_due * 1000) + 1))
 
     def _set_aside(self, record, exc: Exception) -> bool:
         """An error outside the handler that is not a dependency away (a bug met by this one
@@ -303,43 +354,45 @@ class Consumer:
         del self._failures[where]
         return True
 
-    def _wait_for_dependencies(self, waiting: dict) -> None:
-        """Back off (doubling, at most consumer_wait_max_seconds) before the waiting partitions are
-        read again; the failure is logged once per partition and round, and counted."""
-        self._waiting_rounds += 1
-        for tp, exc in waiting.items():
-            metrics.CONSUMER_WAITS.labels(tp.topic, "transient" if transient(exc) else "error").inc()
-            log.warning(
-                "partition waits for a dependency; its message will be read again",
-                extra={
-                    "topic": tp.topic,
-                    "partition": tp.partition,
-                    "error_class": type(exc).__name__,
-                    "error": str(exc)[:500],
-                    "round": self._waiting_rounds,
-                },
-            )
-        pause = min(
-            self.settings.consumer_retry_backoff_seconds * 2 ** (self._waiting_rounds - 1),
-            self.settings.consumer_wait_max_seconds,
-        )
-        time.sleep(pause)
-
-    def _commit(self, done: dict) -> None:
+    def _commit_pending(self) -> None:
+        """Commit what was handled. A commit refused because the group is rebalancing keeps the
+        offsets: the next poll() finishes the rebalance, the partitions this consumer keeps resume
+        from what it handled (on_partitions_assigned) and are committed then, instead of the batch
+        being read again; partitions given to another consumer are read again there from the last
+        commit, and processed_events makes that repeat harmless."""
+        if not self._pending:
+            return
         try:
-            self._consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in done.items()})
+            self._consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in self._pending.items()})
         except (
             CommitFailedError,
             RebalanceInProgressError,
             IllegalGenerationError,
             UnknownMemberIdError,
         ) as exc:
-            # The group is rebalancing: whoever gets these partitions next reads the batch again,
-            # and processed_events makes the repeat harmless.
+            metrics.CONSUMER_COMMITS_DEFERRED.inc()
             log.warning(
-                "offsets not committed during a rebalance; the batch will be read again",
-                extra={"error": str(exc)},
+                "offsets not committed during a rebalance; committed once it is over",
+                extra={"error": str(exc), "partitions": len(self._pending)},
             )
+            return
+        self._pending.clear()
+
+    def _on_assigned(self, assigned) -> None:
+        """After a rebalance: keep what this consumer handled of the partitions it still has (so
+        they are not read again), forget the others, and pause again the partitions that were
+        waiting (a new assignment starts unpaused)."""
+        assigned = set(assigned)
+        for tp in list(self._pending):
+            if tp in assigned:
+                self._consumer.seek(tp, self._pending[tp])
+            else:
+                del self._pending[tp]
+        for held in (self._rounds, self._resume_at):
+            for tp in [tp for tp in held if tp not in assigned]:
+                del held[tp]
+        if self._resume_at:
+            self._consumer.pause(*self._resume_at)
 
     def update_lag(self) -> None:
         if self._consumer is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from .config import Settings
 
@@ -26,7 +26,9 @@ def make_producer(settings: Settings, client_id: str) -> KafkaProducer:
     )
 
 
-def make_consumer(settings: Settings, group: str, topics: list[str]) -> KafkaConsumer:
+def make_consumer(
+    settings: Settings, group: str, topics: list[str], listener: ConsumerRebalanceListener | None = None
+) -> KafkaConsumer:
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=group,
@@ -41,7 +43,7 @@ def make_consumer(settings: Settings, group: str, topics: list[str]) -> KafkaCon
     deadline = time.monotonic() + settings.kafka_max_block_ms / 1000
     while any(not consumer.partitions_for_topic(t) for t in topics) and time.monotonic() < deadline:
         time.sleep(0.1)
-    consumer.subscribe(topics)
+    consumer.subscribe(topics, listener=listener)
     return consumer
 
 

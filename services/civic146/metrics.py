@@ -54,8 +54,12 @@ HANDLER_DURATION = Histogram(
 DEAD_LETTERS = Counter("civic146_dead_letters_total", "Messages sent to the dead-letter topic", ["topic"])
 CONSUMER_WAITS = Counter(
     "civic146_consumer_waits_total",
-    "Times a partition was rewound to wait for a dependency (kind transient) or after an error",
+    "Times a partition was rewound and paused to wait for a dependency (kind transient) or after an error",
     ["topic", "kind"],
+)
+CONSUMER_COMMITS_DEFERRED = Counter(
+    "civic146_consumer_commits_deferred_total",
+    "Offset commits refused during a rebalance and made once it was over",
 )
 CONSUMER_LAG = Gauge(
     "civic146_consumer_lag_messages",

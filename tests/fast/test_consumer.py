@@ -6,6 +6,7 @@ causes is dead-lettered (a too-large value cut to fit); a poison envelope never 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ from civic146.consumer import (
     Consumer,
     PermanentError,
     Subscription,
+    _Rebalance,
     transient,
 )
 from civic146.errors import ConcurrencyConflict, InvalidInput
@@ -40,8 +42,9 @@ class Record:
 
 
 class FakeBroker:
-    """What the consumer asks of kafka-python's consumer: poll from each partition's position,
-    seek, commit."""
+    """What the consumer asks of kafka-python's consumer: poll from each partition's position
+    (paused partitions are not fetched), seek, pause, resume, commit; and a rebalance, which
+    resets every position to its last commit and tells the consumer's listener."""
 
     def __init__(self, values: dict[TopicPartition, list[bytes | None]]):
         self.log = {
@@ -50,15 +53,41 @@ class FakeBroker:
         self.position = dict.fromkeys(values, 0)
         self.committed: dict = {}
         self.refuse_commits = 0
+        self.paused: set = set()
+        self.listener = None
+        self.polls = 0
+
+    def append(self, tp, value: bytes) -> None:
+        self.log[tp].append(Record(tp.topic, tp.partition, len(self.log[tp]), value))
 
     def poll(self, timeout_ms: int):
-        batch = {tp: recs[self.position[tp] :] for tp, recs in self.log.items() if recs[self.position[tp] :]}
+        self.polls += 1
+        batch = {
+            tp: recs[self.position[tp] :]
+            for tp, recs in self.log.items()
+            if recs[self.position[tp] :] and tp not in self.paused
+        }
         for tp, recs in batch.items():
             self.position[tp] = recs[-1].offset + 1
+        if not batch:
+            time.sleep(min(timeout_ms, 5) / 1000)  # a real poll waits for records up to its timeout
         return batch
 
     def seek(self, tp, offset: int) -> None:
         self.position[tp] = offset
+
+    def pause(self, *tps) -> None:
+        self.paused.update(tps)
+
+    def resume(self, *tps) -> None:
+        self.paused.difference_update(tps)
+
+    def rebalance(self, assigned: set) -> None:
+        for tp in assigned:
+            self.position[tp] = self.committed.get(tp, 0)
+        self.log = {tp: recs for tp, recs in self.log.items() if tp in assigned}
+        self.paused = set()
+        self.listener.on_partitions_assigned(assigned)
 
     def commit(self, offsets: dict) -> None:
         if self.refuse_commits:
@@ -124,12 +153,22 @@ def settings() -> Settings:
 def consumer_of(settings, memory_db, broker, handler) -> tuple[Consumer, FakeProducer]:
     consumer = Consumer(settings, memory_db, [Subscription(TOPIC, REQUEST_PROGRESS, handler)], None)
     consumer._consumer, consumer._dlq_producer = broker, FakeProducer()
+    broker.listener = _Rebalance(consumer)
     return consumer, consumer._dlq_producer
 
 
 def drain(consumer, rounds: int = 10) -> None:
     for _ in range(rounds):
         consumer.poll_once()
+
+
+def drain_until(consumer, done, polls: int = 1000) -> None:
+    """Poll until `done()`; paused partitions come back after their (millisecond) back-off."""
+    for _ in range(polls):
+        if done():
+            return
+        consumer.poll_once()
+    raise AssertionError(f"not done after {polls} polls")
 
 
 def test_the_failures_that_are_a_dependency_away_are_transient_and_the_others_are_not():
@@ -141,15 +180,16 @@ def test_the_failures_that_are_a_dependency_away_are_transient_and_the_others_ar
 def test_a_database_away_holds_back_only_its_partition_and_never_dead_letters(settings, memory_db):
     broker = FakeBroker({P0: [progress("a"), progress("b")], P1: [progress("c"), progress("d")]})
     handler = Handler()
-    handler.failures["a"] = [ServerSelectionTimeoutError("database away")] * 20  # longer than any budget
+    away = 5 * (settings.consumer_max_retries + 1)  # longer than any dead-letter budget
+    handler.failures["a"] = [ServerSelectionTimeoutError("database away")] * away
     consumer, dead_letters = consumer_of(settings, memory_db, broker, handler)
 
-    drain(consumer, rounds=12)
+    drain_until(consumer, lambda: len(handler.failures["a"]) == 1)
     assert handler.applied == ["c", "d"]  # the other partition went on
     assert broker.committed == {P1: 2} and broker.position[P0] == 0  # P0 waits at its first record
     assert dead_letters.sent == []
 
-    drain(consumer, rounds=10)  # the database is back
+    drain_until(consumer, lambda: broker.committed.get(P0) == 2)  # the database is back
     assert handler.applied == ["c", "d", "a", "b"] and broker.committed == {P0: 2, P1: 2}
     assert dead_letters.sent == []
 
@@ -215,21 +255,48 @@ def test_an_error_outside_the_handler_is_set_aside_after_its_retries(settings, m
         return real(record)
 
     monkeypatch.setattr(consumer, "process", process)
-    drain(consumer, rounds=settings.consumer_max_retries + 2)
+    drain_until(consumer, lambda: broker.committed.get(P0) == 2)
     assert handler.applied == ["b"] and broker.committed == {P0: 2}
     assert [h["dlq.error.class"] for _, _, h in dead_letters.sent] == [b"TypeError"]
 
 
-def test_a_commit_refused_during_a_rebalance_loses_nothing_and_repeats_nothing(settings, memory_db):
-    broker = FakeBroker({P0: [progress("a"), progress("b")]})
+def test_a_commit_refused_during_a_rebalance_is_made_after_it_and_nothing_is_read_again(settings, memory_db):
+    broker = FakeBroker({P0: [progress("a"), progress("b")], P1: [progress("c")]})
     broker.refuse_commits = 1
     handler = Handler()
     consumer, _ = consumer_of(settings, memory_db, broker, handler)
     consumer.poll_once()
-    assert broker.committed == {} and handler.applied == ["a", "b"]
-    broker.seek(P0, 0)  # the partition's next owner reads from the last committed offset
-    drain(consumer, rounds=2)
-    assert handler.applied == ["a", "b"] and broker.committed == {P0: 2}  # repeats dropped by id
+    assert broker.committed == {} and handler.applied == ["a", "b", "c"]
+
+    broker.rebalance({P0})  # the group settles: P0 stays here, P1 goes to another consumer
+    assert broker.position[P0] == 2  # where this consumer got to, not the last commit
+    processed = memory_db["processed_events"].count_documents({})
+    consumer.poll_once()
+    assert broker.committed == {P0: 2}  # P1 is committed by its new owner, not by this one
+    assert (
+        handler.applied == ["a", "b", "c"] and memory_db["processed_events"].count_documents({}) == processed
+    )
+
+
+def test_a_waiting_partition_is_paused_while_the_others_are_fetched_and_handled(settings, memory_db):
+    slow = settings.model_copy(update={"consumer_retry_backoff_seconds": 60, "consumer_wait_max_seconds": 60})
+    broker = FakeBroker({P0: [progress("a")], P1: [progress("b")]})
+    handler = Handler()
+    handler.failures["a"] = [ServerSelectionTimeoutError("database away")]
+    consumer, _ = consumer_of(slow, memory_db, broker, handler)
+
+    consumer.poll_once()
+    assert broker.paused == {P0} and broker.position[P0] == 0 and handler.applied == ["b"]
+    broker.append(P1, progress("c"))
+    consumer.poll_once()  # P0 is not due for a minute: the loop goes on without it, no sleep
+    assert handler.applied == ["b", "c"] and broker.paused == {P0}
+
+    broker.rebalance({P0, P1})  # a new assignment starts unpaused: the wait is kept
+    assert broker.paused == {P0}
+    consumer._resume_at[P0] = 0  # its time has come
+    consumer.poll_once()
+    assert handler.applied == ["b", "c", "a"] and broker.paused == set()
+    assert broker.committed == {P0: 1, P1: 2}
 
 
 def test_a_consumer_reads_its_own_retry_topic_beside_what_it_subscribes_to(settings, memory_db):
