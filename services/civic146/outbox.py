@@ -441,17 +441,32 @@ class Relay:
 
     def sweep(self) -> int:
         """Publish every outbox entry still waiting (what a writer that died before its marker
-        left behind, or a broker outage); update the backlog gauges."""
+        left behind, or a broker outage); update the backlog gauges.
+
+        After an outage the backlog can be every document written meanwhile: it is read and
+        published in pages of `relay_batch_documents`, and the markers of new commits are served
+        between pages, so fresh events do not queue behind the catch-up. Requests never wait for
+        the relay: its `$pull` leaves `version` alone, so no commit conflicts with it."""
         published = 0
+        page = self.settings.relay_batch_documents
         for name, collection in self.collections.items():
             now = time.time()
-            pending = list(collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}))
-            ages = [_event_age_seconds(item, now) for doc in pending for item in doc["outbox"]]
-            metrics.OUTBOX_BACKLOG.labels(name).set(len(ages))
-            metrics.OUTBOX_OLDEST_AGE.labels(name).set(max(ages, default=0.0))
-            batch = self.settings.relay_batch_documents  # bounded rounds after an outage
-            for start in range(0, len(pending), batch):
-                published += self.publish_documents(collection, pending[start : start + batch])[0]
+            backlog, oldest, docs, broker_away = 0, 0.0, [], False
+            for doc in collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).batch_size(page):
+                backlog += len(doc["outbox"])
+                oldest = max([oldest, *(_event_age_seconds(item, now) for item in doc["outbox"])])
+                if broker_away:  # counted for the gauges; the next sweep tries again
+                    continue
+                docs.append(doc)
+                if len(docs) == page:
+                    count = self.publish_documents(collection, docs)[0]
+                    broker_away = not count
+                    published += count + (0 if broker_away else self.publish_pending())
+                    docs = []
+            if docs and not broker_away:
+                published += self.publish_documents(collection, docs)[0]
+            metrics.OUTBOX_BACKLOG.labels(name).set(backlog)
+            metrics.OUTBOX_OLDEST_AGE.labels(name).set(oldest)
         return published
 
     # --- the worker's loop ------------------------------------------------------------------------

@@ -107,6 +107,40 @@ def test_events_without_a_marker_are_found_by_the_sweep_and_a_crash_republishes_
         relay.close()
 
 
+def test_a_backlog_is_swept_in_pages_and_new_commits_are_published_between_them(
+    settings, mongo_db, topic_reader
+):
+    """After an outage: 7 documents' events without markers (pages of 3), and a commit made while
+    the sweep runs, whose marker is served between two pages instead of after the whole backlog."""
+    coll = mongo_db["things"]
+    outbox = Outbox()
+    for i in range(7):
+        outbox.insert(coll, {"_id": f"old-{i}"}, [ping(f"old-{i}", i)])
+    assert MARKERS.flush()
+    mongo_db[PENDING].delete_many({})
+    relay = Relay(settings.model_copy(update={"relay_batch_documents": 3}), [coll], "test-relay")
+    real_publish = relay.publish_documents
+    pages: list[list[str]] = []
+
+    def publish_documents(collection, docs):
+        pages.append([d["_id"] for d in docs])
+        if len(pages) == 1:  # a request commits while the first page is being published
+            outbox.insert(coll, {"_id": "fresh"}, [ping("fresh", 99)])
+            assert MARKERS.flush()
+        return real_publish(collection, docs)
+
+    relay.publish_documents = publish_documents
+    try:
+        assert relay.hold_lease() and relay.sweep() == 8
+        assert [len(p) for p in pages[:2]] == [3, 1] and pages[1] == ["fresh"]  # served after page one
+        assert sorted(d for p in pages for d in p) == sorted(["fresh", *(f"old-{i}" for i in range(7))])
+        assert coll.count_documents({"outbox.0": {"$exists": True}}) == 0
+        keys = [r.key.decode() for r in topic_reader(settings.topic("test.pings")).read(8)]
+        assert sorted(keys) == sorted(["fresh", *(f"old-{i}" for i in range(7))])
+    finally:
+        relay.close()
+
+
 def test_commit_with_a_stale_version_is_rejected(mongo_db):
     coll = mongo_db["things"]
     outbox = Outbox()
