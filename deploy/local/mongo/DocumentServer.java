@@ -3,6 +3,11 @@ import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
+
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -13,10 +18,12 @@ import java.util.concurrent.CountDownLatch;
  *
  * Loopback only: the server has no authentication.
  *
+ * With h2, every write command is committed to the file before it is acknowledged (H2 by itself
+ * commits about once a second, so a SIGKILL lost the last second of acknowledged writes). A kill
+ * of the process loses no acknowledged write; a crash of the machine or a power loss still may:
+ * the commit leaves the file's pages to the operating system and does not wait for an fsync.
  * SIGTERM runs the shutdown hook: the server stops accepting, lets the requests in flight finish,
- * then the backend is closed, which makes H2 write its last changes to disk; so a clean stop
- * keeps every acknowledged write. H2 otherwise commits about once a second by itself, so a
- * SIGKILL may lose the last second.
+ * then the backend is closed.
  */
 public final class DocumentServer {
     public static void main(String[] args) throws InterruptedException {
@@ -25,7 +32,7 @@ public final class DocumentServer {
             System.err.println("usage: DocumentServer memory PORT | DocumentServer h2 PORT FILE");
             System.exit(2);
         }
-        MongoBackend backend = args[0].equals("h2") ? new H2Backend(args[2]) : new MemoryBackend();
+        MongoBackend backend = args[0].equals("h2") ? new CommittingH2Backend(args[2]) : new MemoryBackend();
         MongoServer server = new MongoServer(backend);
         server.bind("127.0.0.1", Integer.parseInt(args[1]));
         System.err.println("DocumentServer (" + args[0] + ") listening on 127.0.0.1:" + args[1]);
@@ -44,5 +51,24 @@ public final class DocumentServer {
             }
         }, "document-server-shutdown"));
         stopped.await();
+    }
+
+    /** H2 that commits each write before the reply acknowledges it. */
+    static final class CommittingH2Backend extends H2Backend {
+        private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify",
+                "createindexes", "dropindexes", "drop", "dropdatabase", "create", "renamecollection");
+
+        CommittingH2Backend(String file) {
+            super(file);
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String database, String command, Document query) {
+            Document reply = super.handleCommand(channel, database, command, query);
+            if (WRITES.contains(command.toLowerCase(Locale.ROOT))) {
+                commit();
+            }
+            return reply;
+        }
     }
 }
