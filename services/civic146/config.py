@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # How long a call waits for a reachable database before it is answered 503 (pymongo's default
     # is 30 s; a caller that waits longer than a few seconds has given up, and its thread is held).
     mongodb_timeout_ms: int = Field(2000, ge=100)
+    # How long one operation waits for the database's reply: a frozen server (stopped, or behind a
+    # partition) accepts the connection and never answers, which no selection timeout catches.
+    mongodb_socket_timeout_ms: int = Field(5000, ge=100)
     kafka_bootstrap: str = "127.0.0.1:19092"
     topic_prefix: str = ""  # e.g. "prod." -> "prod.intake.requests"
     topic_partitions: int = 3

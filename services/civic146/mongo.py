@@ -25,6 +25,7 @@ def connect(settings: Settings) -> Database:
             uuidRepresentation="standard",
             serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
             connectTimeoutMS=settings.mongodb_timeout_ms,
+            socketTimeoutMS=settings.mongodb_socket_timeout_ms,
             tz_aware=True,
         )
         _connected = wanted

@@ -68,8 +68,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ConnectionFailure)
     def database_unavailable(exc: ConnectionFailure):
-        # The database is down or unreachable (pymongo gave up after MONGODB_TIMEOUT_MS): nothing
-        # was written, the caller may try again; /readyz fails meanwhile, so balancers look away.
+        # The database is down or unreachable (pymongo gave up after MONGODB_TIMEOUT_MS), or did
+        # not reply within MONGODB_SOCKET_TIMEOUT_MS (frozen): the caller may try again; /readyz
+        # fails meanwhile, so balancers look away. A write that timed out waiting for its reply may
+        # still be applied when a frozen server wakes: a retried transition then finds it done
+        # (409) instead of applying it twice; a retried create makes a second document.
         log.warning("database unavailable", extra={"request_id": g.get("request_id"), "error": str(exc)})
         return domain_error(Unavailable("the database is unavailable; try again shortly", retry_after=5))
 
