@@ -15,7 +15,7 @@ BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PO
 FUZZ_INFRA := RUN_DIR=$(CURDIR)/.run/fuzz KAFKA_PORT=49192 KAFKA_CONTROLLER_PORT=49193 MONGO_PORT=47317 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 FUZZ_EXAMPLES ?= 100
 
-.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench fuzz contracts token clean ops-tools up down logs container-smoke
+.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench fuzz faults contracts token clean ops-tools up down logs container-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -76,6 +76,13 @@ fuzz: venv ## schemathesis over the four APIs' OpenAPI documents (FUZZ_EXAMPLES=
 	  $(FUZZ_INFRA) deploy/local/infra.sh up && \
 	  KAFKA_BOOTSTRAP=127.0.0.1:49192 MONGODB_URI=mongodb://127.0.0.1:47317/ FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 	  $(if $(FUZZ_SERVICES),FUZZ_SERVICES=$(FUZZ_SERVICES)) $(PY) -m tests.security.fuzz
+
+# Fault drills with numbered work on a private instance (tests/faults/): Kafka and the document server
+# (H2 file) of their own on FAULTS_KAFKA_PORT (31600, +1 its controller) and FAULTS_MONGO_PORT (31617), below the ephemeral range,
+# the four services under gunicorn with their workers. One line per drill, then `N passed, M failed`.
+# `make faults DRILLS="poison broker-kill"` runs some; make test runs the short subset (tests/ops/test_faults.py).
+faults: venv ## fault drills with numbered work on a private instance, ~15 min (DRILLS="poison ..." for some; not part of `make test`)
+	$(PY) -m tests.faults $(DRILLS)
 
 contracts: venv ## regenerate event schemas and the AsyncAPI document from the models
 	$(PY) -m civic146.contracts write

@@ -20,12 +20,12 @@ class Settings(BaseSettings):
     service_name: str
     mongodb_uri: str = "mongodb://127.0.0.1:27117/"
     mongodb_db: str = ""  # defaults to civic146_<service_name>
-    # How long a call waits for a reachable database before it is answered 503 (pymongo's default
-    # is 30 s; a caller that waits longer than a few seconds has given up, and its thread is held).
-    mongodb_timeout_ms: int = Field(2000, ge=100)
-    # How long one operation waits for the database's reply: a frozen server (stopped, or behind a
-    # partition) accepts the connection and never answers, which no selection timeout catches.
-    mongodb_socket_timeout_ms: int = Field(5000, ge=100)
+    # How long one database operation may take in all: server selection, pymongo's retry of it and
+    # the reply (pymongo's timeoutMS). Past it the API answers 503 and a consumer waits: a caller
+    # that waits longer than a few seconds has given up, and its thread is held. A frozen server
+    # (stopped, or behind a partition) accepts the connection and never answers, which only a
+    # budget for the whole operation catches (pymongo's default selection timeout alone is 30 s).
+    mongodb_timeout_ms: int = Field(3000, ge=100)
     kafka_bootstrap: str = "127.0.0.1:19092"
     topic_prefix: str = ""  # e.g. "prod." -> "prod.intake.requests"
     topic_partitions: int = 3
@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     consumer_max_retries: int = 3
     consumer_retry_backoff_seconds: float = 0.2
     consumer_wait_max_seconds: float = Field(10.0, gt=0)
+    # How long a consumer that stopped heartbeating (killed, frozen) keeps its partitions; the
+    # broker's group.min.session.timeout.ms (6 s by default) bounds it from below.
+    consumer_session_timeout_ms: int = Field(10000, ge=6000)
 
     worker_metrics_addr: str = "127.0.0.1"  # 0.0.0.0 in containers
     worker_metrics_port: int = 9100

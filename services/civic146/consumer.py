@@ -39,13 +39,14 @@ from kafka.errors import (
 )
 from kafka.structs import OffsetAndMetadata
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from . import metrics
 from .config import Settings
 from .errors import ConcurrencyConflict, Unavailable
 from .events import EventData, EventType, MalformedEvent, decode, parse_data, utcnow
 from .kafka import make_consumer, make_producer
+from .mongo import database_away
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ class Retryable(Exception):
 
 
 # A dependency away, or another writer first: retrying later will succeed, whatever the message.
+# (The database away is mongo.database_away: unreachable, timed out, or failing over.)
 TRANSIENT = (
-    ConnectionFailure,  # the database unreachable, timed out, or failing over
     KafkaConnectionError,
     KafkaTimeoutError,
     BrokerNotAvailableError,
@@ -112,7 +113,7 @@ TRANSIENT = (
 
 
 def transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT)
+    return isinstance(exc, TRANSIENT) or database_away(exc)
 
 
 # Kafka's default message.max.bytes is about 1 MB: a dead letter of the whole value would be refused

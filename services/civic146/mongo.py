@@ -6,6 +6,7 @@ import os
 
 import mongoengine
 from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from .config import Settings
 
@@ -25,7 +26,7 @@ def connect(settings: Settings) -> Database:
             uuidRepresentation="standard",
             serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
             connectTimeoutMS=settings.mongodb_timeout_ms,
-            socketTimeoutMS=settings.mongodb_socket_timeout_ms,
+            timeoutMS=settings.mongodb_timeout_ms,
             tz_aware=True,
         )
         _connected = wanted
@@ -34,3 +35,10 @@ def connect(settings: Settings) -> Database:
 
 def ping() -> None:
     mongoengine.get_db().command("ping")
+
+
+def database_away(exc: BaseException) -> bool:
+    """The database could not be reached or did not answer in time (down, frozen, failing over,
+    an operation over MONGODB_TIMEOUT_MS in all): nothing about the request or message itself. The APIs
+    answer it 503, the consumers wait for it; every other database error is a fault of ours."""
+    return isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout)

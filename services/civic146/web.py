@@ -19,7 +19,7 @@ from functools import wraps
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
 from . import metrics, mongo, throttle
@@ -66,10 +66,13 @@ def register_error_handlers(app: Flask) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after else {}
         return jsonify(error_body(exc.code, exc.message, exc.details)), http_status(exc), headers
 
-    @app.errorhandler(ConnectionFailure)
-    def database_unavailable(exc: ConnectionFailure):
-        # The database is down or unreachable (pymongo gave up after MONGODB_TIMEOUT_MS), or did
-        # not reply within MONGODB_SOCKET_TIMEOUT_MS (frozen): the caller may try again; /readyz
+    @app.errorhandler(PyMongoError)
+    def database_error(exc: PyMongoError):
+        return database_unavailable(exc) if mongo.database_away(exc) else unexpected(exc)
+
+    def database_unavailable(exc: PyMongoError):
+        # The database is down, unreachable or frozen (an operation took over MONGODB_TIMEOUT_MS in
+        # all): the caller may try again; /readyz
         # fails meanwhile, so balancers look away. A write that timed out waiting for its reply may
         # still be applied when a frozen server wakes: a retried transition then finds it done
         # (409) instead of applying it twice; a retried create makes a second document.

@@ -132,3 +132,75 @@ def test_a_database_that_cannot_be_reached_is_a_quick_503_with_retry_after_and_n
     assert client.get("/readyz").status_code == 503
     operations = [op for item in client.get("/openapi.json").json["paths"].values() for op in item.values()]
     assert operations and all("503" in op["responses"] for op in operations)  # documented everywhere
+
+
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (lambda: __import__("pymongo.errors").errors.NetworkTimeout("no reply in time"), 503),
+        (
+            lambda: __import__("pymongo.errors").errors.ExecutionTimeout("operation exceeded time limit", 50),
+            503,
+        ),
+        (
+            lambda: __import__("pymongo.errors").errors.WTimeoutError(
+                "waiting for replication timed out", 64
+            ),
+            503,
+        ),
+        (lambda: __import__("pymongo.errors").errors.DuplicateKeyError("E11000", 11000), 500),
+    ],
+)
+def test_the_database_away_or_too_slow_is_a_503_and_its_other_errors_are_ours(error, status):
+    """One classification (civic146.mongo.database_away) for the APIs and the consumers: a
+    timeout of any kind is the database away; a duplicate key the platform did not expect is a bug."""
+    from civic146.consumer import transient
+    from intake.service import SERVICE
+    from tests.helpers import JWT_SECRET
+
+    app = SERVICE.create_app(SERVICE.load_settings(jwt_secret=JWT_SECRET))
+
+    def boom():
+        raise error()
+
+    app.add_url_rule("/boom", "boom", boom)
+    answer = app.test_client().get("/boom")
+    assert answer.status_code == status
+    assert answer.json["error"]["code"] == ("unavailable" if status == 503 else "internal_error")
+    assert transient(error()) == (status == 503)
+
+
+def test_a_relay_round_the_broker_did_not_acknowledge_leaves_nothing_queued_to_send_again(memory_db):
+    """Its events stay in the outbox for the next round; the producer that holds their unsent
+    copies is dropped, or every round of an outage would add a copy that reaches the topic later."""
+    from kafka.errors import KafkaTimeoutError
+
+    from civic146.config import Settings
+    from civic146.outbox import Relay
+
+    class Unacknowledged:
+        def get(self, timeout):
+            raise KafkaTimeoutError("no broker")
+
+    class Producer:
+        made: list = []
+
+        def __init__(self):
+            self.sent, self.closed = [], False
+            Producer.made.append(self)
+
+        def send(self, topic, key, value, headers):
+            self.sent.append(key)
+            return Unacknowledged()
+
+        def flush(self, timeout):
+            pass
+
+        def close(self, timeout=None):
+            self.closed = True
+
+    relay = Relay(Settings(service_name="test", jwt_secret="x"), [memory_db["things"]], "test-relay")
+    relay._producer = Producer()
+    doc = {"_id": "a", "outbox": [{"topic": "t", "key": "a", "event": {"id": "e1", "type": "x"}}]}
+    assert relay.publish_documents(memory_db["things"], [doc]) == (0, set())
+    assert Producer.made[0].closed and relay._producer is None
