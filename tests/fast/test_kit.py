@@ -170,37 +170,81 @@ def test_the_database_away_or_too_slow_is_a_503_and_its_other_errors_are_ours(er
     assert transient(error()) == (status == 503)
 
 
-def test_a_relay_round_the_broker_did_not_acknowledge_leaves_nothing_queued_to_send_again(memory_db):
-    """Its events stay in the outbox for the next round; the producer that holds their unsent
-    copies is dropped, or every round of an outage would add a copy that reaches the topic later."""
+def test_a_send_the_broker_has_not_acknowledged_is_waited_for_and_never_sent_twice(memory_db):
+    """The event stays in the outbox and its send with the producer, which keeps retrying it:
+    later rounds wait for that send instead of adding copies that would all reach the topic."""
     from kafka.errors import KafkaTimeoutError
 
     from civic146.config import Settings
     from civic146.outbox import Relay
 
-    class Unacknowledged:
+    class Send:  # kafka-python's future of one record
+        def __init__(self):
+            self.is_done, self.exception = False, None
+
+        def failed(self):
+            return self.is_done and self.exception is not None
+
         def get(self, timeout):
-            raise KafkaTimeoutError("no broker")
+            if not self.is_done:
+                raise KafkaTimeoutError("no broker")
+            if self.exception:
+                raise self.exception
 
     class Producer:
-        made: list = []
-
         def __init__(self):
-            self.sent, self.closed = [], False
-            Producer.made.append(self)
+            self.sent: list[Send] = []
 
         def send(self, topic, key, value, headers):
-            self.sent.append(key)
-            return Unacknowledged()
+            self.sent.append(Send())
+            return self.sent[-1]
 
         def flush(self, timeout):
             pass
 
-        def close(self, timeout=None):
-            self.closed = True
+    class Things:  # the in-memory store, with the relay's bulk $pull done one update at a time
+        def __init__(self, collection):
+            self.collection, self.name, self.database = collection, collection.name, collection.database
 
-    relay = Relay(Settings(service_name="test", jwt_secret="x"), [memory_db["things"]], "test-relay")
-    relay._producer = Producer()
-    doc = {"_id": "a", "outbox": [{"topic": "t", "key": "a", "event": {"id": "e1", "type": "x"}}]}
-    assert relay.publish_documents(memory_db["things"], [doc]) == (0, set())
-    assert Producer.made[0].closed and relay._producer is None
+        def __getattr__(self, name):
+            return getattr(self.collection, name)
+
+        def bulk_write(self, updates, ordered):
+            for u in updates:
+                self.collection.update_one(u._filter, u._doc)
+
+    things = Things(memory_db["things"])
+    things.insert_one(
+        {
+            "_id": "a",
+            "outbox": [
+                {"topic": "t", "key": "a", "event": {"id": "e1", "type": "x", "time": "2026-12-02T08:00:00Z"}}
+            ],
+        }
+    )
+    relay = Relay(Settings(service_name="test", jwt_secret="x"), [things], "test-relay")
+    relay._producer = producer = Producer()
+    for _ in range(3):  # an outage: three rounds, one send
+        assert relay.publish_documents(things, [things.find_one({"_id": "a"})]) == (0, set())
+    assert len(producer.sent) == 1
+
+    producer.sent[0].is_done = True  # the broker is back and acknowledges it
+    assert relay.publish_documents(things, [things.find_one({"_id": "a"})]) == (1, {"a"})
+    assert len(producer.sent) == 1 and things.find_one({"_id": "a"})["outbox"] == []
+
+    things.update_one(
+        {"_id": "a"},
+        {
+            "$push": {
+                "outbox": {
+                    "topic": "t",
+                    "key": "a",
+                    "event": {"id": "e2", "type": "x", "time": "2026-12-02T08:00:00Z"},
+                }
+            }
+        },
+    )
+    assert relay.publish_documents(things, [things.find_one({"_id": "a"})]) == (0, set())
+    producer.sent[1].is_done, producer.sent[1].exception = True, KafkaTimeoutError("expired")
+    assert relay.publish_documents(things, [things.find_one({"_id": "a"})]) == (0, set())
+    assert len(producer.sent) == 3  # what the producer gave up on is sent again
