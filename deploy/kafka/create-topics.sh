@@ -9,6 +9,8 @@ set -euo pipefail
 BOOTSTRAP=${KAFKA_BOOTSTRAP:-kafka:9092}
 PREFIX=${TOPIC_PREFIX:-}
 PARTITIONS=${KAFKA_PARTITIONS:-3}
+# 1 beside the single broker of docker-compose.yml, 3 on the cluster of docker-compose.ha.yml.
+REPLICATION=${KAFKA_REPLICATION_FACTOR:-1}
 RETENTION_MS=${KAFKA_RETENTION_MS:-2592000000}                # 30 days
 DEADLETTER_RETENTION_MS=${KAFKA_DEADLETTER_RETENTION_MS:-7776000000}  # 90 days: time to replay
 TOPICS=${KAFKA_TOPICS:?KAFKA_TOPICS must list the topics}
@@ -19,7 +21,7 @@ for name in ${TOPICS//,/ }; do
   retention=$RETENTION_MS
   [[ $name == *.deadletter ]] && retention=$DEADLETTER_RETENTION_MS
   "$BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists \
-    --topic "$topic" --partitions "$PARTITIONS" --replication-factor 1 >/dev/null
+    --topic "$topic" --partitions "$PARTITIONS" --replication-factor "$REPLICATION" >/dev/null
   current=$("$BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP" --describe --topic "$topic" |
     sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p' | head -n1)
   if (( current < PARTITIONS )); then

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Local infrastructure for Civic146: a single-node Apache Kafka (KRaft) broker and
-# mongo-java-server (MongoDB wire protocol; in memory, or kept in an H2 file), run as
-# plain processes on 127.0.0.1 -- no Docker, no internet beyond Maven Central.
+# Local infrastructure for Civic146: Apache Kafka (KRaft; one node, or a cluster of
+# KAFKA_BROKERS nodes) and mongo-java-server (MongoDB wire protocol; in memory, or kept in
+# an H2 file), run as plain processes on 127.0.0.1 -- no Docker, no internet beyond Maven Central.
 #
 #   deploy/local/infra.sh up       start both (idempotent), wait until they answer
 #   deploy/local/infra.sh down     stop both, keep data     (down --wipe: delete RUN_DIR too)
 #   deploy/local/infra.sh wipe     stop both and delete RUN_DIR
 #   deploy/local/infra.sh status   show pid and address of each server
+#   deploy/local/infra.sh node I kill|stop|start|status   one node of a cluster (KAFKA_BROKERS>1)
+#   deploy/local/infra.sh leader TOPIC PARTITION        the node (index) leading a partition
+#   deploy/local/infra.sh partitions TOPIC               leader, replicas and ISR of each partition
 #
 # See deploy/local/README.md for the environment knobs.
 set -euo pipefail
@@ -28,8 +31,14 @@ KAFKA_PORT_GIVEN=${KAFKA_PORT:+1}
 KAFKA_CONTROLLER_PORT_GIVEN=${KAFKA_CONTROLLER_PORT:+1}
 MONGO_PORT_GIVEN=${MONGO_PORT:+1}
 MONGO_BACKEND_GIVEN=${MONGO_BACKEND:+1}
+KAFKA_BROKERS_GIVEN=${KAFKA_BROKERS:+1}
 KAFKA_PORT=${KAFKA_PORT:-19092}
-KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+# 1: one node as broker and controller (the default). 3 or more: that many nodes, each broker
+# and controller, node I (1-based) listening on KAFKA_PORT+I-1 and its controller on
+# KAFKA_CONTROLLER_PORT+I-1 (default KAFKA_PORT+KAFKA_BROKERS, right after the brokers); every
+# topic, internal ones included, gets replication factor 3 and min.insync.replicas 2.
+KAFKA_BROKERS=${KAFKA_BROKERS:-1}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-}
 KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-3}
 # Unset KAFKA_TOPICS: every topic of the platform, read from the services' declarations
 # (`python -m civic146.contracts topics`); set but empty: create none.
@@ -118,7 +127,7 @@ running_pid() {
 
 tag_of() {
   case $1 in
-    kafka) printf '%s' "kafka.Kafka $RUN_DIR/kafka/server.properties" ;;
+    kafka | kafka-[0-9]*) printf '%s' "kafka.Kafka $RUN_DIR/$1/server.properties" ;;
     mongo) printf '%s' "-Dcivic146.run-dir=$RUN_DIR/mongo " ;;
   esac
 }
@@ -315,8 +324,26 @@ format_kafka_storage() {
 }
 
 # Waits for a real metadata answer and creates missing topics, in one JVM.
+# kafka_probe PID [BOOTSTRAP PIDS NODE_IDS TOPICS]: a cluster passes the nodes' addresses and pids
+# (the probe fails as soon as one of them exits), waits until every node of NODE_IDS is registered
+# and creates topics with replication factor 3; TOPICS "-" creates none.
 kafka_probe() {
-  local pid=$1 topics
+  local pid=$1 topics=${5:-}
+  [[ -n $topics ]] || topics=$(platform_topics) || exit 1
+  if (($# > 1)); then
+    java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.level=OFF \
+      -cp "$PROBE_CLASSES:$KAFKA_LIBS/*" InfraProbe \
+      kafka "$2" "$3" "$KAFKA_READY_TIMEOUT" "$KAFKA_PARTITIONS" "$topics" "$CLUSTER_REPLICATION" "$4"
+    return
+  fi
+  java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.level=OFF \
+    -cp "$PROBE_CLASSES:$KAFKA_LIBS/*" InfraProbe \
+    kafka "$HOST:$(<"$RUN_DIR/kafka.port")" "$pid" "$KAFKA_READY_TIMEOUT" "$KAFKA_PARTITIONS" "$topics"
+}
+
+# The topics to create, comma-separated ("-" for none).
+platform_topics() {
+  local topics
   if [[ -n $KAFKA_TOPICS_GIVEN ]]; then
     topics=$KAFKA_TOPICS
   else
@@ -325,9 +352,7 @@ kafka_probe() {
   fi
   topics=${topics// /}
   [[ -n $topics ]] || topics=-
-  java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.level=OFF \
-    -cp "$PROBE_CLASSES:$KAFKA_LIBS/*" InfraProbe \
-    kafka "$HOST:$(<"$RUN_DIR/kafka.port")" "$pid" "$KAFKA_READY_TIMEOUT" "$KAFKA_PARTITIONS" "$topics"
+  printf '%s' "$topics"
 }
 
 kafka_up() {
@@ -377,6 +402,277 @@ kafka_up() {
     die "kafka exited during start-up; logs: $dir/server.log, $dir/stdout.log"
   fi
   log "kafka ready on $HOST:$KAFKA_PORT ($(elapsed "$t0") s, pid $pid)"
+}
+
+# ------------------------------------------------------------------ kafka cluster (KAFKA_BROKERS > 1)
+
+# Three copies of every partition; an acks=all write needs two of them (the leader and one
+# follower) in sync, so one node can die without losing an acknowledged write or refusing one.
+CLUSTER_REPLICATION=3
+CLUSTER_MIN_ISR=2
+
+cluster_mode() { ((KAFKA_BROKERS > 1)); }
+node_port() { printf '%s' "$((KAFKA_PORT + $1 - 1))"; }
+node_controller_port() { printf '%s' "$((KAFKA_CONTROLLER_PORT + $1 - 1))"; }
+
+cluster_bootstrap() {
+  local i out=
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do out+=${out:+,}$HOST:$(node_port "$i"); done
+  printf '%s' "$out"
+}
+
+cluster_voters() {
+  local i out=
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do out+=${out:+,}$i@$HOST:$(node_controller_port "$i"); done
+  printf '%s' "$out"
+}
+
+# The pids of the running nodes, comma-separated (for the probe's liveness check).
+cluster_pids() {
+  local i pid out=
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    if pid=$(running_pid "kafka-$i"); then out+=${out:+,}$pid; fi
+  done
+  printf '%s' "${out:-0}"
+}
+
+write_node_config() {
+  local i=$1 dir=$RUN_DIR/kafka-$1
+  mkdir -p "$dir/data"
+  cat >"$dir/server.properties" <<CONF
+# Generated by deploy/local/infra.sh -- edits are overwritten on the next start.
+# Node $i of a $KAFKA_BROKERS-node KRaft cluster, each node broker and controller, loopback only.
+process.roles=broker,controller
+node.id=$i
+# Static quorum of every node's controller: nothing about the controller addresses is written
+# into the formatted storage, so the ports can change between runs.
+controller.quorum.voters=$(cluster_voters)
+listeners=PLAINTEXT://$HOST:$(node_port "$i"),CONTROLLER://$HOST:$(node_controller_port "$i")
+advertised.listeners=PLAINTEXT://$HOST:$(node_port "$i")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+
+log.dirs=$dir/data
+num.partitions=$KAFKA_PARTITIONS
+auto.create.topics.enable=true
+delete.topic.enable=true
+
+# Every topic, the internal ones too, on $CLUSTER_REPLICATION nodes; acks=all needs $CLUSTER_MIN_ISR in sync.
+default.replication.factor=$CLUSTER_REPLICATION
+min.insync.replicas=$CLUSTER_MIN_ISR
+offsets.topic.replication.factor=$CLUSTER_REPLICATION
+transaction.state.log.replication.factor=$CLUSTER_REPLICATION
+transaction.state.log.min.isr=$CLUSTER_MIN_ISR
+share.coordinator.state.topic.replication.factor=$CLUSTER_REPLICATION
+share.coordinator.state.topic.min.isr=$CLUSTER_MIN_ISR
+# A node that was down may not become leader before it caught up: an acknowledged write is
+# never given up for availability.
+unclean.leader.election.enable=false
+offsets.topic.num.partitions=10
+
+group.initial.rebalance.delay.ms=0
+# A killed node is noticed (and its partitions led elsewhere) within a few seconds.
+broker.session.timeout.ms=6000
+broker.heartbeat.interval.ms=1000
+replica.lag.time.max.ms=10000
+
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+CONF
+}
+
+format_node_storage() {
+  local i=$1 dir=$RUN_DIR/kafka-$1 cid out
+  [[ -f $dir/data/meta.properties ]] && return 0
+  # One cluster id for every node: nodes formatted with different ids refuse each other.
+  if [[ ! -s $RUN_DIR/kafka.cluster.id ]]; then
+    kafka_java kafka.tools.StorageTool random-uuid >"$RUN_DIR/kafka.cluster.id.tmp"
+    mv "$RUN_DIR/kafka.cluster.id.tmp" "$RUN_DIR/kafka.cluster.id"
+  fi
+  cid=$(<"$RUN_DIR/kafka.cluster.id")
+  if ! out=$(kafka_java kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "kafka-$i: formatting $dir/data failed"
+  fi
+  log "kafka-$i: formatted storage in $dir/data (cluster id $cid)"
+}
+
+# Starts node I unless it runs; does not wait (the probe does).
+start_node() {
+  local i=$1 dir=$RUN_DIR/kafka-$1 port cport
+  running_pid "kafka-$i" >/dev/null && return 0
+  rm -f "$RUN_DIR/kafka-$i.pid"
+  port=$(node_port "$i")
+  cport=$(node_controller_port "$i")
+  port_in_use "$port" && die "port $port (kafka-$i) is taken by another process; set KAFKA_PORT to a free range"
+  port_in_use "$cport" &&
+    die "port $cport (kafka-$i controller) is taken by another process; set KAFKA_CONTROLLER_PORT to a free range"
+  write_node_config "$i"
+  format_node_storage "$i"
+  printf '\n===== %s starting kafka-%s =====\n' "$(date '+%F %T')" "$i" >>"$dir/stdout.log"
+  # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS is a list of JVM flags
+  spawn "$RUN_DIR/kafka-$i.pid" "$dir/stdout.log" "$dir" \
+    java $KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
+    -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_LOG4J" -Dkafka.logs.dir="$dir" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties"
+}
+
+# cluster_wait WHAT [BOOTSTRAP NODE_IDS TOPICS]: by default every node, through all of them.
+cluster_wait() {
+  local what=$1 bootstrap=${2:-$(cluster_bootstrap)} ids=${3:-} topics=${4:-} rc=0 i
+  if [[ -z $ids ]]; then
+    for ((i = 1; i <= KAFKA_BROKERS; i++)); do ids+=${ids:+,}$i; done
+  fi
+  kafka_probe 0 "$bootstrap" "$(cluster_pids)" "$ids" "$topics" | sed 's/^/kafka: /' || rc=$?
+  if ((rc != 0)); then
+    for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+      running_pid "kafka-$i" >/dev/null || { tail_log "$RUN_DIR/kafka-$i/server.log"; tail_log "$RUN_DIR/kafka-$i/stdout.log"; }
+    done
+    die "kafka cluster did not become ready ($what) within ${KAFKA_READY_TIMEOUT} s; running nodes are left for inspection ('down' stops them; logs: $RUN_DIR/kafka-*/server.log)"
+  fi
+}
+
+kafka_cluster_up() {
+  local t0 i
+  t0=$(now)
+  printf '%s\n' "$KAFKA_PORT" >"$RUN_DIR/kafka.port"
+  printf '%s\n' "$KAFKA_CONTROLLER_PORT" >"$RUN_DIR/kafka.controller.port"
+  # Every node starts before any is waited for: a controller quorum needs a majority up.
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do start_node "$i"; done
+  cluster_wait up
+  log "kafka cluster ready: $KAFKA_BROKERS nodes on $(cluster_bootstrap) (controllers from $HOST:$KAFKA_CONTROLLER_PORT, replication $CLUSTER_REPLICATION, min.insync.replicas $CLUSTER_MIN_ISR; $(elapsed "$t0") s, pids $(cluster_pids))"
+}
+
+# Stops the named servers together (a cluster's last nodes cannot finish a controlled shutdown
+# once their quorum is gone, so they are not stopped one after another), SIGKILL after STOP_TIMEOUT.
+stop_together() {
+  local name pid i pids=() names=()
+  for name in "$@"; do
+    if pid=$(running_pid "$name"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      names+=("$name")
+    elif [[ -f $RUN_DIR/$name.pid ]]; then
+      rm -f "$RUN_DIR/$name.pid"
+      log "$name not running (removed stale pid file)"
+    else
+      log "$name not running"
+    fi
+  done
+  ((${#pids[@]})) || return 0
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    any_alive "${names[@]}" || break
+    sleep 0.1
+  done
+  for name in "${names[@]}"; do
+    if pid=$(running_pid "$name"); then
+      log "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT} s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for ((i = 0; i < 50; i++)); do
+    any_alive "${names[@]}" || break
+    sleep 0.1
+  done
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    rm -f "$RUN_DIR/${names[i]}.pid"
+    log "${names[i]} stopped (pid ${pids[i]})"
+  done
+}
+
+any_alive() {
+  local name
+  for name in "$@"; do running_pid "$name" >/dev/null && return 0; done
+  return 1
+}
+
+# The cluster nodes this RUN_DIR has pid files for (whatever KAFKA_BROKERS says now).
+recorded_nodes() {
+  local f
+  for f in "$RUN_DIR"/kafka-[0-9]*.pid; do
+    [[ -e $f ]] && basename "$f" .pid
+  done
+  return 0
+}
+
+check_cluster_ports() {
+  local i p seen=" $MONGO_PORT "
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    for p in "$(node_port "$i")" "$(node_controller_port "$i")"; do
+      check_port_number "a port of kafka-$i (from KAFKA_PORT/KAFKA_CONTROLLER_PORT)" "$p"
+      [[ $seen != *" $p "* ]] ||
+        die "port $p is used twice: node I listens on KAFKA_PORT+I-1 and its controller on KAFKA_CONTROLLER_PORT+I-1 (I = 1..$KAFKA_BROKERS), apart from MONGO_PORT"
+      seen+="$p "
+    done
+  done
+}
+
+# infra.sh node I kill|stop|start|status
+cmd_node() {
+  local i=${1:-} action=${2:-} pid
+  [[ -d $RUN_DIR ]] || die "$RUN_DIR does not exist: run 'up' first"
+  RUN_DIR=$(cd "$RUN_DIR" && pwd -P)
+  use_recorded_ports
+  resolve_kafka_ports
+  cluster_mode || die "'node' needs a cluster (KAFKA_BROKERS=3 up); this RUN_DIR runs one Kafka node"
+  [[ $i =~ ^[0-9]+$ ]] && ((i >= 1 && i <= KAFKA_BROKERS)) || die "node index must be 1..$KAFKA_BROKERS, got '$i'"
+  case $action in
+    kill)
+      # What a crash looks like: no controlled shutdown, no flush.
+      pid=$(running_pid "kafka-$i") || die "kafka-$i is not running"
+      kill -KILL "$pid"
+      while pid_is_ours "$pid" "$(tag_of "kafka-$i")"; do sleep 0.05; done
+      rm -f "$RUN_DIR/kafka-$i.pid"
+      log "kafka-$i killed (SIGKILL, pid $pid)"
+      ;;
+    stop) stop_together "kafka-$i" ;;
+    start)
+      local t0
+      t0=$(now)
+      ensure_probe
+      start_node "$i"
+      # Asked through its own listener: only the restarted node itself can say it is serving.
+      cluster_wait "kafka-$i start" "$HOST:$(node_port "$i")" "$i" -
+      log "kafka-$i ready on $HOST:$(node_port "$i") ($(elapsed "$t0") s, pid $(running_pid "kafka-$i"))"
+      ;;
+    status)
+      if pid=$(running_pid "kafka-$i"); then
+        log "kafka-$i running pid $pid $HOST:$(node_port "$i") controller $HOST:$(node_controller_port "$i")"
+      else
+        log "kafka-$i stopped"
+        return 3
+      fi
+      ;;
+    *) die "usage: node I kill|stop|start|status" ;;
+  esac
+}
+
+# infra.sh partitions TOPIC: one line per partition, "partition P leader L replicas A,B,C isr A,B"
+# (node ids are the node indexes; leader -1: none). infra.sh leader TOPIC P: only L.
+cmd_partitions() {
+  local topic=${1:-}
+  [[ -n $topic ]] || die "usage: partitions TOPIC"
+  [[ -d $RUN_DIR ]] || die "$RUN_DIR does not exist: run 'up' first"
+  RUN_DIR=$(cd "$RUN_DIR" && pwd -P)
+  use_recorded_ports
+  resolve_kafka_ports
+  ensure_probe
+  local bootstrap=$HOST:$KAFKA_PORT
+  cluster_mode && bootstrap=$(cluster_bootstrap)
+  java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.level=OFF -cp "$PROBE_CLASSES:$KAFKA_LIBS/*" InfraProbe \
+    partitions "$bootstrap" "$topic"
+}
+
+cmd_leader() {
+  local topic=${1:-} partition=${2:-} out leader
+  [[ -n $topic && $partition =~ ^[0-9]+$ ]] || die "usage: leader TOPIC PARTITION"
+  out=$(cmd_partitions "$topic")
+  leader=$(awk -v p="$partition" '$1 == "partition" && $2 == p { print $4 }' <<<"$out")
+  [[ -n $leader ]] || die "topic $topic has no partition $partition"
+  printf '%s\n' "$leader"
 }
 
 # ------------------------------------------------------------------ mongo
@@ -492,7 +788,7 @@ mongo_up() {
 write_env_file() {
   cat >"$RUN_DIR/infra.env.tmp" <<EOF
 # Written by deploy/local/infra.sh up
-KAFKA_BOOTSTRAP_SERVERS=$HOST:$(<"$RUN_DIR/kafka.port")
+KAFKA_BOOTSTRAP_SERVERS=$(if cluster_mode; then cluster_bootstrap; else printf '%s' "$HOST:$(<"$RUN_DIR/kafka.port")"; fi)
 MONGO_URI=mongodb://$HOST:$(<"$RUN_DIR/mongo.port")/
 EOF
   mv "$RUN_DIR/infra.env.tmp" "$RUN_DIR/infra.env"
@@ -505,6 +801,18 @@ use_recorded_ports() {
     KAFKA_CONTROLLER_PORT=$(<"$f/kafka.controller.port")
   [[ -n $MONGO_PORT_GIVEN || ! -s $f/mongo.port ]] || MONGO_PORT=$(<"$f/mongo.port")
   [[ -n $MONGO_BACKEND_GIVEN || ! -s $f/mongo.backend ]] || MONGO_BACKEND=$(<"$f/mongo.backend")
+  [[ -n $KAFKA_BROKERS_GIVEN || ! -s $f/kafka.brokers ]] || KAFKA_BROKERS=$(<"$f/kafka.brokers")
+}
+
+# The controller port's default depends on the node count: 19093 beside a single node, else the
+# port right after the last broker's.
+resolve_kafka_ports() {
+  [[ $KAFKA_BROKERS =~ ^[1-9][0-9]*$ && $KAFKA_BROKERS != 2 ]] ||
+    die "KAFKA_BROKERS must be 1 or at least 3 (replication factor 3), got '$KAFKA_BROKERS'"
+  check_port_number KAFKA_PORT "$KAFKA_PORT"
+  if [[ -z $KAFKA_CONTROLLER_PORT ]]; then
+    if cluster_mode; then KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + KAFKA_BROKERS)); else KAFKA_CONTROLLER_PORT=19093; fi
+  fi
 }
 
 cmd_up() {
@@ -513,11 +821,19 @@ cmd_up() {
   ensure_run_dir
   RUN_DIR=$(cd "$RUN_DIR" && pwd -P) # absolute: it ends up in configs and pid tags
   use_recorded_ports
+  resolve_kafka_ports
   check_port_number KAFKA_PORT "$KAFKA_PORT"
   check_port_number KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
   check_port_number MONGO_PORT "$MONGO_PORT"
   [[ $KAFKA_PORT != "$KAFKA_CONTROLLER_PORT" && $KAFKA_PORT != "$MONGO_PORT" && $KAFKA_CONTROLLER_PORT != "$MONGO_PORT" ]] ||
     die "KAFKA_PORT, KAFKA_CONTROLLER_PORT and MONGO_PORT must differ"
+  if cluster_mode; then
+    check_cluster_ports
+    running_pid kafka >/dev/null &&
+      die "a single Kafka node is running from $RUN_DIR; run 'down' first to start a cluster"
+  else
+    ! any_alive $(recorded_nodes) || die "a Kafka cluster is running from $RUN_DIR; run 'down' first to start a single node"
+  fi
   [[ $KAFKA_PARTITIONS =~ ^[1-9][0-9]*$ ]] || die "KAFKA_PARTITIONS must be a positive integer, got '$KAFKA_PARTITIONS'"
   check_mongo_backend
 
@@ -530,7 +846,13 @@ cmd_up() {
   ensure_probe
   ensure_mongo_launcher
 
-  kafka_up
+  if cluster_mode; then
+    printf '%s\n' "$KAFKA_BROKERS" >"$RUN_DIR/kafka.brokers"
+    kafka_cluster_up
+  else
+    rm -f "$RUN_DIR/kafka.brokers"
+    kafka_up
+  fi
   mongo_up
   write_env_file
   log "infra up in $(elapsed "$t0") s (run dir $RUN_DIR)"
@@ -579,7 +901,15 @@ cmd_down() {
   fi
   RUN_DIR=$(cd "$RUN_DIR" && pwd -P)
   stop_one mongo
-  stop_one kafka
+  local nodes
+  nodes=$(recorded_nodes)
+  if [[ -n $nodes ]]; then
+    # shellcheck disable=SC2086  # node names have no spaces
+    stop_together $nodes
+  fi
+  if [[ -z $nodes || -f $RUN_DIR/kafka.pid ]]; then
+    stop_one kafka
+  fi
   if ((wipe)); then
     # Refuse to delete anything this script did not create (e.g. RUN_DIR=$HOME).
     [[ -f $RUN_DIR/$RUN_MARKER_NAME ]] || die "refusing to delete $RUN_DIR: it has no $RUN_MARKER_NAME marker"
@@ -589,10 +919,24 @@ cmd_down() {
 }
 
 cmd_status() {
-  local name pid port extra rc=0
+  local name pid port extra rc=0 i
   if [[ -d $RUN_DIR ]]; then RUN_DIR=$(cd "$RUN_DIR" && pwd -P); fi
   log "run dir: $RUN_DIR"
+  use_recorded_ports
+  resolve_kafka_ports
+  if cluster_mode; then
+    for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+      if pid=$(running_pid "kafka-$i"); then
+        printf '%-9s running  pid %-8s %s:%s  controller %s:%s  log %s\n' "kafka-$i" "$pid" "$HOST" \
+          "$(node_port "$i")" "$HOST" "$(node_controller_port "$i")" "$RUN_DIR/kafka-$i/server.log"
+      else
+        printf '%-9s stopped\n' "kafka-$i"
+        rc=3
+      fi
+    done
+  fi
   for name in kafka mongo; do
+    [[ $name == kafka ]] && cluster_mode && continue
     extra=
     port=$(cat "$RUN_DIR/$name.port" 2>/dev/null || true)
     if pid=$(running_pid "$name"); then
@@ -612,11 +956,14 @@ cmd_status() {
 }
 
 usage() {
+  resolve_kafka_ports
   cat <<EOF
 usage: $(basename "$0") up | down [--wipe] | wipe | status
+       $(basename "$0") node I kill|stop|start|status | leader TOPIC PARTITION | partitions TOPIC
 
-Starts Kafka $KAFKA_VERSION (KRaft, single node) and mongo-java-server $MONGO_SERVER_VERSION on $HOST.
-Environment: RUN_DIR ($RUN_DIR), KAFKA_PORT ($KAFKA_PORT),
+Starts Kafka $KAFKA_VERSION (KRaft, single node, or KAFKA_BROKERS nodes) and mongo-java-server
+$MONGO_SERVER_VERSION on $HOST.
+Environment: RUN_DIR ($RUN_DIR), KAFKA_BROKERS ($KAFKA_BROKERS), KAFKA_PORT ($KAFKA_PORT),
 KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT), MONGO_PORT ($MONGO_PORT),
 MONGO_BACKEND ($MONGO_BACKEND; h2 keeps data in RUN_DIR, memory forgets it on down),
 KAFKA_PARTITIONS ($KAFKA_PARTITIONS), KAFKA_TOPICS, PYTHON ($PYTHON),
@@ -632,6 +979,9 @@ main() {
     down) cmd_down "$@" ;;
     wipe) cmd_down --wipe ;;
     status) cmd_status ;;
+    node) cmd_node "$@" ;;
+    leader) cmd_leader "$@" ;;
+    partitions) cmd_partitions "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

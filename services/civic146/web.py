@@ -214,6 +214,9 @@ class Operation:
     roles: tuple[str, ...] | None  # None: public; () any authenticated caller
     tags: list[str] = field(default_factory=list)
     throttled: str | None = None  # name of the limit in civic146.throttle.LIMITS
+    # Replaces parts of the generated OpenAPI operation (e.g. requestBody, responses), for a route
+    # whose formats the models above cannot describe (a form body, XML responses).
+    openapi: dict | None = None
 
 
 class ApiBlueprint(Blueprint):
@@ -236,12 +239,15 @@ class ApiBlueprint(Blueprint):
         status: int = 200,
         roles: tuple[str, ...] | None = (),
         throttled: str | None = None,
+        openapi: dict | None = None,
     ):
         """Register a view. `roles`: None for a public route, () for any authenticated caller, else
         the roles allowed. `body`/`query` models are validated and passed as keyword arguments;
         the view returns a model (or dict) that is serialised with `status`. `throttled` names a
         limit of `civic146.throttle.LIMITS` ("guess" for a route that answers whether a guess of
-        personal data is right); public routes get the "public" limit unless they name another."""
+        personal data is right); public routes get the "public" limit unless they name another.
+        `openapi` replaces keys of the operation's generated OpenAPI entry (a view that reads a form
+        or answers XML describes its body and responses itself)."""
         throttled = throttled or ("public" if roles is None else None)
 
         def decorator(view):
@@ -265,7 +271,17 @@ class ApiBlueprint(Blueprint):
             guarded = counted if roles is None else requires(*roles)(counted)
             self.operations.append(
                 Operation(
-                    rule, method.lower(), summary, body, query, response, status, roles, [self.tag], throttled
+                    rule,
+                    method.lower(),
+                    summary,
+                    body,
+                    query,
+                    response,
+                    status,
+                    roles,
+                    [self.tag],
+                    throttled,
+                    openapi,
                 )
             )
             self.add_url_rule(rule, view.__name__, guarded, methods=[method])
@@ -448,6 +464,7 @@ def openapi_document(app: Flask) -> dict:
                 notes.append(f"Throttled ({throttle.describe(app, op.throttled)}): 429 with `Retry-After`")
             if notes:
                 item["description"] = ". ".join(notes)
+            item.update(op.openapi or {})
             paths.setdefault(path, {})[op.method] = item
     return {
         "openapi": "3.1.0",

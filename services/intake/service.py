@@ -4,7 +4,7 @@ are both built from this declaration (civic146.service)."""
 
 from civic146.service import Service
 
-from . import context, handlers, metrics, routes, scheduled, store
+from . import context, handlers, metrics, open311, routes, scheduled, store
 from .events import PUBLISHED
 from .settings import IntakeSettings
 
@@ -14,7 +14,7 @@ SERVICE = Service(
     settings_class=IntakeSettings,
     aggregates=[store.IntakeRequest],
     context=context.build,
-    blueprints=[routes.bp],
+    blueprints=[routes.bp, open311.bp],  # open311: the GeoReport v2 door for other reporting systems
     published=PUBLISHED,
     subscriptions=handlers.SUBSCRIPTIONS,
     jobs=scheduled.jobs,

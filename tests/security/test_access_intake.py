@@ -30,6 +30,14 @@ OPERATIONS = {
     ("GET", "/v1/categories"): PUBLIC,
     ("GET", "/v1/categories/suggest"): PUBLIC,
     ("GET", "/v1/statistics"): STAFF,
+    # Open311 GeoReport v2: no token; a post needs an external system's api_key (403 in the spec's
+    # format), the reads are public and show no personal data (tests/integration/test_intake_open311.py).
+    ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,
+    ("POST", "/open311/v2/requests.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): PUBLIC,
 }
 
 REQUEST = {
@@ -61,7 +69,28 @@ OUTSIDERS_READ = {
     "cppcc_b": 403,
     "external_b": 403,
 }
+EVERYONE_B = ("staff_b", "resident_b", "resident_b_in_a", "deputy_b", "cppcc_b", "external_b")
 OBJECT_CASES = [
+    # A token is no api_key: nobody posts through Open311 with one; the public reads answer all alike.
+    ObjectCase("POST", "/open311/v2/requests.{fmt}", dict.fromkeys(EVERYONE_B, 403), params={"fmt": "json"}),
+    ObjectCase(
+        "GET",
+        "/open311/v2/requests/{service_request_id}.{fmt}",
+        dict.fromkeys(EVERYONE_B, 200),
+        R,
+        params={"service_request_id": R, "fmt": "json"},
+    ),
+    ObjectCase("GET", "/open311/v2/requests.{fmt}", dict.fromkeys(EVERYONE_B, 200), params={"fmt": "xml"}),
+    ObjectCase("GET", "/open311/v2/services.{fmt}", dict.fromkeys(EVERYONE_B, 200), params={"fmt": "xml"}),
+    ObjectCase(
+        "GET",
+        "/open311/v2/services/{service_code}.{fmt}",
+        dict.fromkeys(EVERYONE_B, 200),
+        params={"service_code": "roads_and_facilities", "fmt": "json"},
+    ),
+    ObjectCase(
+        "GET", "/open311/v2/tokens/{token}.{fmt}", dict.fromkeys(EVERYONE_B, 404), params={"fmt": "xml"}
+    ),
     ObjectCase("GET", "/v1/requests/{request_id}", OUTSIDERS_READ, R, params={"request_id": R}),
     ObjectCase("GET", "/v1/requests/{request_id}/duplicates", {"staff_b": 403}, R, params={"request_id": R}),
     ObjectCase("POST", "/v1/requests/{request_id}/accept", {"staff_b": 403}, R, params={"request_id": R}),

@@ -25,6 +25,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -41,6 +43,11 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *
  *   InfraProbe kafka HOST:PORT PID TIMEOUT_S PARTITIONS TOPIC[,TOPIC...]
  *       (the Kafka jars must be on the classpath; "-" as topic list = none)
+ *   InfraProbe kafka HOST:PORT[,HOST:PORT...] PID[,PID...] TIMEOUT_S PARTITIONS TOPICS REPLICATION NODE_ID[,NODE_ID...]
+ *       (a cluster: fails when any of the pids exits, waits until every listed node is
+ *       registered, creates topics with REPLICATION replicas)
+ *   InfraProbe partitions HOST:PORT[,...] TOPIC
+ *       (one line per partition: "partition P leader L replicas A,B,C isr A,B"; leader -1: none)
  *   InfraProbe mongo HOST PORT PID TIMEOUT_S
  *       (no dependencies)
  *
@@ -53,13 +60,23 @@ public final class InfraProbe {
         int rc;
         try {
             if (args.length == 6 && args[0].equals("kafka")) {
-                rc = kafka(args[1], Long.parseLong(args[2]), Integer.parseInt(args[3]),
-                        Integer.parseInt(args[4]), args[5]);
+                rc = kafka(args[1], args[2], Integer.parseInt(args[3]),
+                        Integer.parseInt(args[4]), args[5], (short) 1, List.of());
+            } else if (args.length == 8 && args[0].equals("kafka")) {
+                List<Integer> nodes = new ArrayList<>();
+                for (String n : args[7].split(",")) {
+                    nodes.add(Integer.parseInt(n.trim()));
+                }
+                rc = kafka(args[1], args[2], Integer.parseInt(args[3]),
+                        Integer.parseInt(args[4]), args[5], Short.parseShort(args[6]), nodes);
+            } else if (args.length == 3 && args[0].equals("partitions")) {
+                rc = partitions(args[1], args[2]);
             } else if (args.length == 5 && args[0].equals("mongo")) {
                 rc = mongo(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3]),
                         Integer.parseInt(args[4]));
             } else {
-                System.err.println("usage: InfraProbe kafka HOST:PORT PID TIMEOUT_S PARTITIONS TOPICS");
+                System.err.println("usage: InfraProbe kafka HOST:PORT PID TIMEOUT_S PARTITIONS TOPICS [REPLICATION NODE_IDS]");
+                System.err.println("       InfraProbe partitions HOST:PORT TOPIC");
                 System.err.println("       InfraProbe mongo HOST PORT PID TIMEOUT_S");
                 rc = 2;
             }
@@ -97,8 +114,18 @@ public final class InfraProbe {
 
     // ---------------------------------------------------------------- Kafka
 
-    static int kafka(String bootstrap, long pid, int timeoutS, int partitions, String topicsCsv)
-            throws InterruptedException {
+    /** True while every process of the comma-separated list is alive. */
+    static boolean allAlive(String pids) {
+        for (String p : pids.split(",")) {
+            if (!alive(Long.parseLong(p.trim()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static int kafka(String bootstrap, String pid, int timeoutS, int partitions, String topicsCsv,
+            short replication, List<Integer> nodeIds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
         List<String> wanted = new ArrayList<>();
         if (!topicsCsv.equals("-")) {
@@ -123,16 +150,18 @@ public final class InfraProbe {
         try (Admin admin = Admin.create(p)) {
             // 1. Wait until the broker answers a metadata request and lists itself.
             while (true) {
-                if (!alive(pid)) {
+                if (!allAlive(pid)) {
                     System.err.println("kafka process " + pid + " exited (last probe error: " + lastError + ")");
                     return 3;
                 }
                 try {
                     Collection<Node> nodes = admin.describeCluster().nodes().get(1500, TimeUnit.MILLISECONDS);
-                    if (!nodes.isEmpty()) {
+                    Set<Integer> registered = nodes.stream().map(Node::id).collect(Collectors.toSet());
+                    if (!nodes.isEmpty() && registered.containsAll(nodeIds)) {
                         break;
                     }
-                    lastError = "cluster has no registered broker yet";
+                    lastError = nodes.isEmpty() ? "cluster has no registered broker yet"
+                            : "registered brokers " + registered + ", waiting for " + nodeIds;
                 } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                     lastError = rootMessage(e);
                 }
@@ -147,7 +176,7 @@ public final class InfraProbe {
             //    broker can still be fenced, so creation is retried until the deadline.
             List<String> created = new ArrayList<>();
             while (true) {
-                if (!alive(pid)) {
+                if (!allAlive(pid)) {
                     System.err.println("kafka process " + pid + " exited while creating topics");
                     return 3;
                 }
@@ -155,7 +184,7 @@ public final class InfraProbe {
                     Set<String> existing = admin.listTopics().names().get(3, TimeUnit.SECONDS);
                     List<NewTopic> missing = wanted.stream()
                             .filter(t -> !existing.contains(t))
-                            .map(t -> new NewTopic(t, partitions, (short) 1))
+                            .map(t -> new NewTopic(t, partitions, replication))
                             .collect(Collectors.toList());
                     if (missing.isEmpty()) {
                         break;
@@ -187,11 +216,37 @@ public final class InfraProbe {
             }
             if (!created.isEmpty()) {
                 created.sort(null);
-                System.out.println("created topics (" + partitions + " partitions, rf 1): "
+                System.out.println("created topics (" + partitions + " partitions, rf " + replication + "): "
                         + String.join(",", created));
             }
             return 0;
         }
+    }
+
+    static int partitions(String bootstrap, String topic) throws InterruptedException {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "civic146-infra-probe");
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+        try (Admin admin = Admin.create(p)) {
+            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
+                    .get(10, TimeUnit.SECONDS).get(topic);
+            for (TopicPartitionInfo info : d.partitions()) {
+                Node leader = info.leader();
+                System.out.println("partition " + info.partition()
+                        + " leader " + (leader == null || leader.isEmpty() ? -1 : leader.id())
+                        + " replicas " + ids(info.replicas()) + " isr " + ids(info.isr()));
+            }
+            return 0;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            System.err.println("cannot describe topic " + topic + " on " + bootstrap + ": " + rootMessage(e));
+            return 5;
+        }
+    }
+
+    static String ids(List<Node> nodes) {
+        return nodes.stream().map(n -> String.valueOf(n.id())).collect(Collectors.joining(","));
     }
 
     static String rootMessage(Throwable t) {
