@@ -60,6 +60,10 @@ def outreach_id(seeker_id: str, job_id: str) -> str:
     return uuid.uuid5(_IDS, f"outreach|{seeker_id}|{job_id}").hex
 
 
+def disengaged_outreach_id(seeker_id: str) -> str:
+    return uuid.uuid5(_IDS, f"outreach|{seeker_id}|disengaged").hex
+
+
 def public_group(seeker: dict) -> str | None:
     return (seeker.get("profile") or {}).get("target_group")
 

@@ -63,6 +63,16 @@ def expire_consents(ctx: Employment, now: datetime) -> int:
     )
 
 
+def follow_pathways(ctx: Employment, now: datetime) -> int:
+    """Contact attempts of the support pathways past their grace: answered or missed, and a seeker
+    who missed too many in a row is disengaged (an outreach task for staff)."""
+    return act_on_each(
+        seeker_store.pathways_due(now),
+        lambda doc: actions.follow_pathway(ctx, doc, now),
+        "follow_pathways",
+    )
+
+
 def refresh_gauges(ctx: Employment, now: datetime) -> int:
     """Open positions and active seekers per community (every community of the register, zeros included)."""
     open_positions = dict.fromkeys(communities(ctx.settings.reference_dir), 0)
@@ -86,5 +96,6 @@ def jobs(ctx: Employment) -> list[Job]:
         Job("finish_placements", lambda t: finish_placements(ctx, t)),
         Job("expire_jobs", lambda t: expire_jobs(ctx, t)),
         Job("expire_consents", lambda t: expire_consents(ctx, t)),
+        Job("follow_pathways", lambda t: follow_pathways(ctx, t)),
         Job("refresh_gauges", lambda t: refresh_gauges(ctx, t), interval_seconds=60),
     ]

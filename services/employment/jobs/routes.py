@@ -53,6 +53,10 @@ def present_job(doc: dict, p: Principal) -> schemas.JobOut:
         id=doc["_id"],
         description=pii.scrub_text(doc.get("description"), () if contact_ok else known_names(None, doc)),
         employer_name=employer.get("name"),
+        employer_kind=employer.get("kind") or "enterprise",
+        offer=doc.get("offer") or "position",
+        community_service=doc.get("community_service"),
+        physical_demands=doc.get("physical_demands") or [],
         contact_name=employer.get("contact_name")
         if contact_ok
         else pii.mask_name(employer.get("contact_name")),

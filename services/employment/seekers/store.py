@@ -23,6 +23,7 @@ class Seeker(mongoengine.DynamicDocument):
             {"fields": ["request_id"]},
             {"fields": ["resident_id"]},
             {"fields": ["status", "consent.expires_at"]},
+            {"fields": ["status", "support.next_due_at"]},
             # the worker looks for hires reserved but not confirmed (actions.hire)
             {"fields": ["reservations.0"], "sparse": True},
             *AGGREGATE_INDEXES,
@@ -78,6 +79,11 @@ def consents_due(now: datetime) -> Cursor:
     return collection().find(
         {"status": {"$ne": "closed"}, "consent.expires_at": {"$lte": now}}, {"outbox": 0}
     )
+
+
+def pathways_due(now: datetime) -> Cursor:
+    """Active profiles whose pathway has a contact attempt past its grace (the pathway job)."""
+    return collection().find({"status": "active", "support.next_due_at": {"$lte": now}}, {"outbox": 0})
 
 
 def active_communities() -> list[str]:
