@@ -179,3 +179,24 @@ class VocabularyItem(BaseModel):
 class VocabularyOut(BaseModel):
     occupations: list[VocabularyItem]
     skills: list[VocabularyItem]
+
+
+class ResourcesQuery(Input):
+    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
+
+
+class EmployerResources(BaseModel):
+    employers: int
+    postings: int
+    positions: int
+    trial_places: int
+    internships: int
+    training_places: int
+    community_service_positions: int
+
+
+class ResourcesOut(BaseModel):
+    """What local employers of each kind offer, open now, per community."""
+
+    community: str | None
+    by_community: dict[str, dict[EmployerKind, EmployerResources]]

@@ -28,6 +28,7 @@ from ..domain import (
     progress,
     releasable,
     reservation,
+    survey_draft_id,
     without,
 )
 from ..reference import Pathway, pathway_for
@@ -93,6 +94,54 @@ def seeker_draft_from_intake(data, now: datetime) -> tuple[dict, Change]:
             ev.SeekerDrafted(
                 **_seeker_facts(doc, "draft", SYSTEM), description=pii.scrub_text(data.description)
             ),
+            now,
+        ),
+    )
+    return doc, change
+
+
+def seeker_draft_from_survey(survey: dict, row_index: int, row: dict, now: datetime) -> tuple[dict, Change]:
+    """A row of a needs survey becomes a draft profile holding the person (the household consented
+    to being recorded and contacted) and the need; staff complete it with the resident."""
+    person = row["person"]
+    doc = {
+        "_id": survey_draft_id(survey["_id"], row_index),
+        "status": "draft",
+        "source": "survey",
+        "survey_id": survey["_id"],
+        "request_id": None,
+        "community": survey["community"],
+        "compound": survey.get("compound"),
+        "description": pii.scrub_text(row.get("need"), (person["name"],)),
+        "household": row.get("household"),
+        "need": {
+            "target_group": row.get("target_group"),
+            "desired_occupations": row.get("desired_occupations", []),
+            "hours_types": row.get("hours_types", []),
+            "collected_by": survey["collected_by"],
+            "consent_at": survey["created_at"],
+        },
+        "submitter_masked": {"name": pii.mask_name(person["name"]), "phone": pii.mask_phone(person["phone"])},
+        "owner_ref": None,
+        "resident_id": None,
+        "person": {"name": person["name"], "phone": person["phone"]},
+        "profile": None,
+        "employment_difficulty": None,
+        "consent": None,
+        "placements": [],
+        "created_at": now,
+        "updated_at": now,
+        "last_active_at": now,
+        "history": [history_entry(None, "draft", SYSTEM, now, "needs_survey")],
+    }
+    change = Change()
+    change.record(
+        ev.SEEKER_DRAFTED,
+        event(
+            ev.SEEKER_DRAFTED,
+            doc["_id"],
+            doc["community"],
+            ev.SeekerDrafted(**_seeker_facts(doc, "draft", SYSTEM), description=doc["description"] or ""),
             now,
         ),
     )
@@ -263,6 +312,7 @@ def close_seeker(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
             "submitter_masked": None,
             "owner_ref": None,
             "description": None,
+            "household": None,
             "closed_reason": reason,
             "updated_at": now,
         },

@@ -51,6 +51,22 @@ def in_scope(scope: dict) -> list[dict]:
     return list(collection().find(scope, {"outbox": 0}))
 
 
+def open_in(scope: dict) -> list[dict]:
+    """Profiles not closed within a community scope (the unmet needs)."""
+    return list(
+        collection().find({**scope, "status": {"$ne": "closed"}}, {"outbox": 0, "history": 0, "person": 0})
+    )
+
+
+def open_phones(community: str) -> set[str]:
+    """The phones of the profiles not closed in a community (a survey row for one of them is refused)."""
+    return {
+        s["person"]["phone"]
+        for s in collection().find({"community": community, "status": {"$ne": "closed"}}, {"person.phone": 1})
+        if (s.get("person") or {}).get("phone")
+    }
+
+
 def of_resident(resident_id: str) -> list[dict]:
     return list(collection().find({"resident_id": resident_id}, {"outbox": 0}))
 
