@@ -234,6 +234,17 @@ def test_one_seeker_of_each_group_follows_the_pathway_of_the_data(
     assert 7 <= days_in < 8, days_in  # a week in, long before DORMANT_AFTER_DAYS (30)
     assert [t["seeker_id"] for t in tasks("job_fit")] == []  # no dormancy outreach was needed for anyone
 
+    # --- the statistics per group: the young seeker dropped out (disengaged, no placement), jobs pushed
+    stats = get("/statistics", community=COMMUNITY)["tracking_by_group"]
+    assert (stats["youth"]["seekers"], stats["youth"]["dropped_out"], stats["youth"]["drop_out_rate"]) == (
+        1,
+        1,
+        1.0,
+    )
+    assert stats["youth"]["steps_done"] == 1 and stats["youth"]["staff_contacts"] == 1
+    assert stats["middle_aged"]["jobs_pushed"] >= 1 and stats["middle_aged"]["dropped_out"] == 0
+    assert stats["older_worker"]["placed"] == 0 and stats["older_worker"]["median_days_to_placement"] is None
+
     # --- the topic: valid events, no names, phones or the difficulty group
     records = reader.settle(2)
     types = {json.loads(r.value)["type"] for r in records}
