@@ -70,6 +70,10 @@ def test_a_compound_survey_makes_draft_profiles_that_show_as_unmet_needs(
     drafts = [client.get(f"/v1/seekers/{d}", headers=staff).json for d in survey["draft_ids"]]
     assert [d["status"] for d in drafts] == ["draft"] * 3 and {d["source"] for d in drafts} == {"survey"}
     assert drafts[0]["person"]["phone"] == "13912348001"  # staff see it plain
+    assert (
+        drafts[1]["need"]["target_group"] == "older_worker"
+        and drafts[1]["need"]["collected_by"] == "compound_head"
+    )
     assert "13912348001" not in drafts[0]["description"] and "吴海燕" not in drafts[0]["description"]
 
     unmet = client.get("/v1/unmet-needs", query_string={"community": "huifeng"}, headers=staff).json

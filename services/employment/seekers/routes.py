@@ -55,6 +55,7 @@ def present_seeker(doc: dict, p: Principal) -> schemas.SeekerOut:
         profile=doc.get("profile"),
         employment_difficulty=doc.get("employment_difficulty") if sensitive else None,
         consent=doc.get("consent"),
+        need=doc.get("need"),
         placements=doc.get("placements", []),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],

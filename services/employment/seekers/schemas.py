@@ -134,6 +134,14 @@ class ConsentOut(BaseModel):
     expires_at: datetime
 
 
+class NeedOut(BaseModel):
+    target_group: TargetGroup | None = None
+    desired_occupations: list[str] = Field(default_factory=list)
+    hours_types: list[str] = Field(default_factory=list)
+    collected_by: str
+    consent_at: datetime
+
+
 class SeekerOut(BaseModel):
     id: str
     status: SeekerStatus
@@ -146,6 +154,7 @@ class SeekerOut(BaseModel):
     profile: ProfileIn | None = None
     employment_difficulty: bool | None = Field(None, description="Only for roles allowed to see it")
     consent: ConsentOut | None = None
+    need: NeedOut | None = Field(None, description="What a needs survey recorded (drafts from a survey)")
     placements: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
