@@ -190,7 +190,9 @@ def seeker_features(profile: dict, vocab: Vocabulary) -> SeekerFeatures:
             else None,
             older_worker=profile.get("target_group") == "older_worker",
             needs_accessible=bool(profile.get("needs_accessible")),
-            physical_limits=_bits(profile.get("physical_limits") or (), PHYSICAL_DEMANDS),
+            physical_limits=_bits(limits, PHYSICAL_DEMANDS)
+            if (limits := profile.get("physical_limits"))
+            else 0,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, Unscorable):
@@ -249,7 +251,9 @@ def job_features(job: dict, vocab: Vocabulary, now=None) -> JobFeatures:
             accessible=bool(job.get("accessible")),
             open=job.get("status", "open") == "open" and openings_left > 0 and in_window,
             openings_left=max(0, openings_left),
-            physical_demands=_bits(job.get("physical_demands") or (), PHYSICAL_DEMANDS),
+            physical_demands=_bits(demands, PHYSICAL_DEMANDS)
+            if (demands := job.get("physical_demands"))
+            else 0,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, Unscorable):

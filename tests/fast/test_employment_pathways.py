@@ -8,14 +8,19 @@ from datetime import timedelta
 
 import pytest
 
+from civic146.outbox import Change
 from employment import actions, domain, reference, scheduled
 from employment import events as ev
 from employment import metrics as m
 from employment.outreach import store as outreach_store
 from employment.referrals import actions as referral_actions
 from employment.seekers import actions as seeker_actions
+from employment.seekers import domain as seeker_domain
 from employment.seekers import store as seeker_store
 from employment.service import SERVICE
+from employment.surveys import domain as survey_domain
+from employment.surveys import store as survey_store
+from employment.surveys.schemas import SurveyIn
 from tests.fast.conftest import recorded
 from tests.fast.test_employment import EMPLOYER, RESIDENT, STAFF, counter, deliver, posted, registered
 
@@ -154,3 +159,32 @@ def test_tracking_counts_time_from_need_to_placement_drop_out_and_retention_per_
     assert m.GROUP_DAYS_TO_PLACEMENT.labels("middle_aged")._value.get() == 10.0
     assert m.GROUP_DROP_OUT_RATE.labels("middle_aged")._value.get() == 0.5
     assert m.GROUP_RETENTION_RATE.labels("middle_aged", "30")._value.get() == 1.0
+
+
+def test_the_worker_makes_the_drafts_of_a_survey_a_crash_interrupted_once_each(ctx, clock):
+    rows = [
+        {
+            "person": {"name": "吴海燕", "phone": "13912348001"},
+            "target_group": "middle_aged",
+            "consent": True,
+        },
+        {
+            "person": {"name": "郑国强", "phone": "13912348002"},
+            "target_group": "older_worker",
+            "consent": True,
+        },
+    ]
+    fields = SurveyIn.model_validate(
+        {"community": "huifeng", "collected_by": "volunteer", "rows": rows}
+    ).model_dump(mode="json")
+    doc, change = survey_domain.new_survey(fields, STAFF, clock(), set())
+    survey = survey_store.insert(ctx.outbox, doc, change)  # the API died before making the drafts
+    first, _ = seeker_domain.seeker_draft_from_survey(survey, 0, rows[0], clock())
+    seeker_store.insert_once(ctx.outbox, first, Change())  # ... after the first of them
+    assert scheduled.finish_surveys(ctx, clock()) == 0  # within the grace the API may still be at it
+    clock.advance(minutes=2)
+    assert scheduled.finish_surveys(ctx, clock()) == 1
+    assert scheduled.finish_surveys(ctx, clock()) == 0
+    assert sorted(s["_id"] for s in seeker_store.find({"source": "survey"})) == sorted(survey["draft_ids"])
+    done = survey_store.get(survey["_id"])
+    assert done["drafts_created"] and done["rows"] is None
