@@ -161,14 +161,22 @@ def suggest_for_seeker(ctx: Employment, seeker: dict, now: datetime) -> int:
     except matching.Unscorable as exc:  # the next change of the profile is matched again
         skipped("seeker", seeker, exc)
         return 0
+    # The pathway puts a community service position (older workers interested in one) and a trial
+    # place or internship (young people) the seeker can take among the suggestions.
     if wants_community_service(seeker) and not any(j.get("community_service") for j, _ in ranked):
-        # the pathway puts a community service position the seeker can take among the suggestions
         ranked += top_jobs(
             ctx, seeker, now, 1, p.min_suggestion_score, only=lambda j: j.get("community_service")
         )
+    offers = set((seeker.get("support") or {}).get("prefer_offers") or ())
+    if offers and not any(offer_of(j) in offers for j, _ in ranked):
+        ranked += top_jobs(ctx, seeker, now, 1, p.min_suggestion_score, only=lambda j: offer_of(j) in offers)
     for job, match in ranked:
         made += record_suggestion(ctx, seeker, job, match, "profile_changed", now) is not None
     return made
+
+
+def offer_of(job: dict) -> str:
+    return job.get("offer") or "position"
 
 
 def wants_community_service(seeker: dict) -> bool:

@@ -93,6 +93,7 @@ VOCABULARY = InUse(
 # --- support pathways per target group ----------------------------------------------------------------
 
 TARGET_GROUPS = ("youth", "middle_aged", "older_worker")
+OFFERS = ("position", "trial_work", "internship", "training")  # what a posting offers (schemas.Offer)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class Pathway:
     contacts: ContactPlan | None
     push_min_score: float | None  # new jobs fitting at least this well are pushed at once
     prefer_community_service: bool
+    prefer_offers: tuple[str, ...] = ()  # the best posting offering one of these is always suggested
 
     def fits(self, profile: dict) -> bool:
         return profile.get("target_group") in self.target_groups
@@ -148,6 +150,7 @@ def _pathway(raw: dict) -> Pathway:
         else None,
         push_min_score=float(push["min_score"]) if push else None,
         prefer_community_service=bool(raw.get("prefer_community_service")),
+        prefer_offers=tuple(raw.get("prefer_offers", ())),
     )
 
 
@@ -166,6 +169,7 @@ def pathway_problems(p: Pathway) -> list[str]:
         problems.append(f"{p.id}: contacts every_days 0-90, attempts 1-52, grace_days 0-30")
     if c and not 1 <= c.disengaged_after_missed <= c.attempts:
         problems.append(f"{p.id}: contacts disengaged_after_missed must be 1-{c.attempts}")
+    problems += [f"{p.id}: unknown offer {o} in prefer_offers" for o in p.prefer_offers if o not in OFFERS]
     if p.push_min_score is not None and not 0 <= p.push_min_score <= 1.05:
         problems.append(f"{p.id}: push min_score must be 0-1.05")
     return problems

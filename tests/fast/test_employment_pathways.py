@@ -188,3 +188,19 @@ def test_the_worker_makes_the_drafts_of_a_survey_a_crash_interrupted_once_each(c
     assert sorted(s["_id"] for s in seeker_store.find({"source": "survey"})) == sorted(survey["draft_ids"])
     done = survey_store.get(survey["_id"])
     assert done["drafts_created"] and done["rows"] is None
+
+
+def test_a_young_seeker_is_always_suggested_the_best_trial_place_they_can_take(memory_service):
+    ctx = memory_service(SERVICE, suggestions_per_change=1)
+    position = posted(ctx)
+    trial = posted(ctx, offer="trial_work", compound="huifeng-3", title="收银见习")  # a little farther
+    seeker = registered(ctx, target_group="youth")
+    assert seeker["support"]["prefer_offers"] == ["trial_work", "internship"]
+    actions.rematch_seeker(ctx, seeker["_id"])
+    suggested = {r["job_id"] for r in actions.referral_store.find({"seeker_id": seeker["_id"]})}
+    assert suggested == {position["_id"], trial["_id"]}
+    middle = registered(ctx, target_group="middle_aged")  # their pathway prefers no offer: the best one only
+    actions.rematch_seeker(ctx, middle["_id"])
+    assert {r["job_id"] for r in actions.referral_store.find({"seeker_id": middle["_id"]})} == {
+        position["_id"]
+    }

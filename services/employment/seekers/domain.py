@@ -489,6 +489,7 @@ def new_support(pathway: Pathway, now: datetime) -> dict:
         else None,
         "push_min_score": pathway.push_min_score,
         "prefer_community_service": pathway.prefer_community_service,
+        "prefer_offers": list(pathway.prefer_offers),
         "pushed": [],
         "disengaged_at": None,
     }
