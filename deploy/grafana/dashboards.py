@@ -723,6 +723,45 @@ def governance() -> dict:
             decimals=0,
             description="Sub-district wide: retention checks carry no community label.",
         ),
+        panel(
+            "Days from need to placement by group / 各群体从登记需求到就业天数",
+            "bargauge",
+            [
+                query(
+                    "max by (target_group) (civic146_employment_group_days_to_placement >= 0)",
+                    "{{target_group}}",
+                    instant=True,
+                )
+            ],
+            unit="d",
+            options=bars,
+            decimals=1,
+            w=12,
+            description="Median, sub-district wide, from the need's first record (an intake request, a "
+            "survey row or a registration) to the first hire; the same figures as GET /v1/statistics. "
+            "A group without a placement yet shows nothing.",
+        ),
+        panel(
+            "Drop-out and retention by group / 各群体流失率与稳岗率",
+            "bargauge",
+            [
+                query(
+                    "max by (target_group) (civic146_employment_group_drop_out_rate >= 0)",
+                    "{{target_group}} drop-out / 流失",
+                    instant=True,
+                ),
+                query(
+                    "max by (target_group, checkpoint) (civic146_employment_group_retention_rate >= 0)",
+                    "{{target_group}} retained at {{checkpoint}} days / 稳岗",
+                    instant=True,
+                ),
+            ],
+            unit="percentunit",
+            options=bars,
+            w=12,
+            description="Drop-out: seekers closed or disengaged from their pathway without a placement. "
+            "Retention: of the checks recorded at each checkpoint. Sub-district wide.",
+        ),
         row("Multi-party dispute resolution / 多元解纠纷"),
         panel(
             "Cases opened by type / 按类型立案",

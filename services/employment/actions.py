@@ -99,10 +99,14 @@ def open_jobs(
 
 
 def top_jobs(
-    ctx: Employment, seeker: dict, now: datetime, k: int, min_score: float = 0.0
+    ctx: Employment, seeker: dict, now: datetime, k: int, min_score: float = 0.0, only=None
 ) -> list[tuple[dict, matching.Match]]:
+    """`only(job) -> bool`: rank only the open jobs it keeps."""
     features = seeker_features(seeker, ctx.vocab)
     jobs, job_features = open_jobs(ctx, now)
+    if only is not None:
+        kept = [i for i, j in enumerate(jobs) if only(j)]
+        jobs, job_features = [jobs[i] for i in kept], [job_features[i] for i in kept]
     if not jobs:
         return []
     index = matching.JobIndex(job_features, ctx.vocab)
@@ -157,9 +161,30 @@ def suggest_for_seeker(ctx: Employment, seeker: dict, now: datetime) -> int:
     except matching.Unscorable as exc:  # the next change of the profile is matched again
         skipped("seeker", seeker, exc)
         return 0
+    # The pathway puts a community service position (older workers interested in one) and a trial
+    # place or internship (young people) the seeker can take among the suggestions.
+    if wants_community_service(seeker) and not any(j.get("community_service") for j, _ in ranked):
+        ranked += top_jobs(
+            ctx, seeker, now, 1, p.min_suggestion_score, only=lambda j: j.get("community_service")
+        )
+    offers = set((seeker.get("support") or {}).get("prefer_offers") or ())
+    if offers and not any(offer_of(j) in offers for j, _ in ranked):
+        ranked += top_jobs(ctx, seeker, now, 1, p.min_suggestion_score, only=lambda j: offer_of(j) in offers)
     for job, match in ranked:
         made += record_suggestion(ctx, seeker, job, match, "profile_changed", now) is not None
     return made
+
+
+def offer_of(job: dict) -> str:
+    return job.get("offer") or "position"
+
+
+def wants_community_service(seeker: dict) -> bool:
+    """An older worker interested in community service roles, on a pathway that prefers them."""
+    return bool(
+        (seeker.get("support") or {}).get("prefer_community_service")
+        and (seeker.get("profile") or {}).get("community_service_interest")
+    )
 
 
 def suggest_for_job(ctx: Employment, job: dict, now: datetime) -> int:
@@ -177,6 +202,7 @@ def suggest_for_job(ctx: Employment, job: dict, now: datetime) -> int:
     ):
         made += record_suggestion(ctx, seeker, job, match, "job_posted", now) is not None
     create_outreach_tasks(ctx, job, now, seekers)
+    push_job(ctx, job, now, seekers)
     return made
 
 
@@ -190,6 +216,52 @@ def rematch_job(ctx: Employment, job_id: str) -> int:
     """A job was posted: suggest the best seekers and make outreach tasks, if it is still open."""
     job = job_store.get(job_id)
     return suggest_for_job(ctx, job, ctx.now()) if job["status"] == "open" else 0
+
+
+def push_job(ctx: Employment, job: dict, now: datetime, seekers: list[dict]) -> int:
+    """Seekers whose pathway pushes new jobs (the middle-aged with an information gap) hear of one that
+    fits them at least as well as the pathway asks, at once: a `seeker.job-pushed` event for the
+    mini-program or SMS gateway, and an outreach task for staff when they have no online channel."""
+    pushable = [
+        x
+        for x in seekers
+        if x["status"] == "active" and (x.get("support") or {}).get("push_min_score") is not None
+    ]
+    if not pushable:
+        return 0
+    floor = min(x["support"]["push_min_score"] for x in pushable)
+    pushed = 0
+    for seeker, match in top_seekers(ctx, job, now, len(pushable), floor, pushable):
+        if match.score < seeker["support"]["push_min_score"]:
+            continue
+
+        def once(seeker_id=seeker["_id"], score=match.score) -> bool:
+            current = seeker_store.get(seeker_id)
+            if (change := seeker_domain.job_pushed(current, job, score, now)) is None:
+                return False
+            seeker_store.apply(ctx.outbox, current, change)
+            return True
+
+        if not seeker_domain.push_channels(seeker):  # before the push: a replay finds the task made
+            task, change = outreach_domain.outreach_task(seeker, job, match.score, now, kind="job_push")
+            outreach_store.insert_once(ctx.outbox, task, change)
+        pushed += retry_on_conflict(once, f"the seeker {seeker['_id']}")
+    return pushed
+
+
+def follow_pathway(ctx: Employment, seeker: dict, now: datetime) -> bool:
+    """Contact attempts past their grace are settled (answered or missed); a seeker who missed as
+    many in a row as the pathway allows is disengaged and gets an outreach task for staff, long
+    before the dormancy of DORMANT_AFTER_DAYS. The task is written first, so a crash in between
+    leaves the attempts due and the next run finds the task already there."""
+    change, missed = seeker_domain.contacts_due(seeker, now)
+    if change is None:
+        return False
+    if missed:
+        task, task_change = outreach_domain.disengagement_task(seeker, missed, now)
+        outreach_store.insert_once(ctx.outbox, task, task_change)
+    seeker_store.apply(ctx.outbox, seeker, change)
+    return True
 
 
 def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: list[dict]) -> int:

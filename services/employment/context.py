@@ -8,7 +8,7 @@ from civic146.context import ServiceContext
 from civic146.outbox import Outbox
 
 from . import domain, reference
-from .reference import Vocabulary
+from .reference import Pathway, Vocabulary
 from .settings import EmploymentSettings
 
 
@@ -17,6 +17,7 @@ class Employment(ServiceContext):
     settings: EmploymentSettings
     vocab: Vocabulary
     policy: domain.Policy
+    pathways: tuple[Pathway, ...] = ()
 
 
 def build(settings: EmploymentSettings, outbox: Outbox) -> Employment:
@@ -25,4 +26,5 @@ def build(settings: EmploymentSettings, outbox: Outbox) -> Employment:
         outbox=outbox,
         vocab=reference.VOCABULARY.use(settings.reference_dir),
         policy=settings.policy,
+        pathways=reference.load_pathways(settings.reference_dir),
     )

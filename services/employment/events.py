@@ -1,6 +1,7 @@
 """Events the employment service publishes (Kafka key = aggregate id).
 
-employment.seekers    seeker profiles (key seeker id) and the outreach tasks about them (key task id)
+employment.seekers    seeker profiles (key seeker id), the jobs pushed to them (key seeker id) and the
+                      outreach tasks about them (key task id)
 employment.jobs       job postings (key job id)
 employment.referrals  referrals through hiring and retention (key referral id), and the shared
                       request-progress event for the intake request a profile or posting came from
@@ -70,14 +71,44 @@ class SeekerClosed(SeekerFacts):
     reason: Literal["consent_withdrawn", "retention_expired"]
 
 
-class OutreachTaskCreated(EventData):
+OutreachKind = Literal["job_fit", "job_push", "disengaged"]
+
+
+class OutreachTaskOpened(EventData):
     task_id: str
     seeker_id: str
-    job_id: str
+    kind: OutreachKind = Field(
+        description="job_fit: a new job fits a dormant seeker; job_push: a job was pushed to a seeker "
+        "with no online channel; disengaged: a seeker of a pathway stopped answering its contacts"
+    )
+    job_id: str | None = Field(None, description="The job it is about (job_fit, job_push)")
     community: str
     target_group: PublicGroup
-    score: float
+    score: float | None = None
     reason: str = Field(description="Why staff should reach out, in words (no personal data)")
+
+
+class JobPushed(EventData):
+    """For a mini-program or SMS gateway: which seeker to tell about which job, and over which of the
+    seeker's online channels. Contact details are not on Kafka: the gateway has its own."""
+
+    seeker_id: str
+    job_id: str
+    community: str = Field(description="The seeker's community")
+    job_community: str
+    target_group: PublicGroup
+    pathway: str
+    score: float
+    channels: list[Literal["mini_program", "sms"]] = Field(
+        description="The seeker's online channels; empty: staff tell them (an outreach task)"
+    )
+    title: str = Field(description="The job's title, scrubbed")
+    occupation: str
+    hours_type: HoursType
+    hours_per_week: float
+    pay_min: float
+    pay_max: float
+    pay_unit: Literal["hour", "day", "month"]
 
 
 class OutreachTaskDone(EventData):
@@ -163,8 +194,10 @@ class RetentionChecked(ReferralFacts):
     reason: str | None = None
 
 
-def _t(aggregate: str, name: str, data: type[EventData], topic: str, description: str) -> EventType:
-    return EventType(f"civic146.employment.{aggregate}.{name}.v2", data, topic, description)
+def _t(
+    aggregate: str, name: str, data: type[EventData], topic: str, description: str, version: int = 2
+) -> EventType:
+    return EventType(f"civic146.employment.{aggregate}.{name}.v{version}", data, topic, description)
 
 
 SEEKER_DRAFTED = _t(
@@ -192,9 +225,20 @@ SEEKER_CLOSED = _t(
 OUTREACH_CREATED = _t(
     "outreach",
     "task-created",
-    OutreachTaskCreated,
+    OutreachTaskOpened,
     SEEKERS,
-    "A new job fits a dormant middle-aged or older seeker: community staff should reach out.",
+    "Community staff should reach out to a seeker: a new job fits a dormant middle-aged or older "
+    "seeker, a job was pushed to a seeker with no online channel, or a seeker of a pathway stopped "
+    "answering its contact attempts.",
+    version=3,
+)
+JOB_PUSHED = _t(
+    "seeker",
+    "job-pushed",
+    JobPushed,
+    SEEKERS,
+    "A newly posted job fits a seeker whose pathway pushes fitting jobs at once: tell them now.",
+    version=1,
 )
 OUTREACH_DONE = _t(
     "outreach",

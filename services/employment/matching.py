@@ -14,7 +14,8 @@ A pair's score is the weighted sum of components, each a value in [0, 1]:
 Hard constraints make a pair ineligible whatever its score (it is never suggested): the job is not
 open, the commute is longer than the seeker's maximum, the kind of hours (full/part time) or the
 shifts do not fit, the weekly hours exceed what the seeker offers, the education asked is higher,
-or the seeker needs an accessible workplace and the job is not.
+the seeker needs an accessible workplace and the job is not, or the job makes a physical demand
+the seeker said they cannot meet (older workers' physical limits).
 
 `explain` is the straightforward per-pair computation; it returns the components as reasons (their
 contributions add up to the score) and is the baseline of the benchmark. `JobIndex` computes the
@@ -72,6 +73,7 @@ EDUCATION = (
 SHIFTS = ("morning", "afternoon", "evening", "night", "weekend")
 SHIFT_ZH = {"morning": "上午", "afternoon": "下午", "evening": "晚间", "night": "夜班", "weekend": "周末"}
 HOURS_TYPES = ("full_time", "part_time")
+PHYSICAL_DEMANDS = ("heavy_lifting", "long_standing", "heights", "outdoor_heat")
 WEEKS_PER_MONTH = 52 / 12
 NEAR_KM = 0.5
 _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(SHIFTS))], dtype=np.float64)
@@ -132,6 +134,7 @@ class SeekerFeatures:
     expected_hourly: float | None
     older_worker: bool
     needs_accessible: bool
+    physical_limits: int = 0  # bits of PHYSICAL_DEMANDS the seeker cannot meet
     # per-occupation vectors over the vocabulary (filled by prepare)
     occupation_fit: dict[str, float] = field(default_factory=dict)
     experience_years: dict[str, float] = field(default_factory=dict)
@@ -156,6 +159,7 @@ class JobFeatures:
     accessible: bool
     open: bool
     openings_left: int
+    physical_demands: int = 0  # bits of PHYSICAL_DEMANDS
 
 
 def seeker_features(profile: dict, vocab: Vocabulary) -> SeekerFeatures:
@@ -186,6 +190,9 @@ def seeker_features(profile: dict, vocab: Vocabulary) -> SeekerFeatures:
             else None,
             older_worker=profile.get("target_group") == "older_worker",
             needs_accessible=bool(profile.get("needs_accessible")),
+            physical_limits=_bits(limits, PHYSICAL_DEMANDS)
+            if (limits := profile.get("physical_limits"))
+            else 0,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, Unscorable):
@@ -244,6 +251,9 @@ def job_features(job: dict, vocab: Vocabulary, now=None) -> JobFeatures:
             accessible=bool(job.get("accessible")),
             open=job.get("status", "open") == "open" and openings_left > 0 and in_window,
             openings_left=max(0, openings_left),
+            physical_demands=_bits(demands, PHYSICAL_DEMANDS)
+            if (demands := job.get("physical_demands"))
+            else 0,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, Unscorable):
@@ -361,6 +371,8 @@ def explain(s: SeekerFeatures, j: JobFeatures, vocab: Vocabulary) -> Match:
         blocked.append(("education", "学历低于岗位要求"))
     if s.needs_accessible and not j.accessible:
         blocked.append(("not_accessible", "工作场所无障碍条件不足"))
+    if s.physical_limits & j.physical_demands:
+        blocked.append(("physical_demands", "岗位的体力要求超出求职者可承受的范围"))
     return Match(score, not blocked, reasons, [Reason(c, 0.0, 0.0, 0.0, t) for c, t in blocked])
 
 
@@ -419,6 +431,7 @@ class JobIndex:
         self.min_edu = np.array([j.min_education for j in jobs], dtype=np.int64)
         self.age_friendly = np.array([j.age_friendly for j in jobs], dtype=np.float64)
         self.accessible = np.array([j.accessible for j in jobs])
+        self.demands = np.array([j.physical_demands for j in jobs], dtype=np.int64)
         self.open = np.array([j.open for j in jobs])
         self.capacity = np.array([j.openings_left for j in jobs], dtype=np.int64)
         all_shifts = np.arange(1 << len(SHIFTS))
@@ -462,6 +475,8 @@ class JobIndex:
         )
         if s.needs_accessible:
             eligible &= self.accessible
+        if s.physical_limits:
+            eligible &= (self.demands & s.physical_limits) == 0
         return score, eligible
 
     def rank(self, s: SeekerFeatures, k: int = 10, min_score: float = 0.0) -> list[tuple[int, float]]:

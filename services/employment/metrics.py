@@ -37,6 +37,31 @@ ACTIVE_SEEKERS = Gauge(
     ["community"],
     multiprocess_mode="max",
 )
+# Tracking per public group, refreshed by the worker from the database with the statistics API's own
+# computation (domain.tracking); NaN where nothing is known yet (no placement, no check recorded).
+GROUP_DAYS_TO_PLACEMENT = Gauge(
+    "civic146_employment_group_days_to_placement",
+    "Median days from a need's first record to the first hire, per public target group",
+    ["target_group"],
+    multiprocess_mode="max",
+)
+GROUP_DROP_OUT_RATE = Gauge(
+    "civic146_employment_group_drop_out_rate",
+    "Share of seekers closed or disengaged without a placement, per public target group",
+    ["target_group"],
+    multiprocess_mode="max",
+)
+GROUP_RETENTION_RATE = Gauge(
+    "civic146_employment_group_retention_rate",
+    "Share of recorded retention checks still employed, per public target group and checkpoint (days)",
+    ["target_group", "checkpoint"],
+    multiprocess_mode="max",
+)
+JOBS_PUSHED = Counter(
+    "civic146_employment_jobs_pushed_total",
+    "New jobs pushed at once to seekers of a pushing pathway",
+    ["community", "target_group"],
+)
 # Counted where matching skips a stored document (no commit): see actions.skipped.
 UNSCORABLE = Counter(
     "civic146_employment_unscorable_total",
@@ -61,6 +86,8 @@ def count(before: dict, change) -> None:
             JOBS_POSTED.labels(after["community"]).inc()
         elif kind == ev.RETENTION_CHECKED.name:
             RETENTION_CHECKS.labels(str(data["checkpoint"]), data["outcome"]).inc()
+        elif kind == ev.JOB_PUSHED.name:
+            JOBS_PUSHED.labels(data["community"], data["target_group"]).inc()
     if "stage" in change.set:  # only referrals have a stage
         REFERRAL_TRANSITIONS.labels(after["community"], change.set["stage"]).inc()
         if change.set["stage"] == "hired":

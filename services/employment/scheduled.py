@@ -6,20 +6,25 @@ act_on_each) and calls the use case for each.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from civic146.reference import communities
 from civic146.worker import Job, act_on_each
 
-from . import actions
+from . import actions, domain
 from . import metrics as m
 from .context import Employment
 from .jobs import actions as job_actions
 from .jobs import store as job_store
+from .reference import TARGET_GROUPS
 from .referrals import actions as referral_actions
 from .referrals import store as referral_store
 from .seekers import actions as seeker_actions
 from .seekers import store as seeker_store
+from .surveys import actions as survey_actions
+from .surveys import store as survey_store
+
+SURVEY_GRACE = timedelta(seconds=60)  # the API makes a survey's drafts in well under this
 
 
 def fire_retention_checks(ctx: Employment, now: datetime) -> int:
@@ -63,6 +68,25 @@ def expire_consents(ctx: Employment, now: datetime) -> int:
     )
 
 
+def follow_pathways(ctx: Employment, now: datetime) -> int:
+    """Contact attempts of the support pathways past their grace: answered or missed, and a seeker
+    who missed too many in a row is disengaged (an outreach task for staff)."""
+    return act_on_each(
+        seeker_store.pathways_due(now),
+        lambda doc: actions.follow_pathway(ctx, doc, now),
+        "follow_pathways",
+    )
+
+
+def finish_surveys(ctx: Employment, now: datetime) -> int:
+    """Needs surveys whose draft profiles a crash interrupted (the drafts are made once each)."""
+    return act_on_each(
+        survey_store.unfinished(now - SURVEY_GRACE),
+        lambda doc: survey_actions.finish(ctx, doc, now),
+        "finish_surveys",
+    )
+
+
 def refresh_gauges(ctx: Employment, now: datetime) -> int:
     """Open positions and active seekers per community (every community of the register, zeros included)."""
     open_positions = dict.fromkeys(communities(ctx.settings.reference_dir), 0)
@@ -80,11 +104,30 @@ def refresh_gauges(ctx: Employment, now: datetime) -> int:
     return 0
 
 
+def refresh_tracking(ctx: Employment, now: datetime) -> int:
+    """The per-group tracking gauges, from the same computation as the statistics API (every public
+    group, NaN where nothing is known yet)."""
+    tracked = domain.tracking(seeker_store.in_scope({}), referral_store.in_scope({}))["by_group"]
+    nan = float("nan")
+    for group in (*TARGET_GROUPS, "none"):
+        t = tracked.get(group) or {}
+        days, rate = t.get("median_days_to_placement"), t.get("drop_out_rate")
+        m.GROUP_DAYS_TO_PLACEMENT.labels(group).set(nan if days is None else days)
+        m.GROUP_DROP_OUT_RATE.labels(group).set(nan if rate is None else rate)
+        for checkpoint in domain.CHECKPOINT_DAYS:
+            value = t.get(f"retention_rate_{checkpoint}")
+            m.GROUP_RETENTION_RATE.labels(group, str(checkpoint)).set(nan if value is None else value)
+    return 0
+
+
 def jobs(ctx: Employment) -> list[Job]:
     return [
         Job("fire_retention_checks", lambda t: fire_retention_checks(ctx, t)),
         Job("finish_placements", lambda t: finish_placements(ctx, t)),
         Job("expire_jobs", lambda t: expire_jobs(ctx, t)),
         Job("expire_consents", lambda t: expire_consents(ctx, t)),
+        Job("follow_pathways", lambda t: follow_pathways(ctx, t)),
+        Job("finish_surveys", lambda t: finish_surveys(ctx, t)),
         Job("refresh_gauges", lambda t: refresh_gauges(ctx, t), interval_seconds=60),
+        Job("refresh_tracking", lambda t: refresh_tracking(ctx, t), interval_seconds=30),
     ]

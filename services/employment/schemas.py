@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from civic146 import pii
 from civic146.payloads import Input, Registered
 
-from .matching import EDUCATION, LIMITS, PAY_PER_UNIT, Match
-from .reference import VOCABULARY
+from .matching import EDUCATION, LIMITS, PAY_PER_UNIT, PHYSICAL_DEMANDS, Match
+from .reference import OFFERS, VOCABULARY
 
 Education = Literal[
     "none", "primary", "junior_secondary", "senior_secondary", "vocational", "college", "bachelor", "master"
@@ -20,6 +20,15 @@ Education = Literal[
 assert set(Education.__args__) == set(EDUCATION)
 TargetGroup = Literal["youth", "middle_aged", "older_worker"]
 PayUnit = Literal["hour", "day", "month"]
+PhysicalDemand = Literal["heavy_lifting", "long_standing", "heights", "outdoor_heat"]
+assert PhysicalDemand.__args__ == PHYSICAL_DEMANDS
+OnlineChannel = Literal["mini_program", "sms"]
+EmployerKind = Literal["enterprise", "merchant", "social_organisation"]
+# What a posting offers: a position, a trial place (见习/试岗), an internship or a training place.
+Offer = Literal["position", "trial_work", "internship", "training"]
+assert Offer.__args__ == OFFERS
+# Community service positions of neighbourhood projects the bulletin lists (first-class jobs).
+CommunityServiceRole = Literal["canteen", "repair_shop", "health_post", "neighbourhood_project"]
 assert set(PayUnit.__args__) == set(PAY_PER_UNIT)
 
 # Bounds of the numbers matching divides by or compares (employment.matching.LIMITS): realistic

@@ -39,6 +39,14 @@ OPERATIONS = {
     ("PUT", "/v1/seekers/{seeker_id}/profile"): RESIDENT_OR_STAFF,
     ("POST", "/v1/seekers/{seeker_id}/withdraw-consent"): RESIDENT_OR_STAFF,
     ("GET", "/v1/seekers/{seeker_id}/matches"): RESIDENT_OR_STAFF,
+    ("GET", "/v1/seekers/{seeker_id}/support"): RESIDENT_OR_STAFF,
+    ("POST", "/v1/seekers/{seeker_id}/support/contacts"): STAFF,
+    ("POST", "/v1/seekers/{seeker_id}/support/steps"): STAFF,
+    ("POST", "/v1/seekers/{seeker_id}/support/caseworker"): STAFF,
+    ("POST", "/v1/needs-surveys"): STAFF,
+    ("GET", "/v1/needs-surveys/{survey_id}"): STAFF,
+    ("GET", "/v1/unmet-needs"): STAFF,
+    ("GET", "/v1/resources"): STAFF,
     ("POST", "/v1/jobs"): EMPLOYER_OR_STAFF,
     ("GET", "/v1/jobs"): ANY_ROLE,
     ("GET", "/v1/jobs/by-request/{request_id}"): STAFF,
@@ -99,7 +107,7 @@ PRINCIPALS = {
     "employer_b": bearer("emp-b", ["employer"], []),
 }
 
-SEEKER_A, DRAFT_SEEKER, JOB_A, EMPLOYERS_JOB, DRAFT_JOB, REFERRAL, TASK = (
+SEEKER_A, DRAFT_SEEKER, JOB_A, EMPLOYERS_JOB, DRAFT_JOB, REFERRAL, TASK, SURVEY_A = (
     "seeker",
     "draft seeker",
     "job",
@@ -107,7 +115,19 @@ SEEKER_A, DRAFT_SEEKER, JOB_A, EMPLOYERS_JOB, DRAFT_JOB, REFERRAL, TASK = (
     "draft job",
     "referral",
     "outreach task",
+    "needs survey",
 )
+SURVEY = {
+    "community": COMMUNITY_A,
+    "collected_by": "compound_head",
+    "rows": [
+        {
+            "person": {"name": "赵大妈", "phone": "13812345001"},
+            "target_group": "older_worker",
+            "consent": True,
+        }
+    ],
+}
 SEEKER_REQUEST, JOB_REQUEST = "req-a-seeker", "req-a-job"
 NOT_THEIRS = {"staff_b": 403, "resident_b": 403}
 OTHER_SIDES = {"staff_b": 403, "resident_b": 403, "employer_b": 403}
@@ -158,6 +178,18 @@ OBJECT_CASES = [
     seeker_case("PUT", "/profile", body={"profile": PROFILE}),
     seeker_case("POST", "/withdraw-consent"),
     seeker_case("GET", "/matches"),
+    seeker_case("GET", "/support"),
+    seeker_case("POST", "/support/contacts", body={"outcome": "reached"}, expect={"staff_b": 403}),
+    seeker_case(
+        "POST", "/support/steps", body={"kind": "training", "status": "done"}, expect={"staff_b": 403}
+    ),
+    seeker_case("POST", "/support/caseworker", body={"caseworker_id": "staff-b"}, expect={"staff_b": 403}),
+    ObjectCase("POST", "/v1/needs-surveys", {"staff_b": 403}, body=SURVEY),
+    ObjectCase(
+        "GET", "/v1/needs-surveys/{survey_id}", {"staff_b": 403}, SURVEY_A, params={"survey_id": SURVEY_A}
+    ),
+    ObjectCase("GET", "/v1/unmet-needs", {"staff_b": 403}, query={"community": COMMUNITY_A}),
+    ObjectCase("GET", "/v1/resources", {"staff_b": 403}, query={"community": COMMUNITY_A}),
     ObjectCase(
         "GET",
         "/v1/jobs/by-request/{request_id}",
@@ -239,6 +271,7 @@ def resources(employment_api):
     job = post("/v1/jobs", JOB, "staff_a")
     employers_job = post("/v1/jobs", JOB, "employer_a")
     referral = post("/v1/referrals", {"seeker_id": seeker, "job_id": employers_job}, "staff_a")
+    survey = post("/v1/needs-surveys", SURVEY, "staff_a")
     now = datetime.now(UTC)
     # what the worker makes from intake's events and from dormant seekers: written as it would be
     db.seekers.insert_one(
@@ -282,6 +315,7 @@ def resources(employment_api):
         DRAFT_JOB: ("jobs", "job-draft-a"),
         REFERRAL: ("referrals", referral),
         TASK: ("outreach_tasks", task["_id"]),
+        SURVEY_A: ("needs_surveys", survey),
     }
 
 

@@ -81,6 +81,7 @@ def job_values(fields: dict) -> dict:
     pay = {"min": f.pop("pay_min"), "max": f.pop("pay_max"), "unit": f.pop("pay_unit")}
     employer = {
         "name": f.pop("employer_name"),
+        "kind": f.pop("employer_kind", "enterprise"),
         "contact_name": f.pop("contact_name"),
         "contact_phone": f.pop("contact_phone"),
     }

@@ -6,11 +6,20 @@ postings and profiles are written in. Each view authorises, calls one use case (
 from __future__ import annotations
 
 from civic146 import pii
-from civic146.auth import EMPLOYER, STAFF_ROLES, Principal, actor_of, community_scope, principal
+from civic146.auth import (
+    EMPLOYER,
+    STAFF_ROLES,
+    Principal,
+    actor_of,
+    community_scope,
+    principal,
+    require_named_community,
+)
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.web import ApiBlueprint
 
 from .. import actions
+from .. import domain as shared
 from ..access import ctx, is_staff_for
 from ..domain import known_names
 from ..schemas import TopQuery, candidate_out, reasons_out
@@ -53,6 +62,10 @@ def present_job(doc: dict, p: Principal) -> schemas.JobOut:
         id=doc["_id"],
         description=pii.scrub_text(doc.get("description"), () if contact_ok else known_names(None, doc)),
         employer_name=employer.get("name"),
+        employer_kind=employer.get("kind") or "enterprise",
+        offer=doc.get("offer") or "position",
+        community_service=doc.get("community_service"),
+        physical_demands=doc.get("physical_demands") or [],
         contact_name=employer.get("contact_name")
         if contact_ok
         else pii.mask_name(employer.get("contact_name")),
@@ -215,3 +228,19 @@ def job_candidates(job_id: str, query: TopQuery):
             for s, mt in actions.candidates_for_job(ctx(), doc, query.k)
         ],
     )
+
+
+@bp.endpoint(
+    "/resources",
+    "GET",
+    summary="What enterprises, merchants and social organisations offer (positions, trial places, "
+    "internships, training), open now, per community",
+    query=schemas.ResourcesQuery,
+    response=schemas.ResourcesOut,
+    roles=STAFF_ROLES,
+)
+def get_resources(query: schemas.ResourcesQuery):
+    p = principal()
+    require_named_community(p, query.community)
+    jobs = store.open_in(community_scope(p, query.community))
+    return schemas.ResourcesOut(community=query.community, by_community=shared.resources(jobs))

@@ -16,9 +16,13 @@ from ..schemas import (
     HOURS,
     PAY_RANGES,
     CandidateOut,
+    CommunityServiceRole,
     Education,
+    EmployerKind,
     OccupationId,
+    Offer,
     PayUnit,
+    PhysicalDemand,
     ReasonOut,
     SkillId,
     pay_bounds_schema,
@@ -55,8 +59,14 @@ class JobIn(PlaceIn):
 
     model_config = ConfigDict(json_schema_extra=_place_and_pay_branches)
     employer_name: str = Field(min_length=2, max_length=120)
+    employer_kind: EmployerKind = "enterprise"
     contact_name: str = Field(min_length=1, max_length=40)
     contact_phone: MobilePhone
+    offer: Offer = Field("position", description="A position, a trial place, an internship or training")
+    community_service: CommunityServiceRole | None = Field(
+        None, description="A community service position of a neighbourhood project"
+    )
+    physical_demands: Annotated[list[PhysicalDemand], Distinct] = Field(default_factory=list, max_length=4)
 
     title: str = Field(min_length=2, max_length=80)
     description: str | None = Field(None, max_length=2000)
@@ -104,6 +114,10 @@ class JobOut(BaseModel):
     source: str
     request_id: str | None = None
     employer_name: str | None = None
+    employer_kind: str = "enterprise"
+    offer: str = "position"
+    community_service: str | None = None
+    physical_demands: list[str] = Field(default_factory=list)
     contact_name: str | None = None
     contact_phone: str | None = None
     title: str | None = None
@@ -165,3 +179,24 @@ class VocabularyItem(BaseModel):
 class VocabularyOut(BaseModel):
     occupations: list[VocabularyItem]
     skills: list[VocabularyItem]
+
+
+class ResourcesQuery(Input):
+    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
+
+
+class EmployerResources(BaseModel):
+    employers: int
+    postings: int
+    positions: int
+    trial_places: int
+    internships: int
+    training_places: int
+    community_service_positions: int
+
+
+class ResourcesOut(BaseModel):
+    """What local employers of each kind offer, open now, per community."""
+
+    community: str | None
+    by_community: dict[str, dict[EmployerKind, EmployerResources]]

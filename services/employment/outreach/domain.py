@@ -1,5 +1,7 @@
-"""An outreach task: community staff are asked to contact a dormant middle-aged or older seeker
-a new job fits, and record the outcome. Pure decisions returning `outbox.Change`."""
+"""An outreach task: community staff are asked to contact a seeker, and record the outcome. Three
+kinds: a new job fits a dormant middle-aged or older seeker (`job_fit`); a job was pushed to a
+seeker with no online channel (`job_push`); a seeker of a pathway stopped answering its contact
+attempts (`disengaged`). Pure decisions returning `outbox.Change`."""
 
 from __future__ import annotations
 
@@ -11,20 +13,55 @@ from civic146.errors import InvalidTransition
 from civic146.outbox import Change
 
 from .. import events as ev
-from ..domain import event, outreach_id, public_group
+from ..domain import disengaged_outreach_id, event, outreach_id, public_group
 
 OUTREACH_GROUPS = ("middle_aged", "older_worker")  # whom a new job's outreach tasks are for
 
 
-def outreach_task(seeker: dict, job: dict, score: float, now: datetime) -> tuple[dict, Change]:
-    reason = f"新岗位「{job['title']}」与长期未活跃的求职者匹配（得分 {score:.2f}），请社区工作人员主动联系"
+def outreach_task(
+    seeker: dict, job: dict, score: float, now: datetime, kind: str = "job_fit"
+) -> tuple[dict, Change]:
+    """About a job: it fits a dormant seeker (job_fit) or was pushed to one with no online channel
+    (job_push). One task per seeker and job whatever the kind (the id derives from both)."""
+    if kind == "job_push":
+        reason = (
+            f"新岗位「{job['title']}」适合该求职者（得分 {score:.2f}），"
+            "其无线上渠道，请社区工作人员当面或电话告知"
+        )
+    else:
+        reason = (
+            f"新岗位「{job['title']}」与长期未活跃的求职者匹配（得分 {score:.2f}），请社区工作人员主动联系"
+        )
+    return _task(
+        outreach_id(seeker["_id"], job["_id"]), seeker, kind, job["_id"], round(score, 4), reason, now
+    )
+
+
+def disengagement_task(seeker: dict, missed: int, now: datetime) -> tuple[dict, Change]:
+    """A seeker of a pathway missed `missed` contact attempts in a row: one task per seeker."""
+    reason = (
+        f"求职者连续 {missed} 次未回应联系（{seeker['support']['pathway']}），请社区工作人员上门或电话跟进"
+    )
+    return _task(disengaged_outreach_id(seeker["_id"]), seeker, "disengaged", None, None, reason, now)
+
+
+def _task(
+    task_id: str,
+    seeker: dict,
+    kind: str,
+    job_id: str | None,
+    score: float | None,
+    reason: str,
+    now: datetime,
+) -> tuple[dict, Change]:
     doc = {
-        "_id": outreach_id(seeker["_id"], job["_id"]),
+        "_id": task_id,
+        "kind": kind,
         "seeker_id": seeker["_id"],
-        "job_id": job["_id"],
+        "job_id": job_id,
         "community": seeker["community"],
         "target_group": public_group(seeker),
-        "score": round(score, 4),
+        "score": score,
         "reason": pii.scrub_text(reason),
         "status": "open",
         "outcome": None,
@@ -38,13 +75,14 @@ def outreach_task(seeker: dict, job: dict, score: float, now: datetime) -> tuple
             ev.OUTREACH_CREATED,
             doc["_id"],
             doc["community"],
-            ev.OutreachTaskCreated(
+            ev.OutreachTaskOpened(
                 task_id=doc["_id"],
                 seeker_id=doc["seeker_id"],
-                job_id=doc["job_id"],
+                kind=kind,
+                job_id=job_id,
                 community=doc["community"],
                 target_group=doc["target_group"],
-                score=doc["score"],
+                score=score,
                 reason=doc["reason"],
             ),
             now,

@@ -15,7 +15,9 @@ bp = ApiBlueprint("outreach", __name__, url_prefix="/v1", tag="employment")
 
 def present_task(doc: dict) -> schemas.OutreachOut:
     return schemas.OutreachOut(
-        **{k: doc.get(k) for k in schemas.OutreachOut.model_fields if k != "id"}, id=doc["_id"]
+        **{k: doc.get(k) for k in schemas.OutreachOut.model_fields if k not in ("id", "kind")},
+        id=doc["_id"],
+        kind=doc.get("kind") or "job_fit",
     )
 
 
@@ -31,6 +33,8 @@ def list_outreach(query: schemas.OutreachQuery):
     flt = community_scope(principal(), query.community)
     if query.status:
         flt["status"] = query.status
+    if query.kind:  # tasks written before kinds existed are about a job that fits
+        flt["kind"] = query.kind if query.kind != "job_fit" else {"$in": ["job_fit", None]}
     return schemas.OutreachPage(items=[present_task(d) for d in store.find(flt, 200)])
 
 

@@ -14,11 +14,12 @@ from ..schemas import TargetGroup
 
 class OutreachOut(BaseModel):
     id: str
+    kind: Literal["job_fit", "job_push", "disengaged"] = "job_fit"
     seeker_id: str
-    job_id: str
+    job_id: str | None = None
     community: str
     target_group: TargetGroup
-    score: float
+    score: float | None = None
     reason: str
     status: Literal["open", "done"]
     outcome: str | None = None
@@ -33,6 +34,7 @@ class OutreachPage(BaseModel):
 class OutreachQuery(Input):
     community: CommunityId | None = None
     status: Literal["open", "done"] | None = "open"
+    kind: Literal["job_fit", "job_push", "disengaged"] | None = None
 
 
 class OutreachDoneIn(Input):

@@ -242,7 +242,8 @@ def job_fair_round(body: schemas.RoundIn):
 @bp.endpoint(
     "/statistics",
     "GET",
-    summary="Seekers, placements, time to placement, retention, open jobs",
+    summary="Seekers, placements, open jobs; per group and community: time from need to placement, "
+    "drop-out, retention at 30/90/180 days, jobs pushed and acted on, support received",
     query=schemas.StatisticsQuery,
     response=schemas.Statistics,
     roles=STAFF_ROLES,
@@ -253,6 +254,6 @@ def get_statistics(query: schemas.StatisticsQuery):
     scope = community_scope(p, query.community)
     with_sensitive = p.has(*ctx().settings.sensitive_role_list)
     stats = domain.compute_statistics(
-        seeker_store.in_scope(scope), store.hired_in(scope), job_store.open_in(scope), with_sensitive
+        seeker_store.in_scope(scope), store.in_scope(scope), job_store.open_in(scope), with_sensitive
     )
     return schemas.Statistics(community=query.community, **stats)

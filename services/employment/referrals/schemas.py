@@ -126,8 +126,30 @@ class StatisticsQuery(Input):
     community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
 
 
+class Tracking(BaseModel):
+    seekers: int = Field(description="Needs recorded: profiles and drafts")
+    placed: int
+    median_days_to_placement: float | None = Field(
+        description="From the need's first record to the first hire"
+    )
+    dropped_out: int = Field(description="Closed, or disengaged from the pathway, without a placement")
+    drop_out_rate: float | None
+    retention_rate_30: float | None
+    retention_rate_90: float | None
+    retention_rate_180: float | None
+    jobs_pushed: int
+    jobs_pushed_acted_on: int = Field(
+        description="Pushed jobs the seeker was referred to, applied to or declined"
+    )
+    steps_done: int
+    staff_contacts: int
+    referrals: int = Field(description="Referrals past the suggestion")
+
+
 class Statistics(BaseModel):
     community: str | None
+    tracking_by_group: dict[str, Tracking]
+    tracking_by_community: dict[str, Tracking]
     seekers_by_group: dict[str, int]
     seekers_by_community: dict[str, int]
     placements_by_group: dict[str, int]

@@ -52,6 +52,16 @@ def of_ids(referral_ids: list[str]) -> list[dict]:
     return list(collection().find({"_id": {"$in": referral_ids}}, {"outbox": 0})) if referral_ids else []
 
 
+def of_seeker(seeker_id: str) -> list[dict]:
+    """A seeker's referrals (the support they received)."""
+    return list(collection().find({"seeker_id": seeker_id}, {"outbox": 0, "history": 0, "reasons": 0}))
+
+
+def in_scope(scope: dict) -> list[dict]:
+    """Referrals within a community scope, of every stage (the tracking statistics and gauges)."""
+    return list(collection().find(scope, {"outbox": 0, "history": 0, "reasons": 0}))
+
+
 def hired_in(scope: dict) -> list[dict]:
     """Referrals that were hired, within a community scope (the statistics)."""
     return list(collection().find({**scope, "hired_at": {"$ne": None}}, {"outbox": 0}))

@@ -13,6 +13,7 @@ from civic146.events import Routed
 from civic146.outbox import retry_on_conflict
 
 from ..context import Employment
+from ..domain import known_names
 from . import domain, store
 
 log = logging.getLogger(__name__)
@@ -26,20 +27,36 @@ def draft_from_intake(ctx: Employment, data: Routed) -> bool:
 
 
 def register(ctx: Employment, fields: dict, actor: Actor) -> dict:
-    doc, change = domain.register_seeker(fields, actor, ctx.now(), ctx.policy.consent_retention_days)
+    doc, change = domain.register_seeker(
+        fields, actor, ctx.now(), ctx.policy.consent_retention_days, ctx.pathways
+    )
     return store.insert(ctx.outbox, doc, change)
 
 
 def complete(ctx: Employment, doc: dict, fields: dict, actor: Actor, caller_ref: str | None) -> dict:
     """A draft completed with consent; `caller_ref`: the resident's pseudonym (see domain.check_claim)."""
     change = domain.complete_seeker(
-        doc, fields, actor, ctx.now(), ctx.policy.consent_retention_days, caller_ref
+        doc, fields, actor, ctx.now(), ctx.policy.consent_retention_days, caller_ref, ctx.pathways
     )
     return store.apply(ctx.outbox, doc, change)
 
 
 def update_profile(ctx: Employment, doc: dict, profile: dict, actor: Actor) -> dict:
-    return store.apply(ctx.outbox, doc, domain.update_profile(doc, profile, actor, ctx.now()))
+    return store.apply(ctx.outbox, doc, domain.update_profile(doc, profile, actor, ctx.now(), ctx.pathways))
+
+
+def record_contact(ctx: Employment, doc: dict, outcome: str, note: str | None, actor: Actor) -> dict:
+    names = known_names(doc, None)
+    return store.apply(ctx.outbox, doc, domain.record_contact(doc, outcome, note, actor, ctx.now(), names))
+
+
+def record_step(ctx: Employment, doc: dict, kind: str, status: str, note: str | None, actor: Actor) -> dict:
+    names = known_names(doc, None)
+    return store.apply(ctx.outbox, doc, domain.record_step(doc, kind, status, note, actor, ctx.now(), names))
+
+
+def assign_caseworker(ctx: Employment, doc: dict, caseworker_id: str) -> dict:
+    return store.apply(ctx.outbox, doc, domain.assign_caseworker(doc, caseworker_id, ctx.now()))
 
 
 def withdraw_consent(ctx: Employment, doc: dict, actor: Actor) -> dict:

@@ -1,7 +1,8 @@
-"""A seeker's profile: drafted from an intake request or registered with consent, completed,
-changed, closed (data erased) on withdrawal or at the end of its retention; its placements, reserved
-by a hire before the referral commits (see employment.domain) and confirmed or released after.
-Pure decisions returning `outbox.Change`."""
+"""A seeker's profile: drafted from an intake request or a needs survey, or registered with consent,
+completed, changed, closed (data erased) on withdrawal or at the end of its retention; its support
+pathway (given when the profile becomes active: steps, a caseworker, contact attempts, disengagement,
+jobs pushed); its placements, reserved by a hire before the referral commits (see employment.domain)
+and confirmed or released after. Pure decisions returning `outbox.Change`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 
 from civic146 import pii
 from civic146.auth import Actor
-from civic146.errors import Forbidden, InvalidTransition
+from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.outbox import Change
 
 from .. import events as ev
@@ -21,13 +22,16 @@ from ..domain import (
     draft_id,
     event,
     history_entry,
+    known_names,
     new_id,
     pending,
     progress,
     releasable,
     reservation,
+    survey_draft_id,
     without,
 )
+from ..reference import Pathway, pathway_for
 
 MAX_PART_TIME_PLACEMENTS = 2
 
@@ -96,6 +100,54 @@ def seeker_draft_from_intake(data, now: datetime) -> tuple[dict, Change]:
     return doc, change
 
 
+def seeker_draft_from_survey(survey: dict, row_index: int, row: dict, now: datetime) -> tuple[dict, Change]:
+    """A row of a needs survey becomes a draft profile holding the person (the household consented
+    to being recorded and contacted) and the need; staff complete it with the resident."""
+    person = row["person"]
+    doc = {
+        "_id": survey_draft_id(survey["_id"], row_index),
+        "status": "draft",
+        "source": "survey",
+        "survey_id": survey["_id"],
+        "request_id": None,
+        "community": survey["community"],
+        "compound": survey.get("compound"),
+        "description": pii.scrub_text(row.get("need"), (person["name"],)),
+        "household": row.get("household"),
+        "need": {
+            "target_group": row.get("target_group"),
+            "desired_occupations": row.get("desired_occupations", []),
+            "hours_types": row.get("hours_types", []),
+            "collected_by": survey["collected_by"],
+            "consent_at": survey["created_at"],
+        },
+        "submitter_masked": {"name": pii.mask_name(person["name"]), "phone": pii.mask_phone(person["phone"])},
+        "owner_ref": None,
+        "resident_id": None,
+        "person": {"name": person["name"], "phone": person["phone"]},
+        "profile": None,
+        "employment_difficulty": None,
+        "consent": None,
+        "placements": [],
+        "created_at": now,
+        "updated_at": now,
+        "last_active_at": now,
+        "history": [history_entry(None, "draft", SYSTEM, now, "needs_survey")],
+    }
+    change = Change()
+    change.record(
+        ev.SEEKER_DRAFTED,
+        event(
+            ev.SEEKER_DRAFTED,
+            doc["_id"],
+            doc["community"],
+            ev.SeekerDrafted(**_seeker_facts(doc, "draft", SYSTEM), description=doc["description"] or ""),
+            now,
+        ),
+    )
+    return doc, change
+
+
 def _consent(fields: dict, actor: Actor, now: datetime, default_days: int) -> dict:
     days = fields["consent"].get("retention_days") or default_days
     return {
@@ -134,9 +186,15 @@ def check_claim(doc: dict, person: dict, actor: Actor, caller_ref: str | None) -
 
 
 def _activation(
-    doc: dict, fields: dict, actor: Actor, now: datetime, default_days: int
+    doc: dict,
+    fields: dict,
+    actor: Actor,
+    now: datetime,
+    default_days: int,
+    pathways: tuple[Pathway, ...] = (),
 ) -> tuple[dict, Change]:
-    """Fields and events shared by registration and completion of a draft."""
+    """Fields and events shared by registration and completion of a draft; the profile's support
+    pathway is given here (the first of `pathways` that fits it)."""
     consent = _consent(fields, actor, now, default_days)
     values = {
         "status": "active",
@@ -149,6 +207,8 @@ def _activation(
         "updated_at": now,
         "last_active_at": now,
     }
+    if (support := support_for(doc, fields["profile"], pathways, now)) is not None:
+        values["support"] = support
     if actor.role == "resident":
         values["resident_id"] = actor.id
     after = {**doc, **values}
@@ -182,7 +242,9 @@ def _activation(
     return after, change
 
 
-def register_seeker(fields: dict, actor: Actor, now: datetime, default_days: int) -> tuple[dict, Change]:
+def register_seeker(
+    fields: dict, actor: Actor, now: datetime, default_days: int, pathways: tuple[Pathway, ...] = ()
+) -> tuple[dict, Change]:
     doc = {
         "_id": new_id(),
         "status": None,
@@ -193,26 +255,37 @@ def register_seeker(fields: dict, actor: Actor, now: datetime, default_days: int
         "created_at": now,
         "history": [],
     }
-    after, change = _activation(doc, fields, actor, now, default_days)
+    after, change = _activation(doc, fields, actor, now, default_days, pathways)
     after["history"] = [change.push["history"]]
     return after, Change(outbox=change.outbox)  # the document is inserted whole
 
 
 def complete_seeker(
-    doc: dict, fields: dict, actor: Actor, now: datetime, default_days: int, caller_ref: str | None = None
+    doc: dict,
+    fields: dict,
+    actor: Actor,
+    now: datetime,
+    default_days: int,
+    caller_ref: str | None = None,
+    pathways: tuple[Pathway, ...] = (),
 ) -> Change:
     if doc["status"] != "draft":
         raise InvalidTransition(
             f"only a draft profile can be completed; this one is {doc['status']}", {"status": doc["status"]}
         )
     check_claim(doc, fields["person"], actor, caller_ref)
-    return _activation(doc, fields, actor, now, default_days)[1]
+    return _activation(doc, fields, actor, now, default_days, pathways)[1]
 
 
-def update_profile(doc: dict, profile: dict, actor: Actor, now: datetime) -> Change:
+def update_profile(
+    doc: dict, profile: dict, actor: Actor, now: datetime, pathways: tuple[Pathway, ...] = ()
+) -> Change:
+    """A changed target group may bring another pathway (the one in progress is replaced)."""
     if doc["status"] not in ("active", "placed"):
         raise InvalidTransition(f"a {doc['status']} profile cannot be changed", {"status": doc["status"]})
     change = Change(set={"profile": profile, "updated_at": now, "last_active_at": now})
+    if (support := support_for(doc, profile, pathways, now)) is not None:
+        change.set["support"] = support
     change.record(
         ev.SEEKER_UPDATED,
         event(
@@ -239,6 +312,7 @@ def close_seeker(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
             "submitter_masked": None,
             "owner_ref": None,
             "description": None,
+            "household": None,
             "closed_reason": reason,
             "updated_at": now,
         },
@@ -370,3 +444,224 @@ def seeker_placement_change(seeker: dict, referral: dict, now: datetime) -> Chan
             "last_active_at": now,
         }
     )
+
+
+# --- the support pathway -------------------------------------------------------------------------------
+#
+# `support` on the profile: the pathway's id, its steps with due dates, the contact attempts scheduled
+# (each answered, unanswered or missed), the caseworker, the jobs pushed, and when the seeker counted
+# as disengaged. A snapshot of the pathway when it was given: an operator's later change of the data
+# applies to profiles that become active after it.
+
+ANSWERED = ("reached", "responded")
+UNANSWERED = ("no_response", "missed")
+
+
+def new_support(pathway: Pathway, now: datetime) -> dict:
+    contacts = []
+    plan = pathway.contacts
+    if plan:
+        contacts = [
+            {"n": n, "due_at": now + timedelta(days=plan.every_days * n), "status": "scheduled"}
+            for n in range(1, plan.attempts + 1)
+        ]
+    support = {
+        "pathway": pathway.id,
+        "assigned_at": now,
+        "caseworker_needed": pathway.caseworker,
+        "caseworker_id": None,
+        "steps": [
+            {
+                "kind": st.kind,
+                "label_zh": st.label_zh,
+                "due_at": now + timedelta(days=st.due_days),
+                "status": "planned",
+            }
+            for st in pathway.steps
+        ],
+        "contacts": contacts,
+        "contact_plan": {
+            "every_days": plan.every_days,
+            "grace_days": plan.grace_days,
+            "disengaged_after_missed": plan.disengaged_after_missed,
+        }
+        if plan
+        else None,
+        "push_min_score": pathway.push_min_score,
+        "prefer_community_service": pathway.prefer_community_service,
+        "prefer_offers": list(pathway.prefer_offers),
+        "pushed": [],
+        "disengaged_at": None,
+    }
+    support["next_due_at"] = next_due(support)
+    return support
+
+
+def support_for(doc: dict, profile: dict, pathways: tuple[Pathway, ...], now: datetime) -> dict | None:
+    """The support a profile becoming active (or changed) starts, or None to keep what it has."""
+    pathway = pathway_for(pathways, profile)
+    current = (doc.get("support") or {}).get("pathway")
+    if pathway is None or pathway.id == current:
+        return None
+    return new_support(pathway, now)
+
+
+def next_due(support: dict) -> datetime | None:
+    """When the worker next has to look at the contacts: the first scheduled attempt's end of grace."""
+    plan = support.get("contact_plan")
+    if not plan or support.get("disengaged_at"):
+        return None
+    due = [c["due_at"] for c in support["contacts"] if c["status"] == "scheduled"]
+    return min(due) + timedelta(days=plan["grace_days"]) if due else None
+
+
+def _with_support(seeker: dict, support: dict, now: datetime, **extra) -> Change:
+    support = {**support, "next_due_at": next_due(support)}
+    return Change(set={"support": support, "updated_at": now, **extra})
+
+
+def _support(seeker: dict) -> dict:
+    support = seeker.get("support")
+    if not support:
+        raise InvalidTransition("this profile has no support pathway", {"status": seeker["status"]})
+    if seeker["status"] not in ("active", "placed"):
+        raise InvalidTransition(f"a {seeker['status']} profile has no support", {"status": seeker["status"]})
+    return support
+
+
+def missed_in_a_row(contacts: list[dict]) -> int:
+    n = 0
+    for c in contacts:
+        if c["status"] == "scheduled":
+            break
+        n = n + 1 if c["status"] in UNANSWERED else 0
+    return n
+
+
+def contacts_due(seeker: dict, now: datetime) -> tuple[Change | None, int]:
+    """Contact attempts past their grace: answered if the seeker did something themselves since the
+    attempt before (applied, changed the profile, accepted or declined), missed otherwise. Returns
+    the change and, when the seeker has just become disengaged, how many they missed in a row (0
+    otherwise)."""
+    support = seeker.get("support") or {}
+    plan = support.get("contact_plan")
+    if seeker["status"] != "active" or not plan or support.get("disengaged_at"):
+        return None, 0
+    grace = timedelta(days=plan["grace_days"])
+    every = timedelta(days=plan["every_days"])
+    active_at = seeker.get("last_active_at")
+    contacts, changed = [], False
+    for c in support["contacts"]:
+        if c["status"] == "scheduled" and c["due_at"] + grace <= now:
+            window_start = c["due_at"] - every
+            c = {
+                **c,
+                "status": "responded" if active_at and active_at > window_start else "missed",
+                "at": now,
+            }
+            changed = True
+        contacts.append(c)
+    if not changed:
+        return None, 0
+    missed = missed_in_a_row(contacts)
+    disengaged = missed >= plan["disengaged_after_missed"]
+    support = {**support, "contacts": contacts, "disengaged_at": now if disengaged else None}
+    return _with_support(seeker, support, now), missed if disengaged else 0
+
+
+def record_contact(
+    seeker: dict, outcome: str, note: str | None, actor: Actor, now: datetime, names: tuple[str, ...]
+) -> Change:
+    """Staff tried to reach the seeker: the first scheduled attempt gets the outcome (an attempt
+    beyond the schedule is added). Reaching them counts as their activity and ends a disengagement."""
+    support = _support(seeker)
+    entry = {"status": outcome, "at": now, "by": actor.id, "note": pii.scrub_text(note, names)}
+    contacts = list(support.get("contacts", []))
+    first = next((i for i, c in enumerate(contacts) if c["status"] == "scheduled"), None)
+    if first is None:
+        contacts.append({"n": len(contacts) + 1, "due_at": now, **entry})
+    else:
+        contacts[first] = {**contacts[first], **entry}
+    support = {**support, "contacts": contacts}
+    extra = {}
+    if outcome == "reached":
+        support["disengaged_at"] = None
+        extra["last_active_at"] = now
+    return _with_support(seeker, support, now, **extra)
+
+
+def record_step(
+    seeker: dict,
+    kind: str,
+    status: str,
+    note: str | None,
+    actor: Actor,
+    now: datetime,
+    names: tuple[str, ...],
+) -> Change:
+    support = _support(seeker)
+    steps = list(support["steps"])
+    at = next((i for i, st in enumerate(steps) if st["kind"] == kind), None)
+    if at is None:
+        raise InvalidInput(
+            f"the pathway {support['pathway']} has no step {kind}",
+            [{"field": "kind", "message": f"one of {', '.join(st['kind'] for st in steps) or 'none'}"}],
+        )
+    steps[at] = {
+        **steps[at],
+        "status": status,
+        "at": now,
+        "by": actor.id,
+        "note": pii.scrub_text(note, names),
+    }
+    return _with_support(seeker, {**support, "steps": steps}, now)
+
+
+def assign_caseworker(seeker: dict, caseworker_id: str, now: datetime) -> Change:
+    support = _support(seeker)
+    return _with_support(seeker, {**support, "caseworker_id": caseworker_id}, now)
+
+
+def push_channels(seeker: dict) -> list[str]:
+    return list((seeker.get("profile") or {}).get("online_channels") or [])
+
+
+def job_pushed(seeker: dict, job: dict, score: float, now: datetime) -> Change | None:
+    """A new job fits a seeker whose pathway pushes jobs: recorded once per job, with the event a
+    mini-program or SMS gateway reads (no personal data: the seeker's id and channels, the job)."""
+    support = seeker.get("support") or {}
+    if seeker["status"] != "active" or any(p["job_id"] == job["_id"] for p in support.get("pushed", [])):
+        return None
+    channels = push_channels(seeker)
+    pushed = [
+        *support.get("pushed", []),
+        {"job_id": job["_id"], "at": now, "score": round(score, 4), "channels": channels},
+    ]
+    change = _with_support(seeker, {**support, "pushed": pushed}, now)
+    change.record(
+        ev.JOB_PUSHED,
+        event(
+            ev.JOB_PUSHED,
+            seeker["_id"],
+            seeker["community"],
+            ev.JobPushed(
+                seeker_id=seeker["_id"],
+                job_id=job["_id"],
+                community=seeker["community"],
+                job_community=job["community"],
+                target_group=seeker["profile"]["target_group"],
+                pathway=support["pathway"],
+                score=round(score, 4),
+                channels=channels,
+                title=pii.scrub_text(job["title"], known_names(seeker, job)),
+                occupation=job["occupation"],
+                hours_type=job["hours"]["type"],
+                hours_per_week=job["hours"]["hours_per_week"],
+                pay_min=job["pay"]["min"],
+                pay_max=job["pay"]["max"],
+                pay_unit=job["pay"]["unit"],
+            ),
+            now,
+        ),
+    )
+    return change

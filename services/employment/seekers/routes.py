@@ -21,6 +21,7 @@ from civic146.web import ApiBlueprint
 
 from .. import actions
 from ..access import ctx, is_staff_for, owns, plain_view, seeker_for, sees_sensitive
+from ..referrals import store as referral_store
 from ..schemas import TopQuery, reasons_out
 from . import actions as seeker_actions
 from . import domain, schemas, store
@@ -54,6 +55,7 @@ def present_seeker(doc: dict, p: Principal) -> schemas.SeekerOut:
         profile=doc.get("profile"),
         employment_difficulty=doc.get("employment_difficulty") if sensitive else None,
         consent=doc.get("consent"),
+        need=doc.get("need"),
         placements=doc.get("placements", []),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
@@ -238,3 +240,82 @@ def seeker_matches(seeker_id: str, query: TopQuery):
         for j, mt in actions.matches_for_seeker(ctx(), doc, query.k)
     ]
     return schemas.JobMatchList(seeker_id=seeker_id, items=items)
+
+
+def present_support(doc: dict) -> schemas.SupportOut:
+    support = doc.get("support") or {}
+    stages: dict[str, int] = {}
+    for r in referral_store.of_seeker(doc["_id"]):
+        stages[r["stage"]] = stages.get(r["stage"], 0) + 1
+    return schemas.SupportOut(
+        seeker_id=doc["_id"],
+        target_group=(doc.get("profile") or {}).get("target_group"),
+        **{k: support.get(k) for k in ("pathway", "assigned_at", "caseworker_id", "disengaged_at")},
+        caseworker_needed=bool(support.get("caseworker_needed")),
+        steps=support.get("steps", []),
+        contacts=support.get("contacts", []),
+        pushed=support.get("pushed", []),
+        referrals_by_stage=dict(sorted(stages.items())),
+        placed=bool(doc.get("placements")),
+    )
+
+
+@bp.endpoint(
+    "/seekers/<seeker_id>/support",
+    "GET",
+    summary="The profile's support pathway: steps, contact attempts, caseworker, jobs pushed, referrals",
+    response=schemas.SupportOut,
+    roles=(RESIDENT, *STAFF_ROLES),
+)
+def get_support(seeker_id: str):
+    doc, _ = seeker_for(seeker_id)
+    return present_support(doc)
+
+
+def _staff_for_seeker(seeker_id: str) -> tuple[dict, Principal]:
+    p = principal()
+    doc = store.get(seeker_id)
+    if not is_staff_for(p, doc["community"]):
+        raise Forbidden(f"you do not serve community {doc['community']}")
+    return doc, p
+
+
+@bp.endpoint(
+    "/seekers/<seeker_id>/support/contacts",
+    "POST",
+    summary="Record a contact attempt of the pathway (reached or no response)",
+    body=schemas.ContactIn,
+    response=schemas.SupportOut,
+    roles=STAFF_ROLES,
+)
+def record_contact(seeker_id: str, body: schemas.ContactIn):
+    doc, p = _staff_for_seeker(seeker_id)
+    return present_support(seeker_actions.record_contact(ctx(), doc, body.outcome, body.note, actor_of(p)))
+
+
+@bp.endpoint(
+    "/seekers/<seeker_id>/support/steps",
+    "POST",
+    summary="Record a step of the pathway as done or skipped",
+    body=schemas.StepIn,
+    response=schemas.SupportOut,
+    roles=STAFF_ROLES,
+)
+def record_step(seeker_id: str, body: schemas.StepIn):
+    doc, p = _staff_for_seeker(seeker_id)
+    return present_support(
+        seeker_actions.record_step(ctx(), doc, body.kind, body.status, body.note, actor_of(p))
+    )
+
+
+@bp.endpoint(
+    "/seekers/<seeker_id>/support/caseworker",
+    "POST",
+    summary="Assign the seeker's caseworker",
+    body=schemas.CaseworkerIn,
+    response=schemas.SupportOut,
+    roles=STAFF_ROLES,
+)
+def assign_caseworker(seeker_id: str, body: schemas.CaseworkerIn):
+    doc, _ = _staff_for_seeker(seeker_id)
+    return present_support(seeker_actions.assign_caseworker(ctx(), doc, body.caseworker_id))

@@ -18,7 +18,9 @@ from ..schemas import (
     PAY_RANGES,
     Education,
     OccupationId,
+    OnlineChannel,
     PayUnit,
+    PhysicalDemand,
     ReasonOut,
     SkillId,
     TargetGroup,
@@ -73,6 +75,17 @@ class ProfileIn(Input):
     expected_pay: PayIn | None = None
     target_group: TargetGroup | None = Field(None, description="Public target group")
     needs_accessible: bool = False
+    online_channels: Annotated[list[OnlineChannel], Distinct] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Where pushed jobs reach the seeker; none: community staff tell them",
+    )
+    physical_limits: Annotated[list[PhysicalDemand], Distinct] = Field(
+        default_factory=list, max_length=4, description="Physical demands the seeker cannot meet"
+    )
+    community_service_interest: bool = Field(
+        False, description="Interested in community service roles (canteen, repair shop, health post)"
+    )
 
 
 class ConsentIn(Input):
@@ -121,6 +134,14 @@ class ConsentOut(BaseModel):
     expires_at: datetime
 
 
+class NeedOut(BaseModel):
+    target_group: TargetGroup | None = None
+    desired_occupations: list[str] = Field(default_factory=list)
+    hours_types: list[str] = Field(default_factory=list)
+    collected_by: str
+    consent_at: datetime
+
+
 class SeekerOut(BaseModel):
     id: str
     status: SeekerStatus
@@ -133,6 +154,7 @@ class SeekerOut(BaseModel):
     profile: ProfileIn | None = None
     employment_difficulty: bool | None = Field(None, description="Only for roles allowed to see it")
     consent: ConsentOut | None = None
+    need: NeedOut | None = Field(None, description="What a needs survey recorded (drafts from a survey)")
     placements: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
@@ -161,3 +183,59 @@ class JobMatch(BaseModel):
 class JobMatchList(BaseModel):
     seeker_id: str
     items: list[JobMatch]
+
+
+class StepOut(BaseModel):
+    kind: str
+    label_zh: str
+    due_at: datetime
+    status: Literal["planned", "done", "skipped"]
+    at: datetime | None = None
+    note: str | None = None
+
+
+class ContactOut(BaseModel):
+    n: int
+    due_at: datetime
+    status: Literal["scheduled", "reached", "no_response", "responded", "missed"]
+    at: datetime | None = None
+    note: str | None = None
+
+
+class PushedOut(BaseModel):
+    job_id: str
+    at: datetime
+    score: float
+    channels: list[str]
+
+
+class SupportOut(BaseModel):
+    """The pathway a profile follows and the support it received; the referrals' stages."""
+
+    seeker_id: str
+    target_group: TargetGroup | None = None
+    pathway: str | None = None
+    assigned_at: datetime | None = None
+    caseworker_needed: bool = False
+    caseworker_id: str | None = None
+    steps: list[StepOut] = Field(default_factory=list)
+    contacts: list[ContactOut] = Field(default_factory=list)
+    pushed: list[PushedOut] = Field(default_factory=list)
+    disengaged_at: datetime | None = None
+    referrals_by_stage: dict[str, int] = Field(default_factory=dict)
+    placed: bool = False
+
+
+class ContactIn(Input):
+    outcome: Literal["reached", "no_response"]
+    note: str | None = Field(None, max_length=500)
+
+
+class StepIn(Input):
+    kind: str = Field(min_length=1, max_length=60, description="A step of the profile's pathway")
+    status: Literal["done", "skipped"]
+    note: str | None = Field(None, max_length=500)
+
+
+class CaseworkerIn(Input):
+    caseworker_id: str = Field(min_length=1, max_length=64, description="The staff member's id (JWT sub)")

@@ -23,6 +23,7 @@ class Seeker(mongoengine.DynamicDocument):
             {"fields": ["request_id"]},
             {"fields": ["resident_id"]},
             {"fields": ["status", "consent.expires_at"]},
+            {"fields": ["status", "support.next_due_at"]},
             # the worker looks for hires reserved but not confirmed (actions.hire)
             {"fields": ["reservations.0"], "sparse": True},
             *AGGREGATE_INDEXES,
@@ -48,6 +49,22 @@ def find(flt: dict, limit: int = 0) -> list[dict]:
 def in_scope(scope: dict) -> list[dict]:
     """Profiles within a community scope (civic146.auth.community_scope; the statistics)."""
     return list(collection().find(scope, {"outbox": 0}))
+
+
+def open_in(scope: dict) -> list[dict]:
+    """Profiles not closed within a community scope (the unmet needs)."""
+    return list(
+        collection().find({**scope, "status": {"$ne": "closed"}}, {"outbox": 0, "history": 0, "person": 0})
+    )
+
+
+def open_phones(community: str) -> set[str]:
+    """The phones of the profiles not closed in a community (a survey row for one of them is refused)."""
+    return {
+        s["person"]["phone"]
+        for s in collection().find({"community": community, "status": {"$ne": "closed"}}, {"person.phone": 1})
+        if (s.get("person") or {}).get("phone")
+    }
 
 
 def of_resident(resident_id: str) -> list[dict]:
@@ -78,6 +95,11 @@ def consents_due(now: datetime) -> Cursor:
     return collection().find(
         {"status": {"$ne": "closed"}, "consent.expires_at": {"$lte": now}}, {"outbox": 0}
     )
+
+
+def pathways_due(now: datetime) -> Cursor:
+    """Active profiles whose pathway has a contact attempt past its grace (the pathway job)."""
+    return collection().find({"status": "active", "support.next_due_at": {"$lte": now}}, {"outbox": 0})
 
 
 def active_communities() -> list[str]:
