@@ -28,6 +28,7 @@ from .config import Settings
 from .errors import DomainError, InvalidInput, MalformedRequest, Unavailable, http_status
 from .logs import configure_logging
 from .reference import COMMUNITIES
+from .registry import REGISTRY
 
 log = logging.getLogger("civic146.http")
 
@@ -175,8 +176,10 @@ def create_service_app(
     and a readiness check of MongoDB."""
     app = create_base_app(settings, title, description)
     mongo.connect(settings)
-    # The register is read now: a missing file fails the start, not the first request.
+    # The registers are read and checked now: a missing file or a dangling id fails the start, not
+    # the first request.
     COMMUNITIES.use(settings.reference_dir)
+    REGISTRY.use(settings.reference_dir)
     app.extensions[settings.service_name] = context(settings)
     for bp in blueprints:
         register_api(app, bp)

@@ -374,7 +374,7 @@ def cast_ballot(topic_id: str, vote_id: str, body: schemas.BallotIn):
 )
 def claim(topic_id: str, body: schemas.ClaimIn):
     doc, p = load(topic_id)
-    member = ctx().registries.cppcc_members.get(p.sub)
+    member = ctx().registries.cppcc_member_of_account(p.sub)
     if member is None or doc["community"] not in member.communities:
         raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
     return present(actions.claim(ctx(), doc, actor_of(p), body.resources), p)
@@ -641,7 +641,12 @@ def deputies():
     return schemas.PersonList(
         items=[
             schemas.PersonOut(
-                id=d.id, name_zh=d.name_zh, communities=sorted(d.communities), station=d.station, demo=d.demo
+                id=d.id,
+                name_zh=d.name_zh,
+                account=d.account,
+                communities=sorted(d.communities),
+                station=d.station,
+                demo=d.demo,
             )
             for d in ctx().registries.deputies.values()
         ]
@@ -658,7 +663,9 @@ def deputies():
 def cppcc_members():
     return schemas.PersonList(
         items=[
-            schemas.PersonOut(id=c.id, name_zh=c.name_zh, communities=sorted(c.communities), demo=c.demo)
+            schemas.PersonOut(
+                id=c.id, name_zh=c.name_zh, account=c.account, communities=sorted(c.communities), demo=c.demo
+            )
             for c in ctx().registries.cppcc_members.values()
         ]
     )

@@ -385,8 +385,11 @@ class VenueList(BaseModel):
 
 
 class PersonOut(BaseModel):
-    id: str
+    id: str = Field(
+        description="The registry's person id (GET /v1/people/{person_id}), the same in every service"
+    )
     name_zh: str
+    account: str | None = Field(None, description="The account the person signs in with (JWT sub)")
     communities: list[str]
     station: str | None = None
     demo: bool

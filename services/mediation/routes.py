@@ -317,6 +317,7 @@ def list_mediators():
         items=[
             schemas.RosterEntryOut(
                 id=m.id,
+                account=m.user_id,
                 name_zh=m.name_zh,
                 kind=m.kind,
                 communities=list(m.communities),
