@@ -179,6 +179,8 @@ def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
         mean_satisfaction=domain.satisfaction_summary(doc),
         evaluations=[schemas.EvaluationOut(**e) for e in doc["evaluations"]],
         closing_summary=(doc.get("closing") or {}).get("summary"),
+        absorbs_requests=doc.get("absorbs_requests", True),
+        absorbing_stopped=doc.get("absorbing_stopped"),
     )
 
 

@@ -288,6 +288,11 @@ class EvaluationOut(BaseModel):
     at: datetime
 
 
+class AbsorbingStoppedOut(BaseModel):
+    reason: str
+    at: datetime
+
+
 class TopicOut(BaseModel):
     id: str
     title: str
@@ -317,6 +322,12 @@ class TopicOut(BaseModel):
     mean_satisfaction: float | None
     evaluations: list[EvaluationOut]
     closing_summary: str | None
+    absorbs_requests: bool = Field(
+        True, description="Whether similar requests intake routes to deliberation join this topic"
+    )
+    absorbing_stopped: AbsorbingStoppedOut | None = Field(
+        None, description="Why the topic takes no new request (null while it does)"
+    )
     created_at: datetime
     updated_at: datetime
     version: int

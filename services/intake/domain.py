@@ -258,6 +258,59 @@ def start(
     return change
 
 
+def reassign(
+    doc: dict,
+    actor: Actor,
+    now: datetime,
+    handled_by: str,
+    reference: str,
+    previous_reference: str,
+    summary: str,
+    reassigned_at: datetime,
+) -> Change | None:
+    """The handling service moved the request to another of its aggregates: the reference follows it
+    and the history says so; the status stays. None when the news is stale: the request is handled
+    elsewhere now, or a later move was applied already (moves of one request come from different
+    aggregates, whose events have no order between them)."""
+    if doc.get("handled_by") not in (None, handled_by):
+        return None
+    if doc.get("reference_since") is not None and reassigned_at <= doc["reference_since"]:
+        return None
+    said = scrub(doc, summary)
+    change = Change(
+        set={"reference": reference, "reference_since": reassigned_at, "updated_at": now},
+        push={
+            "history": {
+                "from": doc["status"],
+                "to": doc["status"],
+                "at": now,
+                "actor_id": actor.id,
+                "actor_role": actor.role,
+                "reason": said,
+                "reference": reference,
+            }
+        },
+    )
+    if doc.get("handled_by") is None:
+        change.set["handled_by"] = handled_by
+    change.record(
+        ev.REASSIGNED,
+        _event(
+            ev.REASSIGNED,
+            doc,
+            ev.Reassigned(
+                **_facts(doc, doc["status"], actor),
+                handled_by=handled_by,
+                reference=reference,
+                previous_reference=previous_reference,
+                summary=said or "",
+            ),
+            now,
+        ),
+    )
+    return change
+
+
 def resolve(
     doc: dict,
     actor: Actor,

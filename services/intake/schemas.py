@@ -91,6 +91,10 @@ class HistoryOut(BaseModel):
     at: datetime
     actor_role: str
     reason: str | None = None
+    reference: str | None = Field(
+        None,
+        description="On a move between aggregates of the handling service (from = to): where it went",
+    )
 
 
 class RatingOut(BaseModel):
