@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from civic146 import paging
 from civic146.auth import (
     CPPCC_MEMBER,
     DEPUTY,
@@ -208,7 +209,7 @@ def create_topic(body: schemas.CreateTopicIn):
 @bp.endpoint(
     "/topics",
     "GET",
-    summary="List topics (newest first)",
+    summary="List topics (newest first, cursor pagination; ?request_id= the topic holding a request)",
     query=schemas.ListQuery,
     response=schemas.TopicPage,
     roles=CREATORS,
@@ -227,7 +228,13 @@ def list_topics(query: schemas.ListQuery):
     for key in ("step", "platform"):
         if getattr(query, key):
             flt[key] = getattr(query, key)
-    return schemas.TopicPage(items=[shown(d, p) for d in store.page(flt, query.limit)])
+    if query.request_id:
+        flt["request_ids"] = query.request_id
+    conditions = [flt, paging.after(query.cursor, "created_at")] if query.cursor else [flt]
+    docs, next_cursor = paging.page_of(
+        store.page({"$and": conditions}, query.limit + 1), query.limit, "created_at"
+    )
+    return schemas.TopicPage(items=[shown(d, p) for d in docs], next_cursor=next_cursor)
 
 
 @bp.endpoint(

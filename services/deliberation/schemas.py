@@ -167,6 +167,10 @@ class ListQuery(Input):
     community: CommunityId | None = None
     step: Step | None = None
     platform: Platform | None = None
+    request_id: str | None = Field(
+        None, min_length=1, max_length=64, description="Only the topic an intake request belongs to"
+    )
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -255,10 +259,10 @@ class TaskOut(BaseModel):
     title: str
     owner: str
     due_date: date
-    unit: str
+    unit: str = Field(description="Unit of target and done (m, 个, 处, ...)")
     target: float
     done: float
-    progress: float
+    progress: float = Field(description="Percent of the target done (0..100)")
 
 
 class ClaimOut(BaseModel):
@@ -314,7 +318,9 @@ class TopicOut(BaseModel):
     deputies: list[DeputyOut]
     decision: str | None
     tasks: list[TaskOut]
-    progress: float
+    progress: float = Field(
+        description="Percent done: the mean of the tasks' progress, each in percent (0..100)"
+    )
     result: NoticeOut | None
     declined_reason: str | None
     feedback: list[FeedbackOut]
@@ -335,6 +341,7 @@ class TopicOut(BaseModel):
 
 class TopicPage(BaseModel):
     items: list[TopicOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null: the last")
 
 
 class BallotOut(BaseModel):

@@ -467,13 +467,14 @@ def follow_up_change(doc: dict, now: datetime) -> Change | None:
 # --- duplicates (character-bigram similarity from civic146.text) ---------------------------------
 
 
-def rank_duplicates(doc: dict, candidates: list[dict], limit: int = 5) -> list[tuple[dict, float]]:
+def rank_duplicates(doc: dict, candidates: list[dict]) -> list[tuple[dict, float]]:
+    """Every candidate with its similarity, most similar first (the newest first among equals)."""
     scored = [
         (c, text.similarity(doc["description"], c["description"]))
         for c in candidates
         if c["_id"] != doc["_id"]
     ]
-    return sorted(scored, key=lambda s: -s[1])[:limit]
+    return sorted(scored, key=lambda s: -s[1])
 
 
 # --- statistics (the indicators 12345 hotlines are judged by) --------------------------------------
@@ -489,6 +490,16 @@ def _rate(num: int, den: int) -> float | None:
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
+
+
+def statistics_by_community(docs: list[dict], communities: list[str]) -> dict[str, dict]:
+    """The indicators of each of `communities` (in that order; one without requests has zeros),
+    from one pass over the rows."""
+    rows: dict[str, list[dict]] = {c: [] for c in communities}
+    for d in docs:
+        if d["community"] in rows:
+            rows[d["community"]].append(d)
+    return {c: compute_statistics(rows[c]) for c in communities}
 
 
 def compute_statistics(docs: list[dict]) -> dict:
