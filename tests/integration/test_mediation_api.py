@@ -149,6 +149,26 @@ def test_a_party_sees_their_own_contact_data_in_full_and_the_others_masked(clien
     assert parties(mint("med-sun", "mediator")) == full  # a supervisor
 
 
+def test_the_roster_shows_each_mediators_account_and_a_token_with_it_acts_on_their_case(client, mint, staff):
+    cid = client.post("/v1/cases", json={**GOOD, "parties": [APPLICANT, RESPONDENT]}, headers=staff).json[
+        "id"
+    ]
+    for party in ("p1", "p2"):
+        client.post(f"/v1/cases/{cid}/consent", json={"party_id": party, "decision": "given"}, headers=staff)
+    roster = client.get("/v1/mediators", headers=staff).json["items"]
+    entry = next(m for m in roster if m["id"] == "med-hf-02")
+    assert entry["account"] == "med-qian"
+    # The deputy who mediates is deliberation's deputy-01, with the same account: one person.
+    assert next(m for m in roster if m["kind"] == "deputy")["id"] == "deputy-01"
+    assigned = client.post(f"/v1/cases/{cid}/mediators", json={"mediator_id": entry["id"]}, headers=staff)
+    assert assigned.status_code == 200, assigned.json
+    as_mediator = mint(entry["account"], "mediator")
+    read = client.get(f"/v1/cases/{cid}", headers=as_mediator)
+    assert read.status_code == 200 and read.json["parties"][0]["masked"] is False
+    by_roster_id = client.get(f"/v1/cases/{cid}", headers=mint(entry["id"], "mediator"))
+    assert by_roster_id.status_code == 403  # the roster id is no account
+
+
 def test_session_notes_are_for_the_mediators_and_supervisors_only(client, mint, staff):
     cid = client.post("/v1/cases", json={**GOOD, "parties": [APPLICANT, RESPONDENT]}, headers=staff).json[
         "id"

@@ -5,12 +5,14 @@ entry of it, and a register with an id given twice or an id naming nothing stops
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import shutil
 
 import pytest
 
 from civic146 import registry
+from civic146.contracts import SERVICES
 from civic146.reference import BUNDLED, load_json
 from civic146.registry import RegistryError
 from deliberation import reference as deliberation_reference
@@ -120,3 +122,25 @@ def test_a_roster_naming_no_registry_person_stops_mediations_start(tmp_path):
     (tmp_path / "mediators.json").write_text(json.dumps(roster), encoding="utf-8")
     with pytest.raises(RegistryError, match="med-nobody"):
         mediation_reference.load(str(tmp_path))
+
+
+def a_register_with_a_dangling_head(tmp_path) -> str:
+    """Every bundled reference file in one folder, with a compound naming a head who is no one."""
+    for folder in (BUNDLED, *(BUNDLED.parents[1] / s / "reference" for s in SERVICES)):
+        for path in folder.glob("*.json"):
+            shutil.copy(path, tmp_path / path.name)
+    communities = json.loads((tmp_path / "communities.json").read_text(encoding="utf-8"))
+    communities["communities"][0]["compounds"][0]["heads"] = [{"person": "head-nobody", "title": "楼长"}]
+    (tmp_path / "communities.json").write_text(json.dumps(communities), encoding="utf-8")
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_both_processes_of_every_service_refuse_to_start_on_a_dangling_id(service, tmp_path, monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", "x")
+    monkeypatch.setenv("REFERENCE_DIR", a_register_with_a_dangling_head(tmp_path))
+    declaration = importlib.import_module(f"{service}.service").SERVICE
+    with pytest.raises(RegistryError, match="head-nobody"):
+        declaration.create_app()
+    with pytest.raises(RegistryError, match="head-nobody"):
+        declaration.serve()  # before it connects to anything
