@@ -18,7 +18,7 @@ bp = ApiBlueprint("registry", __name__, url_prefix="/v1", tag="registry")
 DEMO = "true: an invented placeholder name (demo data); false: a name from the source bulletin"
 
 
-class VenueOut(BaseModel):
+class RegistryVenue(BaseModel):
     id: str
     name_zh: str
     community: str | None = Field(description="null: a sub-district venue open to every community")
@@ -27,48 +27,48 @@ class VenueOut(BaseModel):
     demo: bool = Field(description=DEMO)
 
 
-class HeadOut(BaseModel):
+class RegistryHead(BaseModel):
     person: str = Field(description="Person id (GET /v1/people/{person_id})")
     name_zh: str
     title: str
 
 
-class CompoundOut(BaseModel):
+class RegistryCompound(BaseModel):
     id: str
     name_zh: str
-    heads: list[HeadOut] = Field(description="The compound's heads (楼院三长)")
+    heads: list[RegistryHead] = Field(description="The compound's heads (楼院三长)")
     committees: list[str] = Field(description="Ids of the self-management committees (自管会) covering it")
-    venues: list[VenueOut] = Field(description="Venues in the compound")
+    venues: list[RegistryVenue] = Field(description="Venues in the compound")
     demo: bool = Field(description=DEMO)
 
 
-class CommitteeOut(BaseModel):
+class RegistryCommittee(BaseModel):
     id: str
     name_zh: str
     compounds: list[str]
     demo: bool = Field(description=DEMO)
 
 
-class CommunityOut(BaseModel):
+class RegistryCommunity(BaseModel):
     id: str
     name_zh: str
     name_en: str
-    compounds: list[CompoundOut]
-    committees: list[CommitteeOut] = Field(description="Residents' self-management committees (自管会)")
-    venues: list[VenueOut] = Field(
+    compounds: list[RegistryCompound]
+    committees: list[RegistryCommittee] = Field(description="Residents' self-management committees (自管会)")
+    venues: list[RegistryVenue] = Field(
         description="Venues of the community outside its compounds, and the sub-district's (community null)"
     )
     demo: bool = Field(description=DEMO)
 
 
-class CommunityList(BaseModel):
-    items: list[CommunityOut]
+class RegistryCommunityList(BaseModel):
+    items: list[RegistryCommunity]
     communities: int
     compounds: int
     committees: int
 
 
-class PersonOut(BaseModel):
+class RegistryPerson(BaseModel):
     id: str = Field(description="The person's one id, the same in every service")
     name_zh: str
     account: str | None = Field(
@@ -80,11 +80,11 @@ class PersonOut(BaseModel):
     demo: bool = Field(description=DEMO)
 
 
-class PersonList(BaseModel):
-    items: list[PersonOut]
+class RegistryPersonList(BaseModel):
+    items: list[RegistryPerson]
 
 
-class PeopleQuery(Input):
+class RegistryPeopleQuery(Input):
     role: Literal[PERSON_ROLES] | None = None  # type: ignore[valid-type]
     community: CommunityId | None = Field(
         None, description="Only people serving this community (those serving the whole sub-district too)"
@@ -92,7 +92,7 @@ class PeopleQuery(Input):
     account: str | None = Field(None, max_length=128, description="Only the person with this account")
 
 
-class StationOut(BaseModel):
+class RegistryStation(BaseModel):
     id: str
     name_zh: str
     communities: list[str]
@@ -100,28 +100,30 @@ class StationOut(BaseModel):
     demo: bool = Field(description=DEMO)
 
 
-class StationList(BaseModel):
-    items: list[StationOut]
+class RegistryStationList(BaseModel):
+    items: list[RegistryStation]
 
 
-def present_venue(v: Venue) -> VenueOut:
-    return VenueOut(**vars(v))
+def present_venue(v: Venue) -> RegistryVenue:
+    return RegistryVenue(**vars(v))
 
 
-def present_compound(k: Compound, committees: list[str]) -> CompoundOut:
+def present_compound(k: Compound, committees: list[str]) -> RegistryCompound:
     people = REGISTRY().people
-    return CompoundOut(
+    return RegistryCompound(
         id=k.id,
         name_zh=k.name_zh,
-        heads=[HeadOut(person=h.person, name_zh=people[h.person].name_zh, title=h.title) for h in k.heads],
+        heads=[
+            RegistryHead(person=h.person, name_zh=people[h.person].name_zh, title=h.title) for h in k.heads
+        ],
         committees=committees,
         venues=[present_venue(v) for v in REGISTRY().venues_of_compound(k.id)],
         demo=k.demo,
     )
 
 
-def present_community(c: Place) -> CommunityOut:
-    return CommunityOut(
+def present_community(c: Place) -> RegistryCommunity:
+    return RegistryCommunity(
         id=c.id,
         name_zh=c.name_zh,
         name_en=c.name_en,
@@ -129,7 +131,7 @@ def present_community(c: Place) -> CommunityOut:
             present_compound(k, [m.id for m in c.committees if k.id in m.compounds]) for k in c.compounds
         ],
         committees=[
-            CommitteeOut(id=m.id, name_zh=m.name_zh, compounds=list(m.compounds), demo=m.demo)
+            RegistryCommittee(id=m.id, name_zh=m.name_zh, compounds=list(m.compounds), demo=m.demo)
             for m in c.committees
         ],
         venues=[present_venue(v) for v in REGISTRY().venues_of_community(c.id)],
@@ -137,8 +139,8 @@ def present_community(c: Place) -> CommunityOut:
     )
 
 
-def present_person(p: Person) -> PersonOut:
-    return PersonOut(
+def present_person(p: Person) -> RegistryPerson:
+    return RegistryPerson(
         id=p.id,
         name_zh=p.name_zh,
         account=p.account,
@@ -153,12 +155,12 @@ def present_person(p: Person) -> PersonOut:
     "/communities",
     "GET",
     summary="The communities, each with its compounds (heads, committees, venues)",
-    response=CommunityList,
+    response=RegistryCommunityList,
     roles=(),
 )
 def list_communities():
     registry = REGISTRY()
-    return CommunityList(
+    return RegistryCommunityList(
         items=[present_community(c) for c in registry.communities.values()],
         communities=len(registry.communities),
         compounds=len(registry.compounds),
@@ -170,7 +172,7 @@ def list_communities():
     "/communities/<community_id>",
     "GET",
     summary="One community with its compounds, heads, committees and venues",
-    response=CommunityOut,
+    response=RegistryCommunity,
     roles=(),
 )
 def get_community(community_id: str):
@@ -184,13 +186,13 @@ def get_community(community_id: str):
     "/people",
     "GET",
     summary="Deputies, CPPCC members, mediators and other resource people, with account and communities",
-    query=PeopleQuery,
-    response=PersonList,
+    query=RegistryPeopleQuery,
+    response=RegistryPersonList,
     roles=(),
 )
-def list_people(query: PeopleQuery):
+def list_people(query: RegistryPeopleQuery):
     people = REGISTRY().people.values()
-    return PersonList(
+    return RegistryPersonList(
         items=[
             present_person(p)
             for p in people
@@ -205,7 +207,7 @@ def list_people(query: PeopleQuery):
     "/people/<person_id>",
     "GET",
     summary="One person of the register",
-    response=PersonOut,
+    response=RegistryPerson,
     roles=(),
 )
 def get_person(person_id: str):
@@ -219,14 +221,14 @@ def get_person(person_id: str):
     "/stations",
     "GET",
     summary="The NPC deputies' liaison stations, their areas and deputies",
-    response=StationList,
+    response=RegistryStationList,
     roles=(),
 )
 def list_stations():
     registry = REGISTRY()
-    return StationList(
+    return RegistryStationList(
         items=[
-            StationOut(
+            RegistryStation(
                 id=s.id,
                 name_zh=s.name_zh,
                 communities=list(s.communities),

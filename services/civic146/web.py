@@ -380,10 +380,18 @@ def openapi_document(app: Flask) -> dict:
         }
     }
 
+    def add(name: str, schema: dict) -> None:
+        # Components are named by model: two different models of one name (a service's and the
+        # kit's) would silently describe one with the other's schema.
+        if schemas.get(name, schema) != schema:
+            raise RuntimeError(f"two different payload models are named {name} in one OpenAPI document")
+        schemas[name] = schema
+
     def ref(model: type[BaseModel], mode: str = "validation") -> dict:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
+        for name, nested in schema.pop("$defs", {}).items():
+            add(name, nested)
+        add(model.__name__, schema)
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

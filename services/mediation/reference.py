@@ -57,6 +57,11 @@ def load(reference_dir: str = "") -> dict[str, Mediator]:
         person = people.people[m["person"]]
         if m["kind"] not in KINDS:
             raise SystemExit(f"{path}: mediator {person.id} has unknown kind {m['kind']!r}")
+        if m["kind"] not in person.roles:
+            raise SystemExit(
+                f"{path}: mediator {person.id} mediates as {m['kind']}, which the registry does not say "
+                f"they are (roles {list(person.roles)})"
+            )
         if person.account is None:
             raise SystemExit(f"{path}: mediator {person.id} has no account in the registry")
         if person.id in roster:

@@ -114,14 +114,25 @@ def test_a_duplicate_or_dangling_id_stops_the_start(spoil, problem):
     assert any(problem in p for p in failed.value.problems), failed.value.problems
 
 
-def test_a_roster_naming_no_registry_person_stops_mediations_start(tmp_path):
+@pytest.mark.parametrize(
+    "spoil, problem",
+    [
+        ({"person": "med-nobody"}, "names people the registry does not know: ['med-nobody']"),
+        ({"kind": "lawyer"}, "mediates as lawyer, which the registry does not say they are"),
+        ({"person": "head-huifeng-1", "kind": "community_mediator"}, "mediates as community_mediator"),
+    ],
+)
+def test_a_roster_naming_no_registry_person_or_in_a_capacity_they_lack_stops_mediations_start(
+    tmp_path, spoil, problem
+):
     for name in ("communities.json", "venues.json", "people.json"):
         shutil.copy(BUNDLED / name, tmp_path / name)
     roster = json.loads((mediation_reference.BUNDLED / "mediators.json").read_text(encoding="utf-8"))
-    roster["mediators"][0]["person"] = "med-nobody"
+    roster["mediators"][0].update(spoil)
     (tmp_path / "mediators.json").write_text(json.dumps(roster), encoding="utf-8")
-    with pytest.raises(RegistryError, match="med-nobody"):
+    with pytest.raises(SystemExit) as failed:
         mediation_reference.load(str(tmp_path))
+    assert problem in str(failed.value)
 
 
 def a_register_with_a_dangling_head(tmp_path) -> str:
