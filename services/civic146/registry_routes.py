@@ -36,7 +36,7 @@ class RegistryHead(BaseModel):
 class RegistryCompound(BaseModel):
     id: str
     name_zh: str
-    heads: list[RegistryHead] = Field(description="The compound's heads (楼院三长)")
+    heads: list[RegistryHead] = Field(description="The compound's heads (楼院三长: 院长, 楼长, 单元长)")
     committees: list[str] = Field(description="Ids of the self-management committees (自管会) covering it")
     venues: list[RegistryVenue] = Field(description="Venues in the compound")
     demo: bool = Field(description=DEMO)

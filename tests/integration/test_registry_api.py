@@ -25,7 +25,7 @@ def test_every_service_lists_14_communities_and_62_compounds_each_with_its_venue
     assert (body["communities"], body["compounds"], body["committees"]) == (14, 62, 28)
     assert len(body["items"]) == 14 and len(compounds) == 62
     assert [k["id"] for k in compounds if not k["venues"]] == []
-    assert all(k["heads"] and k["heads"][0]["name_zh"] for k in compounds)
+    assert all([h["title"] for h in k["heads"]] == ["院长", "楼长", "单元长"] for k in compounds)
     lefu = next(k for k in compounds if k["name_zh"] == "乐福国际小区")
     assert [v["id"] for v in lefu["venues"]] == ["venue-lefu-international"]
     assert sum(len(c["committees"]) for c in body["items"]) == 28

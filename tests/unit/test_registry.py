@@ -32,7 +32,7 @@ def test_the_bundled_register_has_the_bulletins_places():
     assert len(reg.committees()) == 28
     assert [k for k in reg.compounds if not reg.venues_of_compound(k)] == []
     assert [v.name_zh for v in reg.venues_of_compound("lefu-international")] == ["乐福国际小区小板凳议事点"]
-    assert all(k.heads for k in reg.compounds.values())
+    assert all([h.title for h in k.heads] == ["院长", "楼长", "单元长"] for k in reg.compounds.values())
     assert len(reg.with_role("deputy")) == 35 and len(reg.with_role("cppcc_member")) == 24
 
 
@@ -63,9 +63,11 @@ def test_every_person_deliberation_and_mediation_name_resolves_to_one_registry_e
     # Deliberation's deputy-01 is the deputy who mediates, not a second person.
     assert roster["deputy-01"].kind == "deputy" and "deputy-01" in deliberation.deputies
     assert roster["cppcc-02"].communities == tuple(sorted(deliberation.cppcc_members["cppcc-02"].communities))
-    # Every compound head is a person of the register.
+    # Every compound head (楼院三长: three per compound) is a person of the register, heading one compound.
     heads = [h.person for k in reg.compounds.values() for h in k.heads]
-    assert len(heads) == 62 and all("compound_head" in reg.people[h].roles for h in heads)
+    assert len(heads) == len(set(heads)) == 3 * 62 and all(
+        "compound_head" in reg.people[h].roles for h in heads
+    )
 
 
 @pytest.mark.parametrize(
