@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from .consumer import dead_letter_topic, retry_topic
-from .events import CASE_ESCALATED, REQUEST_PROGRESS, EventType
+from .events import CASE_ESCALATED, REQUEST_PROGRESS, REQUEST_REASSIGNED, EventType
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 EVENTS_DIR = CONTRACTS / "events"
@@ -94,7 +94,11 @@ def published() -> dict[str, list[EventType]]:
     return {s: list(declaration(s).published) for s in SERVICES}
 
 
-SHARED_TYPES = [REQUEST_PROGRESS, CASE_ESCALATED]  # cross-service contracts kept in civic146.events
+SHARED_TYPES = [
+    REQUEST_PROGRESS,
+    REQUEST_REASSIGNED,
+    CASE_ESCALATED,
+]  # cross-service contracts kept in civic146.events
 
 
 def all_types() -> dict[str, EventType]:

@@ -206,6 +206,29 @@ REQUEST_PROGRESS = EventType(
 )
 
 
+class RequestReassignedData(EventData):
+    request_id: str = Field(description="Id of the intake request that moved")
+    handled_by: Literal["deliberation", "employment", "mediation", "department"]
+    reference: str = Field(description="Id of the downstream aggregate the request now belongs to")
+    previous_reference: str = Field(description="Id of the aggregate it left")
+    summary: str = Field(
+        max_length=2000, description="The move, in words for the resident (no personal data)"
+    )
+    reassigned_at: datetime = Field(
+        description="When it moved: of two moves of one request, the later one is where it is (events of "
+        "different aggregates have no order between them)"
+    )
+
+
+REQUEST_REASSIGNED = EventType(
+    name="civic146.request.reassigned.v1",
+    data=RequestReassignedData,
+    topic="",
+    description="A downstream service moved an intake request from one of its aggregates to another (a topic "
+    "merged into another, a request detached into a topic of its own), on its own topic.",
+)
+
+
 def published_in(namespace: dict[str, object]) -> list[EventType]:
     """What a service publishes: every event type its events module binds (defined there, or a
     shared contract imported or bound by name), in the order it binds them, each once. Defining the
@@ -221,6 +244,11 @@ def published_in(namespace: dict[str, object]) -> list[EventType]:
 def request_progress_on(topic: str) -> EventType:
     """The progress event type as a producer writing to `topic` records it in its outbox."""
     return replace(REQUEST_PROGRESS, topic=topic)
+
+
+def request_reassigned_on(topic: str) -> EventType:
+    """The reassignment event type as a producer writing to `topic` records it in its outbox."""
+    return replace(REQUEST_REASSIGNED, topic=topic)
 
 
 # Mediation escalates a case whose cause is community-wide (property fees, liability for storm

@@ -1,4 +1,5 @@
-"""Reference data the operator replaces: communities and their compounds.
+"""Reference data the operator replaces: communities and their compounds (the whole register of
+places and people, checked at start, is civic146.registry).
 
 The bundled file is demo data: only some names come from the source bulletin, the rest are
 invented and marked `"demo": true`. Point REFERENCE_DIR at a folder with the real file.

@@ -17,12 +17,13 @@ from flask import Flask
 from mongoengine import Document
 from pymongo.collection import Collection
 
-from . import mongo, worker
+from . import mongo, registry_routes, worker
 from .config import Settings, load_settings
 from .consumer import Consumer, Subscription, worker_topics
 from .context import ServiceContext
 from .events import EventType
 from .outbox import Change, Outbox, Relay
+from .registry import REGISTRY
 from .web import ApiBlueprint, create_service_app
 
 
@@ -71,7 +72,8 @@ class Service:
             settings or self.load_settings(),
             self.title,
             self.description,
-            self.blueprints,
+            # Every service serves the shared registry of places and people, read-only.
+            [*self.blueprints, registry_routes.bp],
             self.build_context,
         )
 
@@ -82,6 +84,7 @@ class Service:
         """The worker process's `main`: settings, database and indexes, outbox and relay, consumer,
         jobs; then run until SIGTERM."""
         settings = self.load_settings()
+        REGISTRY.use(settings.reference_dir)  # checked at start, as the API's app factory does
         db = mongo.connect(settings)
         self.ensure_indexes()
         relay = Relay(settings, self.collections(), client_id=f"{self.name}-worker-relay")

@@ -28,6 +28,7 @@ from .config import Settings
 from .errors import DomainError, InvalidInput, MalformedRequest, Unavailable, http_status
 from .logs import configure_logging
 from .reference import COMMUNITIES
+from .registry import REGISTRY
 
 log = logging.getLogger("civic146.http")
 
@@ -181,8 +182,10 @@ def create_service_app(
     and a readiness check of MongoDB."""
     app = create_base_app(settings, title, description)
     mongo.connect(settings)
-    # The register is read now: a missing file fails the start, not the first request.
+    # The registers are read and checked now: a missing file or a dangling id fails the start, not
+    # the first request.
     COMMUNITIES.use(settings.reference_dir)
+    REGISTRY.use(settings.reference_dir)
     app.extensions[settings.service_name] = context(settings)
     for bp in blueprints:
         register_api(app, bp)
@@ -399,10 +402,18 @@ def openapi_document(app: Flask) -> dict:
         }
     }
 
+    def add(name: str, schema: dict) -> None:
+        # Components are named by model: two different models of one name (a service's and the
+        # kit's) would silently describe one with the other's schema.
+        if schemas.get(name, schema) != schema:
+            raise RuntimeError(f"two different payload models are named {name} in one OpenAPI document")
+        schemas[name] = schema
+
     def ref(model: type[BaseModel], mode: str = "validation") -> dict:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
+        for name, nested in schema.pop("$defs", {}).items():
+            add(name, nested)
+        add(model.__name__, schema)
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -111,7 +111,12 @@ def _move_request(ctx: Deliberation, request_id: str, target: dict | None, actor
     else:
         home = _decide(ctx, target, lambda d, at: domain.attach_request(d, moved, actor, at), now)
     for s in sources:
-        _decide(ctx, s, lambda d, at: domain.detach_request(d, request_id, actor, at, home["_id"]), now)
+        _decide(
+            ctx,
+            s,
+            lambda d, at: domain.detach_request(d, request_id, actor, at, home["_id"], home["title"]),
+            now,
+        )
     return home
 
 

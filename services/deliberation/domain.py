@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from civic146 import pii
 from civic146.auth import Actor
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from civic146.events import RequestProgressData, new_event
+from civic146.events import RequestProgressData, RequestReassignedData, new_event
 from civic146.lifecycle import Lifecycle
 from civic146.outbox import Change
 from civic146.text import similarity
@@ -340,6 +340,8 @@ def attach_request(
     )
     if event_id:
         change.push["applied_events"] = event_id
+    if doc.get("absorbs_requests") is False:
+        change.set.update(absorbs_requests=True, absorbing_stopped=None)
     _record(
         change,
         ev.REQUEST_ATTACHED,
@@ -360,14 +362,26 @@ def attach_request(
     return change
 
 
-def detach_request(doc: dict, request_id: str, actor: Actor, now: datetime, moved_to: str | None) -> Change:
+def detach_request(
+    doc: dict,
+    request_id: str,
+    actor: Actor,
+    now: datetime,
+    moved_to: str | None,
+    moved_to_title: str | None = None,
+) -> Change:
+    """The request leaves the topic for `moved_to` (None: only validating). Intake is told where it
+    went (its reference and history follow it). A topic in step 1 left without requests stops
+    absorbing new similar requests, saying why: what it was about now lives elsewhere, and a new
+    request joining it would be on a topic nobody raised (staff attaching one revive it)."""
     TOPIC.require(doc, OPEN_STEPS, "detach a request")
     if request_id not in doc["request_ids"]:
         raise NotFound(f"request {request_id} does not belong to this topic")
+    remaining = [r for r in doc["request_ids"] if r != request_id]
     change = Change(
         set={
             "requests": [r for r in doc["requests"] if r["request_id"] != request_id],
-            "request_ids": [r for r in doc["request_ids"] if r != request_id],
+            "request_ids": remaining,
             "updated_at": now,
         }
     )
@@ -378,6 +392,28 @@ def detach_request(doc: dict, request_id: str, actor: Actor, now: datetime, move
         ev.RequestDetached(**_facts(doc, doc["step"], actor), request_id=request_id, moved_to=moved_to),
         now,
     )
+    if moved_to is not None:
+        summary = f"已从议题「{doc['title']}」转入议题「{moved_to_title or moved_to}」"
+        _record(
+            change,
+            ev.REQUEST_REASSIGNED,
+            doc,
+            RequestReassignedData(
+                request_id=request_id,
+                handled_by="deliberation",
+                reference=moved_to,
+                previous_reference=doc["_id"],
+                summary=(pii.scrub_text(summary) or "")[:2000],
+                reassigned_at=now,
+            ),
+            now,
+        )
+    if not remaining and doc["step"] == "determine_topic":
+        change.set["absorbs_requests"] = False
+        change.set["absorbing_stopped"] = {
+            "reason": f"left without requests: its last request {request_id} moved to topic {moved_to}",
+            "at": now,
+        }
     return change
 
 

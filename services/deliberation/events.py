@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from civic146.events import EventData, EventType, published_in, request_progress_on
+from civic146.events import EventData, EventType, published_in, request_progress_on, request_reassigned_on
 
 TOPIC = "deliberation.topics"
 SOURCE = "/civic146/deliberation"
@@ -265,5 +265,6 @@ CLOSED = _t("closed", Closed, "Feedback was reported and the topic closed.")
 DECLINED = _t("declined", Declined, "The topic was declined with a reason (steps 1-3).")
 EVALUATED = _t("evaluated", Evaluated, "Two-way evaluation between residents and a deputy after closing.")
 REQUEST_PROGRESS = request_progress_on(TOPIC)
+REQUEST_REASSIGNED = request_reassigned_on(TOPIC)
 
 PUBLISHED = published_in(globals())  # every event type bound above

@@ -1,32 +1,20 @@
-"""Deliberation's reference data: the registries the operator replaces, venues, NPC deputies (with
-their liaison stations' areas) and CPPCC members (with the communities each serves).
+"""Deliberation's view of the shared registry (civic146.registry): the venues, the NPC deputies
+(with their liaison stations' areas) and the CPPCC members (with the communities each serves).
 
-Kept as data (reference/*.json beside this file, or the same names in REFERENCE_DIR). The bundled
-files are demo data: entries with `"demo": true` carry invented names.
+The registry is data the operator replaces (REFERENCE_DIR/venues.json and people.json, bundled in
+civic146/reference/); entries with `"demo": true` carry invented names. A deputy's or member's id
+is the registry's person id, the same in every service; they sign in with its `account`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from civic146.reference import load_json
+from civic146 import registry
+from civic146.registry import Venue
 
-BUNDLED = Path(__file__).with_name("reference")
-
-
-@dataclass(frozen=True)
-class Venue:
-    id: str
-    name_zh: str
-    community: str | None  # None: a sub-district venue open to every community
-    compound: str | None
-    kind: str
-    demo: bool
-
-    def serves(self, community: str) -> bool:
-        return self.community is None or self.community == community
+__all__ = ["CppccMember", "Deputy", "Registries", "Venue", "load"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +24,7 @@ class Deputy:
     station: str
     communities: frozenset[str]  # the area of the deputy's liaison station
     demo: bool
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +33,7 @@ class CppccMember:
     name_zh: str
     communities: frozenset[str]
     demo: bool
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,31 +42,27 @@ class Registries:
     deputies: dict[str, Deputy]
     cppcc_members: dict[str, CppccMember]
 
-    def serves(self, user_id: str, community: str) -> bool:
-        """Whether a deputy or CPPCC member (by user id) serves the community."""
-        person = self.deputies.get(user_id) or self.cppcc_members.get(user_id)
+    def deputy_of_account(self, account: str) -> Deputy | None:
+        return next((d for d in self.deputies.values() if d.account == account), None)
+
+    def cppcc_member_of_account(self, account: str) -> CppccMember | None:
+        return next((m for m in self.cppcc_members.values() if m.account == account), None)
+
+    def serves(self, account: str, community: str) -> bool:
+        """Whether a deputy or CPPCC member (by the account they signed in with) serves the community."""
+        person = self.deputy_of_account(account) or self.cppcc_member_of_account(account)
         return person is not None and community in person.communities
 
 
 @lru_cache(maxsize=4)
 def load(reference_dir: str = "") -> Registries:
-    venues = {
-        v["id"]: Venue(
-            v["id"], v["name_zh"], v.get("community"), v.get("compound"), v["kind"], v.get("demo", False)
-        )
-        for v in load_json("venues.json", reference_dir, BUNDLED)["venues"]
+    shared = registry.load(reference_dir)
+    deputies = {
+        p.id: Deputy(p.id, p.name_zh, p.station, frozenset(p.communities), p.demo, p.account)
+        for p in shared.with_role("deputy")
     }
-    raw = load_json("deputies.json", reference_dir, BUNDLED)
-    stations = {s["id"]: frozenset(s["communities"]) for s in raw["stations"]}
-    deputies = {}
-    for d in raw["deputies"]:
-        if d["station"] not in stations:
-            raise SystemExit(f"deputies.json: deputy {d['id']} names unknown station {d['station']!r}")
-        deputies[d["id"]] = Deputy(
-            d["id"], d["name_zh"], d["station"], stations[d["station"]], d.get("demo", False)
-        )
     members = {
-        m["id"]: CppccMember(m["id"], m["name_zh"], frozenset(m["communities"]), m.get("demo", False))
-        for m in load_json("cppcc_members.json", reference_dir, BUNDLED)["members"]
+        p.id: CppccMember(p.id, p.name_zh, frozenset(p.communities), p.demo, p.account)
+        for p in shared.with_role("cppcc_member")
     }
-    return Registries(venues, deputies, members)
+    return Registries(dict(shared.venues), deputies, members)

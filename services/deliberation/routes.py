@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from civic146 import paging
 from civic146.auth import (
     CPPCC_MEMBER,
     DEPUTY,
@@ -179,6 +180,8 @@ def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
         mean_satisfaction=domain.satisfaction_summary(doc),
         evaluations=[schemas.EvaluationOut(**e) for e in doc["evaluations"]],
         closing_summary=(doc.get("closing") or {}).get("summary"),
+        absorbs_requests=doc.get("absorbs_requests", True),
+        absorbing_stopped=doc.get("absorbing_stopped"),
     )
 
 
@@ -206,7 +209,7 @@ def create_topic(body: schemas.CreateTopicIn):
 @bp.endpoint(
     "/topics",
     "GET",
-    summary="List topics (newest first)",
+    summary="List topics (newest first, cursor pagination; ?request_id= the topic holding a request)",
     query=schemas.ListQuery,
     response=schemas.TopicPage,
     roles=CREATORS,
@@ -225,7 +228,13 @@ def list_topics(query: schemas.ListQuery):
     for key in ("step", "platform"):
         if getattr(query, key):
             flt[key] = getattr(query, key)
-    return schemas.TopicPage(items=[shown(d, p) for d in store.page(flt, query.limit)])
+    if query.request_id:
+        flt["request_ids"] = query.request_id
+    conditions = [flt, paging.after(query.cursor, "created_at")] if query.cursor else [flt]
+    docs, next_cursor = paging.page_of(
+        store.page({"$and": conditions}, query.limit + 1), query.limit, "created_at"
+    )
+    return schemas.TopicPage(items=[shown(d, p) for d in docs], next_cursor=next_cursor)
 
 
 @bp.endpoint(
@@ -374,7 +383,7 @@ def cast_ballot(topic_id: str, vote_id: str, body: schemas.BallotIn):
 )
 def claim(topic_id: str, body: schemas.ClaimIn):
     doc, p = load(topic_id)
-    member = ctx().registries.cppcc_members.get(p.sub)
+    member = ctx().registries.cppcc_member_of_account(p.sub)
     if member is None or doc["community"] not in member.communities:
         raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
     return present(actions.claim(ctx(), doc, actor_of(p), body.resources), p)
@@ -641,7 +650,12 @@ def deputies():
     return schemas.PersonList(
         items=[
             schemas.PersonOut(
-                id=d.id, name_zh=d.name_zh, communities=sorted(d.communities), station=d.station, demo=d.demo
+                id=d.id,
+                name_zh=d.name_zh,
+                account=d.account,
+                communities=sorted(d.communities),
+                station=d.station,
+                demo=d.demo,
             )
             for d in ctx().registries.deputies.values()
         ]
@@ -658,7 +672,9 @@ def deputies():
 def cppcc_members():
     return schemas.PersonList(
         items=[
-            schemas.PersonOut(id=c.id, name_zh=c.name_zh, communities=sorted(c.communities), demo=c.demo)
+            schemas.PersonOut(
+                id=c.id, name_zh=c.name_zh, account=c.account, communities=sorted(c.communities), demo=c.demo
+            )
             for c in ctx().registries.cppcc_members.values()
         ]
     )

@@ -167,6 +167,10 @@ class ListQuery(Input):
     community: CommunityId | None = None
     step: Step | None = None
     platform: Platform | None = None
+    request_id: str | None = Field(
+        None, min_length=1, max_length=64, description="Only the topic an intake request belongs to"
+    )
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -255,10 +259,10 @@ class TaskOut(BaseModel):
     title: str
     owner: str
     due_date: date
-    unit: str
+    unit: str = Field(description="Unit of target and done (m, 个, 处, ...)")
     target: float
     done: float
-    progress: float
+    progress: float = Field(description="Percent of the target done (0..100)")
 
 
 class ClaimOut(BaseModel):
@@ -288,6 +292,11 @@ class EvaluationOut(BaseModel):
     at: datetime
 
 
+class AbsorbingStoppedOut(BaseModel):
+    reason: str
+    at: datetime
+
+
 class TopicOut(BaseModel):
     id: str
     title: str
@@ -309,7 +318,9 @@ class TopicOut(BaseModel):
     deputies: list[DeputyOut]
     decision: str | None
     tasks: list[TaskOut]
-    progress: float
+    progress: float = Field(
+        description="Percent done: the mean of the tasks' progress, each in percent (0..100)"
+    )
     result: NoticeOut | None
     declined_reason: str | None
     feedback: list[FeedbackOut]
@@ -317,6 +328,12 @@ class TopicOut(BaseModel):
     mean_satisfaction: float | None
     evaluations: list[EvaluationOut]
     closing_summary: str | None
+    absorbs_requests: bool = Field(
+        True, description="Whether similar requests intake routes to deliberation join this topic"
+    )
+    absorbing_stopped: AbsorbingStoppedOut | None = Field(
+        None, description="Why the topic takes no new request (null while it does)"
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -324,6 +341,7 @@ class TopicOut(BaseModel):
 
 class TopicPage(BaseModel):
     items: list[TopicOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null: the last")
 
 
 class BallotOut(BaseModel):
@@ -385,8 +403,11 @@ class VenueList(BaseModel):
 
 
 class PersonOut(BaseModel):
-    id: str
+    id: str = Field(
+        description="The registry's person id (GET /v1/people/{person_id}), the same in every service"
+    )
     name_zh: str
+    account: str | None = Field(None, description="The account the person signs in with (JWT sub)")
     communities: list[str]
     station: str | None = None
     demo: bool

@@ -69,6 +69,8 @@ def open_candidates(community: str, compound: str | None, category: str | None, 
                 "compound": compound,
                 "category": category,
                 "step": {"$in": list(open_steps)},
+                # a topic emptied by staff in step 1 takes no new request (domain.detach_request)
+                "absorbs_requests": {"$ne": False},
             },
             {"outbox": 0},
         )

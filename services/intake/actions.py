@@ -11,7 +11,7 @@ from datetime import datetime
 from civic146.auth import Actor
 from civic146.consumer import PermanentError
 from civic146.errors import InvalidInput, NotFound
-from civic146.events import RequestProgressData
+from civic146.events import RequestProgressData, RequestReassignedData
 from civic146.outbox import Change, retry_on_conflict
 
 from . import domain, reference, store
@@ -131,6 +131,41 @@ def apply_progress(ctx: Intake, event_id: str, data: RequestProgressData) -> Non
                     "status": doc["status"],
                     "state": data.state,
                 },
+            )
+            change = Change()
+        change.push["applied_events"] = event_id
+        store.apply(ctx.outbox, doc, change)
+
+    retry_on_conflict(once, f"request {data.request_id}")
+
+
+def apply_reassignment(ctx: Intake, event_id: str, data: RequestReassignedData) -> None:
+    """A downstream service moved a request to another of its aggregates: the request's reference
+    and history follow. Idempotent on its own (the event id is stored in the same write); a stale
+    move (a later one applied already) only marks the event applied."""
+    actor, now = Actor(data.handled_by, "system"), ctx.now()
+
+    def once() -> None:
+        try:
+            doc = store.get(data.request_id)
+        except NotFound:
+            raise PermanentError(f"unknown request {data.request_id}") from None
+        if event_id in doc.get("applied_events", []):
+            return
+        change = domain.reassign(
+            doc,
+            actor,
+            now,
+            data.handled_by,
+            data.reference,
+            data.previous_reference,
+            data.summary,
+            data.reassigned_at,
+        )
+        if change is None:
+            log.info(
+                "stale reassignment left out",
+                extra={"event_id": event_id, "request_id": doc["_id"], "reference": doc.get("reference")},
             )
             change = Change()
         change.push["applied_events"] = event_id

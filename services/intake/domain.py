@@ -258,6 +258,59 @@ def start(
     return change
 
 
+def reassign(
+    doc: dict,
+    actor: Actor,
+    now: datetime,
+    handled_by: str,
+    reference: str,
+    previous_reference: str,
+    summary: str,
+    reassigned_at: datetime,
+) -> Change | None:
+    """The handling service moved the request to another of its aggregates: the reference follows it
+    and the history says so; the status stays. None when the news is stale: the request is handled
+    elsewhere now, or a later move was applied already (moves of one request come from different
+    aggregates, whose events have no order between them)."""
+    if doc.get("handled_by") not in (None, handled_by):
+        return None
+    if doc.get("reference_since") is not None and reassigned_at <= doc["reference_since"]:
+        return None
+    said = scrub(doc, summary)
+    change = Change(
+        set={"reference": reference, "reference_since": reassigned_at, "updated_at": now},
+        push={
+            "history": {
+                "from": doc["status"],
+                "to": doc["status"],
+                "at": now,
+                "actor_id": actor.id,
+                "actor_role": actor.role,
+                "reason": said,
+                "reference": reference,
+            }
+        },
+    )
+    if doc.get("handled_by") is None:
+        change.set["handled_by"] = handled_by
+    change.record(
+        ev.REASSIGNED,
+        _event(
+            ev.REASSIGNED,
+            doc,
+            ev.Reassigned(
+                **_facts(doc, doc["status"], actor),
+                handled_by=handled_by,
+                reference=reference,
+                previous_reference=previous_reference,
+                summary=said or "",
+            ),
+            now,
+        ),
+    )
+    return change
+
+
 def resolve(
     doc: dict,
     actor: Actor,
@@ -414,13 +467,14 @@ def follow_up_change(doc: dict, now: datetime) -> Change | None:
 # --- duplicates (character-bigram similarity from civic146.text) ---------------------------------
 
 
-def rank_duplicates(doc: dict, candidates: list[dict], limit: int = 5) -> list[tuple[dict, float]]:
+def rank_duplicates(doc: dict, candidates: list[dict]) -> list[tuple[dict, float]]:
+    """Every candidate with its similarity, most similar first (the newest first among equals)."""
     scored = [
         (c, text.similarity(doc["description"], c["description"]))
         for c in candidates
         if c["_id"] != doc["_id"]
     ]
-    return sorted(scored, key=lambda s: -s[1])[:limit]
+    return sorted(scored, key=lambda s: -s[1])
 
 
 # --- statistics (the indicators 12345 hotlines are judged by) --------------------------------------
@@ -436,6 +490,16 @@ def _rate(num: int, den: int) -> float | None:
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
+
+
+def statistics_by_community(docs: list[dict], communities: list[str]) -> dict[str, dict]:
+    """The indicators of each of `communities` (in that order; one without requests has zeros),
+    from one pass over the rows."""
+    rows: dict[str, list[dict]] = {c: [] for c in communities}
+    for d in docs:
+        if d["community"] in rows:
+            rows[d["community"]].append(d)
+    return {c: compute_statistics(rows[c]) for c in communities}
 
 
 def compute_statistics(docs: list[dict]) -> dict:

@@ -62,6 +62,13 @@ class Resolved(RequestFacts):
     outcome: str
 
 
+class Reassigned(RequestFacts):
+    handled_by: str
+    reference: str = Field(description="Id of the downstream aggregate the request now belongs to")
+    previous_reference: str
+    summary: str
+
+
 class Closed(RequestFacts):
     pass
 
@@ -90,6 +97,13 @@ REJECTED = _t("rejected", Rejected, "Staff rejected the request, with the reason
 MARKED_DUPLICATE = _t("marked-duplicate", MarkedDuplicate, "The request was merged into an earlier one.")
 IN_PROGRESS = _t("in-progress", InProgress, "The handling service or department has taken the request up.")
 RESOLVED = _t("resolved", Resolved, "The request has an outcome; the resident is asked to rate it.")
+REASSIGNED = _t(
+    "reassigned",
+    Reassigned,
+    "The handling service moved the request to another of its aggregates (another topic): its reference "
+    "changed, its status did not.",
+    version=1,
+)
 CLOSED = _t("closed", Closed, "The request was closed.")
 REOPENED = _t("reopened", Reopened, "The resident reopened the request within the reopening window.")
 RATED = shared.RATED

@@ -3,12 +3,9 @@ authorises, calls one use case (actions) or query (store), and presents the resu
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 from datetime import datetime
 
-from civic146 import pii
+from civic146 import paging, pii
 from civic146.auth import (
     COMMUNITY_STAFF,
     CPPCC_MEMBER,
@@ -23,7 +20,8 @@ from civic146.auth import (
     principal,
     require_named_community,
 )
-from civic146.errors import Forbidden, InvalidInput
+from civic146.errors import Forbidden
+from civic146.reference import COMMUNITIES
 from civic146.web import ApiBlueprint, service_context
 
 from . import actions, domain, reference, schemas, store
@@ -121,39 +119,6 @@ def submit_request(body: schemas.SubmitRequestIn):
 # --- reading -----------------------------------------------------------------------------------
 
 
-def encode_cursor(doc: dict) -> str:
-    return base64.urlsafe_b64encode(
-        json.dumps([doc["submitted_at"].isoformat(), doc["_id"]]).encode()
-    ).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The position a cursor this API returned stands for: [submitted_at ISO time, request id].
-    Anything else (other JSON, an object where the id belongs) is refused, never queried with."""
-    invalid = InvalidInput(
-        "invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]
-    )
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeError, TypeError):  # binascii.Error is a ValueError
-        raise invalid from None
-    if not (
-        isinstance(position, list)
-        and len(position) == 2
-        and all(isinstance(v, str) for v in position)
-        and REQUEST_ID.fullmatch(position[1])
-    ):
-        raise invalid
-    try:
-        at = datetime.fromisoformat(position[0])
-    except ValueError:
-        raise invalid from None
-    return at, position[1]
-
-
-REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # domain.new_request_id
-
-
 def scope_filter(p: Principal, community: str | None) -> dict:
     if p.has(RESIDENT) and not p.has(*STAFF_ROLES):
         return {"submitted_by": p.sub, **({"community": community} if community else {})}
@@ -184,14 +149,9 @@ def list_requests(query: schemas.ListQuery):
         either = [{"response_overdue": True}, {"resolution_overdue": True}]
         conditions.append({"$or": either} if query.overdue else {"$nor": either})
     if query.cursor:
-        at, rid = decode_cursor(query.cursor)
-        conditions.append({"$or": [{"submitted_at": {"$lt": at}}, {"submitted_at": at, "_id": {"$lt": rid}}]})
-    docs = store.page(conditions, query.limit + 1)
-    more = len(docs) > query.limit
-    docs = docs[: query.limit]
-    return schemas.RequestPage(
-        items=[present(d, p) for d in docs], next_cursor=encode_cursor(docs[-1]) if more else None
-    )
+        conditions.append(paging.after(query.cursor, "submitted_at"))
+    docs, next_cursor = paging.page_of(store.page(conditions, query.limit + 1), query.limit, "submitted_at")
+    return schemas.RequestPage(items=[present(d, p) for d in docs], next_cursor=next_cursor)
 
 
 @bp.endpoint(
@@ -211,14 +171,20 @@ def get_request(request_id: str):
 @bp.endpoint(
     "/requests/<request_id>/duplicates",
     "GET",
-    summary="Possible duplicates, most similar first",
+    summary="Possible duplicates, most similar first (a page of the ranking: limit, offset)",
+    query=schemas.DuplicatesQuery,
     response=schemas.DuplicateList,
     roles=STAFF_ROLES,
 )
-def duplicate_suggestions(request_id: str):
+def duplicate_suggestions(request_id: str, query: schemas.DuplicatesQuery):
     doc, _ = load_for_staff(request_id)
-    ranked = domain.rank_duplicates(doc, store.duplicate_candidates(doc, ctx().policy.duplicate_window))
+    ranking = domain.rank_duplicates(doc, store.duplicate_candidates(doc, ctx().policy.duplicate_window))
+    ranked = ranking[query.offset : query.offset + query.limit]
+    end = query.offset + len(ranked)
     return schemas.DuplicateList(
+        total=len(ranking),
+        compared_at_most=store.DUPLICATE_CANDIDATES,
+        next_offset=end if end < len(ranking) else None,
         items=[
             schemas.DuplicateOut(
                 id=c["_id"],
@@ -228,7 +194,7 @@ def duplicate_suggestions(request_id: str):
                 description=domain.scrub(c, c["description"]),
             )
             for c, s in ranked
-        ]
+        ],
     )
 
 
@@ -402,12 +368,21 @@ def suggest_category(query: schemas.SuggestQuery):
 )
 def statistics(query: schemas.StatisticsQuery):
     p = principal()
-    require_named_community(p, query.community)
+    if not query.by_community:
+        require_named_community(p, query.community)
     flt = {**scope_filter(p, query.community), **date_filter(query.submitted_from, query.submitted_to)}
     docs = store.statistics_rows(flt)
+    per_community = None
+    if query.by_community:
+        in_scope = [c for c in COMMUNITIES() if (query.community or c) == c and p.serves(c)]
+        per_community = [
+            schemas.CommunityIndicators(community=c, **indicators)
+            for c, indicators in domain.statistics_by_community(docs, in_scope).items()
+        ]
     return schemas.Statistics(
         community=query.community,
         submitted_from=query.submitted_from,
         submitted_to=query.submitted_to,
+        communities=per_community,
         **domain.compute_statistics(docs),
     )

@@ -68,9 +68,18 @@ class ListQuery(Input):
 
 
 class StatisticsQuery(Input):
-    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
+    community: CommunityId | None = Field(
+        None,
+        description="Omit for the whole sub-district (admins) or, with by_community, for every community "
+        "the caller serves",
+    )
     submitted_from: DateTime | None = Field(None, alias="from")
     submitted_to: DateTime | None = Field(None, alias="to")
+    by_community: bool = Field(
+        False,
+        description="Also the indicators of each community in scope (every one of the register, with none "
+        "too), in `communities`",
+    )
 
 
 class SuggestQuery(Input):
@@ -91,6 +100,10 @@ class HistoryOut(BaseModel):
     at: datetime
     actor_role: str
     reason: str | None = None
+    reference: str | None = Field(
+        None,
+        description="On a move between aggregates of the handling service (from = to): where it went",
+    )
 
 
 class RatingOut(BaseModel):
@@ -142,8 +155,19 @@ class DuplicateOut(BaseModel):
     description: str
 
 
+class DuplicatesQuery(Input):
+    limit: int = Field(5, ge=1, le=50, description="How many to return (most similar first)")
+    offset: int = Field(0, ge=0, le=1000, description="How many of the ranking to skip (next_offset)")
+
+
 class DuplicateList(BaseModel):
     items: list[DuplicateOut]
+    total: int = Field(
+        description="Candidates ranked: requests of the same community, compound and category "
+        "in the duplicate window, at most `compared_at_most` (the newest)"
+    )
+    compared_at_most: int
+    next_offset: int | None = Field(description="The offset of the next page; null: this is the last")
 
 
 class CategoryOut(BaseModel):
@@ -169,10 +193,7 @@ class SuggestionList(BaseModel):
     items: list[Suggestion]
 
 
-class Statistics(BaseModel):
-    community: str | None
-    submitted_from: datetime | None
-    submitted_to: datetime | None
+class Indicators(BaseModel):
     total: int
     by_status: dict[str, int]
     by_channel: dict[str, int]
@@ -184,3 +205,16 @@ class Statistics(BaseModel):
     overdue: int
     median_hours_to_route: float | None
     median_hours_to_resolve: float | None
+
+
+class CommunityIndicators(Indicators):
+    community: str
+
+
+class Statistics(Indicators):
+    community: str | None
+    submitted_from: datetime | None
+    submitted_to: datetime | None
+    communities: list[CommunityIndicators] | None = Field(
+        None, description="With by_community: each community in scope, in the register's order"
+    )

@@ -41,7 +41,10 @@ insert = AGGREGATE.insert
 apply = AGGREGATE.apply
 
 
-def duplicate_candidates(doc: dict, window: timedelta, limit: int = 200) -> list[dict]:
+DUPLICATE_CANDIDATES = 200  # the newest of the window compared with a request (stated in the answer)
+
+
+def duplicate_candidates(doc: dict, window: timedelta, limit: int = DUPLICATE_CANDIDATES) -> list[dict]:
     return list(
         collection()
         .find(

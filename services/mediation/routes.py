@@ -3,8 +3,9 @@
 Who may do what (besides the JWT role named on each route):
 - read a case's details (facts, sessions, agreement): the parties, the case's assigned mediators
   and supervisors (sub-district admins, or roster entries with the supervisor flag for their
-  communities); session notes only the mediators and supervisors. Everyone else allowed on the
-  route sees the summary: ids, type, community, status, dates and masked parties;
+  communities), and the community staff who manage it (serving its community); session notes
+  only the mediators and supervisors. Everyone else allowed on the route sees the summary: ids,
+  type, community, status, dates and masked parties;
 - the parties' names, phones and ID numbers in full: the mediators and supervisors see everyone's,
   a party its own; the other parties' are masked for it;
 - open a case: see check_may_open;
@@ -65,20 +66,27 @@ def is_supervisor(doc: dict, p: Principal) -> bool:
     return p.is_admin or bool(entry and entry.supervisor and entry.serves(doc["community"]))
 
 
+def is_managing_staff(doc: dict, p: Principal) -> bool:
+    return p.has(COMMUNITY_STAFF) and p.serves(doc["community"])
+
+
 def may_read(doc: dict, p: Principal) -> bool:
-    return is_party(doc, p) or is_assigned_mediator(doc, p) or is_supervisor(doc, p)
+    """The details: whoever is in the case, and the staff who manage it (they add its parties,
+    assign its mediators and escalate it: they cannot do that blind)."""
+    return (
+        is_party(doc, p) or is_managing_staff(doc, p) or is_assigned_mediator(doc, p) or is_supervisor(doc, p)
+    )
 
 
 def is_manager(doc: dict, p: Principal) -> bool:
-    staff = p.has(COMMUNITY_STAFF) and p.serves(doc["community"])
-    return staff or is_supervisor(doc, p) or is_assigned_mediator(doc, p)
+    return is_managing_staff(doc, p) or is_supervisor(doc, p) or is_assigned_mediator(doc, p)
 
 
 def check_read(doc: dict, p: Principal) -> None:
     if not may_read(doc, p):
         raise Forbidden(
-            "case details are confidential: only the parties, the assigned mediators and supervisors "
-            "may read them"
+            "case details are confidential: only the parties, the staff serving its community, the "
+            "assigned mediators and supervisors may read them"
         )
 
 
@@ -317,6 +325,7 @@ def list_mediators():
         items=[
             schemas.RosterEntryOut(
                 id=m.id,
+                account=m.user_id,
                 name_zh=m.name_zh,
                 kind=m.kind,
                 communities=list(m.communities),

@@ -276,7 +276,10 @@ class CaseList(BaseModel):
 
 
 class RosterEntryOut(BaseModel):
-    id: str
+    id: str = Field(description="The mediator's id: the registry's person id, named when assigning")
+    account: str = Field(
+        description="The account the mediator signs in with (JWT sub): a token with it acts on their cases"
+    )
     name_zh: str
     kind: MediatorKind
     communities: list[str]

@@ -220,6 +220,43 @@ def test_a_routed_request_is_taken_up_once_and_a_similar_one_joins_its_topic(ctx
     assert topic["request_ratings"][0]["satisfaction"] == 4 and topic["version"] == 3
 
 
+def test_a_moved_request_tells_intake_where_it_went_and_an_emptied_topic_stops_absorbing(ctx):
+    handle(ctx, ROUTED, "event-1", routed("r1", ROAD))
+    (first,) = store.holding("r1")
+    other = created(ctx)
+    home = actions.attach_request(ctx, other, STAFF, "r1")
+    assert home["_id"] == other["_id"] and home["request_ids"] == ["r1"]
+    left = store.get(first["_id"])
+    assert kinds(first["_id"])[-2:] == ["request-detached", "reassigned"]
+    [moved] = [e for e in left_events(first["_id"]) if e["type"].startswith("civic146.request.reassigned")]
+    assert (moved["data"]["reference"], moved["data"]["previous_reference"]) == (other["_id"], first["_id"])
+    assert moved["data"]["summary"] == f"已从议题「{first['title']}」转入议题「{other['title']}」"
+    assert left["absorbs_requests"] is False
+    assert left["absorbing_stopped"]["reason"] == (
+        f"left without requests: its last request r1 moved to topic {other['_id']}"
+    )
+
+    # A new request about the same road joins a topic that still has requests, never the emptied one.
+    handle(ctx, ROUTED, "event-2", routed("r2", ROAD))
+    assert [t["_id"] for t in store.holding("r2")] != [first["_id"]]
+    assert store.get(first["_id"])["request_ids"] == []
+
+    # Staff detach r1 into a topic of its own: intake is told of that move too.
+    own = actions.detach_request(ctx, store.get(other["_id"]), STAFF, "r1")
+    assert own["request_ids"] == ["r1"] and own["_id"] not in (first["_id"], other["_id"])
+    [again] = [e for e in left_events(other["_id"]) if e["type"].startswith("civic146.request.reassigned")]
+    assert again["data"]["reference"] == own["_id"]
+
+    # Staff attaching a request revive the emptied topic.
+    revived = actions.attach_request(ctx, store.get(first["_id"]), STAFF, "r1")
+    assert revived["absorbs_requests"] is True and revived["absorbing_stopped"] is None
+
+
+def left_events(doc_id) -> list[dict]:
+    """The events the topic recorded (its outbox, in the in-memory store nothing relays them)."""
+    return [item["event"] for item in store.collection().find_one({"_id": doc_id})["outbox"]]
+
+
 def test_refused_steps_change_nothing(ctx, clock):
     doc = created(ctx)
     with pytest.raises(

@@ -8,7 +8,7 @@ import pytest
 
 from civic146.auth import Actor
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.events import REQUEST_PROGRESS, RequestProgressData
+from civic146.events import REQUEST_PROGRESS, REQUEST_REASSIGNED, RequestProgressData, RequestReassignedData
 from intake import actions, scheduled, store
 from intake import events as ev
 from intake import metrics as m
@@ -78,8 +78,9 @@ def test_refused_steps_change_nothing(ctx):
 
 def test_progress_from_downstream_moves_the_request_once_however_often_it_arrives(ctx):
     doc = actions.route(ctx, actions.accept(ctx, submitted(ctx), STAFF), STAFF, None, None, None)
-    (subscription,) = {s for s in SUBSCRIPTIONS if s.topic == "deliberation.topics"}
-    assert subscription.event_type is REQUEST_PROGRESS
+    (subscription,) = {
+        s for s in SUBSCRIPTIONS if s.topic == "deliberation.topics" and s.event_type is REQUEST_PROGRESS
+    }
     data = RequestProgressData(
         request_id=doc["_id"], state="resolved", handled_by="deliberation", summary="已议定", reference="t1"
     )
@@ -88,6 +89,45 @@ def test_progress_from_downstream_moves_the_request_once_however_often_it_arrive
     doc = store.get(doc["_id"])
     assert doc["status"] == "resolved" and doc["applied_events"] == ["event-1"]
     assert recorded(store.collection(), doc["_id"]).count(ev.RESOLVED.name) == 1
+
+
+def test_a_request_moved_to_another_topic_gets_its_new_reference_and_a_history_entry(ctx, clock):
+    doc = actions.route(ctx, actions.accept(ctx, submitted(ctx), STAFF), STAFF, None, None, None)
+    progress = RequestProgressData(
+        request_id=doc["_id"],
+        state="in_progress",
+        handled_by="deliberation",
+        summary="已列为议题",
+        reference="t1",
+    )
+    actions.apply_progress(ctx, "event-0", progress)
+    (subscription,) = {s for s in SUBSCRIPTIONS if s.event_type is REQUEST_REASSIGNED}
+    assert subscription.topic == "deliberation.topics"
+
+    def moved(to: str, came_from: str, minutes: int) -> RequestReassignedData:
+        return RequestReassignedData(
+            request_id=doc["_id"],
+            handled_by="deliberation",
+            reference=to,
+            previous_reference=came_from,
+            summary=f"已从议题{came_from}转入议题{to}",
+            reassigned_at=clock() + timedelta(minutes=minutes),
+        )
+
+    for _ in range(2):  # a repeat changes nothing
+        subscription.handle(ctx, {"id": "event-1"}, moved("t2", "t1", 1))
+    later = store.get(doc["_id"])
+    assert (later["status"], later["reference"]) == ("in_progress", "t2")
+    [entry] = [h for h in later["history"] if h.get("reference")]
+    assert (entry["from"], entry["to"], entry["reference"]) == ("in_progress", "in_progress", "t2")
+    assert entry["reason"] == "已从议题t1转入议题t2"
+    # Moves of one request come from different topics, in no order: the later move wins.
+    actions.apply_reassignment(ctx, "event-3", moved("t3", "t2", 3))
+    actions.apply_reassignment(ctx, "event-2", moved("t9", "t1", 2))  # older than the move to t3
+    final = store.get(doc["_id"])
+    assert final["reference"] == "t3" and final["applied_events"][-2:] == ["event-3", "event-2"]
+    assert [h["reference"] for h in final["history"] if h.get("reference")] == ["t2", "t3"]
+    assert recorded(store.collection(), doc["_id"]).count(ev.REASSIGNED.name) == 2
 
 
 def test_deadlines_are_flagged_once_each_and_follow_ups_sent_once(ctx, clock):

@@ -375,10 +375,16 @@ def test_staff_attach_a_request_to_another_topic_and_detach_it_into_its_own(
     per_topic = {}
     for subject, kind, _ in moves:
         per_topic.setdefault(subject, []).append(kind)
+    # The topic a request leaves tells intake where it went (civic146.request.reassigned.v1).
     assert per_topic == {
-        lamp: ["request-attached", "request-detached"],
-        road: ["request-attached", "request-detached"],
+        lamp: ["request-attached", "request-detached", "reassigned"],
+        road: ["request-attached", "request-detached", "reassigned"],
         own.json["id"]: ["request-attached"],
+    }
+    reassigned = [e["data"] for e in events if e["type"] == "civic146.request.reassigned.v1"]
+    assert {(d["previous_reference"], d["reference"]) for d in reassigned if d["request_id"] == "r2"} == {
+        (lamp, road),
+        (road, own.json["id"]),
     }
 
 

@@ -221,6 +221,44 @@ def test_duplicates_merge_list_filters_pagination_and_statistics(client, mint, r
     assert client.get("/v1/statistics?community=yiyuan", headers=staff).status_code == 403
 
 
+def test_the_duplicates_list_is_a_page_of_the_ranking_and_says_how_many_there_are(client, mint, staff):
+    ids = [
+        submit(
+            client, mint(f"res-{i}", "resident"), description=f"乐福国际小区北侧道路暴雨损毁，坑洼严重{i}"
+        ).json["id"]
+        for i in range(8)
+    ]
+    first = client.get(f"/v1/requests/{ids[0]}/duplicates", headers=staff).json
+    assert len(first["items"]) == 5 and first["total"] == 7 and first["next_offset"] == 5
+    assert first["compared_at_most"] == 200
+    rest = client.get(f"/v1/requests/{ids[0]}/duplicates?offset=5&limit=5", headers=staff).json
+    assert len(rest["items"]) == 2 and rest["next_offset"] is None
+    shown = [d["id"] for d in first["items"] + rest["items"]]
+    assert sorted(shown) == sorted(ids[1:])
+    bad = client.get(f"/v1/requests/{ids[0]}/duplicates?limit=500", headers=staff)
+    assert bad.status_code == 422 and bad.json["error"]["details"][0]["field"] == "limit"
+
+
+def test_statistics_per_community_in_one_call(client, mint, resident):
+    submit(client, resident)
+    submit(client, resident)
+    submit(client, resident, community="ruyijie", compound=None)
+    admin = mint("admin-1", "subdistrict_admin")
+    stats = client.get("/v1/statistics?by_community=true", headers=admin).json
+    per = {c["community"]: c for c in stats["communities"]}
+    assert len(per) == 14 and stats["total"] == 3
+    assert (per["huifeng"]["total"], per["ruyijie"]["total"], per["yiyuan"]["total"]) == (2, 1, 0)
+    assert per["huifeng"]["by_status"] == {"submitted": 2} and per["yiyuan"]["response_rate"] is None
+    # Staff of two communities get theirs without naming one; without by_community they must.
+    both = mint("staff-9", "community_staff", communities=["huifeng", "ruyijie"])
+    mine = client.get("/v1/statistics?by_community=true", headers=both).json
+    assert [c["community"] for c in mine["communities"]] == ["huifeng", "ruyijie"] and mine["total"] == 3
+    assert client.get("/v1/statistics", headers=both).status_code == 422
+    one = client.get("/v1/statistics?by_community=true&community=ruyijie", headers=both).json
+    assert [c["community"] for c in one["communities"]] == ["ruyijie"] and one["total"] == 1
+    assert client.get("/v1/statistics?community=huifeng", headers=both).json["communities"] is None
+
+
 def test_public_catalogue_health_and_openapi(client):
     cats = client.get("/v1/categories").json["items"]
     assert {"id": "job_seeking", "route_to": "employment"}.items() <= next(

@@ -72,7 +72,7 @@ def test_staff_of_another_community_and_residents_for_others_are_refused(client,
     assert mongo_db.cases.count_documents({}) == 0
 
 
-def test_a_resident_applies_and_reads_the_case_staff_see_a_masked_summary(
+def test_a_resident_applies_and_reads_the_case_its_staff_read_it_masked_others_not(
     client, mint, staff, settings, topic_reader
 ):
     resident = mint("res-1", "resident")
@@ -82,8 +82,13 @@ def test_a_resident_applies_and_reads_the_case_staff_see_a_masked_summary(
     assert case["details"]["facts"] == GOOD["facts"] and case["parties"][0]["phone"] == "13812341234"
     assert case["parties"][1]["phone"] == "136****5432"  # the other party's contact data stays masked
     summary = client.get("/v1/cases?community=huifeng", headers=staff).json["items"][0]
-    assert summary["details"] is None and summary["parties"][1]["phone"] == "136****5432"
-    assert client.get(f"/v1/cases/{case['id']}", headers=staff).status_code == 403
+    assert summary["parties"][1]["phone"] == "136****5432"
+    # The staff who manage the case read its details, with the parties masked; other staff do not.
+    managed = client.get(f"/v1/cases/{case['id']}", headers=staff)
+    assert managed.status_code == 200 and managed.json["details"]["facts"] == GOOD["facts"]
+    assert [x["masked"] for x in managed.json["parties"]] == [True, True]
+    elsewhere = mint("staff-2", "community_staff", communities=["yiyuan"])
+    assert client.get(f"/v1/cases/{case['id']}", headers=elsewhere).status_code == 403
     [record] = topic_reader(settings.topic("mediation.cases")).read(1)
     assert record.key.decode() == case["id"] and json.loads(record.value)["type"] == ev.OPENED.name
 
@@ -144,6 +149,26 @@ def test_a_party_sees_their_own_contact_data_in_full_and_the_others_masked(clien
     assert parties(mint("med-sun", "mediator")) == full  # a supervisor
 
 
+def test_the_roster_shows_each_mediators_account_and_a_token_with_it_acts_on_their_case(client, mint, staff):
+    cid = client.post("/v1/cases", json={**GOOD, "parties": [APPLICANT, RESPONDENT]}, headers=staff).json[
+        "id"
+    ]
+    for party in ("p1", "p2"):
+        client.post(f"/v1/cases/{cid}/consent", json={"party_id": party, "decision": "given"}, headers=staff)
+    roster = client.get("/v1/mediators", headers=staff).json["items"]
+    entry = next(m for m in roster if m["id"] == "med-hf-02")
+    assert entry["account"] == "med-qian"
+    # The deputy who mediates is deliberation's deputy-01, with the same account: one person.
+    assert next(m for m in roster if m["kind"] == "deputy")["id"] == "deputy-01"
+    assigned = client.post(f"/v1/cases/{cid}/mediators", json={"mediator_id": entry["id"]}, headers=staff)
+    assert assigned.status_code == 200, assigned.json
+    as_mediator = mint(entry["account"], "mediator")
+    read = client.get(f"/v1/cases/{cid}", headers=as_mediator)
+    assert read.status_code == 200 and read.json["parties"][0]["masked"] is False
+    by_roster_id = client.get(f"/v1/cases/{cid}", headers=mint(entry["id"], "mediator"))
+    assert by_roster_id.status_code == 403  # the roster id is no account
+
+
 def test_session_notes_are_for_the_mediators_and_supervisors_only(client, mint, staff):
     cid = client.post("/v1/cases", json={**GOOD, "parties": [APPLICANT, RESPONDENT]}, headers=staff).json[
         "id"
@@ -172,7 +197,7 @@ def test_session_notes_are_for_the_mediators_and_supervisors_only(client, mint, 
         == notes(mint("med-sun", "mediator"))
         == ["双方情绪激动，私下称愿意让步"]
     )
-    assert notes(mint("res-1", "resident")) == notes(mint("res-2", "resident")) == [None]
+    assert notes(mint("res-1", "resident")) == notes(mint("res-2", "resident")) == notes(staff) == [None]
 
 
 def routed(request_id: str, target: str = "mediation") -> tuple[dict, object]:

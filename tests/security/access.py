@@ -153,3 +153,23 @@ def check_object_case(
                 f"{case.resource} changed: version {before.get('version')} -> {after.get('version')}"
             )
     return problems
+
+
+# The shared registry of places and people: on every service, read by any signed-in caller.
+REGISTRY_OPERATIONS = {
+    ("GET", "/v1/communities"): ANY_ROLE,
+    ("GET", "/v1/communities/{community_id}"): ANY_ROLE,
+    ("GET", "/v1/people"): ANY_ROLE,
+    ("GET", "/v1/people/{person_id}"): ANY_ROLE,
+    ("GET", "/v1/stations"): ANY_ROLE,
+}
+
+
+def registry_object_cases(principals: dict) -> list[ObjectCase]:
+    """The register is public within the platform: whoever is signed in, of whichever community,
+    reads community A and a person serving it."""
+    everyone = dict.fromkeys(principals, 200)
+    return [
+        ObjectCase("GET", "/v1/communities/{community_id}", everyone, params={"community_id": COMMUNITY_A}),
+        ObjectCase("GET", "/v1/people/{person_id}", everyone, params={"person_id": "deputy-01"}),
+    ]

@@ -10,10 +10,12 @@ import requests
 from tests.security.access import (
     ANY_ROLE,
     PUBLIC,
+    REGISTRY_OPERATIONS,
     ObjectCase,
     check_function_level,
     check_object_case,
     check_table,
+    registry_object_cases,
 )
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
@@ -53,6 +55,7 @@ OPERATIONS = {
     ("GET", "/v1/deputies"): ANY_ROLE,
     ("GET", "/v1/cppcc-members"): ANY_ROLE,
     ("GET", "/v1/statistics"): STAFF,
+    **REGISTRY_OPERATIONS,
 }
 
 TOPIC = {
@@ -168,6 +171,7 @@ OBJECT_CASES = [
     ),
     ObjectCase("GET", "/v1/statistics", {"staff_b": 403}, query={"community": COMMUNITY_A}),
     ObjectCase("POST", "/v1/topics", {"staff_b": 403, "deputy_b": 403, "cppcc_b": 403}, body=TOPIC),
+    *registry_object_cases(PRINCIPALS),
 ]
 
 

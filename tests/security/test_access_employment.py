@@ -15,10 +15,12 @@ from tests.helpers import JWT_SECRET
 from tests.security.access import (
     ANY_ROLE,
     PUBLIC,
+    REGISTRY_OPERATIONS,
     ObjectCase,
     check_function_level,
     check_object_case,
     check_table,
+    registry_object_cases,
 )
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
@@ -67,6 +69,7 @@ OPERATIONS = {
     ("POST", "/v1/outreach-tasks/{task_id}/done"): STAFF,
     ("POST", "/v1/job-fair-rounds"): STAFF,
     ("GET", "/v1/statistics"): STAFF,
+    **REGISTRY_OPERATIONS,
 }
 
 PROFILE = {
@@ -255,6 +258,7 @@ OBJECT_CASES = [
     ),
     ObjectCase("POST", "/v1/jobs", {"staff_b": 403}, body=JOB),
     ObjectCase("POST", "/v1/seekers", {"staff_b": 403}, body=SEEKER),
+    *registry_object_cases(PRINCIPALS),
 ]
 
 

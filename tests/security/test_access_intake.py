@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.access import PUBLIC, ObjectCase, check_function_level, check_object_case, check_table
+from tests.security.access import (
+    PUBLIC,
+    REGISTRY_OPERATIONS,
+    ObjectCase,
+    check_function_level,
+    check_object_case,
+    check_table,
+    registry_object_cases,
+)
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
 STAFF = ("community_staff", "subdistrict_admin")
@@ -38,6 +46,7 @@ OPERATIONS = {
     ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/tokens/{token}.{fmt}"): PUBLIC,
+    **REGISTRY_OPERATIONS,
 }
 
 REQUEST = {
@@ -160,6 +169,7 @@ OBJECT_CASES = [
     ),
     ObjectCase("GET", "/v1/statistics", {"staff_b": 403}, query={"community": COMMUNITY_A}),
     ObjectCase("POST", "/v1/requests", {"staff_b": 403}, body=REQUEST),
+    *registry_object_cases(PRINCIPALS),
 ]
 
 

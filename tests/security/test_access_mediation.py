@@ -7,7 +7,14 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.security.access import ObjectCase, check_function_level, check_object_case, check_table
+from tests.security.access import (
+    REGISTRY_OPERATIONS,
+    ObjectCase,
+    check_function_level,
+    check_object_case,
+    check_table,
+    registry_object_cases,
+)
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
 MANAGERS = ("community_staff", "subdistrict_admin", "mediator", "deputy", "cppcc_member")
@@ -30,6 +37,7 @@ OPERATIONS = {
     ("POST", "/v1/cases/{case_id}/failure"): MANAGERS,
     ("POST", "/v1/cases/{case_id}/escalation"): MANAGERS,
     ("GET", "/v1/statistics"): MANAGERS,
+    **REGISTRY_OPERATIONS,
 }
 
 WHEN = "2030-01-01T10:00:00+08:00"
@@ -66,7 +74,7 @@ def without_resident(expect: dict) -> dict:  # routes residents may not call at 
 
 
 OBJECT_CASES = [
-    case("", {**MEDIATE}, method="GET"),
+    case("", MANAGE, method="GET"),  # staff of A manage it, so they read its details
     case("/parties", without_resident(MANAGE), {"role": "respondent", "name": "李四"}),
     case("/consent", MANAGE, {"party_id": "p1", "decision": "given"}),
     case("/mediators", without_resident(MANAGE), {"mediator_id": "med-hf-01"}),
@@ -114,6 +122,7 @@ OBJECT_CASES = [
         query={"community": COMMUNITY_A},
     ),
     ObjectCase("POST", "/v1/cases", {"staff_b": 403, "mediator_b": 403, "deputy_b": 403}, body=CASE),
+    *registry_object_cases(PRINCIPALS),
 ]
 
 
