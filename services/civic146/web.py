@@ -208,6 +208,7 @@ class Operation:
     roles: tuple[str, ...] | None  # None: public; () any authenticated caller
     tags: list[str] = field(default_factory=list)
     throttled: str | None = None  # name of the limit in civic146.throttle.LIMITS
+    body_required: bool = True
 
 
 class ApiBlueprint(Blueprint):
@@ -230,19 +231,23 @@ class ApiBlueprint(Blueprint):
         status: int = 200,
         roles: tuple[str, ...] | None = (),
         throttled: str | None = None,
+        body_required: bool = True,
     ):
         """Register a view. `roles`: None for a public route, () for any authenticated caller, else
         the roles allowed. `body`/`query` models are validated and passed as keyword arguments;
         the view returns a model (or dict) that is serialised with `status`. `throttled` names a
         limit of `civic146.throttle.LIMITS` ("guess" for a route that answers whether a guess of
-        personal data is right); public routes get the "public" limit unless they name another."""
+        personal data is right); public routes get the "public" limit unless they name another.
+        `body_required=False`: a request without a body is read as `{}` (a body added to an
+        operation that had none, so that its earlier callers keep working)."""
         throttled = throttled or ("public" if roles is None else None)
 
         def decorator(view):
             @wraps(view)
             def wrapped(*args, **kwargs):
                 if body is not None:
-                    kwargs["body"] = _parse(body, _json_body(), "body")
+                    sent = body_required or request.content_length or request.get_data(cache=True)
+                    kwargs["body"] = _parse(body, _json_body() if sent else {}, "body")
                 if query is not None:
                     kwargs["query"] = _parse(query, request.args.to_dict(), "query")
                 result = view(*args, **kwargs)
@@ -259,7 +264,17 @@ class ApiBlueprint(Blueprint):
             guarded = counted if roles is None else requires(*roles)(counted)
             self.operations.append(
                 Operation(
-                    rule, method.lower(), summary, body, query, response, status, roles, [self.tag], throttled
+                    rule,
+                    method.lower(),
+                    summary,
+                    body,
+                    query,
+                    response,
+                    status,
+                    roles,
+                    [self.tag],
+                    throttled,
+                    body_required,
                 )
             )
             self.add_url_rule(rule, view.__name__, guarded, methods=[method])
@@ -425,7 +440,7 @@ def openapi_document(app: Flask) -> dict:
                 item["parameters"] = params
             if op.body is not None:
                 item["requestBody"] = {
-                    "required": True,
+                    "required": op.body_required,
                     "content": {"application/json": {"schema": ref(op.body)}},
                 }
             notes = []

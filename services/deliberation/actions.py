@@ -50,7 +50,10 @@ def _check_venue(ctx: Deliberation, venue_id: str | None, community: str) -> Non
 
 
 def create_topic(ctx: Deliberation, fields: dict, origin: str, actor: Actor) -> dict:
-    doc, change = domain.new_topic(fields, origin, actor, ctx.now(), ctx.policy)
+    """`raised_at`: when the matter was raised, if before it is recorded (at a talk, on paper)."""
+    now, fields = ctx.now(), dict(fields)
+    raised = domain.happened(fields.pop("raised_at", None), "raised_at", now, ctx.policy)
+    doc, change = domain.new_topic(fields, origin, actor, now, ctx.policy, raised_at=raised)
     return store.insert(ctx.outbox, doc, change)
 
 
@@ -123,8 +126,10 @@ def publish_notice(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> 
     return _decide(ctx, doc, lambda d, now: domain.publish_notice(d, fields, actor, now, ctx.policy))
 
 
-def start_consultation(ctx: Deliberation, doc: dict, actor: Actor) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.start_consultation(d, actor, now, ctx.policy))
+def start_consultation(
+    ctx: Deliberation, doc: dict, actor: Actor, started_at: datetime | None = None
+) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.start_consultation(d, actor, now, ctx.policy, started_at))
 
 
 def schedule_meeting(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
@@ -138,15 +143,36 @@ def hold_meeting(ctx: Deliberation, doc: dict, actor: Actor, meeting_id: str, fi
     )
 
 
-def open_vote(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
-    """A vote of the compound's or the community's residents: their roll as it is now is its list
-    of eligible voters."""
+def _eligible(doc: dict, fields: dict, as_of: datetime | None) -> list[str]:
+    """The vote's eligible voters: the compound's or the community's roll as it is now (a vote that
+    opens now or later), or as it was when a vote that opened earlier opened."""
     if fields["scope"] == "compound" and not doc.get("compound"):
         raise InvalidInput(
             "this topic concerns a whole community", [{"field": "scope", "message": "use community"}]
         )
-    eligible = store.roll(doc["community"], doc.get("compound") if fields["scope"] == "compound" else None)
+    compound = doc.get("compound") if fields["scope"] == "compound" else None
+    return store.roll(doc["community"], compound, as_of)
+
+
+def open_vote(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    """A vote of the compound's or the community's residents on the platform."""
+    opens_at = fields.get("opens_at")
+    eligible = _eligible(doc, fields, opens_at if opens_at is not None and opens_at <= ctx.now() else None)
     return _decide(ctx, doc, lambda d, now: domain.open_vote(d, fields, eligible, actor, now, ctx.policy)[1])
+
+
+def record_paper_vote(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    """A vote counted on paper, recorded after it closed: the quorum is computed on the roll as it
+    was when it opened."""
+    eligible = _eligible(doc, fields, fields["opens_at"])
+    return _decide(
+        ctx, doc, lambda d, now: domain.record_paper_vote(d, fields, eligible, actor, now, ctx.policy)[1]
+    )
+
+
+def review(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
+    """The Party organisation's review of the topic (step 1) or of the decision (consultation)."""
+    return _decide(ctx, doc, lambda d, now: domain.review(d, fields["stage"], fields, actor, now, ctx.policy))
 
 
 def cast_ballot(ctx: Deliberation, doc: dict, voter_id: str, vote_id: str, choice: str) -> dict:
@@ -158,7 +184,9 @@ def claim(ctx: Deliberation, doc: dict, actor: Actor, resources: list[str]) -> d
     return _decide(ctx, doc, lambda d, now: domain.claim(d, actor.id, resources, actor, now, ctx.policy))
 
 
-def assign_deputy(ctx: Deliberation, doc: dict, actor: Actor, deputy_id: str) -> dict:
+def assign_deputy(
+    ctx: Deliberation, doc: dict, actor: Actor, deputy_id: str, assigned_at: datetime | None = None
+) -> dict:
     deputy = ctx.registries.deputies.get(deputy_id)
     if deputy is None or doc["community"] not in deputy.communities:
         raise InvalidInput(
@@ -171,19 +199,38 @@ def assign_deputy(ctx: Deliberation, doc: dict, actor: Actor, deputy_id: str) ->
                 }
             ],
         )
-    return _decide(ctx, doc, lambda d, now: domain.assign_deputy(d, deputy.id, deputy.station, actor, now))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.assign_deputy(
+            d, deputy.id, deputy.station, actor, now, ctx.policy, assigned_at
+        ),
+    )
 
 
-def start_implementation(ctx: Deliberation, doc: dict, actor: Actor, decision: str) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.start_implementation(d, decision, actor, now, ctx.policy))
+def start_implementation(
+    ctx: Deliberation, doc: dict, actor: Actor, decision: str, started_at: datetime | None = None
+) -> dict:
+    return _decide(
+        ctx, doc, lambda d, now: domain.start_implementation(d, decision, actor, now, ctx.policy, started_at)
+    )
 
 
 def add_task(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
     return _decide(ctx, doc, lambda d, now: domain.add_task(d, fields, actor, now, ctx.policy)[1])
 
 
-def progress_task(ctx: Deliberation, doc: dict, actor: Actor, task_id: str, done: float) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.progress_task(d, task_id, done, actor, now))
+def progress_task(
+    ctx: Deliberation,
+    doc: dict,
+    actor: Actor,
+    task_id: str,
+    done: float,
+    reported_at: datetime | None = None,
+) -> dict:
+    return _decide(
+        ctx, doc, lambda d, now: domain.progress_task(d, task_id, done, actor, now, ctx.policy, reported_at)
+    )
 
 
 def publish_result(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
@@ -191,8 +238,8 @@ def publish_result(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> 
     return _decide(ctx, doc, lambda d, now: domain.publish_result(d, fields, actor, now, ctx.policy))
 
 
-def open_feedback(ctx: Deliberation, doc: dict, actor: Actor) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.open_feedback(d, actor, now))
+def open_feedback(ctx: Deliberation, doc: dict, actor: Actor, opened_at: datetime | None = None) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.open_feedback(d, actor, now, ctx.policy, opened_at))
 
 
 def give_feedback(ctx: Deliberation, doc: dict, actor: Actor, satisfaction: int, comment: str | None) -> dict:
@@ -201,19 +248,23 @@ def give_feedback(ctx: Deliberation, doc: dict, actor: Actor, satisfaction: int,
     )
 
 
-def close(ctx: Deliberation, doc: dict, actor: Actor, summary: str) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.close(d, summary, actor, now, ctx.policy))
+def close(
+    ctx: Deliberation, doc: dict, actor: Actor, summary: str, closed_at: datetime | None = None
+) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.close(d, summary, actor, now, ctx.policy, closed_at))
 
 
-def decline(ctx: Deliberation, doc: dict, actor: Actor, reason: str) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.decline(d, reason, actor, now, ctx.policy))
+def decline(
+    ctx: Deliberation, doc: dict, actor: Actor, reason: str, declined_at: datetime | None = None
+) -> dict:
+    return _decide(ctx, doc, lambda d, now: domain.decline(d, reason, actor, now, ctx.policy, declined_at))
 
 
 def evaluate(
-    ctx: Deliberation, doc: dict, actor: Actor, deputy_id: str | None, score: int, comment: str | None
+    ctx: Deliberation, doc: dict, actor: Actor, person_id: str | None, score: int, comment: str | None
 ) -> dict:
     return _decide(
-        ctx, doc, lambda d, now: domain.evaluate(d, actor, deputy_id, score, comment, now, ctx.policy)
+        ctx, doc, lambda d, now: domain.evaluate(d, actor, person_id, score, comment, now, ctx.policy)
     )
 
 
@@ -221,10 +272,33 @@ def evaluate(
 
 
 def register_voters(
-    ctx: Deliberation, community: str, compound: str | None, resident_ids: list[str], actor: Actor
+    ctx: Deliberation,
+    community: str,
+    compound: str | None,
+    resident_ids: list[str],
+    actor: Actor,
+    registered_at: datetime | None = None,
 ) -> int:
     """Add residents to the community's (or compound's) roll; returns how many were new."""
-    return store.register_voters(ctx.outbox, community, compound, resident_ids, actor.id, ctx.now())
+    now = ctx.now()
+    since = domain.happened(registered_at, "registered_at", now, ctx.policy)
+    return store.register_voters(ctx.outbox, community, compound, resident_ids, actor.id, now, since)
+
+
+def remove_voter(
+    ctx: Deliberation,
+    community: str,
+    resident_id: str,
+    actor: Actor,
+    reason: str,
+    removed_at: datetime | None = None,
+) -> dict:
+    """Take a resident off the roll with the reason (moved away, deceased); audited in the entry."""
+    now = ctx.now()
+    when = domain.happened(removed_at, "removed_at", now, ctx.policy)
+    return store.remove_voter(
+        community, resident_id, domain.scrub({}, reason, ctx.policy), actor.id, now, when
+    )
 
 
 # --- what the consumer and the jobs do ------------------------------------------------------------------

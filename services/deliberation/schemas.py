@@ -12,12 +12,19 @@ from civic146.payloads import CommunityId, CompoundId, Input, PlaceIn, WholeNumb
 from .events import Origin, ParticipantRole, Platform, Step, Threshold, VoteResult
 
 
+def _when(what: str) -> object:
+    """A time a fact happened, when it is recorded afterwards (default: now). Not in the future, not
+    older than BACKDATE_HORIZON_DAYS, not before the step it belongs to (else 422 naming it)."""
+    return Field(None, description=f"When {what}, if before it is recorded; default now")
+
+
 class CreateTopicIn(PlaceIn):
     title: str = Field(min_length=2, max_length=120)
     description: str = Field(min_length=5, max_length=4000)
     category: str | None = Field(None, max_length=64)
     platform: Platform
     vote_required: bool | None = Field(None, description="Defaults to whether the platform decides by vote")
+    raised_at: AwareDatetime | None = _when("the matter was raised")
 
 
 def _may_be_left_out(schema: dict) -> None:
@@ -52,12 +59,17 @@ class NoticeIn(Input):
         None, max_length=64, description="Venue (from /v1/venues) where it is posted"
     )
     online: bool = Field(False, description="Also posted online (e-net mini-program)")
+    posted_at: AwareDatetime | None = _when("it was really posted (the notice period counts from then)")
 
     @model_validator(mode="after")
     def _somewhere(self):
         if not self.venue_id and not self.online:
             raise ValueError("post it at a venue (venue_id) or online (online=true)")
         return self
+
+
+class StartConsultationIn(Input):
+    started_at: AwareDatetime | None = _when("the consultation began")
 
 
 class MeetingIn(Input):
@@ -80,6 +92,7 @@ class MeetingHeldIn(Input):
     opinions: list[str] = Field(default_factory=list, max_length=100)
     outcome: str = Field(min_length=2, max_length=4000)
     participants: dict[ParticipantRole, int] | None = Field(None, description="Who actually came, by role")
+    held_at: AwareDatetime | None = _when("it was held (required if it was scheduled for later)")
 
 
 class VoteIn(Input):
@@ -107,6 +120,31 @@ class VoteIn(Input):
         return v
 
 
+class PaperVoteIn(Input):
+    """A vote held on paper and counted off the platform, recorded after it closed."""
+
+    question: str = Field(min_length=5, max_length=1000)
+    scope: Literal["compound", "community"] = Field(
+        description="Who was eligible: the residents on the roll of the topic's compound or of its "
+        "whole community when the vote opened"
+    )
+    options: list[str] | None = Field(
+        None, min_length=2, max_length=10, description="Default approve/oppose/abstain"
+    )
+    opens_at: AwareDatetime = Field(description="When voting began (not before the consultation)")
+    closes_at: AwareDatetime = Field(description="When it ended (in the past, after opens_at)")
+    quorum: float | None = Field(None, gt=0, le=1, description="Turnout needed (share of eligible voters)")
+    threshold: Threshold | None = None
+    counts: dict[str, WholeNumber] = Field(
+        min_length=1, description="Ballots counted per option (options left out: 0)"
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, v: list[str] | None) -> list[str] | None:
+        return VoteIn._options(v)
+
+
 class BallotIn(Input):
     choice: str = Field(min_length=1, max_length=100)
 
@@ -119,10 +157,23 @@ class ClaimIn(Input):
 
 class DeputyIn(Input):
     deputy_id: str = Field(min_length=1, max_length=64)
+    assigned_at: AwareDatetime | None = _when("the deputy took the matter on")
+
+
+class ReviewIn(Input):
+    stage: Literal["topic", "decision"] = Field(
+        description="topic: in step 1, before the notice; decision: in the consultation, before the "
+        "implementation"
+    )
+    approved: bool
+    organisation: Literal["community_party_committee", "subdistrict_party_working_committee"]
+    comment: str | None = Field(None, max_length=2000)
+    reviewed_at: AwareDatetime | None = _when("the review was made")
 
 
 class DecisionIn(Input):
     decision: str = Field(min_length=5, max_length=4000)
+    started_at: AwareDatetime | None = _when("the implementation began")
 
 
 class TaskIn(Input):
@@ -134,7 +185,12 @@ class TaskIn(Input):
 
 
 class ProgressIn(Input):
-    done: float = Field(ge=0, description="Quantity done so far, in the task's unit")
+    done: float = Field(ge=0, description="Quantity done so far, in the task's unit (the task's `unit`)")
+    reported_at: AwareDatetime | None = _when("the work had got this far")
+
+
+class OpenFeedbackIn(Input):
+    opened_at: AwareDatetime | None = _when("the feedback began to be collected")
 
 
 class FeedbackIn(Input):
@@ -144,16 +200,32 @@ class FeedbackIn(Input):
 
 class ReasonIn(Input):
     reason: str = Field(min_length=2, max_length=1000)
+    declined_at: AwareDatetime | None = _when("it was declined")
+
+
+class VoterRemovalIn(Input):
+    reason: str = Field(min_length=2, max_length=500, description="e.g. moved away, deceased")
+    removed_at: AwareDatetime | None = _when("they ceased to be eligible")
 
 
 class CloseIn(Input):
     summary: str = Field(min_length=2, max_length=4000, description="How the feedback was reported back")
+    closed_at: AwareDatetime | None = _when("the feedback was reported back")
 
 
 class EvaluationIn(Input):
     score: WholeNumber = Field(ge=1, le=5)
-    deputy_id: str | None = Field(None, max_length=64, description="Residents: the deputy they evaluate")
+    person_id: str | None = Field(
+        None, max_length=64, description="Residents: the deputy or CPPCC member they evaluate"
+    )
+    deputy_id: str | None = Field(
+        None, max_length=64, description="Residents: the same as person_id (older name)"
+    )
     comment: str | None = Field(None, max_length=1000)
+
+    @property
+    def target(self) -> str | None:
+        return self.person_id or self.deputy_id
 
 
 class VotersIn(Input):
@@ -161,6 +233,7 @@ class VotersIn(Input):
     compound: CompoundId | None = Field(
         None, description="A compound of the community; the whole community if omitted"
     )
+    registered_at: AwareDatetime | None = _when("they were on the roll (the compound's register)")
 
 
 class ListQuery(Input):
@@ -178,18 +251,41 @@ class VotersQuery(Input):
     compound: CompoundId | None = Field(
         None, description="A compound of the community; the whole community if omitted"
     )
+    as_of: AwareDatetime | None = Field(None, description="The roll as it was then (default: now)")
+
+
+class EvaluationSummaryQuery(Input):
+    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
+    since: AwareDatetime = Field(description="Start of the period (included)")
+    until: AwareDatetime = Field(description="End of the period (excluded)")
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.until <= self.since:
+            raise ValueError("until must be after since")
+        return self
 
 
 # --- responses -----------------------------------------------------------------------------------
+
+
+class ReviewMark(BaseModel):
+    stage: str
+    approved: bool
+    organisation: str
 
 
 class StepOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     step: str
     from_: str | None = Field(alias="from", serialization_alias="from")
-    at: datetime
+    at: datetime = Field(description="When it happened")
+    recorded_at: datetime | None = Field(None, description="When the platform was told (by actor_role)")
     actor_role: str
     reason: str | None = None
+    review: ReviewMark | None = Field(
+        None, description="A review by the Party organisation (the step unchanged)"
+    )
 
 
 class NoticeOut(BaseModel):
@@ -197,8 +293,9 @@ class NoticeOut(BaseModel):
     period_days: int
     venue_id: str | None
     online: bool
-    starts_at: datetime
+    starts_at: datetime = Field(description="When it was really posted")
     ends_at: datetime
+    recorded_at: datetime | None = None
     outcome: str | None = None
 
 
@@ -223,6 +320,7 @@ class MeetingOut(BaseModel):
     opinions: list[str]
     outcome: str | None
     held_at: datetime | None
+    recorded_at: datetime | None = Field(None, description="When it was recorded as held")
 
 
 class OptionCountOut(BaseModel):
@@ -242,6 +340,7 @@ class VoteOut(BaseModel):
     quorum: float
     threshold: Threshold
     status: Literal["open", "closed"]
+    paper: bool = Field(False, description="Held on paper and recorded after it closed")
     eligible_count: int
     ballots_cast: int
     counts: list[OptionCountOut] | None
@@ -259,6 +358,7 @@ class TaskOut(BaseModel):
     target: float
     done: float
     progress: float
+    reported_at: datetime | None = Field(None, description="As of when `done` was reported")
 
 
 class ClaimOut(BaseModel):
@@ -283,9 +383,25 @@ class FeedbackOut(BaseModel):
 class EvaluationOut(BaseModel):
     by_role: str
     target: str
+    target_role: str | None = None
     score: int
     comment: str | None
     at: datetime
+
+
+class ReviewOut(BaseModel):
+    stage: str
+    approved: bool
+    organisation: str
+    comment: str | None
+    at: datetime
+    recorded_at: datetime
+
+
+class ImportedOut(BaseModel):
+    external_id: str
+    source: str | None
+    imported_at: datetime
 
 
 class TopicOut(BaseModel):
@@ -316,7 +432,9 @@ class TopicOut(BaseModel):
     request_ratings: int
     mean_satisfaction: float | None
     evaluations: list[EvaluationOut]
+    reviews: list[ReviewOut]
     closing_summary: str | None
+    imported: ImportedOut | None = None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -396,6 +514,21 @@ class PersonList(BaseModel):
     items: list[PersonOut]
 
 
+class VoterEventOut(BaseModel):
+    action: Literal["registered", "removed"]
+    at: datetime
+    recorded_at: datetime
+    reason: str | None = None
+
+
+class VoterEntryOut(BaseModel):
+    community: str
+    compound: str | None
+    resident_id: str
+    on_roll: bool
+    history: list[VoterEventOut]
+
+
 class VoterRollOut(BaseModel):
     community: str
     compound: str | None
@@ -415,4 +548,34 @@ class Statistics(BaseModel):
     ballots_cast: int
     turnout: float | None
     matters_solved: int
+    imported: int = Field(description="Of the topics, matters imported as settled before the platform")
     median_hours_in_step: dict[str, float]
+
+
+class PersonSummary(BaseModel):
+    person_id: str
+    role: Literal["deputy", "cppcc_member"]
+    station: str | None
+    matters: int = Field(description="Matters they took on in the period (assigned, or claimed)")
+    claims: int = Field(description="CPPCC members: matters claimed in the period")
+    resources_linked: int
+    evaluations: int = Field(description="Residents' evaluations of them in the period")
+    mean_score: float | None
+    handling_evaluations: int = Field(description="Their own evaluations of how matters were handled")
+    mean_handling_score: float | None
+
+
+class StationSummary(BaseModel):
+    station: str
+    deputies: int
+    matters: int
+    evaluations: int
+    mean_score: float | None
+
+
+class EvaluationSummary(BaseModel):
+    community: str | None
+    since: datetime
+    until: datetime
+    people: list[PersonSummary]
+    stations: list[StationSummary]

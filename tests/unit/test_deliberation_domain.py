@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 
 from civic146 import pii
-from civic146.errors import InvalidInput, InvalidTransition
+from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.outbox import Change, applied, stamped
 from deliberation import domain
 from deliberation import events as ev
@@ -427,11 +427,11 @@ def test_attaching_and_detaching_requests():
     assert doc["request_ids"] == ["r1"]
 
 
-def test_two_way_evaluation_after_closing_only():
+def test_two_way_evaluation_from_the_published_result():
     doc = {**new_topic()[0], "deputies": [{"deputy_id": "deputy-01", "station": "station-1"}]}
     with pytest.raises(InvalidTransition):
         domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
-    doc["step"] = "closed"
+    doc["step"] = "publish_result"
     doc = applied(
         doc,
         checked(
@@ -444,12 +444,14 @@ def test_two_way_evaluation_after_closing_only():
             domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)
         ),
     )
-    assert [(e["by_role"], e["target"]) for e in doc["evaluations"]] == [
-        ("resident", "deputy-01"),
-        ("deputy", "residents"),
+    assert [(e["by_role"], e["target"], e["target_role"]) for e in doc["evaluations"]] == [
+        ("resident", "deputy-01", "deputy"),
+        ("deputy", "handling", "handling"),
     ]
     with pytest.raises(InvalidInput):
         domain.evaluate(doc, domain.Actor("res-2", "resident"), "deputy-99", 3, None, T0, POLICY)
+    with pytest.raises(Forbidden):  # a deputy the matter did not involve
+        domain.evaluate(doc, domain.Actor("deputy-02", "deputy"), None, 3, None, T0, POLICY)
 
 
 def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everything_published():
