@@ -232,6 +232,7 @@ class ApiBlueprint(Blueprint):
         roles: tuple[str, ...] | None = (),
         throttled: str | None = None,
         body_required: bool = True,
+        max_body_bytes: int | None = None,
     ):
         """Register a view. `roles`: None for a public route, () for any authenticated caller, else
         the roles allowed. `body`/`query` models are validated and passed as keyword arguments;
@@ -239,12 +240,15 @@ class ApiBlueprint(Blueprint):
         limit of `civic146.throttle.LIMITS` ("guess" for a route that answers whether a guess of
         personal data is right); public routes get the "public" limit unless they name another.
         `body_required=False`: a request without a body is read as `{}` (a body added to an
-        operation that had none, so that its earlier callers keep working)."""
+        operation that had none, so that its earlier callers keep working). `max_body_bytes`: this
+        operation's limit instead of MAX_BODY_BYTES (a bulk import)."""
         throttled = throttled or ("public" if roles is None else None)
 
         def decorator(view):
             @wraps(view)
             def wrapped(*args, **kwargs):
+                if max_body_bytes is not None:
+                    request.max_content_length = max_body_bytes
                 if body is not None:
                     sent = body_required or request.content_length or request.get_data(cache=True)
                     kwargs["body"] = _parse(body, _json_body() if sent else {}, "body")

@@ -713,6 +713,11 @@ def hold_meeting(
 # --- residents' vote (民主决) ------------------------------------------------------------------------
 
 
+def eligible_count(vote: dict) -> int:
+    """How many were on the roll when the vote opened (a past matter's vote knows only the number)."""
+    return vote.get("eligible_count", len(vote["eligible"]))
+
+
 def _new_vote(doc: dict, fields: dict, eligible: list[str], opens_at: datetime, policy: Policy) -> dict:
     options = fields.get("options") or APPROVAL_OPTIONS
     return {
@@ -722,6 +727,7 @@ def _new_vote(doc: dict, fields: dict, eligible: list[str], opens_at: datetime, 
         "kind": "approval" if options == APPROVAL_OPTIONS else "choice",
         "scope": fields["scope"],
         "eligible": sorted(set(eligible)),
+        "eligible_count": len(set(eligible)),
         "voters": [],
         "counts": [0] * len(options),
         "opens_at": opens_at,
@@ -737,7 +743,7 @@ def _new_vote(doc: dict, fields: dict, eligible: list[str], opens_at: datetime, 
     }
 
 
-def _check_vote_opening(doc: dict, eligible: list[str]) -> None:
+def _check_vote_opening(doc: dict, eligible: list[str] | int) -> None:
     TOPIC.require(doc, ("consultation",), "open a residents' vote")
     if any(v["status"] == "open" for v in doc["votes"]):
         raise InvalidTransition("another vote of this topic is still open")
@@ -759,7 +765,7 @@ def _vote_opened(change: Change, doc: dict, vote: dict, actor: Actor, now: datet
             question=vote["question"],
             options=vote["options"],
             scope=vote["scope"],
-            eligible_count=len(vote["eligible"]),
+            eligible_count=eligible_count(vote),
             opens_at=vote["opens_at"],
             closes_at=vote["closes_at"],
             quorum=vote["quorum"],
@@ -796,13 +802,20 @@ def open_vote(
 
 
 def record_paper_vote(
-    doc: dict, fields: dict, eligible: list[str], actor: Actor, now: datetime, policy: Policy
+    doc: dict,
+    fields: dict,
+    eligible: list[str],
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    past_roll_size: int | None = None,
 ) -> tuple[str, Change]:
     """A vote held on paper and counted off the platform, recorded after its window closed:
     `opens_at` and `closes_at` in the past (not before the consultation began), the count per
     option. `eligible`: the roll as it was when the vote opened, on which the quorum is computed.
-    The vote is closed with its result in the same change (both events recorded)."""
-    _check_vote_opening(doc, eligible)
+    The vote is closed with its result in the same change (both events recorded). A matter settled
+    before the platform has no roll: `past_roll_size` is how many were on it (the ids stay unknown)."""
+    _check_vote_opening(doc, eligible if past_roll_size is None else past_roll_size)
     opens_at = happened(
         fields["opens_at"], "opens_at", now, policy, step_began(doc), "the consultation began"
     )
@@ -812,6 +825,8 @@ def record_paper_vote(
             "the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}]
         )
     vote = _new_vote(doc, {**fields, "closes_at": closes_at}, eligible, opens_at, policy)
+    if past_roll_size is not None:
+        vote["eligible_count"] = past_roll_size
     counts = fields["counts"]
     if unknown := sorted(set(counts) - set(vote["options"])):
         raise InvalidInput(
@@ -824,9 +839,9 @@ def record_paper_vote(
             ],
         )
     vote["counts"] = [int(counts.get(o, 0)) for o in vote["options"]]
-    if sum(vote["counts"]) > len(vote["eligible"]):
+    if sum(vote["counts"]) > eligible_count(vote):
         message = (
-            f"{sum(vote['counts'])} ballots counted, but {len(vote['eligible'])} residents were on the roll "
+            f"{sum(vote['counts'])} ballots counted, but {eligible_count(vote)} residents were on the roll "
             f"when the vote opened ({opens_at.isoformat()})"
         )
         raise InvalidInput(f"counts: {message}", [{"field": "counts", "message": message}])
@@ -865,7 +880,7 @@ def tally(vote: dict) -> tuple[str, str | None, float]:
     over the ballots cast (abstentions count as cast but not in favour). The eligible voters are
     the roll as it was when the vote opened."""
     cast = sum(vote["counts"])
-    eligible = len(vote["eligible"])
+    eligible = eligible_count(vote)
     turnout = round(cast / eligible, 4) if eligible else 0.0
     if turnout < vote["quorum"]:
         return "quorum_not_met", None, turnout
@@ -919,7 +934,7 @@ def _vote_closed(change: Change, doc: dict, closed: dict, actor: Actor, now: dat
         ev.VoteClosed(
             **_facts(doc, doc["step"], actor, closed["closes_at"]),
             vote_id=closed["id"],
-            eligible_count=len(closed["eligible"]),
+            eligible_count=eligible_count(closed),
             ballots_cast=sum(closed["counts"]),
             turnout=closed["turnout"],
             counts=[ev.OptionCount(option=o, count=c) for o, c in zip(closed["options"], closed["counts"])],
@@ -947,23 +962,31 @@ def close_due_votes(doc: dict, now: datetime) -> Change | None:
 
 
 def claim(
-    doc: dict, member_id: str, resources: list[str], actor: Actor, now: datetime, policy: Policy
+    doc: dict,
+    member_id: str,
+    resources: list[str],
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    claimed_at: datetime | None = None,
 ) -> Change:
-    """A CPPCC member claims the topic (委员认领); claiming again adds the newly linked resources."""
+    """A CPPCC member claims the topic (委员认领); claiming again adds the newly linked resources.
+    `claimed_at`: a claim made off the platform (a past matter), not before the topic was raised."""
     TOPIC.require(doc, OPEN_STEPS, "claim a topic")
+    when = happened(claimed_at, "claimed_at", now, policy, doc["created_at"], "the topic was raised")
     resources = [scrub(doc, r, policy) for r in resources]
     existing = next((c for c in doc["claims"] if c["member_id"] == member_id), None)
     if existing:
         updated = {**existing, "resources": [*existing["resources"], *resources]}
         claims = [updated if c["member_id"] == member_id else c for c in doc["claims"]]
     else:
-        claims = [*doc["claims"], {"member_id": member_id, "claimed_at": now, "resources": resources}]
+        claims = [*doc["claims"], {"member_id": member_id, "claimed_at": when, "resources": resources}]
     change = Change(set={"claims": claims, "updated_at": now})
     _record(
         change,
         ev.CLAIMED,
         doc,
-        ev.Claimed(**_facts(doc, doc["step"], actor, now), member_id=member_id, resources=resources),
+        ev.Claimed(**_facts(doc, doc["step"], actor, when), member_id=member_id, resources=resources),
         now,
     )
     return change
@@ -1392,7 +1415,7 @@ def compute_statistics(docs: list[dict], now: datetime) -> dict:
             if v["status"] == "closed":
                 votes_closed += 1
                 ballots += sum(v["counts"])
-                eligible += len(v["eligible"])
+                eligible += eligible_count(v)
         solved += d["step"] == "closed" and not d.get("declined")
         imported += bool(d.get("imported"))
         for step, h in step_hours(d, now).items():

@@ -8,6 +8,7 @@ from civic146.auth import (
     PARTY_ORGANISATION,
     RESIDENT,
     STAFF_ROLES,
+    SUBDISTRICT_ADMIN,
     Principal,
     actor_of,
     principal,
@@ -114,7 +115,7 @@ def present_vote(v: dict) -> schemas.VoteOut:
         threshold=v["threshold"],
         status=v["status"],
         paper=v.get("paper", False),
-        eligible_count=len(v["eligible"]),
+        eligible_count=domain.eligible_count(v),
         ballots_cast=len(v["voters"]),
         counts=[schemas.OptionCountOut(option=o, count=c) for o, c in zip(v["options"], v["counts"])]
         if closed
@@ -791,3 +792,23 @@ def evaluation_summary(query: schemas.EvaluationSummaryQuery):
     return schemas.EvaluationSummary(
         community=query.community, since=query.since, until=query.until, **summary
     )
+
+
+# --- past matters ------------------------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = 8 * 1024 * 1024  # a register of a thousand matters with their minutes
+
+
+@bp.endpoint(
+    "/imports/past-matters",
+    "POST",
+    summary="Import matters settled before the platform (whole file or nothing; idempotent by external_id)",
+    body=schemas.PastMattersIn,
+    response=schemas.PastMattersOut,
+    roles=(SUBDISTRICT_ADMIN,),
+    max_body_bytes=IMPORT_MAX_BYTES,
+)
+def import_past_matters(body: schemas.PastMattersIn):
+    p = principal()
+    rows = body.model_dump()["matters"]  # places are checked by the payload (PlaceIn)
+    return schemas.PastMattersOut(**actions.import_past_matters(ctx(), rows, body.source, actor_of(p)))

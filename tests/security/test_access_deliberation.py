@@ -53,6 +53,7 @@ OPERATIONS = {
     ("POST", "/v1/communities/{community}/voters/{resident_id}/removal"): STAFF,
     ("GET", "/v1/communities/{community}/voters/{resident_id}"): STAFF,
     ("GET", "/v1/evaluations/summary"): STAFF,
+    ("POST", "/v1/imports/past-matters"): ("subdistrict_admin",),
     ("GET", "/v1/public/communities/{community}/notices"): PUBLIC,
     ("GET", "/v1/public/communities/{community}/results"): PUBLIC,
     ("GET", "/v1/venues"): ANY_ROLE,
