@@ -179,9 +179,13 @@ def cast_ballot(ctx: Deliberation, doc: dict, voter_id: str, vote_id: str, choic
     return _decide(ctx, doc, lambda d, now: domain.cast_ballot(d, vote_id, voter_id, choice, now))
 
 
-def claim(ctx: Deliberation, doc: dict, actor: Actor, resources: list[str]) -> dict:
+def claim(
+    ctx: Deliberation, doc: dict, actor: Actor, resources: list[str], claimed_at: datetime | None = None
+) -> dict:
     """A CPPCC member (the caller has checked they serve the community) claims the topic."""
-    return _decide(ctx, doc, lambda d, now: domain.claim(d, actor.id, resources, actor, now, ctx.policy))
+    return _decide(
+        ctx, doc, lambda d, now: domain.claim(d, actor.id, resources, actor, now, ctx.policy, claimed_at)
+    )
 
 
 def assign_deputy(

@@ -420,7 +420,7 @@ def claim(topic_id: str, body: schemas.ClaimIn):
     member = ctx().registries.cppcc_members.get(p.sub)
     if member is None or doc["community"] not in member.communities:
         raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
-    return present(actions.claim(ctx(), doc, actor_of(p), body.resources), p)
+    return present(actions.claim(ctx(), doc, actor_of(p), body.resources, body.claimed_at), p)
 
 
 @bp.endpoint(

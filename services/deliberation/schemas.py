@@ -153,6 +153,7 @@ class ClaimIn(Input):
     resources: list[str] = Field(
         min_length=1, max_length=20, description="Resources the member links to the matter"
     )
+    claimed_at: AwareDatetime | None = _when("the member took the matter on")
 
 
 class DeputyIn(Input):
