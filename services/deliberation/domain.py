@@ -1184,7 +1184,13 @@ def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime, policy:
         _not_before(
             when,
             "posted_at",
-            [(max(t["reported_at"] for t in doc["tasks"]), "the last progress report")],
+            # tasks reported before reports carried their time: when they were written
+            [
+                (
+                    max(t.get("reported_at") or t["updated_at"] for t in doc["tasks"]),
+                    "the last progress report",
+                )
+            ],
         )
     result = _notice(doc, fields, when, now, actor, policy)
     outcome = "declined" if doc["step"] == "declined" else "implemented"
@@ -1478,7 +1484,7 @@ def evaluation_summary(docs: list[dict], since: datetime, until: datetime, stati
         for e in d.get("evaluations", []):
             if not within(e["at"]):
                 continue
-            if e["target"] == HANDLING:
+            if e["target"] in (HANDLING, "residents"):  # "residents": a deputy's, before the handling
                 person(e["by_id"], e["by_role"])["handling"].append(e["score"])
             else:
                 role = e.get("target_role") or "deputy"  # evaluations before CPPCC members were rated
