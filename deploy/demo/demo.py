@@ -446,6 +446,7 @@ def main() -> int:
         print(f"  {name}: {done}  {DELIBERATION}/v1/topics/{topic_id}")
     past = import_past_matters()
     print(f"  past matters: {past['imported']} imported, {past['already_imported']} already there")
+    print("  not loaded yet: the employment stories, the neighbour and property-fee disputes")
     print()
     for community in ("huifeng", "ruyijie", "jiangnan-xiaozhen"):
         print(f"  public results: {DELIBERATION}/v1/public/communities/{community}/results")
