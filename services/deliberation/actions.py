@@ -26,13 +26,28 @@ from .context import Deliberation
 def _decide(
     ctx: Deliberation, doc: dict, decide: Callable[[dict, datetime], Change], now: datetime | None = None
 ) -> dict:
-    """Commit `decide(topic as it stands now, now)`, with the closing of the votes due by then."""
+    """Commit `decide(topic as it stands now, now)`, in the same write as what `now` brings: the
+    lists of eligible voters of votes that opened since they were set up, and the closing of the
+    votes due by then."""
     now = now or ctx.now()
-    closing = domain.close_due_votes(doc, now)
-    if closing is None:
+    due = _due_by(ctx, doc, now)
+    if due is None:
         return store.apply(ctx.outbox, doc, decide(doc, now))
-    change = decide(domain.with_due_votes_closed(doc, now), now)
-    return store.apply(ctx.outbox, doc, closing.followed_by(change))
+    change, standing = due
+    return store.apply(ctx.outbox, doc, change.followed_by(decide(standing, now)))
+
+
+def _due_by(ctx: Deliberation, doc: dict, now: datetime) -> tuple[Change, dict] | None:
+    """What `now` changes in the topic without anyone acting (the rolls of votes that opened, the
+    results of votes whose window passed), and the topic as it then stands; None if nothing."""
+    rolls = store.rolls_at_opening(doc, domain.awaiting_roll(doc, now))
+    taking = domain.take_rolls(doc, rolls, now)
+    opened = domain.with_rolls(doc, rolls)
+    closing = domain.close_due_votes(opened, now)
+    if taking is None and closing is None:
+        return None
+    change = taking.followed_by(closing) if taking and closing else taking or closing
+    return change, domain.with_due_votes_closed(opened, now)
 
 
 def _check_venue(ctx: Deliberation, venue_id: str | None, community: str) -> None:
@@ -422,12 +437,12 @@ def take_up_escalation(ctx: Deliberation, data: CaseEscalatedData, event_id: str
 
 
 def close_due_votes(ctx: Deliberation, doc: dict, now: datetime) -> bool:
-    """Close the topic's votes whose window has passed (the results are computed at the windows'
-    ends); False when none is due."""
-    change = domain.close_due_votes(doc, now)
-    if change is None:
+    """Take the rolls of the topic's votes that opened and close those whose window has passed (the
+    results are computed at the windows' ends); False when nothing was due."""
+    due = _due_by(ctx, doc, now)
+    if due is None:
         return False
-    store.apply(ctx.outbox, doc, change)
+    store.apply(ctx.outbox, doc, due[0])
     return True
 
 

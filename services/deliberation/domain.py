@@ -713,12 +713,51 @@ def hold_meeting(
 # --- residents' vote (民主决) ------------------------------------------------------------------------
 
 
+def awaiting_roll(doc: dict, now: datetime) -> list[dict]:
+    """Open votes that have opened since they were set up: their list of eligible voters is still the
+    roll as it was then, and becomes the roll as it was when they opened."""
+    return [
+        v
+        for v in doc["votes"]
+        if v["status"] == "open" and v.get("roll_taken_at", v["opens_at"]) < v["opens_at"] <= now
+    ]
+
+
+def with_rolls(doc: dict, rolls: dict[str, list[str]]) -> dict:
+    """The topic with these votes' lists of eligible voters taken as of their opening (`rolls`:
+    vote id -> the roll when it opened)."""
+    if not rolls:
+        return doc
+    votes = [
+        {
+            **v,
+            "eligible": sorted(set(rolls[v["id"]])),
+            "eligible_count": len(set(rolls[v["id"]])),
+            "roll_taken_at": v["opens_at"],
+        }
+        if v["id"] in rolls
+        else v
+        for v in doc["votes"]
+    ]
+    return {**doc, "votes": votes}
+
+
+def take_rolls(doc: dict, rolls: dict[str, list[str]], now: datetime) -> Change | None:
+    """Commit the lists of eligible voters of votes that opened (see with_rolls); no event: the
+    vote's closing carries how many were eligible."""
+    if not rolls:
+        return None
+    return Change(set={"votes": with_rolls(doc, rolls)["votes"], "updated_at": now})
+
+
 def eligible_count(vote: dict) -> int:
     """How many were on the roll when the vote opened (a past matter's vote knows only the number)."""
     return vote.get("eligible_count", len(vote["eligible"]))
 
 
-def _new_vote(doc: dict, fields: dict, eligible: list[str], opens_at: datetime, policy: Policy) -> dict:
+def _new_vote(
+    doc: dict, fields: dict, eligible: list[str], opens_at: datetime, now: datetime, policy: Policy
+) -> dict:
     options = fields.get("options") or APPROVAL_OPTIONS
     return {
         "id": new_id(),
@@ -740,6 +779,8 @@ def _new_vote(doc: dict, fields: dict, eligible: list[str], opens_at: datetime, 
         "turnout": None,
         "closed_at": None,
         "paper": False,
+        # the time as of which `eligible` is the roll: a vote that opens later reads it again then
+        "roll_taken_at": min(opens_at, now),
     }
 
 
@@ -795,7 +836,7 @@ def open_vote(
         raise InvalidInput(
             "the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}]
         )
-    vote = _new_vote(doc, fields, eligible, opens_at, policy)
+    vote = _new_vote(doc, fields, eligible, opens_at, now, policy)
     change = Change(set={"votes": [*doc["votes"], vote], "updated_at": now})
     _vote_opened(change, doc, vote, actor, now)
     return vote["id"], change
@@ -824,7 +865,7 @@ def record_paper_vote(
         raise InvalidInput(
             "the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}]
         )
-    vote = _new_vote(doc, {**fields, "closes_at": closes_at}, eligible, opens_at, policy)
+    vote = _new_vote(doc, {**fields, "closes_at": closes_at}, eligible, opens_at, now, policy)
     if past_roll_size is not None:
         vote["eligible_count"] = past_roll_size
     counts = fields["counts"]

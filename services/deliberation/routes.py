@@ -126,16 +126,24 @@ def present_vote(v: dict) -> schemas.VoteOut:
     )
 
 
+def standing(doc: dict, now) -> dict:
+    """The topic as it stands at `now` (reads never write): a vote that opened since it was set up
+    with the roll as it was when it opened, a vote whose window has passed with its result; the job
+    or the next write commits the same."""
+    due = domain.awaiting_roll(doc, now)
+    opened = domain.with_rolls(doc, store.rolls_at_opening(doc, due)) if due else doc
+    return domain.with_due_votes_closed(opened, now)
+
+
 def as_they_stand(docs) -> list[dict]:
-    """Topics as they stand now: a vote whose window has passed shows its result (reads never write)."""
+    """Topics as they stand now (see standing)."""
     now = ctx().now()
-    return [domain.with_due_votes_closed(d, now) for d in docs]
+    return [standing(d, now) for d in docs]
 
 
 def shown(doc: dict, p: Principal | None) -> schemas.TopicOut:
-    """A stored topic as a read shows it: as it stands now, votes whose window has passed with
-    their result (computed, not written: the job or the next write commits it)."""
-    return present(domain.with_due_votes_closed(doc, ctx().now()), p)
+    """A stored topic as a read shows it: as it stands now (see standing)."""
+    return present(standing(doc, ctx().now()), p)
 
 
 def present(doc: dict, p: Principal | None) -> schemas.TopicOut:

@@ -284,3 +284,13 @@ def roll(community: str, compound: str | None, as_of: datetime | None = None) ->
         flt["removed_at"] = None
     fields = {"resident_id": 1, "registered_at": 1, "removed_at": 1, "periods": 1}
     return [v["resident_id"] for v in voters().find(flt, fields) if _on_roll_at(v, as_of)]
+
+
+def rolls_at_opening(doc: dict, votes: list[dict]) -> dict[str, list[str]]:
+    """For each of these votes of the topic, the roll of its scope as it was when it opened."""
+    return {
+        v["id"]: roll(
+            doc["community"], doc.get("compound") if v["scope"] == "compound" else None, v["opens_at"]
+        )
+        for v in votes
+    }
