@@ -15,7 +15,7 @@ BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PO
 FUZZ_INFRA := RUN_DIR=$(CURDIR)/.run/fuzz KAFKA_PORT=49192 KAFKA_CONTROLLER_PORT=49193 MONGO_PORT=47317 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 FUZZ_EXAMPLES ?= 100
 
-.PHONY: help venv infra-up infra-down dev dev-down test test-unit bench fuzz faults contracts token clean ops-tools up down logs container-smoke
+.PHONY: help venv infra-up infra-down dev demo dev-down test test-unit bench fuzz faults contracts token clean ops-tools up down logs container-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -39,6 +39,9 @@ dev: infra-up ## start the infrastructure and every service locally; prints thei
 	@deploy/local/services.sh up
 	@echo "staff token (huifeng):  $$(JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) -m civic146.auth --role community_staff --community huifeng --sub dev-staff)"
 	@echo "stop with: make dev-down"
+
+demo: venv ## after `make dev`: load the bulletin's stories through the public APIs, with their real dates (idempotent)
+	@JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) deploy/demo/demo.py
 
 dev-down: ## stop the services and the infrastructure started by `make dev`
 	-deploy/local/services.sh down

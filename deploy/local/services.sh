@@ -12,13 +12,14 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 RUN_DIR=${RUN_DIR:-$REPO_ROOT/.run/dev}
 VENV=${VENV:-$REPO_ROOT/.venv}
 
-# name  api-port  worker-metrics-port  api-metrics-port
-SERVICES=(
-  "intake 8001 9101 9201"
-  "deliberation 8002 9102 9202"
-  "employment 8003 9103 9203"
-  "mediation 8004 9104 9204"
-)
+# name  api-port  worker-metrics-port  api-metrics-port; SERVICE_PORT_OFFSET (default 0) is added
+# to every port, so that a second copy of the platform on the same machine keeps out of the way.
+OFFSET=${SERVICE_PORT_OFFSET:-0}
+SERVICES=()
+for s in "intake 8001 9101 9201" "deliberation 8002 9102 9202" "employment 8003 9103 9203" "mediation 8004 9104 9204"; do
+  read -r name api metrics api_metrics <<<"$s"
+  SERVICES+=("$name $((api + OFFSET)) $((metrics + OFFSET)) $((api_metrics + OFFSET))")
+done
 
 # infra.sh writes the addresses of the servers it started.
 [[ -f $RUN_DIR/infra.env ]] || { echo "services.sh: no $RUN_DIR/infra.env: run 'make infra-up' first" >&2; exit 1; }

@@ -32,6 +32,9 @@ CPPCC_MEMBER = "cppcc_member"
 MEDIATOR = "mediator"
 EMPLOYER = "employer"
 EXTERNAL_SYSTEM = "external_system"
+# The Party organisation (community Party committee, sub-district Party working committee): the
+# "1 core" of the 146 mechanism, which reviews deliberation's topics and decisions.
+PARTY_ORGANISATION = "party_organisation"
 ROLES = (
     RESIDENT,
     COMMUNITY_STAFF,
@@ -41,6 +44,7 @@ ROLES = (
     MEDIATOR,
     EMPLOYER,
     EXTERNAL_SYSTEM,
+    PARTY_ORGANISATION,
 )
 STAFF_ROLES = (COMMUNITY_STAFF, SUBDISTRICT_ADMIN)
 

@@ -220,6 +220,7 @@ class Operation:
     # Replaces parts of the generated OpenAPI operation (e.g. requestBody, responses), for a route
     # whose formats the models above cannot describe (a form body, XML responses).
     openapi: dict | None = None
+    body_required: bool = True
 
 
 class ApiBlueprint(Blueprint):
@@ -243,6 +244,8 @@ class ApiBlueprint(Blueprint):
         roles: tuple[str, ...] | None = (),
         throttled: str | None = None,
         openapi: dict | None = None,
+        body_required: bool = True,
+        max_body_bytes: int | None = None,
     ):
         """Register a view. `roles`: None for a public route, () for any authenticated caller, else
         the roles allowed. `body`/`query` models are validated and passed as keyword arguments;
@@ -250,14 +253,20 @@ class ApiBlueprint(Blueprint):
         limit of `civic146.throttle.LIMITS` ("guess" for a route that answers whether a guess of
         personal data is right); public routes get the "public" limit unless they name another.
         `openapi` replaces keys of the operation's generated OpenAPI entry (a view that reads a form
-        or answers XML describes its body and responses itself)."""
+        or answers XML describes its body and responses itself). `body_required=False`: a request
+        without a body is read as `{}` (a body added to an operation that had none, so that its
+        earlier callers keep working). `max_body_bytes`: this operation's limit instead of
+        MAX_BODY_BYTES (a bulk import)."""
         throttled = throttled or ("public" if roles is None else None)
 
         def decorator(view):
             @wraps(view)
             def wrapped(*args, **kwargs):
+                if max_body_bytes is not None:
+                    request.max_content_length = max_body_bytes
                 if body is not None:
-                    kwargs["body"] = _parse(body, _json_body(), "body")
+                    sent = body_required or request.content_length or request.get_data(cache=True)
+                    kwargs["body"] = _parse(body, _json_body() if sent else {}, "body")
                 if query is not None:
                     kwargs["query"] = _parse(query, request.args.to_dict(), "query")
                 result = view(*args, **kwargs)
@@ -285,6 +294,7 @@ class ApiBlueprint(Blueprint):
                     [self.tag],
                     throttled,
                     openapi,
+                    body_required,
                 )
             )
             self.add_url_rule(rule, view.__name__, guarded, methods=[method])
@@ -458,7 +468,7 @@ def openapi_document(app: Flask) -> dict:
                 item["parameters"] = params
             if op.body is not None:
                 item["requestBody"] = {
-                    "required": True,
+                    "required": op.body_required,
                     "content": {"application/json": {"schema": ref(op.body)}},
                 }
             notes = []

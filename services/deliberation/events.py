@@ -48,6 +48,11 @@ Threshold = Literal["simple_majority", "two_thirds"]
 
 
 class TopicFacts(EventData):
+    occurred_at: datetime = Field(
+        description="When it happened: before the event's `time` (when the platform recorded it) for "
+        "a fact recorded afterwards (a notice posted on a board, a meeting held last week, a paper vote, "
+        "a matter settled before the platform)"
+    )
     topic_id: str
     community: str
     compound: str | None
@@ -213,14 +218,29 @@ class Declined(TopicFacts):
 
 
 class Evaluated(TopicFacts):
-    by_role: Literal["resident", "deputy"]
-    target: str = Field(description="Deputy id (a resident's evaluation) or 'residents' (a deputy's)")
+    by_role: Literal["resident", "deputy", "cppcc_member"]
+    target: str = Field(
+        description="A resident's evaluation: the registry id of the deputy or CPPCC member rated; "
+        "a deputy's or CPPCC member's: 'handling' (how the matter was handled)"
+    )
+    target_role: Literal["deputy", "cppcc_member", "handling"]
     score: int = Field(ge=1, le=5)
     comment: str | None
 
 
+class Reviewed(TopicFacts):
+    stage: Literal["topic", "decision"] = Field(
+        description="topic: in step 1, before the notice; decision: in the consultation, before the "
+        "implementation"
+    )
+    approved: bool
+    organisation: Literal["community_party_committee", "subdistrict_party_working_committee"]
+    comment: str | None
+
+
 def _t(name: str, data: type[EventData], description: str) -> EventType:
-    return EventType(f"civic146.deliberation.topic.{name}.v2", data, TOPIC, description)
+    # v3: every payload carries `occurred_at` beside the envelope's `time` (facts recorded afterwards)
+    return EventType(f"civic146.deliberation.topic.{name}.v3", data, TOPIC, description)
 
 
 CREATED = _t(
@@ -263,7 +283,17 @@ FEEDBACK_OPENED = _t("feedback-opened", FeedbackOpened, "Step 6: feedback is bei
 FEEDBACK_RECEIVED = _t("feedback-received", FeedbackReceived, "A participant gave their satisfaction.")
 CLOSED = _t("closed", Closed, "Feedback was reported and the topic closed.")
 DECLINED = _t("declined", Declined, "The topic was declined with a reason (steps 1-3).")
-EVALUATED = _t("evaluated", Evaluated, "Two-way evaluation between residents and a deputy after closing.")
+EVALUATED = _t(
+    "evaluated",
+    Evaluated,
+    "Two-way evaluation once the result is published: a resident rates a deputy or CPPCC member the "
+    "matter involved, or one of them rates how it was handled.",
+)
+REVIEWED = _t(
+    "reviewed",
+    Reviewed,
+    "The Party organisation reviewed the topic (step 1) or the decision (before the implementation).",
+)
 REQUEST_PROGRESS = request_progress_on(TOPIC)
 REQUEST_REASSIGNED = request_reassigned_on(TOPIC)
 

@@ -58,15 +58,22 @@ def count(before: dict, change: Change) -> None:
     entry) comes with `before` empty and the new document as `change.set`."""
     if before and "step" in change.set:
         STEP_TRANSITIONS.labels(before["community"], before["platform"], change.set["step"]).inc()
-        entered = before["steps"][-1]["at"]
+        entered = next(s["at"] for s in reversed(before["steps"]) if not s.get("review"))
         STEP_DURATION.labels(before["step"]).observe(
             max(0.0, (change.push["steps"]["at"] - entered).total_seconds())
         )
-    if before and "votes" in change.set:
-        cast_before = {v["id"]: len(v["voters"]) for v in before["votes"]}
-        cast = sum(len(v["voters"]) - cast_before.get(v["id"], 0) for v in change.set["votes"])
+    if "votes" in change.set:
+        # Online ballots from the voters a write added; a vote counted on paper arrives whole.
+        known = {v["id"] for v in before.get("votes", [])}
+        cast_before = {v["id"]: len(v["voters"]) for v in before.get("votes", [])}
+        cast = sum(
+            sum(v["counts"])
+            if v.get("paper") and v["id"] not in known
+            else len(v["voters"]) - cast_before.get(v["id"], 0)
+            for v in change.set["votes"]
+        )
         if cast:
-            BALLOTS_CAST.labels(before["community"]).inc(cast)
+            BALLOTS_CAST.labels(change.set.get("community") or before["community"]).inc(cast)
     for item in change.outbox:
         event = item["event"]
         data, kind = event["data"], event["type"].split(".")[-2]

@@ -6,8 +6,10 @@ from civic146 import paging
 from civic146.auth import (
     CPPCC_MEMBER,
     DEPUTY,
+    PARTY_ORGANISATION,
     RESIDENT,
     STAFF_ROLES,
+    SUBDISTRICT_ADMIN,
     Principal,
     actor_of,
     principal,
@@ -21,7 +23,7 @@ from . import actions, domain, schemas, store
 from .context import Deliberation
 
 CREATORS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER)
-READERS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER, RESIDENT)
+READERS = (*STAFF_ROLES, DEPUTY, CPPCC_MEMBER, RESIDENT, PARTY_ORGANISATION)
 PARTICIPANTS = (RESIDENT, DEPUTY, CPPCC_MEMBER, *STAFF_ROLES)
 
 bp = ApiBlueprint("deliberation", __name__, url_prefix="/v1", tag="deliberation")
@@ -61,7 +63,9 @@ def concerns(doc: dict, p: Principal) -> bool:
 
 
 def check_can_read(doc: dict, p: Principal) -> None:
-    if (p.has(*STAFF_ROLES, DEPUTY, CPPCC_MEMBER) and serves(p, doc["community"])) or concerns(doc, p):
+    if (
+        p.has(*STAFF_ROLES, DEPUTY, CPPCC_MEMBER, PARTY_ORGANISATION) and serves(p, doc["community"])
+    ) or concerns(doc, p):
         return
     if p.has(RESIDENT):
         raise Forbidden(
@@ -111,7 +115,8 @@ def present_vote(v: dict) -> schemas.VoteOut:
         quorum=v["quorum"],
         threshold=v["threshold"],
         status=v["status"],
-        eligible_count=len(v["eligible"]),
+        paper=v.get("paper", False),
+        eligible_count=domain.eligible_count(v),
         ballots_cast=len(v["voters"]),
         counts=[schemas.OptionCountOut(option=o, count=c) for o, c in zip(v["options"], v["counts"])]
         if closed
@@ -122,16 +127,24 @@ def present_vote(v: dict) -> schemas.VoteOut:
     )
 
 
+def standing(doc: dict, now) -> dict:
+    """The topic as it stands at `now` (reads never write): a vote that opened since it was set up
+    with the roll as it was when it opened, a vote whose window has passed with its result; the job
+    or the next write commits the same."""
+    due = domain.awaiting_roll(doc, now)
+    opened = domain.with_rolls(doc, store.rolls_at_opening(doc, due)) if due else doc
+    return domain.with_due_votes_closed(opened, now)
+
+
 def as_they_stand(docs) -> list[dict]:
-    """Topics as they stand now: a vote whose window has passed shows its result (reads never write)."""
+    """Topics as they stand now (see standing)."""
     now = ctx().now()
-    return [domain.with_due_votes_closed(d, now) for d in docs]
+    return [standing(d, now) for d in docs]
 
 
 def shown(doc: dict, p: Principal | None) -> schemas.TopicOut:
-    """A stored topic as a read shows it: as it stands now, votes whose window has passed with
-    their result (computed, not written: the job or the next write commits it)."""
-    return present(domain.with_due_votes_closed(doc, ctx().now()), p)
+    """A stored topic as a read shows it: as it stands now (see standing)."""
+    return present(standing(doc, ctx().now()), p)
 
 
 def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
@@ -179,6 +192,8 @@ def present(doc: dict, p: Principal | None) -> schemas.TopicOut:
         request_ratings=len(doc["request_ratings"]),
         mean_satisfaction=domain.satisfaction_summary(doc),
         evaluations=[schemas.EvaluationOut(**e) for e in doc["evaluations"]],
+        reviews=[schemas.ReviewOut(**r) for r in doc.get("reviews", [])],
+        imported=doc.get("imported"),
         closing_summary=(doc.get("closing") or {}).get("summary"),
         absorbs_requests=doc.get("absorbs_requests", True),
         absorbing_stopped=doc.get("absorbing_stopped"),
@@ -308,12 +323,14 @@ def publish_notice(topic_id: str, body: schemas.NoticeIn):
     "/topics/<topic_id>/consultation",
     "POST",
     summary="Step 3: start the consultation (after the notice's minimum period)",
+    body=schemas.StartConsultationIn,
+    body_required=False,
     response=schemas.TopicOut,
     roles=STAFF_ROLES,
 )
-def start_consultation(topic_id: str):
+def start_consultation(topic_id: str, body: schemas.StartConsultationIn):
     doc, p = load(topic_id, manage=True)
-    return present(actions.start_consultation(ctx(), doc, actor_of(p)), p)
+    return present(actions.start_consultation(ctx(), doc, actor_of(p), body.started_at), p)
 
 
 @bp.endpoint(
@@ -358,6 +375,40 @@ def open_vote(topic_id: str, body: schemas.VoteIn):
 
 
 @bp.endpoint(
+    "/topics/<topic_id>/votes/paper",
+    "POST",
+    summary="Record a vote held on paper, after it closed (the quorum on the roll as it was then)",
+    body=schemas.PaperVoteIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=STAFF_ROLES,
+)
+def record_paper_vote(topic_id: str, body: schemas.PaperVoteIn):
+    doc, p = load(topic_id, manage=True)
+    return present(actions.record_paper_vote(ctx(), doc, actor_of(p), body.model_dump()), p)
+
+
+@bp.endpoint(
+    "/topics/<topic_id>/reviews",
+    "POST",
+    summary="The Party organisation reviews the topic (step 1) or the decision (before implementation)",
+    body=schemas.ReviewIn,
+    response=schemas.TopicOut,
+    status=201,
+    roles=(PARTY_ORGANISATION, *STAFF_ROLES),
+)
+def review(topic_id: str, body: schemas.ReviewIn):
+    doc, p = load(topic_id, manage=True)
+    if not p.has(PARTY_ORGANISATION) and body.reviewed_at is None:
+        # Staff record a review the Party committee made off the platform, with its date.
+        raise InvalidInput(
+            "staff record a review made off the platform",
+            [{"field": "reviewed_at", "message": "required when staff record the review"}],
+        )
+    return present(actions.review(ctx(), doc, actor_of(p), body.model_dump()), p)
+
+
+@bp.endpoint(
     "/topics/<topic_id>/votes/<vote_id>/ballots",
     "POST",
     summary="Cast a secret ballot (registered residents, once, within the window)",
@@ -386,7 +437,7 @@ def claim(topic_id: str, body: schemas.ClaimIn):
     member = ctx().registries.cppcc_member_of_account(p.sub)
     if member is None or doc["community"] not in member.communities:
         raise Forbidden(f"you are not a registered CPPCC member serving {doc['community']}")
-    return present(actions.claim(ctx(), doc, actor_of(p), body.resources), p)
+    return present(actions.claim(ctx(), doc, actor_of(p), body.resources, body.claimed_at), p)
 
 
 @bp.endpoint(
@@ -399,7 +450,7 @@ def claim(topic_id: str, body: schemas.ClaimIn):
 )
 def assign_deputy(topic_id: str, body: schemas.DeputyIn):
     doc, p = load(topic_id, manage=True)
-    return present(actions.assign_deputy(ctx(), doc, actor_of(p), body.deputy_id), p)
+    return present(actions.assign_deputy(ctx(), doc, actor_of(p), body.deputy_id, body.assigned_at), p)
 
 
 @bp.endpoint(
@@ -412,7 +463,7 @@ def assign_deputy(topic_id: str, body: schemas.DeputyIn):
 )
 def start_implementation(topic_id: str, body: schemas.DecisionIn):
     doc, p = load(topic_id, manage=True)
-    return present(actions.start_implementation(ctx(), doc, actor_of(p), body.decision), p)
+    return present(actions.start_implementation(ctx(), doc, actor_of(p), body.decision, body.started_at), p)
 
 
 @bp.endpoint(
@@ -439,7 +490,7 @@ def add_task(topic_id: str, body: schemas.TaskIn):
 )
 def progress_task(topic_id: str, task_id: str, body: schemas.ProgressIn):
     doc, p = load(topic_id, manage=True)
-    return present(actions.progress_task(ctx(), doc, actor_of(p), task_id, body.done), p)
+    return present(actions.progress_task(ctx(), doc, actor_of(p), task_id, body.done, body.reported_at), p)
 
 
 @bp.endpoint(
@@ -459,12 +510,14 @@ def publish_result(topic_id: str, body: schemas.NoticeIn):
     "/topics/<topic_id>/feedback/open",
     "POST",
     summary="Step 6: collect feedback",
+    body=schemas.OpenFeedbackIn,
+    body_required=False,
     response=schemas.TopicOut,
     roles=STAFF_ROLES,
 )
-def open_feedback(topic_id: str):
+def open_feedback(topic_id: str, body: schemas.OpenFeedbackIn):
     doc, p = load(topic_id, manage=True)
-    return present(actions.open_feedback(ctx(), doc, actor_of(p)), p)
+    return present(actions.open_feedback(ctx(), doc, actor_of(p), body.opened_at), p)
 
 
 @bp.endpoint(
@@ -493,7 +546,7 @@ def give_feedback(topic_id: str, body: schemas.FeedbackIn):
 )
 def close(topic_id: str, body: schemas.CloseIn):
     doc, p = load(topic_id, manage=True)
-    return present(actions.close(ctx(), doc, actor_of(p), body.summary), p)
+    return present(actions.close(ctx(), doc, actor_of(p), body.summary, body.closed_at), p)
 
 
 @bp.endpoint(
@@ -506,22 +559,24 @@ def close(topic_id: str, body: schemas.CloseIn):
 )
 def decline(topic_id: str, body: schemas.ReasonIn):
     doc, p = load(topic_id, manage=True)
-    return present(actions.decline(ctx(), doc, actor_of(p), body.reason), p)
+    return present(actions.decline(ctx(), doc, actor_of(p), body.reason, body.declined_at), p)
 
 
 @bp.endpoint(
     "/topics/<topic_id>/evaluations",
     "POST",
-    summary="Two-way evaluation after closing: residents rate a deputy, deputies the residents",
+    summary="Two-way evaluation once the result is published: residents rate a deputy or CPPCC member "
+    "involved, they rate how the matter was handled",
     body=schemas.EvaluationIn,
     response=schemas.TopicOut,
     status=201,
-    roles=(RESIDENT, DEPUTY),
+    roles=(RESIDENT, DEPUTY, CPPCC_MEMBER),
 )
 def evaluate(topic_id: str, body: schemas.EvaluationIn):
     doc, p = load(topic_id)
-    who = domain.Actor(p.sub, DEPUTY if p.has(DEPUTY) else RESIDENT)
-    return present(actions.evaluate(ctx(), doc, who, body.deputy_id, body.score, body.comment), p)
+    role = DEPUTY if p.has(DEPUTY) else CPPCC_MEMBER if p.has(CPPCC_MEMBER) else RESIDENT
+    who = domain.Actor(p.sub, role)
+    return present(actions.evaluate(ctx(), doc, who, body.target, body.score, body.comment), p)
 
 
 # --- voter roll -------------------------------------------------------------------------------------
@@ -540,7 +595,9 @@ def register_voters(community: str, body: schemas.VotersIn):
     p = principal()
     check_place(community, body.compound)
     check_serves(p, community)
-    added = actions.register_voters(ctx(), community, body.compound, body.resident_ids, actor_of(p))
+    added = actions.register_voters(
+        ctx(), community, body.compound, body.resident_ids, actor_of(p), body.registered_at
+    )
     ids = store.roll(community, body.compound)
     return schemas.VoterRollOut(
         community=community, compound=body.compound, count=len(ids), added=added, resident_ids=sorted(ids)
@@ -557,10 +614,52 @@ def register_voters(community: str, body: schemas.VotersIn):
 )
 def voter_roll(community: str, query: schemas.VotersQuery):
     check_serves(principal(), community)
-    ids = store.roll(community, query.compound)
+    ids = store.roll(community, query.compound, query.as_of)
     return schemas.VoterRollOut(
         community=community, compound=query.compound, count=len(ids), resident_ids=sorted(ids)
     )
+
+
+def present_voter(entry: dict) -> schemas.VoterEntryOut:
+    return schemas.VoterEntryOut(
+        community=entry["community"],
+        compound=entry.get("compound"),
+        resident_id=entry["resident_id"],
+        on_roll=entry.get("removed_at") is None,
+        history=[
+            schemas.VoterEventOut(**h)
+            for h in entry.get("history")
+            or [{"action": "registered", "at": entry["registered_at"], "recorded_at": entry["registered_at"]}]
+        ],
+    )
+
+
+@bp.endpoint(
+    "/communities/<community>/voters/<resident_id>/removal",
+    "POST",
+    summary="Take a resident off the voter roll, with the reason (kept in the entry's history)",
+    body=schemas.VoterRemovalIn,
+    response=schemas.VoterEntryOut,
+    roles=STAFF_ROLES,
+)
+def remove_voter(community: str, resident_id: str, body: schemas.VoterRemovalIn):
+    p = principal()
+    check_place(community, None)
+    check_serves(p, community)
+    entry = actions.remove_voter(ctx(), community, resident_id, actor_of(p), body.reason, body.removed_at)
+    return present_voter(entry)
+
+
+@bp.endpoint(
+    "/communities/<community>/voters/<resident_id>",
+    "GET",
+    summary="A resident's roll entry with its history (registered, removed: when, why)",
+    response=schemas.VoterEntryOut,
+    roles=STAFF_ROLES,
+)
+def voter_entry(community: str, resident_id: str):
+    check_serves(principal(), community)
+    return present_voter(store.voter_history(community, resident_id))
 
 
 # --- public: notices and results (no token) ----------------------------------------------------------
@@ -696,3 +795,44 @@ def statistics(query: schemas.StatisticsQuery):
     flt = {"community": query.community} if query.community else {}
     docs = as_they_stand(store.statistics_rows(flt))
     return schemas.Statistics(community=query.community, **domain.compute_statistics(docs, ctx().now()))
+
+
+@bp.endpoint(
+    "/evaluations/summary",
+    "GET",
+    summary="Two-way evaluation over a period, per deputy and CPPCC member and per liaison station",
+    query=schemas.EvaluationSummaryQuery,
+    response=schemas.EvaluationSummary,
+    roles=STAFF_ROLES,
+)
+def evaluation_summary(query: schemas.EvaluationSummaryQuery):
+    p = principal()
+    require_named_community(p, query.community)
+    if query.community:
+        check_serves(p, query.community)
+    flt = {"community": query.community} if query.community else {}
+    stations = {d.id: d.station for d in ctx().registries.deputies.values()}
+    summary = domain.evaluation_summary(store.evaluation_rows(flt), query.since, query.until, stations)
+    return schemas.EvaluationSummary(
+        community=query.community, since=query.since, until=query.until, **summary
+    )
+
+
+# --- past matters ------------------------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = 8 * 1024 * 1024  # a register of a thousand matters with their minutes
+
+
+@bp.endpoint(
+    "/imports/past-matters",
+    "POST",
+    summary="Import matters settled before the platform (whole file or nothing; idempotent by external_id)",
+    body=schemas.PastMattersIn,
+    response=schemas.PastMattersOut,
+    roles=(SUBDISTRICT_ADMIN,),
+    max_body_bytes=IMPORT_MAX_BYTES,
+)
+def import_past_matters(body: schemas.PastMattersIn):
+    p = principal()
+    rows = body.model_dump()["matters"]  # places are checked by the payload (PlaceIn)
+    return schemas.PastMattersOut(**actions.import_past_matters(ctx(), rows, body.source, actor_of(p)))

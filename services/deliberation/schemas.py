@@ -12,12 +12,19 @@ from civic146.payloads import CommunityId, CompoundId, Input, PlaceIn, WholeNumb
 from .events import Origin, ParticipantRole, Platform, Step, Threshold, VoteResult
 
 
+def _when(what: str) -> object:
+    """A time a fact happened, when it is recorded afterwards (default: now). Not in the future, not
+    older than BACKDATE_HORIZON_DAYS, not before the step it belongs to (else 422 naming it)."""
+    return Field(None, description=f"When {what}, if before it is recorded; default now")
+
+
 class CreateTopicIn(PlaceIn):
     title: str = Field(min_length=2, max_length=120)
     description: str = Field(min_length=5, max_length=4000)
     category: str | None = Field(None, max_length=64)
     platform: Platform
     vote_required: bool | None = Field(None, description="Defaults to whether the platform decides by vote")
+    raised_at: AwareDatetime | None = _when("the matter was raised")
 
 
 def _may_be_left_out(schema: dict) -> None:
@@ -52,12 +59,17 @@ class NoticeIn(Input):
         None, max_length=64, description="Venue (from /v1/venues) where it is posted"
     )
     online: bool = Field(False, description="Also posted online (e-net mini-program)")
+    posted_at: AwareDatetime | None = _when("it was really posted (the notice period counts from then)")
 
     @model_validator(mode="after")
     def _somewhere(self):
         if not self.venue_id and not self.online:
             raise ValueError("post it at a venue (venue_id) or online (online=true)")
         return self
+
+
+class StartConsultationIn(Input):
+    started_at: AwareDatetime | None = _when("the consultation began")
 
 
 class MeetingIn(Input):
@@ -80,6 +92,7 @@ class MeetingHeldIn(Input):
     opinions: list[str] = Field(default_factory=list, max_length=100)
     outcome: str = Field(min_length=2, max_length=4000)
     participants: dict[ParticipantRole, int] | None = Field(None, description="Who actually came, by role")
+    held_at: AwareDatetime | None = _when("it was held (required if it was scheduled for later)")
 
 
 class VoteIn(Input):
@@ -107,6 +120,31 @@ class VoteIn(Input):
         return v
 
 
+class PaperVoteIn(Input):
+    """A vote held on paper and counted off the platform, recorded after it closed."""
+
+    question: str = Field(min_length=5, max_length=1000)
+    scope: Literal["compound", "community"] = Field(
+        description="Who was eligible: the residents on the roll of the topic's compound or of its "
+        "whole community when the vote opened"
+    )
+    options: list[str] | None = Field(
+        None, min_length=2, max_length=10, description="Default approve/oppose/abstain"
+    )
+    opens_at: AwareDatetime = Field(description="When voting began (not before the consultation)")
+    closes_at: AwareDatetime = Field(description="When it ended (in the past, after opens_at)")
+    quorum: float | None = Field(None, gt=0, le=1, description="Turnout needed (share of eligible voters)")
+    threshold: Threshold | None = None
+    counts: dict[str, WholeNumber] = Field(
+        min_length=1, description="Ballots counted per option (options left out: 0)"
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, v: list[str] | None) -> list[str] | None:
+        return VoteIn._options(v)
+
+
 class BallotIn(Input):
     choice: str = Field(min_length=1, max_length=100)
 
@@ -115,14 +153,28 @@ class ClaimIn(Input):
     resources: list[str] = Field(
         min_length=1, max_length=20, description="Resources the member links to the matter"
     )
+    claimed_at: AwareDatetime | None = _when("the member took the matter on")
 
 
 class DeputyIn(Input):
     deputy_id: str = Field(min_length=1, max_length=64)
+    assigned_at: AwareDatetime | None = _when("the deputy took the matter on")
+
+
+class ReviewIn(Input):
+    stage: Literal["topic", "decision"] = Field(
+        description="topic: in step 1, before the notice; decision: in the consultation, before the "
+        "implementation"
+    )
+    approved: bool
+    organisation: Literal["community_party_committee", "subdistrict_party_working_committee"]
+    comment: str | None = Field(None, max_length=2000)
+    reviewed_at: AwareDatetime | None = _when("the review was made")
 
 
 class DecisionIn(Input):
     decision: str = Field(min_length=5, max_length=4000)
+    started_at: AwareDatetime | None = _when("the implementation began")
 
 
 class TaskIn(Input):
@@ -134,7 +186,12 @@ class TaskIn(Input):
 
 
 class ProgressIn(Input):
-    done: float = Field(ge=0, description="Quantity done so far, in the task's unit")
+    done: float = Field(ge=0, description="Quantity done so far, in the task's unit (the task's `unit`)")
+    reported_at: AwareDatetime | None = _when("the work had got this far")
+
+
+class OpenFeedbackIn(Input):
+    opened_at: AwareDatetime | None = _when("the feedback began to be collected")
 
 
 class FeedbackIn(Input):
@@ -144,16 +201,32 @@ class FeedbackIn(Input):
 
 class ReasonIn(Input):
     reason: str = Field(min_length=2, max_length=1000)
+    declined_at: AwareDatetime | None = _when("it was declined")
+
+
+class VoterRemovalIn(Input):
+    reason: str = Field(min_length=2, max_length=500, description="e.g. moved away, deceased")
+    removed_at: AwareDatetime | None = _when("they ceased to be eligible")
 
 
 class CloseIn(Input):
     summary: str = Field(min_length=2, max_length=4000, description="How the feedback was reported back")
+    closed_at: AwareDatetime | None = _when("the feedback was reported back")
 
 
 class EvaluationIn(Input):
     score: WholeNumber = Field(ge=1, le=5)
-    deputy_id: str | None = Field(None, max_length=64, description="Residents: the deputy they evaluate")
+    person_id: str | None = Field(
+        None, max_length=64, description="Residents: the deputy or CPPCC member they evaluate"
+    )
+    deputy_id: str | None = Field(
+        None, max_length=64, description="Residents: the same as person_id (older name)"
+    )
     comment: str | None = Field(None, max_length=1000)
+
+    @property
+    def target(self) -> str | None:
+        return self.person_id or self.deputy_id
 
 
 class VotersIn(Input):
@@ -161,6 +234,7 @@ class VotersIn(Input):
     compound: CompoundId | None = Field(
         None, description="A compound of the community; the whole community if omitted"
     )
+    registered_at: AwareDatetime | None = _when("they were on the roll (the compound's register)")
 
 
 class ListQuery(Input):
@@ -182,18 +256,41 @@ class VotersQuery(Input):
     compound: CompoundId | None = Field(
         None, description="A compound of the community; the whole community if omitted"
     )
+    as_of: AwareDatetime | None = Field(None, description="The roll as it was then (default: now)")
+
+
+class EvaluationSummaryQuery(Input):
+    community: CommunityId | None = Field(None, description="Omit for the whole sub-district (admins)")
+    since: AwareDatetime = Field(description="Start of the period (included)")
+    until: AwareDatetime = Field(description="End of the period (excluded)")
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.until <= self.since:
+            raise ValueError("until must be after since")
+        return self
 
 
 # --- responses -----------------------------------------------------------------------------------
+
+
+class ReviewMark(BaseModel):
+    stage: str
+    approved: bool
+    organisation: str
 
 
 class StepOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     step: str
     from_: str | None = Field(alias="from", serialization_alias="from")
-    at: datetime
+    at: datetime = Field(description="When it happened")
+    recorded_at: datetime | None = Field(None, description="When the platform was told (by actor_role)")
     actor_role: str
     reason: str | None = None
+    review: ReviewMark | None = Field(
+        None, description="A review by the Party organisation (the step unchanged)"
+    )
 
 
 class NoticeOut(BaseModel):
@@ -201,8 +298,9 @@ class NoticeOut(BaseModel):
     period_days: int
     venue_id: str | None
     online: bool
-    starts_at: datetime
+    starts_at: datetime = Field(description="When it was really posted")
     ends_at: datetime
+    recorded_at: datetime | None = None
     outcome: str | None = None
 
 
@@ -227,6 +325,7 @@ class MeetingOut(BaseModel):
     opinions: list[str]
     outcome: str | None
     held_at: datetime | None
+    recorded_at: datetime | None = Field(None, description="When it was recorded as held")
 
 
 class OptionCountOut(BaseModel):
@@ -246,6 +345,7 @@ class VoteOut(BaseModel):
     quorum: float
     threshold: Threshold
     status: Literal["open", "closed"]
+    paper: bool = Field(False, description="Held on paper and recorded after it closed")
     eligible_count: int
     ballots_cast: int
     counts: list[OptionCountOut] | None
@@ -263,6 +363,7 @@ class TaskOut(BaseModel):
     target: float
     done: float
     progress: float = Field(description="Percent of the target done (0..100)")
+    reported_at: datetime | None = Field(None, description="As of when `done` was reported")
 
 
 class ClaimOut(BaseModel):
@@ -287,6 +388,7 @@ class FeedbackOut(BaseModel):
 class EvaluationOut(BaseModel):
     by_role: str
     target: str
+    target_role: str | None = None
     score: int
     comment: str | None
     at: datetime
@@ -295,6 +397,21 @@ class EvaluationOut(BaseModel):
 class AbsorbingStoppedOut(BaseModel):
     reason: str
     at: datetime
+
+
+class ReviewOut(BaseModel):
+    stage: str
+    approved: bool
+    organisation: str
+    comment: str | None
+    at: datetime
+    recorded_at: datetime
+
+
+class ImportedOut(BaseModel):
+    external_id: str
+    source: str | None
+    imported_at: datetime
 
 
 class TopicOut(BaseModel):
@@ -327,6 +444,7 @@ class TopicOut(BaseModel):
     request_ratings: int
     mean_satisfaction: float | None
     evaluations: list[EvaluationOut]
+    reviews: list[ReviewOut]
     closing_summary: str | None
     absorbs_requests: bool = Field(
         True, description="Whether similar requests intake routes to deliberation join this topic"
@@ -334,6 +452,8 @@ class TopicOut(BaseModel):
     absorbing_stopped: AbsorbingStoppedOut | None = Field(
         None, description="Why the topic takes no new request (null while it does)"
     )
+
+    imported: ImportedOut | None = None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -417,6 +537,21 @@ class PersonList(BaseModel):
     items: list[PersonOut]
 
 
+class VoterEventOut(BaseModel):
+    action: Literal["registered", "removed"]
+    at: datetime
+    recorded_at: datetime
+    reason: str | None = None
+
+
+class VoterEntryOut(BaseModel):
+    community: str
+    compound: str | None
+    resident_id: str
+    on_roll: bool
+    history: list[VoterEventOut]
+
+
 class VoterRollOut(BaseModel):
     community: str
     compound: str | None
@@ -436,4 +571,158 @@ class Statistics(BaseModel):
     ballots_cast: int
     turnout: float | None
     matters_solved: int
+    imported: int = Field(description="Of the topics, matters imported as settled before the platform")
     median_hours_in_step: dict[str, float]
+
+
+class PersonSummary(BaseModel):
+    person_id: str
+    role: Literal["deputy", "cppcc_member"]
+    station: str | None
+    matters: int = Field(description="Matters they took on in the period (assigned, or claimed)")
+    claims: int = Field(description="CPPCC members: matters claimed in the period")
+    resources_linked: int
+    evaluations: int = Field(description="Residents' evaluations of them in the period")
+    mean_score: float | None
+    handling_evaluations: int = Field(description="Their own evaluations of how matters were handled")
+    mean_handling_score: float | None
+
+
+class StationSummary(BaseModel):
+    station: str
+    deputies: int
+    matters: int
+    evaluations: int
+    mean_score: float | None
+
+
+class EvaluationSummary(BaseModel):
+    community: str | None
+    since: datetime
+    until: datetime
+    people: list[PersonSummary]
+    stations: list[StationSummary]
+
+
+# --- past matters: matters settled before the platform, imported whole ------------------------------
+
+
+class PastReviewIn(Input):
+    reviewed_at: AwareDatetime
+    organisation: Literal["community_party_committee", "subdistrict_party_working_committee"]
+    comment: str | None = Field(None, max_length=2000)
+
+
+class PastNoticeIn(Input):
+    text: str = Field(min_length=5, max_length=4000)
+    posted_at: AwareDatetime
+    period_days: int = Field(ge=1, le=90)
+    venue_id: str | None = Field(None, max_length=64)
+    online: bool = False
+
+
+class PastDeputyIn(Input):
+    deputy_id: str = Field(min_length=1, max_length=64)
+    assigned_at: AwareDatetime
+
+
+class PastClaimIn(Input):
+    member_id: str = Field(min_length=1, max_length=64)
+    claimed_at: AwareDatetime
+    resources: list[str] = Field(min_length=1, max_length=20)
+
+
+class PastMeetingIn(Input):
+    venue_id: str = Field(min_length=1, max_length=64)
+    held_at: AwareDatetime
+    platform: Platform | None = None
+    participants: dict[ParticipantRole, int] = Field(min_length=1)
+    attendance: WholeNumber = Field(ge=1, le=10000)
+    minutes: str = Field(min_length=10, max_length=20000)
+    opinions: list[str] = Field(default_factory=list, max_length=100)
+    outcome: str = Field(min_length=2, max_length=4000)
+
+
+class PastVoteIn(Input):
+    question: str = Field(min_length=5, max_length=1000)
+    scope: Literal["compound", "community"]
+    options: list[str] | None = Field(None, min_length=2, max_length=10)
+    opens_at: AwareDatetime
+    closes_at: AwareDatetime
+    eligible_count: WholeNumber = Field(ge=1, le=100000, description="How many were on the roll then")
+    quorum: float | None = Field(None, gt=0, le=1)
+    threshold: Threshold | None = None
+    counts: dict[str, WholeNumber] = Field(min_length=1)
+
+
+class PastTaskIn(Input):
+    title: str = Field(min_length=2, max_length=200)
+    owner: str = Field(min_length=2, max_length=120)
+    unit: str = Field(min_length=1, max_length=20)
+    target: float = Field(gt=0, le=1e7)
+    done: float = Field(ge=0, description="Done by the time of the result (the target, for a settled matter)")
+    due_date: date
+    reported_at: AwareDatetime
+
+
+class PastResultIn(Input):
+    text: str = Field(min_length=5, max_length=4000)
+    posted_at: AwareDatetime
+    period_days: int = Field(ge=1, le=90)
+    venue_id: str | None = Field(None, max_length=64)
+    online: bool = False
+
+
+class PastClosingIn(Input):
+    feedback_opened_at: AwareDatetime
+    closed_at: AwareDatetime
+    summary: str = Field(min_length=2, max_length=4000)
+
+
+class PastMatterIn(PlaceIn):
+    """One matter settled before the platform, with the real dates of each step. Every rule of the
+    six steps holds (the notice period, the order of the steps, a vote's quorum and threshold, the
+    Party organisation's reviews where PARTY_REVIEW_STAGES asks for them)."""
+
+    external_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The matter's id in the source register",
+    )
+    title: str = Field(min_length=2, max_length=120)
+    description: str = Field(min_length=5, max_length=4000)
+    category: str | None = Field(None, max_length=64)
+    platform: Platform
+    origin: Origin = "community_staff"
+    vote_required: bool | None = None
+    raised_at: AwareDatetime
+    topic_review: PastReviewIn | None = None
+    deputies: list[PastDeputyIn] = Field(default_factory=list, max_length=20)
+    claims: list[PastClaimIn] = Field(default_factory=list, max_length=20)
+    notice: PastNoticeIn
+    consultation_started_at: AwareDatetime
+    meetings: list[PastMeetingIn] = Field(min_length=1, max_length=50)
+    votes: list[PastVoteIn] = Field(default_factory=list, max_length=10)
+    decision_review: PastReviewIn | None = None
+    decision: str = Field(min_length=5, max_length=4000)
+    implementation_started_at: AwareDatetime
+    tasks: list[PastTaskIn] = Field(min_length=1, max_length=50)
+    result: PastResultIn
+    closing: PastClosingIn | None = None
+
+
+class PastMattersIn(Input):
+    source: str = Field(
+        min_length=1, max_length=200, description="Where the matters come from (a register, a year)"
+    )
+    matters: list[PastMatterIn] = Field(min_length=1, max_length=1000)
+
+
+class PastMattersOut(BaseModel):
+    received: int
+    imported: int = Field(description="New topics written")
+    already_imported: int = Field(
+        description="Matters whose external_id was imported before: left as they are"
+    )
+    topic_ids: list[str]

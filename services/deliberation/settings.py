@@ -3,6 +3,8 @@
 from datetime import timedelta
 from typing import Literal
 
+from pydantic import field_validator
+
 from civic146 import pii
 from civic146.config import Settings
 
@@ -23,6 +25,22 @@ class DeliberationSettings(Settings):
     vote_required_platforms: str = "residents_council"
     default_quorum: float = 0.5  # share of the eligible voters who must cast a ballot
     default_threshold: Literal["simple_majority", "two_thirds"] = "simple_majority"
+    # Facts recorded after they happened (posted_at, held_at, a paper vote's window, started_at...)
+    # may go back this far, and be ahead of the server's clock by at most this much.
+    backdate_horizon_days: float = 3650
+    future_tolerance_seconds: float = 300
+    # Where the Party organisation reviews before the topic goes on (comma-separated): "topic"
+    # (step 1, before the notice), "decision" (before the implementation). One deployment serves one
+    # sub-district, so this is the sub-district's choice; empty turns the reviews off.
+    party_review_stages: str = "topic,decision"
+
+    @field_validator("party_review_stages")
+    @classmethod
+    def _stages(cls, value: str) -> str:
+        unknown = {s.strip() for s in value.split(",") if s.strip()} - {"topic", "decision"}
+        if unknown:
+            raise ValueError(f"unknown review stages {sorted(unknown)}; use topic, decision")
+        return value
 
     @property
     def policy(self) -> Policy:
@@ -35,5 +53,8 @@ class DeliberationSettings(Settings):
             ),
             default_quorum=self.default_quorum,
             default_threshold=self.default_threshold,
+            backdate_horizon=timedelta(days=self.backdate_horizon_days),
+            future_tolerance=timedelta(seconds=self.future_tolerance_seconds),
+            party_review=frozenset(s.strip() for s in self.party_review_stages.split(",") if s.strip()),
             name_key=pii.name_key(self.jwt_secret),
         )

@@ -33,7 +33,8 @@ def shift_clock(path, days: float) -> None:
 
 @pytest.fixture
 def settings(service_settings, clock_file):
-    return service_settings(SERVICE, CLOCK_OFFSET_FILE=str(clock_file))
+    # The Party organisation's reviews have their own tests (tests/system/test_recorded_afterwards.py)
+    return service_settings(SERVICE, CLOCK_OFFSET_FILE=str(clock_file), PARTY_REVIEW_STAGES="")
 
 
 @pytest.fixture

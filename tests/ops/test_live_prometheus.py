@@ -37,7 +37,14 @@ from tests.ops.promql import (
     variable_queries,
 )
 from tests.system import mediation_flows as flows
-from tests.system.test_deliberation_stories import NOTICE, Clock, call, submit_and_route, the_one_topic
+from tests.system.test_deliberation_stories import (
+    NOTICE,
+    Clock,
+    call,
+    party_review,
+    submit_and_route,
+    the_one_topic,
+)
 from tests.system.test_employment_placement import JOB, PERSON, PROFILE
 from tests.system.test_employment_placement import REQUEST as JOB_SEEKING_REQUEST
 
@@ -338,6 +345,7 @@ def deliberate_to_close(delib, staff: dict, mint, clock: Clock, request_id: str)
     feedback, closed (a livelihood matter solved)."""
     topic = the_one_topic(delib, staff, "huifeng", {request_id})
     url = f"{delib.url}/v1/topics/{topic['id']}"
+    party_review(url, "huifeng", "topic")
     call("POST", f"{url}/notice", staff, NOTICE)
     clock.advance(days=3, minutes=1)  # the notice's minimum period
     call("POST", f"{url}/consultation", staff)
@@ -387,6 +395,7 @@ def deliberate_to_close(delib, staff: dict, mint, clock: Clock, request_id: str)
         )
     clock.advance(days=1, minutes=1)  # the window closes: the worker (or the next read) counts the vote
     wait_until(lambda: call("GET", url, staff)["votes"][0]["status"] == "closed", message="vote closed")
+    party_review(url, "huifeng", "decision")
     call("POST", f"{url}/implementation", staff, {"decision": "修复硬化路面230米"})
     task = call(
         "POST",

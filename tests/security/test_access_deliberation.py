@@ -21,7 +21,8 @@ from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
 
 STAFF = ("community_staff", "subdistrict_admin")
 CREATORS = (*STAFF, "deputy", "cppcc_member")
-READERS = (*CREATORS, "resident")
+READERS = (*CREATORS, "resident", "party_organisation")
+REVIEWERS = (*STAFF, "party_organisation")
 
 OPERATIONS = {
     ("POST", "/v1/topics"): CREATORS,
@@ -35,6 +36,8 @@ OPERATIONS = {
     ("POST", "/v1/topics/{topic_id}/meetings"): STAFF,
     ("POST", "/v1/topics/{topic_id}/meetings/{meeting_id}/held"): STAFF,
     ("POST", "/v1/topics/{topic_id}/votes"): STAFF,
+    ("POST", "/v1/topics/{topic_id}/votes/paper"): STAFF,
+    ("POST", "/v1/topics/{topic_id}/reviews"): REVIEWERS,
     ("POST", "/v1/topics/{topic_id}/votes/{vote_id}/ballots"): ("resident",),
     ("POST", "/v1/topics/{topic_id}/claim"): ("cppcc_member",),
     ("POST", "/v1/topics/{topic_id}/deputies"): STAFF,
@@ -43,12 +46,16 @@ OPERATIONS = {
     ("POST", "/v1/topics/{topic_id}/tasks/{task_id}/progress"): STAFF,
     ("POST", "/v1/topics/{topic_id}/result"): STAFF,
     ("POST", "/v1/topics/{topic_id}/feedback/open"): STAFF,
-    ("POST", "/v1/topics/{topic_id}/feedback"): READERS,
+    ("POST", "/v1/topics/{topic_id}/feedback"): (*CREATORS, "resident"),
     ("POST", "/v1/topics/{topic_id}/close"): STAFF,
     ("POST", "/v1/topics/{topic_id}/decline"): STAFF,
-    ("POST", "/v1/topics/{topic_id}/evaluations"): ("resident", "deputy"),
+    ("POST", "/v1/topics/{topic_id}/evaluations"): ("resident", "deputy", "cppcc_member"),
     ("POST", "/v1/communities/{community}/voters"): STAFF,
     ("GET", "/v1/communities/{community}/voters"): STAFF,
+    ("POST", "/v1/communities/{community}/voters/{resident_id}/removal"): STAFF,
+    ("GET", "/v1/communities/{community}/voters/{resident_id}"): STAFF,
+    ("GET", "/v1/evaluations/summary"): STAFF,
+    ("POST", "/v1/imports/past-matters"): ("subdistrict_admin",),
     ("GET", "/v1/public/communities/{community}/notices"): PUBLIC,
     ("GET", "/v1/public/communities/{community}/results"): PUBLIC,
     ("GET", "/v1/venues"): ANY_ROLE,
@@ -76,6 +83,7 @@ PRINCIPALS = {
     "deputy_b": bearer("deputy-02", ["deputy"], [COMMUNITY_B]),  # registered; station 2 does not serve A
     "cppcc_b": bearer("cppcc-01", ["cppcc_member"], [COMMUNITY_B]),  # registered; serves B, not A
     "anyone": bearer("res-c", ["resident"], [COMMUNITY_B]),
+    "party_b": bearer("party-b", ["party_organisation"], [COMMUNITY_B]),
 }
 
 T = "topic"
@@ -107,6 +115,25 @@ OBJECT_CASES = [
         meeting_id="m-1",
     ),
     staff_b("POST", "/votes", {"question": "Repair the road?", "scope": "community", "closes_at": WHEN}),
+    staff_b(
+        "POST",
+        "/votes/paper",
+        {
+            "question": "Repair the road?",
+            "scope": "community",
+            "opens_at": "2024-01-01T10:00:00+08:00",
+            "closes_at": "2024-01-02T10:00:00+08:00",
+            "counts": {"approve": 1},
+        },
+    ),
+    ObjectCase(
+        "POST",
+        "/v1/topics/{topic_id}/reviews",
+        {"staff_b": 403, "party_b": 403},
+        T,
+        {"stage": "topic", "approved": True, "organisation": "community_party_committee"},
+        params={"topic_id": T},
+    ),
     # no vote to cast in: the vote's own list of eligible voters decides, the topic is never shown
     ObjectCase(
         "POST",
@@ -156,6 +183,25 @@ OBJECT_CASES = [
     ),
     ObjectCase(
         "GET", "/v1/communities/{community}/voters", {"staff_b": 403}, params={"community": COMMUNITY_A}
+    ),
+    ObjectCase(
+        "POST",
+        "/v1/communities/{community}/voters/{resident_id}/removal",
+        {"staff_b": 403},
+        body={"reason": "moved away"},
+        params={"community": COMMUNITY_A, "resident_id": "res-a"},
+    ),
+    ObjectCase(
+        "GET",
+        "/v1/communities/{community}/voters/{resident_id}",
+        {"staff_b": 403},
+        params={"community": COMMUNITY_A, "resident_id": "res-a"},
+    ),
+    ObjectCase(
+        "GET",
+        "/v1/evaluations/summary",
+        {"staff_b": 403},
+        query={"community": COMMUNITY_A, "since": "2023-01-01T00:00:00Z", "until": "2024-01-01T00:00:00Z"},
     ),
     ObjectCase(
         "GET", "/v1/public/communities/{community}/notices", {"anyone": 404}, params={"community": "nowhere"}

@@ -126,7 +126,20 @@ def read_events(topic_reader, topic: str, expected_types: dict[str, int]) -> lis
 
 
 def t(name: str) -> str:
-    return f"civic146.deliberation.topic.{name}.v2"
+    return f"civic146.deliberation.topic.{name}.v3"
+
+
+def party_review(url: str, community: str, stage: str) -> dict:
+    """The community Party committee approves the topic (before its notice) or the decision (before
+    its implementation): the reviews are on by default."""
+    from civic146.auth import mint
+
+    party = {
+        "Authorization": "Bearer "
+        + mint(JWT_SECRET, f"party-{community}", ["party_organisation"], [community])
+    }
+    body = {"stage": stage, "approved": True, "organisation": "community_party_committee"}
+    return call("POST", f"{url}/reviews", party, body, expect=201)
 
 
 PROGRESS = "civic146.request.progress.v2"
@@ -174,6 +187,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
 
     # Step 1 -> 2: the topic is settled and its notice published, readable without a token.
     call("PATCH", url, staff, {"title": "乐福国际小区北侧道路修复"})
+    party_review(url, "huifeng", "topic")
     call("POST", f"{url}/notice", staff, NOTICE)
     notices = call("GET", f"{delib.url}/v1/public/communities/huifeng/notices")["items"]
     assert [(n["topic_id"], n["kind"], n["title"]) for n in notices] == [
@@ -240,6 +254,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
         clock.advance(days=10)
 
     # Step 4: the tasks reach 100%; the result cannot be published before that.
+    party_review(url, "huifeng", "decision")
     call(
         "POST",
         f"{url}/implementation",
@@ -314,7 +329,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
     )
     closed = call("POST", f"{url}/close", staff, {"summary": "已在居民议事亭和线上反馈办理情况"})
     assert closed["step"] == "closed" and closed["mean_satisfaction"] == 4.75
-    assert [s["step"] for s in closed["steps"]] == [
+    assert [s["step"] for s in closed["steps"] if not s.get("review")] == [
         "determine_topic",
         "public_notice",
         "consultation",
@@ -323,6 +338,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
         "feedback",
         "closed",
     ]
+    assert [s["review"]["stage"] for s in closed["steps"] if s.get("review")] == ["topic", "decision"]
 
     # Kafka: every step is an event; every event matches its committed schema; no personal data.
     reader, events = read_events(
@@ -457,6 +473,7 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
         expect=201,
     )
     assert roll["count"] == 10
+    party_review(url, "ruyijie", "topic")
     call(
         "POST",
         f"{url}/notice",
@@ -578,6 +595,7 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
     ]
 
     # The topic proceeds: implementation, result, the requests resolved in intake and rated.
+    party_review(url, "ruyijie", "decision")
     call("POST", f"{url}/implementation", staff, {"decision": "按居民共同表决意愿实施二号院水改工程"})
     task = call(
         "POST",
@@ -625,7 +643,7 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
     )
     assert [(e["by_role"], e["target"]) for e in evaluated["evaluations"]] == [
         ("resident", "deputy-01"),
-        ("deputy", "residents"),
+        ("deputy", "handling"),
     ]
 
     reader, events = read_events(

@@ -22,7 +22,7 @@ import requests
 from civic146.pii import fold
 from tests.helpers import wait_until
 from tests.system import mediation_flows as flows
-from tests.system.test_deliberation_stories import Clock, call
+from tests.system.test_deliberation_stories import Clock, call, party_review
 
 COMMUNITY, COMPOUND = "huifeng", "lefu-international"
 ID_NUMBER = "11010519491231002X"
@@ -172,6 +172,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
             f"电话{full_width(CHEN['phone'])}，身份证{grouped_id('-')}"
         },
     )
+    party_review(url, COMMUNITY, "topic")
     call(
         "POST",
         f"{url}/notice",
@@ -207,6 +208,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
             "outcome": f"同意修复，{CHEN['name']}监督",
         },
     )
+    party_review(url, COMMUNITY, "decision")
     call("POST", f"{url}/implementation", staff, {"decision": f"修复路面230米，由{LIU['name']}所在楼院先行"})
     task = call(
         "POST",
@@ -300,6 +302,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
         return next((t for t in items if t["origin_ref"] == cid), None)
 
     fee_topic = wait_until(escalated, timeout=60, message="the escalated case became a topic")
+    party_review(f"{delib.url}/v1/topics/{fee_topic['id']}", fee_topic["community"], "topic")
     call(
         "POST",
         f"{delib.url}/v1/topics/{fee_topic['id']}/notice",
@@ -422,7 +425,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
         "closed",
     )
     assert {
-        *(f"civic146.deliberation.topic.{t}.v2" for t in delib_types),
+        *(f"civic146.deliberation.topic.{t}.v3" for t in delib_types),
         "civic146.intake.request.submitted.v2",
         "civic146.intake.request.routed.v4",
         "civic146.intake.request.resolved.v2",

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 
 from civic146 import pii
-from civic146.errors import InvalidInput, InvalidTransition
+from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.outbox import Change, applied, stamped
 from deliberation import domain
 from deliberation import events as ev
@@ -427,11 +427,11 @@ def test_attaching_and_detaching_requests():
     assert doc["request_ids"] == ["r1"]
 
 
-def test_two_way_evaluation_after_closing_only():
+def test_two_way_evaluation_from_the_published_result():
     doc = {**new_topic()[0], "deputies": [{"deputy_id": "deputy-01", "station": "station-1"}]}
     with pytest.raises(InvalidTransition):
         domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
-    doc["step"] = "closed"
+    doc["step"] = "publish_result"
     doc = applied(
         doc,
         checked(
@@ -444,12 +444,14 @@ def test_two_way_evaluation_after_closing_only():
             domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)
         ),
     )
-    assert [(e["by_role"], e["target"]) for e in doc["evaluations"]] == [
-        ("resident", "deputy-01"),
-        ("deputy", "residents"),
+    assert [(e["by_role"], e["target"], e["target_role"]) for e in doc["evaluations"]] == [
+        ("resident", "deputy-01", "deputy"),
+        ("deputy", "handling", "handling"),
     ]
     with pytest.raises(InvalidInput):
         domain.evaluate(doc, domain.Actor("res-2", "resident"), "deputy-99", 3, None, T0, POLICY)
+    with pytest.raises(Forbidden):  # a deputy the matter did not involve
+        domain.evaluate(doc, domain.Actor("deputy-02", "deputy"), None, 3, None, T0, POLICY)
 
 
 def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everything_published():
@@ -486,3 +488,120 @@ def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everyth
     assert notice.set["notice"]["text"] == "王**和李**反映的道路问题，联系电话139****4321"
     assert doc["title"] == "王**反映北侧道路损毁"
     assert "name_digests" not in repr([e["data"] for e in published])  # kept internal
+
+
+# --- facts recorded after the fact, the Party organisation's reviews, the period's evaluation --------
+
+
+@pytest.mark.parametrize(
+    "given,since,words",
+    [
+        (T0 + timedelta(minutes=6), None, "in the future"),
+        (T0 - timedelta(days=3651), None, "older than 3650 days"),
+        (T0 - timedelta(days=2), T0 - timedelta(days=1), "before the step began"),
+    ],
+)
+def test_a_time_out_of_bounds_is_refused_naming_its_field(given, since, words):
+    with pytest.raises(InvalidInput) as raised:
+        domain.happened(given, "held_at", T0, POLICY, since, "the step began")
+    assert [d["field"] for d in raised.value.details] == ["held_at"]
+    assert words in raised.value.details[0]["message"]
+
+
+def test_a_time_within_bounds_is_kept_and_none_is_now():
+    assert domain.happened(T0 - timedelta(days=400), "held_at", T0, POLICY) == T0 - timedelta(days=400)
+    assert domain.happened(T0 + timedelta(minutes=4), "held_at", T0, POLICY) == T0 + timedelta(minutes=4)
+    assert domain.happened(None, "held_at", T0, POLICY) == T0
+
+
+def test_the_notice_period_counts_from_when_the_notice_really_went_up():
+    doc, _ = new_topic()
+    posted = T0 - timedelta(days=10)
+    doc["steps"][0]["at"] = doc["created_at"] = T0 - timedelta(days=20)
+    doc = applied(
+        doc, checked(domain.publish_notice(doc, {**NOTICE, "posted_at": posted}, STAFF, T0, POLICY))
+    )
+    assert (doc["notice"]["starts_at"], doc["notice"]["recorded_at"]) == (posted, T0)
+    assert (doc["steps"][-1]["at"], doc["steps"][-1]["recorded_at"]) == (posted, T0)
+    with pytest.raises(domain.NoticePeriodNotElapsed):
+        domain.start_consultation(doc, STAFF, T0, POLICY, posted + timedelta(days=2))
+    change = checked(domain.start_consultation(doc, STAFF, T0, POLICY, posted + timedelta(days=3)))
+    assert change.push["steps"]["at"] == posted + timedelta(days=3)
+    occurred = change.outbox[0]["event"]["data"]["occurred_at"]
+    assert occurred.startswith((posted + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
+    assert change.outbox[0]["event"]["time"].startswith(T0.strftime("%Y-%m-%dT%H:%M"))  # recorded now
+
+
+def test_the_party_organisation_reviews_the_topic_and_the_decision_where_the_policy_asks():
+    policy = domain.Policy(name_key=POLICY.name_key, party_review=frozenset({"topic", "decision"}))
+    party = domain.Actor("party-1", "party_organisation")
+    doc, _ = new_topic()
+    with pytest.raises(domain.ReviewRequired):
+        domain.publish_notice(doc, NOTICE, STAFF, T0, policy)
+    refusal = {"approved": False, "organisation": "community_party_committee", "comment": "先补充材料"}
+    doc = applied(doc, checked(domain.review(doc, "topic", refusal, party, T0, policy)))
+    with pytest.raises(domain.ReviewRequired) as raised:
+        domain.publish_notice(doc, NOTICE, STAFF, T0, policy)
+    assert raised.value.details["last_review_approved"] is False
+    doc = applied(doc, checked(domain.review(doc, "topic", {**refusal, "approved": True}, party, T0, policy)))
+    doc = applied(doc, checked(domain.publish_notice(doc, NOTICE, STAFF, T0, policy)))
+    assert [(s["step"], (s.get("review") or {}).get("approved")) for s in doc["steps"]] == [
+        ("determine_topic", None),
+        ("determine_topic", False),
+        ("determine_topic", True),
+        ("public_notice", None),
+    ]
+    with pytest.raises(InvalidTransition):  # the decision is reviewed during the consultation
+        domain.review(doc, "decision", {**refusal, "approved": True}, party, T0, policy)
+    assert domain.step_began(doc) == T0
+
+
+def test_the_period_summary_counts_people_and_stations_and_reads_the_older_evaluations():
+    docs = [
+        {
+            "_id": "t1",
+            "deputies": [{"deputy_id": "deputy-01", "assigned_at": T0}],
+            "claims": [{"member_id": "cppcc-02", "claimed_at": T0, "resources": ["资金", "施工队"]}],
+            "evaluations": [
+                {
+                    "by_id": "r1",
+                    "by_role": "resident",
+                    "target": "deputy-01",
+                    "target_role": "deputy",
+                    "score": 4,
+                    "at": T0,
+                },
+                {
+                    "by_id": "r1",
+                    "by_role": "resident",
+                    "target": "cppcc-02",
+                    "target_role": "cppcc_member",
+                    "score": 5,
+                    "at": T0,
+                },
+                {"by_id": "deputy-01", "by_role": "deputy", "target": "residents", "score": 3, "at": T0},
+            ],
+        },
+        {
+            "_id": "t2",
+            "deputies": [{"deputy_id": "deputy-01", "assigned_at": T0 - timedelta(days=400)}],
+            "claims": [],
+            "evaluations": [
+                {"by_id": "r2", "by_role": "resident", "target": "deputy-01", "score": 2, "at": T0}
+            ],
+        },
+    ]
+    out = domain.evaluation_summary(
+        docs, T0 - timedelta(days=30), T0 + timedelta(days=1), {"deputy-01": "station-1"}
+    )
+    rows = {p["person_id"]: p for p in out["people"]}
+    assert (
+        rows["deputy-01"]["matters"],
+        rows["deputy-01"]["evaluations"],
+        rows["deputy-01"]["mean_score"],
+    ) == (1, 2, 3.0)
+    assert rows["deputy-01"]["mean_handling_score"] == 3.0
+    assert (rows["cppcc-02"]["claims"], rows["cppcc-02"]["resources_linked"]) == (1, 2)
+    assert out["stations"] == [
+        {"station": "station-1", "deputies": 1, "matters": 1, "evaluations": 2, "mean_score": 3.0}
+    ]
