@@ -371,6 +371,31 @@ def replay_without_side_effects(platform: Platform, result: Result, service: str
     )
 
 
+def leader_killed(platform: Platform) -> Result:
+    """On a cluster of three brokers of its own (replication 3, min.insync.replicas 2): the
+    leader of intake.requests' partition 0 SIGKILLed under load, started again 15 s later."""
+    cluster = Platform(
+        platform.run_dir.parent / f"{platform.run_dir.name}-cluster",
+        platform.infra.kafka_port + 200,
+        platform.infra.mongo_port + 200,
+        brokers=3,
+    )
+    try:
+        cluster.start()
+
+        def fault():
+            leader = cluster.infra.leader("intake.requests", 0)
+            cluster.infra.node(leader, "kill")
+            time.sleep(15)
+            cluster.infra.node(leader, "start")
+
+        result = drill(cluster, "partition leader SIGKILL (3 brokers)", fault, rate=4.0, after=10)
+        result.notes.append("replication 3, min.insync.replicas 2, acks=all")
+        return result
+    finally:
+        cluster.stop()
+
+
 DRILLS: dict[str, Callable[[Platform], Result]] = {
     "poison": poison,
     **{f"worker-{s}": worker_killed(s) for s in SERVICES},
@@ -379,6 +404,7 @@ DRILLS: dict[str, Callable[[Platform], Result]] = {
     "broker-kill": broker_killed,
     "broker-stop": broker_stopped,
     "broker-freeze": broker_frozen,
+    "leader-kill": leader_killed,
     "database-freeze": database_frozen,
     "database-kill": database_killed,
     "group-2": group_member_killed(2),

@@ -49,7 +49,10 @@ class Infra:
         self.env.update(
             RUN_DIR=str(self.run_dir),
             KAFKA_PORT=str(self.kafka_port),
-            KAFKA_CONTROLLER_PORT=str(self.kafka_port + 1),
+            KAFKA_BROKERS=str(self.brokers),
+            # One node: its controller on the next port. A cluster: node I on KAFKA_PORT+I-1, the
+            # controllers right after the brokers (infra.sh's default).
+            **({"KAFKA_CONTROLLER_PORT": str(self.kafka_port + 1)} if self.brokers == 1 else {}),
             MONGO_PORT=str(self.mongo_port),
             MONGO_BACKEND="h2",  # the database drill kills it: what it keeps is under test too
             PYTHON=sys.executable,
@@ -57,7 +60,14 @@ class Infra:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return ",".join(f"127.0.0.1:{self.kafka_port + i}" for i in range(self.brokers))
+
+    def leader(self, topic: str, partition: int) -> int:
+        """The index of the cluster node leading the partition."""
+        return int(self.run("leader", topic, str(partition)).strip())
+
+    def node(self, index: int, action: str) -> None:
+        self.run("node", str(index), action)
 
     @property
     def mongo_uri(self) -> str:

@@ -132,7 +132,7 @@ class Load:
             self.calls.add(str(resp.status_code), time.monotonic() - t0)
             if resp.status_code == 503 and time.monotonic() < until:
                 retried = True
-                time.sleep(float(resp.headers.get("Retry-After", "1")) / 5)  # 1 s for Retry-After: 5
+                time.sleep(float(resp.headers.get("Retry-After", "1")))  # as the API asks
                 continue
             if resp.status_code == 409 and retried:  # the attempt that timed out was applied
                 return resp, None

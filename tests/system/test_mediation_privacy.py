@@ -51,4 +51,4 @@ def test_no_event_of_the_system_tests_holds_notes_or_unmasked_personal_data(
     } <= types, types
     assert scanned >= 30
     if any("deliberation.topics" in other for other in flows.PREFIXES.values()):
-        assert "civic146.deliberation.topic.created.v2" in types, types
+        assert "civic146.deliberation.topic.created.v3" in types, types
