@@ -31,6 +31,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
 
 from civic146.consumer import Consumer  # noqa: E402
+from civic146.contracts import declaration  # noqa: E402
 from civic146.events import ROUTED, MaskedPerson, Routed, encode, new_event  # noqa: E402
 from civic146.mongo import connect  # noqa: E402
 from tests.bench import harness as h  # noqa: E402
@@ -96,7 +97,7 @@ def raw_read(topic: str, n: int) -> float:
 
 
 def service_read(name: str, topic_prefix: str, db_name: str, n: int) -> tuple[float, object]:
-    service = __import__(f"{name}.service").service.SERVICE
+    service = declaration(name)
     settings = service.load_settings(
         jwt_secret=h.SECRET,
         kafka_bootstrap=h.KAFKA,
@@ -120,8 +121,7 @@ def service_read(name: str, topic_prefix: str, db_name: str, n: int) -> tuple[fl
 
 
 def aggregate_collections(name: str) -> list[str]:
-    svc = __import__(f"{name}.service").service.SERVICE
-    return [a._meta["collection"] for a in svc.aggregates]
+    return [a._meta["collection"] for a in declaration(name).aggregates]
 
 
 def sizes(db, collection: str) -> tuple[int, float]:
