@@ -37,6 +37,7 @@ infra-down: ## stop the development Kafka and document server (data is kept)
 
 dev: infra-up ## start the infrastructure and every service locally; prints their URLs and a token
 	@deploy/local/services.sh up
+	@echo "notice board (公示栏):  http://127.0.0.1:$$((8002 + $${SERVICE_PORT_OFFSET:-0}))/board/  (English: ?lang=en)"
 	@echo "staff token (huifeng):  $$(JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) -m civic146.auth --role community_staff --community huifeng --sub dev-staff)"
 	@echo "stop with: make dev-down"
 

@@ -8,7 +8,7 @@ from civic146.context import ServiceContext
 from civic146.outbox import Outbox
 from civic146.reference import COMMUNITIES, Community
 
-from . import domain, reference
+from . import colour_map, domain, reference
 from .settings import DeliberationSettings
 
 
@@ -18,6 +18,7 @@ class Deliberation(ServiceContext):
     registries: reference.Registries
     communities: dict[str, Community]
     policy: domain.Policy
+    colour_map: colour_map.Layout  # the notice board's map, checked against the registry at start
 
 
 def build(settings: DeliberationSettings, outbox: Outbox) -> Deliberation:
@@ -27,4 +28,5 @@ def build(settings: DeliberationSettings, outbox: Outbox) -> Deliberation:
         registries=reference.load(settings.reference_dir),
         communities=COMMUNITIES.use(settings.reference_dir),
         policy=settings.policy,
+        colour_map=colour_map.load(settings.reference_dir),
     )

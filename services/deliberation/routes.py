@@ -662,12 +662,99 @@ def voter_entry(community: str, resident_id: str):
     return present_voter(store.voter_history(community, resident_id))
 
 
-# --- public: notices and results (no token) ----------------------------------------------------------
+# --- public: notices, results and one matter (no token) ----------------------------------------------
+# What the public may see of a topic is decided here once: the JSON below and the notice board's pages
+# (board.py) show these models and nothing else (no linked request, no minutes, no actor, no comment).
 
 
-def _public_community(community: str) -> None:
+def known_community(community: str) -> None:
+    """404 for a community the register does not know (public routes name it in their path)."""
     if community not in ctx().communities:
         raise NotFound(f"unknown community {community}")
+
+
+def is_public(doc: dict) -> bool:
+    """A topic is public once its notice is up or its result published (a declined one may have only
+    the result)."""
+    return bool(doc.get("notice") or doc.get("result"))
+
+
+def public_tasks(doc: dict) -> list[schemas.PublicTaskOut]:
+    return [
+        schemas.PublicTaskOut(title=t["title"], unit=t["unit"], target=t["target"], done=t["done"])
+        for t in doc["tasks"]
+    ]
+
+
+def public_satisfaction(doc: dict) -> dict:
+    return {
+        "mean_satisfaction": domain.satisfaction_summary(doc),
+        "ratings": len(doc["feedback"]) + len(doc["request_ratings"]),
+    }
+
+
+def public_result(d: dict) -> schemas.PublicResultOut:
+    return schemas.PublicResultOut(
+        topic_id=d["_id"],
+        title=d["title"],
+        community=d["community"],
+        compound=d.get("compound"),
+        platform=d["platform"],
+        step=d["step"],
+        outcome=d["result"].get("outcome", "implemented"),
+        result=schemas.NoticeOut(**d["result"]),
+        tasks=public_tasks(d),
+        consultations_held=sum(1 for mt in d["meetings"] if mt["status"] == "held"),
+        votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
+        **public_satisfaction(d),
+    )
+
+
+def public_topic(d: dict) -> schemas.PublicTopicOut:
+    """One public matter as it stands (see standing), with its step trail."""
+    trail = [
+        schemas.PublicStepOut(step=s["step"], at=s["at"])
+        if not s.get("review")
+        else schemas.PublicStepOut(
+            step=s["step"], at=s["at"], review=s["review"]["stage"], approved=s["review"]["approved"]
+        )
+        for s in d["steps"]
+    ]
+    return schemas.PublicTopicOut(
+        topic_id=d["_id"],
+        title=d["title"],
+        community=d["community"],
+        compound=d.get("compound"),
+        platform=d["platform"],
+        step=d["step"],
+        steps=trail,
+        notice=schemas.NoticeOut(**d["notice"]) if d.get("notice") else None,
+        meetings=[
+            schemas.PublicMeetingOut(
+                **{
+                    k: m.get(k)
+                    for k in ("platform", "venue_id", "scheduled_at", "status", "held_at", "attendance")
+                },
+                participants=m.get("participants", {}),
+            )
+            for m in d["meetings"]
+        ],
+        votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
+        tasks=public_tasks(d),
+        progress=d.get("progress", 0.0),
+        result=schemas.NoticeOut(**d["result"]) if d.get("result") else None,
+        outcome=d["result"].get("outcome", "implemented") if d.get("result") else None,
+        updated_at=d["updated_at"],
+        **public_satisfaction(d),
+    )
+
+
+def public_topic_of(topic_id: str) -> dict:
+    """The stored topic as it stands now, if the public may see it (else 404, as for no topic)."""
+    doc = store.public_topic(topic_id)
+    if doc is None:
+        raise NotFound(f"no public topic {topic_id}")
+    return standing(doc, ctx().now())
 
 
 @bp.endpoint(
@@ -678,7 +765,7 @@ def _public_community(community: str) -> None:
     roles=None,
 )
 def public_notices(community: str):
-    _public_community(community)
+    known_community(community)
     items = []
     for d in store.published(community, "notice"):
         base = {
@@ -704,30 +791,21 @@ def public_notices(community: str):
     roles=None,
 )
 def public_results(community: str):
-    _public_community(community)
+    known_community(community)
     return schemas.PublicResultList(
-        items=[
-            schemas.PublicResultOut(
-                topic_id=d["_id"],
-                title=d["title"],
-                community=d["community"],
-                compound=d.get("compound"),
-                platform=d["platform"],
-                step=d["step"],
-                outcome=d["result"].get("outcome", "implemented"),
-                result=schemas.NoticeOut(**d["result"]),
-                tasks=[
-                    schemas.PublicTaskOut(
-                        title=t["title"], unit=t["unit"], target=t["target"], done=t["done"]
-                    )
-                    for t in d["tasks"]
-                ],
-                consultations_held=sum(1 for mt in d["meetings"] if mt["status"] == "held"),
-                votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
-            )
-            for d in as_they_stand(store.published(community, "result"))
-        ]
+        items=[public_result(d) for d in as_they_stand(store.published(community, "result"))]
     )
+
+
+@bp.endpoint(
+    "/public/topics/<topic_id>",
+    "GET",
+    summary="One public matter (notice up or result published) with its step trail, meetings and figures",
+    response=schemas.PublicTopicOut,
+    roles=None,
+)
+def public_topic_view(topic_id: str):
+    return public_topic(public_topic_of(topic_id))
 
 
 # --- registries and statistics ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ what it runs on a schedule. Its API (`deliberation.api:create_app()`) and its wo
 
 from civic146.service import Service
 
-from . import context, handlers, metrics, routes, scheduled, store
+from . import board, context, handlers, metrics, routes, scheduled, store
 from .events import PUBLISHED
 from .settings import DeliberationSettings
 
@@ -18,7 +18,7 @@ SERVICE = Service(
     aggregates=[store.Topic],
     records=[store.Voter],
     context=context.build,
-    blueprints=[routes.bp],
+    blueprints=[routes.bp, board.bp],  # board: the public notice board's pages (HTML)
     published=PUBLISHED,
     subscriptions=handlers.SUBSCRIPTIONS,
     jobs=scheduled.jobs,

@@ -33,6 +33,10 @@ class DeliberationSettings(Settings):
     # (step 1, before the notice), "decision" (before the implementation). One deployment serves one
     # sub-district, so this is the sub-district's choice; empty turns the reviews off.
     party_review_stages: str = "topic,decision"
+    # The notice board (board.py): a compound whose result was published within this many days is
+    # "solved recently" on the colour map; times are shown at this offset from UTC (China: +8).
+    board_recent_days: float = 90
+    board_utc_offset_hours: float = 8
 
     @field_validator("party_review_stages")
     @classmethod

@@ -95,6 +95,28 @@ def published(community: str, what: str, limit: int = 200) -> list[dict]:
     )
 
 
+# A topic is public once its notice is up or its result published (routes.is_public says the same).
+PUBLIC = {"$or": [{"notice": {"$ne": None}}, {"result": {"$ne": None}}]}
+NOT_SHOWN = {"outbox": 0, "applied_events": 0, "requests": 0}
+
+
+def public_topic(topic_id: str) -> dict | None:
+    return collection().find_one({"_id": topic_id, **PUBLIC}, NOT_SHOWN)
+
+
+def public_topics(community: str | None = None, limit: int = 1000) -> list[dict]:
+    """The public topics of a community (of the whole sub-district: None), last updated first."""
+    flt = {**PUBLIC, **({"community": community} if community else {})}
+    return list(collection().find(flt, NOT_SHOWN).sort("updated_at", -1).limit(limit))
+
+
+def public_versions(community: str | None = None) -> list[dict]:
+    """Id, version and last update of those topics: what the board's validators are computed from,
+    so that a screen revalidating its page costs one small read and no rendering."""
+    flt = {**PUBLIC, **({"community": community} if community else {})}
+    return list(collection().find(flt, {"version": 1, "updated_at": 1}))
+
+
 def statistics_rows(flt: dict) -> list[dict]:
     """What the statistics are computed from, for the topics matching `flt`."""
     fields = ["step", "platform", "meetings", "votes", "declined", "steps", "imported"]

@@ -15,7 +15,7 @@ def test_every_published_type_has_a_committed_released_schema():
         assert path.name in released, f"{path.name} is not released"
 
 
-def test_openapi_document_is_valid_and_only_notices_and_results_are_public(monkeypatch):
+def test_openapi_document_is_valid_and_only_the_public_notices_results_and_board_are_public(monkeypatch):
     from deliberation.api import create_app
 
     monkeypatch.setenv("JWT_SECRET", "x")
@@ -25,6 +25,10 @@ def test_openapi_document_is_valid_and_only_notices_and_results_are_public(monke
         f"{m} {p}" for p, item in spec["paths"].items() for m, op in item.items() if "security" not in op
     )
     assert public == [
+        "get /board/",
+        "get /board/communities/{community}",
+        "get /board/topics/{topic_id}",
         "get /v1/public/communities/{community}/notices",
         "get /v1/public/communities/{community}/results",
+        "get /v1/public/topics/{topic_id}",
     ]

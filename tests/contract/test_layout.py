@@ -37,8 +37,13 @@ AGGREGATE_MODULES = {"routes", "schemas", "domain", "store", "actions"}
 SHARED_BY_AGGREGATES = {"actions", "domain", "schemas"}
 # What one service has and the others do not, each for a reason the service's README gives.
 # employment: the score; who may see which profile. intake: the Open311 GeoReport v2 door (a blueprint
-# with the spec's payloads and formats, beside routes.py).
-OWN_MODULES = {"employment": {"matching", "access"}, "intake": {"open311"}}
+# with the spec's payloads and formats, beside routes.py). deliberation: the public notice board (a
+# blueprint of HTML pages, beside routes.py) and its colour map.
+OWN_MODULES = {
+    "employment": {"matching", "access"},
+    "intake": {"open311"},
+    "deliberation": {"board", "colour_map"},
+}
 
 
 def modules(folder: Path) -> set[str]:

@@ -58,6 +58,10 @@ OPERATIONS = {
     ("POST", "/v1/imports/past-matters"): ("subdistrict_admin",),
     ("GET", "/v1/public/communities/{community}/notices"): PUBLIC,
     ("GET", "/v1/public/communities/{community}/results"): PUBLIC,
+    ("GET", "/v1/public/topics/{topic_id}"): PUBLIC,
+    ("GET", "/board/"): PUBLIC,
+    ("GET", "/board/communities/{community}"): PUBLIC,
+    ("GET", "/board/topics/{topic_id}"): PUBLIC,
     ("GET", "/v1/venues"): ANY_ROLE,
     ("GET", "/v1/deputies"): ANY_ROLE,
     ("GET", "/v1/cppcc-members"): ANY_ROLE,
@@ -209,6 +213,10 @@ OBJECT_CASES = [
     ObjectCase(
         "GET", "/v1/public/communities/{community}/results", {"anyone": 404}, params={"community": "nowhere"}
     ),
+    # A topic whose notice is not up yet is not public: not even its existence shows.
+    ObjectCase("GET", "/v1/public/topics/{topic_id}", {"anyone": 404}, params={"topic_id": T}),
+    ObjectCase("GET", "/board/topics/{topic_id}", {"anyone": 404}, params={"topic_id": T}),
+    ObjectCase("GET", "/board/communities/{community}", {"anyone": 404}, params={"community": "nowhere"}),
     ObjectCase(
         "GET",
         "/v1/topics",
