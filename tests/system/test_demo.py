@@ -120,7 +120,9 @@ def test_the_demo_loads_the_stories_and_a_rerun_adds_nothing(service_factory, mi
 
     pathways = {"youth": "youth-engagement", "middle_aged": "middle-aged-information"}
     pathways["older_worker"] = "older-contribution"
-    for story in employment_stories.STORIES:
+    three = (employment_stories.YOUTH, employment_stories.MIDDLE_AGED, employment_stories.OLDER)
+    assert {s["seeker"]["profile"]["target_group"] for s in three} == set(pathways)
+    for story in three:
         s, j = story["seeker"], story["job"]
         [seeker] = [
             x
