@@ -41,7 +41,7 @@ dev: infra-up ## start the infrastructure and every service locally; prints thei
 	@echo "staff token (huifeng):  $$(JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) -m civic146.auth --role community_staff --community huifeng --sub dev-staff)"
 	@echo "stop with: make dev-down"
 
-demo: venv ## after `make dev`: load the bulletin's stories through the public APIs, with their real dates (idempotent)
+demo: venv ## after `make dev`: load the bulletin's stories (deliberation with their real dates, employment, mediation) through the public APIs (idempotent)
 	@JWT_SECRET=$${JWT_SECRET:-dev-secret-change-me} $(PY) deploy/demo/demo.py
 
 dev-down: ## stop the services and the infrastructure started by `make dev`
