@@ -233,6 +233,7 @@ def run_pytest(test_file, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.browser  # its inner run opens the browser
 def test_a_failing_test_leaves_a_screenshot(tmp_path, site):
     name = f"test_fails_on_purpose_{uuid.uuid4().hex[:8]}"
     test_file = tmp_path / f"{name}.py"
