@@ -15,7 +15,7 @@ BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PO
 FUZZ_INFRA := RUN_DIR=$(CURDIR)/.run/fuzz KAFKA_PORT=49192 KAFKA_CONTROLLER_PORT=49193 MONGO_PORT=47317 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 FUZZ_EXAMPLES ?= 100
 
-.PHONY: help venv infra-up infra-down dev demo dev-down test test-unit bench fuzz faults contracts token clean ops-tools up down logs container-smoke
+.PHONY: help venv infra-up infra-down dev demo dev-down test test-unit bench fuzz faults contracts token clean ops-tools browser-tools up down logs container-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -48,7 +48,7 @@ dev-down: ## stop the services and the infrastructure started by `make dev`
 	-deploy/local/services.sh down
 	deploy/local/infra.sh down
 
-test: venv ops-tools lint ## lint, then run every test against real Kafka and mongo-java-server started (and stopped) for the run
+test: venv ops-tools browser-tools lint ## lint, then run every test against real Kafka and mongo-java-server started (and stopped) for the run
 	@set +e; trap '$(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
 	  $(TEST_INFRA) deploy/local/infra.sh up && $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -100,6 +100,13 @@ token: venv ## print a development JWT: make token ROLE=resident SUB=res-1 [COMM
 ops-tools: ## install the tools the ops tests use (Debian packages docker-compose, prometheus) if missing
 	@command -v docker-compose >/dev/null && command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose prometheus; }
+
+# Debian's chromium and its chromedriver (the browser tests drive them headless; Selenium gets the
+# driver's path, so nothing is downloaded) and a CJK font so Chinese text renders in screenshots;
+# installed only when missing.
+browser-tools: ## install the browser the browser tests use (Debian packages chromium, chromium-driver, fonts-noto-cjk) if missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk; }
 
 COMPOSE ?= $(shell command -v docker-compose || echo docker compose)
 
