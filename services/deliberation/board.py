@@ -267,8 +267,9 @@ def page(kind: str, key: str, query: PageQuery, community: str | None, render: C
         response = Response(render(), mimetype="text/html")
     response.set_etag(etag)
     response.last_modified = last_modified
-    # Public and shared: a proxy in front of many screens may keep it; each client revalidates often.
-    response.headers["Cache-Control"] = "public, max-age=30"
+    # Public and shared (a proxy in front of many screens may keep it), but validated on every use: a
+    # notice or result shows as soon as it is published, and an unchanged page costs a 304.
+    response.headers["Cache-Control"] = "public, no-cache"
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Content-Language"] = "zh-CN" if query.lang == "zh" else "en"
     return response

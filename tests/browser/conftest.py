@@ -28,6 +28,9 @@ import pytest
 
 from tests.browser.harness import BrowserMissing, Page, browser_paths, start_driver
 
+# The pages under test are served as operators run them: the system tests' way of starting services.
+from tests.system.conftest import service_factory  # noqa: F401
+
 BROWSER_FIXTURES = {"page", "browser_driver"}
 
 
