@@ -81,6 +81,9 @@ def main() -> int:
 
     print()
     print("Where to look:")
+    print(f"  notice board:   {DELIBERATION}/board/  (the colour map and every community; ?lang=en)")
+    for community in ("huifeng", "ruyijie", "jiangnan-xiaozhen"):
+        print(f"                  {DELIBERATION}/board/communities/{community}")
     for community in ("huifeng", "ruyijie", "jiangnan-xiaozhen"):
         print(f"  public results: {DELIBERATION}/v1/public/communities/{community}/results")
     print(f"  statistics:     {DELIBERATION}/v1/statistics, {EMPLOYMENT}/v1/statistics,")

@@ -686,8 +686,18 @@ def public_tasks(doc: dict) -> list[schemas.PublicTaskOut]:
     ]
 
 
-def public_satisfaction(doc: dict) -> dict:
+def public_common(doc: dict) -> dict:
+    """What every public view of a topic says: which matter, where, on which platform, in which
+    step, its tasks' figures, its closed votes' totals and its satisfaction score."""
     return {
+        "topic_id": doc["_id"],
+        "title": doc["title"],
+        "community": doc["community"],
+        "compound": doc.get("compound"),
+        "platform": doc["platform"],
+        "step": doc["step"],
+        "tasks": public_tasks(doc),
+        "votes": [present_vote(v) for v in doc["votes"] if v["status"] == "closed"],
         "mean_satisfaction": domain.satisfaction_summary(doc),
         "ratings": len(doc["feedback"]) + len(doc["request_ratings"]),
     }
@@ -695,18 +705,10 @@ def public_satisfaction(doc: dict) -> dict:
 
 def public_result(d: dict) -> schemas.PublicResultOut:
     return schemas.PublicResultOut(
-        topic_id=d["_id"],
-        title=d["title"],
-        community=d["community"],
-        compound=d.get("compound"),
-        platform=d["platform"],
-        step=d["step"],
+        **public_common(d),
         outcome=d["result"].get("outcome", "implemented"),
         result=schemas.NoticeOut(**d["result"]),
-        tasks=public_tasks(d),
         consultations_held=sum(1 for mt in d["meetings"] if mt["status"] == "held"),
-        votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
-        **public_satisfaction(d),
     )
 
 
@@ -721,12 +723,7 @@ def public_topic(d: dict) -> schemas.PublicTopicOut:
         for s in d["steps"]
     ]
     return schemas.PublicTopicOut(
-        topic_id=d["_id"],
-        title=d["title"],
-        community=d["community"],
-        compound=d.get("compound"),
-        platform=d["platform"],
-        step=d["step"],
+        **public_common(d),
         steps=trail,
         notice=schemas.NoticeOut(**d["notice"]) if d.get("notice") else None,
         meetings=[
@@ -739,13 +736,10 @@ def public_topic(d: dict) -> schemas.PublicTopicOut:
             )
             for m in d["meetings"]
         ],
-        votes=[present_vote(v) for v in d["votes"] if v["status"] == "closed"],
-        tasks=public_tasks(d),
         progress=d.get("progress", 0.0),
         result=schemas.NoticeOut(**d["result"]) if d.get("result") else None,
         outcome=d["result"].get("outcome", "implemented") if d.get("result") else None,
         updated_at=d["updated_at"],
-        **public_satisfaction(d),
     )
 
 

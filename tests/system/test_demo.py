@@ -111,6 +111,10 @@ def test_the_demo_loads_the_stories_and_a_rerun_adds_nothing(service_factory, mi
     assert first.count(": loaded") == 5 and "5 imported" in first and "invented" in first, first
     road_now = requests.get(url, headers=staff, timeout=10).json()
     assert road_now["step"] == "closed" and [t["done"] for t in road_now["tasks"]] == [230, 12, 1, 22]
+    # the notice board the demo points to shows the road's result and its figures
+    assert f"{delib.url}/board/communities/huifeng" in first
+    board = requests.get(f"{delib.url}/board/communities/huifeng", timeout=10).text
+    assert "乐福国际小区北侧道路修复" in board and '<span class="figure">230 m</span>' in board
 
     # employment: each seeker placed through a hired referral, on the pathway of their group
     def get(base: str, path: str, **params) -> dict:
