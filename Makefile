@@ -63,8 +63,9 @@ test-unit: venv ## the tests that need no servers: unit, contract and the fast l
 # HTTP path, outbox relay, hop to deliberation, growth to 100,000 documents and a sustained run of
 # SUSTAIN_SECONDS (default 300; e.g. `make bench SUSTAIN_SECONDS=30` for a quick try), then employment
 # matching, then the scrub of free text (pii), then what the kit's HTTP layer adds (body checks,
-# throttling), then the notice board's pages (rendered and revalidated, beside the public JSON). The document server gets 3 GB of heap (100,000 request documents overflow its default)
-# and G1 with a 20 ms pause goal (the serial collector's pauses showed in the API's p99).
+# throttling), then the notice board's pages (rendered and revalidated, beside the public JSON).
+# The document server gets 3 GB of heap (100,000 request documents overflow its default) and G1
+# with a 20 ms pause goal (the serial collector's pauses showed in the API's p99).
 bench: venv ## benchmarks beside same-run baselines, ~15 min (SUSTAIN_SECONDS=30 to shorten; not part of `make test`)
 	@set +e; trap '$(BENCH_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
 	  $(BENCH_INFRA) MONGO_HEAP_OPTS="-Xmx3g -XX:+UseG1GC -XX:MaxGCPauseMillis=20" deploy/local/infra.sh up && \

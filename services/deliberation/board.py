@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from flask import Response, render_template, request, url_for
+from markupsafe import Markup, escape
 from pydantic import Field
 from werkzeug.http import is_resource_modified
 
+from civic146 import registry
 from civic146.payloads import Input
 from civic146.registry import REGISTRY
 from civic146.web import ApiBlueprint, service_context
@@ -44,11 +47,17 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-# The templates and static files are part of every page's validator: a new release is a new page.
-RELEASE = hashlib.sha256(
-    b"".join(p.read_bytes() for p in sorted((HERE / "templates" / "board").glob("*")))
-    + b"".join(p.read_bytes() for p in sorted((HERE / "static" / "board").glob("*")))
-).hexdigest()[:16]
+# The code, templates and static files that draw the pages: a new release is a new page (see release).
+CODE = b"".join(
+    p.read_bytes()
+    for p in (
+        HERE / "board.py",
+        HERE / "colour_map.py",
+        *sorted((HERE / "templates" / "board").glob("*")),
+        *sorted((HERE / "static" / "board").glob("*")),
+    )
+)
+STARTED = datetime.now(UTC).replace(microsecond=0)  # a page is no older than the process drawing it
 
 
 def ctx() -> Deliberation:
@@ -118,11 +127,10 @@ LABELS = {
     "open_topics": ("进行中的事项", "matters in progress"),
     "results_published": ("已公示结果", "results published"),
     "consultations_held": ("次协商", "consultations held"),
-    "review": ("党组织审议", "Party organisation's review"),
-    "approved": ("同意", "approved"),
-    "refused": ("不同意", "not approved"),
     "declined": ("不予立项", "declined"),
     "implemented": ("已实施", "implemented"),
+    "topic_review": ("党组织审议议题", "Party organisation approved the topic"),
+    "decision_review": ("党组织审议决定", "Party organisation approved the decision"),
     "passed": ("通过", "passed"),
     "rejected": ("未通过", "rejected"),
     "quorum_not_met": ("参与人数不足", "quorum not met"),
@@ -131,8 +139,8 @@ LABELS = {
         "Demo data: apart from the names in the source bulletin, community, compound and venue names "
         "are invented.",
     ),
-    "updated": ("更新于", "Updated"),
-    "not_found": ("未找到", "Not found"),
+    "updated": ("数据更新于", "Data as of"),
+    "reached": ("已完成", "done"),
 }
 STEP_LABELS = {
     "determine_topic": ("确定议题", "Determine the topic"),
@@ -163,7 +171,7 @@ def words(lang: str) -> Callable[..., str]:
     index = 0 if lang == "zh" else 1
 
     def say(key: str, table: dict = LABELS) -> str:
-        return table[key][index] if key in table else key
+        return table[key][index]  # a missing label is a bug (tests/unit/test_board_words.py)
 
     return say
 
@@ -171,18 +179,37 @@ def words(lang: str) -> Callable[..., str]:
 # --- what a page shows -------------------------------------------------------------------------------
 
 
+def zone() -> tzinfo:
+    """The sub-district's time zone (BOARD_UTC_OFFSET_HOURS)."""
+    return timezone(timedelta(hours=ctx().settings.board_utc_offset_hours))
+
+
 def local(when: datetime) -> datetime:
-    """A time as the sub-district reads it (BOARD_UTC_OFFSET_HOURS)."""
-    zone = timezone(timedelta(hours=ctx().settings.board_utc_offset_hours))
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(zone)
+    """A time as the sub-district reads it."""
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(zone())
 
 
-def notice_current(notice: schemas.NoticeOut | None, now: datetime) -> bool:
-    return notice is not None and notice.starts_at <= now <= notice.ends_at
+def today() -> date:
+    """The sub-district's day: what changes with time on a page (a notice period over, a task
+    overdue, a result no longer recent) changes at its midnight, when the validators change."""
+    return local(ctx().now()).date()
+
+
+def notice_current(notice: schemas.NoticeOut | None, day: date) -> bool:
+    return notice is not None and local(notice.starts_at).date() <= day <= local(notice.ends_at).date()
+
+
+def number(value: float) -> str:
+    """230.0 -> "230", 33.333 -> "33.33", 1234567.0 -> "1234567" (no exponent)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def community_names(lang: str) -> dict[str, str]:
     return {c.id: (c.name_zh if lang == "zh" else c.name_en) for c in ctx().communities.values()}
+
+
+def community_name(community: str, lang: str) -> str:
+    return community_names(lang).get(community, community)  # a community since left the register
 
 
 def venue_name(venue_id: str | None) -> str | None:
@@ -195,38 +222,37 @@ def compound_name(compound_id: str | None) -> str | None:
     return compound.name_zh if compound else compound_id
 
 
-def map_model(docs: list[dict], community: str | None, now: datetime, lang: str) -> dict:
+def map_model(docs: list[dict], community: str | None, query: PageQuery) -> dict:
     """What the colour map draws: the frame (the whole area or one community), each community's
     area and each compound's cell with its state, its name and where it links."""
     layout = ctx().colour_map
     register = REGISTRY()
-    states = colour_map.states(docs, now, timedelta(days=ctx().settings.board_recent_days))
+    recent = timedelta(days=ctx().settings.board_recent_days)
+    states = colour_map.states(docs, today(), recent, zone())
     latest = {}
-    for d in sorted(docs, key=lambda d: d["updated_at"]):
+    for d in sorted(docs, key=lambda d: d["updated_at"]):  # on a community's map a cell links to its latest
         if d.get("compound"):
             latest[d["compound"]] = d["_id"]
-    names = community_names(lang)
+    names = community_names(query.lang)
     shown = [community] if community else list(layout.communities)
     frame = layout.communities[community] if community else None
+    keep = {"lang": query.lang, "refresh": query.refresh}
     cells = []
     for cid in shown:
         for compound in register.communities[cid].compounds:
-            state = states.get(compound.id, colour_map.QUIET)
             if community:
                 link = (
-                    url_for(".topic", topic_id=latest[compound.id], lang=lang)
-                    if compound.id in latest
-                    else None
+                    url_for(".topic", topic_id=latest[compound.id], **keep) if compound.id in latest else None
                 )
             else:
-                link = url_for(".community", community=cid, lang=lang)
+                link = url_for(".community", community=cid, **keep)
             cells.append(
                 {
                     "id": compound.id,
                     "name": compound.name_zh,
                     "community": cid,
                     "shape": layout.compounds[compound.id],
-                    "state": state,
+                    "state": states.get(compound.id, colour_map.QUIET),
                     "link": link,
                 }
             )
@@ -242,29 +268,49 @@ def map_model(docs: list[dict], community: str | None, now: datetime, lang: str)
         "cells": cells,
         "states": colour_map.STATES,
         "counts": {s: sum(1 for c in cells if c["state"] == s) for s in colour_map.STATES},
-        "demo": layout.demo,
     }
 
 
-def validators(kind: str, key: str, query: PageQuery, community: str | None) -> tuple[str, datetime]:
-    """The page's ETag and Last-Modified, from what it draws (the public topics' ids and versions),
-    the day (notice periods end and results stop being recent with it), the query and the release."""
+@lru_cache(maxsize=4)
+def release(reference_dir: str, recent_days: float, utc_offset_hours: float) -> str:
+    """What every page of this process is drawn with besides the topics: the code and templates, the
+    register and the map's layout (an operator who replaces them restarts the service), the settings."""
+    data = (
+        CODE,
+        repr(registry.load(reference_dir)),
+        repr(colour_map.load(reference_dir)),
+        recent_days,
+        utc_offset_hours,
+    )
+    return hashlib.sha256(repr(data).encode()).hexdigest()
+
+
+def validators(page_key: tuple, query: PageQuery, community: str | None) -> tuple[str, datetime]:
+    """The page's ETag and Last-Modified, from what it draws: the public topics' ids and versions,
+    the day (see today), the query and the release. Last-Modified is the latest of the topics'
+    updates, the day's start and the process's start."""
+    settings = ctx().settings
     rows = sorted((r["_id"], r["version"], r["updated_at"]) for r in store.public_versions(community))
-    today = local(ctx().now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = today()
+    drawn_with = release(settings.reference_dir, settings.board_recent_days, settings.board_utc_offset_hours)
     digest = hashlib.sha256(
-        repr((RELEASE, kind, key, query.lang, query.refresh, today.date(), [r[:2] for r in rows])).encode()
+        repr((drawn_with, page_key, query.lang, query.refresh, day, [r[:2] for r in rows])).encode()
     ).hexdigest()[:32]
-    changed = max([today.astimezone(UTC), *(r[2] for r in rows)])
+    day_began = datetime.combine(day, time(), zone()).astimezone(UTC)
+    changed = max([day_began, STARTED, *(r[2] for r in rows)])
     return digest, changed.replace(microsecond=0)
 
 
-def page(kind: str, key: str, query: PageQuery, community: str | None, render: Callable[[], str]) -> Response:
-    """A page, or 304 when the client's copy is current; rendered only when it is not."""
-    etag, last_modified = validators(kind, key, query, community)
+def page(
+    page_key: tuple, query: PageQuery, community: str | None, draw: Callable[[datetime], str]
+) -> Response:
+    """A page, or 304 when the client's copy is current; drawn (given its Last-Modified, the time of
+    its data) only when it is not."""
+    etag, last_modified = validators(page_key, query, community)
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         response = Response(status=304)
     else:
-        response = Response(render(), mimetype="text/html")
+        response = Response(draw(last_modified), mimetype="text/html")
     response.set_etag(etag)
     response.last_modified = last_modified
     # Public and shared (a proxy in front of many screens may keep it), but validated on every use: a
@@ -275,12 +321,19 @@ def page(kind: str, key: str, query: PageQuery, community: str | None, render: C
     return response
 
 
-def render(template: str, query: PageQuery, **values) -> str:
+def render(template: str, query: PageQuery, data_as_of: datetime, **values) -> str:
+    def zh(text: str | None) -> Markup | str | None:
+        """Chinese text (titles, notices, names) marked as such on an English page, for screen readers."""
+        if text is None or query.lang == "zh":
+            return text
+        return Markup('<span lang="zh-CN">%s</span>') % escape(text)
+
     return render_template(
         f"board/{template}",
         lang=query.lang,
         refresh=query.refresh,
         t=words(query.lang),
+        zh=zh,
         step_labels=STEP_LABELS,
         platform_labels=PLATFORM_LABELS,
         state_labels=STATE_LABELS,
@@ -288,7 +341,8 @@ def render(template: str, query: PageQuery, **values) -> str:
         venue_name=venue_name,
         compound_name=compound_name,
         other_lang="en" if query.lang == "zh" else "zh",
-        number=lambda v: f"{v:g}",
+        number=number,
+        data_as_of=data_as_of,
         demo_data=ctx().colour_map.demo or any(c.demo for c in ctx().communities.values()),
         **values,
     )
@@ -306,13 +360,11 @@ def render(template: str, query: PageQuery, **values) -> str:
     openapi=html_operation("the sub-district's board page"),
 )
 def subdistrict(query: PageQuery):
-    def draw() -> str:
-        now = ctx().now()
-        docs = routes.as_they_stand(store.public_topics())
-        names = community_names(query.lang)
+    def draw(data_as_of: datetime) -> str:
+        rows = store.public_map_rows()  # every public matter, without a limit: the map and the counts
         summary = []
-        for cid, name in names.items():
-            own = [d for d in docs if d["community"] == cid]
+        for cid, name in community_names(query.lang).items():
+            own = [d for d in rows if d["community"] == cid]
             summary.append(
                 {
                     "id": cid,
@@ -323,14 +375,10 @@ def subdistrict(query: PageQuery):
                 }
             )
         return render(
-            "subdistrict.html",
-            query,
-            communities=summary,
-            map=map_model(docs, None, now, query.lang),
-            now=now,
+            "subdistrict.html", query, data_as_of, communities=summary, map=map_model(rows, None, query)
         )
 
-    return page("subdistrict", "", query, None, draw)
+    return page(("subdistrict",), query, None, draw)
 
 
 @bp.endpoint(
@@ -344,8 +392,7 @@ def subdistrict(query: PageQuery):
 def community(community: str, query: PageQuery):
     routes.known_community(community)
 
-    def draw() -> str:
-        now = ctx().now()
+    def draw(data_as_of: datetime) -> str:
         docs = routes.as_they_stand(store.public_topics(community))
         topics = [routes.public_topic(d) for d in docs]
         meetings = sorted(
@@ -353,19 +400,19 @@ def community(community: str, query: PageQuery):
             key=lambda tm: tm[1].held_at or tm[1].scheduled_at,
             reverse=True,
         )
+        day = today()
         return render(
             "community.html",
             query,
-            community=ctx().communities[community],
-            community_name=community_names(query.lang)[community],
-            notices=[t for t in topics if notice_current(t.notice, now) or t.step in domain.OPEN_STEPS],
+            data_as_of,
+            community_name=community_name(community, query.lang),
+            notices=[t for t in topics if notice_current(t.notice, day) or t.step in domain.OPEN_STEPS],
             meetings=meetings,
             results=[routes.public_result(d) for d in docs if d.get("result")],
-            map=map_model(docs, community, now, query.lang),
-            now=now,
+            map=map_model(store.public_map_rows(community), community, query),
         )
 
-    return page("community", community, query, community, draw)
+    return page(("community", community), query, community, draw)
 
 
 @bp.endpoint(
@@ -377,18 +424,20 @@ def community(community: str, query: PageQuery):
     openapi=html_operation("the matter's page"),
 )
 def topic(topic_id: str, query: PageQuery):
-    doc = routes.public_topic_of(topic_id)
+    community = store.public_community_of(topic_id)  # validated before the topic itself is read
+    if community is None:
+        routes.public_topic_of(topic_id)  # the same 404 as the JSON's
 
-    def draw() -> str:
-        shown = routes.public_topic(doc)
+    def draw(data_as_of: datetime) -> str:
+        shown = routes.public_topic(routes.public_topic_of(topic_id))
         reached = {s.step for s in shown.steps}
         return render(
             "topic.html",
             query,
+            data_as_of,
             topic=shown,
-            community_name=community_names(query.lang)[shown.community],
+            community_name=community_name(shown.community, query.lang),
             six_steps=[(s, s in reached, s == shown.step) for s in domain.STEPS],
-            now=ctx().now(),
         )
 
-    return page("topic", topic_id, query, doc["community"], draw)
+    return page(("topic", topic_id), query, community, draw)

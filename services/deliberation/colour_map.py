@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from civic146 import registry
 from civic146.reference import load_json
 from civic146.registry import RegistryError
 
-from .domain import OPEN_STEPS
+from .domain import EVALUATION_STEPS, OPEN_STEPS
 
 BUNDLED = Path(__file__).parent / "reference"
 
@@ -30,7 +30,6 @@ SOLVED_RECENTLY = "solved_recently"  # a result was published within the recent 
 SOLVED = "solved"  # matters were solved here before, none is in progress
 QUIET = "quiet"  # no public matter yet
 STATES = (OVERDUE, OPEN, SOLVED_RECENTLY, SOLVED, QUIET)
-RESULT_STEPS = ("publish_result", "feedback", "closed")
 
 
 @dataclass(frozen=True)
@@ -93,27 +92,34 @@ def load(reference_dir: str = "") -> Layout:
 
 def _overdue(doc: dict, today: date) -> bool:
     # due dates are stored as ISO dates (YYYY-MM-DD), which compare as strings
-    return any(t["done"] < t["target"] and t["due_date"] < today.isoformat() for t in doc.get("tasks", []))
+    return any(t["done"] < t["target"] and t["due_date"] < today.isoformat() for t in doc["tasks"])
 
 
-def state_of(docs: Iterable[dict], now: datetime, recent: timedelta) -> str:
-    """The state of a compound from its public topics (those with a notice or a result)."""
+def state_of(docs: Iterable[dict], today: date, recent: timedelta, zone: tzinfo) -> str:
+    """The state of a compound from its public topics (those with a notice or a result), on the day
+    `today` in the sub-district's time zone: every state changes only at its midnight, as the
+    board's validators do."""
     docs = list(docs)
     in_progress = [d for d in docs if d["step"] in OPEN_STEPS]
-    if any(_overdue(d, now.date()) for d in in_progress):
+    if any(_overdue(d, today) for d in in_progress):
         return OVERDUE
     if in_progress:
         return OPEN
-    solved = [d for d in docs if d["step"] in RESULT_STEPS and d.get("result")]
-    if any(d["result"]["starts_at"] >= now - recent for d in solved):
+    # a declined matter publishes its result too, but nothing was solved
+    solved = [
+        d["result"]["starts_at"].astimezone(zone).date()
+        for d in docs
+        if d["step"] in EVALUATION_STEPS and d["result"].get("outcome", "implemented") == "implemented"
+    ]
+    if any(day >= today - recent for day in solved):
         return SOLVED_RECENTLY
     return SOLVED if solved else QUIET
 
 
-def states(docs: Iterable[dict], now: datetime, recent: timedelta) -> dict[str, str]:
+def states(docs: Iterable[dict], today: date, recent: timedelta, zone: tzinfo) -> dict[str, str]:
     """compound id -> state, for the compounds the topics name (the others are quiet)."""
     by_compound: dict[str, list[dict]] = {}
     for d in docs:
         if d.get("compound"):
             by_compound.setdefault(d["compound"], []).append(d)
-    return {k: state_of(ds, now, recent) for k, ds in by_compound.items()}
+    return {k: state_of(ds, today, recent, zone) for k, ds in by_compound.items()}

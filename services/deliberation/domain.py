@@ -1335,7 +1335,8 @@ def record_request_rating(
     """A linked request's resident rated the outcome in intake: part of the topic's feedback."""
     ratings = [r for r in doc["request_ratings"] if r["request_id"] != request_id]
     ratings.append({"request_id": request_id, "satisfaction": satisfaction, "at": now})
-    return Change(set={"request_ratings": ratings}, push={"applied_events": event_id})
+    # updated_at too: the public pages' Last-Modified shows the new score (board.py)
+    return Change(set={"request_ratings": ratings, "updated_at": now}, push={"applied_events": event_id})
 
 
 def satisfaction_summary(doc: dict) -> float | None:

@@ -673,12 +673,6 @@ def known_community(community: str) -> None:
         raise NotFound(f"unknown community {community}")
 
 
-def is_public(doc: dict) -> bool:
-    """A topic is public once its notice is up or its result published (a declined one may have only
-    the result)."""
-    return bool(doc.get("notice") or doc.get("result"))
-
-
 def public_tasks(doc: dict) -> list[schemas.PublicTaskOut]:
     return [
         schemas.PublicTaskOut(title=t["title"], unit=t["unit"], target=t["target"], done=t["done"])
@@ -686,9 +680,14 @@ def public_tasks(doc: dict) -> list[schemas.PublicTaskOut]:
     ]
 
 
+# A mean of fewer ratings than this would show one or two residents' own scores: it stays unpublished.
+PUBLIC_MIN_RATINGS = 3
+
+
 def public_common(doc: dict) -> dict:
     """What every public view of a topic says: which matter, where, on which platform, in which
     step, its tasks' figures, its closed votes' totals and its satisfaction score."""
+    ratings = len(doc["feedback"]) + len(doc["request_ratings"])
     return {
         "topic_id": doc["_id"],
         "title": doc["title"],
@@ -698,8 +697,8 @@ def public_common(doc: dict) -> dict:
         "step": doc["step"],
         "tasks": public_tasks(doc),
         "votes": [present_vote(v) for v in doc["votes"] if v["status"] == "closed"],
-        "mean_satisfaction": domain.satisfaction_summary(doc),
-        "ratings": len(doc["feedback"]) + len(doc["request_ratings"]),
+        "mean_satisfaction": domain.satisfaction_summary(doc) if ratings >= PUBLIC_MIN_RATINGS else None,
+        "ratings": ratings,
     }
 
 
@@ -713,14 +712,14 @@ def public_result(d: dict) -> schemas.PublicResultOut:
 
 
 def public_topic(d: dict) -> schemas.PublicTopicOut:
-    """One public matter as it stands (see standing), with its step trail."""
+    """One public matter as it stands (see standing), with its step trail: the steps, and the Party
+    organisation's approvals (a refusal, and what was said, stay with staff until it approves)."""
     trail = [
         schemas.PublicStepOut(step=s["step"], at=s["at"])
         if not s.get("review")
-        else schemas.PublicStepOut(
-            step=s["step"], at=s["at"], review=s["review"]["stage"], approved=s["review"]["approved"]
-        )
+        else schemas.PublicStepOut(step=s["step"], at=s["at"], review=s["review"]["stage"], approved=True)
         for s in d["steps"]
+        if not s.get("review") or s["review"]["approved"]
     ]
     return schemas.PublicTopicOut(
         **public_common(d),
@@ -736,7 +735,7 @@ def public_topic(d: dict) -> schemas.PublicTopicOut:
             )
             for m in d["meetings"]
         ],
-        progress=d.get("progress", 0.0),
+        progress=d["progress"],
         result=schemas.NoticeOut(**d["result"]) if d.get("result") else None,
         outcome=d["result"].get("outcome", "implemented") if d.get("result") else None,
         updated_at=d["updated_at"],

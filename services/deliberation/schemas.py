@@ -504,9 +504,11 @@ class PublicResultOut(BaseModel):
     consultations_held: int
     votes: list[VoteOut]
     mean_satisfaction: float | None = Field(
-        None, description="Mean satisfaction (1-5) of the participants' feedback and the residents' ratings"
+        None,
+        description="Mean satisfaction (1-5) of the participants' feedback and the residents' ratings; "
+        "null below 3 ratings (a mean of one or two would show those residents' own scores)",
     )
-    ratings: int = Field(0, description="How many feedbacks and ratings the mean is of")
+    ratings: int = Field(0, description="How many feedbacks and ratings there are")
 
 
 class PublicResultList(BaseModel):
@@ -519,7 +521,9 @@ class PublicStepOut(BaseModel):
 
     step: str
     at: datetime = Field(description="When it happened")
-    review: Literal["topic", "decision"] | None = None
+    review: Literal["topic", "decision"] | None = Field(
+        None, description="The Party organisation approved the topic or the decision (refusals are not shown)"
+    )
     approved: bool | None = None
 
 
@@ -553,7 +557,7 @@ class PublicTopicOut(BaseModel):
     progress: float = Field(description="Percent done: the mean of the tasks' progress (0..100)")
     result: NoticeOut | None
     outcome: str | None = Field(None, description="implemented or declined, once the result is published")
-    mean_satisfaction: float | None
+    mean_satisfaction: float | None = Field(description="As in PublicResultOut: null below 3 ratings")
     ratings: int
     updated_at: datetime
 

@@ -95,26 +95,48 @@ def published(community: str, what: str, limit: int = 200) -> list[dict]:
     )
 
 
-# A topic is public once its notice is up or its result published (routes.is_public says the same).
+# A topic is public once its notice is up or its result published; only what its public views
+# (routes.public_topic, public_result) are made of is read, so nothing else can reach a page.
 PUBLIC = {"$or": [{"notice": {"$ne": None}}, {"result": {"$ne": None}}]}
-NOT_SHOWN = {"outbox": 0, "applied_events": 0, "requests": 0}
+PUBLIC_FIELDS = dict.fromkeys(
+    (
+        "title", "community", "compound", "platform", "step", "steps", "notice", "meetings", "votes",
+        "tasks", "progress", "result", "feedback", "request_ratings", "updated_at", "version",
+    ),
+    1,
+)  # fmt: skip
+# What the colour map and the sub-district's counts need, of every public topic (no limit).
+MAP_FIELDS = dict.fromkeys(("community", "compound", "step", "tasks", "result", "meetings", "updated_at"), 1)
+
+
+def _public(community: str | None) -> dict:
+    return {**PUBLIC, **({"community": community} if community else {})}
 
 
 def public_topic(topic_id: str) -> dict | None:
-    return collection().find_one({"_id": topic_id, **PUBLIC}, NOT_SHOWN)
+    return collection().find_one({"_id": topic_id, **PUBLIC}, PUBLIC_FIELDS)
 
 
-def public_topics(community: str | None = None, limit: int = 1000) -> list[dict]:
-    """The public topics of a community (of the whole sub-district: None), last updated first."""
-    flt = {**PUBLIC, **({"community": community} if community else {})}
-    return list(collection().find(flt, NOT_SHOWN).sort("updated_at", -1).limit(limit))
+def public_community_of(topic_id: str) -> str | None:
+    """The community of a public topic (None: no such public topic), read before the topic itself."""
+    found = collection().find_one({"_id": topic_id, **PUBLIC}, {"community": 1})
+    return found["community"] if found else None
+
+
+def public_topics(community: str, limit: int = 1000) -> list[dict]:
+    """A community's public topics, last updated first."""
+    return list(collection().find(_public(community), PUBLIC_FIELDS).sort("updated_at", -1).limit(limit))
+
+
+def public_map_rows(community: str | None = None) -> list[dict]:
+    """Every public topic of a community (or of the sub-district) as the colour map needs it."""
+    return list(collection().find(_public(community), MAP_FIELDS))
 
 
 def public_versions(community: str | None = None) -> list[dict]:
     """Id, version and last update of those topics: what the board's validators are computed from,
     so that a screen revalidating its page costs one small read and no rendering."""
-    flt = {**PUBLIC, **({"community": community} if community else {})}
-    return list(collection().find(flt, {"version": 1, "updated_at": 1}))
+    return list(collection().find(_public(community), {"version": 1, "updated_at": 1}))
 
 
 def statistics_rows(flt: dict) -> list[dict]:

@@ -205,7 +205,8 @@ def test_the_board_of_huifeng_follows_the_road_story(page, deliberation, mint):
     current = page.find('.six-steps [aria-current="step"]').text
     assert current.endswith("Publish the result"), current
     trail = page.text("ol.trail")
-    assert "2023-08-21" in trail and "2023-11-24" in trail and "Party organisation's review" in trail
+    assert "2023-08-21" in trail and "2023-11-24" in trail
+    assert "Party organisation approved the topic" in trail and "approved the decision" in trail
     checked(page, "board-road-topic-en")
 
     # The sub-district's board: the same state on the whole map, a link to each community.

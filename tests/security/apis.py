@@ -114,7 +114,9 @@ def token(sub: str, roles: list[str], communities: list[str] | None = None, **cl
         "iss": "civic146",
         "aud": "civic146-api",
         "iat": now,
-        "exp": now + 600,
+        # The modules mint their principals when they are collected, at the start of the run: a
+        # token lives as long as a whole `make test` may take (under JWT_MAX_LIFETIME_SECONDS).
+        "exp": now + 2 * 3600,
     }
     body.update(claims)
     body = {k: v for k, v in body.items() if v is not None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -12,7 +12,9 @@ from civic146.reference import load_json
 from civic146.registry import RegistryError
 from deliberation import colour_map
 
-NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
+CST = timezone(timedelta(hours=8))
+TODAY = date(2026, 12, 7)  # in the sub-district's time zone
+NOW = datetime(2026, 12, 7, 12, tzinfo=CST)
 RECENT = timedelta(days=90)
 
 
@@ -61,13 +63,18 @@ def test_a_compound_may_be_drawn_as_a_polygon():
 
 
 def topic(
-    step: str, *, due: str | None = None, done: float = 0, result_days_ago: float | None = None
+    step: str,
+    *,
+    due: str | None = None,
+    done: float = 0,
+    result_days_ago: float | None = None,
+    outcome: str = "implemented",
 ) -> dict:
     doc = {"step": step, "compound": "lefu-international", "tasks": [], "result": None}
     if due:
         doc["tasks"] = [{"due_date": due, "done": done, "target": 10}]
     if result_days_ago is not None:
-        doc["result"] = {"starts_at": NOW - timedelta(days=result_days_ago)}
+        doc["result"] = {"starts_at": NOW - timedelta(days=result_days_ago), "outcome": outcome}
     return doc
 
 
@@ -78,9 +85,14 @@ def topic(
         ([topic("public_notice")], colour_map.OPEN),
         ([topic("implementation", due="2026-12-31")], colour_map.OPEN),
         ([topic("implementation", due="2026-12-01")], colour_map.OVERDUE),
+        ([topic("implementation", due="2026-12-07")], colour_map.OPEN),  # due today: overdue tomorrow
         ([topic("implementation", due="2026-12-01", done=10)], colour_map.OPEN),  # done: not overdue
         ([topic("publish_result", result_days_ago=5)], colour_map.SOLVED_RECENTLY),
         ([topic("closed", result_days_ago=400)], colour_map.SOLVED),
+        (
+            [topic("publish_result", result_days_ago=5, outcome="declined")],
+            colour_map.QUIET,
+        ),  # nothing solved
         # the most pressing state shows
         ([topic("closed", result_days_ago=5), topic("consultation")], colour_map.OPEN),
         (
@@ -90,4 +102,12 @@ def topic(
     ],
 )
 def test_a_compound_shows_the_most_pressing_state_of_its_public_matters(docs, state):
-    assert colour_map.state_of(docs, NOW, RECENT) == state
+    assert colour_map.state_of(docs, TODAY, RECENT, CST) == state
+
+
+def test_recent_counts_in_days_of_the_sub_districts_time_zone():
+    # published at 07:00 on 8 September in China (23:00 on the 7th in UTC): 90 days before 7 December
+    published = datetime(2026, 9, 8, 7, tzinfo=CST)
+    doc = {**topic("closed"), "result": {"starts_at": published.astimezone(UTC)}}
+    assert colour_map.state_of([doc], TODAY, RECENT, CST) == colour_map.SOLVED_RECENTLY
+    assert colour_map.state_of([doc], TODAY + timedelta(days=1), RECENT, CST) == colour_map.SOLVED
