@@ -67,15 +67,20 @@ def road(client, staff: dict) -> str:
         meeting = {
             "venue_id": "huifeng-yishiting",
             "scheduled_at": f"{day}T19:00:00+08:00",
-            "participants": {},
+            "participants": {"volunteers": 3},
         }
         mid = ok(client.post(f"{url}/meetings", json=meeting, headers=staff), 201)["meetings"][-1]["id"]
-        held = {"attendance": 20, "minutes": "小板凳恳谈会记录，居民意见", "held_at": f"{day}T21:00:00+08:00"}
+        held = {
+            "attendance": 20,
+            "minutes": "小板凳恳谈会记录，居民意见",
+            "outcome": "形成意见",
+            "held_at": f"{day}T21:00:00+08:00",
+        }
         ok(client.post(f"{url}/meetings/{mid}/held", json=held, headers=staff))
     ok(
         client.post(
             f"{url}/implementation",
-            json={"decision": "修复", "started_at": "2023-10-23T10:00:00+08:00"},
+            json={"decision": "修复北侧道路和台阶", "started_at": "2023-10-23T10:00:00+08:00"},
             headers=staff,
         )
     )
@@ -97,7 +102,7 @@ def road(client, staff: dict) -> str:
     ok(
         client.post(
             f"{url}/result",
-            json={**notice, "text": "完成修复", "posted_at": "2023-11-24T10:00:00+08:00"},
+            json={**notice, "text": "完成修复硬化路面230米等四项", "posted_at": "2023-11-24T10:00:00+08:00"},
             headers=staff,
         )
     )
