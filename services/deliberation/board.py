@@ -254,6 +254,10 @@ def map_model(docs: list[dict], community: str | None, query: PageQuery) -> dict
                     "shape": layout.compounds[compound.id],
                     "state": states.get(compound.id, colour_map.QUIET),
                     "link": link,
+                    # a long name gets smaller type, so that it stays inside its cell
+                    "font_size": round(
+                        min(9.5, 0.9 * layout.compounds[compound.id].width / len(compound.name_zh)), 2
+                    ),
                 }
             )
     margin = 6
