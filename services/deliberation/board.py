@@ -4,9 +4,9 @@ Jinja templates (templates/board/, static/board/), Chinese first with an English
 
 The pages show the public models of routes.py (`public_topic`, `public_result`) and the registry's
 names, nothing else: the same masking as the public JSON. Each page is validated by an ETag and a
-Last-Modified computed from the ids and versions of the public topics it draws, the day and the
-language, before anything is rendered: a hall screen that reloads its page every minute costs one
-small read and a 304 while nothing changed.
+Last-Modified computed from the ids and versions of the public topics it draws, the day, the query
+and the release (code, registry, layout, settings), before anything is read or rendered: a hall
+screen that reloads its page every minute costs one small read and a 304 while nothing changed.
 """
 
 from __future__ import annotations
@@ -289,10 +289,11 @@ def release(reference_dir: str, recent_days: float, utc_offset_hours: float) -> 
     return hashlib.sha256(repr(data).encode()).hexdigest()
 
 
-def validators(page_key: tuple, query: PageQuery, community: str | None) -> tuple[str, datetime]:
-    """The page's ETag and Last-Modified, from what it draws: the public topics' ids and versions,
-    the day (see today), the query and the release. Last-Modified is the latest of the topics'
-    updates, the day's start and the process's start."""
+def validators(page_key: tuple, query: PageQuery, community: str | None) -> tuple[str, datetime, datetime]:
+    """The page's ETag, its Last-Modified and the time its data is as of, from what it draws: the
+    public topics' ids and versions, the day (see today), the query and the release. The data is as
+    of the latest of the topics' updates and the day's start; Last-Modified is that or the process's
+    start, whichever is later (a new release is newer than any copy a client has kept)."""
     settings = ctx().settings
     rows = sorted((r["_id"], r["version"], r["updated_at"]) for r in store.public_versions(community))
     day = today()
@@ -301,20 +302,20 @@ def validators(page_key: tuple, query: PageQuery, community: str | None) -> tupl
         repr((drawn_with, page_key, query.lang, query.refresh, day, [r[:2] for r in rows])).encode()
     ).hexdigest()[:32]
     day_began = datetime.combine(day, time(), zone()).astimezone(UTC)
-    changed = max([day_began, STARTED, *(r[2] for r in rows)])
-    return digest, changed.replace(microsecond=0)
+    data_as_of = max([day_began, *(r[2] for r in rows)]).replace(microsecond=0)
+    return digest, max(data_as_of, STARTED), data_as_of
 
 
 def page(
     page_key: tuple, query: PageQuery, community: str | None, draw: Callable[[datetime], str]
 ) -> Response:
-    """A page, or 304 when the client's copy is current; drawn (given its Last-Modified, the time of
-    its data) only when it is not."""
-    etag, last_modified = validators(page_key, query, community)
+    """A page, or 304 when the client's copy is current; drawn (given the time its data is as of)
+    only when it is not. Every process draws the same page for the same ETag."""
+    etag, last_modified, data_as_of = validators(page_key, query, community)
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         response = Response(status=304)
     else:
-        response = Response(draw(last_modified), mimetype="text/html")
+        response = Response(draw(data_as_of), mimetype="text/html")
     response.set_etag(etag)
     response.last_modified = last_modified
     # Public and shared (a proxy in front of many screens may keep it), but validated on every use: a
