@@ -23,6 +23,15 @@ _HANDED_OUT: set[int] = set()
 _TEST_PORTS = range(20000, 32000)
 
 
+def call(method: str, url: str, headers: dict, body: dict | None = None, expect: int = 200) -> dict:
+    """One call of a running service's API that must answer `expect`: its JSON."""
+    import requests
+
+    resp = requests.request(method, url, json=body, headers=headers, timeout=15)
+    assert resp.status_code == expect, f"{method} {url}: {resp.status_code} {resp.text[:800]}"
+    return resp.json()
+
+
 def free_port() -> int:
     """A port nobody listens on now, outside the ephemeral range and never the same twice in this
     process (a test asks for all its servers' ports before any of them binds)."""

@@ -24,6 +24,7 @@ from pydantic import Field
 from werkzeug.http import is_resource_modified
 
 from civic146 import registry
+from civic146.errors import NotFound
 from civic146.payloads import Input
 from civic146.registry import REGISTRY
 from civic146.web import ApiBlueprint, service_context
@@ -414,7 +415,7 @@ def community(community: str, query: PageQuery):
             notices=[t for t in topics if notice_current(t.notice, day) or t.step in domain.OPEN_STEPS],
             meetings=meetings,
             results=[routes.public_result(d) for d in docs if d.get("result")],
-            map=map_model(store.public_map_rows(community), community, query),
+            map=map_model(docs, community, query),  # the topics just read carry what the map needs
         )
 
     return page(("community", community), query, community, draw)
@@ -431,7 +432,7 @@ def community(community: str, query: PageQuery):
 def topic(topic_id: str, query: PageQuery):
     community = store.public_community_of(topic_id)  # validated before the topic itself is read
     if community is None:
-        routes.public_topic_of(topic_id)  # the same 404 as the JSON's
+        raise NotFound(f"no public topic {topic_id}")
 
     def draw(data_as_of: datetime) -> str:
         shown = routes.public_topic(routes.public_topic_of(topic_id))

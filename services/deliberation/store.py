@@ -105,7 +105,7 @@ PUBLIC_FIELDS = dict.fromkeys(
     ),
     1,
 )  # fmt: skip
-# What the colour map and the sub-district's counts need, of every public topic (no limit).
+# What the sub-district's colour map and counts need, of every public topic (no limit).
 MAP_FIELDS = dict.fromkeys(("community", "compound", "step", "tasks", "result", "meetings", "updated_at"), 1)
 
 
@@ -128,9 +128,9 @@ def public_topics(community: str, limit: int = 1000) -> list[dict]:
     return list(collection().find(_public(community), PUBLIC_FIELDS).sort("updated_at", -1).limit(limit))
 
 
-def public_map_rows(community: str | None = None) -> list[dict]:
-    """Every public topic of a community (or of the sub-district) as the colour map needs it."""
-    return list(collection().find(_public(community), MAP_FIELDS))
+def public_map_rows() -> list[dict]:
+    """Every public topic of the sub-district as its colour map and counts need it."""
+    return list(collection().find(PUBLIC, MAP_FIELDS))
 
 
 def public_versions(community: str | None = None) -> list[dict]:

@@ -12,7 +12,8 @@ screen (.run/test/artifacts/screenshots/).
 from __future__ import annotations
 
 import pytest
-import requests
+
+from tests.helpers import call
 
 CST = "+08:00"
 COMMUNITY = "huifeng"
@@ -29,12 +30,6 @@ TALKS = [("2023-08-31", 18), ("2023-09-21", 20), ("2023-10-19", 22)]
 
 def at(day: str, time: str = "10:00") -> str:
     return f"{day}T{time}:00{CST}"
-
-
-def call(method: str, url: str, headers: dict, body: dict | None = None, expect: int = 200) -> dict:
-    resp = requests.request(method, url, json=body, headers=headers, timeout=15)
-    assert resp.status_code == expect, f"{method} {url}: {resp.status_code} {resp.text[:500]}"
-    return resp.json()
 
 
 def review(stage: str, day: str) -> dict:

@@ -63,13 +63,8 @@ def road_until_implementation(client, staff, days_ago: int | None = None) -> str
         due = "2023-11-20"
     else:
         base = datetime.now(UTC) - timedelta(days=days_ago)
-        day = {
-            k: (base + timedelta(days=i)).date().isoformat()
-            for i, k in enumerate(("raised", "notice", "consult", "held", "impl"), start=0)
-        }
-        day["consult"] = (base + timedelta(days=5)).date().isoformat()
-        day["held"] = (base + timedelta(days=6)).date().isoformat()
-        day["impl"] = (base + timedelta(days=7)).date().isoformat()
+        offsets = {"raised": 0, "notice": 1, "consult": 5, "held": 6, "impl": 7}  # days after `base`
+        day = {k: (base + timedelta(days=n)).date().isoformat() for k, n in offsets.items()}
         due = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
     topic = ok(client.post("/v1/topics", json={**ROAD, "raised_at": at(day["raised"])}, headers=staff), 201)
     url = f"/v1/topics/{topic['id']}"

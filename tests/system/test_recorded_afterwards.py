@@ -23,19 +23,13 @@ import jsonschema
 import requests
 
 from civic146.contracts import EVENTS_DIR
-from tests.helpers import wait_until
+from tests.helpers import call, wait_until
 
 CST = "+08:00"
 
 
 def at(day: str, time: str = "09:30") -> str:
     return f"{day}T{time}:00{CST}"
-
-
-def call(method: str, url: str, headers: dict, body: dict | None = None, expect: int = 200) -> dict:
-    resp = requests.request(method, url, json=body, headers=headers, timeout=10)
-    assert resp.status_code == expect, f"{method} {url}: {resp.status_code} {resp.text}"
-    return resp.json()
 
 
 def refused(method: str, url: str, headers: dict, body: dict | None, status: int) -> dict:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import time
 
-import requests
-
-from tests.helpers import wait_until
+from tests.helpers import call, wait_until
 
 ROAD = {
     "category": "roads_and_facilities",
@@ -27,12 +25,6 @@ TOPIC = {
     "category": "roads_and_facilities",
     "platform": "residents_council",
 }
-
-
-def call(method: str, url: str, headers: dict, body: dict | None = None, expect: int = 200) -> dict:
-    resp = requests.request(method, url, json=body, headers=headers, timeout=10)
-    assert resp.status_code == expect, f"{method} {url}: {resp.status_code} {resp.text}"
-    return resp.json()
 
 
 def submit_and_route(intake, resident: dict, staff: dict, description: str) -> str:
