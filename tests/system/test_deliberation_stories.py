@@ -594,6 +594,10 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
         {"option": "abstain", "count": 1},
     ]
 
+    # A read shows the vote closed before the worker's close_due_votes job commits it; a write in
+    # between would meet that commit (409 concurrent_update): go on once its event is out.
+    read_events(topic_reader, prefix + "deliberation.topics", {t("vote-closed"): 2})
+
     # The topic proceeds: implementation, result, the requests resolved in intake and rated.
     party_review(url, "ruyijie", "decision")
     call("POST", f"{url}/implementation", staff, {"decision": "按居民共同表决意愿实施二号院水改工程"})
