@@ -14,6 +14,20 @@ def test_committed_contracts_match_the_models():
     assert contracts.check() == [], "run `make contracts` and commit, or add a new event version"
 
 
+def test_the_check_generates_the_schemas_once(monkeypatch):
+    """Generating every model's schema is the check's whole cost: once per file made it quadratic."""
+    calls = []
+    generate = contracts.schema_files
+
+    def counted():
+        calls.append(1)
+        return generate()
+
+    monkeypatch.setattr(contracts, "schema_files", counted)
+    contracts.check()
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize("path", sorted(contracts.EVENTS_DIR.glob("*.json")), ids=lambda p: p.name)
 def test_each_schema_is_valid_json_schema_named_after_its_versioned_type(path):
     schema = json.loads(path.read_text(encoding="utf-8"))
