@@ -10,11 +10,12 @@ from civic146.auth import (
     PARTY_ORGANISATION,
     RESIDENT,
     STAFF_ROLES,
+    Actor,
     actor_of,
 )
 from civic146.errors import Forbidden, InvalidInput
 
-from .. import actions, domain, schemas
+from .. import actions, schemas
 from .presentation import present
 from .scope import PARTICIPANTS, bp, check_serves, ctx, load
 
@@ -288,5 +289,5 @@ def decline(topic_id: str, body: schemas.ReasonIn):
 def evaluate(topic_id: str, body: schemas.EvaluationIn):
     doc, p = load(topic_id)
     role = DEPUTY if p.has(DEPUTY) else CPPCC_MEMBER if p.has(CPPCC_MEMBER) else RESIDENT
-    who = domain.Actor(p.sub, role)
+    who = Actor(p.sub, role)
     return present(actions.evaluate(ctx(), doc, who, body.target, body.score, body.comment), p)
