@@ -2,7 +2,7 @@
 one per public matter, with the colour map of the area (彩色动态图). Server-rendered with Flask's
 Jinja templates (templates/board/, static/board/), Chinese first with an English switch, no script.
 
-The pages show the public models of routes.py (`public_topic`, `public_result`) and the registry's
+The pages show the public models of routes/public.py (`public_topic`, `public_result`) and the registry's
 names, nothing else: the same masking as the public JSON. Each page is validated by an ETag and a
 Last-Modified computed from the ids and versions of the public topics it draws, the day, the query
 and the release (code, registry, layout, settings), before anything is read or rendered: a hall
@@ -29,8 +29,10 @@ from civic146.payloads import Input
 from civic146.registry import REGISTRY
 from civic146.web import ApiBlueprint, service_context
 
-from . import colour_map, domain, routes, schemas, store
+from . import colour_map, domain, schemas, store
 from .context import Deliberation
+from .routes.presentation import as_they_stand
+from .routes.public import known_community, public_result, public_topic, public_topic_of
 
 HERE = Path(__file__).parent
 bp = ApiBlueprint(
@@ -396,11 +398,11 @@ def subdistrict(query: PageQuery):
     openapi=html_operation("the community's board page"),
 )
 def community(community: str, query: PageQuery):
-    routes.known_community(community)
+    known_community(community)
 
     def draw(data_as_of: datetime) -> str:
-        docs = routes.as_they_stand(store.public_topics(community))
-        topics = [routes.public_topic(d) for d in docs]
+        docs = as_they_stand(store.public_topics(community))
+        topics = [public_topic(d) for d in docs]
         meetings = sorted(
             ((t, m) for t in topics for m in t.meetings),
             key=lambda tm: tm[1].held_at or tm[1].scheduled_at,
@@ -414,7 +416,7 @@ def community(community: str, query: PageQuery):
             community_name=community_name(community, query.lang),
             notices=[t for t in topics if notice_current(t.notice, day) or t.step in domain.OPEN_STEPS],
             meetings=meetings,
-            results=[routes.public_result(d) for d in docs if d.get("result")],
+            results=[public_result(d) for d in docs if d.get("result")],
             map=map_model(docs, community, query),  # the topics just read carry what the map needs
         )
 
@@ -435,7 +437,7 @@ def topic(topic_id: str, query: PageQuery):
         raise NotFound(f"no public topic {topic_id}")
 
     def draw(data_as_of: datetime) -> str:
-        shown = routes.public_topic(routes.public_topic_of(topic_id))
+        shown = public_topic(public_topic_of(topic_id))
         reached = {s.step for s in shown.steps}
         return render(
             "topic.html",

@@ -19,7 +19,8 @@ from civic146 import registry
 from civic146.reference import load_json
 from civic146.registry import RegistryError
 
-from .domain import EVALUATION_STEPS, OPEN_STEPS
+from .domain.evaluation import EVALUATION_STEPS
+from .domain.steps import OPEN_STEPS
 
 BUNDLED = Path(__file__).parent / "reference"
 

@@ -8,7 +8,7 @@ from pydantic import field_validator
 from civic146 import pii
 from civic146.config import Settings
 
-from .domain import Policy
+from .domain.steps import Policy
 
 
 class DeliberationSettings(Settings):

@@ -96,7 +96,7 @@ def published(community: str, what: str, limit: int = 200) -> list[dict]:
 
 
 # A topic is public once its notice is up or its result published; only what its public views
-# (routes.public_topic, public_result) are made of is read, so nothing else can reach a page.
+# (routes/public.py: public_topic, public_result) are made of is read, so nothing else can reach a page.
 PUBLIC = {"$or": [{"notice": {"$ne": None}}, {"result": {"$ne": None}}]}
 PUBLIC_FIELDS = dict.fromkeys(
     (

@@ -44,20 +44,27 @@ OWN_MODULES = {
     "intake": {"open311"},
     "deliberation": {"board", "colour_map"},
 }
+# A layer too long for one module is a package of modules, one per sub-feature (deliberation's
+# domain/votes.py, routes/public.py, ...): it stands for the layer's module, holds modules only, and
+# none of them is over MAX_LINES.
+LAYER_PACKAGES = {"deliberation": frozenset({"actions", "domain", "routes", "schemas"})}
+MAX_LINES = 600
 
 
-def modules(folder: Path) -> set[str]:
-    return {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+def modules(folder: Path, layers: frozenset[str] = frozenset()) -> set[str]:
+    found = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    return found | {p.parent.name for p in folder.glob("*/__init__.py") if p.parent.name in layers}
 
 
 def aggregate_folders(service: str) -> list[Path]:
-    return sorted(p.parent for p in (ROOT / service).glob("*/__init__.py") if p.parent.name != "reference")
+    skipped = {"reference", *LAYER_PACKAGES.get(service, ())}
+    return sorted(p.parent for p in (ROOT / service).glob("*/__init__.py") if p.parent.name not in skipped)
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_service_has_the_same_modules_for_the_same_concerns(service):
     folders = aggregate_folders(service)
-    root = modules(ROOT / service)
+    root = modules(ROOT / service, LAYER_PACKAGES.get(service, frozenset()))
     own = OWN_MODULES.get(service, set())
     if folders:
         assert SERVICE_MODULES <= root <= SERVICE_MODULES | SHARED_BY_AGGREGATES | own, (
@@ -72,6 +79,19 @@ def test_every_service_has_the_same_modules_for_the_same_concerns(service):
             f"{service}: {sorted(root ^ (SERVICE_MODULES | AGGREGATE_MODULES))}"
         )
     assert (ROOT / service / "README.md").exists()
+
+
+@pytest.mark.parametrize("service", sorted(LAYER_PACKAGES))
+def test_a_layer_package_holds_one_module_per_sub_feature(service):
+    for layer in sorted(LAYER_PACKAGES[service]):
+        package = ROOT / service / layer
+        assert (package / "__init__.py").exists() and not (ROOT / service / f"{layer}.py").exists(), layer
+        assert modules(package) and not list(package.glob("*/__init__.py")), (
+            f"{service}/{layer}/: modules only"
+        )
+        for path in sorted(package.glob("*.py")):
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            assert lines <= MAX_LINES, f"{path.relative_to(ROOT)}: {lines} lines"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -116,7 +136,8 @@ FORBIDDEN_IN_ROUTES = ("store.apply(", "store.insert(", ".outbox", ".inc(", "col
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_views_leave_writing_querying_and_counting_to_the_layers_below(service):
-    for path in sorted([*(ROOT / service).rglob("routes.py"), *(ROOT / service).rglob("open311.py")]):
+    views = [*(ROOT / service).rglob("routes.py"), *(ROOT / service).glob("routes/*.py")]
+    for path in sorted([*views, *(ROOT / service).rglob("open311.py")]):
         source = path.read_text(encoding="utf-8")
         found = [s for s in FORBIDDEN_IN_ROUTES if s in source]
         assert not found, f"{path.relative_to(ROOT)}: {found}"

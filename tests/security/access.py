@@ -3,9 +3,9 @@
 Each service's test module keeps an explicit table: every operation of its OpenAPI document with
 the roles allowed on it (function level), and the checks of its object-level scope (a resource of
 community A, or of resident A, acted on by someone else). The tables are written by hand from the
-intent in the service's routes (`routes.py`; employment's `<aggregate>/routes.py`), not read from
-the code under test: a route whose roles change, or a new route, fails here until its entry says
-what is meant.
+intent in the service's routes (`routes.py`; employment's `<aggregate>/routes.py`; deliberation's
+`routes/`), not read from the code under test: a route whose roles change, or a new route, fails
+here until its entry says what is meant.
 """
 
 from __future__ import annotations

@@ -6,13 +6,14 @@ import jsonschema
 import pytest
 
 from civic146 import pii
+from civic146.auth import Actor
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.outbox import Change, applied, stamped
 from deliberation import domain
 from deliberation import events as ev
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-STAFF = domain.Actor("staff-1", "community_staff")
+STAFF = Actor("staff-1", "community_staff")
 POLICY = domain.Policy(name_key=pii.name_key("test-secret"))
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
 ROAD = "乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人出行不便"
@@ -143,9 +144,7 @@ def test_the_six_steps_in_order_with_time_and_actor():
     doc = applied(
         doc,
         checked(
-            domain.give_feedback(
-                doc, domain.Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY
-            )
+            domain.give_feedback(doc, Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY)
         ),
     )
     doc = applied(doc, checked(domain.record_request_rating(doc, "r1", 4, "evt-1", T0 + timedelta(days=63))))
@@ -430,28 +429,24 @@ def test_attaching_and_detaching_requests():
 def test_two_way_evaluation_from_the_published_result():
     doc = {**new_topic()[0], "deputies": [{"deputy_id": "deputy-01", "station": "station-1"}]}
     with pytest.raises(InvalidTransition):
-        domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
+        domain.evaluate(doc, Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
     doc["step"] = "publish_result"
     doc = applied(
         doc,
-        checked(
-            domain.evaluate(doc, domain.Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY)
-        ),
+        checked(domain.evaluate(doc, Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY)),
     )
     doc = applied(
         doc,
-        checked(
-            domain.evaluate(doc, domain.Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)
-        ),
+        checked(domain.evaluate(doc, Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)),
     )
     assert [(e["by_role"], e["target"], e["target_role"]) for e in doc["evaluations"]] == [
         ("resident", "deputy-01", "deputy"),
         ("deputy", "handling", "handling"),
     ]
     with pytest.raises(InvalidInput):
-        domain.evaluate(doc, domain.Actor("res-2", "resident"), "deputy-99", 3, None, T0, POLICY)
+        domain.evaluate(doc, Actor("res-2", "resident"), "deputy-99", 3, None, T0, POLICY)
     with pytest.raises(Forbidden):  # a deputy the matter did not involve
-        domain.evaluate(doc, domain.Actor("deputy-02", "deputy"), None, 3, None, T0, POLICY)
+        domain.evaluate(doc, Actor("deputy-02", "deputy"), None, 3, None, T0, POLICY)
 
 
 def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everything_published():
@@ -534,7 +529,7 @@ def test_the_notice_period_counts_from_when_the_notice_really_went_up():
 
 def test_the_party_organisation_reviews_the_topic_and_the_decision_where_the_policy_asks():
     policy = domain.Policy(name_key=POLICY.name_key, party_review=frozenset({"topic", "decision"}))
-    party = domain.Actor("party-1", "party_organisation")
+    party = Actor("party-1", "party_organisation")
     doc, _ = new_topic()
     with pytest.raises(domain.ReviewRequired):
         domain.publish_notice(doc, NOTICE, STAFF, T0, policy)

@@ -1,0 +1,227 @@
+"""Past matters: a register of matters settled before the platform, imported whole. Every matter
+goes through the same decisions as a live topic at the times it happened; the whole file is
+checked before anything is written, and importing it again changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from civic146.auth import Actor
+from civic146.errors import InvalidInput, InvalidTransition, NotFound
+from civic146.outbox import Change, applied
+
+from .. import domain, store
+from ..context import Deliberation
+
+
+class _RowProblem(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _registered(ctx: Deliberation, row: dict) -> None:
+    """The venues, deputies and CPPCC members a past matter names are in the registries."""
+    community = row["community"]
+    venues = [
+        ("notice.venue_id", row["notice"].get("venue_id")),
+        ("result.venue_id", row["result"].get("venue_id")),
+    ]
+    venues += [(f"meetings.{i}.venue_id", m["venue_id"]) for i, m in enumerate(row["meetings"])]
+    for field, venue_id in venues:
+        venue = ctx.registries.venues.get(venue_id) if venue_id else None
+        if venue_id and (venue is None or not venue.serves(community)):
+            raise _RowProblem(field, f"{venue_id!r} is not a venue of {community}; see /v1/venues")
+    for i, d in enumerate(row["deputies"]):
+        deputy = ctx.registries.deputies.get(d["deputy_id"])
+        if deputy is None or community not in deputy.communities:
+            raise _RowProblem(
+                f"deputies.{i}.deputy_id", f"{d['deputy_id']!r} is not a deputy serving {community}"
+            )
+    for i, c in enumerate(row["claims"]):
+        member = ctx.registries.cppcc_members.get(c["member_id"])
+        if member is None or community not in member.communities:
+            raise _RowProblem(
+                f"claims.{i}.member_id", f"{c['member_id']!r} is not a CPPCC member serving {community}"
+            )
+
+
+def past_matter(
+    ctx: Deliberation, row: dict, source: str, actor: Actor, now: datetime
+) -> tuple[dict, Change]:
+    """A matter settled before the platform as one new topic: its steps decided one after the other
+    by the same decisions as a live topic's, each at the time it happened, every event recorded now
+    (with its occurred_at). A broken rule is a _RowProblem naming the row's field."""
+    _registered(ctx, row)
+    policy = ctx.policy
+    changes: list[Change] = []
+
+    def step(where: str, decide: Callable[[dict], Change]) -> None:
+        nonlocal doc
+        try:
+            change = decide(doc)
+        except InvalidInput as e:
+            detail = (e.details or [{}])[0]
+            inner = detail.get("field")
+            raise _RowProblem(
+                f"{where}.{inner}" if inner and where else inner or where, detail.get("message", str(e))
+            ) from None
+        except (InvalidTransition, NotFound) as e:
+            raise _RowProblem(where, e.message) from None
+        changes.append(change)
+        doc = applied(doc, change)
+
+    raised = _checked_time(row["raised_at"], "raised_at", now, policy)
+    fields = {
+        k: row.get(k)
+        for k in ("title", "description", "community", "compound", "category", "platform", "vote_required")
+    }
+    doc, created = domain.new_topic(
+        fields,
+        row["origin"],
+        actor,
+        now,
+        policy,
+        topic_id=domain.derived_id(f"past-matter:{row['external_id']}"),
+        raised_at=raised,
+    )
+    changes.append(created)
+    for i, d in enumerate(row["deputies"]):
+        deputy = ctx.registries.deputies[d["deputy_id"]]
+        step(
+            f"deputies.{i}",
+            lambda t, d=d, deputy=deputy: domain.assign_deputy(
+                t, deputy.id, deputy.station, actor, now, policy, d["assigned_at"]
+            ),
+        )
+    for i, c in enumerate(row["claims"]):
+        step(
+            f"claims.{i}",
+            lambda t, c=c: domain.claim(
+                t, c["member_id"], c["resources"], actor, now, policy, c["claimed_at"]
+            ),
+        )
+    if row.get("topic_review"):
+        review_fields = {**row["topic_review"], "approved": True}
+        step("topic_review", lambda t: domain.review(t, "topic", review_fields, actor, now, policy))
+    step("notice", lambda t: domain.publish_notice(t, row["notice"], actor, now, policy))
+    step(
+        "consultation_started_at",
+        lambda t: domain.start_consultation(t, actor, now, policy, row["consultation_started_at"]),
+    )
+    for i, m in enumerate(row["meetings"]):
+        meeting_id: list[str] = []
+
+        def schedule(t, m=m, meeting_id=meeting_id):
+            mid, change = domain.schedule_meeting(t, {**m, "scheduled_at": m["held_at"]}, actor, now)
+            meeting_id.append(mid)
+            return change
+
+        step(f"meetings.{i}", schedule)
+        step(
+            f"meetings.{i}",
+            lambda t, m=m, meeting_id=meeting_id: domain.hold_meeting(
+                t, meeting_id[0], m, actor, now, policy
+            ),
+        )
+    for i, v in enumerate(row["votes"]):
+        step(
+            f"votes.{i}",
+            lambda t, v=v: domain.record_paper_vote(
+                t, v, [], actor, now, policy, past_roll_size=v["eligible_count"]
+            )[1],
+        )
+    if row.get("decision_review"):
+        review_fields = {**row["decision_review"], "approved": True}
+        step("decision_review", lambda t: domain.review(t, "decision", review_fields, actor, now, policy))
+    step(
+        "implementation_started_at",
+        lambda t: domain.start_implementation(
+            t, row["decision"], actor, now, policy, row["implementation_started_at"]
+        ),
+    )
+    for i, task in enumerate(row["tasks"]):
+        task_id: list[str] = []
+
+        def add(t, task=task, task_id=task_id):
+            tid, change = domain.add_task(t, task, actor, now, policy)
+            task_id.append(tid)
+            return change
+
+        step(f"tasks.{i}", add)
+        step(
+            f"tasks.{i}",
+            lambda t, task=task, task_id=task_id: domain.progress_task(
+                t, task_id[0], task["done"], actor, now, policy, task["reported_at"]
+            ),
+        )
+    step("result", lambda t: domain.publish_result(t, row["result"], actor, now, policy))
+    if row.get("closing"):
+        closing = row["closing"]
+        step(
+            "closing.feedback_opened_at",
+            lambda t: domain.open_feedback(t, actor, now, policy, closing["feedback_opened_at"]),
+        )
+        step(
+            "closing", lambda t: domain.close(t, closing["summary"], actor, now, policy, closing["closed_at"])
+        )
+    doc = {k: v for k, v in doc.items() if k != "version"}
+    doc["imported"] = {
+        "external_id": row["external_id"],
+        "source": source,
+        "imported_at": now,
+        "imported_by": actor.id,
+    }
+    return doc, Change(set=doc, outbox=[e for c in changes for e in c.outbox])
+
+
+def _checked_time(given: datetime, field: str, now: datetime, policy: domain.Policy) -> datetime:
+    try:
+        return domain.happened(given, field, now, policy)
+    except InvalidInput as e:
+        raise _RowProblem(field, e.details[0]["message"]) from None
+
+
+def import_past_matters(ctx: Deliberation, rows: list[dict], source: str, actor: Actor) -> dict:
+    """Enter matters settled before the platform. The whole file is checked first, every row by
+    the rules of the six steps: one bad row rejects the file (422 naming each bad row's index,
+    external id and field) and nothing is written. Idempotent by external id: a matter imported
+    before is left as it is (its topic id is derived from the external id), so importing the same
+    file again changes nothing, and a file cut short by a crash can be imported again."""
+    now = ctx.now()
+    problems: list[dict] = []
+    built: list[tuple[dict, Change]] = []
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        if row["external_id"] in seen:
+            problems.append(
+                {
+                    "field": f"matters.{i}.external_id",
+                    "message": f"{row['external_id']}: also row {seen[row['external_id']]}",
+                }
+            )
+            continue
+        seen[row["external_id"]] = i
+        try:
+            built.append(past_matter(ctx, row, source, actor, now))
+        except _RowProblem as p:
+            problems.append(
+                {"field": f"matters.{i}.{p.field}", "message": f"{row['external_id']}: {p.message}"}
+            )
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} of {len(rows)} matters cannot be imported; nothing was imported", problems
+        )
+    existing = store.imported([doc["_id"] for doc, _ in built])
+    written = [
+        doc["_id"]
+        for doc, change in built
+        if doc["_id"] not in existing and store.AGGREGATE.insert_once(ctx.outbox, doc, change)
+    ]
+    return {
+        "received": len(rows),
+        "imported": len(written),
+        "already_imported": len(rows) - len(written),
+        "topic_ids": [doc["_id"] for doc, _ in built],
+    }
