@@ -46,18 +46,32 @@ OWN_MODULES = {
 }
 
 
-def modules(folder: Path) -> set[str]:
-    return {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+# A module that would hold too much is a package of modules by sub-feature, under the module's name:
+# mediation's domain. Any other folder with an
+# `__init__.py` (but `reference/`) is an aggregate.
+PACKAGES = {
+    "mediation": {"domain"},
+}
+
+
+def modules(folder: Path, packages: set[str] = frozenset()) -> set[str]:
+    """The modules of a folder: its files, and the packages of `packages` it holds."""
+    files = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    return files | {name for name in packages if (folder / name / "__init__.py").exists()}
 
 
 def aggregate_folders(service: str) -> list[Path]:
-    return sorted(p.parent for p in (ROOT / service).glob("*/__init__.py") if p.parent.name != "reference")
+    return sorted(
+        p.parent
+        for p in (ROOT / service).glob("*/__init__.py")
+        if p.parent.name not in {"reference", *PACKAGES.get(service, ())}
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_service_has_the_same_modules_for_the_same_concerns(service):
     folders = aggregate_folders(service)
-    root = modules(ROOT / service)
+    root = modules(ROOT / service, PACKAGES.get(service, set()))
     own = OWN_MODULES.get(service, set())
     if folders:
         assert SERVICE_MODULES <= root <= SERVICE_MODULES | SHARED_BY_AGGREGATES | own, (
@@ -72,6 +86,17 @@ def test_every_service_has_the_same_modules_for_the_same_concerns(service):
             f"{service}: {sorted(root ^ (SERVICE_MODULES | AGGREGATE_MODULES))}"
         )
     assert (ROOT / service / "README.md").exists()
+
+
+@pytest.mark.parametrize("service", sorted(PACKAGES))
+def test_a_module_split_by_sub_feature_is_a_package_of_described_modules(service):
+    for name in PACKAGES[service]:
+        package = ROOT / service / name
+        assert (package / "__init__.py").exists() and not (ROOT / service / f"{name}.py").exists(), name
+        for path in sorted(package.glob("*.py")):
+            assert ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))), f"{path}: what it holds"
+        # one module split, not a layer: no store, use cases or payloads of its own
+        assert not modules(package) & {"actions", "domain", "schemas", "store"}, f"{service}/{name}"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -116,7 +141,7 @@ FORBIDDEN_IN_ROUTES = ("store.apply(", "store.insert(", ".outbox", ".inc(", "col
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_views_leave_writing_querying_and_counting_to_the_layers_below(service):
-    for path in sorted([*(ROOT / service).rglob("routes.py"), *(ROOT / service).rglob("open311.py")]):
+    for path in sorted([*(ROOT / service).rglob("routes.py"), *(ROOT / service).glob("open311/*.py")]):
         source = path.read_text(encoding="utf-8")
         found = [s for s in FORBIDDEN_IN_ROUTES if s in source]
         assert not found, f"{path.relative_to(ROOT)}: {found}"
