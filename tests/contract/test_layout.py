@@ -47,11 +47,12 @@ OWN_MODULES = {
 
 
 # A module that would hold too much is a package of modules by sub-feature, under the module's name:
-# mediation's domain, intake's Open311 door. Any other folder with an
+# mediation's domain, intake's Open311 door, employment's matching. Any other folder with an
 # `__init__.py` (but `reference/`) is an aggregate.
 PACKAGES = {
     "intake": {"open311"},
     "mediation": {"domain"},
+    "employment": {"matching"},
 }
 
 

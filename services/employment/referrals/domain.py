@@ -14,7 +14,7 @@ from civic146.outbox import Change
 
 from .. import events as ev
 from ..domain import SYSTEM, event, history_entry, progress, public_group, referral_id
-from ..matching import Match
+from ..matching.explanation import Match
 
 CHECKPOINTS = (30, 90, 180)
 
