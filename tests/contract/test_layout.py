@@ -32,15 +32,18 @@ SERVICE_MODULES = {
 }
 # Every aggregate: at the root of a service of one aggregate, in a folder of its own otherwise.
 AGGREGATE_MODULES = {"routes", "schemas", "domain", "store", "actions"}
-# A service of several aggregates keeps at its root what they share: use cases that span them,
-# decisions and payload types used by more than one.
-SHARED_BY_AGGREGATES = {"actions", "domain", "schemas"}
+# A service of several aggregates keeps at its root what they share: payload types used by more than
+# one, and use cases and decisions that span them, named by what they do (its OWN_MODULES): `actions`
+# and `domain` are always a folder's own.
+SHARED_BY_AGGREGATES = {"schemas"}
 # What one service has and the others do not, each for a reason the service's README gives.
-# employment: the score; who may see which profile. intake: the Open311 GeoReport v2 door (a blueprint
-# with the spec's payloads and formats, beside routes.py). deliberation: the public notice board (a
-# blueprint of HTML pages, beside routes.py) and its colour map.
+# employment: the score; who may see which profile; what spans its aggregates (decisions: common,
+# reservations, statistics; use cases: ranking, suggestions, pathways, hiring). intake: the Open311
+# GeoReport v2 door (a blueprint with the spec's payloads and formats, beside routes.py).
+# deliberation: the public notice board (a blueprint of HTML pages, beside routes.py) and its colour map.
 OWN_MODULES = {
-    "employment": {"matching", "access"},
+    "employment": {"matching", "access", "common", "reservations", "statistics"}
+    | {"ranking", "suggestions", "pathways", "hiring"},
     "intake": {"open311"},
     "deliberation": {"board", "colour_map"},
 }

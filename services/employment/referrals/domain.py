@@ -13,7 +13,7 @@ from civic146.lifecycle import Lifecycle
 from civic146.outbox import Change
 
 from .. import events as ev
-from ..domain import SYSTEM, event, history_entry, progress, public_group, referral_id
+from ..common import SYSTEM, event, history_entry, progress, public_group, referral_id
 from ..matching.explanation import Match
 
 CHECKPOINTS = (30, 90, 180)

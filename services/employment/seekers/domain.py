@@ -1,7 +1,7 @@
 """A seeker's profile: drafted from an intake request or a needs survey, or registered with consent,
 completed, changed, closed (data erased) on withdrawal or at the end of its retention; its support
 pathway (given when the profile becomes active: steps, a caseworker, contact attempts, disengagement,
-jobs pushed); its placements, reserved by a hire before the referral commits (see employment.domain)
+jobs pushed); its placements, reserved by a hire before the referral commits (see employment.reservations)
 and confirmed or released after. Pure decisions returning `outbox.Change`."""
 
 from __future__ import annotations
@@ -14,24 +14,20 @@ from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.outbox import Change
 
 from .. import events as ev
-from ..domain import (
+from ..common import (
     ENDED,
     HOLDING,
     SYSTEM,
-    already_reserved,
     draft_id,
     event,
     history_entry,
     known_names,
     new_id,
-    pending,
     progress,
-    releasable,
-    reservation,
     survey_draft_id,
-    without,
 )
 from ..reference import Pathway, pathway_for
+from ..reservations import already_reserved, pending, releasable, reservation, without
 
 MAX_PART_TIME_PLACEMENTS = 2
 
