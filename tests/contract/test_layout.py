@@ -50,42 +50,47 @@ OWN_MODULES = {
 
 
 # A module that would hold too much is a package of modules by sub-feature, under the module's name:
-# mediation's domain, intake's Open311 door, employment's matching. Any other folder with an
-# `__init__.py` (but `reference/`) is an aggregate.
+# mediation's domain, intake's Open311 door, employment's matching and its seekers' domain. Any other
+# folder with an `__init__.py` (but `reference/`) is an aggregate.
 PACKAGES = {
     "intake": {"open311"},
     "mediation": {"domain"},
-    "employment": {"matching"},
+    "employment": {"matching", "seekers/domain"},
 }
 
 
-def modules(folder: Path, packages: set[str] = frozenset()) -> set[str]:
-    """The modules of a folder: its files, and the packages of `packages` it holds."""
+def packages(service: str) -> set[Path]:
+    return {ROOT / service / name for name in PACKAGES.get(service, ())}
+
+
+def modules(folder: Path, service: str = "") -> set[str]:
+    """The modules of a folder: its files, and the packages of the service's PACKAGES it holds."""
     files = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
-    return files | {name for name in packages if (folder / name / "__init__.py").exists()}
+    return files | {p.name for p in packages(service) if p.parent == folder and (p / "__init__.py").exists()}
 
 
 def aggregate_folders(service: str) -> list[Path]:
     return sorted(
         p.parent
         for p in (ROOT / service).glob("*/__init__.py")
-        if p.parent.name not in {"reference", *PACKAGES.get(service, ())}
+        if p.parent.name != "reference" and p.parent not in packages(service)
     )
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_service_has_the_same_modules_for_the_same_concerns(service):
     folders = aggregate_folders(service)
-    root = modules(ROOT / service, PACKAGES.get(service, set()))
+    root = modules(ROOT / service, service)
     own = OWN_MODULES.get(service, set())
     if folders:
         assert SERVICE_MODULES <= root <= SERVICE_MODULES | SHARED_BY_AGGREGATES | own, (
             f"{service}: {sorted(root - SERVICE_MODULES)}"
         )
         for folder in folders:
-            assert modules(folder) <= AGGREGATE_MODULES and {"routes", "store", "domain"} <= modules(
-                folder
-            ), f"{service}/{folder.name}: {sorted(modules(folder))}"
+            found = modules(folder, service)
+            assert found <= AGGREGATE_MODULES and {"routes", "store", "domain"} <= found, (
+                f"{service}/{folder.name}: {sorted(found)}"
+            )
     else:
         assert root - own == SERVICE_MODULES | AGGREGATE_MODULES, (
             f"{service}: {sorted(root ^ (SERVICE_MODULES | AGGREGATE_MODULES))}"
