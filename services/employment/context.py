@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from civic146.context import ServiceContext
 from civic146.outbox import Outbox
 
-from . import domain, reference
+from . import common, reference
 from .reference import Pathway, Vocabulary
 from .settings import EmploymentSettings
 
@@ -16,7 +16,7 @@ from .settings import EmploymentSettings
 class Employment(ServiceContext):
     settings: EmploymentSettings
     vocab: Vocabulary
-    policy: domain.Policy
+    policy: common.Policy
     pathways: tuple[Pathway, ...] = ()
 
 

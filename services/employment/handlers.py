@@ -16,8 +16,8 @@ import logging
 from civic146.consumer import Subscription
 from civic146.events import INTAKE_TOPIC, ROUTED, Routed
 
-from . import actions
 from . import events as ev
+from . import suggestions
 from .context import Employment
 from .jobs import actions as job_actions
 from .seekers import actions as seeker_actions
@@ -44,12 +44,12 @@ def on_job_posted(ctx: Employment, event: dict, data: ev.JobPosted) -> None:
 
 
 def rematch_seeker(ctx: Employment, seeker_id: str) -> None:
-    made = actions.rematch_seeker(ctx, seeker_id)
+    made = suggestions.rematch_seeker(ctx, seeker_id)
     log.info("seeker matched", extra={"seeker_id": seeker_id, "suggestions": made})
 
 
 def rematch_job(ctx: Employment, job_id: str) -> None:
-    made = actions.rematch_job(ctx, job_id)
+    made = suggestions.rematch_job(ctx, job_id)
     log.info("job matched", extra={"job_id": job_id, "suggestions": made})
 
 

@@ -8,7 +8,7 @@ allowed to see it, not in Prometheus.
 from prometheus_client import Counter, Gauge
 
 from . import events as ev
-from .domain import group_label
+from .common import group_label
 
 SEEKERS_REGISTERED = Counter(
     "civic146_employment_seekers_registered_total",
@@ -38,7 +38,7 @@ ACTIVE_SEEKERS = Gauge(
     multiprocess_mode="max",
 )
 # Tracking per public group, refreshed by the worker from the database with the statistics API's own
-# computation (domain.tracking); NaN where nothing is known yet (no placement, no check recorded).
+# computation (statistics.tracking); NaN where nothing is known yet (no placement, no check recorded).
 GROUP_DAYS_TO_PLACEMENT = Gauge(
     "civic146_employment_group_days_to_placement",
     "Median days from a need's first record to the first hire, per public target group",
@@ -62,7 +62,7 @@ JOBS_PUSHED = Counter(
     "New jobs pushed at once to seekers of a pushing pathway",
     ["community", "target_group"],
 )
-# Counted where matching skips a stored document (no commit): see actions.skipped.
+# Counted where matching skips a stored document (no commit): see ranking.skipped.
 UNSCORABLE = Counter(
     "civic146_employment_unscorable_total",
     "Stored profiles (kind=seeker) or postings (kind=job) "

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from civic146.reference import communities
 from civic146.worker import Job, act_on_each
 
-from . import actions, domain
+from . import hiring, pathways, statistics
 from . import metrics as m
 from .context import Employment
 from .jobs import actions as job_actions
@@ -40,17 +40,17 @@ def finish_placements(ctx: Employment, now: datetime) -> int:
     referral's write, and reservations whose referral was never hired (after the grace period)."""
     synced = act_on_each(
         referral_store.placements_unsynced(),
-        lambda doc: actions.sync_placement(ctx, doc, now),
+        lambda doc: hiring.sync_placement(ctx, doc, now),
         "finish_placements",
     )
     released = act_on_each(
         job_store.with_reservations(),
-        lambda doc: actions.settle_expired_reservations(ctx, doc, now, {"job_id": doc["_id"]}),
+        lambda doc: hiring.settle_expired_reservations(ctx, doc, now, {"job_id": doc["_id"]}),
         "finish_placements",
     )
     released += act_on_each(
         seeker_store.with_reservations(),
-        lambda doc: actions.settle_expired_reservations(ctx, doc, now, {"seeker_id": doc["_id"]}),
+        lambda doc: hiring.settle_expired_reservations(ctx, doc, now, {"seeker_id": doc["_id"]}),
         "finish_placements",
     )
     return synced + released
@@ -73,7 +73,7 @@ def follow_pathways(ctx: Employment, now: datetime) -> int:
     who missed too many in a row is disengaged (an outreach task for staff)."""
     return act_on_each(
         seeker_store.pathways_due(now),
-        lambda doc: actions.follow_pathway(ctx, doc, now),
+        lambda doc: pathways.follow_pathway(ctx, doc, now),
         "follow_pathways",
     )
 
@@ -107,14 +107,14 @@ def refresh_gauges(ctx: Employment, now: datetime) -> int:
 def refresh_tracking(ctx: Employment, now: datetime) -> int:
     """The per-group tracking gauges, from the same computation as the statistics API (every public
     group, NaN where nothing is known yet)."""
-    tracked = domain.tracking(seeker_store.in_scope({}), referral_store.in_scope({}))["by_group"]
+    tracked = statistics.tracking(seeker_store.in_scope({}), referral_store.in_scope({}))["by_group"]
     nan = float("nan")
     for group in (*TARGET_GROUPS, "none"):
         t = tracked.get(group) or {}
         days, rate = t.get("median_days_to_placement"), t.get("drop_out_rate")
         m.GROUP_DAYS_TO_PLACEMENT.labels(group).set(nan if days is None else days)
         m.GROUP_DROP_OUT_RATE.labels(group).set(nan if rate is None else rate)
-        for checkpoint in domain.CHECKPOINT_DAYS:
+        for checkpoint in statistics.CHECKPOINT_DAYS:
             value = t.get(f"retention_rate_{checkpoint}")
             m.GROUP_RETENTION_RATE.labels(group, str(checkpoint)).set(nan if value is None else value)
     return 0

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from civic146 import pii
 from civic146.payloads import Input, Registered
 
-from .matching import EDUCATION, LIMITS, PAY_PER_UNIT, PHYSICAL_DEMANDS, Match
+from .matching.explanation import Match
+from .matching.features import EDUCATION, LIMITS, PAY_PER_UNIT, PHYSICAL_DEMANDS
 from .reference import OFFERS, VOCABULARY
 
 Education = Literal[
@@ -31,7 +32,7 @@ assert Offer.__args__ == OFFERS
 CommunityServiceRole = Literal["canteen", "repair_shop", "health_post", "neighbourhood_project"]
 assert set(PayUnit.__args__) == set(PAY_PER_UNIT)
 
-# Bounds of the numbers matching divides by or compares (employment.matching.LIMITS): realistic
+# Bounds of the numbers matching divides by or compares (employment.matching.features.LIMITS): realistic
 # values only, so that no score is computed from a number no posting or profile can mean.
 HOURS = LIMITS["hours_per_week"]
 COMMUTE = LIMITS["commute_km"]

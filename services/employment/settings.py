@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from civic146.config import Settings
 
-from .domain import Policy
+from .common import Policy
 
 
 class EmploymentSettings(Settings):

@@ -4,8 +4,9 @@ are both built from this declaration (civic146.service)."""
 
 from civic146.service import Service
 
-from . import context, handlers, metrics, open311, routes, scheduled, store
+from . import context, handlers, metrics, routes, scheduled, store
 from .events import PUBLISHED
+from .open311 import routes as open311
 from .settings import IntakeSettings
 
 SERVICE = Service(

@@ -17,7 +17,7 @@ class IntakeSettings(Settings):
     follow_up_after_days: float = 3  # no rating this long after resolution -> follow-up event
     duplicate_window_days: int = 30  # duplicate suggestions look this far back and forth
 
-    # Open311 GeoReport v2 (open311.py): the jurisdiction this endpoint serves; the external systems
+    # Open311 GeoReport v2 (open311/): the jurisdiction this endpoint serves; the external systems
     # that may post requests, as {sha256 hex digest of the api_key: the system's id} (JSON; only
     # digests are configured, so the settings never hold a usable key); the channel their
     # requests are recorded with.

@@ -5,7 +5,7 @@ from datetime import timedelta
 from civic146 import pii
 from civic146.config import Settings
 
-from .domain import Policy
+from .domain.case import Policy
 
 
 class MediationSettings(Settings):

@@ -11,7 +11,7 @@ from pymongo.cursor import Cursor
 
 from civic146.outbox import AGGREGATE_INDEXES, AggregateStore
 
-from .domain import average_days_pipeline
+from .domain.statistics import average_days_pipeline
 
 
 class MediationCase(mongoengine.DynamicDocument):
@@ -80,6 +80,6 @@ def statistics_rows(flt: dict) -> list[dict]:
 
 
 def average_days(flt: dict) -> dict:
-    """The database's averages of days to close and to outcome (domain.average_days_pipeline)."""
+    """The database's averages of days to close and to outcome (domain.statistics.average_days_pipeline)."""
     # one document; mongo-java-server answers none when no case matches
     return next(iter(collection().aggregate(average_days_pipeline(flt))), {"overall": [], "communities": []})

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "services"))
 import numpy as np  # noqa: E402
 
 from employment import matching  # noqa: E402
+from employment.matching import rounds  # noqa: E402
 from tests.employment_population import features, population  # noqa: E402
 
 MIN_SCORE = 0.5
@@ -235,9 +236,7 @@ def main() -> None:
         seeker_f,
         min_score=MIN_SCORE,
         preferences=lambda i, start, length: (
-            lists[i]
-            if start == 0
-            else matching._preference_lists(index, seeker_f[i], start, length, MIN_SCORE)
+            lists[i] if start == 0 else rounds._preference_lists(index, seeker_f[i], start, length, MIN_SCORE)
         ),
     )
     loop = time.perf_counter() - t

@@ -11,8 +11,8 @@ import pytest
 from civic146.auth import Actor
 from civic146.errors import InvalidTransition
 from civic146.events import ROUTED, Routed
-from employment import actions, scheduled
 from employment import events as ev
+from employment import hiring, scheduled, suggestions
 from employment import metrics as m
 from employment.jobs import actions as job_actions
 from employment.jobs import store as job_store
@@ -93,7 +93,7 @@ def test_a_suggestion_goes_through_the_stages_to_a_hire_that_fills_the_job_and_p
     referral = referral_actions.move(ctx, referral, "refer", RESIDENT, by_seeker=True)
     referral = referral_actions.move(ctx, referral, "interview", EMPLOYER, by_seeker=False)
     referral = referral_actions.move(ctx, referral, "offer", EMPLOYER, by_seeker=False)
-    referral = actions.hire(ctx, referral, EMPLOYER, ctx.now())
+    referral = hiring.hire(ctx, referral, EMPLOYER, ctx.now())
 
     assert referral["stage"] == "hired"
     assert referral_store.get(referral["_id"])["placement_synced"] is True  # confirmed at once
@@ -130,7 +130,7 @@ def test_a_refused_stage_change_changes_nothing(ctx):
         referral_actions.move(ctx, referral, "offer", EMPLOYER, by_seeker=False)
     assert refused.value.details == {"stage": "suggested", "allowed_from": ["interview", "referred"]}
     with pytest.raises(InvalidTransition, match="cannot hire a referral that is suggested"):
-        actions.hire(ctx, referral, EMPLOYER, ctx.now())  # reserves nothing first
+        hiring.hire(ctx, referral, EMPLOYER, ctx.now())  # reserves nothing first
 
     assert referral_store.get(referral["_id"])["version"] == referral["version"]
     assert recorded(referral_store.collection(), referral["_id"]) == [ev.REFERRAL_SUGGESTED.name]
@@ -147,7 +147,7 @@ def test_the_retention_job_fires_each_check_once_and_a_departure_releases_the_pl
     seeker, job, referral = suggested(ctx)
     for action in ("refer", "offer"):
         referral = referral_actions.move(ctx, referral, action, STAFF, by_seeker=False)
-    referral = actions.hire(ctx, referral, STAFF, ctx.now())
+    referral = hiring.hire(ctx, referral, STAFF, ctx.now())
     left_before = counter(m.RETENTION_CHECKS, "30", "left")
 
     assert scheduled.fire_retention_checks(ctx, clock() + timedelta(days=29)) == 0
@@ -227,8 +227,8 @@ def test_the_repair_job_releases_what_an_interrupted_hire_reserved_after_the_gra
     seeker, job, referral = suggested(ctx)
     for action in ("refer", "offer"):
         referral = referral_actions.move(ctx, referral, action, STAFF, by_seeker=False)
-    actions.reserve_opening(ctx, referral, clock())  # then the process died
-    actions.reserve_placement(ctx, referral, clock())
+    hiring.reserve_opening(ctx, referral, clock())  # then the process died
+    hiring.reserve_placement(ctx, referral, clock())
     assert job_store.get(job["_id"])["status"] == "filled"
 
     grace = ctx.policy.hire_reservation_grace
@@ -246,7 +246,7 @@ def test_a_job_fair_round_pairs_within_the_openings(ctx):
     for _ in range(3):
         registered(ctx)
     job = posted(ctx, openings=2)
-    result = actions.job_fair_round(ctx, ctx.now(), "huifeng", 0.5)
+    result = suggestions.job_fair_round(ctx, ctx.now(), "huifeng", 0.5)
     assert (result["seekers"], result["matched"]) == (3, 2)
     assert {p["job_id"] for p in result["pairs"]} == {job["_id"]}
     assert {r["trigger"] for r in referral_store.find({})} == {"job_fair"}

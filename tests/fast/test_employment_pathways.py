@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 
 from civic146.outbox import Change
-from employment import actions, domain, reference, scheduled
 from employment import events as ev
+from employment import hiring, reference, scheduled, statistics, suggestions
 from employment import metrics as m
+from employment.jobs import store as job_store
 from employment.outreach import store as outreach_store
 from employment.referrals import actions as referral_actions
+from employment.referrals import store as referral_store
 from employment.seekers import actions as seeker_actions
 from employment.seekers import domain as seeker_domain
 from employment.seekers import store as seeker_store
@@ -111,8 +113,8 @@ def test_a_fitting_new_job_is_pushed_once_with_a_task_only_without_an_online_cha
     online = registered(ctx, target_group="middle_aged", online_channels=["sms"])
     before = counter(m.JOBS_PUSHED, "huifeng", "middle_aged")
     job = posted(ctx)
-    deliver(ctx, actions.job_store.collection(), job["_id"])
-    deliver(ctx, actions.job_store.collection(), job["_id"])  # a redelivery pushes nothing twice
+    deliver(ctx, job_store.collection(), job["_id"])
+    deliver(ctx, job_store.collection(), job["_id"])  # a redelivery pushes nothing twice
     for seeker, channels in ((offline, []), (online, ["sms"])):
         doc = seeker_store.get(seeker["_id"])
         assert [(p["job_id"], p["channels"]) for p in doc["support"]["pushed"]] == [(job["_id"], channels)]
@@ -125,7 +127,7 @@ def test_a_fitting_new_job_is_pushed_once_with_a_task_only_without_an_online_cha
 def test_a_job_below_the_pathways_threshold_is_not_pushed(ctx):
     seeker = registered(ctx, target_group="middle_aged")
     job = posted(ctx, occupation="driver", required_skills=["driving_c1"])  # a poor fit
-    actions.rematch_job(ctx, job["_id"])
+    suggestions.rematch_job(ctx, job["_id"])
     assert seeker_store.get(seeker["_id"])["support"]["pushed"] == []
     assert outreach_store.collection().count_documents({"kind": "job_push"}) == 0
 
@@ -133,21 +135,19 @@ def test_a_job_below_the_pathways_threshold_is_not_pushed(ctx):
 def test_tracking_counts_time_from_need_to_placement_drop_out_and_retention_per_group(ctx, clock):
     placed = registered(ctx, target_group="middle_aged")
     job = posted(ctx)
-    actions.rematch_job(ctx, job["_id"])
-    [referral] = actions.referral_store.find({"seeker_id": placed["_id"]})
+    suggestions.rematch_job(ctx, job["_id"])
+    [referral] = referral_store.find({"seeker_id": placed["_id"]})
     clock.advance(days=10)
     referral = referral_actions.move(ctx, referral, "refer", RESIDENT, by_seeker=True)
     referral = referral_actions.move(ctx, referral, "offer", EMPLOYER, by_seeker=False)
-    referral = actions.hire(ctx, referral, EMPLOYER, clock())
+    referral = hiring.hire(ctx, referral, EMPLOYER, clock())
     clock.advance(days=31)
     scheduled.fire_retention_checks(ctx, clock())
-    referral_actions.record_retention(
-        ctx, actions.referral_store.get(referral["_id"]), 30, "retained", None, STAFF
-    )
+    referral_actions.record_retention(ctx, referral_store.get(referral["_id"]), 30, "retained", None, STAFF)
     gone = registered(ctx, target_group="middle_aged")
     seeker_actions.withdraw_consent(ctx, seeker_store.get(gone["_id"]), RESIDENT)
 
-    tracked = domain.tracking(seeker_store.in_scope({}), actions.referral_store.in_scope({}))
+    tracked = statistics.tracking(seeker_store.in_scope({}), referral_store.in_scope({}))
     middle = tracked["by_group"]["middle_aged"]
     assert (middle["seekers"], middle["placed"], middle["dropped_out"]) == (2, 1, 1)
     assert middle["median_days_to_placement"] == 10.0 and middle["drop_out_rate"] == 0.5
@@ -196,11 +196,9 @@ def test_a_young_seeker_is_always_suggested_the_best_trial_place_they_can_take(m
     trial = posted(ctx, offer="trial_work", compound="huifeng-3", title="收银见习")  # a little farther
     seeker = registered(ctx, target_group="youth")
     assert seeker["support"]["prefer_offers"] == ["trial_work", "internship"]
-    actions.rematch_seeker(ctx, seeker["_id"])
-    suggested = {r["job_id"] for r in actions.referral_store.find({"seeker_id": seeker["_id"]})}
+    suggestions.rematch_seeker(ctx, seeker["_id"])
+    suggested = {r["job_id"] for r in referral_store.find({"seeker_id": seeker["_id"]})}
     assert suggested == {position["_id"], trial["_id"]}
     middle = registered(ctx, target_group="middle_aged")  # their pathway prefers no offer: the best one only
-    actions.rematch_seeker(ctx, middle["_id"])
-    assert {r["job_id"] for r in actions.referral_store.find({"seeker_id": middle["_id"]})} == {
-        position["_id"]
-    }
+    suggestions.rematch_seeker(ctx, middle["_id"])
+    assert {r["job_id"] for r in referral_store.find({"seeker_id": middle["_id"]})} == {position["_id"]}

@@ -240,7 +240,7 @@ def test_matches_come_with_reasons_that_add_up_to_the_score(employment, roles):
 
 
 def test_a_new_job_for_a_dormant_older_seeker_creates_an_outreach_task_for_staff(employment, roles, mongo_db):
-    from employment import actions
+    from employment import suggestions
     from employment.jobs import store as job_store
 
     client, settings = employment
@@ -255,7 +255,7 @@ def test_a_new_job_for_a_dormant_older_seeker_creates_an_outreach_task_for_staff
     job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
     later = app_ctx.now() + timedelta(days=settings.dormant_after_days + 1)
     with client.application.app_context():
-        made = actions.suggest_for_job(app_ctx, job_store.get(job_id), later)
+        made = suggestions.suggest_for_job(app_ctx, job_store.get(job_id), later)
     assert made == 2
     [task] = client.get("/v1/outreach-tasks?community=huifeng", headers=roles["staff"]).json["items"]
     assert task["seeker_id"] == sid and task["job_id"] == job_id and task["seeker_id"] != young
@@ -423,11 +423,11 @@ def test_referring_to_a_job_that_is_not_open_is_refused_and_writes_nothing(emplo
 def test_hiring_stops_at_the_jobs_openings_even_before_the_first_hire_is_confirmed(
     employment, roles, mongo_db, monkeypatch
 ):
-    from employment import actions
+    from employment import hiring
 
     client, _ = employment
     # the hire's reservations are not confirmed yet (the worker finishes it): they count all the same
-    monkeypatch.setattr(actions, "sync_placement_now", lambda *args: None)
+    monkeypatch.setattr(hiring, "sync_placement_now", lambda *args: None)
     job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]  # one opening
     first, second = offered(client, roles, job_id), offered(client, roles, job_id)
     assert client.post(f"/v1/referrals/{first}/hire", headers=roles["employer"]).status_code == 200
@@ -454,7 +454,7 @@ def test_hiring_on_a_withdrawn_job_is_refused(employment, roles, mongo_db):
 def test_refer_interview_and_offer_on_a_job_no_longer_open_are_refused_and_write_nothing(
     employment, roles, mongo_db
 ):
-    from employment import actions
+    from employment import suggestions
     from employment.jobs import store as job_store
 
     client, _ = employment
@@ -462,7 +462,7 @@ def test_refer_interview_and_offer_on_a_job_no_longer_open_are_refused_and_write
     suggested_sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
     job_id = client.post("/v1/jobs", json={**JOB, "openings": 2}, headers=roles["employer"]).json["id"]
     with client.application.app_context():
-        assert actions.suggest_for_job(app_ctx, job_store.get(job_id), app_ctx.now()) == 1
+        assert suggestions.suggest_for_job(app_ctx, job_store.get(job_id), app_ctx.now()) == 1
     [suggested] = mongo_db.referrals.find({"seeker_id": suggested_sid})
     referred_sid = client.post("/v1/seekers", json=SEEKER, headers=roles["resident"]).json["id"]
     referred = client.post(
@@ -496,7 +496,7 @@ def test_refer_interview_and_offer_on_a_job_no_longer_open_are_refused_and_write
 
 
 def test_a_new_job_creates_at_most_max_outreach_per_job_tasks_for_the_best_fits(make_app, mongo_db, roles):
-    from employment import actions
+    from employment import suggestions
     from employment.jobs import store as job_store
 
     app, settings = make_app(MAX_OUTREACH_PER_JOB="2")
@@ -509,17 +509,17 @@ def test_a_new_job_creates_at_most_max_outreach_per_job_tasks_for_the_best_fits(
     ctx = app.extensions["employment"]
     later = ctx.now() + timedelta(days=settings.dormant_after_days + 1)
     with app.app_context():
-        actions.suggest_for_job(ctx, job_store.get(job_id), later)
+        suggestions.suggest_for_job(ctx, job_store.get(job_id), later)
     assert sorted(t["seeker_id"] for t in mongo_db.outreach_tasks.find({"job_id": job_id})) == sorted(best)
 
 
 def test_a_second_full_time_hire_is_refused_even_before_the_first_is_confirmed(
     employment, roles, mongo_db, monkeypatch
 ):
-    from employment import actions
+    from employment import hiring
 
     client, _ = employment
-    monkeypatch.setattr(actions, "sync_placement_now", lambda *args: None)
+    monkeypatch.setattr(hiring, "sync_placement_now", lambda *args: None)
     full_time_seeker = {
         **SEEKER,
         "profile": {
@@ -686,7 +686,7 @@ def test_a_draft_whose_request_gave_no_phone_is_completed_with_staff_only(employ
 def test_a_dormant_older_seeker_beyond_the_top_suggestions_still_gets_an_outreach_task(
     employment, roles, mongo_db
 ):
-    from employment import actions
+    from employment import suggestions
     from employment.jobs import store as job_store
 
     client, settings = employment
@@ -707,7 +707,7 @@ def test_a_dormant_older_seeker_beyond_the_top_suggestions_still_gets_an_outreac
     job_id = client.post("/v1/jobs", json=JOB, headers=roles["employer"]).json["id"]
     later = app_ctx.now() + timedelta(days=settings.dormant_after_days + 1)
     with client.application.app_context():
-        made = actions.suggest_for_job(app_ctx, job_store.get(job_id), later)
+        made = suggestions.suggest_for_job(app_ctx, job_store.get(job_id), later)
     assert made == settings.suggestions_per_change
     assert {r["seeker_id"] for r in mongo_db.referrals.find()} == set(better)  # the older seeker ranks 6th
     [task] = client.get("/v1/outreach-tasks?community=huifeng", headers=roles["staff"]).json["items"]

@@ -101,15 +101,15 @@ def register_seeker(ctx) -> str:
 
 def offered(ctx, seeker_id: str, job_id: str) -> str:
     """A referral at `offered`, made the way staff make one (refer, then the employer's offer)."""
-    from employment import actions
+    from employment import matching, ranking
     from employment.jobs import store as job_store
     from employment.referrals import domain, store
     from employment.seekers import store as seeker_store
 
     seeker, job = seeker_store.get(seeker_id), job_store.get(job_id)
-    match = actions.matching.explain(
-        actions.seeker_features(seeker, ctx.vocab),
-        actions.matching.job_features(job, ctx.vocab, ctx.now()),
+    match = matching.explain(
+        ranking.seeker_features(seeker, ctx.vocab),
+        matching.job_features(job, ctx.vocab, ctx.now()),
         ctx.vocab,
     )
     doc, change = domain.new_referral(seeker, job, match, "staff", staff(), ctx.now(), stage="referred")
@@ -121,11 +121,11 @@ def offered(ctx, seeker_id: str, job_id: str) -> str:
 def hire_like_the_api(ctx, referral_id: str) -> str:
     """What POST /v1/referrals/{id}/hire does (the hire confirms its reservations itself); the
     outcome as the error code, or `hired`."""
-    from employment import actions
+    from employment import hiring
     from employment.referrals import store
 
     try:
-        actions.hire(ctx, store.get(referral_id), staff(), ctx.now())
+        hiring.hire(ctx, store.get(referral_id), staff(), ctx.now())
     except DomainError as exc:
         return exc.code
     return "hired"
@@ -233,7 +233,7 @@ def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_p
 
 
 def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_period(hiring, mongo_db):
-    from employment import actions, scheduled
+    from employment import hiring, scheduled
     from employment.referrals import domain, store
 
     ctx = hiring
@@ -246,11 +246,11 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
     # The process hiring `first` reserves the opening and the placement, then dies before the
     # referral's own write: the job is taken, and a second hire is refused.
     stalled = store.get(first)
-    actions.reserve_opening(ctx, stalled, t0)
-    actions.reserve_placement(ctx, stalled, t0)
+    hiring.reserve_opening(ctx, stalled, t0)
+    hiring.reserve_placement(ctx, stalled, t0)
     assert mongo_db.jobs.find_one({"_id": job})["status"] == "filled"
     with pytest.raises(InvalidTransition, match="openings"):
-        actions.hire(ctx, store.get(second), staff(), t0)
+        hiring.hire(ctx, store.get(second), staff(), t0)
 
     # Within the grace period the worker leaves it alone (the attempt may still be running) ...
     scheduled.finish_placements(ctx, t0 + grace - timedelta(seconds=1))
@@ -275,8 +275,8 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
     # finished by the worker at once: the hired referral keeps its opening and placement.
     later = t0 + 2 * grace
     hired = store.get(second)
-    actions.reserve_opening(ctx, hired, later)
-    actions.reserve_placement(ctx, hired, later)
+    hiring.reserve_opening(ctx, hired, later)
+    hiring.reserve_placement(ctx, hired, later)
     store.apply(ctx.outbox, hired, domain.hire(hired, staff(), later))
     assert scheduled.finish_placements(ctx, later) == 1
     assert_documents_agree_with_referrals(mongo_db)

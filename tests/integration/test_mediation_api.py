@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from civic146.auth import Actor
 from civic146.clock import now
 from mediation import domain, store
 from mediation import events as ev
@@ -252,7 +253,7 @@ def test_worker_jobs_flag_overdue_and_remind_once(settings, mongo_db):
 
     mongo.connect(settings)
     context = SERVICE.build_context(settings)
-    outbox, t0, actor = context.outbox, now(), domain.Actor("staff-1", "community_staff")
+    outbox, t0, actor = context.outbox, now(), Actor("staff-1", "community_staff")
     doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
     doc = store.insert(outbox, doc, change)
     for party in ("p1", "p2"):
@@ -286,7 +287,7 @@ def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_even
 
     mongo.connect(settings)
     context = SERVICE.build_context(settings)
-    outbox, actor = context.outbox, domain.Actor("staff-1", "community_staff")
+    outbox, actor = context.outbox, Actor("staff-1", "community_staff")
     t0 = now().replace(microsecond=0)  # the database keeps milliseconds
     doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
     doc = store.insert(outbox, doc, change)

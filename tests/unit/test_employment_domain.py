@@ -4,18 +4,19 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
+from civic146.auth import Actor
 from civic146.errors import Forbidden, InvalidTransition
 from civic146.outbox import applied as apply
 from civic146.outbox import stamped
-from employment import domain, matching, reference
+from employment import common, matching, reference, reservations, statistics
 from employment import events as ev
 from employment.jobs import domain as job_domain
 from employment.referrals import domain as referral_domain
 from employment.seekers import domain as seeker_domain
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-STAFF = domain.Actor("staff-1", "community_staff")
-RESIDENT = domain.Actor("res-1", "resident")
+STAFF = Actor("staff-1", "community_staff")
+RESIDENT = Actor("res-1", "resident")
 VOCAB = reference.load()
 SCHEMAS = {t.name: t.schema() for t in [*ev.PUBLISHED, ev.PROGRESS]}
 PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": "11010519491231002X"}
@@ -116,7 +117,7 @@ def referral(seeker, job, stage="offered"):
 
 def test_intake_request_becomes_a_draft_and_the_resident_completes_it_with_consent():
     draft, c1 = seeker_domain.seeker_draft_from_intake(routed(), T0)
-    assert draft["status"] == "draft" and draft["_id"] == domain.draft_id("seeker", "req-1")
+    assert draft["status"] == "draft" and draft["_id"] == common.draft_id("seeker", "req-1")
     c2 = seeker_domain.complete_seeker({**draft, "version": 1}, SEEKER_IN, RESIDENT, T0, 365)
     done = apply(draft, c2)
     assert done["status"] == "active" and done["resident_id"] == "res-1"
@@ -157,7 +158,7 @@ def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
             seeker_domain.complete_seeker(
                 {**draft, "version": 1},
                 SEEKER_IN,
-                domain.Actor("res-9", "resident"),
+                Actor("res-9", "resident"),
                 T0,
                 365,
                 caller_ref=caller_ref,
@@ -248,17 +249,17 @@ def test_a_job_filled_by_hires_closes_itself():
 
 def test_statistics_count_the_difficulty_group_only_for_allowed_roles():
     seeker, _ = active_seeker()
-    stats = domain.compute_statistics([seeker], [], [job_doc()], with_sensitive=False)
+    stats = statistics.compute_statistics([seeker], [], [job_doc()], with_sensitive=False)
     assert "employment_difficulty" not in stats["seekers_by_group"] and stats["seekers_by_group"] == {
         "middle_aged": 1
     }
-    stats = domain.compute_statistics([seeker], [], [job_doc()], with_sensitive=True)
+    stats = statistics.compute_statistics([seeker], [], [job_doc()], with_sensitive=True)
     assert stats["seekers_by_group"]["employment_difficulty"] == 1 and stats["open_positions"] == 1
 
 
 def test_an_employer_hiring_request_becomes_a_draft_posting_published_by_staff():
     draft, change = job_domain.job_draft_from_intake(routed("staff_hiring"), T0)
-    assert draft["status"] == "draft" and draft["_id"] == domain.draft_id("job", "req-1")
+    assert draft["status"] == "draft" and draft["_id"] == common.draft_id("job", "req-1")
     api_fields = {
         "employer_name": "汇丰便民超市",
         "contact_name": "王经理",
@@ -459,7 +460,7 @@ def test_reservations_expire_after_the_grace_period():
     one = apply(job, job_domain.reserve_opening(job, first, T0))
     two = apply(one, job_domain.reserve_opening(one, second, T0 + timedelta(minutes=3)))
     grace = timedelta(minutes=5)
-    assert domain.expired_reservations(two, T0 + timedelta(minutes=4), grace) == []
-    assert [r["referral_id"] for r in domain.expired_reservations(two, T0 + timedelta(minutes=6), grace)] == [
-        first["_id"]
-    ]
+    assert reservations.expired_reservations(two, T0 + timedelta(minutes=4), grace) == []
+    assert [
+        r["referral_id"] for r in reservations.expired_reservations(two, T0 + timedelta(minutes=6), grace)
+    ] == [first["_id"]]

@@ -4,16 +4,17 @@ import jsonschema
 import pytest
 
 from civic146 import pii
+from civic146.auth import Actor
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.outbox import Change, stamped
 from civic146.outbox import applied as apply
 from mediation import domain, reference
 from mediation import events as ev
-from mediation.domain import ConflictOfInterest
+from mediation.domain.mediators import ConflictOfInterest
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-STAFF = domain.Actor("staff-1", "community_staff")
-MEDIATOR = domain.Actor("med-qian", "mediator")
+STAFF = Actor("staff-1", "community_staff")
+MEDIATOR = Actor("med-qian", "mediator")
 POLICY = domain.Policy(name_key=pii.name_key("test-secret"))
 ROSTER = reference.load()
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}

@@ -9,8 +9,8 @@ from datetime import datetime
 from civic146.auth import Actor
 from civic146.events import Routed
 
+from ..common import SYSTEM
 from ..context import Employment
-from ..domain import SYSTEM
 from . import domain, store
 
 

@@ -1,5 +1,5 @@
 """A job posting: drafted from an intake request or posted, published, closed or expired; its
-openings, reserved by a hire before the referral commits (see employment.domain) and confirmed or
+openings, reserved by a hire before the referral commits (see employment.reservations) and confirmed or
 given back after. Pure decisions returning `outbox.Change`."""
 
 from __future__ import annotations
@@ -12,21 +12,17 @@ from civic146.errors import InvalidTransition
 from civic146.outbox import Change
 
 from .. import events as ev
-from ..domain import (
+from ..common import (
     HIRED,
     SYSTEM,
-    already_reserved,
     draft_id,
     event,
     history_entry,
     known_names,
     new_id,
-    pending,
     progress,
-    releasable,
-    reservation,
-    without,
 )
+from ..reservations import already_reserved, pending, releasable, reservation, without
 
 
 def _job_facts(doc: dict, status: str, actor: Actor) -> dict:

@@ -18,10 +18,9 @@ from civic146.auth import (
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.web import ApiBlueprint
 
-from .. import actions
-from .. import domain as shared
+from .. import ranking, statistics
 from ..access import ctx, is_staff_for
-from ..domain import known_names
+from ..common import known_names
 from ..schemas import TopQuery, candidate_out, reasons_out
 from . import actions as job_actions
 from . import schemas, store
@@ -225,7 +224,7 @@ def job_candidates(job_id: str, query: TopQuery):
             schemas.CandidateMatch(
                 candidate=candidate_out(s), score=round(mt.score, 4), reasons=reasons_out(mt)
             )
-            for s, mt in actions.candidates_for_job(ctx(), doc, query.k)
+            for s, mt in ranking.candidates_for_job(ctx(), doc, query.k)
         ],
     )
 
@@ -243,4 +242,4 @@ def get_resources(query: schemas.ResourcesQuery):
     p = principal()
     require_named_community(p, query.community)
     jobs = store.open_in(community_scope(p, query.community))
-    return schemas.ResourcesOut(community=query.community, by_community=shared.resources(jobs))
+    return schemas.ResourcesOut(community=query.community, by_community=statistics.resources(jobs))

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from civic146.payloads import CommunityId, Distinct, Input, MobilePhone, PlaceIn
 
 from ..events import HoursType, JobStatus, Shift
-from ..matching import EXPERIENCE_STEP_YEARS, LIMITS, PAY_PER_UNIT
+from ..matching.features import EXPERIENCE_STEP_YEARS, LIMITS, PAY_PER_UNIT
 from ..schemas import (
     HOURS,
     PAY_RANGES,

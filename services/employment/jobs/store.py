@@ -23,7 +23,7 @@ class Job(mongoengine.DynamicDocument):
             {"fields": ["status", "occupation"]},
             {"fields": ["request_id"]},
             {"fields": ["employer_id"]},
-            # the worker looks for hires reserved but not confirmed (actions.hire)
+            # the worker looks for hires reserved but not confirmed (hiring.hire)
             {"fields": ["reservations.0"], "sparse": True},
             *AGGREGATE_INDEXES,
         ],

@@ -1,12 +1,12 @@
 """An outreach task's use case: staff record the outcome (the tasks themselves are made by matching,
-employment.actions.create_outreach_tasks)."""
+employment.suggestions.create_outreach_tasks)."""
 
 from __future__ import annotations
 
 from civic146.auth import Actor
 
+from ..common import known_names
 from ..context import Employment
-from ..domain import known_names
 from ..jobs import store as job_store
 from ..seekers import store as seeker_store
 from . import domain, store

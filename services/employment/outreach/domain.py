@@ -13,7 +13,7 @@ from civic146.errors import InvalidTransition
 from civic146.outbox import Change
 
 from .. import events as ev
-from ..domain import disengaged_outreach_id, event, outreach_id, public_group
+from ..common import disengaged_outreach_id, event, outreach_id, public_group
 
 OUTREACH_GROUPS = ("middle_aged", "older_worker")  # whom a new job's outreach tasks are for
 

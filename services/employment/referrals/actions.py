@@ -1,7 +1,7 @@
 """A referral's use cases, called by the API and the jobs alike: each decides (referrals.domain) and
 commits the change with its events (referrals.store, through the outbox, which also counts the
 domain metrics). Suggestions and hires, which span a referral's seeker and job, are in
-employment.actions."""
+employment.suggestions and employment.hiring."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import datetime
 from civic146.auth import Actor
 from civic146.errors import InvalidInput, InvalidTransition
 
-from .. import actions, matching
+from .. import hiring, matching, ranking
+from ..common import known_names, referral_id
 from ..context import Employment
-from ..domain import known_names, referral_id
 from ..jobs import store as job_store
 from ..seekers import actions as seeker_actions
 from ..seekers import store as seeker_store
@@ -37,13 +37,13 @@ def refer(ctx: Employment, seeker: dict, job: dict, actor: Actor, by_seeker: boo
         doc = store.apply(ctx.outbox, existing, domain.transition(existing, "refer", actor, now))
     else:
         try:
-            seeker_f = actions.seeker_features(seeker, ctx.vocab)
+            seeker_f = ranking.seeker_features(seeker, ctx.vocab)
         except matching.Unscorable as exc:
-            raise actions.unscorable(exc, "seeker_id", "profile") from None
+            raise ranking.unscorable(exc, "seeker_id", "profile") from None
         try:
             job_f = matching.job_features(job, ctx.vocab, now)
         except matching.Unscorable as exc:
-            raise actions.unscorable(exc, "job_id", "posting") from None
+            raise ranking.unscorable(exc, "job_id", "posting") from None
         match = matching.explain(seeker_f, job_f, ctx.vocab)
         doc, change = domain.new_referral(seeker, job, match, "staff", actor, now, stage="referred")
         doc = store.insert(ctx.outbox, doc, change)
@@ -83,7 +83,7 @@ def record_retention(
     change = domain.record_retention(doc, checkpoint, outcome, reason, actor, now, names)
     doc = store.apply(ctx.outbox, doc, change)
     if outcome == "left":
-        actions.sync_placement_now(ctx, doc, now)
+        hiring.sync_placement_now(ctx, doc, now)
     return doc
 
 

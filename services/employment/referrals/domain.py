@@ -13,8 +13,8 @@ from civic146.lifecycle import Lifecycle
 from civic146.outbox import Change
 
 from .. import events as ev
-from ..domain import SYSTEM, event, history_entry, progress, public_group, referral_id
-from ..matching import Match
+from ..common import SYSTEM, event, history_entry, progress, public_group, referral_id
+from ..matching.explanation import Match
 
 CHECKPOINTS = (30, 90, 180)
 

@@ -18,7 +18,7 @@ from civic146.auth import (
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.web import ApiBlueprint
 
-from .. import actions, domain
+from .. import hiring, statistics, suggestions
 from ..access import ctx, is_staff_for, owns, seeker_for
 from ..jobs import store as job_store
 from ..schemas import candidate_out
@@ -182,7 +182,7 @@ def offer(referral_id: str):
 def hire(referral_id: str):
     c = ctx()
     doc, p = referral_for(referral_id, resident_may=False)
-    return present_referral(actions.hire(c, doc, actor_of(p), c.now()), p)
+    return present_referral(hiring.hire(c, doc, actor_of(p), c.now()), p)
 
 
 @bp.endpoint(
@@ -236,7 +236,7 @@ def job_fair_round(body: schemas.RoundIn):
     require_named_community(p, body.community)
     if body.community is not None and not p.serves(body.community):
         raise Forbidden(f"you do not serve community {body.community}")
-    return actions.job_fair_round(c, c.now(), body.community, body.min_score)
+    return suggestions.job_fair_round(c, c.now(), body.community, body.min_score)
 
 
 @bp.endpoint(
@@ -253,7 +253,7 @@ def get_statistics(query: schemas.StatisticsQuery):
     require_named_community(p, query.community)
     scope = community_scope(p, query.community)
     with_sensitive = p.has(*ctx().settings.sensitive_role_list)
-    stats = domain.compute_statistics(
+    stats = statistics.compute_statistics(
         seeker_store.in_scope(scope), store.in_scope(scope), job_store.open_in(scope), with_sensitive
     )
     return schemas.Statistics(community=query.community, **stats)

@@ -12,8 +12,8 @@ from civic146.errors import ConcurrencyConflict
 from civic146.events import Routed
 from civic146.outbox import retry_on_conflict
 
+from ..common import known_names
 from ..context import Employment
-from ..domain import known_names
 from . import domain, store
 
 log = logging.getLogger(__name__)

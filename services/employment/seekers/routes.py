@@ -19,7 +19,7 @@ from civic146.auth import (
 from civic146.errors import Forbidden, InvalidInput, NotFound
 from civic146.web import ApiBlueprint
 
-from .. import actions
+from .. import ranking
 from ..access import ctx, is_staff_for, owns, plain_view, seeker_for, sees_sensitive
 from ..referrals import store as referral_store
 from ..schemas import TopQuery, reasons_out
@@ -237,7 +237,7 @@ def seeker_matches(seeker_id: str, query: TopQuery):
             score=round(mt.score, 4),
             reasons=reasons_out(mt),
         )
-        for j, mt in actions.matches_for_seeker(ctx(), doc, query.k)
+        for j, mt in ranking.matches_for_seeker(ctx(), doc, query.k)
     ]
     return schemas.JobMatchList(seeker_id=seeker_id, items=items)
 

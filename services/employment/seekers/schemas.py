@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from civic146.payloads import CommunityId, Distinct, IdNumber, Input, MobilePhone, PlaceIn
 
 from ..events import HoursType, SeekerStatus, Shift
-from ..matching import LIMITS, PAY_PER_UNIT
+from ..matching.features import LIMITS, PAY_PER_UNIT
 from ..schemas import (
     COMMUTE,
     HOURS,

@@ -24,7 +24,7 @@ class Seeker(mongoengine.DynamicDocument):
             {"fields": ["resident_id"]},
             {"fields": ["status", "consent.expires_at"]},
             {"fields": ["status", "support.next_due_at"]},
-            # the worker looks for hires reserved but not confirmed (actions.hire)
+            # the worker looks for hires reserved but not confirmed (hiring.hire)
             {"fields": ["reservations.0"], "sparse": True},
             *AGGREGATE_INDEXES,
         ],

@@ -12,7 +12,7 @@ from civic146.auth import Actor
 from civic146.errors import InvalidInput
 from civic146.outbox import Change
 
-from ..domain import new_id, survey_draft_id
+from ..common import new_id, survey_draft_id
 
 
 def check_rows(rows: list[dict], existing_phones: set[str]) -> None:

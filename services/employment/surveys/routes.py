@@ -8,7 +8,7 @@ from civic146.auth import STAFF_ROLES, actor_of, community_scope, principal, req
 from civic146.errors import Forbidden
 from civic146.web import ApiBlueprint
 
-from .. import domain as shared
+from .. import statistics
 from ..access import ctx
 from ..seekers import store as seeker_store
 from . import actions, schemas, store
@@ -64,4 +64,4 @@ def unmet_needs(query: schemas.UnmetNeedsQuery):
     p = principal()
     require_named_community(p, query.community)
     seekers = seeker_store.open_in(community_scope(p, query.community))
-    return schemas.UnmetNeeds(community=query.community, **shared.unmet_needs(seekers, ctx().now()))
+    return schemas.UnmetNeeds(community=query.community, **statistics.unmet_needs(seekers, ctx().now()))
