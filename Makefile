@@ -14,8 +14,11 @@ TEST_ENV := TEST_KAFKA_BOOTSTRAP=127.0.0.1:29092 TEST_MONGODB_URI=mongodb://127.
 BENCH_INFRA := RUN_DIR=$(CURDIR)/.run/bench KAFKA_PORT=39192 KAFKA_CONTROLLER_PORT=39193 MONGO_PORT=37317 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 FUZZ_INFRA := RUN_DIR=$(CURDIR)/.run/fuzz KAFKA_PORT=49192 KAFKA_CONTROLLER_PORT=49193 MONGO_PORT=47317 MONGO_BACKEND=memory PYTHON=$(CURDIR)/$(PY)
 FUZZ_EXAMPLES ?= 100
+# `make test` runs the tests in this many processes (pytest-xdist): most of a run waits on servers and
+# processes starting, so two processes use a 2-core machine that one leaves half idle. TEST_WORKERS=0: one.
+TEST_WORKERS ?= 2
 
-.PHONY: help venv infra-up infra-down dev demo dev-down test test-unit bench fuzz faults contracts token clean ops-tools browser-tools up down logs container-smoke
+.PHONY: help venv infra-up infra-down dev demo dev-down test test-quick test-unit bench fuzz faults contracts token clean ops-tools browser-tools up down logs container-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -50,14 +53,17 @@ dev-down: ## stop the services and the infrastructure started by `make dev`
 
 test: venv ops-tools browser-tools lint ## lint, then run every test against real Kafka and mongo-java-server started (and stopped) for the run
 	@set +e; trap '$(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
-	  $(TEST_INFRA) deploy/local/infra.sh up && $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	  $(TEST_INFRA) deploy/local/infra.sh up && $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider \
+	    $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 lint: venv ## ruff: the formatter and the linter over the whole tree (settings in pyproject.toml)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-test-unit: venv ## the tests that need no servers: unit, contract and the fast layer (in-memory store), in seconds
-	$(PY) -m pytest -q tests/unit tests/contract tests/fast
+test-quick: venv ## the tests that need no servers: unit, contract and the fast layer (in-memory store), in well under 90 s
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/fast $(PYTEST_ARGS)
+
+test-unit: test-quick ## the former name of test-quick
 
 # The benchmarks print every figure beside a baseline measured in the same run (tests/bench/): intake's
 # HTTP path, outbox relay, hop to deliberation, growth to 100,000 documents and a sustained run of

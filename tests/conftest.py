@@ -3,15 +3,66 @@
 Unit tests need nothing. Integration and system tests talk to the real Kafka and mongo-java-server
 (memory backend) that `make test` starts (deploy/local/infra.sh with the test ports); each test gets
 its own database and topic prefix, so tests never see each other's data.
+
+Tiers are chosen by folder: every test is marked with its folder's name (unit, fast, contract,
+integration, system, browser, ops, security), so `-m "not system"` or `-m integration` select what
+the folders hold. `make test` runs them in two processes (pytest-xdist, `--dist loadgroup`): a group
+is one test module, or one folder where a session's servers or a session's scan span modules; the
+groups that take longest are handed out first, so that neither process ends with a long tail.
 """
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
 from tests.helpers import JWT_SECRET, KAFKA, MONGO, TopicReader
+
+TIERS = ("unit", "fast", "contract", "integration", "system", "browser", "ops", "security")
+# Folders whose tests share one process's state: security's four APIs and browser's chromium are
+# started once per process; the mediation system tests record their topics for the privacy scan
+# that runs after them (tests/system/mediation_flows.py).
+SHARED_GROUPS = {
+    "security": "security",
+    "browser": "browser",
+    "system/test_mediation_": "system-mediation",
+}
+# The longest groups first (from `make test`'s durations table): each starts its own cluster,
+# platform or Prometheus, or walks whole stories.
+LONGEST_FIRST = (
+    "ops/test_kafka_cluster.py",
+    "ops/test_faults.py",
+    "system-mediation",
+    "ops/test_live_prometheus.py",
+    "security",
+    "ops/test_local_infra.py",
+    "system/test_intake_system.py",
+    "system/test_event_order.py",
+    "system/test_free_text_privacy.py",
+    "system/test_deliberation_stories.py",
+    "browser",
+    "system/test_demo.py",
+)
+TESTS = Path(__file__).resolve().parent
+
+
+def _group(path: Path) -> str:
+    relative = path.relative_to(TESTS).as_posix()
+    return next((g for prefix, g in SHARED_GROUPS.items() if relative.startswith(prefix)), relative)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = Path(str(item.path))
+        tier = path.relative_to(TESTS).parts[0] if path.is_relative_to(TESTS) else None
+        if tier in TIERS:
+            item.add_marker(tier)
+            item.add_marker(pytest.mark.xdist_group(_group(path)))
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_group(Path(str(item.path))), len(rank)))
 
 
 @pytest.fixture

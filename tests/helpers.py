@@ -89,6 +89,26 @@ class TopicReader:
                 self.records.extend(batch)
         return self.records
 
+    def read_to_end(self, timeout: float = 30.0) -> list:
+        """Read every record the topic holds now: up to the end offsets of its partitions, taken at
+        the call. The end is positive, never a quiet period: a caller proving that nothing more came
+        first waits until everything that could come was published (`outboxes_drained`)."""
+        ends = self.consumer.end_offsets(list(self.consumer.assignment()))
+        deadline = time.time() + timeout
+        while any(self.consumer.position(tp) < end for tp, end in ends.items()):
+            if time.time() > deadline:
+                raise AssertionError(f"{self.topic}: did not reach the end offsets {ends} in {timeout} s")
+            for batch in self.consumer.poll(timeout_ms=300).values():
+                self.records.extend(batch)
+        return self.records
+
+    def read_published(self, *databases, timeout: float = 30.0) -> list:
+        """Every record the services writing to these databases have committed for this topic:
+        read once their outboxes are drained, to the topic's end. Nothing that was committed before
+        the call is missing, and nothing published twice goes unseen."""
+        wait_until(lambda: outboxes_drained(*databases), timeout=timeout, message="outboxes drained")
+        return self.read_to_end(timeout)
+
     def settle(self, quiet_seconds: float = 2.0) -> list:
         """Read until nothing new arrives for `quiet_seconds` (to see that nothing extra came)."""
         last = time.time()
@@ -101,6 +121,16 @@ class TopicReader:
 
     def close(self):
         self.consumer.close()
+
+
+def outboxes_drained(*databases) -> bool:
+    """Every event committed in these databases is on its topic: no document holds an outbox entry
+    (the relay removes one only after the broker's ack)."""
+    return not any(
+        db[name].find_one({"outbox.0": {"$exists": True}}, {"_id": 1})
+        for db in databases
+        for name in db.list_collection_names()
+    )
 
 
 class RunningRelay:

@@ -1,7 +1,11 @@
 """One way to build any service under test, from its declaration (civic146.service.Service):
 `service_settings(SERVICE)` (the test's database and topics), `service_app(SERVICE, settings)` (the
 API in-process, with the worker's relay on a thread) and `service_consumer(SERVICE, app)` (the
-worker's consumer, given the same context as the app)."""
+worker's consumer, given the same context as the app).
+
+A test pays for Kafka only when it reads it: the topics are created and the relay started for a
+test that asks for `topic_reader` or `service_consumer` (or is marked `kafka`). Any other test's
+events stay in its documents' outboxes, where a test of what was recorded reads them."""
 
 import pytest
 
@@ -9,30 +13,43 @@ from civic146.consumer import Consumer
 from civic146.kafka import ensure_topics
 from tests.helpers import RunningRelay
 
+KAFKA_FIXTURES = {"topic_reader", "service_consumer"}
+
 
 @pytest.fixture
-def service_settings(base_env, monkeypatch):
+def reads_kafka(request) -> bool:
+    """Whether the test reads Kafka (then its topics exist and its app's relay publishes)."""
+    return (
+        bool(KAFKA_FIXTURES & set(request.fixturenames))
+        or request.node.get_closest_marker("kafka") is not None
+    )
+
+
+@pytest.fixture
+def service_settings(base_env, monkeypatch, reads_kafka):
     def make(service, **env: str):
         for k, v in {**base_env, **env}.items():
             monkeypatch.setenv(k, v)
         settings = service.load_settings()
-        ensure_topics(settings, [settings.topic(t) for t in service.worker_topics()])
+        if reads_kafka:
+            ensure_topics(settings, [settings.topic(t) for t in service.worker_topics()])
         return settings
 
     return make
 
 
 @pytest.fixture
-def service_app(mongo_db):
+def service_app(mongo_db, reads_kafka):
     relays = []
 
     def make(service, settings):
         app = service.create_app(settings)
         service.ensure_indexes()  # the worker makes them in production; no worker runs here
         app.config["TESTING"] = True
-        relay = RunningRelay(settings, service.collections(), app.extensions[service.name].outbox)
-        app.extensions["test.relay"] = relay
-        relays.append(relay)
+        if reads_kafka:
+            relay = RunningRelay(settings, service.collections(), app.extensions[service.name].outbox)
+            app.extensions["test.relay"] = relay
+            relays.append(relay)
         return app
 
     yield make

@@ -233,7 +233,8 @@ def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_p
 
 
 def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_period(hiring, mongo_db):
-    from employment import hiring, scheduled
+    from employment import hiring as hire_steps
+    from employment import scheduled
     from employment.referrals import domain, store
 
     ctx = hiring
@@ -246,11 +247,11 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
     # The process hiring `first` reserves the opening and the placement, then dies before the
     # referral's own write: the job is taken, and a second hire is refused.
     stalled = store.get(first)
-    hiring.reserve_opening(ctx, stalled, t0)
-    hiring.reserve_placement(ctx, stalled, t0)
+    hire_steps.reserve_opening(ctx, stalled, t0)
+    hire_steps.reserve_placement(ctx, stalled, t0)
     assert mongo_db.jobs.find_one({"_id": job})["status"] == "filled"
     with pytest.raises(InvalidTransition, match="openings"):
-        hiring.hire(ctx, store.get(second), staff(), t0)
+        hire_steps.hire(ctx, store.get(second), staff(), t0)
 
     # Within the grace period the worker leaves it alone (the attempt may still be running) ...
     scheduled.finish_placements(ctx, t0 + grace - timedelta(seconds=1))
@@ -275,8 +276,8 @@ def test_the_worker_releases_what_an_interrupted_hire_reserved_after_the_grace_p
     # finished by the worker at once: the hired referral keeps its opening and placement.
     later = t0 + 2 * grace
     hired = store.get(second)
-    hiring.reserve_opening(ctx, hired, later)
-    hiring.reserve_placement(ctx, hired, later)
+    hire_steps.reserve_opening(ctx, hired, later)
+    hire_steps.reserve_placement(ctx, hired, later)
     store.apply(ctx.outbox, hired, domain.hire(hired, staff(), later))
     assert scheduled.finish_placements(ctx, later) == 1
     assert_documents_agree_with_referrals(mongo_db)

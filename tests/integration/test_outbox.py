@@ -66,7 +66,7 @@ def test_commit_stamps_sequences_and_the_relay_publishes_once_in_order(settings,
         assert relay.publish_pending() == 0 and relay.sweep() == 0  # nothing published twice
         records = topic_reader(settings.topic("test.pings")).read(3)
         assert (
-            published(topic_reader(settings.topic("test.pings")).settle(1.0))
+            published(topic_reader(settings.topic("test.pings")).read_to_end())
             == published(records)
             == [("a", "000000000001.001", 0), ("a", "000000000002.001", 1), ("a", "000000000002.002", 2)]
         )
@@ -140,7 +140,7 @@ def test_a_backlog_is_swept_in_pages_and_new_commits_are_published_between_them(
         assert coll.count_documents({"outbox.0": {"$exists": True}}) == 0
         reader = topic_reader(settings.topic("test.pings"))
         reader.read(9)
-        records = reader.settle(1.0)
+        records = reader.read_to_end()
         ids = [json.loads(r.value)["id"] for r in records]
         assert len(ids) == len(set(ids)) == 9  # every event once
     finally:
@@ -237,7 +237,7 @@ def test_concurrent_commits_from_threads_and_processes_and_the_relay_lose_nothin
     doc = coll.find_one({"_id": "c"})
     assert doc["version"] == 1 + len(committed) and sorted(doc["history"]) == sorted(committed)
     records = topic_reader(settings.topic("test.pings")).read(len(committed), timeout=30)
-    events = [json.loads(r.value) for r in topic_reader(settings.topic("test.pings")).settle(1.0)]
+    events = [json.loads(r.value) for r in topic_reader(settings.topic("test.pings")).read_to_end()]
     assert len(records) == len(events) == len(committed)
     assert len({e["id"] for e in events}) == len(committed)  # none twice
     sequences = [e["sequence"] for e in events]
