@@ -109,18 +109,22 @@ class TopicReader:
         wait_until(lambda: outboxes_drained(*databases), timeout=timeout, message="outboxes drained")
         return self.read_to_end(timeout)
 
-    def settle(self, quiet_seconds: float = 2.0) -> list:
-        """Read until nothing new arrives for `quiet_seconds` (to see that nothing extra came)."""
-        last = time.time()
-        while time.time() - last < quiet_seconds:
-            got = self.consumer.poll(timeout_ms=300)
-            for batch in got.values():
-                self.records.extend(batch)
-                last = time.time()
-        return self.records
-
     def close(self):
         self.consumer.close()
+
+
+_CLIENTS: dict[str, object] = {}
+
+
+def service_database(env: dict[str, str]):
+    """The database of a service started with `env` (its MONGODB_URI and MONGODB_DB), on one client
+    per server for the whole run."""
+    import pymongo
+
+    uri = env["MONGODB_URI"]
+    if uri not in _CLIENTS:
+        _CLIENTS[uri] = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+    return _CLIENTS[uri][env["MONGODB_DB"]]
 
 
 def outboxes_drained(*databases) -> bool:

@@ -11,6 +11,8 @@ from intake import store
 from intake.handlers import SUBSCRIPTIONS
 from tests.helpers import KAFKA
 
+pytestmark = pytest.mark.kafka  # the consumer reads the topics its tests produce to
+
 GOOD = {
     "category": "roads_and_facilities",
     "description": "乐福国际小区北侧道路因强降雨损毁",

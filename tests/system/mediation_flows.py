@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import requests
 
-from tests.helpers import ROOT, wait_until
+from tests.helpers import ROOT, service_database, wait_until
 
 CONTRACTS = ROOT / "services" / "contracts" / "events"
 COMMUNITY, COMPOUND = "huifeng", "huifeng-1"
@@ -280,7 +280,7 @@ def neighbour_dispute_flow(service_factory, mint, topic_reader, tmp_path: Path) 
 
     reader = topic_reader(prefix + "mediation.cases")
     events(reader, "civic146.mediation.case.closed.v2")
-    reader.settle(1.0)
+    reader.read_published(service_database(mediation.env))
     assert (
         events(reader, "civic146.mediation.case.confirmation-window-closing.v2", at_least=0, timeout=0) == []
     )

@@ -23,7 +23,7 @@ from kafka import KafkaProducer
 
 from civic146.auth import pseudonym
 from civic146.contracts import EVENTS_DIR
-from tests.helpers import JWT_SECRET, KAFKA, MONGO, wait_until
+from tests.helpers import JWT_SECRET, KAFKA, MONGO, service_database, wait_until
 from tests.system.conftest import metric, scrape
 
 SCHEMAS: dict[str, dict] = {}
@@ -112,8 +112,9 @@ def unique(records) -> list[dict]:
     return list(events.values())
 
 
-def read_events(topic_reader, topic: str, expected_types: dict[str, int]) -> list[dict]:
-    """Read until at least the expected events are there; return every event (settled)."""
+def read_events(topic_reader, topic: str, expected_types: dict[str, int], publisher) -> list[dict]:
+    """Read until at least the expected events are there; return every event the publisher (the
+    service writing the topic) had committed by then."""
     reader = topic_reader(topic)
 
     def enough():
@@ -122,7 +123,7 @@ def read_events(topic_reader, topic: str, expected_types: dict[str, int]) -> lis
         return events if all(have[t] >= n for t, n in expected_types.items()) else None
 
     wait_until(enough, timeout=60, message=f"events on {topic}")
-    return reader, unique(reader.settle(1.5))
+    return reader, unique(reader.read_published(service_database(publisher.env)))
 
 
 def t(name: str) -> str:
@@ -357,6 +358,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
             t("closed"): 1,
             PROGRESS: 6,
         },
+        delib,
     )
     for e in events:
         jsonschema.validate(e, schema(e["type"]))
@@ -391,10 +393,12 @@ def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_re
     """Produce both topics again, with the consumers' processed-events records wiped, and check that
     neither service changed anything nor published anything more."""
     prefix = delib.env["TOPIC_PREFIX"]
+    databases = [service_database(svc.env) for svc in (intake, delib)]
     before = {rid: call("GET", f"{intake.url}/v1/requests/{rid}", staff) for rid in request_ids}
     topic_before = call("GET", f"{delib.url}/v1/topics/{topic_id}", staff)
     streams = {
-        name: topic_reader(prefix + name).settle(1.5) for name in ("deliberation.topics", "intake.requests")
+        name: topic_reader(prefix + name).read_published(*databases)
+        for name in ("deliberation.topics", "intake.requests")
     }
     counts = {name: len(records) for name, records in streams.items()}
     client = pymongo.MongoClient(MONGO)
@@ -437,7 +441,7 @@ def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_re
     }
     assert call("GET", f"{delib.url}/v1/topics/{topic_id}", staff) == topic_before
     for name, n in counts.items():  # the originals plus the replayed copies, nothing new
-        assert len(topic_reader(prefix + name).settle(1.5)) == 2 * n
+        assert len(topic_reader(prefix + name).read_published(*databases)) == 2 * n
 
 
 def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint, topic_reader, tmp_path):
@@ -549,7 +553,7 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
     )
     clock.advance(days=2, minutes=1)
     # The worker closes the window (no read has happened): the result is on Kafka.
-    _, events = read_events(topic_reader, prefix + "deliberation.topics", {t("vote-closed"): 1})
+    _, events = read_events(topic_reader, prefix + "deliberation.topics", {t("vote-closed"): 1}, delib)
     [closed1] = [e["data"] for e in events if e["type"] == t("vote-closed")]
     assert (closed1["result"], closed1["ballots_cast"], closed1["turnout"]) == ("quorum_not_met", 3, 0.3)
     resp, _ = ballot(first, voters[3], "approve")
@@ -596,7 +600,7 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
 
     # A read shows the vote closed before the worker's close_due_votes job commits it; a write in
     # between would meet that commit (409 concurrent_update): go on once its event is out.
-    read_events(topic_reader, prefix + "deliberation.topics", {t("vote-closed"): 2})
+    read_events(topic_reader, prefix + "deliberation.topics", {t("vote-closed"): 2}, delib)
 
     # The topic proceeds: implementation, result, the requests resolved in intake and rated.
     party_review(url, "ruyijie", "decision")
@@ -654,6 +658,7 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
         topic_reader,
         prefix + "deliberation.topics",
         {t("vote-closed"): 2, t("closed"): 1, t("evaluated"): 2, PROGRESS: 4},
+        delib,
     )
     for e in events:
         jsonschema.validate(e, schema(e["type"]))

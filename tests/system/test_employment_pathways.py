@@ -18,7 +18,7 @@ import jsonschema
 import requests
 
 from employment import events as ev
-from tests.helpers import wait_until
+from tests.helpers import service_database, wait_until
 
 COMMUNITY, COMPOUND = "huifeng", "lefu-international"
 SCHEMAS = {t.name: t.schema() for t in ev.PUBLISHED}
@@ -246,7 +246,7 @@ def test_one_seeker_of_each_group_follows_the_pathway_of_the_data(
     assert stats["older_worker"]["placed"] == 0 and stats["older_worker"]["median_days_to_placement"] is None
 
     # --- the topic: valid events, no names, phones or the difficulty group
-    records = reader.settle(2)
+    records = reader.read_published(service_database(employment.env))
     types = {json.loads(r.value)["type"] for r in records}
     assert {ev.SEEKER_REGISTERED.name, ev.JOB_PUSHED.name, ev.OUTREACH_CREATED.name} <= types
     for record in records:

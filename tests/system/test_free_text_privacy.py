@@ -20,7 +20,7 @@ import re
 import requests
 
 from civic146.pii import fold
-from tests.helpers import wait_until
+from tests.helpers import service_database, wait_until
 from tests.system import mediation_flows as flows
 from tests.system.test_deliberation_stories import Clock, call, party_review
 
@@ -404,7 +404,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
         except AssertionError:  # a dead-letter topic nothing was ever sent to
             assert name.endswith(".deadletter"), f"no topic {name}"
             continue
-        for record in reader.settle(1.5):
+        for record in reader.read_published(*(service_database(s.env) for s in services.values())):
             raw = record.value.decode("utf-8")
             types.add(json.loads(raw)["type"])
             problems += [f"{name}@{record.offset} {json.loads(raw)['type']}: {p}" for p in leaks(raw)]

@@ -2,6 +2,7 @@
 read from Kafka: a neighbour dispute from intake to a fulfilled agreement and the reminder of
 the court-confirmation window."""
 
+from tests.helpers import service_database
 from tests.system import mediation_flows as flows
 from tests.system.conftest import metric, scrape
 
@@ -24,7 +25,7 @@ def test_neighbour_dispute_from_intake_to_fulfilled_agreement_and_confirmation_r
         (run["request_id"], "resolved"),
     ]
     assert types[-1] == "confirmation-window-closing"
-    run["reader"].settle(2.0)
+    run["reader"].read_published(service_database(mediation.env))
     assert len(flows.events(run["reader"], "civic146.mediation.case.confirmation-window-closing.v2")) == 1
 
     # The party reads the whole case; the statistics count it.

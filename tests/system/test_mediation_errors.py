@@ -2,11 +2,12 @@
 being a party, its mediator or a supervisor: clear 4xx errors that change nothing (the case as a
 supervisor sees it is identical, and no event is published)."""
 
+from tests.helpers import service_database
 from tests.system import mediation_flows as flows
 
 
 def snapshot(mediation, tokens, cid: str, reader) -> tuple[dict, int]:
-    reader.settle(1.0)
+    reader.read_published(service_database(mediation.env))
     return flows.call(mediation, "GET", f"/cases/{cid}", tokens.supervisor), len(
         flows.events(reader, at_least=0, timeout=0)
     )

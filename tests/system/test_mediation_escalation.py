@@ -7,7 +7,7 @@ import json
 
 import jsonschema
 
-from tests.helpers import wait_until
+from tests.helpers import service_database, wait_until
 from tests.system import mediation_flows as flows
 from tests.system.conftest import metric, scrape
 
@@ -87,7 +87,7 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     # ... and reports it to intake; mediation does not resolve the request itself.
     progressing = flows.wait_for_intake_status(intake, tokens, rid, "in_progress")
     assert (progressing["handled_by"], progressing["reference"]) == ("deliberation", topic["id"])
-    reader.settle(1.5)
+    reader.read_published(service_database(mediation.env))
     assert [e for e in flows.events(reader, "civic146.request.progress.v2", at_least=0, timeout=0)] == []
     assert flows.intake_request(intake, tokens, rid)["status"] == "in_progress"
     api = scrape(mediation.api_metrics_url)

@@ -36,7 +36,7 @@ def test_no_event_of_the_system_tests_holds_notes_or_unmasked_personal_data(
     for prefix, other_topics in flows.PREFIXES.items():
         for topic in TOPICS + other_topics:
             reader = topic_reader(prefix + topic)
-            for record in reader.settle(1.0):
+            for record in reader.read_to_end():
                 raw = record.value.decode("utf-8", errors="replace")
                 scanned += 1
                 types.add(json.loads(raw)["type"])
