@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
@@ -129,15 +130,26 @@ def produce(producer, numbers, key_of=lambda n: f"k{n % 7}") -> None:
         f.get(timeout=30)  # raises unless every send was acknowledged by the in-sync replicas
 
 
-def read_all(bootstrap: str) -> list[int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=3000)
+def read_to_end(bootstrap: str, topic: str) -> list:
+    """Every record of the topic up to its end offsets now (a positive end, not a quiet period)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        parts = [TopicPartition(TOPIC, p) for p in range(PARTITIONS)]
+        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
-        return [int(m.value) for m in consumer]
+        ends, records = consumer.end_offsets(parts), []
+        deadline = time.monotonic() + 60
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            assert time.monotonic() < deadline, f"{topic}: end offsets {ends} not reached"
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+        return records
     finally:
         consumer.close()
+
+
+def read_all(bootstrap: str) -> list[int]:
+    return [int(r.value) for r in read_to_end(bootstrap, TOPIC)]
 
 
 def test_every_topic_and_the_internal_ones_have_three_replicas_and_need_two(cluster):
@@ -276,14 +288,7 @@ def test_intake_runs_unchanged_and_loses_nothing_through_a_killed_leader(cluster
         )
     finally:
         relay.close()
-    consumer = KafkaConsumer(bootstrap_servers=cluster.bootstrap, consumer_timeout_ms=3000)
-    try:
-        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        subjects = [json.loads(r.value)["subject"] for r in consumer]
-    finally:
-        consumer.close()
+    subjects = [json.loads(r.value)["subject"] for r in read_to_end(cluster.bootstrap, topic)]
     assert set(subjects) == set(accepted) and len(accepted) == 40
     mongo.connect(settings).client.drop_database(settings.database)
     if leader is not None:
@@ -318,8 +323,8 @@ def test_acks_all_is_refused_rather_than_kept_on_one_node(cluster):
             pass
     settings = cluster.settings()
 
-    cluster.run("node", str(first), "start")
-    cluster.run("node", str(second), "start")
+    with ThreadPoolExecutor(2) as both:  # each node's start waits for its JVM: side by side
+        list(both.map(lambda node: cluster.run("node", str(node), "start"), (first, second)))
     cluster.wait_for_isr(TOPIC, 3)
     producer = make_producer(settings, "drill-again")
     try:
