@@ -182,16 +182,13 @@ def stop_all(procs: Iterable[Proc | None], grace: float = STOP_GRACE) -> None:
         proc.wait_stopped(deadline)
 
 
-def wait_ready(
-    proc: Proc, url: str, timeout: float = 60, then: Callable[[], bool] | None = None, what: str = ""
-) -> None:
+def wait_ready(proc: Proc, url: str, timeout: float = 60, then: Callable[[], bool] | None = None) -> None:
     """Poll `url` until it answers 200, then `then()` (if given) until it is true. Anything short of
     an answer (refused, reset, or a read time-out while the app is still importing) means "not
     ready yet"; the process exiting, or the deadline passing (the process is stopped then), fails
     with NotReady and the log's tail."""
     import requests
 
-    what = what or f"{proc.name} at {url}"
     deadline = time.monotonic() + timeout
     answered = False
     while time.monotonic() < deadline:
@@ -206,7 +203,7 @@ def wait_ready(
             return
         time.sleep(0.2)
     proc.stop()
-    raise NotReady(f"{what} not ready after {timeout:.0f} s (log {proc.log}):\n{proc.tail()}")
+    raise NotReady(f"{proc.name} at {url} not ready after {timeout:.0f} s (log {proc.log}):\n{proc.tail()}")
 
 
 def relay_lease_held(client, database: str) -> Callable[[], bool]:
