@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import os
-import random
-import socket
-import subprocess
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, free_port  # noqa: F401  (re-exported: tests import them from here)
+
 KAFKA = os.environ.get("TEST_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
 MONGO = os.environ.get("TEST_MONGODB_URI", "mongodb://127.0.0.1:27217/")
 JWT_SECRET = "test-secret-not-for-production"
-
-
-_HANDED_OUT: set[int] = set()
-# Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default): a port from
-# inside it can be taken by any outgoing connection (Kafka and MongoDB clients open many) between
-# the moment it is handed out and the moment the server under test binds it.
-_TEST_PORTS = range(20000, 32000)
 
 
 def call(method: str, url: str, headers: dict, body: dict | None = None, expect: int = 200) -> dict:
@@ -30,22 +20,6 @@ def call(method: str, url: str, headers: dict, body: dict | None = None, expect:
     resp = requests.request(method, url, json=body, headers=headers, timeout=15)
     assert resp.status_code == expect, f"{method} {url}: {resp.status_code} {resp.text[:800]}"
     return resp.json()
-
-
-def free_port() -> int:
-    """A port nobody listens on now, outside the ephemeral range and never the same twice in this
-    process (a test asks for all its servers' ports before any of them binds)."""
-    while True:
-        port = random.choice(_TEST_PORTS)
-        if port in _HANDED_OUT:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:  # in use
-                continue
-        _HANDED_OUT.add(port)
-        return port
 
 
 def create_topics(*names: str, partitions: int = 3) -> None:
@@ -167,12 +141,3 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, message:
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {message}")
-
-
-def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
-    full_env.update(env)
-    log = open(log_path, "ab")
-    return subprocess.Popen(
-        args, env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
-    )

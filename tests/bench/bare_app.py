@@ -12,8 +12,12 @@ def create_app() -> Flask:
         body = request.get_json()
         return {"id": "bare", "status": "submitted", "echo": len(body)}, 201
 
-    @app.get("/healthz")  # the benchmark's start-up check, as on the services
+    @app.get("/healthz")
     def healthz():
         return {"status": "alive"}
+
+    @app.get("/readyz")  # the start-up check of tests/processes.py, as on the services
+    def readyz():
+        return {"status": "ready"}
 
     return app

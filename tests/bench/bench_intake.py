@@ -104,9 +104,9 @@ def drop(client, name: str) -> None:
 
 
 def start_http_pair(env: dict, tmp: Path) -> tuple[h.Proc, h.Proc]:
-    bare = h.start_api("bare-api", "tests.bench.bare_app:create_app()", env, tmp, ready_path="/healthz")
+    bare = h.start_api("bare", "tests.bench.bare_app:create_app()", env, tmp)
     try:
-        return bare, h.start_api("intake-api", "intake.api:create_app()", env, tmp)
+        return bare, h.start_api("intake", "intake.api:create_app()", env, tmp)
     except BaseException:
         bare.stop()
         raise
@@ -509,7 +509,7 @@ def bench_hop(tmp: Path) -> dict:
         # deliberation first: its consumer joins its group before anything is routed
         procs.append(h.start_worker("deliberation", h.service_env(delib_db.name, prefix), tmp))
         procs.append(h.start_worker("intake", h.service_env(intake_db.name, prefix), tmp))
-        api = h.start_api("intake-api", "intake.api:create_app()", h.service_env(intake_db.name, prefix), tmp)
+        api = h.start_api("intake", "intake.api:create_app()", h.service_env(intake_db.name, prefix), tmp)
         procs.append(api)
         ids = prepare_accepted(intake_db, n_warm + sum(round(r * s) for r, s in plan))
         wait_drained(intake_db)
@@ -644,7 +644,7 @@ def bench_sustained(tmp: Path, api_max: float | None) -> dict:
     worker = h.start_worker("intake", env, tmp)
     api = None
     try:
-        api = h.start_api("intake-api", "intake.api:create_app()", env, tmp)
+        api = h.start_api("intake", "intake.api:create_app()", env, tmp)
         if api_max is None:  # section 1 skipped: measure the maximum here (with the worker running)
             api_max = max_throughput(api.port)["rps"]
             db["requests"].delete_many({})

@@ -1,8 +1,8 @@
 """What the benchmarks share: servers started as operators start them, one load generator for
 every HTTP figure, realistic intake documents, and small statistics helpers.
 
-Processes are started in their own session and stopped by pid (SIGTERM, then SIGKILL), never by
-name: other runs share the machine.
+Servers are started and stopped by tests/processes.py (in their own session, stopped by pid,
+never by name: other runs share the machine).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -26,12 +24,10 @@ for _path in (ROOT, ROOT / "services"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-import requests  # noqa: E402
 
 from civic146.outbox import PENDING  # noqa: E402
 from intake import domain, reference  # noqa: E402
-from tests.helpers import free_port  # noqa: E402
-from tests.helpers import spawn as tests_spawn  # noqa: E402
+from tests.processes import NotReady, Proc, ServiceProcesses  # noqa: E402
 
 BIN = Path(sys.executable).parent
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:39192")
@@ -78,96 +74,23 @@ def service_env(db: str, prefix: str) -> dict[str, str]:
     }
 
 
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-    port: int = 0
-
-    def tail(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-3000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(10)
-
-
-def spawn(name: str, args: list[str], env: dict[str, str], tmp: Path) -> Proc:
-    log = tmp / f"{name}.log"
-    return Proc(
-        name, tests_spawn(args, {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}"}, log), log
-    )
-
-
-def wait_ready(proc: Proc, url: str, timeout: float = 60) -> None:
-    """Poll `url` until it answers 200. Anything short of an answer (refused, reset, or a read
-    time-out while the app is still importing) means "not ready yet"; only the process exiting or
-    the deadline passing is a failure."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            raise SystemExit(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.tail()}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.stop()
-    raise SystemExit(f"{proc.name} not ready at {url} after {timeout:.0f} s:\n{proc.tail()}")
-
-
-def start_api(name: str, app: str, env: dict[str, str], tmp: Path, ready_path: str = "/readyz") -> Proc:
+def start_api(name: str, app: str, env: dict[str, str], tmp: Path) -> Proc:
     """`app` under gunicorn with the services' settings (civic146.gunicorn_conf: 2 gthread workers
-    x 4 threads unless GUNICORN_WORKERS / GUNICORN_THREADS say otherwise)."""
-    port = free_port()
-    proc = spawn(
-        name,
-        [str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", app],
-        {
-            **env,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "API_METRICS_PORT": str(free_port()),
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"{name}-prom"),
-        },
-        tmp,
-    )
-    proc.port = port
-    wait_ready(proc, f"http://127.0.0.1:{port}{ready_path}")
-    return proc
+    x 4 threads unless GUNICORN_WORKERS / GUNICORN_THREADS say otherwise), once /readyz answers;
+    its logs as `<name>-api.log` in `tmp`."""
+    try:
+        return ServiceProcesses(name, env, tmp).start_api(workers=None, app=app)
+    except NotReady as failed:
+        raise SystemExit(str(failed)) from None
 
 
 def start_worker(service: str, env: dict[str, str], tmp: Path) -> Proc:
     """`python -m <service>.worker`; ready when its metrics port answers and its relay holds the
     service's lease (before that, nothing it commits would be published)."""
-    import pymongo
-
-    port = free_port()
-    proc = spawn(
-        f"{service}-worker",
-        [sys.executable, "-m", f"{service}.worker"],
-        {**env, "WORKER_METRICS_PORT": str(port)},
-        tmp,
-    )
-    proc.port = port
-    wait_ready(proc, f"http://127.0.0.1:{port}/metrics")
-    leases = pymongo.MongoClient(MONGO, tz_aware=True)[env["MONGODB_DB"]]["relay_lease"]
-    deadline = time.monotonic() + 30
-    while not leases.find_one({"_id": "relay", "until": {"$gt": datetime.now(UTC)}}):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{proc.name} never took the relay lease:\n{proc.tail()}")
-        time.sleep(0.1)
-    leases.database.client.close()
-    return proc
+    try:
+        return ServiceProcesses(service, env, tmp).start_worker(lease=True)
+    except NotReady as failed:
+        raise SystemExit(str(failed)) from None
 
 
 # --- the load generator ----------------------------------------------------------------------------

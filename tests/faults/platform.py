@@ -1,6 +1,6 @@
 """The drills' private instance: infra.sh on ports of its own, and the four services as operators
-run them (API under gunicorn, worker process), each a process this module started and can kill,
-stop, freeze and start again by pid."""
+run them (API under gunicorn, worker process: tests/processes.py), each a process it started and
+can kill, stop, freeze and start again by pid."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymongo
-import requests
 
 from civic146.auth import mint
-from tests.helpers import ROOT, free_port, spawn, wait_until
+from tests.helpers import ROOT, wait_until
+from tests.processes import Proc, ServiceProcesses, stop_services
 
 INFRA = ROOT / "deploy" / "local" / "infra.sh"
-BIN = Path(sys.executable).parent
 SERVICES = ("intake", "deliberation", "employment", "mediation")
 SECRET = "faults-secret-not-for-production"
 
@@ -100,106 +99,6 @@ class Infra:
         return pymongo.MongoClient(self.mongo_uri, serverSelectionTimeoutMS=2000, socketTimeoutMS=5000)
 
 
-@dataclass
-class Proc:
-    """One process of a service: its command, environment and log; started again at will."""
-
-    args: list[str]
-    env: dict
-    log: Path
-    popen: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.popen = spawn(self.args, self.env, self.log)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
-        """The whole process group (gunicorn's master and its workers, a worker and its threads)."""
-        if self.running():
-            os.killpg(self.popen.pid, sig)
-            self.popen.wait(30)
-
-    def stop(self) -> None:
-        if self.running():
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@dataclass
-class Service:
-    name: str
-    env: dict
-    run_dir: Path
-    api_port: int = field(default_factory=free_port)
-    api: Proc = field(init=False)
-    workers: list[Proc] = field(default_factory=list)
-
-    def __post_init__(self):
-        self.api = Proc(
-            [str(BIN / "gunicorn"), "-c", "python:civic146.gunicorn_conf", f"{self.name}.api:create_app()"],
-            {
-                **self.env,
-                "GUNICORN_BIND": f"127.0.0.1:{self.api_port}",
-                "GUNICORN_WORKERS": "2",
-                "API_METRICS_PORT": str(free_port()),
-                "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / f"{self.name}-prom"),
-            },
-            self.run_dir / f"{self.name}-api.log",
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    def add_worker(self) -> Proc:
-        proc = Proc(
-            [sys.executable, "-m", f"{self.name}.worker"],
-            {**self.env, "WORKER_METRICS_PORT": str(free_port())},
-            self.run_dir / f"{self.name}-worker-{len(self.workers)}.log",
-        )
-        self.workers.append(proc)
-        proc.start()
-        return proc
-
-    def start_api(self) -> None:
-        (self.run_dir / f"{self.name}-prom").mkdir(exist_ok=True)
-        self.api.start()
-        wait_until(self.ready, timeout=90, message=f"{self.name} API ready (log {self.api.log})")
-
-    def ready(self) -> bool:
-        if not self.api.running():
-            raise RuntimeError(f"{self.name} API exited: {self.api.log.read_text()[-2000:]}")
-        try:
-            return requests.get(f"{self.url}/readyz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def gunicorn_workers(self) -> list[int]:
-        """The master's children (its worker processes), from /proc."""
-        children = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(") ", 1)[1].split()
-            except (OSError, IndexError):  # gone meanwhile
-                continue
-            if int(fields[1]) == self.api.pid:
-                children.append(int(stat.parent.name))
-        return children
-
-    def stop(self) -> None:
-        for proc in [self.api, *self.workers]:
-            proc.stop()
-
-
 class Platform:
     """The infra and the four services; tokens for the numbered work."""
 
@@ -212,10 +111,10 @@ class Platform:
             "MONGODB_URI": self.infra.mongo_uri,
             "JWT_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT / "services"),
             "THROTTLE_ENABLED": "false",  # the load comes from one address
         }
-        self.services = {name: Service(name, env, run_dir) for name in SERVICES}
+        # a machine busy with the drills' load starts a process slowly
+        self.services = {name: ServiceProcesses(name, env, run_dir, ready_timeout=90) for name in SERVICES}
         self.resident = {
             "Authorization": "Bearer " + mint(SECRET, "faults-resident", ["resident"], ttl_seconds=43200)
         }
@@ -227,8 +126,10 @@ class Platform:
     def start(self) -> None:
         started = time.monotonic()
         self.infra.up()
-        for svc in self.services.values():
-            svc.add_worker()  # creates its topics before the API takes work
+        # the workers first: each creates its topics before its API takes work
+        workers = {svc: svc.add_worker() for svc in self.services.values()}
+        for svc, worker in workers.items():
+            svc.wait_worker(worker)
         for svc in self.services.values():
             svc.start_api()
         self.started_in = time.monotonic() - started
@@ -237,6 +138,5 @@ class Platform:
         return [w for svc in self.services.values() for w in svc.workers]
 
     def stop(self) -> None:
-        for svc in self.services.values():
-            svc.stop()
+        stop_services(self.services.values())
         self.infra.down()

@@ -14,9 +14,7 @@ period, the voting window, then a month for the retention check and the mediatio
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import time
 from datetime import timedelta
 
@@ -25,7 +23,7 @@ import requests
 import yaml
 from kafka import KafkaProducer
 
-from tests.helpers import KAFKA, free_port, spawn, wait_until
+from tests.helpers import KAFKA, wait_until
 from tests.ops.promql import (
     PROMETHEUS_CONFIG,
     RULES_DIR,
@@ -36,6 +34,7 @@ from tests.ops.promql import (
     rule_expressions,
     variable_queries,
 )
+from tests.processes import Proc, free_port, wait_ready
 from tests.system import mediation_flows as flows
 from tests.system.test_deliberation_stories import (
     NOTICE,
@@ -91,8 +90,8 @@ class Prometheus:
         }
         (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.url = f"http://127.0.0.1:{free_port()}"
-        self.log = tmp_path / "prometheus.log"
-        self.proc = spawn(
+        self.proc = Proc(
+            "prometheus",
             [
                 "prometheus",
                 f"--config.file={tmp_path / 'prometheus.yml'}",
@@ -100,17 +99,9 @@ class Prometheus:
                 f"--web.listen-address={self.url.removeprefix('http://')}",
             ],
             {},
-            self.log,
-        )
-        wait_until(self._ready, timeout=30, message="prometheus ready")
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"prometheus exited: {self.log.read_text()[-3000:]}")
-        try:
-            return requests.get(f"{self.url}/-/ready", timeout=2).status_code == 200
-        except requests.RequestException:  # not listening yet, or still replaying its log
-            return False
+            tmp_path / "prometheus.log",
+        ).start()
+        wait_ready(self.proc, f"{self.url}/-/ready", timeout=30)
 
     def api(self, path: str, **params) -> dict:
         body = requests.get(f"{self.url}/api/v1/{path}", params=params, timeout=10).json()
@@ -121,9 +112,7 @@ class Prometheus:
         return self.api("query", query=expr)["result"]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(20)
+        self.proc.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pymongo
 import pytest
 
 from tests.helpers import KAFKA, MONGO
+from tests.processes import stop_services
 from tests.security.apis import Api
 
 
@@ -18,14 +19,24 @@ def security_mongo():
     client.close()
 
 
+@pytest.fixture(scope="session")
+def started_apis(security_mongo):
+    """The APIs the session started: stopped all at once at its end, then their databases dropped."""
+    apis: list[Api] = []
+    yield apis
+    stop_services(api.service for api in apis)
+    for api in apis:
+        security_mongo.drop_database(api.database)
+
+
 def _api(name: str):
     @pytest.fixture(scope="session")
-    def fixture(tmp_path_factory, security_mongo):
-        api = Api(name, MONGO, KAFKA, tmp_path_factory.mktemp(f"security-{name}")).start()
+    def fixture(tmp_path_factory, security_mongo, started_apis):
+        api = Api(name, MONGO, KAFKA, tmp_path_factory.mktemp(f"security-{name}"))
+        started_apis.append(api)
+        api.start()
         api.db = security_mongo[api.database]
-        yield api
-        api.stop()
-        security_mongo.drop_database(api.database)
+        return api
 
     return fixture
 

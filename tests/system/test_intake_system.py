@@ -92,9 +92,7 @@ def test_metrics_add_up_across_gunicorn_workers(service_factory, mint):
         # Labelled counters get their file when first incremented: one counter file per worker that
         # served requests (histograms without labels are created at import, so they don't count).
         return {
-            f.split("_")[-1].split(".")[0]
-            for f in os.listdir(intake.tmp / "intake-prom")
-            if f.startswith("counter_")
+            f.split("_")[-1].split(".")[0] for f in os.listdir(intake.prom_dir) if f.startswith("counter_")
         }
 
     def burst(n: int = 30) -> None:  # concurrent connections, so that more than one worker accepts
