@@ -111,7 +111,9 @@ pid_is_ours() {
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   if command -v ps >/dev/null 2>&1; then
-    args=$(ps -p "$pid" -o args= 2>/dev/null) || return 1
+    # -ww: the whole command line, whatever COLUMNS says (ps cuts it to COLUMNS when that is set, and
+    # the tag sits far into a java command line)
+    args=$(ps -ww -p "$pid" -o args= 2>/dev/null) || return 1
     [[ $args == *"$tag"* ]] || return 1
   fi
 }

@@ -45,6 +45,9 @@ class LocalInfra:
             MONGO_PORT=str(self.mongo_port),
             KAFKA_TOPICS="",
             PYTHON=sys.executable,
+            # A narrow terminal's width (pytest-xdist's workers have it too): ps cut the command lines
+            # to it, infra.sh no longer found its servers' tags and took its own Kafka for a stranger.
+            COLUMNS="80",
             **env,
         )
 
