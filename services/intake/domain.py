@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii, text
-from civic146.auth import RESIDENT, Actor, pseudonym
+from civic146.actor import RESIDENT, Actor, pseudonym
+from civic146.change import Change
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.events import MaskedPerson, Rated, Routed, new_event
 from civic146.lifecycle import Lifecycle
-from civic146.outbox import Change
 
 from . import events as ev
 from .reference import Category

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from .steps import TOPIC, Policy, _facts, _history, _record, happened, scrub, step_began

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, NotFound
 from civic146.events import RequestProgressData, new_event
 from civic146.lifecycle import Lifecycle
-from civic146.outbox import Change
 
 from .. import events as ev
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition, NotFound
 from civic146.events import RequestReassignedData
-from civic146.outbox import Change
 from civic146.text import similarity
 
 from .. import events as ev

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.lifecycle import Lifecycle
-from civic146.outbox import Change
 
 from .. import events as ev
 from ..common import SYSTEM, event, history_entry, progress, public_group, referral_id

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput
-from civic146.outbox import Change
 
 from ..common import new_id, survey_draft_id
 

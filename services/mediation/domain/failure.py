@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
-from civic146.outbox import Change
+from civic146.actor import Actor
+from civic146.change import Change
 
 from .case import FAILURE_LABELS, _change, _close, _progress, _record_all, _routes_text
 

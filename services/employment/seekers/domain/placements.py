@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from ...common import ENDED, HOLDING
 from ...reservations import already_reserved, pending, releasable, reservation, without

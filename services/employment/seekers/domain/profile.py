@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import Forbidden, InvalidTransition
-from civic146.outbox import Change
 
 from ... import events as ev
 from ...common import SYSTEM, draft_id, event, history_entry, new_id, progress, survey_draft_id
