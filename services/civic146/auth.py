@@ -9,8 +9,6 @@ mints a development token.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import os
 import sys
 import time
@@ -20,33 +18,26 @@ from functools import wraps
 import jwt
 from flask import current_app, g, request
 
+# Who acts and in which role, and the pseudonym that stands for them in events, are the pure
+# `civic146.actor`'s (what the domain imports); they are named here too, where routes and tests find them.
+from .actor import (  # noqa: F401
+    COMMUNITY_STAFF,
+    CPPCC_MEMBER,
+    DEPUTY,
+    EMPLOYER,
+    EXTERNAL_SYSTEM,
+    MEDIATOR,
+    PARTY_ORGANISATION,
+    RESIDENT,
+    ROLES,
+    STAFF_ROLES,
+    SUBDISTRICT_ADMIN,
+    Actor,
+    pseudonym,
+)
 from .errors import Forbidden, InvalidInput, Unauthorized
 
 ALGORITHM = "HS256"  # pinned: a token that names another algorithm is rejected
-
-RESIDENT = "resident"
-COMMUNITY_STAFF = "community_staff"
-SUBDISTRICT_ADMIN = "subdistrict_admin"
-DEPUTY = "deputy"
-CPPCC_MEMBER = "cppcc_member"
-MEDIATOR = "mediator"
-EMPLOYER = "employer"
-EXTERNAL_SYSTEM = "external_system"
-# The Party organisation (community Party committee, sub-district Party working committee): the
-# "1 core" of the 146 mechanism, which reviews deliberation's topics and decisions.
-PARTY_ORGANISATION = "party_organisation"
-ROLES = (
-    RESIDENT,
-    COMMUNITY_STAFF,
-    SUBDISTRICT_ADMIN,
-    DEPUTY,
-    CPPCC_MEMBER,
-    MEDIATOR,
-    EMPLOYER,
-    EXTERNAL_SYSTEM,
-    PARTY_ORGANISATION,
-)
-STAFF_ROLES = (COMMUNITY_STAFF, SUBDISTRICT_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -72,15 +63,6 @@ class Principal:
 
 
 MAX_LIFETIME_SECONDS = 12 * 3600  # the default of Settings.jwt_max_lifetime_seconds
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a change, as histories and events record it: an account id and its role (a
-    worker acting on its own is `Actor("<service>-worker", "system")`)."""
-
-    id: str
-    role: str
 
 
 def actor_of(p: Principal) -> Actor:
@@ -139,16 +121,6 @@ def mint(
         "exp": now + ttl_seconds,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def pseudonym(secret: str, sub: str) -> str:
-    """A stable reference to a user that services may pass in events instead of the user id.
-
-    Every service holds JWT_SECRET, so each can compute the pseudonym of its caller and compare;
-    a reader of the event stream without the secret can neither reverse nor recompute it. The
-    prefix keeps it apart from any other HMAC keyed by the same secret.
-    """
-    return hmac.new(secret.encode(), b"subject:" + sub.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def community_scope(p: Principal, community: str | None) -> dict:

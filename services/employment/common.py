@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
 from civic146.events import RequestProgressData, new_event
 
 from . import events as ev

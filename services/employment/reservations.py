@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from civic146.outbox import Change
+from civic146.change import Change
 
 # A hire changes three documents and MongoDB updates one document atomically, so the rules that span
 # documents are kept by *reservations*: the job's `hires` (its openings taken) and the seeker's

@@ -1,6 +1,6 @@
 """The intake domain: the request's status machine, deadlines, duplicates and statistics.
 
-Pure functions, no I/O. A decision takes the current document (a dict) and returns a Change:
+Pure functions, no I/O. A decision takes the current document (a `Request`) and returns a Change:
 the fields to set, the history entry to append and the events to record. The store applies the
 Change in one atomic write together with the events (outbox).
 """
@@ -11,13 +11,14 @@ import statistics
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from civic146 import pii, text
-from civic146.auth import RESIDENT, Actor, pseudonym
+from civic146.actor import RESIDENT, Actor, pseudonym
+from civic146.change import Change
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
 from civic146.events import MaskedPerson, Rated, Routed, new_event
 from civic146.lifecycle import Lifecycle
-from civic146.outbox import Change
 
 from . import events as ev
 from .reference import Category
@@ -47,16 +48,61 @@ class Policy:
     duplicate_window: timedelta = timedelta(days=30)
 
 
+class Request(TypedDict, total=False):
+    """A stored request (collection `requests`) as the decisions below and the store write it."""
+
+    _id: str
+    version: int  # the outbox's commits
+    outbox: list[dict]
+    # submitted (the payload, and what submit adds)
+    community: str
+    compound: str | None
+    category: str
+    description: str
+    location: str | None
+    channel: str
+    submitter: dict  # name, phone, id_number
+    attachments: list[str]
+    suggested_category: str | None
+    status: str  # REQUEST's states
+    submitted_by: str
+    submitted_at: datetime
+    updated_at: datetime
+    response_due_at: datetime
+    resolution_due_at: datetime
+    history: list[dict]  # from, to, at, actor_id, actor_role, reason?, reference?
+    applied_events: list[str]  # ids of the events of other services already applied
+    # handled
+    responded_at: datetime
+    rejection_reason: str
+    duplicate_of: str
+    route_target: str
+    department: str | None
+    routed_at: datetime
+    handled_by: str | None
+    reference: str | None
+    reference_since: datetime
+    outcome: str
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    feedback_due_at: datetime | None
+    follow_up_sent: bool
+    rating: dict | None  # satisfaction, comment, at
+    ratings: list[dict]
+    response_overdue: bool
+    resolution_overdue: bool
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def masked_submitter(doc: dict) -> MaskedPerson:
+def masked_submitter(doc: Request) -> MaskedPerson:
     s = doc["submitter"]
     return MaskedPerson(name=pii.mask_name(s["name"]), phone=pii.mask_phone(s.get("phone")))
 
 
-def _facts(doc: dict, status: str, actor: Actor) -> dict:
+def _facts(doc: Request, status: str, actor: Actor) -> dict:
     return {
         "request_id": doc["_id"],
         "community": doc["community"],
@@ -68,18 +114,18 @@ def _facts(doc: dict, status: str, actor: Actor) -> dict:
     }
 
 
-def scrub(doc: dict, text: str | None) -> str | None:
+def scrub(doc: Request, text: str | None) -> str | None:
     """Free text as it may leave intake: no phone or ID numbers, no submitter's name."""
     return pii.scrub_text(text, known_names(doc))
 
 
-def _event(event_type, doc: dict, data, at: datetime) -> dict:
+def _event(event_type, doc: Request, data, at: datetime) -> dict:
     return new_event(event_type, ev.SOURCE, doc["_id"], doc["community"], data, at)
 
 
-def submit(fields: dict, category: Category, actor: Actor, now: datetime) -> tuple[dict, Change]:
+def submit(fields: dict, category: Category, actor: Actor, now: datetime) -> tuple[Request, Change]:
     """A new request document (without version/outbox) and the change carrying its event."""
-    doc = {
+    doc: Request = {
         "_id": new_request_id(),
         **fields,
         "status": "submitted",
@@ -114,7 +160,7 @@ def submit(fields: dict, category: Category, actor: Actor, now: datetime) -> tup
     return doc, change
 
 
-def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str | None = None) -> Change:
+def transition(doc: Request, action: str, actor: Actor, now: datetime, reason: str | None = None) -> Change:
     """The common part of every status change: check it is allowed, set status, record history."""
     to = REQUEST.target(doc, action)
     entry = {"from": doc["status"], "to": to, "at": now, "actor_id": actor.id, "actor_role": actor.role}
@@ -123,14 +169,14 @@ def transition(doc: dict, action: str, actor: Actor, now: datetime, reason: str 
     return Change(set={"status": to, "updated_at": now}, push={"history": entry})
 
 
-def accept(doc: dict, actor: Actor, now: datetime) -> Change:
+def accept(doc: Request, actor: Actor, now: datetime) -> Change:
     change = transition(doc, "accept", actor, now)
     change.set["responded_at"] = now
     change.record(ev.ACCEPTED, _event(ev.ACCEPTED, doc, ev.Accepted(**_facts(doc, "accepted", actor)), now))
     return change
 
 
-def reject(doc: dict, actor: Actor, now: datetime, reason: str) -> Change:
+def reject(doc: Request, actor: Actor, now: datetime, reason: str) -> Change:
     change = transition(doc, "reject", actor, now, reason)
     change.set.update(rejection_reason=reason, **({} if doc.get("responded_at") else {"responded_at": now}))
     change.record(
@@ -142,7 +188,7 @@ def reject(doc: dict, actor: Actor, now: datetime, reason: str) -> Change:
     return change
 
 
-def mark_duplicate(doc: dict, original: dict, actor: Actor, now: datetime) -> Change:
+def mark_duplicate(doc: Request, original: Request, actor: Actor, now: datetime) -> Change:
     if original["_id"] == doc["_id"]:
         raise InvalidInput(
             "a request cannot duplicate itself", [{"field": "duplicate_of", "message": "same request"}]
@@ -173,7 +219,7 @@ def mark_duplicate(doc: dict, original: dict, actor: Actor, now: datetime) -> Ch
     return change
 
 
-def submitter_ref(doc: dict, secret: str) -> str | None:
+def submitter_ref(doc: Request, secret: str) -> str | None:
     """The submitter's pseudonym when a resident submitted the request themselves; a request
     staff entered for someone has no account behind it to recognise."""
     if doc["history"][0]["actor_role"] != RESIDENT:
@@ -181,18 +227,18 @@ def submitter_ref(doc: dict, secret: str) -> str | None:
     return pseudonym(secret, doc["submitted_by"])
 
 
-def known_names(doc: dict) -> tuple[str, ...]:
+def known_names(doc: Request) -> tuple[str, ...]:
     """The names intake knows for the request: the submitter's (the only person its forms name)."""
     return (doc["submitter"]["name"],)
 
 
-def name_digests(doc: dict, secret: str) -> list[str]:
+def name_digests(doc: Request, secret: str) -> list[str]:
     """Digests of known_names(), for the services the request is routed to (pii.name_digests)."""
     return pii.name_digests(pii.name_key(secret), known_names(doc))
 
 
 def route(
-    doc: dict,
+    doc: Request,
     category: Category | None,
     actor: Actor,
     now: datetime,
@@ -232,7 +278,7 @@ def route(
 
 
 def start(
-    doc: dict,
+    doc: Request,
     actor: Actor,
     now: datetime,
     handled_by: str,
@@ -259,7 +305,7 @@ def start(
 
 
 def reassign(
-    doc: dict,
+    doc: Request,
     actor: Actor,
     now: datetime,
     handled_by: str,
@@ -312,7 +358,7 @@ def reassign(
 
 
 def resolve(
-    doc: dict,
+    doc: Request,
     actor: Actor,
     now: datetime,
     outcome: str,
@@ -348,14 +394,14 @@ def resolve(
     return change
 
 
-def close(doc: dict, actor: Actor, now: datetime) -> Change:
+def close(doc: Request, actor: Actor, now: datetime) -> Change:
     change = transition(doc, "close", actor, now)
     change.set["closed_at"] = now
     change.record(ev.CLOSED, _event(ev.CLOSED, doc, ev.Closed(**_facts(doc, "closed", actor)), now))
     return change
 
 
-def reopen(doc: dict, actor: Actor, now: datetime, reason: str, policy: Policy) -> Change:
+def reopen(doc: Request, actor: Actor, now: datetime, reason: str, policy: Policy) -> Change:
     _require_submitter(doc, actor)
     change = transition(doc, "reopen", actor, now, reason)
     if now - doc["resolved_at"] > policy.reopen_window:
@@ -373,7 +419,7 @@ def reopen(doc: dict, actor: Actor, now: datetime, reason: str, policy: Policy) 
     return change
 
 
-def rate(doc: dict, actor: Actor, now: datetime, satisfaction: int, comment: str | None) -> Change:
+def rate(doc: Request, actor: Actor, now: datetime, satisfaction: int, comment: str | None) -> Change:
     """Step 6 (feedback): the resident rates the handling once per resolution."""
     _require_submitter(doc, actor)
     if doc["status"] not in ("resolved", "closed"):
@@ -400,7 +446,7 @@ def rate(doc: dict, actor: Actor, now: datetime, satisfaction: int, comment: str
     return change
 
 
-def _require_submitter(doc: dict, actor: Actor) -> None:
+def _require_submitter(doc: Request, actor: Actor) -> None:
     if actor.role == "resident" and doc.get("submitted_by") != actor.id:
         raise Forbidden("only the resident who submitted the request may do this")
 
@@ -408,7 +454,7 @@ def _require_submitter(doc: dict, actor: Actor) -> None:
 SYSTEM = Actor("intake-worker", "system")
 
 
-def overdue_changes(doc: dict, now: datetime) -> Change | None:
+def overdue_changes(doc: Request, now: datetime) -> Change | None:
     """Flag a passed response or resolution deadline (each once) and record the event."""
     change = Change()
     if doc["status"] == "submitted" and not doc.get("response_overdue") and doc["response_due_at"] <= now:
@@ -446,7 +492,7 @@ def overdue_changes(doc: dict, now: datetime) -> Change | None:
     return change if change.outbox else None
 
 
-def follow_up_change(doc: dict, now: datetime) -> Change | None:
+def follow_up_change(doc: Request, now: datetime) -> Change | None:
     if doc["status"] != "resolved" or doc.get("rating") or doc.get("follow_up_sent"):
         return None
     if not doc.get("feedback_due_at") or doc["feedback_due_at"] > now:
@@ -467,7 +513,7 @@ def follow_up_change(doc: dict, now: datetime) -> Change | None:
 # --- duplicates (character-bigram similarity from civic146.text) ---------------------------------
 
 
-def rank_duplicates(doc: dict, candidates: list[dict]) -> list[tuple[dict, float]]:
+def rank_duplicates(doc: Request, candidates: list[Request]) -> list[tuple[Request, float]]:
     """Every candidate with its similarity, most similar first (the newest first among equals)."""
     scored = [
         (c, text.similarity(doc["description"], c["description"]))
@@ -492,7 +538,7 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
 
 
-def statistics_by_community(docs: list[dict], communities: list[str]) -> dict[str, dict]:
+def statistics_by_community(docs: list[Request], communities: list[str]) -> dict[str, dict]:
     """The indicators of each of `communities` (in that order; one without requests has zeros),
     from one pass over the rows."""
     rows: dict[str, list[dict]] = {c: [] for c in communities}
@@ -502,7 +548,7 @@ def statistics_by_community(docs: list[dict], communities: list[str]) -> dict[st
     return {c: compute_statistics(rows[c]) for c in communities}
 
 
-def compute_statistics(docs: list[dict]) -> dict:
+def compute_statistics(docs: list[Request]) -> dict:
     """Indicators over the given requests.
 
     response rate: requests responded to (accepted, rejected or merged) within the response time

@@ -26,6 +26,7 @@ from .steps import (
     SYSTEM,
     TOPIC,
     Policy,
+    Topic,
     derived_id,
     happened,
     known_names,

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from .steps import (
     TOPIC,
     Policy,
+    Topic,
     _facts,
     _find,
     _record,
@@ -30,7 +31,7 @@ class NoticePeriodNotElapsed(InvalidTransition):
 
 
 def start_consultation(
-    doc: dict, actor: Actor, now: datetime, policy: Policy, started_at: datetime | None = None
+    doc: Topic, actor: Actor, now: datetime, policy: Policy, started_at: datetime | None = None
 ) -> Change:
     when, change = transition(
         doc, "start_consultation", actor, now, policy=policy, at=started_at, field="started_at"
@@ -58,7 +59,7 @@ def start_consultation(
     return change
 
 
-def schedule_meeting(doc: dict, fields: dict, actor: Actor, now: datetime) -> tuple[str, Change]:
+def schedule_meeting(doc: Topic, fields: dict, actor: Actor, now: datetime) -> tuple[str, Change]:
     TOPIC.require(doc, ("public_notice", "consultation"), "schedule a consultation meeting")
     meeting = {
         "id": new_id(),
@@ -94,7 +95,7 @@ def schedule_meeting(doc: dict, fields: dict, actor: Actor, now: datetime) -> tu
 
 
 def hold_meeting(
-    doc: dict, meeting_id: str, fields: dict, actor: Actor, now: datetime, policy: Policy
+    doc: Topic, meeting_id: str, fields: dict, actor: Actor, now: datetime, policy: Policy
 ) -> Change:
     """Record a meeting as held: it cannot be closed without minutes and attendance. `held_at`: when
     it was held (not in the future, not before the consultation began); without it, now, which a

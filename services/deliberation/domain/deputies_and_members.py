@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
-from .steps import OPEN_STEPS, TOPIC, Policy, _facts, _record, happened, scrub
+from .steps import OPEN_STEPS, TOPIC, Policy, Topic, _facts, _record, happened, scrub
 
 
 def claim(
-    doc: dict,
+    doc: Topic,
     member_id: str,
     resources: list[str],
     actor: Actor,
@@ -45,7 +45,7 @@ def claim(
 
 
 def assign_deputy(
-    doc: dict,
+    doc: Topic,
     deputy_id: str,
     station: str,
     actor: Actor,

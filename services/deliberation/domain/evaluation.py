@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
-from .steps import TOPIC, Policy, _facts, _record, scrub
+from .steps import TOPIC, Policy, Topic, _facts, _record, scrub
 
 EVALUATION_STEPS = ("publish_result", "feedback", "closed")
 
@@ -18,7 +18,7 @@ EVALUATION_STEPS = ("publish_result", "feedback", "closed")
 HANDLING = "handling"
 
 
-def involved(doc: dict) -> dict[str, str]:
+def involved(doc: Topic) -> dict[str, str]:
     """The people the matter involved, by registry id: its assigned deputies and the CPPCC members
     who claimed it -> their role."""
     people = {c["member_id"]: "cppcc_member" for c in doc["claims"]}
@@ -27,7 +27,7 @@ def involved(doc: dict) -> dict[str, str]:
 
 
 def evaluate(
-    doc: dict,
+    doc: Topic,
     actor: Actor,
     target: str | None,
     score: int,

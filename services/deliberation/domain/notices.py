@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from civic146.auth import Actor
-from civic146.outbox import Change
+from civic146.actor import Actor
+from civic146.change import Change
 
 from .. import events as ev
 from .reviews import _require_review
-from .steps import Policy, _facts, _record, scrub, transition
+from .steps import Policy, Topic, _facts, _record, scrub, transition
 
 
-def _notice(doc: dict, fields: dict, at: datetime, now: datetime, actor: Actor, policy: Policy) -> dict:
+def _notice(doc: Topic, fields: dict, at: datetime, now: datetime, actor: Actor, policy: Policy) -> dict:
     return {
         "text": scrub(doc, fields["text"], policy),
         "period_days": fields["period_days"],
@@ -25,7 +25,7 @@ def _notice(doc: dict, fields: dict, at: datetime, now: datetime, actor: Actor, 
     }
 
 
-def publish_notice(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def publish_notice(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Step 2. `posted_at`: when the notice really went up (on the compound's board, online); the
     notice period counts from then."""
     when, change = transition(

@@ -6,16 +6,16 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from .notices import _notice
-from .steps import TOPIC, Policy, _facts, _not_before, _progress, _record, scrub, transition
+from .steps import TOPIC, Policy, Topic, _facts, _not_before, _progress, _record, scrub, transition
 
 
-def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def publish_result(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Publish the result; only once implementation is complete, or for a declined matter. The linked
     intake requests are resolved with the result (intake then asks their residents to rate it).
     `posted_at`: when the result was really posted (not before the last progress report)."""
@@ -63,7 +63,7 @@ def publish_result(doc: dict, fields: dict, actor: Actor, now: datetime, policy:
 
 
 def open_feedback(
-    doc: dict, actor: Actor, now: datetime, policy: Policy = Policy(), opened_at: datetime | None = None
+    doc: Topic, actor: Actor, now: datetime, policy: Policy = Policy(), opened_at: datetime | None = None
 ) -> Change:
     when, change = transition(
         doc, "open_feedback", actor, now, policy=policy, at=opened_at, field="opened_at"
@@ -73,7 +73,7 @@ def open_feedback(
 
 
 def give_feedback(
-    doc: dict, actor: Actor, satisfaction: int, comment: str | None, now: datetime, policy: Policy
+    doc: Topic, actor: Actor, satisfaction: int, comment: str | None, now: datetime, policy: Policy
 ) -> Change:
     """A participant's satisfaction (once per person); residents whose requests are linked rate in intake."""
     TOPIC.require(doc, ("publish_result", "feedback"), "give feedback")
@@ -103,7 +103,7 @@ def give_feedback(
 
 
 def record_request_rating(
-    doc: dict, request_id: str, satisfaction: int, event_id: str, now: datetime
+    doc: Topic, request_id: str, satisfaction: int, event_id: str, now: datetime
 ) -> Change:
     """A linked request's resident rated the outcome in intake: part of the topic's feedback."""
     ratings = [r for r in doc["request_ratings"] if r["request_id"] != request_id]
@@ -112,7 +112,7 @@ def record_request_rating(
     return Change(set={"request_ratings": ratings, "updated_at": now}, push={"applied_events": event_id})
 
 
-def satisfaction_summary(doc: dict) -> float | None:
+def satisfaction_summary(doc: Topic) -> float | None:
     scores = [f["satisfaction"] for f in doc["feedback"]] + [
         r["satisfaction"] for r in doc["request_ratings"]
     ]
@@ -120,7 +120,7 @@ def satisfaction_summary(doc: dict) -> float | None:
 
 
 def close(
-    doc: dict,
+    doc: Topic,
     summary: str,
     actor: Actor,
     now: datetime,
@@ -152,7 +152,7 @@ def close(
 
 
 def decline(
-    doc: dict,
+    doc: Topic,
     reason: str,
     actor: Actor,
     now: datetime,

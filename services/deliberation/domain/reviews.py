@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
-from .steps import TOPIC, Policy, _facts, _history, _record, happened, scrub, step_began
+from .steps import TOPIC, Policy, Topic, _facts, _history, _record, happened, scrub, step_began
 
 # stage -> the step it is done in, and what it opens
 REVIEW_STAGES = {"topic": "determine_topic", "decision": "consultation"}
 
 
-def review(doc: dict, stage: str, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def review(doc: Topic, stage: str, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """The community Party committee (or the sub-district's Party working committee) reviews the
     topic in step 1, before its notice, and the decision during the consultation, before its
     implementation. Kept in `reviews` and in the step trail (an entry with `review`, the step
@@ -63,7 +63,7 @@ class ReviewRequired(InvalidTransition):
     code = "party_review_required"
 
 
-def _require_review(doc: dict, stage: str, before: datetime, policy: Policy) -> None:
+def _require_review(doc: Topic, stage: str, before: datetime, policy: Policy) -> None:
     """Where the policy asks for it, the last review of `stage` approved, no later than `before`."""
     if stage not in policy.party_review:
         return

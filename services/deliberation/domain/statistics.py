@@ -8,11 +8,11 @@ import statistics
 from datetime import datetime
 
 from .evaluation import HANDLING
-from .steps import FINAL_STEPS
+from .steps import FINAL_STEPS, Topic
 from .votes import eligible_count
 
 
-def step_hours(doc: dict, now: datetime) -> dict[str, float]:
+def step_hours(doc: Topic, now: datetime) -> dict[str, float]:
     """Hours the topic spent in each step it went through (the current one up to `now`)."""
     hours: dict[str, float] = {}
     history = doc["steps"]
@@ -22,7 +22,7 @@ def step_hours(doc: dict, now: datetime) -> dict[str, float]:
     return hours
 
 
-def compute_statistics(docs: list[dict], now: datetime) -> dict:
+def compute_statistics(docs: list[Topic], now: datetime) -> dict:
     by_step: dict[str, int] = {}
     by_platform: dict[str, int] = {}
     meetings = participants = ballots = eligible = votes_closed = solved = imported = 0
@@ -61,7 +61,7 @@ def _mean(scores: list[int]) -> float | None:
     return round(statistics.mean(scores), 2) if scores else None
 
 
-def evaluation_summary(docs: list[dict], since: datetime, until: datetime, stations: dict[str, str]) -> dict:
+def evaluation_summary(docs: list[Topic], since: datetime, until: datetime, stations: dict[str, str]) -> dict:
     """The annual (or any period's) evaluation of the people of the mechanism: per deputy and CPPCC
     member, the matters they took on in the period (assigned or claimed then), the resources they
     linked, the residents' evaluations of them given in the period and their own evaluations of how

@@ -6,7 +6,7 @@ follow, the system actor, ids, the time a fact recorded afterwards happened (`ha
 bounds), the events every decision records (`_record`, `_facts`, `_progress`) and the masking of
 names in the texts it publishes (`scrub`).
 
-Every decision in this package is a pure function, no I/O: it takes the topic document (a dict)
+Every decision in this package is a pure function, no I/O: it takes the topic document (a `Topic`)
 and returns a Change (the fields to set, the history entry to append and the events to record);
 the store applies it in one atomic write together with the events (outbox). Lists that change in
 place (meetings, votes, tasks, linked requests) are replaced whole: the write is guarded by the
@@ -17,13 +17,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, NotFound
 from civic146.events import RequestProgressData, new_event
 from civic146.lifecycle import Lifecycle
-from civic146.outbox import Change
 
 from .. import events as ev
 
@@ -75,6 +76,50 @@ class Policy:
     name_key: bytes = b""  # recognises names known by digest (pii.name_key of the JWT secret)
 
 
+class Topic(TypedDict, total=False):
+    """A stored topic (collection `topics`) as `topics.new_topic` makes it and the decisions change it."""
+
+    _id: str
+    version: int  # the outbox's commits
+    outbox: list[dict]
+    title: str
+    description: str
+    community: str
+    compound: str | None
+    category: str | None
+    platform: str
+    vote_required: bool
+    origin: str
+    origin_ref: str | None
+    created_by: str
+    created_at: datetime  # when the matter was raised
+    recorded_at: datetime
+    updated_at: datetime
+    step: str  # TOPIC's steps
+    steps: list[dict]  # step, from, at, recorded_at, actor_id, actor_role, reason?
+    reviews: list[dict]  # the Party organisation's reviews
+    requests: list[dict]  # topics.request_entry
+    request_ids: list[str]
+    absorbs_requests: bool  # whether routed requests about the same matter may still join
+    absorbing_stopped: dict | None  # reason, at
+    notice: dict | None
+    result: dict | None
+    decision: str | None
+    declined: dict | None  # reason, at, recorded_at
+    closing: dict | None
+    meetings: list[dict]
+    votes: list[dict]
+    tasks: list[dict]
+    progress: float
+    claims: list[dict]
+    deputies: list[dict]
+    feedback: list[dict]
+    request_ratings: list[dict]
+    evaluations: list[dict]
+    applied_events: list[str]  # ids of the events of other services already applied
+    name_digests: list[str]  # names the topic's origin knows
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -87,7 +132,7 @@ def derived_id(key: str) -> str:
     return uuid.uuid5(_NAMESPACE, key).hex
 
 
-def _facts(doc: dict, step: str, actor: Actor, occurred_at: datetime) -> dict:
+def _facts(doc: Topic, step: str, actor: Actor, occurred_at: datetime) -> dict:
     return {
         "occurred_at": occurred_at,
         "topic_id": doc["_id"],
@@ -99,11 +144,11 @@ def _facts(doc: dict, step: str, actor: Actor, occurred_at: datetime) -> dict:
     }
 
 
-def _record(change: Change, event_type, doc: dict, data, at: datetime) -> None:
+def _record(change: Change, event_type, doc: Topic, data, at: datetime) -> None:
     change.record(event_type, new_event(event_type, ev.SOURCE, doc["_id"], doc["community"], data, at))
 
 
-def _progress(change: Change, doc: dict, request_id: str, state: str, summary: str, at: datetime) -> None:
+def _progress(change: Change, doc: Topic, request_id: str, state: str, summary: str, at: datetime) -> None:
     _record(
         change,
         ev.REQUEST_PROGRESS,
@@ -119,7 +164,7 @@ def _progress(change: Change, doc: dict, request_id: str, state: str, summary: s
     )
 
 
-def known_names(doc: dict, policy: Policy) -> pii.NameDigests:
+def known_names(doc: Topic, policy: Policy) -> pii.NameDigests:
     """The names deliberation knows for the topic, by digest only (it never receives a name): the
     submitters of its linked requests (intake's routed event) and the people of the mediation case
     it came from (the escalation event)."""
@@ -130,7 +175,7 @@ def known_names(doc: dict, policy: Policy) -> pii.NameDigests:
     return pii.known_by_digest(policy.name_key, digests)
 
 
-def scrub(doc: dict, text: str | None, policy: Policy) -> str | None:
+def scrub(doc: Topic, text: str | None, policy: Policy) -> str | None:
     """Free text as it may leave deliberation (events, public pages): numbers and known names masked."""
     return pii.scrub_text(text, digests=known_names(doc, policy))
 
@@ -161,13 +206,13 @@ def happened(
     return given
 
 
-def step_began(doc: dict) -> datetime:
+def step_began(doc: Topic) -> datetime:
     """When the topic entered its current step (the time it happened)."""
     return next(s["at"] for s in reversed(doc["steps"]) if not s.get("review"))
 
 
 def _history(
-    doc: dict, to: str, actor: Actor, at: datetime, now: datetime, reason: str | None = None
+    doc: Topic, to: str, actor: Actor, at: datetime, now: datetime, reason: str | None = None
 ) -> dict:
     """A step-trail entry: `at` when it happened, `recorded_at` when the platform was told, by whom."""
     entry = {
@@ -184,7 +229,7 @@ def _history(
 
 
 def transition(
-    doc: dict,
+    doc: Topic,
     action: str,
     actor: Actor,
     now: datetime,

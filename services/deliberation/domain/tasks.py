@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from .reviews import _require_review
 from .steps import (
     TOPIC,
     Policy,
+    Topic,
     _facts,
     _find,
     _not_before,
@@ -28,7 +29,7 @@ from .steps import (
 
 
 def start_implementation(
-    doc: dict,
+    doc: Topic,
     decision: str,
     actor: Actor,
     now: datetime,
@@ -71,7 +72,7 @@ def start_implementation(
     return change
 
 
-def add_task(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> tuple[str, Change]:
+def add_task(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> tuple[str, Change]:
     TOPIC.require(doc, ("implementation",), "add an implementation task")
     task = {
         "id": new_id(),
@@ -111,7 +112,7 @@ def rolled_up(tasks: list[dict]) -> float:
 
 
 def progress_task(
-    doc: dict,
+    doc: Topic,
     task_id: str,
     done: float,
     actor: Actor,

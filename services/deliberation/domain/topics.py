@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition, NotFound
 from civic146.events import RequestReassignedData
-from civic146.outbox import Change
 from civic146.text import similarity
 
 from .. import events as ev
-from .steps import OPEN_STEPS, TOPIC, Policy, _facts, _progress, _record, new_id, scrub
+from .steps import OPEN_STEPS, TOPIC, Policy, Topic, _facts, _progress, _record, new_id, scrub
 
 
 def request_entry(
@@ -42,7 +42,7 @@ def request_entry(
     }
 
 
-def raised_by(doc: dict, ref: str) -> bool:
+def raised_by(doc: Topic, ref: str) -> bool:
     """Whether the resident with pseudonym `ref` raised one of the topic's linked requests."""
     return any(r.get("submitter_ref") == ref for r in doc["requests"])
 
@@ -59,7 +59,7 @@ def new_topic(
     requests: list[dict] | None = None,
     name_digests: list[str] | None = None,
     raised_at: datetime | None = None,
-) -> tuple[dict, Change]:
+) -> tuple[Topic, Change]:
     """A topic in step 1 (without version/outbox) and the change carrying its events.
     `fields`: title, description, community, compound, category, platform, vote_required (None: by platform).
     `name_digests`: names the topic's origin knows (a mediation case's people), besides its requests'.
@@ -68,7 +68,7 @@ def new_topic(
     raised = raised_at or now
     platform = fields.get("platform") or policy.candidate_platform
     vote_required = fields.get("vote_required")
-    doc = {
+    doc: Topic = {
         "_id": topic_id or new_id(),
         "title": fields["title"],
         "description": fields["description"],
@@ -162,10 +162,10 @@ def title_from(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def matching_topic(request: dict, topics: list[dict], threshold: float) -> tuple[dict, float] | None:
+def matching_topic(request: dict, topics: list[Topic], threshold: float) -> tuple[Topic, float] | None:
     """The open topic a routed request is most likely about (same community, compound and category,
     text similarity at least `threshold`), or None."""
-    best: tuple[dict, float] | None = None
+    best: tuple[Topic, float] | None = None
     for t in topics:
         if (
             t["step"] not in OPEN_STEPS
@@ -184,7 +184,7 @@ def matching_topic(request: dict, topics: list[dict], threshold: float) -> tuple
 
 
 def attach_request(
-    doc: dict, entry: dict, actor: Actor, now: datetime, event_id: str | None = None
+    doc: Topic, entry: dict, actor: Actor, now: datetime, event_id: str | None = None
 ) -> Change:
     TOPIC.require(doc, OPEN_STEPS, "attach a request")
     if entry["request_id"] in doc["request_ids"]:
@@ -223,7 +223,7 @@ def attach_request(
 
 
 def detach_request(
-    doc: dict,
+    doc: Topic,
     request_id: str,
     actor: Actor,
     now: datetime,
@@ -277,7 +277,7 @@ def detach_request(
     return change
 
 
-def update(doc: dict, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def update(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Edit the topic: text and platform in step 1 only; the vote requirement until the vote matters."""
     if "platform" in fields or "title" in fields or "description" in fields or "category" in fields:
         TOPIC.require(doc, ("determine_topic",), "change the title, description, category or platform")

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import Forbidden, InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from .steps import (
     SYSTEM,
     TOPIC,
     Policy,
+    Topic,
     _facts,
     _find,
     _record,
@@ -46,7 +47,7 @@ class NotEligible(Forbidden):
     code = "not_eligible"
 
 
-def awaiting_roll(doc: dict, now: datetime) -> list[dict]:
+def awaiting_roll(doc: Topic, now: datetime) -> list[dict]:
     """Open votes that have opened since they were set up: their list of eligible voters is still the
     roll as it was then, and becomes the roll as it was when they opened."""
     return [
@@ -56,7 +57,7 @@ def awaiting_roll(doc: dict, now: datetime) -> list[dict]:
     ]
 
 
-def with_rolls(doc: dict, rolls: dict[str, list[str]]) -> dict:
+def with_rolls(doc: Topic, rolls: dict[str, list[str]]) -> Topic:
     """The topic with these votes' lists of eligible voters taken as of their opening (`rolls`:
     vote id -> the roll when it opened)."""
     if not rolls:
@@ -75,7 +76,7 @@ def with_rolls(doc: dict, rolls: dict[str, list[str]]) -> dict:
     return {**doc, "votes": votes}
 
 
-def take_rolls(doc: dict, rolls: dict[str, list[str]], now: datetime) -> Change | None:
+def take_rolls(doc: Topic, rolls: dict[str, list[str]], now: datetime) -> Change | None:
     """Commit the lists of eligible voters of votes that opened (see with_rolls); no event: the
     vote's closing carries how many were eligible."""
     if not rolls:
@@ -89,7 +90,7 @@ def eligible_count(vote: dict) -> int:
 
 
 def _new_vote(
-    doc: dict, fields: dict, eligible: list[str], opens_at: datetime, now: datetime, policy: Policy
+    doc: Topic, fields: dict, eligible: list[str], opens_at: datetime, now: datetime, policy: Policy
 ) -> dict:
     options = fields.get("options") or APPROVAL_OPTIONS
     return {
@@ -117,7 +118,7 @@ def _new_vote(
     }
 
 
-def _check_vote_opening(doc: dict, eligible: list[str] | int) -> None:
+def _check_vote_opening(doc: Topic, eligible: list[str] | int) -> None:
     TOPIC.require(doc, ("consultation",), "open a residents' vote")
     if any(v["status"] == "open" for v in doc["votes"]):
         raise InvalidTransition("another vote of this topic is still open")
@@ -128,7 +129,7 @@ def _check_vote_opening(doc: dict, eligible: list[str] | int) -> None:
         )
 
 
-def _vote_opened(change: Change, doc: dict, vote: dict, actor: Actor, now: datetime) -> None:
+def _vote_opened(change: Change, doc: Topic, vote: dict, actor: Actor, now: datetime) -> None:
     _record(
         change,
         ev.VOTE_OPENED,
@@ -150,7 +151,7 @@ def _vote_opened(change: Change, doc: dict, vote: dict, actor: Actor, now: datet
 
 
 def open_vote(
-    doc: dict, fields: dict, eligible: list[str], actor: Actor, now: datetime, policy: Policy
+    doc: Topic, fields: dict, eligible: list[str], actor: Actor, now: datetime, policy: Policy
 ) -> tuple[str, Change]:
     """A vote on the platform: residents cast their ballots within the window. `eligible`: the roll
     as it is when the vote opens (the caller reads it as of `opens_at` when that has passed)."""
@@ -176,7 +177,7 @@ def open_vote(
 
 
 def record_paper_vote(
-    doc: dict,
+    doc: Topic,
     fields: dict,
     eligible: list[str],
     actor: Actor,
@@ -227,7 +228,7 @@ def record_paper_vote(
     return vote["id"], change
 
 
-def cast_ballot(doc: dict, vote_id: str, voter_id: str, choice: str, now: datetime) -> Change:
+def cast_ballot(doc: Topic, vote_id: str, voter_id: str, choice: str, now: datetime) -> Change:
     """One secret ballot: the voter joins `voters`, the option's count goes up; nothing links the two.
     No event is recorded (an event per ballot would tie its time to a voter)."""
     vote = _find(doc["votes"], vote_id, "vote")
@@ -270,7 +271,7 @@ def tally(vote: dict) -> tuple[str, str | None, float]:
     return ("passed", leading, turnout) if passed else ("rejected", None, turnout)
 
 
-def _due(doc: dict, now: datetime) -> list[dict]:
+def _due(doc: Topic, now: datetime) -> list[dict]:
     return [v for v in doc["votes"] if v["status"] == "open" and v["closes_at"] <= now]
 
 
@@ -287,7 +288,7 @@ def _closed(vote: dict) -> dict:
     }
 
 
-def with_due_votes_closed(doc: dict, now: datetime) -> dict:
+def with_due_votes_closed(doc: Topic, now: datetime) -> Topic:
     """The topic as it stands at `now`: every vote whose window has passed shows its result. Reads
     present this without writing anything (the result is the same whenever it is computed); the
     closing is committed by the worker's job or by the next write to the topic (close_due_votes)."""
@@ -300,7 +301,7 @@ def with_due_votes_closed(doc: dict, now: datetime) -> dict:
     return {**doc, "votes": votes}
 
 
-def _vote_closed(change: Change, doc: dict, closed: dict, actor: Actor, now: datetime) -> None:
+def _vote_closed(change: Change, doc: Topic, closed: dict, actor: Actor, now: datetime) -> None:
     _record(
         change,
         ev.VOTE_CLOSED,
@@ -319,7 +320,7 @@ def _vote_closed(change: Change, doc: dict, closed: dict, actor: Actor, now: dat
     )
 
 
-def close_due_votes(doc: dict, now: datetime) -> Change | None:
+def close_due_votes(doc: Topic, now: datetime) -> Change | None:
     """Close every open vote whose window has passed, recording each result (the worker's job, and
     every write to the topic, in the same commit: see Change.followed_by)."""
     due = _due(doc, now)

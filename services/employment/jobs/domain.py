@@ -1,15 +1,16 @@
 """A job posting: drafted from an intake request or posted, published, closed or expired; its
 openings, reserved by a hire before the referral commits (see employment.reservations) and confirmed or
-given back after. Pure decisions returning `outbox.Change`."""
+given back after. Pure decisions on a `Job` returning `civic146.change.Change`."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from ..common import (
@@ -25,7 +26,49 @@ from ..common import (
 from ..reservations import already_reserved, pending, releasable, reservation, without
 
 
-def _job_facts(doc: dict, status: str, actor: Actor) -> dict:
+class Job(TypedDict, total=False):
+    """A stored job posting (collection `jobs`), as drafted or posted here and changed by the decisions."""
+
+    _id: str
+    version: int  # the outbox's commits
+    outbox: list[dict]
+    status: str  # draft, open, filled, closed
+    source: str  # intake, posting
+    request_id: str | None  # the intake request it was drafted from
+    community: str
+    compound: str | None
+    description: str | None
+    employer_id: str | None  # the employer's account, when they posted it
+    # job_values(): the payload's fields, with hours, pay and employer grouped
+    title: str
+    occupation: str
+    required_skills: list[str]
+    optional_skills: list[str]
+    hours: dict  # type, shifts, hours_per_week
+    pay: dict  # min, max, unit
+    employer: dict  # name, kind, contact_name, contact_phone
+    offer: str
+    community_service: str | None
+    physical_demands: list[str]
+    openings: int
+    no_experience_needed: bool
+    min_experience_years: float
+    min_education: str
+    age_friendly: bool
+    accessible: bool
+    valid_from: datetime | None
+    valid_until: datetime | None
+    # its openings
+    filled: int
+    hires: list[str]  # referral ids holding an opening (reservations included)
+    reservations: list[dict]  # employment.reservations.reservation()
+    closed_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[dict]  # common.history_entry()
+
+
+def _job_facts(doc: Job, status: str, actor: Actor) -> dict:
     return {
         "job_id": doc["_id"],
         "community": doc["community"],
@@ -36,8 +79,8 @@ def _job_facts(doc: dict, status: str, actor: Actor) -> dict:
     }
 
 
-def job_draft_from_intake(data, now: datetime) -> tuple[dict, Change]:
-    doc = {
+def job_draft_from_intake(data, now: datetime) -> tuple[Job, Change]:
+    doc: Job = {
         "_id": draft_id("job", data.request_id),
         "status": "draft",
         "source": "intake",
@@ -84,7 +127,7 @@ def job_values(fields: dict) -> dict:
     return {**f, "hours": hours, "pay": pay, "employer": employer}
 
 
-def _posted_event(doc: dict, actor: Actor, now: datetime) -> dict:
+def _posted_event(doc: Job, actor: Actor, now: datetime) -> dict:
     return event(
         ev.JOB_POSTED,
         doc["_id"],
@@ -112,8 +155,8 @@ def _posted_event(doc: dict, actor: Actor, now: datetime) -> dict:
     )
 
 
-def post_job(fields: dict, actor: Actor, employer_id: str | None, now: datetime) -> tuple[dict, Change]:
-    doc = {
+def post_job(fields: dict, actor: Actor, employer_id: str | None, now: datetime) -> tuple[Job, Change]:
+    doc: Job = {
         "_id": new_id(),
         "status": "open",
         "source": "posting",
@@ -131,7 +174,7 @@ def post_job(fields: dict, actor: Actor, employer_id: str | None, now: datetime)
     return doc, change
 
 
-def publish_draft(doc: dict, fields: dict, actor: Actor, employer_id: str | None, now: datetime) -> Change:
+def publish_draft(doc: Job, fields: dict, actor: Actor, employer_id: str | None, now: datetime) -> Change:
     if doc["status"] != "draft":
         raise InvalidTransition(
             f"only a draft posting can be published; this one is {doc['status']}", {"status": doc["status"]}
@@ -160,7 +203,7 @@ def publish_draft(doc: dict, fields: dict, actor: Actor, employer_id: str | None
     return change
 
 
-def close_job(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
+def close_job(doc: Job, reason: str, actor: Actor, now: datetime) -> Change:
     if doc["status"] not in ("open", "draft"):
         raise InvalidTransition(f"a {doc['status']} job cannot be closed", {"status": doc["status"]})
     to = "filled" if reason == "filled" else "closed"
@@ -181,14 +224,14 @@ def close_job(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
     return change
 
 
-def _close_filled(change: Change, job: dict, now: datetime) -> None:
+def _close_filled(change: Change, job: Job, now: datetime) -> None:
     closing = close_job(job, "filled", SYSTEM, now)
     change.set.update(closing.set)
     change.push.update(closing.push)
     change.outbox += closing.outbox
 
 
-def check_job_has_room(job: dict, referral: dict) -> None:
+def check_job_has_room(job: Job, referral: dict) -> None:
     """The job is open and has an opening left: its `hires` (reservations included) other than this
     referral are fewer than its openings."""
     taken = [h for h in job.get("hires", []) if h != referral["_id"]]
@@ -203,7 +246,7 @@ def check_job_has_room(job: dict, referral: dict) -> None:
         )
 
 
-def reserve_opening(job: dict, referral: dict, now: datetime) -> Change | None:
+def reserve_opening(job: Job, referral: dict, now: datetime) -> Change | None:
     """First step of a hire: take one of the job's openings for `referral` (as read before the hire),
     closing the job as filled when this takes the last one. None if it is already taken for it."""
     if referral["_id"] in job.get("hires", []):
@@ -224,7 +267,7 @@ def reserve_opening(job: dict, referral: dict, now: datetime) -> Change | None:
 
 
 def settle_opening(
-    job: dict, referral_id: str, version: int, referral: dict | None, now: datetime
+    job: Job, referral_id: str, version: int, referral: dict | None, now: datetime
 ) -> Change | None:
     """After an attempt to hire from `version` of the referral failed or was abandoned. `referral`: as
     it is now (None if gone). A referral hired after all (by a concurrent attempt) keeps its opening;
@@ -251,7 +294,7 @@ def settle_opening(
     return change
 
 
-def job_hire_change(job: dict, referral: dict, now: datetime) -> Change | None:
+def job_hire_change(job: Job, referral: dict, now: datetime) -> Change | None:
     """A hired referral confirms the opening it reserved (or takes one, if hired without a reservation).
     The opening stays taken after the person left (HIRED includes `left`)."""
     rid = referral["_id"]

@@ -1,16 +1,17 @@
 """An outreach task: community staff are asked to contact a seeker, and record the outcome. Three
 kinds: a new job fits a dormant middle-aged or older seeker (`job_fit`); a job was pushed to a
 seeker with no online channel (`job_push`); a seeker of a pathway stopped answering its contact
-attempts (`disengaged`). Pure decisions returning `outbox.Change`."""
+attempts (`disengaged`). Pure decisions on an `OutreachTask` returning `civic146.change.Change`."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from ..common import disengaged_outreach_id, event, outreach_id, public_group
@@ -18,9 +19,30 @@ from ..common import disengaged_outreach_id, event, outreach_id, public_group
 OUTREACH_GROUPS = ("middle_aged", "older_worker")  # whom a new job's outreach tasks are for
 
 
+class OutreachTask(TypedDict, total=False):
+    """A stored outreach task (collection `outreach_tasks`): made by `_task`, ended by `outreach_done`."""
+
+    _id: str  # common.outreach_id() or common.disengaged_outreach_id(): one per seeker (and job)
+    version: int  # the outbox's commits
+    outbox: list[dict]
+    kind: str  # job_fit, job_push, disengaged
+    seeker_id: str
+    job_id: str | None
+    community: str
+    target_group: str | None  # common.public_group()
+    score: float | None
+    reason: str
+    status: str  # open, done
+    outcome: str | None
+    note: str | None
+    done_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
 def outreach_task(
     seeker: dict, job: dict, score: float, now: datetime, kind: str = "job_fit"
-) -> tuple[dict, Change]:
+) -> tuple[OutreachTask, Change]:
     """About a job: it fits a dormant seeker (job_fit) or was pushed to one with no online channel
     (job_push). One task per seeker and job whatever the kind (the id derives from both)."""
     if kind == "job_push":
@@ -37,7 +59,7 @@ def outreach_task(
     )
 
 
-def disengagement_task(seeker: dict, missed: int, now: datetime) -> tuple[dict, Change]:
+def disengagement_task(seeker: dict, missed: int, now: datetime) -> tuple[OutreachTask, Change]:
     """A seeker of a pathway missed `missed` contact attempts in a row: one task per seeker."""
     reason = (
         f"求职者连续 {missed} 次未回应联系（{seeker['support']['pathway']}），请社区工作人员上门或电话跟进"
@@ -53,8 +75,8 @@ def _task(
     score: float | None,
     reason: str,
     now: datetime,
-) -> tuple[dict, Change]:
-    doc = {
+) -> tuple[OutreachTask, Change]:
+    doc: OutreachTask = {
         "_id": task_id,
         "kind": kind,
         "seeker_id": seeker["_id"],
@@ -92,7 +114,12 @@ def _task(
 
 
 def outreach_done(
-    doc: dict, outcome: str, note: str | None, actor: Actor, now: datetime, names: tuple[str, ...] = ()
+    doc: OutreachTask,
+    outcome: str,
+    note: str | None,
+    actor: Actor,
+    now: datetime,
+    names: tuple[str, ...] = (),
 ) -> Change:
     """`names`: known_names() of the task's seeker and job, masked in the note."""
     if doc["status"] != "open":

@@ -1,16 +1,17 @@
 """A referral of a seeker to a job: suggested by matching or made by staff, then referred,
 interviewed, offered, hired or declined (`REFERRAL`), and after a hire the retention checks at 30,
-90 and 180 days. Pure decisions returning `outbox.Change`."""
+90 and 180 days. Pure decisions on a `Referral` returning `civic146.change.Change`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
 from civic146.lifecycle import Lifecycle
-from civic146.outbox import Change
 
 from .. import events as ev
 from ..common import SYSTEM, event, history_entry, progress, public_group, referral_id
@@ -32,6 +33,41 @@ REFERRAL = Lifecycle(
 )
 
 
+class Referral(TypedDict, total=False):
+    """A stored referral (collection `referrals`), as `new_referral` makes it and the decisions change it."""
+
+    _id: str  # common.referral_id(seeker, job): one per pair
+    version: int  # the outbox's commits
+    outbox: list[dict]
+    seeker_id: str
+    job_id: str
+    community: str  # the seeker's
+    job_community: str
+    job_title: str
+    employer_id: str | None
+    target_group: str | None  # common.public_group()
+    request_id: str | None  # the seeker's intake request
+    job_request_id: str | None
+    hours_type: str
+    hours_per_week: float
+    stage: str  # REFERRAL's stages, and left
+    score: float
+    reasons: list[dict]  # the match's: component, weight, value, contribution, detail
+    trigger: str
+    decline_reason: str | None
+    declined_by: str | None
+    hired_at: datetime
+    hire_abandoned_at: datetime
+    retention: list[dict]  # the checks at CHECKPOINTS days
+    next_check_at: datetime | None
+    left_at: datetime
+    left_reason: str | None
+    placement_synced: bool  # whether the seeker's placements know the last hire or leaving
+    created_at: datetime
+    updated_at: datetime
+    history: list[dict]  # common.history_entry()
+
+
 def _reasons(match: Match) -> list[dict]:
     return [
         {
@@ -45,7 +81,7 @@ def _reasons(match: Match) -> list[dict]:
     ]
 
 
-def _referral_facts(doc: dict, stage: str, actor: Actor) -> dict:
+def _referral_facts(doc: Referral, stage: str, actor: Actor) -> dict:
     return {
         "referral_id": doc["_id"],
         "seeker_id": doc["seeker_id"],
@@ -60,14 +96,14 @@ def _referral_facts(doc: dict, stage: str, actor: Actor) -> dict:
 
 def new_referral(
     seeker: dict, job: dict, match: Match, trigger: str, actor: Actor, now: datetime, stage: str = "suggested"
-) -> tuple[dict, Change]:
+) -> tuple[Referral, Change]:
     """A referral at `suggested` (from matching) or `referred` (staff referring directly)."""
     if not match.eligible:
         raise InvalidInput(
             "this seeker cannot take this job",
             [{"field": "job_id", "message": r.detail} for r in match.blocked_by],
         )
-    doc = {
+    doc: Referral = {
         "_id": referral_id(seeker["_id"], job["_id"]),
         "seeker_id": seeker["_id"],
         "job_id": job["_id"],
@@ -135,7 +171,7 @@ def check_job_open(job: dict, action: str) -> None:
 
 
 def transition(
-    doc: dict,
+    doc: Referral,
     action: str,
     actor: Actor,
     now: datetime,
@@ -170,7 +206,7 @@ def transition(
     return change
 
 
-def hire(doc: dict, actor: Actor, now: datetime) -> Change:
+def hire(doc: Referral, actor: Actor, now: datetime) -> Change:
     """The referral's own hire, the last step of a hire: the job's opening and the seeker's placement
     are reserved before it (reserve_opening, reserve_placement), and it is committed at the version
     of the referral those reservations were made from."""
@@ -215,7 +251,7 @@ def hire(doc: dict, actor: Actor, now: datetime) -> Change:
     return change
 
 
-def retention_due(doc: dict, now: datetime) -> Change | None:
+def retention_due(doc: Referral, now: datetime) -> Change | None:
     """The worker fires the next scheduled check once it is due (staff then record the outcome)."""
     if (
         doc["stage"] not in ("hired", "retained")
@@ -247,7 +283,7 @@ def retention_due(doc: dict, now: datetime) -> Change | None:
 
 
 def record_retention(
-    doc: dict,
+    doc: Referral,
     checkpoint: int,
     outcome: str,
     reason: str | None,
@@ -300,7 +336,7 @@ def record_retention(
     return change
 
 
-def abandon_hire(referral: dict, now: datetime) -> Change:
+def abandon_hire(referral: Referral, now: datetime) -> Change:
     """An attempt to hire from this version of the referral reserved an opening or a placement and will
     not (or did not, within the grace period) commit the hire: move the referral's version on, stage
     unchanged, so that attempt's commit fails should it still come, and its reservations can go."""

@@ -5,13 +5,13 @@ party agrees; a refusal ends it and the other routes are advised), a signed agre
 parties and the committee follows its fulfilment, and the parties may jointly apply to a court
 for confirmation within 30 days of the agreement taking effect.
 
-Pure functions, no I/O. A decision takes the current case document (a dict) and returns a
+Pure functions, no I/O. A decision takes the current case document (a `Case`) and returns a
 Change: the fields to set, the history entry to append and the events to record. One module per
 sub-feature; the decisions the use cases call are listed here.
 """
 
 from .agreements import apply_court_confirmation, confirmation_reminder, record_agreement
-from .case import CATEGORY_CASE_TYPES, INTAKE, OPEN_STATUSES, Policy, case_id_for_request
+from .case import CATEGORY_CASE_TYPES, INTAKE, OPEN_STATUSES, Case, Policy, case_id_for_request
 from .consent import consent, refuse
 from .escalation import escalate
 from .failure import fail
@@ -25,6 +25,7 @@ __all__ = [
     "CATEGORY_CASE_TYPES",
     "INTAKE",
     "OPEN_STATUSES",
+    "Case",
     "Policy",
     "add_party",
     "apply_court_confirmation",

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
-from .case import CASE, SYSTEM, Policy, _change, _event, _facts
+from .case import CASE, SYSTEM, Case, Policy, _change, _event, _facts
 
 
 def record_agreement(
-    doc: dict,
+    doc: Case,
     terms: list[dict],
     signed_by: list[str],
     effective_at: datetime,
@@ -87,7 +87,7 @@ def record_agreement(
 
 
 def apply_court_confirmation(
-    doc: dict, applied_at: datetime, court: str, actor: Actor, now: datetime
+    doc: Case, applied_at: datetime, court: str, actor: Actor, now: datetime
 ) -> Change:
     CASE.target(doc, "apply_court_confirmation")
     agreement = doc["agreement"]
@@ -126,7 +126,7 @@ def apply_court_confirmation(
     return change
 
 
-def confirmation_reminder(doc: dict, now: datetime) -> Change | None:
+def confirmation_reminder(doc: Case, now: datetime) -> Change | None:
     agreement = doc.get("agreement")
     if not agreement or agreement.get("reminder_sent") or agreement.get("court_confirmation"):
         return None

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.events import RequestProgressData, new_event
 from civic146.lifecycle import Lifecycle
-from civic146.outbox import Change
 
 from .. import events as ev
 
@@ -23,7 +24,7 @@ OPEN_STATUSES = ("registered", "accepted", "mediating")
 CLOSED_STATUSES = ("fulfilled", "breached", "failed", "refused", "escalated")
 
 
-def _refusal(doing: str, doc: dict) -> str:
+def _refusal(doing: str, doc: Case) -> str:
     closed = " (the case is closed)" if doc["status"] in CLOSED_STATUSES else ""
     return f"cannot {doing}: the case is {doc['status']}{closed}"
 
@@ -68,6 +69,44 @@ FAILURE_LABELS = {
 CATEGORY_CASE_TYPES = {"neighbour_dispute": "neighbours", "property_management": "property_management"}
 
 
+class Case(TypedDict, total=False):
+    """A stored case (collection `cases`) as `opening.open_case` makes it and the decisions change it."""
+
+    _id: str
+    version: int  # the outbox's commits
+    outbox: list[dict]
+    community: str
+    compound: str | None
+    case_type: str
+    origin: str
+    facts: str
+    request_ids: list[str]  # the intake requests the case handles
+    status: str  # CASE's states
+    name_digests: list[str]  # names intake knows by digest
+    parties: list[dict]  # opening.make_party: id, role, name, phone, ..., consent, consent_at
+    party_user_ids: list[str]
+    mediators: list[dict]
+    mediator_user_ids: list[str]
+    participants: list[dict]
+    sessions: list[dict]
+    extensions: list[dict]
+    time_limit_days: int
+    due_at: datetime | None
+    overdue: bool
+    agreement: dict | None  # terms, effective date, fulfilment, court confirmation
+    outcome: str | None
+    failure_reason: str | None
+    advised_routes: list[str]
+    escalation: dict | None
+    opened_by: str
+    opened_at: datetime
+    accepted_at: datetime | None
+    outcome_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime
+    history: list[dict]  # action, from, to, at, actor_id, actor_role, reason?
+
+
 SYSTEM = Actor("mediation-worker", "system")
 INTAKE = Actor("intake", "system")  # who opens the cases intake routes to mediation
 
@@ -91,7 +130,7 @@ def case_id_for_request(request_id: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"civic146:intake-request:{request_id}").hex
 
 
-def _facts(doc: dict, status: str, actor: Actor) -> dict:
+def _facts(doc: Case, status: str, actor: Actor) -> dict:
     return {
         "case_id": doc["_id"],
         "community": doc["community"],
@@ -102,11 +141,11 @@ def _facts(doc: dict, status: str, actor: Actor) -> dict:
     }
 
 
-def _event(event_type, doc: dict, data, at: datetime) -> dict:
+def _event(event_type, doc: Case, data, at: datetime) -> dict:
     return new_event(event_type, ev.SOURCE, doc["_id"], doc["community"], data, at)
 
 
-def _history(doc: dict, action: str, to: str, actor: Actor, now: datetime, reason: str | None = None) -> dict:
+def _history(doc: Case, action: str, to: str, actor: Actor, now: datetime, reason: str | None = None) -> dict:
     entry = {
         "action": action,
         "from": doc["status"],
@@ -121,7 +160,7 @@ def _history(doc: dict, action: str, to: str, actor: Actor, now: datetime, reaso
 
 
 def _change(
-    doc: dict,
+    doc: Case,
     action: str,
     actor: Actor,
     now: datetime,
@@ -139,12 +178,12 @@ def _change(
     )
 
 
-def known_names(doc: dict) -> list[str]:
+def known_names(doc: Case) -> list[str]:
     """The names mediation holds for the case: its parties and the participants invited."""
     return [p["name"] for p in doc.get("parties", [])] + [x["name"] for x in doc.get("participants", [])]
 
 
-def redact(text: str | None, doc: dict, policy: Policy) -> str | None:
+def redact(text: str | None, doc: Case, policy: Policy) -> str | None:
     """Free text leaving the service: phone and ID numbers masked, the names of the case's people
     masked, those it holds (known_names) and those intake sent by digest (the submitters of the
     linked requests)."""
@@ -153,12 +192,12 @@ def redact(text: str | None, doc: dict, policy: Policy) -> str | None:
     )
 
 
-def name_digests(doc: dict, policy: Policy) -> list[str]:
+def name_digests(doc: Case, policy: Policy) -> list[str]:
     """Digests of every name the case knows, for deliberation when the case is escalated."""
     return sorted({*doc.get("name_digests", []), *pii.name_digests(policy.name_key, known_names(doc))})
 
 
-def _progress(doc: dict, state: str, summary: str, now: datetime) -> list[tuple]:
+def _progress(doc: Case, state: str, summary: str, now: datetime) -> list[tuple]:
     return [
         (
             ev.PROGRESS,
@@ -185,7 +224,7 @@ def _routes_text(routes: list[str]) -> str:
 
 
 def _close(
-    change: Change, doc: dict, outcome: str, now: datetime, actor: Actor, status: str, **extra
+    change: Change, doc: Case, outcome: str, now: datetime, actor: Actor, status: str, **extra
 ) -> None:
     change.set.update(closed_at=now)
     change.record(

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
-from .case import CASE, Policy, _change, _close, _event, _facts, _progress, _record_all, _routes_text
+from .case import CASE, Case, Policy, _change, _close, _event, _facts, _progress, _record_all, _routes_text
 from .opening import find_party
 
 
-def _with_consent(doc: dict, party_id: str, decision: str, now: datetime) -> list[dict]:
+def _with_consent(doc: Case, party_id: str, decision: str, now: datetime) -> list[dict]:
     return [
         {**p, "consent": decision, "consent_at": now} if p["id"] == party_id else p for p in doc["parties"]
     ]
 
 
-def consent(doc: dict, party_id: str, actor: Actor, now: datetime, policy: Policy) -> Change:
+def consent(doc: Case, party_id: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Record that a party agrees to mediation; when every party agreed, the committee accepts."""
     CASE.target(doc, "consent")
     roles = {p["role"] for p in doc["parties"]}
@@ -70,7 +70,7 @@ def consent(doc: dict, party_id: str, actor: Actor, now: datetime, policy: Polic
     return change
 
 
-def refuse(doc: dict, party_id: str, routes: list[str], actor: Actor, now: datetime) -> Change:
+def refuse(doc: Case, party_id: str, routes: list[str], actor: Actor, now: datetime) -> Change:
     """A party's explicit refusal ends the mediation; the other routes are recorded as advised."""
     CASE.target(doc, "refuse")
     party = find_party(doc, party_id)

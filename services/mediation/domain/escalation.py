@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.events import CaseEscalatedData
-from civic146.outbox import Change
 
 from .. import events as ev
-from .case import Policy, _change, _close, _event, name_digests, redact
+from .case import Case, Policy, _change, _close, _event, name_digests, redact
 
 
-def escalate(doc: dict, cause: str, summary: str, actor: Actor, now: datetime, policy: Policy) -> Change:
+def escalate(doc: Case, cause: str, summary: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     """A community-wide cause (property fees, liability for storm damage) goes to deliberation,
     which takes over the linked intake requests and reports on them."""
     change = _change(doc, "escalate", actor, now, "community-wide cause")

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
-from .case import CASE, _change, _close, _event, _facts, _progress, _record_all, _routes_text
+from .case import CASE, Case, _change, _close, _event, _facts, _progress, _record_all, _routes_text
 
 
-def overdue_terms(doc: dict, now: datetime) -> list[int]:
+def overdue_terms(doc: Case, now: datetime) -> list[int]:
     """Numbers of the agreement's terms whose due date passed with neither fulfilment nor breach
     recorded, not flagged yet."""
     agreement = doc.get("agreement")
@@ -27,7 +27,7 @@ def overdue_terms(doc: dict, now: datetime) -> list[int]:
     ]
 
 
-def overdue_terms_change(doc: dict, now: datetime) -> Change | None:
+def overdue_terms_change(doc: Case, now: datetime) -> Change | None:
     """Flag each overdue term once, so the mediators follow it up. State only: no released event
     type describes a term (`case.overdue` is the case's time limit), so none is published."""
     numbers = overdue_terms(doc, now)
@@ -40,7 +40,7 @@ def overdue_terms_change(doc: dict, now: datetime) -> Change | None:
     return Change(set={"agreement": {**doc["agreement"], "terms": terms}})
 
 
-def record_fulfilment(doc: dict, term_number: int, result: str, actor: Actor, now: datetime) -> Change:
+def record_fulfilment(doc: Case, term_number: int, result: str, actor: Actor, now: datetime) -> Change:
     """Follow-up of the agreement: a breached term ends it as breached (the court route is advised),
     the last fulfilled term ends it as fulfilled."""
     CASE.target(doc, "record_fulfilment")

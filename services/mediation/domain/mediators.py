@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from .. import events as ev
 from ..reference import Mediator
-from .case import CASE, _change, _event, _facts
+from .case import CASE, Case, _change, _event, _facts
 
 
 class ConflictOfInterest(InvalidInput):
@@ -39,7 +39,7 @@ def conflicts(mediator: Mediator, parties: list[dict]) -> list[dict]:
 
 
 def assign_mediator(
-    doc: dict, mediator: Mediator, chosen_by_parties: bool, actor: Actor, now: datetime
+    doc: Case, mediator: Mediator, chosen_by_parties: bool, actor: Actor, now: datetime
 ) -> Change:
     CASE.target(doc, "assign_mediator")
     if not mediator.serves(doc["community"]):
@@ -89,7 +89,7 @@ def assign_mediator(
 
 
 def invite_participant(
-    doc: dict, name: str, capacity: str, consent_of: list[str], actor: Actor, now: datetime
+    doc: Case, name: str, capacity: str, consent_of: list[str], actor: Actor, now: datetime
 ) -> Change:
     """Other participants (relatives, a property company, a lawyer) join only with every party's consent."""
     CASE.target(doc, "invite_participant")

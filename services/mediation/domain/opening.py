@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput
-from civic146.outbox import Change
 
 from .. import events as ev
-from .case import CASE, Policy, _event, _facts, new_case_id
+from .case import CASE, Case, Policy, _event, _facts, new_case_id
 
 
 def make_party(spec: dict, number: int) -> dict:
@@ -32,10 +32,10 @@ def _user_ids(parties: list[dict]) -> list[str]:
 
 def open_case(
     fields: dict, actor: Actor, now: datetime, policy: Policy, case_id: str | None = None
-) -> tuple[dict, Change]:
+) -> tuple[Case, Change]:
     """A new case document (without version/outbox) and the change carrying its event."""
     parties = [make_party(spec, i + 1) for i, spec in enumerate(fields.get("parties") or [])]
-    doc = {
+    doc: Case = {
         "_id": case_id or new_case_id(),
         "community": fields["community"],
         "compound": fields.get("compound"),
@@ -95,7 +95,7 @@ def open_case(
     return doc, change
 
 
-def add_party(doc: dict, spec: dict, actor: Actor, now: datetime) -> Change:
+def add_party(doc: Case, spec: dict, actor: Actor, now: datetime) -> Change:
     CASE.target(doc, "add_party")
     party = make_party(spec, len(doc["parties"]) + 1)
     parties = [*doc["parties"], party]
@@ -117,7 +117,7 @@ def add_party(doc: dict, spec: dict, actor: Actor, now: datetime) -> Change:
     return change
 
 
-def find_party(doc: dict, party_id: str) -> dict:
+def find_party(doc: Case, party_id: str) -> dict:
     party = next((p for p in doc["parties"] if p["id"] == party_id), None)
     if party is None:
         raise InvalidInput(

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput
-from civic146.outbox import Change
 
 from .. import events as ev
-from .case import CASE, SYSTEM, _event, _facts
+from .case import CASE, SYSTEM, Case, _event, _facts
 
 
 def hold_session(
-    doc: dict,
+    doc: Case,
     held_at: datetime,
     location: str | None,
     attendees: list[str],
@@ -65,7 +65,7 @@ def hold_session(
     return change
 
 
-def extend(doc: dict, days: int, reason: str, actor: Actor, now: datetime) -> Change:
+def extend(doc: Case, days: int, reason: str, actor: Actor, now: datetime) -> Change:
     CASE.target(doc, "extend")
     due = doc["due_at"] + timedelta(days=days)
     extension = {
@@ -85,7 +85,7 @@ def extend(doc: dict, days: int, reason: str, actor: Actor, now: datetime) -> Ch
     return change
 
 
-def overdue_change(doc: dict, now: datetime) -> Change | None:
+def overdue_change(doc: Case, now: datetime) -> Change | None:
     if doc["status"] not in ("accepted", "mediating") or doc.get("overdue") or not doc.get("due_at"):
         return None
     if doc["due_at"] > now:

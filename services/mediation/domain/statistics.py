@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .case import CLOSED_STATUSES, OPEN_STATUSES
+from .case import CLOSED_STATUSES, OPEN_STATUSES, Case
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -48,7 +48,7 @@ def _rounded_days(averages: dict | None, key: str) -> float | None:
     return round(value, 2) if value is not None else None
 
 
-def compute_statistics(docs: list[dict], now: datetime, averages: dict | None) -> dict:
+def compute_statistics(docs: list[Case], now: datetime, averages: dict | None) -> dict:
     """Indicators over the given cases (one community, or the whole sub-district). `averages`: their
     row of average_days_pipeline (the database computes the averages; None when there are none).
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import InvalidInput, InvalidTransition
-from civic146.outbox import Change
 
 from ... import events as ev
 from ...common import event, known_names
 from ...reference import Pathway, pathway_for
+from .documents import Seeker
 
 # `support` on the profile: the pathway's id, its steps with due dates, the contact attempts scheduled
 # (each answered, unanswered or missed), the caseworker, the jobs pushed, and when the seeker counted
@@ -63,7 +64,7 @@ def new_support(pathway: Pathway, now: datetime) -> dict:
     return support
 
 
-def support_for(doc: dict, profile: dict, pathways: tuple[Pathway, ...], now: datetime) -> dict | None:
+def support_for(doc: Seeker, profile: dict, pathways: tuple[Pathway, ...], now: datetime) -> dict | None:
     """The support a profile becoming active (or changed) starts, or None to keep what it has."""
     pathway = pathway_for(pathways, profile)
     current = (doc.get("support") or {}).get("pathway")
@@ -81,12 +82,12 @@ def next_due(support: dict) -> datetime | None:
     return min(due) + timedelta(days=plan["grace_days"]) if due else None
 
 
-def _with_support(seeker: dict, support: dict, now: datetime, **extra) -> Change:
+def _with_support(seeker: Seeker, support: dict, now: datetime, **extra) -> Change:
     support = {**support, "next_due_at": next_due(support)}
     return Change(set={"support": support, "updated_at": now, **extra})
 
 
-def _support(seeker: dict) -> dict:
+def _support(seeker: Seeker) -> dict:
     support = seeker.get("support")
     if not support:
         raise InvalidTransition("this profile has no support pathway", {"status": seeker["status"]})
@@ -104,7 +105,7 @@ def missed_in_a_row(contacts: list[dict]) -> int:
     return n
 
 
-def contacts_due(seeker: dict, now: datetime) -> tuple[Change | None, int]:
+def contacts_due(seeker: Seeker, now: datetime) -> tuple[Change | None, int]:
     """Contact attempts past their grace: answered if the seeker did something themselves since the
     attempt before (applied, changed the profile, accepted or declined), missed otherwise. Returns
     the change and, when the seeker has just become disengaged, how many they missed in a row (0
@@ -136,7 +137,7 @@ def contacts_due(seeker: dict, now: datetime) -> tuple[Change | None, int]:
 
 
 def record_contact(
-    seeker: dict, outcome: str, note: str | None, actor: Actor, now: datetime, names: tuple[str, ...]
+    seeker: Seeker, outcome: str, note: str | None, actor: Actor, now: datetime, names: tuple[str, ...]
 ) -> Change:
     """Staff tried to reach the seeker: the first scheduled attempt gets the outcome (an attempt
     beyond the schedule is added). Reaching them counts as their activity and ends a disengagement."""
@@ -157,7 +158,7 @@ def record_contact(
 
 
 def record_step(
-    seeker: dict,
+    seeker: Seeker,
     kind: str,
     status: str,
     note: str | None,
@@ -183,16 +184,16 @@ def record_step(
     return _with_support(seeker, {**support, "steps": steps}, now)
 
 
-def assign_caseworker(seeker: dict, caseworker_id: str, now: datetime) -> Change:
+def assign_caseworker(seeker: Seeker, caseworker_id: str, now: datetime) -> Change:
     support = _support(seeker)
     return _with_support(seeker, {**support, "caseworker_id": caseworker_id}, now)
 
 
-def push_channels(seeker: dict) -> list[str]:
+def push_channels(seeker: Seeker) -> list[str]:
     return list((seeker.get("profile") or {}).get("online_channels") or [])
 
 
-def job_pushed(seeker: dict, job: dict, score: float, now: datetime) -> Change | None:
+def job_pushed(seeker: Seeker, job: dict, score: float, now: datetime) -> Change | None:
     """A new job fits a seeker whose pathway pushes jobs: recorded once per job, with the event a
     mini-program or SMS gateway reads (no personal data: the seeker's id and channels, the job)."""
     support = seeker.get("support") or {}

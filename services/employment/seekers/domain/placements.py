@@ -6,20 +6,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from civic146.change import Change
 from civic146.errors import InvalidTransition
-from civic146.outbox import Change
 
 from ...common import ENDED, HOLDING
 from ...reservations import already_reserved, pending, releasable, reservation, without
+from .documents import Seeker
 
 MAX_PART_TIME_PLACEMENTS = 2
 
 
-def _seeker_status(seeker: dict, placements: list[str]) -> str:
+def _seeker_status(seeker: Seeker, placements: list[str]) -> str:
     return seeker["status"] if seeker["status"] == "closed" else "placed" if placements else "active"
 
 
-def check_can_hold(seeker: dict, referral: dict, current: list[dict]) -> None:
+def check_can_hold(seeker: Seeker, referral: dict, current: list[dict]) -> None:
     """One full-time placement, or up to two part-time ones within the seeker's weekly hours.
     `current`: the referrals of the placements the seeker holds or has reserved, this one excluded."""
     if not current:
@@ -42,7 +43,7 @@ def check_can_hold(seeker: dict, referral: dict, current: list[dict]) -> None:
         )
 
 
-def reserve_placement(seeker: dict, referral: dict, current: list[dict], now: datetime) -> Change | None:
+def reserve_placement(seeker: Seeker, referral: dict, current: list[dict], now: datetime) -> Change | None:
     """Second step of a hire: add `referral` to the seeker's placements within check_can_hold. `current`:
     the referrals of the seeker's `placements`. Their hours never change, so they may be read after the
     seeker; one that was declined or left holds nothing, even before its departure reaches the seeker.
@@ -65,7 +66,7 @@ def reserve_placement(seeker: dict, referral: dict, current: list[dict], now: da
 
 
 def settle_placement(
-    seeker: dict, referral_id: str, version: int, referral: dict | None, now: datetime
+    seeker: Seeker, referral_id: str, version: int, referral: dict | None, now: datetime
 ) -> Change | None:
     """The seeker's side of settle_opening: a referral that holds the job keeps its placement; otherwise
     the placement that attempt reserved is released once the referral has moved past `version`."""
@@ -84,7 +85,7 @@ def settle_placement(
     )
 
 
-def seeker_placement_change(seeker: dict, referral: dict, now: datetime) -> Change | None:
+def seeker_placement_change(seeker: Seeker, referral: dict, now: datetime) -> Change | None:
     """A referral holding the job confirms its placement (reserved before the hire; added here for one
     hired without a reservation); one that left gives it up. Other stages are left to settle_placement."""
     placements = list(seeker.get("placements", []))

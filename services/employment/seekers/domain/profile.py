@@ -8,17 +8,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from civic146 import pii
-from civic146.auth import Actor
+from civic146.actor import Actor
+from civic146.change import Change
 from civic146.errors import Forbidden, InvalidTransition
-from civic146.outbox import Change
 
 from ... import events as ev
 from ...common import SYSTEM, draft_id, event, history_entry, new_id, progress, survey_draft_id
 from ...reference import Pathway
+from .documents import Seeker
 from .pathway import support_for
 
 
-def _seeker_facts(doc: dict, status: str, actor: Actor) -> dict:
+def _seeker_facts(doc: Seeker, status: str, actor: Actor) -> dict:
     return {
         "seeker_id": doc["_id"],
         "community": doc["community"],
@@ -43,9 +44,9 @@ def profile_summary(profile: dict) -> ev.ProfileSummary:
     )
 
 
-def seeker_draft_from_intake(data, now: datetime) -> tuple[dict, Change]:
+def seeker_draft_from_intake(data, now: datetime) -> tuple[Seeker, Change]:
     """An intake request routed to employment becomes a draft profile: only masked data is known."""
-    doc = {
+    doc: Seeker = {
         "_id": draft_id("seeker", data.request_id),
         "status": "draft",
         "source": "intake",
@@ -82,11 +83,11 @@ def seeker_draft_from_intake(data, now: datetime) -> tuple[dict, Change]:
     return doc, change
 
 
-def seeker_draft_from_survey(survey: dict, row_index: int, row: dict, now: datetime) -> tuple[dict, Change]:
+def seeker_draft_from_survey(survey: dict, row_index: int, row: dict, now: datetime) -> tuple[Seeker, Change]:
     """A row of a needs survey becomes a draft profile holding the person (the household consented
     to being recorded and contacted) and the need; staff complete it with the resident."""
     person = row["person"]
-    doc = {
+    doc: Seeker = {
         "_id": survey_draft_id(survey["_id"], row_index),
         "status": "draft",
         "source": "survey",
@@ -141,7 +142,7 @@ def _consent(fields: dict, actor: Actor, now: datetime, default_days: int) -> di
     }
 
 
-def check_claim(doc: dict, person: dict, actor: Actor, caller_ref: str | None) -> None:
+def check_claim(doc: Seeker, person: dict, actor: Actor, caller_ref: str | None) -> None:
     """A resident seeing or completing a draft from intake must be the person who asked.
 
     When a resident submitted the request, the draft holds their pseudonym (`owner_ref`, from
@@ -168,13 +169,13 @@ def check_claim(doc: dict, person: dict, actor: Actor, caller_ref: str | None) -
 
 
 def _activation(
-    doc: dict,
+    doc: Seeker,
     fields: dict,
     actor: Actor,
     now: datetime,
     default_days: int,
     pathways: tuple[Pathway, ...] = (),
-) -> tuple[dict, Change]:
+) -> tuple[Seeker, Change]:
     """Fields and events shared by registration and completion of a draft; the profile's support
     pathway is given here (the first of `pathways` that fits it)."""
     consent = _consent(fields, actor, now, default_days)
@@ -226,8 +227,8 @@ def _activation(
 
 def register_seeker(
     fields: dict, actor: Actor, now: datetime, default_days: int, pathways: tuple[Pathway, ...] = ()
-) -> tuple[dict, Change]:
-    doc = {
+) -> tuple[Seeker, Change]:
+    doc: Seeker = {
         "_id": new_id(),
         "status": None,
         "source": "registration",
@@ -243,7 +244,7 @@ def register_seeker(
 
 
 def complete_seeker(
-    doc: dict,
+    doc: Seeker,
     fields: dict,
     actor: Actor,
     now: datetime,
@@ -260,7 +261,7 @@ def complete_seeker(
 
 
 def update_profile(
-    doc: dict, profile: dict, actor: Actor, now: datetime, pathways: tuple[Pathway, ...] = ()
+    doc: Seeker, profile: dict, actor: Actor, now: datetime, pathways: tuple[Pathway, ...] = ()
 ) -> Change:
     """A changed target group may bring another pathway (the one in progress is replaced)."""
     if doc["status"] not in ("active", "placed"):
@@ -281,7 +282,7 @@ def update_profile(
     return change
 
 
-def close_seeker(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
+def close_seeker(doc: Seeker, reason: str, actor: Actor, now: datetime) -> Change:
     """Consent withdrawn or retention over: erase personal and sensitive data, keep the anonymous facts
     that statistics need (community, public target group, placements)."""
     if doc["status"] == "closed":
@@ -313,21 +314,21 @@ def close_seeker(doc: dict, reason: str, actor: Actor, now: datetime) -> Change:
     return change
 
 
-def consent_expired(doc: dict, now: datetime) -> Change | None:
+def consent_expired(doc: Seeker, now: datetime) -> Change | None:
     consent = doc.get("consent")
     if doc["status"] == "closed" or not consent or consent["expires_at"] > now:
         return None
     return close_seeker(doc, "retention_expired", SYSTEM, now)
 
 
-def seeker_acted(seeker: dict, now: datetime) -> Change | None:
+def seeker_acted(seeker: Seeker, now: datetime) -> Change | None:
     """The seeker did something themselves (applied, accepted or declined a referral): not dormant."""
     if seeker["status"] == "closed" or (seeker.get("last_active_at") and seeker["last_active_at"] >= now):
         return None
     return Change(set={"last_active_at": now})
 
 
-def is_dormant(seeker: dict, now: datetime, after_days: int) -> bool:
+def is_dormant(seeker: Seeker, now: datetime, after_days: int) -> bool:
     return seeker.get("last_active_at") is not None and now - seeker["last_active_at"] >= timedelta(
         days=after_days
     )
