@@ -54,7 +54,7 @@ dev-down: ## stop the services and the infrastructure started by `make dev`
 test: venv ops-tools browser-tools lint ## lint, then run every test against real Kafka and mongo-java-server started (and stopped) for the run
 	@set +e; trap '$(TEST_INFRA) deploy/local/infra.sh down --wipe >/dev/null' EXIT; \
 	  $(TEST_INFRA) deploy/local/infra.sh up && $(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider \
-	    $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
+	    $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder) $(PYTEST_ARGS)
 
 lint: venv ## ruff: the formatter and the linter over the whole tree (settings in pyproject.toml)
 	$(VENV)/bin/ruff format --check .

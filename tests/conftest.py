@@ -30,7 +30,8 @@ SHARED_GROUPS = {
     "system/test_mediation_": "system-mediation",
 }
 # The longest groups first (from `make test`'s durations table): each starts its own cluster,
-# platform or Prometheus, or walks whole stories.
+# platform or Prometheus, or walks whole stories. `make test` keeps this order (--no-loadscope-reorder:
+# pytest-xdist would otherwise hand out the groups with the most tests first, and these last).
 LONGEST_FIRST = (
     "ops/test_kafka_cluster.py",
     "ops/test_faults.py",
