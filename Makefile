@@ -60,8 +60,12 @@ lint: venv ## ruff: the formatter and the linter over the whole tree (settings i
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-test-quick: venv ## the tests that need no servers: unit, contract and the fast layer (in-memory store), in well under 90 s
-	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/fast $(PYTEST_ARGS)
+# The integration tests' routes run on an in-memory store here (TEST_STORE=memory, mongomock): those that
+# read Kafka or need the document server itself are left to `make test`. The servers' addresses point
+# at a closed port, so a test that would reach one fails instead of finding a server left running.
+test-quick: venv ## the tests that need no servers: unit, contract, fast and the routes of the integration tests on an in-memory store, in about a minute
+	TEST_STORE=memory TEST_MONGODB_URI=mongodb://127.0.0.1:1/ TEST_KAFKA_BOOTSTRAP=127.0.0.1:1 \
+	  $(PY) -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/fast tests/integration $(PYTEST_ARGS)
 
 test-unit: test-quick ## the former name of test-quick
 

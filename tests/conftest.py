@@ -13,6 +13,7 @@ groups that take longest are handed out first, so that neither process ends with
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,9 @@ import pytest
 
 from tests.helpers import JWT_SECRET, KAFKA, MONGO, TopicReader
 
+# TEST_STORE=memory (`make test-quick`): the integration tests that read no Kafka run their routes
+# against an in-memory store instead of the document server (tests/integration/conftest.py).
+MEMORY_STORE = os.environ.get("TEST_STORE") == "memory"
 TIERS = ("unit", "fast", "contract", "integration", "system", "browser", "ops", "security")
 # Folders whose tests share one process's state: security's four APIs and browser's chromium are
 # started once per process; the mediation system tests record their topics for the privacy scan
@@ -99,12 +103,39 @@ def mint():
 
 @pytest.fixture
 def mongo_db(isolation):
+    if MEMORY_STORE:
+        yield from memory_database(isolation["mongodb_db"])
+        return
     import pymongo
 
     client = pymongo.MongoClient(MONGO, tz_aware=True, serverSelectionTimeoutMS=5000)
     yield client[isolation["mongodb_db"]]
     client.drop_database(isolation["mongodb_db"])
     client.close()
+
+
+def memory_database(name: str):
+    """The test's database in memory (mongomock), and the process's connection to it: an app built
+    with MONGODB_URI=MONGO and MONGODB_DB=name finds itself connected (civic146.mongo.connect)."""
+    import os
+
+    import mongoengine
+    import mongomock
+
+    from civic146 import mongo
+
+    mongoengine.disconnect()
+    mongoengine.connect(
+        host=MONGO,
+        db=name,
+        mongo_client_class=mongomock.MongoClient,
+        uuidRepresentation="standard",
+        tz_aware=True,
+    )
+    mongo._connected = (os.getpid(), MONGO, name)
+    yield mongoengine.get_db()
+    mongoengine.disconnect()
+    mongo._connected = None
 
 
 @pytest.fixture

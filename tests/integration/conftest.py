@@ -11,9 +11,28 @@ import pytest
 
 from civic146.consumer import Consumer
 from civic146.kafka import ensure_topics
+from tests.conftest import MEMORY_STORE
 from tests.helpers import RunningRelay
 
 KAFKA_FIXTURES = {"topic_reader", "service_consumer"}
+
+
+def needs_servers(item) -> bool:
+    """An integration test that reads Kafka or is marked `server` (what only the document server
+    shows: its indexes, other processes, the throttle's own connection)."""
+    return bool(KAFKA_FIXTURES & set(item.fixturenames)) or any(
+        item.get_closest_marker(m) for m in ("kafka", "server")
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """With TEST_STORE=memory only the integration tests that need no server are run."""
+    if not MEMORY_STORE:
+        return
+    dropped = [i for i in items if i.get_closest_marker("integration") and needs_servers(i)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in set(dropped)]
 
 
 @pytest.fixture
@@ -28,7 +47,9 @@ def reads_kafka(request) -> bool:
 @pytest.fixture
 def service_settings(base_env, monkeypatch, reads_kafka):
     def make(service, **env: str):
-        for k, v in {**base_env, **env}.items():
+        # In memory the throttle has no store: its windows live in the document server (throttle.py).
+        memory = {"THROTTLE_ENABLED": "false"} if MEMORY_STORE else {}
+        for k, v in {**base_env, **memory, **env}.items():
             monkeypatch.setenv(k, v)
         settings = service.load_settings()
         if reads_kafka:

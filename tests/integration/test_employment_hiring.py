@@ -175,6 +175,7 @@ def assert_documents_agree_with_referrals(mongo_db) -> None:
         assert seeker["status"] == ("placed" if holding else "active"), seeker["_id"]
 
 
+@pytest.mark.server  # other processes write to the document server
 def test_concurrent_hires_from_several_processes_and_threads_keep_openings_and_placements(
     hiring, base_env, isolation, mongo_db
 ):

@@ -24,6 +24,7 @@ def guess(client, headers, i: int):
     )
 
 
+@pytest.mark.server  # the throttle's windows live in the document server
 def test_guesses_at_a_draft_are_throttled_per_caller_and_per_draft(employment, mint):
     from civic146 import metrics
 

@@ -127,6 +127,7 @@ def throttled_client(intake_settings, mongo_db):
     return app.test_client()
 
 
+@pytest.mark.server  # the throttle's windows live in the document server
 def test_a_public_route_answers_429_with_retry_after_once_its_limit_is_spent(throttled_client):
     from civic146 import metrics
 
@@ -141,6 +142,7 @@ def test_a_public_route_answers_429_with_retry_after_once_its_limit_is_spent(thr
     assert throttled_client.get("/v1/categories", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
 
 
+@pytest.mark.server  # the throttle's windows live in the document server
 def test_the_window_is_shared_by_every_process_of_the_service(intake_settings, mongo_db):
     """Two apps (two gunicorn workers, or two replicas) count against one window in MongoDB."""
     from intake.api import create_app

@@ -157,6 +157,7 @@ def test_commit_with_a_stale_version_is_rejected(mongo_db):
     assert coll.find_one({"_id": "b"})["x"] == 1
 
 
+@pytest.mark.kafka  # its relays publish
 def test_one_publisher_per_service_the_lease_passes_on_when_the_holder_stops(settings, mongo_db):
     coll = mongo_db["things"]
     first, second = Relay(settings, [coll], "relay-1"), Relay(settings, [coll], "relay-2")
