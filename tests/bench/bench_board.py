@@ -40,81 +40,13 @@ def timed(client, path: str, headers: dict | None = None, expect: int = 200) -> 
     return samples
 
 
-def road(client, staff: dict) -> str:
-    def ok(resp, status=200):
-        assert resp.status_code == status, resp.get_data(as_text=True)
-        return resp.json
-
-    body = {
-        "title": "乐福国际小区北侧道路修复",
-        "description": "乐福国际小区北侧道路因强降雨损毁",
-        "community": "huifeng",
-        "compound": "lefu-international",
-        "category": "roads_and_facilities",
-        "platform": "small_bench_talk",
-        "raised_at": "2023-08-21T10:00:00+08:00",
-    }
-    url = f"/v1/topics/{ok(client.post('/v1/topics', json=body, headers=staff), 201)['id']}"
-    notice = {
-        "text": "关于北侧道路修复的议题公示",
-        "period_days": 5,
-        "venue_id": "huifeng-yishiting",
-        "online": True,
-    }
-    ok(client.post(f"{url}/notice", json={**notice, "posted_at": "2023-08-25T08:00:00+08:00"}, headers=staff))
-    ok(client.post(f"{url}/consultation", json={"started_at": "2023-08-29T10:00:00+08:00"}, headers=staff))
-    for day in ("2023-08-31", "2023-09-21", "2023-10-19"):
-        meeting = {
-            "venue_id": "huifeng-yishiting",
-            "scheduled_at": f"{day}T19:00:00+08:00",
-            "participants": {"volunteers": 3},
-        }
-        mid = ok(client.post(f"{url}/meetings", json=meeting, headers=staff), 201)["meetings"][-1]["id"]
-        held = {
-            "attendance": 20,
-            "minutes": "小板凳恳谈会记录，居民意见",
-            "outcome": "形成意见",
-            "held_at": f"{day}T21:00:00+08:00",
-        }
-        ok(client.post(f"{url}/meetings/{mid}/held", json=held, headers=staff))
-    ok(
-        client.post(
-            f"{url}/implementation",
-            json={"decision": "修复北侧道路和台阶", "started_at": "2023-10-23T10:00:00+08:00"},
-            headers=staff,
-        )
-    )
-    for title, unit, target in (
-        ("路面", "m", 230),
-        ("台阶", "处", 12),
-        ("空地", "处", 1),
-        ("充电桩", "个", 22),
-    ):
-        task = {"title": title, "owner": "物业", "unit": unit, "target": target, "due_date": "2023-11-20"}
-        tid = ok(client.post(f"{url}/tasks", json=task, headers=staff), 201)["tasks"][-1]["id"]
-        ok(
-            client.post(
-                f"{url}/tasks/{tid}/progress",
-                json={"done": target, "reported_at": "2023-11-20T10:00:00+08:00"},
-                headers=staff,
-            )
-        )
-    ok(
-        client.post(
-            f"{url}/result",
-            json={**notice, "text": "完成修复硬化路面230米等四项", "posted_at": "2023-11-24T10:00:00+08:00"},
-            headers=staff,
-        )
-    )
-    return url.rsplit("/", 1)[1]
-
-
 def main() -> None:
     from civic146.auth import mint
     from civic146.config import load_settings
     from civic146.registry import REGISTRY
     from deliberation.service import SERVICE
     from deliberation.settings import DeliberationSettings
+    from tests.stories import flask, topics
 
     os.environ.setdefault("JWT_SECRET", "bench-secret")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -128,7 +60,10 @@ def main() -> None:
     staff = {
         "Authorization": "Bearer " + mint(settings.jwt_secret, "bench-staff", ["subdistrict_admin"], None)
     }
-    original = SERVICE.collections()[0].find_one({"_id": road(client, staff)})
+    road = flask(client)
+    topic_id = topics.road_of_2023_under_way(road, staff)
+    topics.road_of_2023_result(road, staff, topic_id)
+    original = SERVICE.collections()[0].find_one({"_id": topic_id})
     compounds = list(REGISTRY().compounds.values())
     # 汇丰 holds a fifth of the matters, the other communities share the rest
     copies = []

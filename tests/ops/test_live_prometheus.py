@@ -3,7 +3,7 @@ APIs and workers on the test Kafka and mongo-java-server, as `make dev` runs the
 rules loaded. After a short workload over HTTP and Kafka: every scrape target is up, and every PromQL
 expression of the dashboards and the alert rules returns data. No expression is excused.
 
-The workload reuses the system tests' flows (tests/system): residents' requests through every intake
+The workload walks the shared stories (tests/stories): residents' requests through every intake
 status; one request routed to each of deliberation, employment and mediation and carried through
 there (a topic through the six steps with a residents' vote, a placement and its 30-day retention
 check, a mediated agreement fulfilled); a mediation case left open past its time limit; a poison
@@ -35,17 +35,10 @@ from tests.ops.promql import (
     variable_queries,
 )
 from tests.processes import Proc, free_port, wait_ready
-from tests.system import mediation_flows as flows
-from tests.system.test_deliberation_stories import (
-    NOTICE,
-    Clock,
-    call,
-    party_review,
-    submit_and_route,
-    the_one_topic,
-)
-from tests.system.test_employment_placement import JOB, PERSON, PROFILE
-from tests.system.test_employment_placement import REQUEST as JOB_SEEKING_REQUEST
+from tests.stories import Clock, hiring, http, intake_requests, topics
+from tests.stories import mediation as cases
+from tests.stories import votes as voting
+from tests.system.mediation_flows import NOTES
 
 pytestmark = [pytest.mark.infra, pytest.mark.system]
 
@@ -178,10 +171,11 @@ def intake_workload(url: str, staff: dict, staff_ruyi: dict, resident: dict) -> 
     return ids
 
 
-def route_downstream(intake, tokens: flows.Tokens, mint, job_seeker: dict) -> dict[str, str]:
+def route_downstream(intake, tokens: cases.Tokens, mint, job_seeker: dict) -> dict[str, str]:
     """One request routed to each downstream service, the way their system tests route them."""
-    to_deliberation = submit_and_route(
-        intake,
+    i = http(intake)
+    to_deliberation = topics.submit_and_route(
+        i,
         tokens.staff,
         mint,
         {"res-a": "乐福国际小区北侧道路因强降雨损毁，坑洼严重，老人出行不便。"},
@@ -190,169 +184,106 @@ def route_downstream(intake, tokens: flows.Tokens, mint, job_seeker: dict) -> di
         compound="lefu-international",
         channel="opinion_express",
     )["res-a"]
-    to_mediation = flows.route_through_intake(
-        intake, tokens, "neighbour_dispute", "楼上邻居家漏水到我家，多次协商未果，请求调解。"
+    to_mediation = cases.route_dispute(
+        i, tokens, "neighbour_dispute", "楼上邻居家漏水到我家，多次协商未果，请求调解。"
     )
-    to_employment = call("POST", f"{intake.url}/v1/requests", job_seeker, JOB_SEEKING_REQUEST, expect=201)[
-        "id"
-    ]
-    call("POST", f"{intake.url}/v1/requests/{to_employment}/accept", tokens.staff)
-    routed = call("POST", f"{intake.url}/v1/requests/{to_employment}/route", tokens.staff, {})
-    assert routed["route_target"] == "employment"
+    to_employment = intake_requests.submit(i, job_seeker, hiring.REQUEST)
+    assert intake_requests.route(i, tokens.staff, to_employment)["route_target"] == "employment"
     return {"deliberation": to_deliberation, "mediation": to_mediation, "employment": to_employment}
 
 
-def open_case_left_to_run_late(mediation, tokens: flows.Tokens) -> str:
+def open_case_left_to_run_late(mediation, tokens: cases.Tokens) -> str:
     """A case the committee opens and both parties accept, then nothing: a month later it is overdue."""
-    case = flows.call(
-        mediation,
+    m = http(mediation)
+    case = m(
         "POST",
-        "/cases",
+        "/v1/cases",
         tokens.staff,
         {
-            "community": flows.COMMUNITY,
-            "compound": flows.COMPOUND,
+            "community": cases.COMMUNITY,
+            "compound": cases.COMPOUND,
             "case_type": "neighbours",
             "origin": "committee_initiative",
             "facts": "两户邻居因楼道堆物发生争执，社区调委会主动介入。",
-            "parties": [flows.APPLICANT, flows.RESPONDENT],
+            "parties": [cases.APPLICANT, cases.RESPONDENT],
         },
         expect=201,
     )
     for party, token in (("p1", tokens.applicant), ("p2", tokens.staff)):
-        case = flows.call(
-            mediation, "POST", f"/cases/{case['id']}/consent", token, {"party_id": party, "decision": "given"}
-        )
+        case = cases.consent(m, token, case["id"], party)
     assert case["status"] == "accepted" and case["due_at"]
     return case["id"]
 
 
-def mediate_to_fulfilment(mediation, tokens: flows.Tokens, clock: Clock, request_id: str) -> None:
+def mediate_to_fulfilment(mediation, tokens: cases.Tokens, clock: Clock, request_id: str) -> None:
     """The routed neighbour dispute: consent, a mediator, a session, an agreement, fulfilled."""
-    cid = flows.wait_for_case(mediation, tokens, request_id)["id"]
-    flows.add_parties(mediation, tokens, cid, flows.APPLICANT, flows.RESPONDENT)
-    flows.call(
-        mediation, "POST", f"/cases/{cid}/consent", tokens.applicant, {"party_id": "p1", "decision": "given"}
-    )
-    flows.call(
-        mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": "p2", "decision": "given"}
-    )
-    flows.call(mediation, "POST", f"/cases/{cid}/mediators", tokens.staff, {"mediator_id": "med-hf-02"})
-    flows.call(
-        mediation,
-        "POST",
-        f"/cases/{cid}/sessions",
-        tokens.mediator,
-        {
-            "held_at": clock.now().isoformat(),
-            "location": "汇丰社区人民调解室",
-            "attendees": ["p1", "p2", "med-hf-02"],
-            "notes": flows.NOTES[0],
-        },
-        expect=201,
-    )
+    m = http(mediation)
+    cid = cases.wait_for_case(m, tokens, request_id)["id"]
+    cases.add_parties(m, tokens, cid, cases.APPLICANT, cases.RESPONDENT)
+    cases.consent(m, tokens.applicant, cid, "p1")
+    cases.consent(m, tokens.staff, cid, "p2")
+    cases.assign(m, tokens, cid, "med-hf-02")
+    cases.hold_session(m, tokens.mediator, cid, clock.now().isoformat(), ["p1", "p2", "med-hf-02"], NOTES[0])
     effective = clock.now()
-    flows.call(
-        mediation,
-        "POST",
-        f"/cases/{cid}/agreement",
-        tokens.mediator,
+    terms = [
         {
-            "terms": [
-                {
-                    "description": "王小明于五日内修复卫生间防水层",
-                    "obligor": "p1",
-                    "due_at": (effective + timedelta(days=5)).isoformat(),
-                }
-            ],
-            "signed_by": ["p1", "p2"],
-            "effective_at": effective.isoformat(),
-        },
-        expect=201,
-    )
-    case = flows.call(
-        mediation,
-        "POST",
-        f"/cases/{cid}/fulfilment",
-        tokens.mediator,
-        {"term_number": 1, "result": "fulfilled"},
-    )
+            "description": "王小明于五日内修复卫生间防水层",
+            "obligor": "p1",
+            "due_at": (effective + timedelta(days=5)).isoformat(),
+        }
+    ]
+    cases.agree(m, tokens.mediator, cid, terms, effective.isoformat())
+    case = cases.fulfil(m, tokens.mediator, cid, 1)
     assert (case["status"], case["outcome"]) == ("fulfilled", "agreement")
 
 
 def place_job_seeker(employment, request_id: str, job_seeker: dict, employer: dict) -> str:
     """The routed job seeker: the draft profile completed with consent, matched, referred, hired."""
-    url = f"{employment.url}/v1"
-
-    def draft():
-        resp = requests.post(
-            f"{url}/seekers/by-request/{request_id}/lookup",
-            headers=job_seeker,
-            timeout=5,
-            json={"name": PERSON["name"], "phone": PERSON["phone"]},
-        )
-        return resp.json() if resp.status_code == 200 else None
-
-    profile = wait_until(draft, timeout=45, message="draft profile from the routed request")
-    seeker = call(
-        "POST",
-        f"{url}/seekers/{profile['id']}/complete",
-        job_seeker,
-        {
-            "community": "huifeng",
-            "compound": "lefu-international",
-            "person": PERSON,
-            "profile": PROFILE,
-            "employment_difficulty": False,
-            "consent": {"given": True},
-        },
-    )
-
-    def suggestion():
-        return call("GET", f"{url}/referrals?seeker_id={seeker['id']}", job_seeker)["items"] or None
-
-    [suggested] = wait_until(suggestion, timeout=45, message="a suggestion from re-matching")
-    call("POST", f"{url}/referrals/{suggested['id']}/refer", job_seeker)
-    for action in ("interview", "offer", "hire"):
-        hired = call("POST", f"{url}/referrals/{suggested['id']}/{action}", employer)
-    assert hired["stage"] == "hired"
+    e = http(employment)
+    profile = hiring.found_draft(e, job_seeker, request_id, hiring.PERSON)
+    body = {
+        "community": "huifeng",
+        "compound": "lefu-international",
+        "person": hiring.PERSON,
+        "profile": hiring.PROFILE,
+        "employment_difficulty": False,
+        "consent": {"given": True},
+    }
+    seeker = hiring.complete(e, job_seeker, profile["id"], body)
+    suggested = hiring.suggestion(e, job_seeker, seeker["id"])
+    hiring.refer(e, job_seeker, suggested["id"])
+    hiring.hire(e, employer, suggested["id"])
     return suggested["id"]
 
 
 def record_retention_check(employment, referral_id: str, staff: dict) -> None:
-    url = f"{employment.url}/v1/referrals/{referral_id}"
-    wait_until(
-        lambda: call("GET", url, staff)["retention"][0]["status"] == "due",
-        timeout=45,
-        message="30-day retention check due",
-    )
-    call("POST", f"{url}/retention-checks", staff, {"checkpoint": 30, "outcome": "retained"})
+    e = http(employment)
+    hiring.retention_due(e, staff, referral_id)
+    hiring.record_retention(e, staff, referral_id)
 
 
 def deliberate_to_close(delib, staff: dict, mint, clock: Clock, request_id: str) -> None:
     """The routed road repair: notice, a small-bench talk, a residents' vote, the works, the result,
     feedback, closed (a livelihood matter solved)."""
-    topic = the_one_topic(delib, staff, "huifeng", {request_id})
-    url = f"{delib.url}/v1/topics/{topic['id']}"
-    party_review(url, "huifeng", "topic")
-    call("POST", f"{url}/notice", staff, NOTICE)
+    d = http(delib)
+    tid = topics.the_one_topic(d, staff, "huifeng", {request_id})["id"]
+    topics.review(d, topics.party("huifeng"), tid, "topic")
+    topics.publish_notice(d, staff, tid, topics.ROAD_NOTICE)
     clock.advance(days=3, minutes=1)  # the notice's minimum period
-    call("POST", f"{url}/consultation", staff)
-    meeting = call(
-        "POST",
-        f"{url}/meetings",
+    topics.start_consultation(d, staff, tid)
+    meeting = topics.schedule_meeting(
+        d,
         staff,
-        {
-            "venue_id": "huifeng-yishiting",
-            "scheduled_at": clock.now().isoformat(),
-            "participants": {"party_members": 4, "resident_representatives": 8},
-        },
-        expect=201,
-    )["meetings"][-1]
-    call(
-        "POST",
-        f"{url}/meetings/{meeting['id']}/held",
+        tid,
+        "huifeng-yishiting",
+        clock.now().isoformat(),
+        {"party_members": 4, "resident_representatives": 8},
+    )
+    topics.hold_meeting(
+        d,
         staff,
+        tid,
+        meeting["id"],
         {
             "attendance": 12,
             "minutes": "小板凳恳谈会：议定硬化路面、修复台阶，提交居民表决",
@@ -360,11 +291,11 @@ def deliberate_to_close(delib, staff: dict, mint, clock: Clock, request_id: str)
         },
     )
     voters = ["huifeng-voter-1", "huifeng-voter-2", "huifeng-voter-3"]
-    call("POST", f"{delib.url}/v1/communities/huifeng/voters", staff, {"resident_ids": voters}, expect=201)
-    vote_id = call(
-        "POST",
-        f"{url}/votes",
+    voting.register(d, staff, "huifeng", voters)
+    vote = voting.open_vote(
+        d,
         staff,
+        tid,
         {
             "question": "是否同意修复乐福国际小区北侧道路",
             "scope": "community",
@@ -372,37 +303,19 @@ def deliberate_to_close(delib, staff: dict, mint, clock: Clock, request_id: str)
             "threshold": "simple_majority",
             "closes_at": (clock.now() + timedelta(days=1)).isoformat(),
         },
-        expect=201,
-    )["votes"][0]["id"]
+    )
     for voter in voters[:2]:
-        call(
-            "POST",
-            f"{url}/votes/{vote_id}/ballots",
-            mint(voter, "resident"),
-            {"choice": "approve"},
-            expect=201,
-        )
+        voting.ballot(d, mint(voter, "resident"), tid, vote["id"], "approve")
     clock.advance(days=1, minutes=1)  # the window closes: the worker (or the next read) counts the vote
-    wait_until(lambda: call("GET", url, staff)["votes"][0]["status"] == "closed", message="vote closed")
-    party_review(url, "huifeng", "decision")
-    call("POST", f"{url}/implementation", staff, {"decision": "修复硬化路面230米"})
-    task = call(
-        "POST",
-        f"{url}/tasks",
-        staff,
-        {
-            "title": "修复硬化路面",
-            "owner": "汇丰社区居委会、物业公司",
-            "unit": "m",
-            "target": 230,
-            "due_date": (clock.now() + timedelta(days=30)).date().isoformat(),
-        },
-        expect=201,
-    )["tasks"][0]
-    call("POST", f"{url}/tasks/{task['id']}/progress", staff, {"done": 230})
-    call("POST", f"{url}/result", staff, {**NOTICE, "text": "完成修复硬化路面230米。"})
-    call("POST", f"{url}/feedback/open", staff)
-    assert call("POST", f"{url}/close", staff, {"summary": "已在居民议事亭反馈办理情况"})["step"] == "closed"
+    voting.wait_closed(d, staff, tid, 0)
+    topics.review(d, topics.party("huifeng"), tid, "decision")
+    topics.implement(d, staff, tid, "修复硬化路面230米")
+    due = (clock.now() + timedelta(days=30)).date().isoformat()
+    [task] = topics.add_tasks(d, staff, tid, topics.ROAD_WORKS[:1], topics.ROAD_OWNER, due)
+    topics.report(d, staff, tid, task["id"], 230)
+    topics.publish_result(d, staff, tid, {**topics.ROAD_NOTICE, "text": "完成修复硬化路面230米。"})
+    topics.open_feedback(d, staff, tid)
+    assert topics.close(d, staff, tid, "已在居民议事亭反馈办理情况")["step"] == "closed"
 
 
 def poison(topic: str) -> None:
@@ -445,7 +358,7 @@ def test_every_target_is_up_and_every_dashboard_and_alert_query_returns_data(
         }
     )
     intake, delib, employment, mediation = (services[n] for n in SERVICES)
-    tokens = flows.Tokens(mint)  # staff-hf serves huifeng; the mediation roster's mediators; residents
+    tokens = cases.Tokens(mint)  # staff-hf serves huifeng; the mediation roster's mediators; residents
     job_seeker, employer = mint("res-7", "resident"), mint("emp-1", "employer")
 
     # --- before the workers start: what their first scheduled runs must find
@@ -457,7 +370,7 @@ def test_every_target_is_up_and_every_dashboard_and_alert_query_returns_data(
     )
     routed = route_downstream(intake, tokens, mint, job_seeker)
     late_case = open_case_left_to_run_late(mediation, tokens)
-    assert requests.post(f"{employment.url}/v1/jobs", json=JOB, headers=employer, timeout=10).ok
+    hiring.post_job(http(employment), employer, hiring.JOB)
 
     # intake's first run flags overdue requests, sends follow-ups and computes the indicator gauges
     # (refreshed once a minute after that); mediation's counts the open case.
@@ -476,7 +389,7 @@ def test_every_target_is_up_and_every_dashboard_and_alert_query_returns_data(
     record_retention_check(employment, referral, tokens.staff)
     wait_until(
         lambda: (
-            [c["id"] for c in flows.call(mediation, "GET", "/cases?overdue=true", tokens.staff)["items"]]
+            [c["id"] for c in http(mediation)("GET", "/v1/cases?overdue=true", tokens.staff)["items"]]
             == [late_case]
         ),
         timeout=45,

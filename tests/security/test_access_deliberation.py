@@ -5,7 +5,6 @@ does not concern (object level)."""
 from __future__ import annotations
 
 import pytest
-import requests
 
 from tests.security.access import (
     ANY_ROLE,
@@ -18,6 +17,8 @@ from tests.security.access import (
     registry_object_cases,
 )
 from tests.security.apis import COMMUNITY_A, COMMUNITY_B, bearer
+from tests.stories import http, topics
+from tests.stories import votes as voting
 
 STAFF = ("community_staff", "subdistrict_admin")
 CREATORS = (*STAFF, "deputy", "cppcc_member")
@@ -231,11 +232,7 @@ OBJECT_CASES = [
 
 @pytest.fixture(scope="module")
 def resources(deliberation_api):
-    resp = requests.post(
-        f"{deliberation_api.url}/v1/topics", json=TOPIC, headers=PRINCIPALS["staff_a"], timeout=10
-    )
-    assert resp.status_code == 201, resp.text
-    return {T: ("topics", resp.json()["id"])}
+    return {T: ("topics", topics.create(http(deliberation_api), PRINCIPALS["staff_a"], TOPIC)["id"])}
 
 
 def test_every_operation_of_the_openapi_document_has_an_entry(deliberation_api):
@@ -258,16 +255,7 @@ def test_object_level(deliberation_api, resources, case):
 
 
 def test_staff_of_another_community_cannot_put_anyone_on_its_voter_roll(deliberation_api, resources):
-    resp = requests.post(
-        f"{deliberation_api.url}/v1/communities/{COMMUNITY_A}/voters",
-        json={"resident_ids": ["res-b"]},
-        headers=PRINCIPALS["staff_b"],
-        timeout=10,
-    )
-    assert resp.status_code == 403
-    roll = requests.get(
-        f"{deliberation_api.url}/v1/communities/{COMMUNITY_A}/voters",
-        headers=PRINCIPALS["staff_a"],
-        timeout=10,
-    )
-    assert roll.status_code == 200 and "res-b" not in roll.json()["resident_ids"]
+    d = http(deliberation_api)
+    voting.register(d, PRINCIPALS["staff_b"], COMMUNITY_A, ["res-b"], expect=403)
+    roll = d("GET", f"/v1/communities/{COMMUNITY_A}/voters", PRINCIPALS["staff_a"])
+    assert "res-b" not in roll["resident_ids"]

@@ -13,22 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
-import requests
 
-from tests.helpers import ROOT, service_database, wait_until
+from tests.helpers import ROOT, service_database
+from tests.stories import http
+from tests.stories import mediation as cases
+from tests.stories.mediation import APPLICANT, RESPONDENT, Tokens
 
 CONTRACTS = ROOT / "services" / "contracts" / "events"
-COMMUNITY, COMPOUND = "huifeng", "huifeng-1"
-
-APPLICANT = {
-    "role": "applicant",
-    "name": "王小明",
-    "phone": "13812341234",
-    "id_number": "11010519491231002X",
-    "user_id": "res-1",
-}
-RESPONDENT = {"role": "respondent", "name": "李秀兰", "phone": "13698765432", "user_id": "res-2"}
-PROPERTY_COMPANY = {"role": "respondent", "name": "汇丰宜居物业服务有限公司"}
 PARTY_NAMES = ("王小明", "李秀兰", "汇丰宜居物业服务有限公司", "赵大勇")
 PHONES = ("13812341234", "13698765432", "13700001111")
 ID_NUMBERS = ("11010519491231002X",)
@@ -53,80 +44,6 @@ def remember(prefix: str, *other_topics: str) -> None:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class Tokens:
-    def __init__(self, mint):
-        self.staff = mint("staff-hf", "community_staff", communities=[COMMUNITY])
-        self.other_staff = mint("staff-jn", "community_staff", communities=["jiangnan-xiaozhen"])
-        self.supervisor = mint("med-sun", "mediator")  # roster: supervisor of huifeng
-        self.mediator = mint("med-qian", "mediator")  # roster: med-hf-02, no relations
-        self.related_mediator = mint("med-zhao", "mediator")  # roster: med-hf-01, cousin of 13700001111
-        self.applicant = mint("res-1", "resident")
-        self.respondent = mint("res-2", "resident")
-        self.stranger = mint("res-9", "resident")
-
-
-# --- intake ------------------------------------------------------------------------------------------
-
-
-def route_through_intake(intake, tokens: Tokens, category: str, description: str) -> str:
-    body = {
-        "category": category,
-        "description": description,
-        "community": COMMUNITY,
-        "compound": COMPOUND,
-        "channel": "e_net_mini_program",
-        "submitter": {k: APPLICANT[k] for k in ("name", "phone", "id_number")},
-    }
-    resp = requests.post(f"{intake.url}/v1/requests", json=body, headers=tokens.applicant, timeout=10)
-    assert resp.status_code == 201, resp.text
-    rid = resp.json()["id"]
-    for action in ("accept", "route"):
-        resp = requests.post(
-            f"{intake.url}/v1/requests/{rid}/{action}", json={}, headers=tokens.staff, timeout=10
-        )
-        assert resp.status_code == 200, resp.text
-    assert resp.json()["route_target"] == "mediation"
-    return rid
-
-
-def intake_request(intake, tokens: Tokens, rid: str) -> dict:
-    return requests.get(f"{intake.url}/v1/requests/{rid}", headers=tokens.staff, timeout=5).json()
-
-
-def wait_for_intake_status(intake, tokens: Tokens, rid: str, status: str) -> dict:
-    return wait_until(
-        lambda: (b := intake_request(intake, tokens, rid))["status"] == status and b,
-        timeout=45,
-        message=f"intake request {status}",
-    )
-
-
-# --- mediation ---------------------------------------------------------------------------------------
-
-
-def call(
-    mediation, method: str, path: str, headers: dict, body: dict | None = None, expect: int = 200
-) -> dict:
-    resp = requests.request(method, f"{mediation.url}/v1{path}", json=body, headers=headers, timeout=10)
-    assert resp.status_code == expect, f"{method} {path}: {resp.status_code} {resp.text}"
-    return resp.json()
-
-
-def wait_for_case(mediation, tokens: Tokens, rid: str) -> dict:
-    def found():
-        items = call(mediation, "GET", f"/cases?request_id={rid}", tokens.staff)["items"]
-        return items[0] if items else None
-
-    return wait_until(found, timeout=45, message=f"a case for request {rid}")
-
-
-def add_parties(mediation, tokens: Tokens, case_id: str, *parties: dict) -> dict:
-    case = None
-    for party in parties:
-        case = call(mediation, "POST", f"/cases/{case_id}/parties", tokens.staff, party, expect=201)
-    return case
 
 
 # --- Kafka -------------------------------------------------------------------------------------------
@@ -196,13 +113,12 @@ def neighbour_dispute_flow(service_factory, mint, topic_reader, tmp_path: Path) 
     prefix = mediation.env["TOPIC_PREFIX"]
     remember(prefix)
 
-    rid = route_through_intake(
-        intake,
-        tokens,
-        "neighbour_dispute",
-        "楼上邻居家漏水到我家，多次协商未果，请求调解。联系电话13812341234",
+    i, m = http(intake), http(mediation)
+
+    rid = cases.route_dispute(
+        i, tokens, "neighbour_dispute", "楼上邻居家漏水到我家，多次协商未果，请求调解。联系电话13812341234"
     )
-    case = wait_for_case(mediation, tokens, rid)
+    case = cases.wait_for_case(m, tokens, rid)
     assert (case["status"], case["origin"], case["case_type"]) == (
         "registered",
         "intake_request",
@@ -211,70 +127,40 @@ def neighbour_dispute_flow(service_factory, mint, topic_reader, tmp_path: Path) 
     assert case["request_ids"] == [rid] and case["details"]["facts"]  # the staff who manage it read it
     cid = case["id"]
 
-    case = add_parties(mediation, tokens, cid, APPLICANT, RESPONDENT)
+    case = cases.add_parties(m, tokens, cid, APPLICANT, RESPONDENT)
     assert [(p["name"], p["masked"]) for p in case["parties"]] == [("王**", True), ("李**", True)]
-    call(
-        mediation, "POST", f"/cases/{cid}/consent", tokens.applicant, {"party_id": "p1", "decision": "given"}
-    )
-    case = call(
-        mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": "p2", "decision": "given"}
-    )
+    cases.consent(m, tokens.applicant, cid, "p1")
+    case = cases.consent(m, tokens.staff, cid, "p2")
     assert case["status"] == "accepted"
-    wait_for_intake_status(intake, tokens, rid, "in_progress")
+    cases.wait_for_request(i, tokens, rid, "in_progress")
 
-    case = call(mediation, "POST", f"/cases/{cid}/mediators", tokens.staff, {"mediator_id": "med-hf-02"})
-    assert case["status"] == "mediating" and [m["mediator_id"] for m in case["mediators"]] == ["med-hf-02"]
+    case = cases.assign(m, tokens, cid, "med-hf-02")
+    assert case["status"] == "mediating" and [x["mediator_id"] for x in case["mediators"]] == ["med-hf-02"]
     for notes in NOTES:
-        case = call(
-            mediation,
-            "POST",
-            f"/cases/{cid}/sessions",
-            tokens.mediator,
-            {
-                "held_at": utc_now().isoformat(),
-                "location": "汇丰社区人民调解室",
-                "attendees": ["p1", "p2", "med-hf-02"],
-                "notes": notes,
-            },
-            expect=201,
+        case = cases.hold_session(
+            m, tokens.mediator, cid, utc_now().isoformat(), ["p1", "p2", "med-hf-02"], notes
         )
     assert [s["notes"] for s in case["details"]["sessions"]] == list(NOTES)  # the mediator reads them
 
     effective = utc_now()
-    case = call(
-        mediation,
-        "POST",
-        f"/cases/{cid}/agreement",
-        tokens.mediator,
+    terms = [
         {
-            "terms": [
-                {
-                    "description": "王小明于五日内修复卫生间防水层",
-                    "obligor": "p1",
-                    "due_at": (effective + timedelta(days=5)).isoformat(),
-                },
-                {
-                    "description": "王小明赔偿李秀兰装修损失800元",
-                    "obligor": "p1",
-                    "due_at": (effective + timedelta(days=10)).isoformat(),
-                },
-            ],
-            "signed_by": ["p1", "p2"],
-            "effective_at": effective.isoformat(),
+            "description": "王小明于五日内修复卫生间防水层",
+            "obligor": "p1",
+            "due_at": (effective + timedelta(days=5)).isoformat(),
         },
-        expect=201,
-    )
+        {
+            "description": "王小明赔偿李秀兰装修损失800元",
+            "obligor": "p1",
+            "due_at": (effective + timedelta(days=10)).isoformat(),
+        },
+    ]
+    case = cases.agree(m, tokens.mediator, cid, terms, effective.isoformat())
     assert case["status"] == "agreement_reached"
     for term in (1, 2):
-        case = call(
-            mediation,
-            "POST",
-            f"/cases/{cid}/fulfilment",
-            tokens.mediator,
-            {"term_number": term, "result": "fulfilled"},
-        )
+        case = cases.fulfil(m, tokens.mediator, cid, term)
     assert case["status"] == "fulfilled" and case["outcome"] == "agreement"
-    resolved = wait_for_intake_status(intake, tokens, rid, "resolved")
+    resolved = cases.wait_for_request(i, tokens, rid, "resolved")
     assert resolved["handled_by"] == "mediation" and resolved["reference"] == cid
     assert "fulfilled" in resolved["outcome"]
 

@@ -13,17 +13,17 @@ The clock is moved with the shared offset file (notice period, voting windows, t
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import jsonschema
 import pymongo
-import requests
 from kafka import KafkaProducer
 
 from civic146.auth import pseudonym
 from civic146.contracts import EVENTS_DIR
 from tests.helpers import JWT_SECRET, KAFKA, MONGO, service_database, wait_until
+from tests.stories import Clock, http, intake_requests, topics
+from tests.stories import votes as voting
 from tests.system.conftest import metric, scrape
 
 SCHEMAS: dict[str, dict] = {}
@@ -35,26 +35,6 @@ def schema(event_type: str) -> dict:
     return SCHEMAS[event_type]
 
 
-class Clock:
-    def __init__(self, path: Path):
-        self.path = path
-        path.write_text("0")
-
-    def advance(self, **delta) -> None:
-        self.path.write_text(str(float(self.path.read_text()) + timedelta(**delta).total_seconds()))
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=float(self.path.read_text()))
-
-
-def call(
-    method: str, url: str, headers: dict | None = None, body: dict | None = None, expect: int = 200
-) -> dict:
-    resp = requests.request(method, url, json=body, headers=headers or {}, timeout=10)
-    assert resp.status_code == expect, f"{method} {url}: {resp.status_code} {resp.text}"
-    return resp.json()
-
-
 def start_both(service_factory, tmp_path):
     clock = Clock(tmp_path / "clock-offset")
     env = {"CLOCK_OFFSET_FILE": str(clock.path), "SCHEDULER_INTERVAL_SECONDS": "1"}
@@ -63,43 +43,6 @@ def start_both(service_factory, tmp_path):
         svc.start_api(workers=2)
         svc.start_worker()
     return intake, delib, clock
-
-
-def submit_and_route(intake, staff, mint, residents: dict[str, str], **request) -> dict[str, str]:
-    """Each resident submits a request; staff accept it and route it (by its category: deliberation)."""
-    ids = {}
-    for resident, description in residents.items():
-        body = {
-            **request,
-            "description": description,
-            "submitter": {"name": "居民" + resident[-1], "phone": "13812341234"},
-        }
-        rid = call("POST", f"{intake.url}/v1/requests", mint(resident, "resident"), body, expect=201)["id"]
-        call("POST", f"{intake.url}/v1/requests/{rid}/accept", staff)
-        assert (
-            call("POST", f"{intake.url}/v1/requests/{rid}/route", staff, {})["route_target"] == "deliberation"
-        )
-        ids[resident] = rid
-    return ids
-
-
-def the_one_topic(delib, staff, community: str, request_ids: set[str]) -> dict:
-    def grouped():
-        items = call("GET", f"{delib.url}/v1/topics?community={community}", staff)["items"]
-        return items if sum(len(t["requests"]) for t in items) == len(request_ids) else None
-
-    items = wait_until(grouped, timeout=60, message="routed requests taken up by deliberation")
-    assert len(items) == 1, f"the requests should share one topic: {[t['request_ids'] for t in items]}"
-    assert {r["request_id"] for r in items[0]["requests"]} == request_ids
-    return items[0]
-
-
-def wait_for_status(intake, staff, request_ids, status: str) -> list[dict]:
-    def all_there():
-        docs = [call("GET", f"{intake.url}/v1/requests/{rid}", staff) for rid in request_ids]
-        return docs if all(d["status"] == status for d in docs) else None
-
-    return wait_until(all_there, timeout=60, message=f"intake requests {status}")
 
 
 def unique(records) -> list[dict]:
@@ -130,38 +73,20 @@ def t(name: str) -> str:
     return f"civic146.deliberation.topic.{name}.v3"
 
 
-def party_review(url: str, community: str, stage: str) -> dict:
-    """The community Party committee approves the topic (before its notice) or the decision (before
-    its implementation): the reviews are on by default."""
-    from civic146.auth import mint
-
-    party = {
-        "Authorization": "Bearer "
-        + mint(JWT_SECRET, f"party-{community}", ["party_organisation"], [community])
-    }
-    body = {"stage": stage, "approved": True, "organisation": "community_party_committee"}
-    return call("POST", f"{url}/reviews", party, body, expect=201)
-
-
 PROGRESS = "civic146.request.progress.v2"
-NOTICE = {
-    "text": "关于乐福国际小区北侧道路因强降雨损毁的修复议题，现予公示，欢迎居民提出意见。",
-    "period_days": 5,
-    "venue_id": "huifeng-yishiting",
-    "online": True,
-}
 
 
 def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
     service_factory, mint, topic_reader, tmp_path
 ):
     intake, delib, clock = start_both(service_factory, tmp_path)
+    i, d = http(intake), http(delib)
     prefix = delib.env["TOPIC_PREFIX"]
     staff = mint("staff-huifeng", "community_staff", communities=["huifeng"])
 
     # 民主提: several residents report the storm-damaged road; intake routes them to deliberation.
-    rids = submit_and_route(
-        intake,
+    rids = topics.submit_and_route(
+        i,
         staff,
         mint,
         {
@@ -174,32 +99,29 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
         compound="lefu-international",
         channel="opinion_express",
     )
-    topic = the_one_topic(delib, staff, "huifeng", set(rids.values()))
-    tid, url = topic["id"], f"{delib.url}/v1/topics/{topic['id']}"
+    topic = topics.the_one_topic(d, staff, "huifeng", set(rids.values()))
+    tid, url = topic["id"], topics.path(topic["id"])
     assert topic["origin"] == "intake_request" and topic["platform"] == "small_bench_talk"
-    wait_for_status(intake, staff, rids.values(), "in_progress")
+    intake_requests.wait_for_status(i, staff, rids.values(), "in_progress")
     # The residents who raised the requests read the topic (intake's routed v2 names them by
     # pseudonym), with no voter roll or community claim; a neighbour who raised none does not.
-    assert call("GET", url, mint("res-a", "resident"))["id"] == tid
-    assert (
-        requests.get(url, headers=mint("res-z", "resident", communities=["huifeng"]), timeout=10).status_code
-        == 403
-    )
+    assert d("GET", url, mint("res-a", "resident"))["id"] == tid
+    d("GET", url, mint("res-z", "resident", communities=["huifeng"]), expect=403)
 
     # Step 1 -> 2: the topic is settled and its notice published, readable without a token.
-    call("PATCH", url, staff, {"title": "乐福国际小区北侧道路修复"})
-    party_review(url, "huifeng", "topic")
-    call("POST", f"{url}/notice", staff, NOTICE)
-    notices = call("GET", f"{delib.url}/v1/public/communities/huifeng/notices")["items"]
+    topics.settle(d, staff, tid, title="乐福国际小区北侧道路修复")
+    topics.review(d, topics.party("huifeng"), tid, "topic")
+    topics.publish_notice(d, staff, tid, topics.ROAD_NOTICE)
+    notices = d("GET", "/v1/public/communities/huifeng/notices")["items"]
     assert [(n["topic_id"], n["kind"], n["title"]) for n in notices] == [
         (tid, "topic", "乐福国际小区北侧道路修复")
     ]
 
     # Step 3: not before the notice has been up for its minimum period; then two small-bench talks.
-    early = requests.post(f"{url}/consultation", headers=staff, timeout=10)
-    assert early.status_code == 409 and early.json()["error"]["code"] == "notice_period_not_elapsed"
+    early = d("POST", f"{url}/consultation", staff, expect=409)
+    assert early["error"]["code"] == "notice_period_not_elapsed"
     clock.advance(days=3, minutes=1)
-    call("POST", f"{url}/consultation", staff)
+    topics.start_consultation(d, staff, tid)
     talks = [
         (
             {"party_members": 4, "resident_representatives": 8, "compound_heads": 3, "volunteers": 3},
@@ -221,114 +143,72 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
         ),
     ]
     for participants, minutes, outcome, attendance in talks:
-        meeting = call(
-            "POST",
-            f"{url}/meetings",
-            staff,
-            {
-                "venue_id": "huifeng-yishiting",
-                "scheduled_at": clock.now().isoformat(),
-                "participants": participants,
-            },
-            expect=201,
-        )["meetings"][-1]
-        no_minutes = requests.post(
-            f"{url}/meetings/{meeting['id']}/held",
-            json={"attendance": attendance, "outcome": outcome},
-            headers=staff,
-            timeout=10,
+        meeting = topics.schedule_meeting(
+            d, staff, tid, "huifeng-yishiting", clock.now().isoformat(), participants
         )
-        assert (
-            no_minutes.status_code == 422 and no_minutes.json()["error"]["details"][0]["field"] == "minutes"
-        )
-        call(
+        no_minutes = d(
             "POST",
             f"{url}/meetings/{meeting['id']}/held",
             staff,
-            {
-                "attendance": attendance,
-                "minutes": minutes,
-                "opinions": ["先修路面再修台阶"],
-                "outcome": outcome,
-            },
+            {"attendance": attendance, "outcome": outcome},
+            expect=422,
         )
+        assert no_minutes["error"]["details"][0]["field"] == "minutes"
+        held = {
+            "attendance": attendance,
+            "minutes": minutes,
+            "opinions": ["先修路面再修台阶"],
+            "outcome": outcome,
+        }
+        topics.hold_meeting(d, staff, tid, meeting["id"], held)
         clock.advance(days=10)
 
     # Step 4: the tasks reach 100%; the result cannot be published before that.
-    party_review(url, "huifeng", "decision")
-    call(
-        "POST",
-        f"{url}/implementation",
-        staff,
-        {"decision": "修复硬化路面230米、单元口台阶12处，整合空地1处，增设充电桩22个"},
-    )
-    works = [
-        ("修复硬化路面", "m", 230),
-        ("修复单元口台阶", "处", 12),
-        ("整合空地", "处", 1),
-        ("增设充电桩", "个", 22),
-    ]
-    for title, unit, target in works:
-        call(
-            "POST",
-            f"{url}/tasks",
-            staff,
-            {
-                "title": title,
-                "owner": "汇丰社区居委会、物业公司",
-                "unit": unit,
-                "target": target,
-                "due_date": (clock.now() + timedelta(days=60)).date().isoformat(),
-            },
-            expect=201,
-        )
-    tasks = call("GET", url, staff)["tasks"]
-    call("POST", f"{url}/tasks/{tasks[0]['id']}/progress", staff, {"done": 115})
-    too_early = requests.post(f"{url}/result", json=NOTICE, headers=staff, timeout=10)
-    assert too_early.status_code == 409 and "not complete" in too_early.json()["error"]["message"]
+    topics.review(d, topics.party("huifeng"), tid, "decision")
+    topics.implement(d, staff, tid, topics.ROAD_DECISION)
+    due = (clock.now() + timedelta(days=60)).date().isoformat()
+    tasks = topics.add_tasks(d, staff, tid, topics.ROAD_WORKS, topics.ROAD_OWNER, due)
+    topics.report(d, staff, tid, tasks[0]["id"], 115)
+    too_early = d("POST", f"{url}/result", staff, topics.ROAD_NOTICE, expect=409)
+    assert "not complete" in too_early["error"]["message"]
     clock.advance(days=30)
-    for task in tasks:
-        done = call("POST", f"{url}/tasks/{task['id']}/progress", staff, {"done": task["target"]})
+    done = topics.complete_tasks(d, staff, tid)
     assert done["progress"] == 100.0
 
     # Step 5: the result is published; intake resolves the residents' requests with it.
     result = "历时2个月，完成修复硬化路面230米、单元口台阶12处，整合空地1处，增设充电桩22个。"
-    call("POST", f"{url}/result", staff, {**NOTICE, "text": result})
-    published = call("GET", f"{delib.url}/v1/public/communities/huifeng/results")["items"]
+    topics.publish_result(d, staff, tid, {**topics.ROAD_NOTICE, "text": result})
+    published = d("GET", "/v1/public/communities/huifeng/results")["items"]
     assert [(p["topic_id"], p["consultations_held"]) for p in published] == [(tid, 2)]
-    assert {(x["title"], x["done"]) for x in published[0]["tasks"]} == {(w[0], w[2]) for w in works}
-    resolved = wait_for_status(intake, staff, rids.values(), "resolved")
-    assert {d["outcome"] for d in resolved} == {result} and {d["reference"] for d in resolved} == {tid}
+    assert {(x["title"], x["done"]) for x in published[0]["tasks"]} == {
+        (w[0], w[2]) for w in topics.ROAD_WORKS
+    }
+    resolved = intake_requests.wait_for_status(i, staff, rids.values(), "resolved")
+    assert {r["outcome"] for r in resolved} == {result} and {r["reference"] for r in resolved} == {tid}
 
     # Step 6: the residents rate it in intake; deliberation counts their ratings with the participants'.
     for resident, rid in rids.items():
-        call(
+        i(
             "POST",
-            f"{intake.url}/v1/requests/{rid}/rating",
+            f"/v1/requests/{rid}/rating",
             mint(resident, "resident"),
             {"satisfaction": 5 if resident != "res-c" else 4, "comment": "路修好了"},
             expect=201,
         )
     wait_until(
-        lambda: call("GET", url, staff)["request_ratings"] == 3, timeout=60, message="ratings reach the topic"
+        lambda: d("GET", url, staff)["request_ratings"] == 3, timeout=60, message="ratings reach the topic"
     )
-    call("POST", f"{url}/feedback/open", staff)
+    topics.open_feedback(d, staff, tid)
     # A participant gives feedback too: residents do so on the topics of their compound's voter roll.
-    call(
-        "POST",
-        f"{delib.url}/v1/communities/huifeng/voters",
-        staff,
-        {"resident_ids": ["rep-1"], "compound": "lefu-international"},
-        expect=201,
-    )
-    call(
+    voting.register(d, staff, "huifeng", ["rep-1"], compound="lefu-international")
+    d(
         "POST",
         f"{url}/feedback",
         mint("rep-1", "resident", communities=["huifeng"]),
         {"satisfaction": 5, "comment": "议事过程公开"},
         expect=201,
     )
-    closed = call("POST", f"{url}/close", staff, {"summary": "已在居民议事亭和线上反馈办理情况"})
+    closed = topics.close(d, staff, tid, "已在居民议事亭和线上反馈办理情况")
     assert closed["step"] == "closed" and closed["mean_satisfaction"] == 4.75
     assert [s["step"] for s in closed["steps"] if not s.get("review")] == [
         "determine_topic",
@@ -376,7 +256,7 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
     assert metric(samples, "civic146_deliberation_matters_solved_total", community="huifeng") == 1
     assert metric(samples, "civic146_deliberation_step_transitions_total", step="closed") == 1
 
-    stats = call("GET", f"{delib.url}/v1/statistics?community=huifeng", staff)
+    stats = d("GET", "/v1/statistics?community=huifeng", staff)
     assert (
         stats["topics"],
         stats["by_step"],
@@ -392,10 +272,11 @@ def test_road_repair_story_end_to_end_then_a_replay_changes_nothing(
 def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_reader):
     """Produce both topics again, with the consumers' processed-events records wiped, and check that
     neither service changed anything nor published anything more."""
+    i, d = http(intake), http(delib)
     prefix = delib.env["TOPIC_PREFIX"]
     databases = [service_database(svc.env) for svc in (intake, delib)]
-    before = {rid: call("GET", f"{intake.url}/v1/requests/{rid}", staff) for rid in request_ids}
-    topic_before = call("GET", f"{delib.url}/v1/topics/{topic_id}", staff)
+    before = {rid: i("GET", f"/v1/requests/{rid}", staff) for rid in request_ids}
+    topic_before = d("GET", topics.path(topic_id), staff)
     streams = {
         name: topic_reader(prefix + name).read_published(*databases)
         for name in ("deliberation.topics", "intake.requests")
@@ -435,21 +316,22 @@ def replay_changes_nothing(intake, delib, staff, request_ids, topic_id, topic_re
         message="the replay consumed",
     )
 
-    after = {rid: call("GET", f"{intake.url}/v1/requests/{rid}", staff) for rid in request_ids}
+    after = {rid: i("GET", f"/v1/requests/{rid}", staff) for rid in request_ids}
     assert {r: (d["version"], d["status"]) for r, d in after.items()} == {
         r: (d["version"], d["status"]) for r, d in before.items()
     }
-    assert call("GET", f"{delib.url}/v1/topics/{topic_id}", staff) == topic_before
+    assert d("GET", topics.path(topic_id), staff) == topic_before
     for name, n in counts.items():  # the originals plus the replayed copies, nothing new
         assert len(topic_reader(prefix + name).read_published(*databases)) == 2 * n
 
 
 def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint, topic_reader, tmp_path):
     intake, delib, clock = start_both(service_factory, tmp_path)
+    i, d = http(intake), http(delib)
     prefix = delib.env["TOPIC_PREFIX"]
     staff = mint("staff-ruyijie", "community_staff", communities=["ruyijie"])
-    rids = submit_and_route(
-        intake,
+    rids = topics.submit_and_route(
+        i,
         staff,
         mint,
         {
@@ -461,27 +343,21 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
         compound="ruyijie-2",
         channel="e_net_mini_program",
     )
-    topic = the_one_topic(delib, staff, "ruyijie", set(rids.values()))
-    url = f"{delib.url}/v1/topics/{topic['id']}"
+    tid = topics.the_one_topic(d, staff, "ruyijie", set(rids.values()))["id"]
+    url = topics.path(tid)
 
     # The matter goes to the residents' council and is decided by the residents' vote.
-    updated = call("PATCH", url, staff, {"title": "如意街社区水改工程", "platform": "residents_council"})
+    updated = topics.settle(d, staff, tid, title="如意街社区水改工程", platform="residents_council")
     assert updated["vote_required"] is True
-    call("POST", f"{url}/deputies", staff, {"deputy_id": "deputy-01"})
-    voters = [f"ruyijie-voter-{i:02d}" for i in range(1, 11)]
-    roll = call(
-        "POST",
-        f"{delib.url}/v1/communities/ruyijie/voters",
-        staff,
-        {"resident_ids": voters, "compound": "ruyijie-2"},
-        expect=201,
-    )
+    d("POST", f"{url}/deputies", staff, {"deputy_id": "deputy-01"})
+    voters = [f"ruyijie-voter-{n:02d}" for n in range(1, 11)]
+    roll = voting.register(d, staff, "ruyijie", voters, compound="ruyijie-2")
     assert roll["count"] == 10
-    party_review(url, "ruyijie", "topic")
-    call(
-        "POST",
-        f"{url}/notice",
+    topics.review(d, topics.party("ruyijie"), tid, "topic")
+    topics.publish_notice(
+        d,
         staff,
+        tid,
         {
             "text": "如意街二号院水改工程议题公示，请居民关注居民议事会。",
             "period_days": 7,
@@ -490,44 +366,32 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
         },
     )
     clock.advance(days=3, minutes=1)
-    call("POST", f"{url}/consultation", staff)
+    topics.start_consultation(d, staff, tid)
     for n in (1, 2):  # several council meetings
-        mid = call(
-            "POST",
-            f"{url}/meetings",
+        meeting = topics.schedule_meeting(
+            d,
             staff,
-            {
-                "venue_id": "subdistrict-council-hall",
-                "scheduled_at": clock.now().isoformat(),
-                "participants": {"resident_representatives": 15, "party_members": 5, "deputies": 1},
-            },
-            expect=201,
-        )["meetings"][-1]["id"]
-        call(
-            "POST",
-            f"{url}/meetings/{mid}/held",
-            staff,
-            {
-                "attendance": 21,
-                "minutes": f"第{n}次居民议事会：讨论水改方案、施工时间和费用分摊",
-                "outcome": "提交居民共同表决" if n == 2 else "完善方案",
-            },
+            tid,
+            "subdistrict-council-hall",
+            clock.now().isoformat(),
+            {"resident_representatives": 15, "party_members": 5, "deputies": 1},
         )
+        held = {
+            "attendance": 21,
+            "minutes": f"第{n}次居民议事会：讨论水改方案、施工时间和费用分摊",
+            "outcome": "提交居民共同表决" if n == 2 else "完善方案",
+        }
+        topics.hold_meeting(d, staff, tid, meeting["id"], held)
         clock.advance(days=7)
 
     def ballot(vote_id, voter, choice, expect=201):
-        return requests.post(
-            f"{url}/votes/{vote_id}/ballots",
-            json={"choice": choice},
-            headers=mint(voter, "resident"),
-            timeout=10,
-        ), expect
+        return voting.ballot(d, mint(voter, "resident"), tid, vote_id, choice, expect=expect)
 
     # First vote: only three residents vote; the quorum (half of the ten) is not met.
-    first = call(
-        "POST",
-        f"{url}/votes",
+    first = voting.open_vote(
+        d,
         staff,
+        tid,
         {
             "question": "是否同意实施二号院水改工程",
             "scope": "compound",
@@ -535,39 +399,26 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
             "threshold": "two_thirds",
             "closes_at": (clock.now() + timedelta(days=2)).isoformat(),
         },
-        expect=201,
-    )["votes"][0]["id"]
+    )["id"]
     for voter in voters[:3]:
-        resp, _ = ballot(first, voter, "approve")
-        assert resp.status_code == 201, resp.text
-    for resp, (status, code) in [
-        (ballot(first, voters[0], "oppose")[0], (409, "already_voted")),
-        (ballot(first, "someone-else", "approve")[0], (403, "not_eligible")),
-    ]:
-        assert (resp.status_code, resp.json()["error"]["code"]) == (status, code)
-    assert (
-        requests.post(
-            f"{url}/implementation", json={"decision": "实施水改工程"}, headers=staff, timeout=10
-        ).status_code
-        == 409
-    )
+        ballot(first, voter, "approve")
+    assert ballot(first, voters[0], "oppose", expect=409)["error"]["code"] == "already_voted"
+    assert ballot(first, "someone-else", "approve", expect=403)["error"]["code"] == "not_eligible"
+    d("POST", f"{url}/implementation", staff, {"decision": "实施水改工程"}, expect=409)
     clock.advance(days=2, minutes=1)
     # The worker closes the window (no read has happened): the result is on Kafka.
     _, events = read_events(topic_reader, prefix + "deliberation.topics", {t("vote-closed"): 1}, delib)
     [closed1] = [e["data"] for e in events if e["type"] == t("vote-closed")]
     assert (closed1["result"], closed1["ballots_cast"], closed1["turnout"]) == ("quorum_not_met", 3, 0.3)
-    resp, _ = ballot(first, voters[3], "approve")
-    assert (resp.status_code, resp.json()["error"]["code"]) == (409, "vote_not_open")
-    blocked = requests.post(
-        f"{url}/implementation", json={"decision": "实施水改工程"}, headers=staff, timeout=10
-    )
-    assert blocked.status_code == 409 and "no vote has passed" in blocked.json()["error"]["message"]
+    assert ballot(first, voters[3], "approve", expect=409)["error"]["code"] == "vote_not_open"
+    blocked = d("POST", f"{url}/implementation", staff, {"decision": "实施水改工程"}, expect=409)
+    assert "no vote has passed" in blocked["error"]["message"]
 
     # Re-vote after more council work: it opens in an hour and passes with eight ballots.
-    second = call(
-        "POST",
-        f"{url}/votes",
+    second = voting.open_vote(
+        d,
         staff,
+        tid,
         {
             "question": "再次表决：是否同意实施二号院水改工程",
             "scope": "compound",
@@ -576,21 +427,15 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
             "opens_at": (clock.now() + timedelta(hours=1)).isoformat(),
             "closes_at": (clock.now() + timedelta(days=3)).isoformat(),
         },
-        expect=201,
-    )["votes"][1]["id"]
-    resp, _ = ballot(second, voters[0], "approve")
-    assert (resp.status_code, resp.json()["error"]["code"]) == (409, "vote_not_open")
+    )["id"]
+    assert ballot(second, voters[0], "approve", expect=409)["error"]["code"] == "vote_not_open"
     clock.advance(hours=1, minutes=1)
     for voter, choice in zip(voters, ["approve"] * 6 + ["oppose", "abstain"]):
-        resp, _ = ballot(second, voter, choice)
-        assert resp.status_code == 201, resp.text
-    open_vote = call("GET", url, staff)["votes"][1]
+        ballot(second, voter, choice)
+    open_vote = d("GET", url, staff)["votes"][1]
     assert open_vote["counts"] is None and open_vote["ballots_cast"] == 8
     clock.advance(days=3)
-    votes = wait_until(
-        lambda: (v := call("GET", url, staff)["votes"]) and v[1]["status"] == "closed" and v,
-        message="re-vote closed",
-    )
+    votes = voting.wait_closed(d, staff, tid, 1)
     assert [(v["result"], v["turnout"]) for v in votes] == [("quorum_not_met", 0.3), ("passed", 0.8)]
     assert votes[1]["counts"] == [
         {"option": "approve", "count": 6},
@@ -603,46 +448,29 @@ def test_water_pipe_renovation_decided_by_a_residents_vote(service_factory, mint
     read_events(topic_reader, prefix + "deliberation.topics", {t("vote-closed"): 2}, delib)
 
     # The topic proceeds: implementation, result, the requests resolved in intake and rated.
-    party_review(url, "ruyijie", "decision")
-    call("POST", f"{url}/implementation", staff, {"decision": "按居民共同表决意愿实施二号院水改工程"})
-    task = call(
-        "POST",
-        f"{url}/tasks",
-        staff,
-        {
-            "title": "更换二号院供水管网",
-            "owner": "供水公司、社区居委会",
-            "unit": "项",
-            "target": 1,
-            "due_date": (clock.now() + timedelta(days=30)).date().isoformat(),
-        },
-        expect=201,
-    )["tasks"][0]
-    call("POST", f"{url}/tasks/{task['id']}/progress", staff, {"done": 1})
+    topics.review(d, topics.party("ruyijie"), tid, "decision")
+    topics.implement(d, staff, tid, "按居民共同表决意愿实施二号院水改工程")
+    due = (clock.now() + timedelta(days=30)).date().isoformat()
+    [task] = topics.add_tasks(d, staff, tid, [("更换二号院供水管网", "项", 1)], "供水公司、社区居委会", due)
+    topics.report(d, staff, tid, task["id"], 1)
     result = "经居民共同表决通过，如意街社区二号院水改工程已完工。"
-    call("POST", f"{url}/result", staff, {"text": result, "period_days": 7, "online": True})
-    resolved = wait_for_status(intake, staff, rids.values(), "resolved")
-    assert {d["outcome"] for d in resolved} == {result}
+    topics.publish_result(d, staff, tid, {"text": result, "period_days": 7, "online": True})
+    resolved = intake_requests.wait_for_status(i, staff, rids.values(), "resolved")
+    assert {r["outcome"] for r in resolved} == {result}
     for resident, rid in rids.items():
-        call(
-            "POST",
-            f"{intake.url}/v1/requests/{rid}/rating",
-            mint(resident, "resident"),
-            {"satisfaction": 5},
-            expect=201,
-        )
-    wait_until(lambda: call("GET", url, staff)["request_ratings"] == 2, message="ratings reach the topic")
-    call("POST", f"{url}/feedback/open", staff)
-    call("POST", f"{url}/close", staff, {"summary": "已在居民议事会上通报水改完成情况"})
+        i("POST", f"/v1/requests/{rid}/rating", mint(resident, "resident"), {"satisfaction": 5}, expect=201)
+    wait_until(lambda: d("GET", url, staff)["request_ratings"] == 2, message="ratings reach the topic")
+    topics.open_feedback(d, staff, tid)
+    topics.close(d, staff, tid, "已在居民议事会上通报水改完成情况")
     # Two-way evaluation between the residents and the deputy.
-    call(
+    d(
         "POST",
         f"{url}/evaluations",
         mint(voters[0], "resident", communities=["ruyijie"]),
         {"deputy_id": "deputy-01", "score": 5},
         expect=201,
     )
-    evaluated = call(
+    evaluated = d(
         "POST",
         f"{url}/evaluations",
         mint("deputy-01", "deputy"),

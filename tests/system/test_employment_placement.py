@@ -9,48 +9,10 @@ import requests
 from civic146.auth import pseudonym
 from employment import events as ev
 from tests.helpers import JWT_SECRET, wait_until
+from tests.stories import hiring, http, intake_requests
+from tests.stories.hiring import JOB, PERSON, PROFILE, REQUEST
 from tests.system.conftest import metric, scrape
 
-PERSON = {"name": "李秀英", "phone": "13912345678", "id_number": "11010519491231002X"}
-REQUEST = {
-    "category": "job_seeking",
-    "description": "想在家附近找份兼职工作（looking for part-time work near home），电话13912345678",
-    "community": "huifeng",
-    "compound": "lefu-international",
-    "channel": "e_net_mini_program",
-    "submitter": {"name": PERSON["name"], "phone": PERSON["phone"]},
-}
-PROFILE = {
-    "desired_occupations": ["cashier"],
-    "skills": ["cashiering", "mandarin"],
-    "education": "junior_secondary",
-    "availability": {
-        "hours_types": ["part_time"],
-        "shifts": ["morning", "afternoon"],
-        "max_hours_per_week": 25,
-    },
-    "max_commute_km": 2,
-    "expected_pay": {"amount": 22, "unit": "hour"},
-    "target_group": "middle_aged",
-}
-JOB = {
-    "employer_name": "汇丰便民超市",
-    "contact_name": "王经理",
-    "contact_phone": "13811112222",
-    "title": "收银员（兼职）",
-    "occupation": "cashier",
-    "required_skills": ["cashiering"],
-    "hours_type": "part_time",
-    "shifts": ["morning"],
-    "hours_per_week": 15,
-    "community": "huifeng",
-    "compound": "huifeng-1",
-    "pay_min": 24,
-    "pay_max": 26,
-    "pay_unit": "hour",
-    "openings": 2,
-    "no_experience_needed": True,
-}
 FAR_JOB = {**JOB, "title": "收银员（远）", "community": "chaoyang", "compound": None}  # about 3.8 km away
 SCHEMAS = {t.name: t.schema() for t in [*ev.PUBLISHED, ev.PROGRESS]}
 
@@ -69,15 +31,15 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(
     resident, employer = mint("res-1", "resident"), mint("emp-1", "employer")
     staff = mint("staff-1", "community_staff", communities=["huifeng"])
     i_url, e_url = f"{intake.url}/v1", f"{employment.url}/v1"
+    i, e = http(intake), http(employment)
 
     # An employer nearby posts part-time work; another job is too far for the resident.
-    job = requests.post(f"{e_url}/jobs", json=JOB, headers=employer, timeout=10).json()
-    far = requests.post(f"{e_url}/jobs", json=FAR_JOB, headers=employer, timeout=10).json()
+    job = hiring.post_job(e, employer, JOB)
+    far = hiring.post_job(e, employer, FAR_JOB)
 
     # The resident asks intake; staff accept and route it to employment, which drafts a profile.
-    rid = requests.post(f"{i_url}/requests", json=REQUEST, headers=resident, timeout=10).json()["id"]
-    for action in ("accept", "route"):
-        assert requests.post(f"{i_url}/requests/{rid}/{action}", json={}, headers=staff, timeout=10).ok
+    rid = intake_requests.submit(i, resident, REQUEST)
+    intake_requests.route(i, staff, rid)
 
     # The resident finds the draft of their own request without proving name and phone: intake's
     # routed v2 event names them by pseudonym. Another resident does not, even knowing name and phone.
@@ -121,9 +83,7 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(
         "employment_difficulty": True,
         "consent": {"given": True},
     }
-    resp = requests.post(f"{e_url}/seekers/{profile['id']}/complete", json=body, headers=resident, timeout=10)
-    assert resp.status_code == 200, resp.text
-    sid = resp.json()["id"]
+    sid = hiring.complete(e, resident, profile["id"], body)["id"]
 
     def intake_status(status):
         return lambda: (
@@ -133,13 +93,7 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(
     wait_until(intake_status("in_progress"), timeout=30, message="intake request in progress")
 
     # Matching suggests the nearby job (not the far one), with reasons.
-    def suggestion():
-        items = requests.get(
-            f"{e_url}/referrals", params={"seeker_id": sid}, headers=resident, timeout=5
-        ).json()["items"]
-        return items or None
-
-    [suggested] = wait_until(suggestion, timeout=30, message="a suggestion from re-matching")
+    suggested = hiring.suggestion(e, resident, sid, timeout=30)
     assert suggested["job_id"] == job["id"] and suggested["stage"] == "suggested"
     assert suggested["trigger"] == "profile_changed" and suggested["reasons"][0]["component"] == "occupation"
     matches = requests.get(f"{e_url}/seekers/{sid}/matches", headers=resident, timeout=10).json()["items"]
@@ -147,11 +101,9 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(
 
     # Referred (the resident accepts the suggestion), interviewed, offered and hired by the employer.
     ref_id = suggested["id"]
-    assert requests.post(f"{e_url}/referrals/{ref_id}/refer", headers=resident, timeout=10).ok
-    for action in ("interview", "offer", "hire"):
-        resp = requests.post(f"{e_url}/referrals/{ref_id}/{action}", headers=employer, timeout=10)
-        assert resp.status_code == 200, (action, resp.text)
-    assert resp.json()["retention"][0]["status"] == "scheduled"
+    hiring.refer(e, resident, ref_id)
+    hired = hiring.hire(e, employer, ref_id)
+    assert hired["retention"][0]["status"] == "scheduled"
 
     wait_until(intake_status("resolved"), timeout=30, message="intake request resolved by the hire")
     outcome = requests.get(f"{i_url}/requests/{rid}", headers=staff, timeout=5).json()
@@ -160,24 +112,10 @@ def test_part_time_work_near_home_from_request_to_the_30_day_retention_check(
     assert seeker["status"] == "placed" and seeker["placements"] == [ref_id]
 
     # Thirty-one days later the worker fires the 30-day retention check; staff record the outcome.
-    def check(status):
-        def probe():
-            r = requests.get(f"{e_url}/referrals/{ref_id}", headers=staff, timeout=5).json()
-            return r if r["retention"][0]["status"] == status else None
-
-        return probe
-
-    assert check("due")() is None
+    assert e("GET", f"/v1/referrals/{ref_id}", staff)["retention"][0]["status"] != "due"
     offset_file.write_text(str(31 * 86400))
-    wait_until(check("due"), timeout=30, message="30-day retention check fired")
-    resp = requests.post(
-        f"{e_url}/referrals/{ref_id}/retention-checks",
-        json={"checkpoint": 30, "outcome": "retained"},
-        headers=staff,
-        timeout=10,
-    )
-    assert resp.status_code == 200, resp.text
-    recorded = resp.json()
+    hiring.retention_due(e, staff, ref_id, timeout=30)
+    recorded = hiring.record_retention(e, staff, ref_id)
     assert recorded["stage"] == "retained" and recorded["retention"][0]["status"] == "retained"
     assert recorded["retention"][1]["status"] == "scheduled"
 

@@ -14,9 +14,8 @@ from collections import defaultdict
 import requests
 
 from tests.helpers import service_database, wait_until
-from tests.system import mediation_flows as flows
-from tests.system.test_employment_placement import JOB
-from tests.system.test_employment_placement import REQUEST as JOB_REQUEST
+from tests.stories import hiring, http, intake_requests
+from tests.stories import mediation as cases
 
 PROJECT_TOPICS = (
     "intake.requests",
@@ -47,7 +46,7 @@ def order_problems(records) -> tuple[list[str], int]:
 
 
 def test_all_four_services_publish_each_event_once_in_per_key_order(service_factory, mint, topic_reader):
-    tokens = flows.Tokens(mint)
+    tokens = cases.Tokens(mint)
     services = {name: service_factory(name) for name in ("intake", "deliberation", "employment", "mediation")}
     for svc in services.values():
         svc.start_api(workers=2)
@@ -57,57 +56,43 @@ def test_all_four_services_publish_each_event_once_in_per_key_order(service_fact
     )
     prefix = intake.env["TOPIC_PREFIX"]
     staff = tokens.staff
+    i, m = http(intake), http(mediation)
 
     # Employment: a job is posted, then a resident's request for work becomes a draft profile.
-    assert requests.post(
-        f"{employment.url}/v1/jobs", json=JOB, headers=mint("emp-1", "employer"), timeout=10
-    ).ok
-    job_rid = requests.post(
-        f"{intake.url}/v1/requests", json=JOB_REQUEST, headers=mint("res-3", "resident"), timeout=10
-    ).json()["id"]
+    hiring.post_job(http(employment), mint("emp-1", "employer"), hiring.JOB)
+    job_rid = intake_requests.submit(i, mint("res-3", "resident"), hiring.REQUEST)
     # Deliberation: several residents report the road; each request joins the topic on the matter.
     road_rids = []
-    for i in range(4):
+    for n in range(4):
         body = {
             "category": "roads_and_facilities",
-            "description": f"乐福国际小区北侧道路损毁，坑洼严重 #{i}",
+            "description": f"乐福国际小区北侧道路损毁，坑洼严重 #{n}",
             "community": "huifeng",
             "compound": "lefu-international",
             "channel": "opinion_express",
             "submitter": {"name": "王小明", "phone": "13812341234"},
         }
-        road_rids.append(
-            requests.post(
-                f"{intake.url}/v1/requests", json=body, headers=tokens.applicant, timeout=10
-            ).json()["id"]
-        )
+        road_rids.append(intake_requests.submit(i, tokens.applicant, body))
     for rid in [job_rid, *road_rids]:
-        for action in ("accept", "route"):
-            resp = requests.post(
-                f"{intake.url}/v1/requests/{rid}/{action}", json={}, headers=staff, timeout=10
-            )
-            assert resp.ok, resp.text
+        intake_requests.route(i, staff, rid)
     # Mediation: a property-fee dispute is opened from intake, then escalated to deliberation.
-    fee_rid = flows.route_through_intake(
-        intake, tokens, "property_management", "物业公司今年物业费上调三成，全小区业主都有意见。"
+    fee_rid = cases.route_dispute(
+        i, tokens, "property_management", "物业公司今年物业费上调三成，全小区业主都有意见。"
     )
-    case = flows.wait_for_case(mediation, tokens, fee_rid)
-    flows.add_parties(mediation, tokens, case["id"], flows.APPLICANT, flows.PROPERTY_COMPANY)
-    flows.call(
-        mediation,
-        "POST",
-        f"/cases/{case['id']}/escalation",
-        staff,
-        {
-            "cause": "物业费上调涉及全小区业主",
-            "summary": "业主与物业公司就物业费上调发生争议，涉及全小区，需议事协商。",
-        },
+    case = cases.wait_for_case(m, tokens, fee_rid)
+    cases.add_parties(m, tokens, case["id"], cases.APPLICANT, cases.PROPERTY_COMPANY)
+    cases.escalate(
+        m,
+        tokens,
+        case["id"],
+        "物业费上调涉及全小区业主",
+        "业主与物业公司就物业费上调发生争议，涉及全小区，需议事协商。",
     )
 
     # Every flow arrives: progress back to intake for the road and the escalated dispute, a draft
     # profile in employment.
     for rid in [*road_rids, fee_rid]:
-        flows.wait_for_intake_status(intake, tokens, rid, "in_progress")
+        cases.wait_for_request(i, tokens, rid, "in_progress")
     wait_until(
         lambda: (
             requests.get(

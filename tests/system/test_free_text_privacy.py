@@ -21,8 +21,9 @@ import requests
 
 from civic146.pii import fold
 from tests.helpers import service_database, wait_until
+from tests.stories import Clock, hiring, http, intake_requests, topics
+from tests.stories import mediation as cases
 from tests.system import mediation_flows as flows
-from tests.system.test_deliberation_stories import Clock, call, party_review
 
 COMMUNITY, COMPOUND = "huifeng", "lefu-international"
 ID_NUMBER = "11010519491231002X"
@@ -37,8 +38,8 @@ NAMES = (
     LIU["name"],
     SEEKER["name"],
     CONTACT["name"],
-    flows.APPLICANT["name"],
-    flows.RESPONDENT["name"],
+    cases.APPLICANT["name"],
+    cases.RESPONDENT["name"],
     "孙律师",
 )
 PHONES = (CHEN["phone"], LIU["phone"], SEEKER["phone"], CONTACT["phone"], *flows.PHONES[:2])
@@ -87,9 +88,8 @@ def test_the_scan_finds_every_form_it_looks_for():
 
 
 def route(intake, staff, headers, body: dict, note: str) -> str:
-    rid = call("POST", f"{intake.url}/v1/requests", headers, body, expect=201)["id"]
-    call("POST", f"{intake.url}/v1/requests/{rid}/accept", staff)
-    call("POST", f"{intake.url}/v1/requests/{rid}/route", staff, {"note": note})
+    rid = intake_requests.submit(intake, headers, body)
+    intake_requests.route(intake, staff, rid, note)
     return rid
 
 
@@ -97,14 +97,14 @@ def road_topic(delib, staff, rids: list[str]) -> dict:
     """The topic holding both road requests (staff attach the second if matching kept them apart)."""
 
     def placed():
-        items = call("GET", f"{delib.url}/v1/topics?community={COMMUNITY}", staff)["items"]
+        items = delib("GET", f"/v1/topics?community={COMMUNITY}", staff)["items"]
         holding = {r["request_id"]: t for t in items for r in t["requests"]}
         return holding if all(rid in holding for rid in rids) else None
 
     holding = wait_until(placed, timeout=60, message="road requests taken up by deliberation")
     topic = holding[rids[0]]
     if rids[1] not in {r["request_id"] for r in topic["requests"]}:
-        topic = call("POST", f"{delib.url}/v1/topics/{topic['id']}/requests", staff, {"request_id": rids[1]})
+        topic = delib("POST", f"{topics.path(topic['id'])}/requests", staff, {"request_id": rids[1]})
     return topic
 
 
@@ -120,7 +120,8 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
     intake, delib, employment, mediation = (
         services[n] for n in ("intake", "deliberation", "employment", "mediation")
     )
-    tokens = flows.Tokens(mint)
+    tokens = cases.Tokens(mint)
+    i, d, e, m = (http(svc) for svc in (intake, delib, employment, mediation))
     staff = mint("staff-huifeng", "community_staff", communities=[COMMUNITY])
     chen, liu = mint("res-chen", "resident"), mint("res-liu", "resident")
 
@@ -133,7 +134,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
     }
     rids = [
         route(
-            intake,
+            i,
             staff,
             chen,
             {
@@ -146,7 +147,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
             f"{CHEN['name']}来电补充，回电{grouped_phone(CHEN['phone'])}",
         ),
         route(
-            intake,
+            i,
             staff,
             liu,
             {
@@ -160,23 +161,20 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
     ]
 
     # Deliberation: staff write about the residents who raised the matter, in every step's text.
-    topic = road_topic(delib, staff, rids)
-    url = f"{delib.url}/v1/topics/{topic['id']}"
+    tid = road_topic(d, staff, rids)["id"]
     both = f"{CHEN['name']}、{LIU['name']}"
-    call(
-        "PATCH",
-        url,
+    topics.settle(
+        d,
         staff,
-        {
-            "description": f"{both}等居民反映北侧道路损毁；联系人{CHEN['name']}，"
-            f"电话{full_width(CHEN['phone'])}，身份证{grouped_id('-')}"
-        },
+        tid,
+        description=f"{both}等居民反映北侧道路损毁；联系人{CHEN['name']}，"
+        f"电话{full_width(CHEN['phone'])}，身份证{grouped_id('-')}",
     )
-    party_review(url, COMMUNITY, "topic")
-    call(
-        "POST",
-        f"{url}/notice",
+    topics.review(d, topics.party(COMMUNITY), tid, "topic")
+    topics.publish_notice(
+        d,
         staff,
+        tid,
         {
             "text": f"{both}反映的北侧道路修复议题现予公示，咨询{grouped_phone(LIU['phone'])}",
             "period_days": 3,
@@ -185,22 +183,15 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
         },
     )
     clock.advance(days=3, hours=1)
-    call("POST", f"{url}/consultation", staff)
-    meeting = call(
-        "POST",
-        f"{url}/meetings",
+    topics.start_consultation(d, staff, tid)
+    meeting = topics.schedule_meeting(
+        d, staff, tid, "huifeng-yishiting", clock.now().isoformat(), {"resident_representatives": 6}
+    )
+    topics.hold_meeting(
+        d,
         staff,
-        {
-            "venue_id": "huifeng-yishiting",
-            "scheduled_at": clock.now().isoformat(),
-            "participants": {"resident_representatives": 6},
-        },
-        expect=201,
-    )["meetings"][-1]
-    call(
-        "POST",
-        f"{url}/meetings/{meeting['id']}/held",
-        staff,
+        tid,
+        meeting["id"],
         {
             "attendance": 8,
             "minutes": f"{CHEN['name']}介绍路面损毁情况，{LIU['name']}补充，身份证{full_width(ID_NUMBER)}",
@@ -208,26 +199,15 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
             "outcome": f"同意修复，{CHEN['name']}监督",
         },
     )
-    party_review(url, COMMUNITY, "decision")
-    call("POST", f"{url}/implementation", staff, {"decision": f"修复路面230米，由{LIU['name']}所在楼院先行"})
-    task = call(
-        "POST",
-        f"{url}/tasks",
+    topics.review(d, topics.party(COMMUNITY), tid, "decision")
+    topics.implement(d, staff, tid, f"修复路面230米，由{LIU['name']}所在楼院先行")
+    works = [(f"路面修复（{CHEN['name']}反映）", "m", 230)]
+    [task] = topics.add_tasks(d, staff, tid, works, f"物业公司，{LIU['name']}协助", "2026-06-01")
+    topics.report(d, staff, tid, task["id"], 230)
+    topics.publish_result(
+        d,
         staff,
-        {
-            "title": f"路面修复（{CHEN['name']}反映）",
-            "owner": f"物业公司，{LIU['name']}协助",
-            "due_date": "2026-06-01",
-            "unit": "m",
-            "target": 230,
-        },
-        expect=201,
-    )["tasks"][-1]
-    call("POST", f"{url}/tasks/{task['id']}/progress", staff, {"done": 230})
-    call(
-        "POST",
-        f"{url}/result",
-        staff,
+        tid,
         {
             "text": f"已完成修复，感谢{both}，回访电话{full_width(LIU['phone'])}",
             "period_days": 3,
@@ -235,13 +215,13 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
             "online": True,
         },
     )
-    call("POST", f"{url}/feedback/open", staff)
-    call("POST", f"{url}/close", staff, {"summary": f"已向{both}反馈"})
+    topics.open_feedback(d, staff, tid)
+    topics.close(d, staff, tid, f"已向{both}反馈")
     # The result resolves the requests in intake; a resident rates it, naming herself.
-    flows.wait_for_intake_status(intake, tokens, rids[0], "resolved")
-    call(
+    cases.wait_for_request(i, tokens, rids[0], "resolved")
+    i(
         "POST",
-        f"{intake.url}/v1/requests/{rids[0]}/rating",
+        f"/v1/requests/{rids[0]}/rating",
         chen,
         {"satisfaction": 5, "comment": f"{CHEN['name']}很满意，{full_width(CHEN['phone'])}"},
         expect=201,
@@ -249,66 +229,53 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
 
     # Mediation: a dispute from intake; the parties, a lawyer, sessions; escalated to deliberation,
     # where staff write about the parties in the new topic's notice.
-    fee_rid = flows.route_through_intake(
-        intake,
+    applicant, respondent = cases.APPLICANT, cases.RESPONDENT
+    fee_rid = cases.route_dispute(
+        i,
         tokens,
         "property_management",
-        f"物业费上调三成，{flows.APPLICANT['name']}家有意见，电话{grouped_phone(flows.APPLICANT['phone'])}",
+        f"物业费上调三成，{applicant['name']}家有意见，电话{grouped_phone(applicant['phone'])}",
     )
-    case = flows.wait_for_case(mediation, tokens, fee_rid)
-    cid = case["id"]
-    flows.add_parties(mediation, tokens, cid, flows.APPLICANT, flows.RESPONDENT)
+    cid = cases.wait_for_case(m, tokens, fee_rid)["id"]
+    cases.add_parties(m, tokens, cid, applicant, respondent)
     for party in ("p1", "p2"):
-        flows.call(
-            mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": party, "decision": "given"}
-        )
-    flows.call(mediation, "POST", f"/cases/{cid}/mediators", tokens.staff, {"mediator_id": "med-hf-02"})
-    flows.call(
-        mediation,
+        cases.consent(m, tokens.staff, cid, party)
+    cases.assign(m, tokens, cid, "med-hf-02")
+    m(
         "POST",
-        f"/cases/{cid}/participants",
+        f"/v1/cases/{cid}/participants",
         tokens.staff,
         {"name": "孙律师", "capacity": "律师", "consent_of": ["p1", "p2"]},
     )
-    flows.call(
-        mediation,
-        "POST",
-        f"/cases/{cid}/sessions",
+    cases.hold_session(
+        m,
         tokens.mediator,
-        {
-            "held_at": flows.utc_now().isoformat(),
-            "location": "汇丰社区人民调解室",
-            "attendees": ["p1", "p2", "孙律师"],
-            "notes": f"{flows.APPLICANT['name']}与{flows.RESPONDENT['name']}各自陈述，孙律师释法；"
-            f"身份证{grouped_id()}",
-        },
-        expect=201,
+        cid,
+        flows.utc_now().isoformat(),
+        ["p1", "p2", "孙律师"],
+        f"{applicant['name']}与{respondent['name']}各自陈述，孙律师释法；身份证{grouped_id()}",
     )
-    flows.call(
-        mediation,
-        "POST",
-        f"/cases/{cid}/escalation",
-        tokens.staff,
-        {
-            "cause": f"{flows.RESPONDENT['name']}等全小区业主均受影响",
-            "summary": f"{flows.APPLICANT['name']}、{flows.RESPONDENT['name']}"
-            "与物业公司就物业费上调发生争议，孙律师建议议事协商；"
-            f"{flows.APPLICANT['name']}电话{full_width(flows.APPLICANT['phone'])}",
-        },
+    cases.escalate(
+        m,
+        tokens,
+        cid,
+        f"{respondent['name']}等全小区业主均受影响",
+        f"{applicant['name']}、{respondent['name']}与物业公司就物业费上调发生争议，孙律师建议议事协商；"
+        f"{applicant['name']}电话{full_width(applicant['phone'])}",
     )
 
     def escalated():
-        items = call("GET", f"{delib.url}/v1/topics?community={flows.COMMUNITY}", staff)["items"]
+        items = d("GET", f"/v1/topics?community={cases.COMMUNITY}", staff)["items"]
         return next((t for t in items if t["origin_ref"] == cid), None)
 
     fee_topic = wait_until(escalated, timeout=60, message="the escalated case became a topic")
-    party_review(f"{delib.url}/v1/topics/{fee_topic['id']}", fee_topic["community"], "topic")
-    call(
-        "POST",
-        f"{delib.url}/v1/topics/{fee_topic['id']}/notice",
+    topics.review(d, topics.party(fee_topic["community"]), fee_topic["id"], "topic")
+    topics.publish_notice(
+        d,
         staff,
+        fee_topic["id"],
         {
-            "text": f"{flows.APPLICANT['name']}与{flows.RESPONDENT['name']}所涉物业费议题公示，孙律师列席",
+            "text": f"{applicant['name']}与{respondent['name']}所涉物业费议题公示，孙律师列席",
             "period_days": 3,
             "venue_id": "huifeng-yishiting",
             "online": True,
@@ -318,9 +285,8 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
     # Employment: a job whose text names its contact person; a seeker referred, then declined by
     # the employer in words naming both.
     employer = mint("emp-zhou", "employer")
-    job = call(
-        "POST",
-        f"{employment.url}/v1/jobs",
+    job = hiring.post_job(
+        e,
         employer,
         {
             "employer_name": "汇丰便民超市",
@@ -341,11 +307,10 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
             "openings": 1,
             "no_experience_needed": True,
         },
-        expect=201,
     )
-    seeker = call(
+    seeker = e(
         "POST",
-        f"{employment.url}/v1/seekers",
+        "/v1/seekers",
         staff,
         {
             "community": COMMUNITY,
@@ -367,16 +332,10 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
         },
         expect=201,
     )
-    referral = call(
+    referral = e("POST", "/v1/referrals", staff, {"seeker_id": seeker["id"], "job_id": job["id"]}, expect=201)
+    e(
         "POST",
-        f"{employment.url}/v1/referrals",
-        staff,
-        {"seeker_id": seeker["id"], "job_id": job["id"]},
-        expect=201,
-    )
-    call(
-        "POST",
-        f"{employment.url}/v1/referrals/{referral['id']}/decline",
+        f"/v1/referrals/{referral['id']}/decline",
         employer,
         {
             "declined_by": "employer",
@@ -386,9 +345,9 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
     )
 
     # Every flow arrived (the escalation's progress reached intake), then everything is read.
-    flows.wait_for_intake_status(intake, tokens, fee_rid, "in_progress")
+    cases.wait_for_request(i, tokens, fee_rid, "in_progress")
     prefix = intake.env["TOPIC_PREFIX"]
-    topics = (
+    names = (
         "intake.requests",
         "deliberation.topics",
         "employment.seekers",
@@ -398,7 +357,7 @@ def test_no_event_and_no_public_page_shows_a_known_name_or_a_number_as_written(
         *(f"{s}.deadletter" for s in ("intake", "deliberation", "employment", "mediation")),
     )
     problems, types = [], set()
-    for name in topics:
+    for name in names:
         try:
             reader = topic_reader(prefix + name)
         except AssertionError:  # a dead-letter topic nothing was ever sent to

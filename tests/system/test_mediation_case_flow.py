@@ -3,6 +3,8 @@ read from Kafka: a neighbour dispute from intake to a fulfilled agreement and th
 the court-confirmation window."""
 
 from tests.helpers import service_database
+from tests.stories import http
+from tests.stories import mediation as cases
 from tests.system import mediation_flows as flows
 from tests.system.conftest import metric, scrape
 
@@ -16,7 +18,7 @@ def test_neighbour_dispute_from_intake_to_fulfilled_agreement_and_confirmation_r
     evs = flows.events(run["reader"])
     flows.validate_against_committed_schemas(evs)
     ours = [e for e in evs if e["subject"] == cid]
-    assert len(ours) == len(evs) and all(e["community"] == flows.COMMUNITY for e in evs)
+    assert len(ours) == len(evs) and all(e["community"] == cases.COMMUNITY for e in evs)
     types = [e["type"].split(".")[-2] for e in ours]
     assert types.count("session-held") == 2 and types.count("fulfilment-recorded") == 2, types
     progress = [e["data"] for e in ours if e["type"] == "civic146.request.progress.v2"]
@@ -29,9 +31,10 @@ def test_neighbour_dispute_from_intake_to_fulfilled_agreement_and_confirmation_r
     assert len(flows.events(run["reader"], "civic146.mediation.case.confirmation-window-closing.v2")) == 1
 
     # The party reads the whole case; the statistics count it.
-    case = flows.call(mediation, "GET", f"/cases/{cid}", tokens.respondent)
+    m = http(mediation)
+    case = m("GET", f"/v1/cases/{cid}", tokens.respondent)
     assert case["details"]["agreement"]["reminder_sent"] is True and case["status"] == "fulfilled"
-    stats = flows.call(mediation, "GET", f"/statistics?community={flows.COMMUNITY}", tokens.staff)
+    stats = m("GET", f"/v1/statistics?community={cases.COMMUNITY}", tokens.staff)
     assert stats["overall"]["by_type"] == {"neighbours": {"total": 1, "agreement": 1}}
     assert (stats["overall"]["success_rate"], stats["overall"]["fulfilment_rate"]) == (1.0, 1.0)
 

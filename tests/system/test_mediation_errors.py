@@ -3,12 +3,14 @@ being a party, its mediator or a supervisor: clear 4xx errors that change nothin
 supervisor sees it is identical, and no event is published)."""
 
 from tests.helpers import service_database
+from tests.stories import http
+from tests.stories import mediation as cases
 from tests.system import mediation_flows as flows
 
 
 def snapshot(mediation, tokens, cid: str, reader) -> tuple[dict, int]:
     reader.read_published(service_database(mediation.env))
-    return flows.call(mediation, "GET", f"/cases/{cid}", tokens.supervisor), len(
+    return http(mediation)("GET", f"/v1/cases/{cid}", tokens.supervisor), len(
         flows.events(reader, at_least=0, timeout=0)
     )
 
@@ -16,11 +18,7 @@ def snapshot(mediation, tokens, cid: str, reader) -> tuple[dict, int]:
 def refused(
     mediation, method: str, path: str, headers: dict, body: dict | None, status: int, code: str
 ) -> dict:
-    import requests
-
-    resp = requests.request(method, f"{mediation.url}/v1{path}", json=body, headers=headers, timeout=10)
-    assert resp.status_code == status, resp.text
-    error = resp.json()["error"]
+    error = http(mediation)(method, f"/v1{path}", headers, body, expect=status)["error"]
     assert error["code"] == code and error["message"], error
     return error
 
@@ -28,7 +26,7 @@ def refused(
 def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_change_nothing(
     service_factory, mint, topic_reader
 ):
-    tokens = flows.Tokens(mint)
+    tokens = cases.Tokens(mint)
     intake = service_factory("intake")
     intake.start_api(workers=2)
     intake.start_worker()
@@ -38,31 +36,28 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
     prefix = mediation.env["TOPIC_PREFIX"]
     flows.remember(prefix)
     reader = topic_reader(prefix + "mediation.cases")
+    i, m = http(intake), http(mediation)
 
     # --- reading without being a party, its staff, its mediator or a supervisor -----------------------------
-    rid = flows.route_through_intake(
-        intake, tokens, "neighbour_dispute", "对门邻居长期占用楼道堆放杂物，协商无果。"
-    )
-    cid = flows.wait_for_case(mediation, tokens, rid)["id"]
+    rid = cases.route_dispute(i, tokens, "neighbour_dispute", "对门邻居长期占用楼道堆放杂物，协商无果。")
+    cid = cases.wait_for_case(m, tokens, rid)["id"]
     cousin = {
-        **flows.RESPONDENT,
+        **cases.RESPONDENT,
         "name": "赵大勇",
         "phone": "13700001111",
     }  # the roster declares med-zhao his cousin
-    flows.add_parties(mediation, tokens, cid, flows.APPLICANT, cousin)
+    cases.add_parties(m, tokens, cid, cases.APPLICANT, cousin)
     before = snapshot(mediation, tokens, cid, reader)
     for who in (tokens.other_staff, tokens.stranger, tokens.related_mediator):
         error = refused(mediation, "GET", f"/cases/{cid}", who, None, 403, "forbidden")
         assert "confidential" in error["message"]
     for who in (tokens.applicant, tokens.staff):  # a party, and the staff who manage the case
-        assert flows.call(mediation, "GET", f"/cases/{cid}", who)["details"]["facts"]
+        assert m("GET", f"/v1/cases/{cid}", who)["details"]["facts"]
     assert snapshot(mediation, tokens, cid, reader) == before
 
     # --- a conflicted mediator ------------------------------------------------------------------------
     for party in ("p1", "p2"):
-        flows.call(
-            mediation, "POST", f"/cases/{cid}/consent", tokens.staff, {"party_id": party, "decision": "given"}
-        )
+        cases.consent(m, tokens.staff, cid, party)
     before = snapshot(mediation, tokens, cid, reader)
     error = refused(
         mediation,
@@ -78,9 +73,9 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
     assert before[0]["status"] == "accepted" and before[0]["mediators"] == []
 
     # --- a party's refusal ends the case; everything after it is refused ---------------------------------
-    rid2 = flows.route_through_intake(intake, tokens, "neighbour_dispute", "楼上邻居夜间噪音扰民，请求调解。")
-    cid2 = flows.wait_for_case(mediation, tokens, rid2)["id"]
-    flows.add_parties(mediation, tokens, cid2, flows.APPLICANT, flows.RESPONDENT)
+    rid2 = cases.route_dispute(i, tokens, "neighbour_dispute", "楼上邻居夜间噪音扰民，请求调解。")
+    cid2 = cases.wait_for_case(m, tokens, rid2)["id"]
+    cases.add_parties(m, tokens, cid2, cases.APPLICANT, cases.RESPONDENT)
     before = snapshot(mediation, tokens, cid2, reader)
     error = refused(
         mediation,
@@ -103,10 +98,9 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
     )
     assert snapshot(mediation, tokens, cid2, reader) == before
 
-    case = flows.call(
-        mediation,
+    case = m(
         "POST",
-        f"/cases/{cid2}/consent",
+        f"/v1/cases/{cid2}/consent",
         tokens.respondent,
         {"party_id": "p2", "decision": "refused", "advised_routes": ["administrative", "court"]},
     )
@@ -115,7 +109,7 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
         "refused",
         ["administrative", "court"],
     )
-    resolved = flows.wait_for_intake_status(intake, tokens, rid2, "resolved")
+    resolved = cases.wait_for_request(i, tokens, rid2, "resolved")
     assert "advised routes: administrative, court" in resolved["outcome"]
 
     before = snapshot(mediation, tokens, cid2, reader)
@@ -129,7 +123,7 @@ def test_refusal_conflict_closed_case_and_confidentiality_are_clear_4xx_that_cha
         ),
         ("failure", tokens.supervisor, {"reason": "no_agreement", "advised_routes": ["court"]}),
         ("escalation", tokens.staff, {"cause": "全小区", "summary": "涉及全小区的问题"}),
-        ("parties", tokens.staff, flows.PROPERTY_COMPANY),
+        ("parties", tokens.staff, cases.PROPERTY_COMPANY),
     ]:
         error = refused(mediation, "POST", f"/cases/{cid2}/{path}", who, body, 409, "invalid_transition")
         assert "closed" in error["message"] and error["details"]["status"] == "refused", error

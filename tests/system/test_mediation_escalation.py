@@ -8,6 +8,8 @@ import json
 import jsonschema
 
 from tests.helpers import service_database, wait_until
+from tests.stories import http
+from tests.stories import mediation as cases
 from tests.system import mediation_flows as flows
 from tests.system.conftest import metric, scrape
 
@@ -15,7 +17,7 @@ ESCALATED = "civic146.mediation.case.escalated.v3"
 
 
 def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_factory, mint, topic_reader):
-    tokens = flows.Tokens(mint)
+    tokens = cases.Tokens(mint)
     intake = service_factory("intake")
     intake.start_api(workers=2)
     intake.start_worker()
@@ -27,27 +29,24 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     deliberation.start_worker()
     prefix = mediation.env["TOPIC_PREFIX"]
     flows.remember(prefix, "deliberation.topics", "deliberation.deadletter")
+    i, m, d = http(intake), http(mediation), http(deliberation)
 
-    rid = flows.route_through_intake(
-        intake,
+    rid = cases.route_dispute(
+        i,
         tokens,
         "property_management",
         "物业公司今年物业费上调三成，全小区业主都有意见。联系电话13812341234",
     )
-    case = flows.wait_for_case(mediation, tokens, rid)
+    case = cases.wait_for_case(m, tokens, rid)
     assert case["case_type"] == "property_management"
     cid = case["id"]
-    flows.add_parties(mediation, tokens, cid, flows.APPLICANT, flows.PROPERTY_COMPANY)
-    case = flows.call(
-        mediation,
-        "POST",
-        f"/cases/{cid}/escalation",
-        tokens.staff,
-        {
-            "cause": "物业费上调涉及全小区业主 / the fee increase affects every household",
-            "summary": "王小明等业主与汇丰宜居物业服务有限公司就物业费上调发生争议，涉及全小区，"
-            "需议事协商。电话13812341234",
-        },
+    cases.add_parties(m, tokens, cid, cases.APPLICANT, cases.PROPERTY_COMPANY)
+    case = cases.escalate(
+        m,
+        tokens,
+        cid,
+        "物业费上调涉及全小区业主 / the fee increase affects every household",
+        "王小明等业主与汇丰宜居物业服务有限公司就物业费上调发生争议，涉及全小区，需议事协商。电话13812341234",
     )
     assert (case["status"], case["outcome"]) == ("escalated", "escalated")
 
@@ -61,7 +60,7 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
     assert (data["case_id"], data["community"], data["compound"], data["case_type"]) == (
         cid,
         "huifeng",
-        flows.COMPOUND,
+        cases.COMPOUND,
         "property_management",
     )
     assert data["request_ids"] == [rid] and data["parties_count"] == 2
@@ -73,23 +72,23 @@ def test_property_fee_dispute_is_escalated_with_the_committed_contract(service_f
 
     # Deliberation takes the matter up as a topic holding the linked request ...
     def topic_of_case():
-        items = flows.call(deliberation, "GET", "/topics?community=huifeng", tokens.staff)["items"]
+        items = d("GET", "/v1/topics?community=huifeng", tokens.staff)["items"]
         return next((t for t in items if (t["origin"], t["origin_ref"]) == ("mediation_case", cid)), None)
 
     topic = wait_until(topic_of_case, timeout=45, message=f"a deliberation topic for case {cid}")
     assert (topic["step"], topic["compound"], topic["category"]) == (
         "determine_topic",
-        flows.COMPOUND,
+        cases.COMPOUND,
         "property_management",
     )
     assert [r["request_id"] for r in topic["requests"]] == [rid]
     assert "王小明" not in topic["title"] + topic["description"]
     # ... and reports it to intake; mediation does not resolve the request itself.
-    progressing = flows.wait_for_intake_status(intake, tokens, rid, "in_progress")
+    progressing = cases.wait_for_request(i, tokens, rid, "in_progress")
     assert (progressing["handled_by"], progressing["reference"]) == ("deliberation", topic["id"])
     reader.read_published(service_database(mediation.env))
     assert [e for e in flows.events(reader, "civic146.request.progress.v2", at_least=0, timeout=0)] == []
-    assert flows.intake_request(intake, tokens, rid)["status"] == "in_progress"
+    assert i("GET", f"/v1/requests/{rid}", tokens.staff)["status"] == "in_progress"
     api = scrape(mediation.api_metrics_url)
     assert (
         metric(api, "civic146_mediation_outcomes_total", case_type="property_management", outcome="escalated")

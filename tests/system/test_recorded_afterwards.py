@@ -18,36 +18,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import jsonschema
-import requests
 
 from civic146.contracts import EVENTS_DIR
-from tests.helpers import call, wait_until
-
-CST = "+08:00"
-
-
-def at(day: str, time: str = "09:30") -> str:
-    return f"{day}T{time}:00{CST}"
+from tests.helpers import wait_until
+from tests.stories import at, http, topics
+from tests.stories import votes as voting
 
 
-def refused(method: str, url: str, headers: dict, body: dict | None, status: int) -> dict:
-    resp = requests.request(method, url, json=body, headers=headers, timeout=10)
-    assert resp.status_code == status, (
-        f"{method} {url}: expected {status}, got {resp.status_code} {resp.text}"
-    )
-    return resp.json()["error"]
-
-
-def refused_field(
-    url_topic: str, headers: dict, method: str, path: str, body: dict | None, field: str
-) -> None:
+def refused_field(call, topic_id: str, headers: dict, method: str, path: str, body: dict | None, field: str):
     """A 422 naming `field`, and the topic exactly as it was."""
-    before = call("GET", url_topic, headers)
-    error = refused(method, url_topic + path, headers, body, 422)
+    before = call("GET", topics.path(topic_id), headers)
+    error = call(method, topics.path(topic_id) + path, headers, body, expect=422)["error"]
     assert [d["field"] for d in error["details"]] == [field], error
-    assert call("GET", url_topic, headers) == before
+    assert call("GET", topics.path(topic_id), headers) == before
 
 
 def v3(name: str) -> str:
@@ -58,44 +44,26 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
     delib = service_factory("deliberation", SCHEDULER_INTERVAL_SECONDS="1")
     delib.start_api(workers=2)
     delib.start_worker()
-    api = f"{delib.url}/v1"
+    d = http(delib)
     staff = mint("staff-huifeng", "community_staff", communities=["huifeng", "ruyijie"])
     party = mint("party-huifeng", "party_organisation", communities=["huifeng", "ruyijie"])
     future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
 
     # --- the road: raised in August 2023 ------------------------------------------------------------
-    road = call(
-        "POST",
-        f"{api}/topics",
-        staff,
-        {
-            "title": "乐福国际小区北侧道路修复",
-            "description": "乐福国际小区北侧道路因强降雨损毁，路面坑洼，单元口台阶损坏，充电难",
-            "community": "huifeng",
-            "compound": "lefu-international",
-            "category": "roads_and_facilities",
-            "platform": "small_bench_talk",
-            "raised_at": at("2023-08-21"),
-        },
-        expect=201,
-    )
-    url = f"{api}/topics/{road['id']}"
+    road = topics.create(d, staff, {**topics.ROAD, "raised_at": at("2023-08-21")})
+    tid, url = road["id"], topics.path(road["id"])
     assert road["created_at"].startswith("2023-08-21") and road["steps"][0]["at"].startswith("2023-08-21")
     assert road["steps"][0]["recorded_at"][:10] == datetime.now(UTC).date().isoformat()  # recorded today
-    raised_in_future = refused("POST", f"{api}/topics", staff, {**_topic_body(), "raised_at": future}, 422)
-    assert [d["field"] for d in raised_in_future["details"]] == ["raised_at"]
+    raised_in_future = d("POST", "/v1/topics", staff, {**_topic_body(), "raised_at": future}, expect=422)
+    assert [x["field"] for x in raised_in_future["error"]["details"]] == ["raised_at"]
 
-    notice = {
-        "text": "关于乐福国际小区北侧道路因强降雨损毁的修复议题，现予公示，欢迎居民提出意见。",
-        "period_days": 5,
-        "venue_id": "huifeng-yishiting",
-        "online": True,
-        "posted_at": at("2023-08-25", "08:00"),
-    }
+    notice = {**topics.ROAD_NOTICE, "posted_at": at("2023-08-25", "08:00")}
     # The core's role (on by default): no notice before the community Party committee reviewed the topic.
-    assert refused("POST", f"{url}/notice", staff, notice, 409)["code"] == "party_review_required"
+    no_review = d("POST", f"{url}/notice", staff, notice, expect=409)
+    assert no_review["error"]["code"] == "party_review_required"
     refused_field(
-        url,
+        d,
+        tid,
         party,
         "POST",
         "/reviews",
@@ -107,29 +75,17 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
         },
         "reviewed_at",
     )  # before the topic was raised
-    call(
-        "POST",
-        f"{url}/reviews",
-        party,
-        {
-            "stage": "topic",
-            "approved": True,
-            "organisation": "community_party_committee",
-            "comment": "同意列为议题，党员带头参与",
-            "reviewed_at": at("2023-08-23"),
-        },
-        expect=201,
-    )
-    refused_field(url, staff, "POST", "/notice", {**notice, "posted_at": future}, "posted_at")
-    refused_field(url, staff, "POST", "/notice", {**notice, "posted_at": at("2023-08-20")}, "posted_at")
-    call("POST", f"{url}/notice", staff, notice)
+    topics.review(d, party, tid, "topic", comment="同意列为议题，党员带头参与", reviewed_at=at("2023-08-23"))
+    refused_field(d, tid, staff, "POST", "/notice", {**notice, "posted_at": future}, "posted_at")
+    refused_field(d, tid, staff, "POST", "/notice", {**notice, "posted_at": at("2023-08-20")}, "posted_at")
+    topics.publish_notice(d, staff, tid, notice)
 
     # The notice period counts from when the notice really went up (25 Aug, 3 days minimum).
-    early = refused("POST", f"{url}/consultation", staff, {"started_at": at("2023-08-27")}, 409)
+    early = d("POST", f"{url}/consultation", staff, {"started_at": at("2023-08-27")}, expect=409)["error"]
     assert early["code"] == "notice_period_not_elapsed"
     assert early["details"]["earliest_consultation_at"].startswith("2023-08-28T00:00")
-    refused_field(url, staff, "POST", "/consultation", {"started_at": future}, "started_at")
-    call("POST", f"{url}/consultation", staff, {"started_at": at("2023-08-29")})
+    refused_field(d, tid, staff, "POST", "/consultation", {"started_at": future}, "started_at")
+    topics.start_consultation(d, staff, tid, started_at=at("2023-08-29"))
 
     # Small-bench talks over two months, each recorded with the day it was held.
     talks = [
@@ -138,50 +94,29 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
         ("2023-10-19", 22, "第三次小板凳恳谈会：通过修复方案：硬化路面、修复台阶、整合空地、增设充电桩"),
     ]
     for day, attendance, minutes in talks:
-        meeting = call(
-            "POST",
-            f"{url}/meetings",
+        meeting = topics.schedule_meeting(
+            d,
             staff,
-            {
-                "venue_id": "huifeng-yishiting",
-                "scheduled_at": at(day, "19:00"),
-                "participants": {
-                    "party_members": 4,
-                    "resident_representatives": 8,
-                    "compound_heads": 3,
-                    "volunteers": 3,
-                },
-            },
-            expect=201,
-        )["meetings"][-1]
+            tid,
+            "huifeng-yishiting",
+            at(day, "19:00"),
+            {"party_members": 4, "resident_representatives": 8, "compound_heads": 3, "volunteers": 3},
+        )
         held = {
             "attendance": attendance,
             "minutes": minutes,
             "outcome": "形成意见",
             "held_at": at(day, "21:00"),
         }
-        refused_field(
-            url, staff, "POST", f"/meetings/{meeting['id']}/held", {**held, "held_at": future}, "held_at"
-        )
-        refused_field(
-            url,
-            staff,
-            "POST",
-            f"/meetings/{meeting['id']}/held",
-            {**held, "held_at": at("2023-08-28")},
-            "held_at",
-        )
-        call("POST", f"{url}/meetings/{meeting['id']}/held", staff, held)
+        held_path = f"/meetings/{meeting['id']}/held"
+        refused_field(d, tid, staff, "POST", held_path, {**held, "held_at": future}, "held_at")
+        refused_field(d, tid, staff, "POST", held_path, {**held, "held_at": at("2023-08-28")}, "held_at")
+        topics.hold_meeting(d, staff, tid, meeting["id"], held)
     # A meeting scheduled for later cannot be recorded as held now without saying when.
-    later = call(
-        "POST",
-        f"{url}/meetings",
-        staff,
-        {"venue_id": "huifeng-yishiting", "scheduled_at": future, "participants": {"volunteers": 2}},
-        expect=201,
-    )["meetings"][-1]
+    later = topics.schedule_meeting(d, staff, tid, "huifeng-yishiting", future, {"volunteers": 2})
     refused_field(
-        url,
+        d,
+        tid,
         staff,
         "POST",
         f"/meetings/{later['id']}/held",
@@ -189,62 +124,26 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
         "held_at",
     )
 
-    decision = {
-        "decision": "修复硬化路面230米、单元口台阶12处，整合空地1处，增设充电桩22个",
-        "started_at": at("2023-10-23"),
-    }
-    assert refused("POST", f"{url}/implementation", staff, decision, 409)["code"] == "party_review_required"
-    call(
-        "POST",
-        f"{url}/reviews",
-        party,
-        {
-            "stage": "decision",
-            "approved": True,
-            "organisation": "community_party_committee",
-            "reviewed_at": at("2023-10-20"),
-        },
-        expect=201,
-    )
+    decision = {"decision": topics.ROAD_DECISION, "started_at": at("2023-10-23")}
+    no_review = d("POST", f"{url}/implementation", staff, decision, expect=409)
+    assert no_review["error"]["code"] == "party_review_required"
+    topics.review(d, party, tid, "decision", reviewed_at=at("2023-10-20"))
     # Not before the last talk (19 Oct), whatever the consultation step allows.
     refused_field(
-        url,
+        d,
+        tid,
         staff,
         "POST",
         "/implementation",
         {**decision, "started_at": at("2023-10-19", "10:00")},
         "started_at",
     )
-    call("POST", f"{url}/implementation", staff, decision)
-    works = [
-        ("修复硬化路面", "m", 230),
-        ("修复单元口台阶", "处", 12),
-        ("整合空地", "处", 1),
-        ("增设充电桩", "个", 22),
-    ]
-    for title, unit, target in works:
-        call(
-            "POST",
-            f"{url}/tasks",
-            staff,
-            {
-                "title": title,
-                "owner": "汇丰社区居委会、物业公司",
-                "unit": unit,
-                "target": target,
-                "due_date": "2023-12-20",
-            },
-            expect=201,
-        )
-    tasks = call("GET", url, staff)["tasks"]
-    call(
-        "POST",
-        f"{url}/tasks/{tasks[0]['id']}/progress",
-        staff,
-        {"done": 120, "reported_at": at("2023-11-06")},
-    )
+    topics.implement(d, staff, tid, topics.ROAD_DECISION, started_at=at("2023-10-23"))
+    tasks = topics.add_tasks(d, staff, tid, topics.ROAD_WORKS, topics.ROAD_OWNER, "2023-12-20")
+    topics.report(d, staff, tid, tasks[0]["id"], 120, reported_at=at("2023-11-06"))
     refused_field(
-        url,
+        d,
+        tid,
         staff,
         "POST",
         f"/tasks/{tasks[0]['id']}/progress",
@@ -252,26 +151,16 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
         "reported_at",
     )  # before the task's previous report
     for task, day in zip(tasks, ["2023-11-20", "2023-11-15", "2023-11-10", "2023-11-22"]):
-        call(
-            "POST",
-            f"{url}/tasks/{task['id']}/progress",
-            staff,
-            {"done": task["target"], "reported_at": at(day)},
-        )
+        topics.report(d, staff, tid, task["id"], task["target"], reported_at=at(day))
     result = {
         **notice,
         "text": "历时2个月，完成修复硬化路面230米、单元口台阶12处，整合空地1处，增设充电桩22个。",
         "posted_at": at("2023-11-21"),
     }
-    refused_field(url, staff, "POST", "/result", result, "posted_at")  # before the last report (22 Nov)
-    call("POST", f"{url}/result", staff, {**result, "posted_at": at("2023-11-24")})
-    call("POST", f"{url}/feedback/open", staff, {"opened_at": at("2023-11-25")})
-    closed = call(
-        "POST",
-        f"{url}/close",
-        staff,
-        {"summary": "已在居民议事亭和线上反馈办理情况", "closed_at": at("2023-12-05")},
-    )
+    refused_field(d, tid, staff, "POST", "/result", result, "posted_at")  # before the last report (22 Nov)
+    topics.publish_result(d, staff, tid, {**result, "posted_at": at("2023-11-24")})
+    topics.open_feedback(d, staff, tid, opened_at=at("2023-11-25"))
+    closed = topics.close(d, staff, tid, "已在居民议事亭和线上反馈办理情况", closed_at=at("2023-12-05"))
     trail = [(s["step"], s["at"][:10], bool(s.get("review"))) for s in closed["steps"]]
     assert trail == [
         ("determine_topic", "2023-08-21", False),
@@ -289,9 +178,8 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
     assert closed["notice"]["starts_at"].startswith("2023-08-25T00:00:00")  # 08:00 in Beijing
 
     # --- the water pipes of 如意街, decided by paper votes ----------------------------------------------
-    pipes = call(
-        "POST",
-        f"{api}/topics",
+    pipes = topics.create(
+        d,
         staff,
         {
             "title": "如意街社区水改工程",
@@ -302,35 +190,17 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
             "platform": "residents_council",
             "raised_at": at("2023-05-08"),
         },
-        expect=201,
     )
-    purl = f"{api}/topics/{pipes['id']}"
+    pid, purl = pipes["id"], topics.path(pipes["id"])
     assert pipes["vote_required"] is True
     voters = [f"ruyijie-voter-{i:02d}" for i in range(1, 11)]
-    roll = call(
-        "POST",
-        f"{api}/communities/ruyijie/voters",
-        staff,
-        {"resident_ids": voters, "compound": "ruyijie-2", "registered_at": at("2023-05-01")},
-        expect=201,
-    )
+    roll = voting.register(d, staff, "ruyijie", voters, compound="ruyijie-2", registered_at=at("2023-05-01"))
     assert roll["count"] == 10
-    call(
-        "POST",
-        f"{purl}/reviews",
-        party,
-        {
-            "stage": "topic",
-            "approved": True,
-            "organisation": "community_party_committee",
-            "reviewed_at": at("2023-05-09"),
-        },
-        expect=201,
-    )
-    call(
-        "POST",
-        f"{purl}/notice",
+    topics.review(d, party, pid, "topic", reviewed_at=at("2023-05-09"))
+    topics.publish_notice(
+        d,
         staff,
+        pid,
         {
             "text": "如意街二号院水改工程议题公示，请居民关注居民议事会。",
             "period_days": 7,
@@ -338,30 +208,23 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
             "posted_at": at("2023-05-10"),
         },
     )
-    call("POST", f"{purl}/consultation", staff, {"started_at": at("2023-05-17")})
+    topics.start_consultation(d, staff, pid, started_at=at("2023-05-17"))
     for n, day in enumerate(["2023-05-20", "2023-06-10"], start=1):
-        mid = call(
-            "POST",
-            f"{purl}/meetings",
+        meeting = topics.schedule_meeting(
+            d,
             staff,
-            {
-                "venue_id": "subdistrict-council-hall",
-                "scheduled_at": at(day, "15:00"),
-                "participants": {"resident_representatives": 15, "party_members": 5},
-            },
-            expect=201,
-        )["meetings"][-1]["id"]
-        call(
-            "POST",
-            f"{purl}/meetings/{mid}/held",
-            staff,
-            {
-                "attendance": 20,
-                "minutes": f"第{n}次居民议事会：讨论水改方案、施工时间和费用分摊",
-                "outcome": "提交居民共同表决",
-                "held_at": at(day, "17:00"),
-            },
+            pid,
+            "subdistrict-council-hall",
+            at(day, "15:00"),
+            {"resident_representatives": 15, "party_members": 5},
         )
+        held = {
+            "attendance": 20,
+            "minutes": f"第{n}次居民议事会：讨论水改方案、施工时间和费用分摊",
+            "outcome": "提交居民共同表决",
+            "held_at": at(day, "17:00"),
+        }
+        topics.hold_meeting(d, staff, pid, meeting["id"], held)
     first = {
         "question": "是否同意实施二号院水改工程",
         "scope": "compound",
@@ -371,26 +234,26 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
         "closes_at": at("2023-06-14", "20:00"),
         "counts": {"approve": 3},
     }
-    refused_field(purl, staff, "POST", "/votes/paper", {**first, "closes_at": future}, "closes_at")
-    refused_field(purl, staff, "POST", "/votes/paper", {**first, "opens_at": at("2023-05-16")}, "opens_at")
-    refused_field(purl, staff, "POST", "/votes/paper", {**first, "counts": {"approve": 11}}, "counts")
-    votes = call("POST", f"{purl}/votes/paper", staff, first, expect=201)["votes"]
+    refused_field(d, pid, staff, "POST", "/votes/paper", {**first, "closes_at": future}, "closes_at")
+    refused_field(d, pid, staff, "POST", "/votes/paper", {**first, "opens_at": at("2023-05-16")}, "opens_at")
+    refused_field(d, pid, staff, "POST", "/votes/paper", {**first, "counts": {"approve": 11}}, "counts")
+    votes = voting.record_paper_vote(d, staff, pid, first)
     assert [(v["paper"], v["eligible_count"], v["result"], v["turnout"]) for v in votes] == [
         (True, 10, "quorum_not_met", 0.3)
     ]
-    blocked = refused(
+    blocked = d(
         "POST",
         f"{purl}/implementation",
         staff,
         {"decision": "实施水改工程", "started_at": at("2023-06-20")},
-        409,
+        expect=409,
     )
-    assert "no vote has passed" in blocked["message"]
+    assert "no vote has passed" in blocked["error"]["message"]
 
     # One resident moved away on 1 July: the roll loses them from then; the first vote keeps its ten.
-    removal = call(
+    removal = d(
         "POST",
-        f"{api}/communities/ruyijie/voters/{voters[9]}/removal",
+        f"/v1/communities/ruyijie/voters/{voters[9]}/removal",
         staff,
         {"reason": "已搬离如意街", "removed_at": at("2023-07-01")},
     )
@@ -398,13 +261,12 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
         False,
         ["registered", "removed"],
     )
-    assert call("GET", f"{api}/communities/ruyijie/voters?compound=ruyijie-2", staff)["count"] == 9
-    as_of_june = requests.get(
-        f"{api}/communities/ruyijie/voters",
-        params={"compound": "ruyijie-2", "as_of": at("2023-06-12")},
-        headers=staff,
-        timeout=10,
-    ).json()
+    assert d("GET", "/v1/communities/ruyijie/voters?compound=ruyijie-2", staff)["count"] == 9
+    as_of_june = d(
+        "GET",
+        "/v1/communities/ruyijie/voters?" + urlencode({"compound": "ruyijie-2", "as_of": at("2023-06-12")}),
+        staff,
+    )
     assert as_of_june["count"] == 10
     second = {
         **first,
@@ -413,58 +275,33 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
         "closes_at": at("2023-07-10", "20:00"),
         "counts": {"approve": 6, "oppose": 1, "abstain": 1},
     }
-    votes = call("POST", f"{purl}/votes/paper", staff, second, expect=201)["votes"]
+    votes = voting.record_paper_vote(d, staff, pid, second)
     # 8 of the 9 on the roll when it opened; 6 of 8 ballots approve, over the two-thirds threshold.
     assert [(v["eligible_count"], v["result"], v["turnout"]) for v in votes] == [
         (10, "quorum_not_met", 0.3),
         (9, "passed", 0.8889),
     ]
-    assert call("GET", purl, staff)["votes"][0]["eligible_count"] == 10  # the first vote's roll is its own
+    assert d("GET", purl, staff)["votes"][0]["eligible_count"] == 10  # the first vote's roll is its own
 
-    call(
-        "POST",
-        f"{purl}/reviews",
-        party,
-        {
-            "stage": "decision",
-            "approved": True,
-            "organisation": "community_party_committee",
-            "reviewed_at": at("2023-07-11"),
-        },
-        expect=201,
-    )
+    topics.review(d, party, pid, "decision", reviewed_at=at("2023-07-11"))
     refused_field(
-        purl,
+        d,
+        pid,
         staff,
         "POST",
         "/implementation",
         {"decision": "按居民共同表决意愿实施水改工程", "started_at": at("2023-07-09")},
         "started_at",
     )
-    call(
-        "POST",
-        f"{purl}/implementation",
-        staff,
-        {"decision": "按居民共同表决意愿实施水改工程", "started_at": at("2023-07-12")},
+    topics.implement(d, staff, pid, "按居民共同表决意愿实施水改工程", started_at=at("2023-07-12"))
+    [task] = topics.add_tasks(
+        d, staff, pid, [("更换二号院供水管网", "项", 1)], "供水公司、社区居委会", "2023-09-30"
     )
-    task = call(
-        "POST",
-        f"{purl}/tasks",
+    topics.report(d, staff, pid, task["id"], 1, reported_at=at("2023-09-15"))
+    topics.publish_result(
+        d,
         staff,
-        {
-            "title": "更换二号院供水管网",
-            "owner": "供水公司、社区居委会",
-            "unit": "项",
-            "target": 1,
-            "due_date": "2023-09-30",
-        },
-        expect=201,
-    )["tasks"][0]
-    call("POST", f"{purl}/tasks/{task['id']}/progress", staff, {"done": 1, "reported_at": at("2023-09-15")})
-    call(
-        "POST",
-        f"{purl}/result",
-        staff,
+        pid,
         {
             "text": "经居民共同表决通过，如意街社区二号院水改工程已完工。",
             "period_days": 7,
@@ -472,19 +309,14 @@ def test_the_road_and_the_water_pipes_recorded_after_the_fact(service_factory, m
             "posted_at": at("2023-09-18"),
         },
     )
-    call("POST", f"{purl}/feedback/open", staff, {"opened_at": at("2023-09-19")})
-    call(
-        "POST",
-        f"{purl}/close",
-        staff,
-        {"summary": "已在居民议事会上通报水改完成情况", "closed_at": at("2023-10-08")},
-    )
+    topics.open_feedback(d, staff, pid, opened_at=at("2023-09-19"))
+    topics.close(d, staff, pid, "已在居民议事会上通报水改完成情况", closed_at=at("2023-10-08"))
 
     # Statistics count the time each step really took.
-    stats = call("GET", f"{api}/statistics?community=huifeng", staff)
+    stats = d("GET", "/v1/statistics?community=huifeng", staff)
     assert (stats["matters_solved"], stats["consultations_held"]) == (1, 3)
     assert round(stats["median_hours_in_step"]["consultation"] / 24) == 55  # 29 Aug to 23 Oct
-    water = call("GET", f"{api}/statistics?community=ruyijie", staff)
+    water = d("GET", "/v1/statistics?community=ruyijie", staff)
     assert (water["votes_closed"], water["ballots_cast"], water["matters_solved"]) == (2, 11, 1)
 
     # Kafka: each event carries when it happened (occurred_at) beside when it was recorded (time).
