@@ -47,20 +47,16 @@ def _registered(ctx: Deliberation, row: dict) -> None:
             )
 
 
-def past_matter(
-    ctx: Deliberation, row: dict, source: str, actor: Actor, now: datetime
-) -> tuple[dict, Change]:
-    """A matter settled before the platform as one new topic: its steps decided one after the other
-    by the same decisions as a live topic's, each at the time it happened, every event recorded now
-    (with its occurred_at). A broken rule is a _RowProblem naming the row's field."""
-    _registered(ctx, row)
-    policy = ctx.policy
-    changes: list[Change] = []
+class _Replay:
+    """One past matter's topic as its decisions build it, step after step: each decision is taken on
+    the topic as the previous ones left it, and a refused one names the row's field."""
 
-    def step(where: str, decide: Callable[[dict], Change]) -> None:
-        nonlocal doc
+    def __init__(self, doc: dict, created: Change):
+        self.doc, self.changes = doc, [created]
+
+    def step(self, where: str, decide: Callable[[dict], Change]) -> None:
         try:
-            change = decide(doc)
+            change = decide(self.doc)
         except InvalidInput as e:
             detail = (e.details or [{}])[0]
             inner = detail.get("field")
@@ -69,34 +65,72 @@ def past_matter(
             ) from None
         except (InvalidTransition, NotFound) as e:
             raise _RowProblem(where, e.message) from None
-        changes.append(change)
-        doc = applied(doc, change)
+        self.changes.append(change)
+        self.doc = applied(self.doc, change)
 
+    def step_with_id(self, where: str, decide: Callable[[dict], tuple[str, Change]]) -> str:
+        """A decision that names what it made (a meeting, a task): its id, for the next step."""
+        made: list[str] = []
+
+        def take(t: dict) -> Change:
+            made_id, change = decide(t)
+            made.append(made_id)
+            return change
+
+        self.step(where, take)
+        return made[0]
+
+
+def past_matter(
+    ctx: Deliberation, row: dict, source: str, actor: Actor, now: datetime
+) -> tuple[dict, Change]:
+    """A matter settled before the platform as one new topic: its steps decided one after the other
+    by the same decisions as a live topic's, each at the time it happened, every event recorded now
+    (with its occurred_at). A broken rule is a _RowProblem naming the row's field."""
+    _registered(ctx, row)
+    policy = ctx.policy
     raised = _checked_time(row["raised_at"], "raised_at", now, policy)
     fields = {
         k: row.get(k)
         for k in ("title", "description", "community", "compound", "category", "platform", "vote_required")
     }
-    doc, created = domain.new_topic(
-        fields,
-        row["origin"],
-        actor,
-        now,
-        policy,
-        topic_id=domain.derived_id(f"past-matter:{row['external_id']}"),
-        raised_at=raised,
+    replay = _Replay(
+        *domain.new_topic(
+            fields,
+            row["origin"],
+            actor,
+            now,
+            policy,
+            topic_id=domain.derived_id(f"past-matter:{row['external_id']}"),
+            raised_at=raised,
+        )
     )
-    changes.append(created)
+    _people_and_notice(ctx, replay, row, actor, now)
+    _consultation(replay, row, actor, now, policy)
+    _implementation_and_result(replay, row, actor, now, policy)
+    doc = {k: v for k, v in replay.doc.items() if k != "version"}
+    doc["imported"] = {
+        "external_id": row["external_id"],
+        "source": source,
+        "imported_at": now,
+        "imported_by": actor.id,
+    }
+    return doc, Change(set=doc, outbox=[e for c in replay.changes for e in c.outbox])
+
+
+def _people_and_notice(ctx: Deliberation, replay: _Replay, row: dict, actor: Actor, now: datetime) -> None:
+    """Steps 1 and 2: the deputies and CPPCC members on the matter, the topic's review, the notice."""
+    policy = ctx.policy
     for i, d in enumerate(row["deputies"]):
         deputy = ctx.registries.deputies[d["deputy_id"]]
-        step(
+        replay.step(
             f"deputies.{i}",
             lambda t, d=d, deputy=deputy: domain.assign_deputy(
                 t, deputy.id, deputy.station, actor, now, policy, d["assigned_at"]
             ),
         )
     for i, c in enumerate(row["claims"]):
-        step(
+        replay.step(
             f"claims.{i}",
             lambda t, c=c: domain.claim(
                 t, c["member_id"], c["resources"], actor, now, policy, c["claimed_at"]
@@ -104,29 +138,27 @@ def past_matter(
         )
     if row.get("topic_review"):
         review_fields = {**row["topic_review"], "approved": True}
-        step("topic_review", lambda t: domain.review(t, "topic", review_fields, actor, now, policy))
-    step("notice", lambda t: domain.publish_notice(t, row["notice"], actor, now, policy))
-    step(
+        replay.step("topic_review", lambda t: domain.review(t, "topic", review_fields, actor, now, policy))
+    replay.step("notice", lambda t: domain.publish_notice(t, row["notice"], actor, now, policy))
+
+
+def _consultation(replay: _Replay, row: dict, actor: Actor, now: datetime, policy: domain.Policy) -> None:
+    """Step 3: the consultation, its meetings held, the paper votes, the decision's review."""
+    replay.step(
         "consultation_started_at",
         lambda t: domain.start_consultation(t, actor, now, policy, row["consultation_started_at"]),
     )
     for i, m in enumerate(row["meetings"]):
-        meeting_id: list[str] = []
-
-        def schedule(t, m=m, meeting_id=meeting_id):
-            mid, change = domain.schedule_meeting(t, {**m, "scheduled_at": m["held_at"]}, actor, now)
-            meeting_id.append(mid)
-            return change
-
-        step(f"meetings.{i}", schedule)
-        step(
+        meeting_id = replay.step_with_id(
             f"meetings.{i}",
-            lambda t, m=m, meeting_id=meeting_id: domain.hold_meeting(
-                t, meeting_id[0], m, actor, now, policy
-            ),
+            lambda t, m=m: domain.schedule_meeting(t, {**m, "scheduled_at": m["held_at"]}, actor, now),
+        )
+        replay.step(
+            f"meetings.{i}",
+            lambda t, m=m, meeting_id=meeting_id: domain.hold_meeting(t, meeting_id, m, actor, now, policy),
         )
     for i, v in enumerate(row["votes"]):
-        step(
+        replay.step(
             f"votes.{i}",
             lambda t, v=v: domain.record_paper_vote(
                 t, v, [], actor, now, policy, past_roll_size=v["eligible_count"]
@@ -134,46 +166,41 @@ def past_matter(
         )
     if row.get("decision_review"):
         review_fields = {**row["decision_review"], "approved": True}
-        step("decision_review", lambda t: domain.review(t, "decision", review_fields, actor, now, policy))
-    step(
+        replay.step(
+            "decision_review", lambda t: domain.review(t, "decision", review_fields, actor, now, policy)
+        )
+
+
+def _implementation_and_result(
+    replay: _Replay, row: dict, actor: Actor, now: datetime, policy: domain.Policy
+) -> None:
+    """Steps 4 to 6: the implementation and its tasks, the result, the feedback and the closing."""
+    replay.step(
         "implementation_started_at",
         lambda t: domain.start_implementation(
             t, row["decision"], actor, now, policy, row["implementation_started_at"]
         ),
     )
     for i, task in enumerate(row["tasks"]):
-        task_id: list[str] = []
-
-        def add(t, task=task, task_id=task_id):
-            tid, change = domain.add_task(t, task, actor, now, policy)
-            task_id.append(tid)
-            return change
-
-        step(f"tasks.{i}", add)
-        step(
+        task_id = replay.step_with_id(
+            f"tasks.{i}", lambda t, task=task: domain.add_task(t, task, actor, now, policy)
+        )
+        replay.step(
             f"tasks.{i}",
             lambda t, task=task, task_id=task_id: domain.progress_task(
-                t, task_id[0], task["done"], actor, now, policy, task["reported_at"]
+                t, task_id, task["done"], actor, now, policy, task["reported_at"]
             ),
         )
-    step("result", lambda t: domain.publish_result(t, row["result"], actor, now, policy))
+    replay.step("result", lambda t: domain.publish_result(t, row["result"], actor, now, policy))
     if row.get("closing"):
         closing = row["closing"]
-        step(
+        replay.step(
             "closing.feedback_opened_at",
             lambda t: domain.open_feedback(t, actor, now, policy, closing["feedback_opened_at"]),
         )
-        step(
+        replay.step(
             "closing", lambda t: domain.close(t, closing["summary"], actor, now, policy, closing["closed_at"])
         )
-    doc = {k: v for k, v in doc.items() if k != "version"}
-    doc["imported"] = {
-        "external_id": row["external_id"],
-        "source": source,
-        "imported_at": now,
-        "imported_by": actor.id,
-    }
-    return doc, Change(set=doc, outbox=[e for c in changes for e in c.outbox])
 
 
 def _checked_time(given: datetime, field: str, now: datetime, policy: domain.Policy) -> datetime:

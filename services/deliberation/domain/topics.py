@@ -117,6 +117,13 @@ def new_topic(
         "name_digests": sorted(set(name_digests or [])),
     }
     doc.update(title=scrub(doc, doc["title"], policy), description=scrub(doc, doc["description"], policy))
+    return doc, _creation_events(doc, actor, now, raised)
+
+
+def _creation_events(doc: Topic, actor: Actor, now: datetime, raised: datetime) -> Change:
+    """A new topic's events: created, each request attached, and the progress each request's
+    resident is told of."""
+    origin, origin_ref, requests = doc["origin"], doc["origin_ref"], doc["requests"]
     change = Change()
     _record(
         change,
@@ -154,7 +161,7 @@ def new_topic(
             f"已列为社区协商议题「{doc['title']}」，进入六步议事流程",
             now,
         )
-    return doc, change
+    return change
 
 
 def title_from(text: str, limit: int = 40) -> str:
