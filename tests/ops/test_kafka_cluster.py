@@ -27,6 +27,7 @@ from civic146 import mongo
 from civic146.config import Settings
 from civic146.kafka import ensure_topics, make_consumer, make_producer
 from tests.helpers import JWT_SECRET, ROOT, RunningRelay, free_port, wait_until
+from tests.processes import port_range
 
 pytestmark = pytest.mark.infra
 
@@ -37,10 +38,10 @@ PARTITIONS = 3
 
 
 def free_block(size: int) -> int:
-    """The first of `size` consecutive ports nobody listens on."""
+    """The first of `size` consecutive ports nobody listens on, all in this test process's slice."""
     while True:
         base = free_port()
-        if base + size > 32000:
+        if base + size > port_range().stop:
             continue
         ports = range(base, base + size)
         if all(_bindable(p) for p in ports[1:]):
