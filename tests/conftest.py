@@ -117,8 +117,6 @@ def mongo_db(isolation):
 def memory_database(name: str):
     """The test's database in memory (mongomock), and the process's connection to it: an app built
     with MONGODB_URI=MONGO and MONGODB_DB=name finds itself connected (civic146.mongo.connect)."""
-    import os
-
     import mongoengine
     import mongomock
 

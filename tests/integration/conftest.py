@@ -17,31 +17,31 @@ from tests.helpers import RunningRelay
 KAFKA_FIXTURES = {"topic_reader", "service_consumer"}
 
 
+def asks_for_kafka(item) -> bool:
+    """The test asks for a Kafka fixture or is marked `kafka`."""
+    return bool(KAFKA_FIXTURES & set(item.fixturenames)) or item.get_closest_marker("kafka") is not None
+
+
 def needs_servers(item) -> bool:
     """An integration test that reads Kafka or is marked `server` (what only the document server
-    shows: its indexes, other processes, the throttle's own connection)."""
-    return bool(KAFKA_FIXTURES & set(item.fixturenames)) or any(
-        item.get_closest_marker(m) for m in ("kafka", "server")
-    )
+    shows: other processes writing to it, the throttle's own connection)."""
+    return asks_for_kafka(item) or item.get_closest_marker("server") is not None
 
 
 def pytest_collection_modifyitems(config, items):
     """With TEST_STORE=memory only the integration tests that need no server are run."""
     if not MEMORY_STORE:
         return
-    dropped = [i for i in items if i.get_closest_marker("integration") and needs_servers(i)]
+    dropped = {i for i in items if i.get_closest_marker("integration") and needs_servers(i)}
     if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [i for i in items if i not in set(dropped)]
+        config.hook.pytest_deselected(items=list(dropped))
+        items[:] = [i for i in items if i not in dropped]
 
 
 @pytest.fixture
 def reads_kafka(request) -> bool:
     """Whether the test reads Kafka (then its topics exist and its app's relay publishes)."""
-    return (
-        bool(KAFKA_FIXTURES & set(request.fixturenames))
-        or request.node.get_closest_marker("kafka") is not None
-    )
+    return asks_for_kafka(request.node)
 
 
 @pytest.fixture
