@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kafka import KafkaProducer
 
-from civic146.events import CASE_ESCALATED, CaseEscalatedData, encode, new_event
+from civic146.events import CASE_ESCALATED, ROUTED, CaseEscalatedData, Routed, encode, new_event
 from deliberation.service import SERVICE
+from tests.fast.test_deliberation import TOPIC, routed
 from tests.helpers import KAFKA
 from tests.stories import flask, topics, votes
 
@@ -18,14 +19,6 @@ NOTICE = {
     "period_days": 5,
     "venue_id": "huifeng-yishiting",
     "online": True,
-}
-TOPIC = {
-    "title": "北侧道路修复",
-    "description": "乐福国际小区北侧道路因强降雨损毁",
-    "community": "huifeng",
-    "compound": "lefu-international",
-    "category": "roads_and_facilities",
-    "platform": "residents_council",
 }
 
 
@@ -271,23 +264,9 @@ def _routed(
 ) -> dict:
     """Intake's routed event as deliberation reads it (the kit's cross-service contract); no
     submitter_ref = a request staff entered for the resident."""
-    from civic146 import events as iev
-
-    data = iev.Routed(
-        request_id=request_id,
-        community=community,
-        compound=compound,
-        category="roads_and_facilities",
-        channel="opinion_express",
-        status="routed",
-        actor_role="community_staff",
-        target="deliberation",
-        description=description,
-        submitter=iev.MaskedPerson(name="王*", phone="138****1234"),
-        submitter_ref=submitter_ref,
-        name_digests=[],
-    )
-    return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(UTC))
+    fields = {"compound": compound, "community": community, "submitter_ref": submitter_ref}
+    data = Routed.model_validate({**routed(request_id, description).model_dump(), **fields})
+    return new_event(ROUTED, "/civic146/intake", request_id, community, data, datetime.now(UTC))
 
 
 @pytest.fixture
