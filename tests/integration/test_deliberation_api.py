@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kafka import KafkaProducer
 
-from civic146.events import CASE_ESCALATED, CaseEscalatedData, encode, new_event
+from civic146.events import CASE_ESCALATED, ROUTED, CaseEscalatedData, Routed, encode, new_event
 from deliberation.service import SERVICE
+from tests.fast.test_deliberation import TOPIC, routed
 from tests.helpers import KAFKA
+from tests.stories import flask, topics, votes
 
 HUIFENG = ["huifeng"]
 NOTICE = {
@@ -48,32 +50,22 @@ def client(app):
 
 
 @pytest.fixture
+def call(client):
+    return flask(client)
+
+
+@pytest.fixture
 def staff(mint):
     return mint("staff-1", "community_staff", communities=HUIFENG)
 
 
-def create(client, staff, **overrides):
-    body = {
-        "title": "北侧道路修复",
-        "description": "乐福国际小区北侧道路因强降雨损毁",
-        "community": "huifeng",
-        "compound": "lefu-international",
-        "category": "roads_and_facilities",
-        "platform": "residents_council",
-        **overrides,
-    }
-    resp = client.post("/v1/topics", json=body, headers=staff)
-    assert resp.status_code == 201, resp.json
-    return resp.json
-
-
-def in_consultation(client, staff, clock_file, **overrides):
-    topic = create(client, staff, **overrides)
-    assert client.post(f"/v1/topics/{topic['id']}/notice", json=NOTICE, headers=staff).status_code == 200
+def in_consultation(call, staff, clock_file) -> str:
+    """A new topic in consultation, its notice period over (the clock 3 days on): its id."""
+    tid = topics.create(call, staff, TOPIC)["id"]
+    topics.publish_notice(call, staff, tid, NOTICE)
     shift_clock(clock_file, 3)
-    resp = client.post(f"/v1/topics/{topic['id']}/consultation", headers=staff)
-    assert resp.status_code == 200, resp.json
-    return resp.json
+    topics.start_consultation(call, staff, tid)
+    return tid
 
 
 def stored(mongo_db, topic_id):
@@ -81,11 +73,10 @@ def stored(mongo_db, topic_id):
 
 
 def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_and_community(
-    client, staff, mint
+    client, call, staff, mint
 ):
-    topic = create(client, staff)
-    tid = topic["id"]
-    assert client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff).status_code == 200
+    tid = topics.create(call, staff, TOPIC)["id"]
+    topics.publish_notice(call, staff, tid, NOTICE)
     public = client.get("/v1/public/communities/huifeng/notices")
     assert public.status_code == 200
     assert [(n["topic_id"], n["kind"]) for n in public.json["items"]] == [(tid, "topic")]
@@ -117,12 +108,8 @@ def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_a
         ).status_code
         == 403
     )
-    claimed = client.post(
-        f"/v1/topics/{tid}/claim",
-        json={"resources": ["协调区住建局资金"]},
-        headers=mint("cppcc-02", "cppcc_member"),
-    )
-    assert claimed.status_code == 200 and claimed.json["claims"][0]["member_id"] == "cppcc-02"
+    claimed = topics.claim(call, mint("cppcc-02", "cppcc_member"), tid, ["协调区住建局资金"])
+    assert claimed["claims"][0]["member_id"] == "cppcc-02"
     # a resident the topic does not concern (no community in the token, not on the roll) reads the public
     # parts only
     assert client.get(f"/v1/topics/{tid}", headers=resident).status_code == 403
@@ -141,9 +128,9 @@ def test_public_notices_need_no_token_and_everything_else_needs_the_right_role_a
     ],
 )
 def test_illegal_steps_and_bad_input_get_4xx_and_change_nothing(
-    client, staff, mongo_db, path, body, status, code
+    client, call, staff, mongo_db, path, body, status, code
 ):
-    tid = create(client, staff)["id"]
+    tid = topics.create(call, staff, TOPIC)["id"]
     before = stored(mongo_db, tid)["version"]
     resp = client.post(
         f"/v1/topics/{tid}/{path}", **({"json": body} if body is not None else {}), headers=staff
@@ -155,22 +142,19 @@ def test_illegal_steps_and_bad_input_get_4xx_and_change_nothing(
 
 
 def test_consultation_waits_for_the_notice_period_and_meetings_need_minutes(
-    client, staff, mongo_db, clock_file
+    client, call, staff, mongo_db, clock_file
 ):
-    tid = create(client, staff)["id"]
-    client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff)
+    tid = topics.create(call, staff, TOPIC)["id"]
+    topics.publish_notice(call, staff, tid, NOTICE)
     shift_clock(clock_file, 2.9)
     early = client.post(f"/v1/topics/{tid}/consultation", headers=staff)
     assert early.status_code == 409 and early.json["error"]["code"] == "notice_period_not_elapsed"
     shift_clock(clock_file, 0.2)
-    assert client.post(f"/v1/topics/{tid}/consultation", headers=staff).json["step"] == "consultation"
+    assert topics.start_consultation(call, staff, tid)["step"] == "consultation"
 
-    meeting = {
-        "venue_id": "huifeng-yishiting",
-        "scheduled_at": "2026-04-01T19:00:00+08:00",
-        "participants": {"party_members": 2, "resident_representatives": 8},
-    }
-    mid = client.post(f"/v1/topics/{tid}/meetings", json=meeting, headers=staff).json["meetings"][0]["id"]
+    participants = {"party_members": 2, "resident_representatives": 8}
+    scheduled_at = "2026-04-01T19:00:00+08:00"
+    mid = topics.schedule_meeting(call, staff, tid, "huifeng-yishiting", scheduled_at, participants)["id"]
     version = stored(mongo_db, tid)["version"]
     no_minutes = client.post(
         f"/v1/topics/{tid}/meetings/{mid}/held", json={"attendance": 10, "outcome": "同意"}, headers=staff
@@ -186,96 +170,67 @@ def test_consultation_waits_for_the_notice_period_and_meetings_need_minutes(
         and no_attendance.json["error"]["details"][0]["field"] == "attendance"
     )
     assert stored(mongo_db, tid)["version"] == version
-    held = client.post(
-        f"/v1/topics/{tid}/meetings/{mid}/held",
-        json={"attendance": 10, "minutes": "会议讨论了道路修复方案", "outcome": "同意"},
-        headers=staff,
-    )
-    assert held.status_code == 200 and held.json["meetings"][0]["status"] == "held"
+    held = {"attendance": 10, "minutes": "会议讨论了道路修复方案", "outcome": "同意"}
+    assert topics.hold_meeting(call, staff, tid, mid, held)["meetings"][0]["status"] == "held"
 
 
 def test_ballot_errors_are_clear_and_change_nothing_and_totals_show_only_after_closing(
-    client, staff, mint, mongo_db, clock_file
+    client, call, staff, mint, mongo_db, clock_file
 ):
-    roll = client.post(
-        "/v1/communities/huifeng/voters",
-        json={"resident_ids": ["v1", "v2", "v3", "v4"], "compound": "lefu-international"},
-        headers=staff,
-    )
-    assert roll.status_code == 201 and roll.json["count"] == 4
-    tid = in_consultation(client, staff, clock_file)["id"]
+    roll = votes.register(call, staff, "huifeng", ["v1", "v2", "v3", "v4"], compound="lefu-international")
+    assert roll["count"] == 4
+    tid = in_consultation(call, staff, clock_file)
     closes = (datetime.now(UTC) + timedelta(days=5)).isoformat()
-    opened = client.post(
-        f"/v1/topics/{tid}/votes",
-        json={"question": "是否同意修复方案", "scope": "compound", "closes_at": closes},
-        headers=staff,
-    )
-    assert opened.status_code == 201, opened.json
-    vid = opened.json["votes"][0]["id"]
-    ballot = f"/v1/topics/{tid}/votes/{vid}/ballots"
+    vote = {"question": "是否同意修复方案", "scope": "compound", "closes_at": closes}
+    vid = votes.open_vote(call, staff, tid, vote)["id"]
 
-    first = client.post(ballot, json={"choice": "approve"}, headers=mint("v1", "resident"))
-    assert first.status_code == 201 and first.json == {"vote_id": vid, "recorded": True, "ballots_cast": 1}
+    first = votes.ballot(call, mint("v1", "resident"), tid, vid, "approve")
+    assert first == {"vote_id": vid, "recorded": True, "ballots_cast": 1}
     version = stored(mongo_db, tid)["version"]
     errors = [
-        (
-            client.post(ballot, json={"choice": "oppose"}, headers=mint("v1", "resident")),
-            409,
-            "already_voted",
-        ),
-        (
-            client.post(ballot, json={"choice": "approve"}, headers=mint("outsider", "resident")),
-            403,
-            "not_eligible",
-        ),
-        (
-            client.post(ballot, json={"choice": "perhaps"}, headers=mint("v2", "resident")),
-            422,
-            "invalid_input",
-        ),
-        (client.post(ballot, json={"choice": "approve"}, headers=staff), 403, "forbidden"),
+        (mint("v1", "resident"), "oppose", 409, "already_voted"),
+        (mint("outsider", "resident"), "approve", 403, "not_eligible"),
+        (mint("v2", "resident"), "perhaps", 422, "invalid_input"),
+        (staff, "approve", 403, "forbidden"),
     ]
-    for resp, status, code in errors:
-        assert (resp.status_code, resp.json["error"]["code"]) == (status, code), resp.json
+    for voter, choice, status, code in errors:
+        refused = votes.ballot(call, voter, tid, vid, choice, expect=status)
+        assert refused["error"]["code"] == code, refused
     assert stored(mongo_db, tid)["version"] == version
 
-    open_view = client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0]
+    open_view = call("GET", topics.path(tid), staff)["votes"][0]
     assert open_view["counts"] is None and open_view["ballots_cast"] == 1  # no running totals while open
-    assert client.post(ballot, json={"choice": "approve"}, headers=mint("v2", "resident")).status_code == 201
+    votes.ballot(call, mint("v2", "resident"), tid, vid, "approve")
     shift_clock(clock_file, 6)
-    late = client.post(ballot, json={"choice": "approve"}, headers=mint("v3", "resident"))
-    assert late.status_code == 409 and late.json["error"]["code"] == "vote_not_open"
-    closed = client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0]  # shown closed on read
+    late = votes.ballot(call, mint("v3", "resident"), tid, vid, "approve", expect=409)
+    assert late["error"]["code"] == "vote_not_open"
+    closed = call("GET", topics.path(tid), staff)["votes"][0]  # shown closed on read
     assert closed["status"] == "closed" and closed["result"] == "passed" and closed["turnout"] == 0.5
     assert closed["counts"] == [
         {"option": "approve", "count": 2},
         {"option": "oppose", "count": 0},
         {"option": "abstain", "count": 0},
     ]
-    body = json.dumps(client.get(f"/v1/topics/{tid}", headers=staff).json)
+    body = json.dumps(call("GET", topics.path(tid), staff))
     assert '"v1"' not in body and '"v2"' not in body  # voters are never exposed
 
 
 def test_a_read_after_the_window_shows_the_result_and_writes_nothing_until_the_job_closes_it(
-    app, client, staff, mint, mongo_db, clock_file, settings, topic_reader
+    app, call, staff, mint, mongo_db, clock_file, settings, topic_reader
 ):
     from deliberation import scheduled
 
-    roll = {"resident_ids": ["v1", "v2"], "compound": "lefu-international"}
-    assert client.post("/v1/communities/huifeng/voters", json=roll, headers=staff).status_code == 201
-    tid = in_consultation(client, staff, clock_file)["id"]
+    votes.register(call, staff, "huifeng", ["v1", "v2"], compound="lefu-international")
+    tid = in_consultation(call, staff, clock_file)
     closes = (datetime.now(UTC) + timedelta(days=5)).isoformat()
     vote = {"question": "是否同意修复方案", "scope": "compound", "closes_at": closes}
-    vid = client.post(f"/v1/topics/{tid}/votes", json=vote, headers=staff).json["votes"][0]["id"]
-    ballot = client.post(
-        f"/v1/topics/{tid}/votes/{vid}/ballots", json={"choice": "approve"}, headers=mint("v1", "resident")
-    )
-    assert ballot.status_code == 201
+    vid = votes.open_vote(call, staff, tid, vote)["id"]
+    votes.ballot(call, mint("v1", "resident"), tid, vid, "approve")
     shift_clock(clock_file, 6)
     before = stored(mongo_db, tid)
 
-    shown = [client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0] for _ in range(2)]
-    listed = client.get("/v1/topics?community=huifeng", headers=staff).json["items"][0]["votes"][0]
+    shown = [call("GET", topics.path(tid), staff)["votes"][0] for _ in range(2)]
+    listed = call("GET", "/v1/topics?community=huifeng", staff)["items"][0]["votes"][0]
     assert shown[0] == shown[1] == listed
     assert (shown[0]["status"], shown[0]["result"], shown[0]["turnout"]) == ("closed", "passed", 0.5)
     after = stored(mongo_db, tid)
@@ -291,7 +246,7 @@ def test_a_read_after_the_window_shows_the_result_and_writes_nothing_until_the_j
     ctx = app.extensions["deliberation"]
     assert scheduled.close_due_votes(ctx, ctx.now()) == 1
     assert stored(mongo_db, tid)["version"] == before["version"] + 1
-    assert client.get(f"/v1/topics/{tid}", headers=staff).json["votes"][0] == shown[0]
+    assert call("GET", topics.path(tid), staff)["votes"][0] == shown[0]
 
 
 def _produce(settings, topic: str, key: str, event: dict) -> None:
@@ -309,23 +264,9 @@ def _routed(
 ) -> dict:
     """Intake's routed event as deliberation reads it (the kit's cross-service contract); no
     submitter_ref = a request staff entered for the resident."""
-    from civic146 import events as iev
-
-    data = iev.Routed(
-        request_id=request_id,
-        community=community,
-        compound=compound,
-        category="roads_and_facilities",
-        channel="opinion_express",
-        status="routed",
-        actor_role="community_staff",
-        target="deliberation",
-        description=description,
-        submitter=iev.MaskedPerson(name="王*", phone="138****1234"),
-        submitter_ref=submitter_ref,
-        name_digests=[],
-    )
-    return new_event(iev.ROUTED, "/civic146/intake", request_id, community, data, datetime.now(UTC))
+    fields = {"compound": compound, "community": community, "submitter_ref": submitter_ref}
+    data = Routed.model_validate({**routed(request_id, description).model_dump(), **fields})
+    return new_event(ROUTED, "/civic146/intake", request_id, community, data, datetime.now(UTC))
 
 
 @pytest.fixture
@@ -469,20 +410,24 @@ def test_staff_cannot_move_a_request_off_a_topic_of_another_community(
     assert admin.status_code == 422 and {t["_id"]: t["version"] for t in mongo_db.topics.find()} == before
 
 
+def meets_the_step_rules(call, resident: dict, topic_id: str) -> None:
+    """A resident the topic concerns passes the scope check and meets the step rules instead: no
+    feedback nor evaluation before the result (409)."""
+    url = topics.path(topic_id)
+    call("POST", f"{url}/feedback", resident, {"satisfaction": 5}, expect=409)
+    call("POST", f"{url}/evaluations", resident, {"deputy_id": "deputy-01", "score": 5}, expect=409)
+
+
 def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_are_on_the_roll_for(
-    consumer, client, staff, mint, settings, mongo_db, clock_file
+    consumer, client, call, staff, mint, settings, mongo_db, clock_file
 ):
     text = "乐福国际小区北侧道路因强降雨损毁，坑洼严重"
     _produce(settings, "intake.requests", "r1", _routed("r1", text))
     assert consume(consumer, 1) == 1
     tid = mongo_db.topics.find_one({"request_ids": "r1"})["_id"]
-    for ids, compound in (
-        (["res-roll"], "lefu-international"),
-        (["res-near"], "huifeng-1"),
-        (["res-hf"], None),
-    ):
-        body = {"resident_ids": ids, **({"compound": compound} if compound else {})}
-        assert client.post("/v1/communities/huifeng/voters", json=body, headers=staff).status_code == 201
+    votes.register(call, staff, "huifeng", ["res-roll"], compound="lefu-international")
+    votes.register(call, staff, "huifeng", ["res-near"], compound="huifeng-1")
+    votes.register(call, staff, "huifeng", ["res-hf"])
 
     assert client.get(f"/v1/topics/{tid}", headers=staff).json["requests"][0]["description"] == text
     linked = mint("res-roll", "resident", communities=HUIFENG)
@@ -507,30 +452,16 @@ def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_ar
             f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 1}, headers=headers
         )
         assert evaluation.status_code == 403, (why, evaluation.json)
-    # The linked resident passes the scope check and meets the step rules instead.
-    assert (
-        client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=linked).status_code == 409
-    )
-    assert (
-        client.post(
-            f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5}, headers=linked
-        ).status_code
-        == 409
-    )
+    meets_the_step_rules(call, linked, tid)
     assert stored(mongo_db, tid)["version"] == version
 
     # A community-wide vote on the topic calls the community's roll: those residents are concerned too.
-    client.post(f"/v1/topics/{tid}/notice", json=NOTICE, headers=staff)
+    topics.publish_notice(call, staff, tid, NOTICE)
     shift_clock(clock_file, 3)
-    assert client.post(f"/v1/topics/{tid}/consultation", headers=staff).status_code == 200
+    topics.start_consultation(call, staff, tid)
     closes = (datetime.now(UTC) + timedelta(days=10)).isoformat()
-    assert (
-        client.post(
-            f"/v1/topics/{tid}/votes",
-            json={"question": "是否同意修复方案", "scope": "community", "closes_at": closes},
-            headers=staff,
-        ).status_code
-        == 201
+    votes.open_vote(
+        call, staff, tid, {"question": "是否同意修复方案", "scope": "community", "closes_at": closes}
     )
     assert (
         client.get(
@@ -542,7 +473,7 @@ def test_residents_read_rate_and_evaluate_only_topics_of_their_community_they_ar
 
 
 def test_the_resident_who_raised_a_linked_request_is_concerned_without_roll_or_community_claim(
-    consumer, client, staff, mint, settings, mongo_db, topic_reader
+    consumer, client, call, staff, mint, settings, mongo_db, topic_reader
 ):
     from civic146.auth import pseudonym
     from tests.helpers import JWT_SECRET
@@ -562,16 +493,7 @@ def test_the_resident_who_raised_a_linked_request_is_concerned_without_roll_or_c
     seen = client.get(f"/v1/topics/{tid}", headers=asker)
     assert seen.status_code == 200, seen.json
     assert [(r["request_id"], r["description"]) for r in seen.json["requests"]] == [("r1", None)]
-    # passes the scope check and meets the step rules instead
-    assert (
-        client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 5}, headers=asker).status_code == 409
-    )
-    assert (
-        client.post(
-            f"/v1/topics/{tid}/evaluations", json={"deputy_id": "deputy-01", "score": 5}, headers=asker
-        ).status_code
-        == 409
-    )
+    meets_the_step_rules(call, asker, tid)
     assert client.get(f"/v1/topics/{tid}", headers=other).status_code == 403
     assert (
         client.post(f"/v1/topics/{tid}/feedback", json={"satisfaction": 1}, headers=other).status_code == 403
@@ -591,59 +513,34 @@ def test_the_resident_who_raised_a_linked_request_is_concerned_without_roll_or_c
 
 
 @pytest.mark.parametrize("field", ["title", "description", "platform", "vote_required"])
-def test_null_for_a_field_that_cannot_be_empty_is_a_422_naming_it(client, staff, mongo_db, field):
-    tid = create(client, staff)["id"]
+def test_null_for_a_field_that_cannot_be_empty_is_a_422_naming_it(client, call, staff, mongo_db, field):
+    tid = topics.create(call, staff, TOPIC)["id"]
     before = stored(mongo_db, tid)["version"]
     resp = client.patch(f"/v1/topics/{tid}", json={field: None}, headers=staff)
     assert resp.status_code == 422, resp.json
     assert [d["field"] for d in resp.json["error"]["details"]] == [field]
     assert stored(mongo_db, tid)["version"] == before
-    cleared = client.patch(
-        f"/v1/topics/{tid}", json={"category": None}, headers=staff
-    )  # a category is optional
-    assert cleared.status_code == 200 and cleared.json["category"] is None
+    assert topics.settle(call, staff, tid, category=None)["category"] is None  # a category is optional
 
 
-def test_registering_a_voter_again_with_another_compound_is_a_409_naming_the_current_one(client, staff):
-    first = client.post(
-        "/v1/communities/huifeng/voters",
-        json={"resident_ids": ["v1"], "compound": "lefu-international"},
-        headers=staff,
-    )
-    assert first.status_code == 201 and first.json["added"] == 1
-    again = client.post(
-        "/v1/communities/huifeng/voters",
-        json={"resident_ids": ["v1"], "compound": "lefu-international"},
-        headers=staff,
-    )
-    assert again.status_code == 201 and (again.json["added"], again.json["count"]) == (
-        0,
-        1,
-    )  # harmless repeat
-    moved = client.post(
-        "/v1/communities/huifeng/voters",
-        json={"resident_ids": ["v9", "v1"], "compound": "huifeng-1"},
-        headers=staff,
-    )
-    assert moved.status_code == 409, moved.json
-    assert moved.json["error"]["details"] == [{"resident_id": "v1", "compound": "lefu-international"}]
-    assert "lefu-international" in moved.json["error"]["message"]
-    whole = client.post("/v1/communities/huifeng/voters", json={"resident_ids": ["v1"]}, headers=staff)
-    assert whole.status_code == 409
-    assert client.get("/v1/communities/huifeng/voters?compound=huifeng-1", headers=staff).json["count"] == 0
-    assert client.get("/v1/communities/huifeng/voters?compound=lefu-international", headers=staff).json[
-        "resident_ids"
-    ] == ["v1"]
+def test_registering_a_voter_again_with_another_compound_is_a_409_naming_the_current_one(call, staff):
+    assert votes.register(call, staff, "huifeng", ["v1"], compound="lefu-international")["added"] == 1
+    again = votes.register(call, staff, "huifeng", ["v1"], compound="lefu-international")
+    assert (again["added"], again["count"]) == (0, 1)  # harmless repeat
+    moved = votes.register(call, staff, "huifeng", ["v9", "v1"], expect=409, compound="huifeng-1")
+    assert moved["error"]["details"] == [{"resident_id": "v1", "compound": "lefu-international"}]
+    assert "lefu-international" in moved["error"]["message"]
+    votes.register(call, staff, "huifeng", ["v1"], expect=409)  # the whole community
+    roll = "/v1/communities/huifeng/voters"
+    assert call("GET", f"{roll}?compound=huifeng-1", staff)["count"] == 0
+    assert call("GET", f"{roll}?compound=lefu-international", staff)["resident_ids"] == ["v1"]
 
 
-def test_a_voting_window_must_close_in_the_future_and_after_it_opens(client, staff, mongo_db, clock_file):
-    assert (
-        client.post(
-            "/v1/communities/huifeng/voters", json={"resident_ids": ["v1", "v2"]}, headers=staff
-        ).status_code
-        == 201
-    )
-    tid = in_consultation(client, staff, clock_file)["id"]  # the service's clock is now 3 days ahead
+def test_a_voting_window_must_close_in_the_future_and_after_it_opens(
+    client, call, staff, mongo_db, clock_file
+):
+    votes.register(call, staff, "huifeng", ["v1", "v2"])
+    tid = in_consultation(call, staff, clock_file)  # the service's clock is now 3 days ahead
     version = stored(mongo_db, tid)["version"]
     real = datetime.now(UTC)
     for window in (

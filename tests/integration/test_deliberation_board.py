@@ -11,8 +11,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from deliberation.service import SERVICE
+from tests.stories import at, flask, topics
 
-CST = "+08:00"
 ROAD = {
     "title": "乐福国际小区北侧道路修复",
     "description": "乐福国际小区北侧道路因强降雨损毁，住户张三丰（电话13812345678）反映台阶损坏",
@@ -24,10 +24,12 @@ ROAD = {
 STAFF_ONLY_MINUTES = "会议记录：联系人13987654321，住户意见分歧"
 STAFF_ONLY_DECISION = "内部决定：先由物业垫付"
 FEEDBACK_COMMENT = "施工队很负责，私下评论"
-
-
-def at(day: str, time: str = "10:00") -> str:
-    return f"{day}T{time}:00{CST}"
+NOTICE = {
+    "text": "关于乐福国际小区北侧道路修复的议题公示，欢迎居民提出意见。",
+    "period_days": 5,
+    "venue_id": "huifeng-yishiting",
+    "online": True,
+}
 
 
 @pytest.fixture
@@ -41,16 +43,16 @@ def client(service_app, settings):
 
 
 @pytest.fixture
+def call(client):
+    return flask(client)
+
+
+@pytest.fixture
 def staff(mint):
     return mint("staff-board-1", "community_staff", communities=["huifeng"])
 
 
-def ok(resp, status=200):
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:800])
-    return resp.json
-
-
-def road_until_implementation(client, staff, days_ago: int | None = None) -> str:
+def road_until_implementation(call, staff, days_ago: int | None = None) -> str:
     """The road story up to its four tasks in progress; back-dated to 2023, or `days_ago` days ago."""
     if days_ago is None:
         day = dict(
@@ -66,68 +68,35 @@ def road_until_implementation(client, staff, days_ago: int | None = None) -> str
         offsets = {"raised": 0, "notice": 1, "consult": 5, "held": 6, "impl": 7}  # days after `base`
         day = {k: (base + timedelta(days=n)).date().isoformat() for k, n in offsets.items()}
         due = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
-    topic = ok(client.post("/v1/topics", json={**ROAD, "raised_at": at(day["raised"])}, headers=staff), 201)
-    url = f"/v1/topics/{topic['id']}"
-    notice = {
-        "text": "关于乐福国际小区北侧道路修复的议题公示，欢迎居民提出意见。",
-        "period_days": 5,
-        "venue_id": "huifeng-yishiting",
-        "online": True,
-        "posted_at": at(day["notice"], "08:00"),
-    }
-    ok(client.post(f"{url}/notice", json=notice, headers=staff))
-    ok(client.post(f"{url}/consultation", json={"started_at": at(day["consult"])}, headers=staff))
-    meeting = ok(
-        client.post(
-            f"{url}/meetings",
-            json={
-                "venue_id": "huifeng-yishiting",
-                "scheduled_at": at(day["held"], "19:00"),
-                "participants": {"resident_representatives": 8, "compound_heads": 3},
-            },
-            headers=staff,
-        ),
-        201,
-    )["meetings"][-1]
+    tid = topics.create(call, staff, {**ROAD, "raised_at": at(day["raised"])})["id"]
+    topics.publish_notice(call, staff, tid, {**NOTICE, "posted_at": at(day["notice"], "08:00")})
+    topics.start_consultation(call, staff, tid, started_at=at(day["consult"]))
+    participants = {"resident_representatives": 8, "compound_heads": 3}
+    talk = topics.schedule_meeting(
+        call, staff, tid, "huifeng-yishiting", at(day["held"], "19:00"), participants
+    )
     held = {
         "attendance": 18,
         "minutes": STAFF_ONLY_MINUTES,
         "outcome": "通过方案",
         "held_at": at(day["held"], "21:00"),
     }
-    ok(client.post(f"{url}/meetings/{meeting['id']}/held", json=held, headers=staff))
-    ok(
-        client.post(
-            f"{url}/implementation",
-            json={"decision": STAFF_ONLY_DECISION, "started_at": at(day["impl"])},
-            headers=staff,
-        )
-    )
-    for title, unit, target in (
-        ("修复硬化路面", "m", 230),
-        ("修复单元口台阶", "处", 12),
-        ("整合空地", "处", 1),
-        ("增设充电桩", "个", 22),
-    ):
-        body = {"title": title, "owner": "物业公司", "unit": unit, "target": target, "due_date": due}
-        ok(client.post(f"{url}/tasks", json=body, headers=staff), 201)
-    return topic["id"]
+    topics.hold_meeting(call, staff, tid, talk["id"], held)
+    topics.implement(call, staff, tid, STAFF_ONLY_DECISION, started_at=at(day["impl"]))
+    topics.add_tasks(call, staff, tid, topics.ROAD_WORKS, "物业公司", due)
+    return tid
 
 
-def finish(client, staff, topic_id: str, day: str | None) -> None:
-    url = f"/v1/topics/{topic_id}"
-    topic = ok(client.get(url, headers=staff))
-    for task in topic["tasks"]:
-        body = {"done": task["target"], **({"reported_at": at(day, "09:00")} if day else {})}
-        ok(client.post(f"{url}/tasks/{task['id']}/progress", json=body, headers=staff))
+def finish(call, staff, topic_id: str, day: str | None) -> None:
+    """Every task done and the result posted, on `day` (or now)."""
+    topics.complete_tasks(call, staff, topic_id, **({"reported_at": at(day, "09:00")} if day else {}))
     result = {
+        **NOTICE,
         "text": "完成修复硬化路面230米、单元口台阶12处，整合空地1处，增设充电桩22个。",
         "period_days": 7,
-        "venue_id": "huifeng-yishiting",
-        "online": True,
         **({"posted_at": at(day, "10:00")} if day else {}),
     }
-    ok(client.post(f"{url}/result", json=result, headers=staff))
+    topics.publish_result(call, staff, topic_id, result)
 
 
 def cell_state(html: str, compound: str) -> str:
@@ -136,16 +105,16 @@ def cell_state(html: str, compound: str) -> str:
     return found.group(1)
 
 
-def test_the_board_shows_the_road_story_and_its_colour_map_follows_it(client, staff):
+def test_the_board_shows_the_road_story_and_its_colour_map_follows_it(client, call, staff):
     # Before anything is public: quiet, and the topic in step 1 is on no page.
     page = client.get("/board/communities/huifeng")
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert cell_state(page.get_data(as_text=True), "lefu-international") == "quiet"
-    hidden = ok(client.post("/v1/topics", json={**ROAD, "title": "尚未公示的议题"}, headers=staff), 201)
+    hidden = topics.create(call, staff, {**ROAD, "title": "尚未公示的议题"})
     assert client.get(f"/board/topics/{hidden['id']}").status_code == 404
     assert client.get(f"/v1/public/topics/{hidden['id']}").status_code == 404
 
-    topic_id = road_until_implementation(client, staff)
+    topic_id = road_until_implementation(call, staff)
     html = client.get("/board/communities/huifeng").get_data(as_text=True)
     # the notice, the talk (date, venue, platform), in the step it is in
     assert "乐福国际小区北侧道路修复" in html and "关于乐福国际小区北侧道路修复的议题公示" in html
@@ -153,7 +122,7 @@ def test_the_board_shows_the_road_story_and_its_colour_map_follows_it(client, st
     # tasks due in 2023 and not done: overdue on the map
     assert cell_state(html, "lefu-international") == "overdue"
 
-    finish(client, staff, topic_id, "2023-11-22")
+    finish(call, staff, topic_id, "2023-11-22")
     html = client.get("/board/communities/huifeng").get_data(as_text=True)
     assert cell_state(html, "lefu-international") == "solved"  # solved, in 2023: not recently
     figures = re.findall(r'<span class="figure">([^<]+)</span>', html)
@@ -168,31 +137,29 @@ def test_the_board_shows_the_road_story_and_its_colour_map_follows_it(client, st
     assert 'aria-current="step"' in topic_page and "公示结果" in topic_page
     for step in ("确定议题", "公示告知", "开展协商", "组织实施"):
         assert step in topic_page
-    public = ok(client.get(f"/v1/public/topics/{topic_id}"))
+    public = call("GET", f"/v1/public/topics/{topic_id}")
     assert public["step"] == "publish_result" and [t["done"] for t in public["tasks"]] == [230, 12, 1, 22]
     assert [s["step"] for s in public["steps"]][:2] == ["determine_topic", "public_notice"]
 
 
-def test_a_result_published_now_is_solved_recently(client, staff):
-    topic_id = road_until_implementation(client, staff, days_ago=20)
+def test_a_result_published_now_is_solved_recently(client, call, staff):
+    topic_id = road_until_implementation(call, staff, days_ago=20)
     html = client.get("/board/communities/huifeng").get_data(as_text=True)
     assert cell_state(html, "lefu-international") == "open"  # tasks due in a month
-    finish(client, staff, topic_id, None)
+    finish(call, staff, topic_id, None)
     html = client.get("/board/communities/huifeng").get_data(as_text=True)
     assert cell_state(html, "lefu-international") == "solved_recently"
 
 
-def test_the_pages_carry_nothing_the_public_json_does_not_show(client, staff, mint):
-    topic_id = road_until_implementation(client, staff)
-    finish(client, staff, topic_id, "2023-11-22")
-    url = f"/v1/topics/{topic_id}"
-    feedback = {"satisfaction": 5, "comment": FEEDBACK_COMMENT}
-    ok(client.post(f"{url}/feedback", json=feedback, headers=staff), 201)
+def test_the_pages_carry_nothing_the_public_json_does_not_show(client, call, staff, mint):
+    topic_id = road_until_implementation(call, staff)
+    finish(call, staff, topic_id, "2023-11-22")
+    topics.give_feedback(call, staff, topic_id, {"satisfaction": 5, "comment": FEEDBACK_COMMENT})
     # one rating's mean would be that person's score: the board shows a mean from three on
     assert "5.0 / 5" not in client.get("/board/communities/huifeng").get_data(as_text=True)
     for n, score in ((2, 4), (3, 5)):
         other = mint(f"staff-board-{n}", "community_staff", communities=["huifeng"])
-        ok(client.post(f"{url}/feedback", json={"satisfaction": score}, headers=other), 201)
+        topics.give_feedback(call, other, topic_id, {"satisfaction": score})
     pages = "".join(
         client.get(path).get_data(as_text=True)
         for path in (
@@ -218,7 +185,7 @@ def test_the_pages_carry_nothing_the_public_json_does_not_show(client, staff, mi
     assert "4.7 / 5" in pages  # the score is public, the comments are not
 
 
-def test_the_pages_are_validated_by_etag_and_last_modified(client, staff):
+def test_the_pages_are_validated_by_etag_and_last_modified(client, call, staff):
     first = client.get("/board/communities/huifeng")
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     assert first.headers["Cache-Control"] == "public, no-cache"
@@ -231,7 +198,7 @@ def test_the_pages_are_validated_by_etag_and_last_modified(client, staff):
     # another language is another page
     assert client.get("/board/communities/huifeng?lang=en").headers["ETag"] != etag
 
-    road_until_implementation(client, staff)  # the community's public topics changed
+    road_until_implementation(call, staff)  # the community's public topics changed
     changed = client.get("/board/communities/huifeng", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     # another community's page did not change
@@ -255,12 +222,12 @@ def test_the_english_switch_and_bad_input(client):
     assert '<meta http-equiv="refresh" content="60">' in screen
 
 
-def test_a_matters_page_is_validated_before_it_is_read_and_changes_with_it(client, staff):
-    topic_id = road_until_implementation(client, staff)
+def test_a_matters_page_is_validated_before_it_is_read_and_changes_with_it(client, call, staff):
+    topic_id = road_until_implementation(call, staff)
     first = client.get(f"/board/topics/{topic_id}")
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     assert client.get(f"/board/topics/{topic_id}", headers={"If-None-Match": etag}).status_code == 304
-    finish(client, staff, topic_id, "2023-11-22")
+    finish(call, staff, topic_id, "2023-11-22")
     again = client.get(
         f"/board/topics/{topic_id}", headers={"If-None-Match": etag, "If-Modified-Since": modified}
     )

@@ -8,6 +8,7 @@ import pytest
 from deliberation import actions
 from deliberation.service import SERVICE
 from tests.fast.test_deliberation import routed
+from tests.stories import flask, topics
 
 
 @pytest.fixture
@@ -25,25 +26,23 @@ def staff(mint):
     return mint("staff-1", "community_staff", communities=["huifeng"])
 
 
-def create(client, staff, title: str) -> dict:
-    body = {
+def topic(title: str) -> dict:
+    return {
         "title": title,
         "description": f"{title}：居民反映的问题",
         "community": "huifeng",
         "category": "roads_and_facilities",
         "platform": "residents_council",
     }
-    resp = client.post("/v1/topics", json=body, headers=staff)
-    assert resp.status_code == 201, resp.json
-    return resp.json
 
 
 def test_topics_page_with_a_cursor_and_are_found_by_request(app, client, staff):
-    made = [create(client, staff, f"议题{i}")["id"] for i in range(5)]
+    call = flask(client)
+    made = [topics.create(call, staff, topic(f"议题{i}"))["id"] for i in range(5)]
     seen, cursor, pages = [], None, 0
     while True:
         query = "/v1/topics?community=huifeng&limit=2" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(query, headers=staff).json
+        page = call("GET", query, staff)
         seen += [t["id"] for t in page["items"]]
         pages += 1
         cursor = page["next_cursor"]
@@ -56,9 +55,9 @@ def test_topics_page_with_a_cursor_and_are_found_by_request(app, client, staff):
         actions.take_up_request(
             ctx, routed("r-lookup", "乐福国际小区门口路灯不亮已经一周").model_dump(), "event-1"
         )
-    [holding] = client.get("/v1/topics?community=huifeng&request_id=r-lookup", headers=staff).json["items"]
+    [holding] = call("GET", "/v1/topics?community=huifeng&request_id=r-lookup", staff)["items"]
     assert [r["request_id"] for r in holding["requests"]] == ["r-lookup"]
-    assert client.get("/v1/topics?community=huifeng&request_id=r-none", headers=staff).json["items"] == []
+    assert call("GET", "/v1/topics?community=huifeng&request_id=r-none", staff)["items"] == []
 
     bad = client.get("/v1/topics?community=huifeng&cursor=garbage", headers=staff)
     assert bad.status_code == 422 and bad.json["error"]["details"][0]["field"] == "cursor"

@@ -87,6 +87,16 @@ def settle(call, staff: dict, topic_id: str, **fields) -> dict:
     return call("PATCH", path(topic_id), staff, fields)
 
 
+def assign_deputy(call, staff: dict, topic_id: str, deputy_id: str, **when) -> dict:
+    """A deputy of the people's congress takes the topic on; `when`: assigned_at."""
+    return call("POST", f"{path(topic_id)}/deputies", staff, {"deputy_id": deputy_id, **when})
+
+
+def claim(call, member: dict, topic_id: str, resources: list[str]) -> dict:
+    """A CPPCC member claims the topic and links the resources they bring."""
+    return call("POST", f"{path(topic_id)}/claim", member, {"resources": resources})
+
+
 def review(call, reviewer: dict, topic_id: str, stage: str, **fields) -> dict:
     """The Party organisation approves the topic (before its notice) or the decision (before its
     implementation); `fields`: reviewed_at, comment."""
@@ -168,6 +178,17 @@ def open_feedback(call, staff: dict, topic_id: str, **when) -> dict:
 def close(call, staff: dict, topic_id: str, summary: str, **when) -> dict:
     """`when`: closed_at."""
     return call("POST", f"{path(topic_id)}/close", staff, {"summary": summary, **when})
+
+
+def give_feedback(call, who: dict, topic_id: str, feedback: dict) -> dict:
+    """`feedback`: satisfaction (1 to 5), comment."""
+    return call("POST", f"{path(topic_id)}/feedback", who, feedback, expect=201)
+
+
+def evaluate(call, who: dict, topic_id: str, evaluation: dict) -> dict:
+    """Once the result is published: a resident rates a person involved (`evaluation`: person_id,
+    score), or a deputy or CPPCC member rates the handling (score, comment)."""
+    return call("POST", f"{path(topic_id)}/evaluations", who, evaluation, expect=201)
 
 
 # --- the road as it really happened in 2023, recorded afterwards ---------------------------------------

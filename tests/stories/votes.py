@@ -13,6 +13,12 @@ def register(call, staff: dict, community: str, resident_ids: list[str], expect:
     return call("POST", f"/v1/communities/{community}/voters", staff, body, expect=expect)
 
 
+def remove(call, staff: dict, community: str, resident_id: str, reason: str, **when) -> dict:
+    """A resident taken off the roll (`when`: removed_at): their entry, with its history."""
+    body = {"reason": reason, **when}
+    return call("POST", f"/v1/communities/{community}/voters/{resident_id}/removal", staff, body)
+
+
 def open_vote(call, staff: dict, topic_id: str, vote: dict) -> dict:
     """`vote`: question, scope, quorum, threshold, opens_at, closes_at. The new vote."""
     return call("POST", f"{path(topic_id)}/votes", staff, vote, expect=201)["votes"][-1]
