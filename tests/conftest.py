@@ -70,6 +70,15 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(_group(Path(str(item.path))), len(rank)))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report):
+    """pytest-xdist names a grouped test `<node id>@<group>`; the run reports it by its node id, so
+    that a failure's line or a slow step in the durations table can be pasted to run it again."""
+    at = report.nodeid.rfind("@")
+    if at > report.nodeid.rfind("]") and not os.environ.get("PYTEST_XDIST_WORKER"):
+        report.nodeid = report.nodeid[:at]
+
+
 @pytest.fixture
 def isolation():
     """A fresh database name and topic prefix for one test."""
