@@ -80,23 +80,25 @@ def need_group(seeker: dict) -> str:
     return public_group(seeker) or (seeker.get("need") or {}).get("target_group") or "none"
 
 
-def event(event_type, subject: str, community: str, data, at: datetime) -> dict:
+def event(event_type, *, subject: str, community: str, data, at: datetime) -> dict:
     return new_event(event_type, ev.SOURCE, subject, community, data, at)
 
 
-def progress(subject: str, community: str, request_id: str, state: str, summary: str, at: datetime) -> dict:
+def progress(
+    subject: str, *, community: str, request_id: str, state: str, summary: str, at: datetime
+) -> dict:
     return event(
         ev.PROGRESS,
-        subject,
-        community,
-        RequestProgressData(
+        subject=subject,
+        community=community,
+        data=RequestProgressData(
             request_id=request_id,
             state=state,
             handled_by="employment",
             reference=subject,
             summary=pii.scrub_text(summary),
         ),
-        at,
+        at=at,
     )
 
 
@@ -110,7 +112,7 @@ def known_names(seeker: dict | None, job: dict | None) -> tuple[str, ...]:
     return tuple(n for n in names if n)
 
 
-def history_entry(frm: str | None, to: str, actor: Actor, at: datetime, reason: str | None = None) -> dict:
+def history_entry(frm: str | None, to: str, *, actor: Actor, at: datetime, reason: str | None = None) -> dict:
     entry = {"from": frm, "to": to, "at": at, "actor_id": actor.id, "actor_role": actor.role}
     if reason:
         entry["reason"] = reason

@@ -123,7 +123,7 @@ def settle_reservations(
     def settle(store, what: str, doc_id: str, decide) -> None:
         def step():
             doc = store.get(doc_id)
-            if (change := decide(doc, referral_id, version, current, now)) is not None:
+            if (change := decide(doc, referral_id, version=version, referral=current, now=now)) is not None:
                 store.apply(ctx.outbox, doc, change)
 
         _retrying(f"the {what} {doc_id}", step)

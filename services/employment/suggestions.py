@@ -23,7 +23,9 @@ from .seekers import store as seeker_store
 def record_suggestion(
     ctx: Employment, seeker: dict, job: dict, match: matching.Match, trigger: str, now: datetime
 ) -> str | None:
-    doc, change = referral_domain.new_referral(seeker, job, match, trigger, common.SYSTEM, now)
+    doc, change = referral_domain.new_referral(
+        seeker, job, match=match, trigger=trigger, actor=common.SYSTEM, now=now
+    )
     return doc["_id"] if referral_store.insert_once(ctx.outbox, doc, change) else None
 
 
@@ -117,7 +119,9 @@ def push_job(ctx: Employment, job: dict, now: datetime, seekers: list[dict]) -> 
             return True
 
         if not seeker_domain.push_channels(seeker):  # before the push: a replay finds the task made
-            task, change = outreach_domain.outreach_task(seeker, job, match.score, now, kind="job_push")
+            task, change = outreach_domain.outreach_task(
+                seeker, job, score=match.score, now=now, kind="job_push"
+            )
             outreach_store.insert_once(ctx.outbox, task, change)
         pushed += retry_on_conflict(once, f"the seeker {seeker['_id']}")
     return pushed
@@ -140,7 +144,7 @@ def create_outreach_tasks(ctx: Employment, job: dict, now: datetime, seekers: li
     for seeker, match in (
         top_seekers(ctx, job, now, limit, p.min_suggestion_score, dormant) if limit > 0 else []
     ):
-        task, change = outreach_domain.outreach_task(seeker, job, match.score, now)
+        task, change = outreach_domain.outreach_task(seeker, job, score=match.score, now=now)
         created += outreach_store.insert_once(ctx.outbox, task, change)
     return created
 

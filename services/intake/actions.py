@@ -68,14 +68,14 @@ def route(
     secret = ctx.settings.jwt_secret
     change = domain.route(
         doc,
-        category,
-        actor,
-        ctx.now(),
-        target,
-        department,
-        note,
-        domain.submitter_ref(doc, secret),
-        domain.name_digests(doc, secret),
+        category=category,
+        actor=actor,
+        now=ctx.now(),
+        target=target,
+        department=department,
+        note=note,
+        submitter_ref=domain.submitter_ref(doc, secret),
+        name_digests=domain.name_digests(doc, secret),
     )
     return store.apply(ctx.outbox, doc, change)
 
@@ -83,12 +83,16 @@ def route(
 def start(
     ctx: Intake, doc: dict, actor: Actor, handled_by: str | None, reference_: str | None, summary: str | None
 ) -> dict:
-    change = domain.start(doc, actor, ctx.now(), handled_by, reference_, summary)
+    change = domain.start(
+        doc, actor=actor, now=ctx.now(), handled_by=handled_by, reference=reference_, summary=summary
+    )
     return store.apply(ctx.outbox, doc, change)
 
 
 def resolve(ctx: Intake, doc: dict, actor: Actor, outcome: str, reference_: str | None) -> dict:
-    change = domain.resolve(doc, actor, ctx.now(), outcome, ctx.policy, reference=reference_)
+    change = domain.resolve(
+        doc, actor=actor, now=ctx.now(), outcome=outcome, policy=ctx.policy, reference=reference_
+    )
     return store.apply(ctx.outbox, doc, change)
 
 
@@ -97,11 +101,17 @@ def close(ctx: Intake, doc: dict, actor: Actor) -> dict:
 
 
 def rate(ctx: Intake, doc: dict, actor: Actor, satisfaction: int, comment: str | None) -> dict:
-    return store.apply(ctx.outbox, doc, domain.rate(doc, actor, ctx.now(), satisfaction, comment))
+    return store.apply(
+        ctx.outbox,
+        doc,
+        domain.rate(doc, actor=actor, now=ctx.now(), satisfaction=satisfaction, comment=comment),
+    )
 
 
 def reopen(ctx: Intake, doc: dict, actor: Actor, reason: str) -> dict:
-    return store.apply(ctx.outbox, doc, domain.reopen(doc, actor, ctx.now(), reason, ctx.policy))
+    return store.apply(
+        ctx.outbox, doc, domain.reopen(doc, actor=actor, now=ctx.now(), reason=reason, policy=ctx.policy)
+    )
 
 
 def apply_progress(ctx: Intake, event_id: str, data: RequestProgressData) -> None:
@@ -117,10 +127,23 @@ def apply_progress(ctx: Intake, event_id: str, data: RequestProgressData) -> Non
         if event_id in doc.get("applied_events", []):
             return
         if data.state == "in_progress" and doc["status"] in ("routed", "reopened"):
-            change = domain.start(doc, actor, now, data.handled_by, data.reference, data.summary)
+            change = domain.start(
+                doc,
+                actor=actor,
+                now=now,
+                handled_by=data.handled_by,
+                reference=data.reference,
+                summary=data.summary,
+            )
         elif data.state == "resolved" and doc["status"] in ("routed", "in_progress", "reopened"):
             change = domain.resolve(
-                doc, actor, now, data.summary, ctx.policy, data.handled_by, data.reference
+                doc,
+                actor=actor,
+                now=now,
+                outcome=data.summary,
+                policy=ctx.policy,
+                handled_by=data.handled_by,
+                reference=data.reference,
             )
         else:
             log.info(
@@ -154,13 +177,13 @@ def apply_reassignment(ctx: Intake, event_id: str, data: RequestReassignedData) 
             return
         change = domain.reassign(
             doc,
-            actor,
-            now,
-            data.handled_by,
-            data.reference,
-            data.previous_reference,
-            data.summary,
-            data.reassigned_at,
+            actor=actor,
+            now=now,
+            handled_by=data.handled_by,
+            reference=data.reference,
+            previous_reference=data.previous_reference,
+            summary=data.summary,
+            reassigned_at=data.reassigned_at,
         )
         if change is None:
             log.info(

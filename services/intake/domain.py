@@ -160,7 +160,9 @@ def submit(fields: dict, category: Category, actor: Actor, now: datetime) -> tup
     return doc, change
 
 
-def transition(doc: Request, action: str, actor: Actor, now: datetime, reason: str | None = None) -> Change:
+def transition(
+    doc: Request, action: str, *, actor: Actor, now: datetime, reason: str | None = None
+) -> Change:
     """The common part of every status change: check it is allowed, set status, record history."""
     to = REQUEST.target(doc, action)
     entry = {"from": doc["status"], "to": to, "at": now, "actor_id": actor.id, "actor_role": actor.role}
@@ -170,14 +172,14 @@ def transition(doc: Request, action: str, actor: Actor, now: datetime, reason: s
 
 
 def accept(doc: Request, actor: Actor, now: datetime) -> Change:
-    change = transition(doc, "accept", actor, now)
+    change = transition(doc, "accept", actor=actor, now=now)
     change.set["responded_at"] = now
     change.record(ev.ACCEPTED, _event(ev.ACCEPTED, doc, ev.Accepted(**_facts(doc, "accepted", actor)), now))
     return change
 
 
 def reject(doc: Request, actor: Actor, now: datetime, reason: str) -> Change:
-    change = transition(doc, "reject", actor, now, reason)
+    change = transition(doc, "reject", actor=actor, now=now, reason=reason)
     change.set.update(rejection_reason=reason, **({} if doc.get("responded_at") else {"responded_at": now}))
     change.record(
         ev.REJECTED,
@@ -203,7 +205,7 @@ def mark_duplicate(doc: Request, original: Request, actor: Actor, now: datetime)
             "the original request is itself rejected or a duplicate",
             [{"field": "duplicate_of", "message": f"original is {original['status']}"}],
         )
-    change = transition(doc, "mark_duplicate", actor, now, f"duplicate of {original['_id']}")
+    change = transition(doc, "mark_duplicate", actor=actor, now=now, reason=f"duplicate of {original['_id']}")
     change.set.update(
         duplicate_of=original["_id"], **({} if doc.get("responded_at") else {"responded_at": now})
     )
@@ -239,6 +241,7 @@ def name_digests(doc: Request, secret: str) -> list[str]:
 
 def route(
     doc: Request,
+    *,
     category: Category | None,
     actor: Actor,
     now: datetime,
@@ -258,7 +261,7 @@ def route(
         raise InvalidInput(
             "routing to a department needs its name", [{"field": "department", "message": "required"}]
         )
-    change = transition(doc, "route", actor, now, note)
+    change = transition(doc, "route", actor=actor, now=now, reason=note)
     change.set.update(route_target=target, department=department if target == "department" else None)
     if not doc.get("routed_at"):
         change.set["routed_at"] = now
@@ -279,13 +282,14 @@ def route(
 
 def start(
     doc: Request,
+    *,
     actor: Actor,
     now: datetime,
     handled_by: str,
     reference: str | None = None,
     summary: str | None = None,
 ) -> Change:
-    change = transition(doc, "start", actor, now)
+    change = transition(doc, "start", actor=actor, now=now)
     change.set.update(handled_by=handled_by, reference=reference)
     change.record(
         ev.IN_PROGRESS,
@@ -306,6 +310,7 @@ def start(
 
 def reassign(
     doc: Request,
+    *,
     actor: Actor,
     now: datetime,
     handled_by: str,
@@ -359,6 +364,7 @@ def reassign(
 
 def resolve(
     doc: Request,
+    *,
     actor: Actor,
     now: datetime,
     outcome: str,
@@ -366,7 +372,7 @@ def resolve(
     handled_by: str | None = None,
     reference: str | None = None,
 ) -> Change:
-    change = transition(doc, "resolve", actor, now)
+    change = transition(doc, "resolve", actor=actor, now=now)
     handled_by = handled_by or doc.get("handled_by") or doc.get("route_target") or "staff"
     change.set.update(
         outcome=outcome,
@@ -395,15 +401,15 @@ def resolve(
 
 
 def close(doc: Request, actor: Actor, now: datetime) -> Change:
-    change = transition(doc, "close", actor, now)
+    change = transition(doc, "close", actor=actor, now=now)
     change.set["closed_at"] = now
     change.record(ev.CLOSED, _event(ev.CLOSED, doc, ev.Closed(**_facts(doc, "closed", actor)), now))
     return change
 
 
-def reopen(doc: Request, actor: Actor, now: datetime, reason: str, policy: Policy) -> Change:
+def reopen(doc: Request, *, actor: Actor, now: datetime, reason: str, policy: Policy) -> Change:
     _require_submitter(doc, actor)
-    change = transition(doc, "reopen", actor, now, reason)
+    change = transition(doc, "reopen", actor=actor, now=now, reason=reason)
     if now - doc["resolved_at"] > policy.reopen_window:
         raise InvalidTransition(
             f"the reopening window of {policy.reopen_window.days} days has passed",
@@ -419,7 +425,7 @@ def reopen(doc: Request, actor: Actor, now: datetime, reason: str, policy: Polic
     return change
 
 
-def rate(doc: Request, actor: Actor, now: datetime, satisfaction: int, comment: str | None) -> Change:
+def rate(doc: Request, *, actor: Actor, now: datetime, satisfaction: int, comment: str | None) -> Change:
     """Step 6 (feedback): the resident rates the handling once per resolution."""
     _require_submitter(doc, actor)
     if doc["status"] not in ("resolved", "closed"):

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def open_case(ctx: Mediation, fields: dict, actor: Actor) -> dict:
-    doc, change = domain.open_case(fields, actor, ctx.now(), ctx.policy)
+    doc, change = domain.open_case(fields, actor=actor, now=ctx.now(), policy=ctx.policy)
     return store.insert(ctx.outbox, doc, change)
 
 
@@ -50,7 +50,11 @@ def open_from_request(ctx: Mediation, event_id: str, data: RoutedRequest) -> dic
         "name_digests": data.name_digests,
     }
     doc, change = domain.open_case(
-        fields, domain.INTAKE, ctx.now(), ctx.policy, case_id=domain.case_id_for_request(data.request_id)
+        fields,
+        actor=domain.INTAKE,
+        now=ctx.now(),
+        policy=ctx.policy,
+        case_id=domain.case_id_for_request(data.request_id),
     )
     try:
         return store.insert(ctx.outbox, doc, change)
@@ -70,9 +74,9 @@ def answer_consent(
 ) -> dict:
     """A party's answer: `given` (the last consent accepts the case) or a refusal, which ends it."""
     if decision == "given":
-        change = domain.consent(doc, party_id, actor, ctx.now(), ctx.policy)
+        change = domain.consent(doc, party_id, actor=actor, now=ctx.now(), policy=ctx.policy)
     else:
-        change = domain.refuse(doc, party_id, advised_routes, actor, ctx.now())
+        change = domain.refuse(doc, party_id, routes=advised_routes, actor=actor, now=ctx.now())
     return store.apply(ctx.outbox, doc, change)
 
 
@@ -83,14 +87,18 @@ def assign_mediator(
     ctx: Mediation, doc: dict, actor: Actor, mediator_id: str, chosen_by_parties: bool
 ) -> dict:
     mediator = ctx.roster[mediator_id]  # the payload names a roster id (mediation.schemas)
-    change = domain.assign_mediator(doc, mediator, chosen_by_parties, actor, ctx.now())
+    change = domain.assign_mediator(
+        doc, mediator=mediator, chosen_by_parties=chosen_by_parties, actor=actor, now=ctx.now()
+    )
     return store.apply(ctx.outbox, doc, change)
 
 
 def invite_participant(
     ctx: Mediation, doc: dict, actor: Actor, name: str, capacity: str, consent_of: list[str]
 ) -> dict:
-    change = domain.invite_participant(doc, name, capacity, consent_of, actor, ctx.now())
+    change = domain.invite_participant(
+        doc, name=name, capacity=capacity, consent_of=consent_of, actor=actor, now=ctx.now()
+    )
     return store.apply(ctx.outbox, doc, change)
 
 
@@ -106,12 +114,16 @@ def hold_session(
     attendees: list[str],
     notes: str,
 ) -> dict:
-    change = domain.hold_session(doc, held_at, location, attendees, notes, actor, ctx.now())
+    change = domain.hold_session(
+        doc, held_at=held_at, location=location, attendees=attendees, notes=notes, actor=actor, now=ctx.now()
+    )
     return store.apply(ctx.outbox, doc, change)
 
 
 def extend(ctx: Mediation, doc: dict, actor: Actor, days: int, reason: str) -> dict:
-    return store.apply(ctx.outbox, doc, domain.extend(doc, days, reason, actor, ctx.now()))
+    return store.apply(
+        ctx.outbox, doc, domain.extend(doc, days=days, reason=reason, actor=actor, now=ctx.now())
+    )
 
 
 # --- outcomes ------------------------------------------------------------------------------------
@@ -125,28 +137,40 @@ def record_agreement(
     signed_by: list[str],
     effective_at: datetime,
 ) -> dict:
-    change = domain.record_agreement(doc, terms, signed_by, effective_at, actor, ctx.now(), ctx.policy)
+    change = domain.record_agreement(
+        doc,
+        terms=terms,
+        signed_by=signed_by,
+        effective_at=effective_at,
+        actor=actor,
+        now=ctx.now(),
+        policy=ctx.policy,
+    )
     return store.apply(ctx.outbox, doc, change)
 
 
 def record_fulfilment(ctx: Mediation, doc: dict, actor: Actor, term_number: int, result: str) -> dict:
-    change = domain.record_fulfilment(doc, term_number, result, actor, ctx.now())
+    change = domain.record_fulfilment(doc, term_number, result=result, actor=actor, now=ctx.now())
     return store.apply(ctx.outbox, doc, change)
 
 
 def apply_court_confirmation(
     ctx: Mediation, doc: dict, actor: Actor, applied_at: datetime, court: str
 ) -> dict:
-    change = domain.apply_court_confirmation(doc, applied_at, court, actor, ctx.now())
+    change = domain.apply_court_confirmation(
+        doc, applied_at=applied_at, court=court, actor=actor, now=ctx.now()
+    )
     return store.apply(ctx.outbox, doc, change)
 
 
 def fail(ctx: Mediation, doc: dict, actor: Actor, reason: str, advised_routes: list[str]) -> dict:
-    return store.apply(ctx.outbox, doc, domain.fail(doc, reason, advised_routes, actor, ctx.now()))
+    return store.apply(
+        ctx.outbox, doc, domain.fail(doc, reason=reason, routes=advised_routes, actor=actor, now=ctx.now())
+    )
 
 
 def escalate(ctx: Mediation, doc: dict, actor: Actor, cause: str, summary: str) -> dict:
-    change = domain.escalate(doc, cause, summary, actor, ctx.now(), ctx.policy)
+    change = domain.escalate(doc, cause=cause, summary=summary, actor=actor, now=ctx.now(), policy=ctx.policy)
     return store.apply(ctx.outbox, doc, change)
 
 

@@ -521,9 +521,9 @@ def bench_hop(tmp: Path) -> dict:
             encode(
                 domain.route(
                     sample,
-                    h.categories()[sample["category"]],
-                    h.STAFF,
-                    datetime.now(UTC),
+                    category=h.categories()[sample["category"]],
+                    actor=h.STAFF,
+                    now=datetime.now(UTC),
                     submitter_ref="x" * 43,
                 ).outbox[0]["event"]
             )

@@ -280,7 +280,9 @@ def request_documents(n: int, seed: int = 146, distinct: int = 500):
             change = (
                 domain.accept(doc, STAFF, at)
                 if step == 0
-                else domain.route(doc, cats[doc["category"]], STAFF, at, submitter_ref="ref")
+                else domain.route(
+                    doc, category=cats[doc["category"]], actor=STAFF, now=at, submitter_ref="ref"
+                )
             )
             doc = {**doc, **change.set, "history": [*doc["history"], change.push["history"]]}
             version += 1

@@ -95,7 +95,7 @@ def post_job(ctx, **fields) -> str:
 def register_seeker(ctx) -> str:
     from employment.seekers import domain, store
 
-    doc, change = domain.register_seeker(FULL_TIME_SEEKER, staff(), ctx.now(), 365)
+    doc, change = domain.register_seeker(FULL_TIME_SEEKER, actor=staff(), now=ctx.now(), default_days=365)
     return store.insert(ctx.outbox, doc, change)["_id"]
 
 
@@ -112,9 +112,11 @@ def offered(ctx, seeker_id: str, job_id: str) -> str:
         matching.job_features(job, ctx.vocab, ctx.now()),
         ctx.vocab,
     )
-    doc, change = domain.new_referral(seeker, job, match, "staff", staff(), ctx.now(), stage="referred")
+    doc, change = domain.new_referral(
+        seeker, job, match=match, trigger="staff", actor=staff(), now=ctx.now(), stage="referred"
+    )
     doc = store.insert(ctx.outbox, doc, change)
-    store.apply(ctx.outbox, doc, domain.transition(doc, "offer", staff(), ctx.now()))
+    store.apply(ctx.outbox, doc, domain.transition(doc, "offer", actor=staff(), now=ctx.now()))
     return doc["_id"]
 
 

@@ -254,22 +254,44 @@ def test_worker_jobs_flag_overdue_and_remind_once(settings, mongo_db):
     mongo.connect(settings)
     context = SERVICE.build_context(settings)
     outbox, t0, actor = context.outbox, now(), Actor("staff-1", "community_staff")
-    doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
+    doc, change = domain.open_case(GOOD, actor=actor, now=t0, policy=settings.policy)
     doc = store.insert(outbox, doc, change)
     for party in ("p1", "p2"):
-        doc = store.apply(outbox, doc, domain.consent(doc, party, actor, t0, settings.policy))
+        doc = store.apply(
+            outbox, doc, domain.consent(doc, party, actor=actor, now=t0, policy=settings.policy)
+        )
     doc = store.apply(
-        outbox, doc, domain.assign_mediator(doc, reference.load()["med-hf-02"], False, actor, t0)
+        outbox,
+        doc,
+        domain.assign_mediator(
+            doc, mediator=reference.load()["med-hf-02"], chosen_by_parties=False, actor=actor, now=t0
+        ),
     )
     assert flag_overdue(context, t0 + timedelta(days=29)) == 0
     assert flag_overdue(context, t0 + timedelta(days=31)) == 1
     assert flag_overdue(context, t0 + timedelta(days=32)) == 0
     doc = store.get(doc["_id"])
     assert doc["overdue"] is True
-    doc = store.apply(outbox, doc, domain.hold_session(doc, t0, None, ["p1", "p2"], "notes", actor, t0))
+    doc = store.apply(
+        outbox,
+        doc,
+        domain.hold_session(
+            doc, held_at=t0, location=None, attendees=["p1", "p2"], notes="notes", actor=actor, now=t0
+        ),
+    )
     terms = [{"description": "赔偿", "obligor": "p1", "due_at": t0 + timedelta(days=3)}]
     store.apply(
-        outbox, doc, domain.record_agreement(doc, terms, ["p1", "p2"], t0, actor, t0, settings.policy)
+        outbox,
+        doc,
+        domain.record_agreement(
+            doc,
+            terms=terms,
+            signed_by=["p1", "p2"],
+            effective_at=t0,
+            actor=actor,
+            now=t0,
+            policy=settings.policy,
+        ),
     )
     assert send_confirmation_reminders(context, t0 + timedelta(days=22)) == 0
     assert send_confirmation_reminders(context, t0 + timedelta(days=24)) == 1
@@ -289,24 +311,48 @@ def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_even
     context = SERVICE.build_context(settings)
     outbox, actor = context.outbox, Actor("staff-1", "community_staff")
     t0 = now().replace(microsecond=0)  # the database keeps milliseconds
-    doc, change = domain.open_case(GOOD, actor, t0, settings.policy)
+    doc, change = domain.open_case(GOOD, actor=actor, now=t0, policy=settings.policy)
     doc = store.insert(outbox, doc, change)
     for party in ("p1", "p2"):
-        doc = store.apply(outbox, doc, domain.consent(doc, party, actor, t0, settings.policy))
+        doc = store.apply(
+            outbox, doc, domain.consent(doc, party, actor=actor, now=t0, policy=settings.policy)
+        )
     doc = store.apply(
-        outbox, doc, domain.assign_mediator(doc, reference.load()["med-hf-02"], False, actor, t0)
+        outbox,
+        doc,
+        domain.assign_mediator(
+            doc, mediator=reference.load()["med-hf-02"], chosen_by_parties=False, actor=actor, now=t0
+        ),
     )
-    doc = store.apply(outbox, doc, domain.hold_session(doc, t0, None, ["p1", "p2"], "notes", actor, t0))
+    doc = store.apply(
+        outbox,
+        doc,
+        domain.hold_session(
+            doc, held_at=t0, location=None, attendees=["p1", "p2"], notes="notes", actor=actor, now=t0
+        ),
+    )
     terms = [
         {"description": "赔偿", "obligor": "p1", "due_at": t0 + timedelta(days=3)},
         {"description": "道歉", "obligor": "p1", "due_at": t0 + timedelta(days=3)},
         {"description": "修缮", "obligor": "p2", "due_at": t0 + timedelta(days=10)},
     ]
     doc = store.apply(
-        outbox, doc, domain.record_agreement(doc, terms, ["p1", "p2"], t0, actor, t0, settings.policy)
+        outbox,
+        doc,
+        domain.record_agreement(
+            doc,
+            terms=terms,
+            signed_by=["p1", "p2"],
+            effective_at=t0,
+            actor=actor,
+            now=t0,
+            policy=settings.policy,
+        ),
     )
     doc = store.apply(
-        outbox, doc, domain.record_fulfilment(doc, 2, "fulfilled", actor, t0 + timedelta(days=2))
+        outbox,
+        doc,
+        domain.record_fulfilment(doc, 2, result="fulfilled", actor=actor, now=t0 + timedelta(days=2)),
     )
 
     def counted():
@@ -339,10 +385,14 @@ def test_worker_flags_each_agreement_term_past_its_due_date_once_without_an_even
 
     # a late fulfilment is still recorded and keeps the flag; the case then ends as fulfilled
     doc = store.apply(
-        outbox, stored, domain.record_fulfilment(stored, 1, "fulfilled", actor, t0 + timedelta(days=13))
+        outbox,
+        stored,
+        domain.record_fulfilment(stored, 1, result="fulfilled", actor=actor, now=t0 + timedelta(days=13)),
     )
     doc = store.apply(
-        outbox, doc, domain.record_fulfilment(doc, 3, "fulfilled", actor, t0 + timedelta(days=13))
+        outbox,
+        doc,
+        domain.record_fulfilment(doc, 3, result="fulfilled", actor=actor, now=t0 + timedelta(days=13)),
     )
     assert doc["status"] == "fulfilled" and overdue_numbers() == [1, 3]
     assert flag_overdue_terms(context, t0 + timedelta(days=30)) == 0

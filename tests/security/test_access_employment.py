@@ -309,7 +309,7 @@ def resources(employment_api):
         {"_id": seeker}
     )  # outreach is for the groups staff call on: older workers here
     dormant["profile"]["target_group"] = "older_worker"
-    task, _ = outreach_domain.outreach_task(dormant, db.jobs.find_one({"_id": job}), 0.9, now)
+    task, _ = outreach_domain.outreach_task(dormant, db.jobs.find_one({"_id": job}), score=0.9, now=now)
     db.outreach_tasks.insert_one({**task, "version": 1, "outbox": []})
     return {
         SEEKER_A: ("seekers", seeker),

@@ -32,7 +32,14 @@ def types(change: Change) -> list[str]:
 
 def new_topic(platform="small_bench_talk", requests=("r1",)):
     entries = [
-        domain.request_entry(r, "lefu-international", "roads_and_facilities", ROAD, "new_topic", T0)
+        domain.request_entry(
+            r,
+            compound="lefu-international",
+            category="roads_and_facilities",
+            description=ROAD,
+            via="new_topic",
+            now=T0,
+        )
         for r in requests
     ]
     doc, change = domain.new_topic(
@@ -44,10 +51,10 @@ def new_topic(platform="small_bench_talk", requests=("r1",)):
             "category": "roads_and_facilities",
             "platform": platform,
         },
-        "intake_request",
-        domain.SYSTEM,
-        T0,
-        POLICY,
+        origin="intake_request",
+        actor=domain.SYSTEM,
+        now=T0,
+        policy=POLICY,
         requests=entries,
     )
     return applied({**doc, "version": 1}, checked(change)), change
@@ -74,14 +81,21 @@ HELD = {
 
 def in_consultation(**kw):
     doc, _ = new_topic(**kw)
-    doc = applied(doc, checked(domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY)))
-    return applied(doc, checked(domain.start_consultation(doc, STAFF, T0 + timedelta(days=3), POLICY)))
+    doc = applied(doc, checked(domain.publish_notice(doc, fields=NOTICE, actor=STAFF, now=T0, policy=POLICY)))
+    return applied(
+        doc, checked(domain.start_consultation(doc, actor=STAFF, now=T0 + timedelta(days=3), policy=POLICY))
+    )
 
 
 def with_held_meeting(doc):
     mid, change = domain.schedule_meeting(doc, MEETING, STAFF, T0)
     doc = applied(doc, checked(change))
-    return applied(doc, checked(domain.hold_meeting(doc, mid, HELD, STAFF, T0 + timedelta(days=4), POLICY)))
+    return applied(
+        doc,
+        checked(
+            domain.hold_meeting(doc, mid, fields=HELD, actor=STAFF, now=T0 + timedelta(days=4), policy=POLICY)
+        ),
+    )
 
 
 def test_a_new_topic_records_its_requests_and_tells_intake_they_are_in_progress():
@@ -101,7 +115,13 @@ def test_the_six_steps_in_order_with_time_and_actor():
     doc = applied(
         doc,
         checked(
-            domain.start_implementation(doc, "修复路面230米，台阶12处", STAFF, T0 + timedelta(days=5), POLICY)
+            domain.start_implementation(
+                doc,
+                decision="修复路面230米，台阶12处",
+                actor=STAFF,
+                now=T0 + timedelta(days=5),
+                policy=POLICY,
+            )
         ),
     )
     for title, unit, target in (
@@ -111,44 +131,73 @@ def test_the_six_steps_in_order_with_time_and_actor():
     ):
         tid, change = domain.add_task(
             doc,
-            {
+            fields={
                 "title": title,
                 "owner": "社区与物业公司",
                 "due_date": date(2026, 5, 1),
                 "unit": unit,
                 "target": target,
             },
-            STAFF,
-            T0 + timedelta(days=6),
-            POLICY,
+            actor=STAFF,
+            now=T0 + timedelta(days=6),
+            policy=POLICY,
         )
         doc = applied(doc, checked(change))
         doc = applied(
-            doc, checked(domain.progress_task(doc, tid, target / 2, STAFF, T0 + timedelta(days=20)))
+            doc,
+            checked(
+                domain.progress_task(doc, tid, done=target / 2, actor=STAFF, now=T0 + timedelta(days=20))
+            ),
         )
     assert doc["progress"] == 50.0
     for t in doc["tasks"]:
         doc = applied(
-            doc, checked(domain.progress_task(doc, t["id"], t["target"], STAFF, T0 + timedelta(days=60)))
+            doc,
+            checked(
+                domain.progress_task(doc, t["id"], done=t["target"], actor=STAFF, now=T0 + timedelta(days=60))
+            ),
         )
     assert doc["progress"] == 100.0
     change = domain.publish_result(
-        doc, {**NOTICE, "text": "完成修复硬化路面230米"}, STAFF, T0 + timedelta(days=61), POLICY
+        doc,
+        fields={**NOTICE, "text": "完成修复硬化路面230米"},
+        actor=STAFF,
+        now=T0 + timedelta(days=61),
+        policy=POLICY,
     )
     resolved = [i["event"]["data"] for i in change.outbox if i["event"]["type"] == ev.REQUEST_PROGRESS.name]
     assert [(r["request_id"], r["state"], r["summary"]) for r in resolved] == [
         ("r1", "resolved", "完成修复硬化路面230米")
     ]
     doc = applied(doc, checked(change))
-    doc = applied(doc, checked(domain.open_feedback(doc, STAFF, T0 + timedelta(days=62))))
+    doc = applied(doc, checked(domain.open_feedback(doc, actor=STAFF, now=T0 + timedelta(days=62))))
     doc = applied(
         doc,
         checked(
-            domain.give_feedback(doc, Actor("res-1", "resident"), 5, "满意", T0 + timedelta(days=63), POLICY)
+            domain.give_feedback(
+                doc,
+                actor=Actor("res-1", "resident"),
+                satisfaction=5,
+                comment="满意",
+                now=T0 + timedelta(days=63),
+                policy=POLICY,
+            )
         ),
     )
-    doc = applied(doc, checked(domain.record_request_rating(doc, "r1", 4, "evt-1", T0 + timedelta(days=63))))
-    doc = applied(doc, checked(domain.close(doc, "已向居民反馈", STAFF, T0 + timedelta(days=64), POLICY)))
+    doc = applied(
+        doc,
+        checked(
+            domain.record_request_rating(
+                doc, "r1", satisfaction=4, event_id="evt-1", now=T0 + timedelta(days=63)
+            )
+        ),
+    )
+    doc = applied(
+        doc,
+        checked(
+            domain.close(doc, summary="已向居民反馈", actor=STAFF, now=T0 + timedelta(days=64), policy=POLICY)
+        ),
+    )
     assert [s["step"] for s in doc["steps"]] == [
         "determine_topic",
         "public_notice",
@@ -167,11 +216,11 @@ def test_the_six_steps_in_order_with_time_and_actor():
 @pytest.mark.parametrize(
     "action",
     [
-        lambda d: domain.start_consultation(d, STAFF, T0 + timedelta(days=9), POLICY),
-        lambda d: domain.start_implementation(d, "决定", STAFF, T0, POLICY),
-        lambda d: domain.publish_result(d, NOTICE, STAFF, T0, POLICY),
-        lambda d: domain.open_feedback(d, STAFF, T0),
-        lambda d: domain.close(d, "x", STAFF, T0, POLICY),
+        lambda d: domain.start_consultation(d, actor=STAFF, now=T0 + timedelta(days=9), policy=POLICY),
+        lambda d: domain.start_implementation(d, decision="决定", actor=STAFF, now=T0, policy=POLICY),
+        lambda d: domain.publish_result(d, fields=NOTICE, actor=STAFF, now=T0, policy=POLICY),
+        lambda d: domain.open_feedback(d, actor=STAFF, now=T0),
+        lambda d: domain.close(d, summary="x", actor=STAFF, now=T0, policy=POLICY),
     ],
 )
 def test_steps_cannot_be_skipped(action):
@@ -182,34 +231,44 @@ def test_steps_cannot_be_skipped(action):
 
 def test_the_notice_must_be_up_for_the_minimum_period():
     doc, _ = new_topic()
-    doc = applied(doc, checked(domain.publish_notice(doc, NOTICE, STAFF, T0, POLICY)))
+    doc = applied(doc, checked(domain.publish_notice(doc, fields=NOTICE, actor=STAFF, now=T0, policy=POLICY)))
     with pytest.raises(domain.NoticePeriodNotElapsed) as err:
-        domain.start_consultation(doc, STAFF, T0 + timedelta(days=2, hours=23), POLICY)
+        domain.start_consultation(doc, actor=STAFF, now=T0 + timedelta(days=2, hours=23), policy=POLICY)
     assert err.value.code == "notice_period_not_elapsed"
-    assert domain.start_consultation(doc, STAFF, T0 + timedelta(days=3), POLICY).set["step"] == "consultation"
+    assert (
+        domain.start_consultation(doc, actor=STAFF, now=T0 + timedelta(days=3), policy=POLICY).set["step"]
+        == "consultation"
+    )
 
 
 def test_no_implementation_without_a_held_meeting_and_no_result_before_it_is_complete():
     doc = in_consultation()
     with pytest.raises(InvalidTransition, match="meeting"):
-        domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY)
+        domain.start_implementation(
+            doc, decision="决定修路", actor=STAFF, now=T0 + timedelta(days=5), policy=POLICY
+        )
     doc = with_held_meeting(doc)
     doc = applied(
-        doc, checked(domain.start_implementation(doc, "决定修路", STAFF, T0 + timedelta(days=5), POLICY))
+        doc,
+        checked(
+            domain.start_implementation(
+                doc, decision="决定修路", actor=STAFF, now=T0 + timedelta(days=5), policy=POLICY
+            )
+        ),
     )
     tid, change = domain.add_task(
         doc,
-        {"title": "路面", "owner": "物业", "due_date": date(2026, 5, 1), "unit": "m", "target": 230},
-        STAFF,
-        T0,
-        POLICY,
+        fields={"title": "路面", "owner": "物业", "due_date": date(2026, 5, 1), "unit": "m", "target": 230},
+        actor=STAFF,
+        now=T0,
+        policy=POLICY,
     )
     doc = applied(doc, checked(change))
-    doc = applied(doc, checked(domain.progress_task(doc, tid, 229, STAFF, T0)))
+    doc = applied(doc, checked(domain.progress_task(doc, tid, done=229, actor=STAFF, now=T0)))
     with pytest.raises(InvalidTransition, match="not complete"):
-        domain.publish_result(doc, NOTICE, STAFF, T0, POLICY)
+        domain.publish_result(doc, fields=NOTICE, actor=STAFF, now=T0, policy=POLICY)
     with pytest.raises(InvalidInput):
-        domain.progress_task(doc, tid, 231, STAFF, T0)
+        domain.progress_task(doc, tid, done=231, actor=STAFF, now=T0)
 
 
 def test_a_meeting_cannot_be_closed_without_minutes_and_attendance():
@@ -217,20 +276,29 @@ def test_a_meeting_cannot_be_closed_without_minutes_and_attendance():
     mid, change = domain.schedule_meeting(doc, MEETING, STAFF, T0)
     doc = applied(doc, checked(change))
     with pytest.raises(InvalidInput) as err:
-        domain.hold_meeting(doc, mid, {**HELD, "minutes": "", "attendance": None}, STAFF, T0, POLICY)
+        domain.hold_meeting(
+            doc, mid, fields={**HELD, "minutes": "", "attendance": None}, actor=STAFF, now=T0, policy=POLICY
+        )
     assert {d["field"] for d in err.value.details} == {"minutes", "attendance"}
 
 
 def test_decline_only_in_steps_one_to_three_then_the_result_can_be_published():
     doc, _ = new_topic()
-    doc = applied(doc, checked(domain.decline(doc, "不属于社区议事范围", STAFF, T0, POLICY)))
+    doc = applied(
+        doc, checked(domain.decline(doc, reason="不属于社区议事范围", actor=STAFF, now=T0, policy=POLICY))
+    )
     assert doc["step"] == "declined"
     doc = applied(
-        doc, checked(domain.publish_result(doc, {**NOTICE, "text": "经研究不予立项"}, STAFF, T0, POLICY))
+        doc,
+        checked(
+            domain.publish_result(
+                doc, fields={**NOTICE, "text": "经研究不予立项"}, actor=STAFF, now=T0, policy=POLICY
+            )
+        ),
     )
     assert doc["result"]["outcome"] == "declined"
     with pytest.raises(InvalidTransition):
-        domain.decline(doc, "again", STAFF, T0, POLICY)
+        domain.decline(doc, reason="again", actor=STAFF, now=T0, policy=POLICY)
 
 
 # --- votes ---------------------------------------------------------------------------------------
@@ -241,23 +309,23 @@ VOTERS = [f"res-{i}" for i in range(10)]
 def open_vote(doc, **fields):
     vid, change = domain.open_vote(
         doc,
-        {
+        fields={
             "question": "是否同意实施水改工程",
             "scope": "compound",
             "closes_at": T0 + timedelta(days=10),
             **fields,
         },
-        VOTERS,
-        STAFF,
-        T0 + timedelta(days=5),
-        POLICY,
+        eligible=VOTERS,
+        actor=STAFF,
+        now=T0 + timedelta(days=5),
+        policy=POLICY,
     )
     return vid, applied(doc, checked(change))
 
 
 def cast(doc, vid, ballots: dict[str, str], at=T0 + timedelta(days=6)):
     for voter, choice in ballots.items():
-        change = domain.cast_ballot(doc, vid, voter, choice, at)
+        change = domain.cast_ballot(doc, vid, voter_id=voter, choice=choice, now=at)
         assert change.outbox == []  # a ballot records no event
         doc = applied(doc, checked(change))
     return doc
@@ -273,15 +341,15 @@ def test_ballots_are_secret_one_per_voter_and_only_in_the_window():
         isinstance(v, dict) and "res-1" in v for v in vote.values()
     )
     with pytest.raises(domain.AlreadyVoted):
-        domain.cast_ballot(doc, vid, "res-1", "oppose", T0 + timedelta(days=6))
+        domain.cast_ballot(doc, vid, voter_id="res-1", choice="oppose", now=T0 + timedelta(days=6))
     with pytest.raises(domain.NotEligible):
-        domain.cast_ballot(doc, vid, "outsider", "approve", T0 + timedelta(days=6))
+        domain.cast_ballot(doc, vid, voter_id="outsider", choice="approve", now=T0 + timedelta(days=6))
     with pytest.raises(domain.VoteNotOpen):
-        domain.cast_ballot(doc, vid, "res-3", "approve", T0 + timedelta(days=10))
+        domain.cast_ballot(doc, vid, voter_id="res-3", choice="approve", now=T0 + timedelta(days=10))
     with pytest.raises(domain.VoteNotOpen):
-        domain.cast_ballot(doc, vid, "res-3", "approve", T0 + timedelta(days=4))
+        domain.cast_ballot(doc, vid, voter_id="res-3", choice="approve", now=T0 + timedelta(days=4))
     with pytest.raises(InvalidInput):
-        domain.cast_ballot(doc, vid, "res-3", "maybe", T0 + timedelta(days=6))
+        domain.cast_ballot(doc, vid, voter_id="res-3", choice="maybe", now=T0 + timedelta(days=6))
 
 
 @pytest.mark.parametrize(
@@ -310,21 +378,23 @@ def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
     closed = change.outbox[0]["event"]["data"]
     assert closed["result"] == "quorum_not_met" and closed["turnout"] == 0.3 and closed["ballots_cast"] == 3
     with pytest.raises(InvalidTransition, match="vote"):
-        domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=11), POLICY)
+        domain.start_implementation(
+            doc, decision="实施水改", actor=STAFF, now=T0 + timedelta(days=11), policy=POLICY
+        )
 
     vid2, change = domain.open_vote(
         doc,
-        {
+        fields={
             "question": "再次表决：是否同意实施水改工程",
             "scope": "compound",
             "opens_at": T0 + timedelta(days=12),
             "closes_at": T0 + timedelta(days=15),
             "threshold": "two_thirds",
         },
-        VOTERS,
-        STAFF,
-        T0 + timedelta(days=11),
-        POLICY,
+        eligible=VOTERS,
+        actor=STAFF,
+        now=T0 + timedelta(days=11),
+        policy=POLICY,
     )
     doc = applied(doc, checked(change))
     doc = cast(
@@ -336,7 +406,9 @@ def test_a_failed_quorum_blocks_implementation_until_a_re_vote_passes():
     doc = applied(doc, checked(domain.close_due_votes(doc, T0 + timedelta(days=15))))
     assert [(v["result"], v["turnout"]) for v in doc["votes"]] == [("quorum_not_met", 0.3), ("passed", 0.8)]
     assert (
-        domain.start_implementation(doc, "实施水改", STAFF, T0 + timedelta(days=16), POLICY).set["step"]
+        domain.start_implementation(
+            doc, decision="实施水改", actor=STAFF, now=T0 + timedelta(days=16), policy=POLICY
+        ).set["step"]
         == "implementation"
     )
 
@@ -355,7 +427,9 @@ def test_a_read_shows_the_result_of_a_passed_window_as_closing_it_would_and_chan
     assert doc["votes"][0]["status"] == "open"  # the stored document is left as it is
 
     # A write decides on the topic as it stands and closes the vote in the same commit.
-    change = closing.followed_by(domain.start_implementation(shown, "实施水改", STAFF, later, POLICY))
+    change = closing.followed_by(
+        domain.start_implementation(shown, decision="实施水改", actor=STAFF, now=later, policy=POLICY)
+    )
     assert types(change) == ["vote-closed", "implementation-started"]
     assert applied(doc, checked(change))["step"] == "implementation"
 
@@ -415,44 +489,93 @@ def test_similar_requests_on_the_same_compound_and_category_join_one_topic():
 def test_attaching_and_detaching_requests():
     doc, _ = new_topic()
     entry = domain.request_entry(
-        "r2", "lefu-international", "roads_and_facilities", "台阶也坏了", "staff", T0
+        "r2",
+        compound="lefu-international",
+        category="roads_and_facilities",
+        description="台阶也坏了",
+        via="staff",
+        now=T0,
     )
-    change = domain.attach_request(doc, entry, STAFF, T0)
+    change = domain.attach_request(doc, entry=entry, actor=STAFF, now=T0)
     assert types(change) == ["request-attached", "progress"]
     doc = applied(doc, checked(change))
     with pytest.raises(InvalidTransition):
-        domain.attach_request(doc, entry, STAFF, T0)
-    doc = applied(doc, checked(domain.detach_request(doc, "r2", STAFF, T0, "other-topic")))
+        domain.attach_request(doc, entry=entry, actor=STAFF, now=T0)
+    doc = applied(doc, checked(domain.detach_request(doc, "r2", actor=STAFF, now=T0, moved_to="other-topic")))
     assert doc["request_ids"] == ["r1"]
 
 
 def test_two_way_evaluation_from_the_published_result():
     doc = {**new_topic()[0], "deputies": [{"deputy_id": "deputy-01", "station": "station-1"}]}
     with pytest.raises(InvalidTransition):
-        domain.evaluate(doc, Actor("res-1", "resident"), "deputy-01", 5, None, T0, POLICY)
+        domain.evaluate(
+            doc,
+            actor=Actor("res-1", "resident"),
+            target="deputy-01",
+            score=5,
+            comment=None,
+            now=T0,
+            policy=POLICY,
+        )
     doc["step"] = "publish_result"
     doc = applied(
         doc,
-        checked(domain.evaluate(doc, Actor("res-1", "resident"), "deputy-01", 5, "代表很尽责", T0, POLICY)),
+        checked(
+            domain.evaluate(
+                doc,
+                actor=Actor("res-1", "resident"),
+                target="deputy-01",
+                score=5,
+                comment="代表很尽责",
+                now=T0,
+                policy=POLICY,
+            )
+        ),
     )
     doc = applied(
         doc,
-        checked(domain.evaluate(doc, Actor("deputy-01", "deputy"), None, 4, "居民参与积极", T0, POLICY)),
+        checked(
+            domain.evaluate(
+                doc,
+                actor=Actor("deputy-01", "deputy"),
+                target=None,
+                score=4,
+                comment="居民参与积极",
+                now=T0,
+                policy=POLICY,
+            )
+        ),
     )
     assert [(e["by_role"], e["target"], e["target_role"]) for e in doc["evaluations"]] == [
         ("resident", "deputy-01", "deputy"),
         ("deputy", "handling", "handling"),
     ]
     with pytest.raises(InvalidInput):
-        domain.evaluate(doc, Actor("res-2", "resident"), "deputy-99", 3, None, T0, POLICY)
+        domain.evaluate(
+            doc,
+            actor=Actor("res-2", "resident"),
+            target="deputy-99",
+            score=3,
+            comment=None,
+            now=T0,
+            policy=POLICY,
+        )
     with pytest.raises(Forbidden):  # a deputy the matter did not involve
-        domain.evaluate(doc, Actor("deputy-02", "deputy"), None, 3, None, T0, POLICY)
+        domain.evaluate(
+            doc, actor=Actor("deputy-02", "deputy"), target=None, score=3, comment=None, now=T0, policy=POLICY
+        )
 
 
 def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everything_published():
     digests = pii.name_digests(POLICY.name_key, ["王建国"])
     entry = domain.request_entry(
-        "r1", "lefu-international", "roads_and_facilities", ROAD, "new_topic", T0, name_digests=digests
+        "r1",
+        compound="lefu-international",
+        category="roads_and_facilities",
+        description=ROAD,
+        via="new_topic",
+        now=T0,
+        name_digests=digests,
     )
     doc, change = domain.new_topic(
         {
@@ -462,20 +585,20 @@ def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everyth
             "compound": "lefu-international",
             "category": "roads_and_facilities",
         },
-        "intake_request",
-        domain.SYSTEM,
-        T0,
-        POLICY,
+        origin="intake_request",
+        actor=domain.SYSTEM,
+        now=T0,
+        policy=POLICY,
         requests=[entry],
         name_digests=pii.name_digests(POLICY.name_key, ["李秀兰"]),
     )
     doc = applied({**doc, "version": 1}, checked(change))
     notice = domain.publish_notice(
         doc,
-        {**NOTICE, "text": "王建国和李秀兰反映的道路问题，联系电话１３９ ８７６５ ４３２１"},
-        STAFF,
-        T0,
-        POLICY,
+        fields={**NOTICE, "text": "王建国和李秀兰反映的道路问题，联系电话１３９ ８７６５ ４３２１"},
+        actor=STAFF,
+        now=T0,
+        policy=POLICY,
     )
     published = [i["event"] for i in change.outbox + notice.outbox]
     text = repr(published)
@@ -498,15 +621,19 @@ def test_names_of_the_linked_requests_submitters_are_masked_by_digest_in_everyth
 )
 def test_a_time_out_of_bounds_is_refused_naming_its_field(given, since, words):
     with pytest.raises(InvalidInput) as raised:
-        domain.happened(given, "held_at", T0, POLICY, since, "the step began")
+        domain.happened(given, "held_at", now=T0, policy=POLICY, since=since, since_what="the step began")
     assert [d["field"] for d in raised.value.details] == ["held_at"]
     assert words in raised.value.details[0]["message"]
 
 
 def test_a_time_within_bounds_is_kept_and_none_is_now():
-    assert domain.happened(T0 - timedelta(days=400), "held_at", T0, POLICY) == T0 - timedelta(days=400)
-    assert domain.happened(T0 + timedelta(minutes=4), "held_at", T0, POLICY) == T0 + timedelta(minutes=4)
-    assert domain.happened(None, "held_at", T0, POLICY) == T0
+    assert domain.happened(T0 - timedelta(days=400), "held_at", now=T0, policy=POLICY) == T0 - timedelta(
+        days=400
+    )
+    assert domain.happened(T0 + timedelta(minutes=4), "held_at", now=T0, policy=POLICY) == T0 + timedelta(
+        minutes=4
+    )
+    assert domain.happened(None, "held_at", now=T0, policy=POLICY) == T0
 
 
 def test_the_notice_period_counts_from_when_the_notice_really_went_up():
@@ -514,13 +641,24 @@ def test_the_notice_period_counts_from_when_the_notice_really_went_up():
     posted = T0 - timedelta(days=10)
     doc["steps"][0]["at"] = doc["created_at"] = T0 - timedelta(days=20)
     doc = applied(
-        doc, checked(domain.publish_notice(doc, {**NOTICE, "posted_at": posted}, STAFF, T0, POLICY))
+        doc,
+        checked(
+            domain.publish_notice(
+                doc, fields={**NOTICE, "posted_at": posted}, actor=STAFF, now=T0, policy=POLICY
+            )
+        ),
     )
     assert (doc["notice"]["starts_at"], doc["notice"]["recorded_at"]) == (posted, T0)
     assert (doc["steps"][-1]["at"], doc["steps"][-1]["recorded_at"]) == (posted, T0)
     with pytest.raises(domain.NoticePeriodNotElapsed):
-        domain.start_consultation(doc, STAFF, T0, POLICY, posted + timedelta(days=2))
-    change = checked(domain.start_consultation(doc, STAFF, T0, POLICY, posted + timedelta(days=3)))
+        domain.start_consultation(
+            doc, actor=STAFF, now=T0, policy=POLICY, started_at=posted + timedelta(days=2)
+        )
+    change = checked(
+        domain.start_consultation(
+            doc, actor=STAFF, now=T0, policy=POLICY, started_at=posted + timedelta(days=3)
+        )
+    )
     assert change.push["steps"]["at"] == posted + timedelta(days=3)
     occurred = change.outbox[0]["event"]["data"]["occurred_at"]
     assert occurred.startswith((posted + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
@@ -532,14 +670,23 @@ def test_the_party_organisation_reviews_the_topic_and_the_decision_where_the_pol
     party = Actor("party-1", "party_organisation")
     doc, _ = new_topic()
     with pytest.raises(domain.ReviewRequired):
-        domain.publish_notice(doc, NOTICE, STAFF, T0, policy)
+        domain.publish_notice(doc, fields=NOTICE, actor=STAFF, now=T0, policy=policy)
     refusal = {"approved": False, "organisation": "community_party_committee", "comment": "先补充材料"}
-    doc = applied(doc, checked(domain.review(doc, "topic", refusal, party, T0, policy)))
+    doc = applied(
+        doc, checked(domain.review(doc, stage="topic", fields=refusal, actor=party, now=T0, policy=policy))
+    )
     with pytest.raises(domain.ReviewRequired) as raised:
-        domain.publish_notice(doc, NOTICE, STAFF, T0, policy)
+        domain.publish_notice(doc, fields=NOTICE, actor=STAFF, now=T0, policy=policy)
     assert raised.value.details["last_review_approved"] is False
-    doc = applied(doc, checked(domain.review(doc, "topic", {**refusal, "approved": True}, party, T0, policy)))
-    doc = applied(doc, checked(domain.publish_notice(doc, NOTICE, STAFF, T0, policy)))
+    doc = applied(
+        doc,
+        checked(
+            domain.review(
+                doc, stage="topic", fields={**refusal, "approved": True}, actor=party, now=T0, policy=policy
+            )
+        ),
+    )
+    doc = applied(doc, checked(domain.publish_notice(doc, fields=NOTICE, actor=STAFF, now=T0, policy=policy)))
     assert [(s["step"], (s.get("review") or {}).get("approved")) for s in doc["steps"]] == [
         ("determine_topic", None),
         ("determine_topic", False),
@@ -547,7 +694,9 @@ def test_the_party_organisation_reviews_the_topic_and_the_decision_where_the_pol
         ("public_notice", None),
     ]
     with pytest.raises(InvalidTransition):  # the decision is reviewed during the consultation
-        domain.review(doc, "decision", {**refusal, "approved": True}, party, T0, policy)
+        domain.review(
+            doc, stage="decision", fields={**refusal, "approved": True}, actor=party, now=T0, policy=policy
+        )
     assert domain.step_began(doc) == T0
 
 

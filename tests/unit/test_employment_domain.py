@@ -89,7 +89,7 @@ def job_doc(hours_type="part_time", hours=12, openings=1):
 
 
 def active_seeker():
-    doc, change = seeker_domain.register_seeker(SEEKER_IN, RESIDENT, T0, 365)
+    doc, change = seeker_domain.register_seeker(SEEKER_IN, actor=RESIDENT, now=T0, default_days=365)
     return {**doc, "version": 1}, change
 
 
@@ -111,14 +111,16 @@ def referral(seeker, job, stage="offered"):
         {**seeker["profile"], "community": seeker["community"], "compound": seeker["compound"]}, VOCAB
     )
     match = matching.explain(features, matching.job_features(job, VOCAB), VOCAB)
-    doc, change = referral_domain.new_referral(seeker, job, match, "staff", STAFF, T0)
+    doc, change = referral_domain.new_referral(seeker, job, match=match, trigger="staff", actor=STAFF, now=T0)
     return {**doc, "version": 1, "stage": stage}, change
 
 
 def test_intake_request_becomes_a_draft_and_the_resident_completes_it_with_consent():
     draft, c1 = seeker_domain.seeker_draft_from_intake(routed(), T0)
     assert draft["status"] == "draft" and draft["_id"] == common.draft_id("seeker", "req-1")
-    c2 = seeker_domain.complete_seeker({**draft, "version": 1}, SEEKER_IN, RESIDENT, T0, 365)
+    c2 = seeker_domain.complete_seeker(
+        {**draft, "version": 1}, fields=SEEKER_IN, actor=RESIDENT, now=T0, default_days=365
+    )
     done = apply(draft, c2)
     assert done["status"] == "active" and done["resident_id"] == "res-1"
     assert done["consent"]["expires_at"] == T0 + timedelta(days=365) and done["consent"]["via"] == "resident"
@@ -134,10 +136,10 @@ def test_another_resident_cannot_claim_the_draft():
     with pytest.raises(Forbidden):
         seeker_domain.complete_seeker(
             {**draft, "version": 1},
-            {**SEEKER_IN, "person": {**PERSON, "phone": "13700000000"}},
-            RESIDENT,
-            T0,
-            365,
+            fields={**SEEKER_IN, "person": {**PERSON, "phone": "13700000000"}},
+            actor=RESIDENT,
+            now=T0,
+            default_days=365,
         )
 
 
@@ -149,7 +151,12 @@ def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
     done = apply(
         draft,
         seeker_domain.complete_seeker(
-            {**draft, "version": 1}, other_person, RESIDENT, T0, 365, caller_ref="ref-of-res-1"
+            {**draft, "version": 1},
+            fields=other_person,
+            actor=RESIDENT,
+            now=T0,
+            default_days=365,
+            caller_ref="ref-of-res-1",
         ),
     )  # no name/phone proof needed
     assert done["status"] == "active" and done["resident_id"] == "res-1"
@@ -157,10 +164,10 @@ def test_a_draft_naming_its_resident_is_claimed_by_that_pseudonym_alone():
         with pytest.raises(Forbidden):
             seeker_domain.complete_seeker(
                 {**draft, "version": 1},
-                SEEKER_IN,
-                Actor("res-9", "resident"),
-                T0,
-                365,
+                fields=SEEKER_IN,
+                actor=Actor("res-9", "resident"),
+                now=T0,
+                default_days=365,
                 caller_ref=caller_ref,
             )
     closed = apply(
@@ -185,8 +192,12 @@ def test_hiring_resolves_the_request_and_schedules_retention_checks():
     checked = apply(hired, due)
     assert checked["retention"][0]["status"] == "due" and checked["next_check_at"] is None
     with pytest.raises(InvalidTransition):
-        referral_domain.record_retention(checked, 90, "retained", None, STAFF, T0)
-    rec = referral_domain.record_retention(checked, 30, "retained", None, STAFF, T0 + timedelta(days=31))
+        referral_domain.record_retention(
+            checked, checkpoint=90, outcome="retained", reason=None, actor=STAFF, now=T0
+        )
+    rec = referral_domain.record_retention(
+        checked, checkpoint=30, outcome="retained", reason=None, actor=STAFF, now=T0 + timedelta(days=31)
+    )
     kept = apply(checked, rec)
     assert kept["stage"] == "retained" and kept["next_check_at"] == T0 + timedelta(days=90)
     assert_no_personal_or_sensitive_data(all_events(c0, change, due, rec))
@@ -223,8 +234,10 @@ def test_stage_machine_refuses_skipping_and_records_decline_reasons():
     seeker, _ = active_seeker()
     ref, _ = referral(seeker, job_doc(), stage="suggested")
     with pytest.raises(InvalidTransition):
-        referral_domain.transition(ref, "hire", STAFF, T0)
-    change = referral_domain.transition(ref, "decline", STAFF, T0, "离家太远，电话13912345678", "seeker")
+        referral_domain.transition(ref, "hire", actor=STAFF, now=T0)
+    change = referral_domain.transition(
+        ref, "decline", actor=STAFF, now=T0, reason="离家太远，电话13912345678", declined_by="seeker"
+    )
     assert change.set["decline_reason"] == "离家太远，电话139****5678"
 
 
@@ -286,7 +299,9 @@ def test_an_employer_hiring_request_becomes_a_draft_posting_published_by_staff()
         "valid_from": None,
         "valid_until": None,
     }
-    published = job_domain.publish_draft({**draft, "version": 1}, api_fields, STAFF, None, T0)
+    published = job_domain.publish_draft(
+        {**draft, "version": 1}, fields=api_fields, actor=STAFF, employer_id=None, now=T0
+    )
     assert published.set["status"] == "open" and published.set["employer"]["name"] == "汇丰便民超市"
     types = [e["type"] for e in all_events(change, published)]
     assert types == [ev.JOB_DRAFTED.name, ev.JOB_POSTED.name, ev.PROGRESS.name]
@@ -312,14 +327,26 @@ def test_decline_and_retention_reasons_mask_the_seekers_name():
     seeker, _ = active_seeker()
     ref, _ = referral(seeker, job_doc(), stage="referred")
     change = referral_domain.transition(
-        ref, "decline", STAFF, T0, "李秀英说离家太远", "seeker", names=("李秀英",)
+        ref,
+        "decline",
+        actor=STAFF,
+        now=T0,
+        reason="李秀英说离家太远",
+        declined_by="seeker",
+        names=("李秀英",),
     )
     assert change.set["decline_reason"] == "李**说离家太远"
     assert "李秀英" not in str(all_events(change)) and "李秀英" not in str(change.push)
     hired = apply(ref, referral_domain.hire({**ref, "stage": "offered"}, STAFF, T0))
     due = apply(hired, referral_domain.retention_due(hired, T0 + timedelta(days=31)))
     rec = referral_domain.record_retention(
-        due, 30, "left", "李秀英已搬家", STAFF, T0 + timedelta(days=32), names=("李秀英",)
+        due,
+        checkpoint=30,
+        outcome="left",
+        reason="李秀英已搬家",
+        actor=STAFF,
+        now=T0 + timedelta(days=32),
+        names=("李秀英",),
     )
     assert rec.set["left_reason"] == "李**已搬家" and "李秀英" not in str(all_events(rec))
 
@@ -364,11 +391,16 @@ def test_a_failed_hire_gives_its_opening_back_only_once_the_referral_moved_past_
     reserved = apply(job, job_domain.reserve_opening(job, first, T0))
     assert reserved["status"] == "filled"
     # the referral is still at the attempt's version: that attempt (or a twin) could still commit
-    assert job_domain.settle_opening(reserved, first["_id"], first["version"], first, T0) is None
+    assert (
+        job_domain.settle_opening(reserved, first["_id"], version=first["version"], referral=first, now=T0)
+        is None
+    )
     abandoned = apply(first, referral_domain.abandon_hire(first, T0))
     abandoned["version"] = first["version"] + 1
     assert abandoned["stage"] == "offered" and not referral_domain.abandon_hire(first, T0).outbox
-    change = job_domain.settle_opening(reserved, first["_id"], first["version"], abandoned, T0)
+    change = job_domain.settle_opening(
+        reserved, first["_id"], version=first["version"], referral=abandoned, now=T0
+    )
     released = apply(reserved, change)
     assert released["hires"] == [] and released["filled"] == 0 and released["reservations"] == []
     assert released["status"] == "open" and released["history"][-1]["from"] == "filled"  # reopened
@@ -376,10 +408,14 @@ def test_a_failed_hire_gives_its_opening_back_only_once_the_referral_moved_past_
     assert event["type"] == ev.JOB_POSTED.name and event["data"]["status"] == "open"
     assert_no_personal_or_sensitive_data([event])
     assert (
-        job_domain.settle_opening(released, first["_id"], first["version"], abandoned, T0) is None
+        job_domain.settle_opening(
+            released, first["_id"], version=first["version"], referral=abandoned, now=T0
+        )
+        is None
     )  # idempotent
     assert (
-        job_domain.settle_opening(reserved, first["_id"], first["version"], None, T0) is not None
+        job_domain.settle_opening(reserved, first["_id"], version=first["version"], referral=None, now=T0)
+        is not None
     )  # referral gone
 
 
@@ -392,7 +428,10 @@ def test_a_reservation_taken_over_by_a_newer_attempt_survives_the_release_of_the
     assert (
         taken_over["hires"] == [first["_id"]] and taken_over["reservations"][0]["version"] == newer["version"]
     )
-    assert job_domain.settle_opening(taken_over, first["_id"], first["version"], newer, T0) is None
+    assert (
+        job_domain.settle_opening(taken_over, first["_id"], version=first["version"], referral=newer, now=T0)
+        is None
+    )
     assert (
         job_domain.reserve_opening(taken_over, first, T0) is None
     )  # the stale attempt does not take it back
@@ -405,7 +444,10 @@ def test_a_hired_referral_keeps_and_confirms_its_reservations():
     on_seeker = apply(seeker, seeker_domain.reserve_placement(seeker, first, [], T0))
     hired = {**apply(first, referral_domain.hire(first, STAFF, T0)), "version": first["version"] + 1}
     # a concurrent request hired it: the failed one settles by confirming, not releasing
-    confirmed = apply(on_job, job_domain.settle_opening(on_job, first["_id"], first["version"], hired, T0))
+    confirmed = apply(
+        on_job,
+        job_domain.settle_opening(on_job, first["_id"], version=first["version"], referral=hired, now=T0),
+    )
     assert (
         confirmed["hires"] == [first["_id"]]
         and confirmed["reservations"] == []
@@ -413,7 +455,10 @@ def test_a_hired_referral_keeps_and_confirms_its_reservations():
     )
     assert job_domain.job_hire_change(confirmed, hired, T0) is None
     kept = apply(
-        on_seeker, seeker_domain.settle_placement(on_seeker, first["_id"], first["version"], hired, T0)
+        on_seeker,
+        seeker_domain.settle_placement(
+            on_seeker, first["_id"], version=first["version"], referral=hired, now=T0
+        ),
     )
     assert kept["placements"] == [first["_id"]] and kept["reservations"] == [] and kept["status"] == "placed"
     assert seeker_domain.seeker_placement_change(kept, hired, T0) is None
@@ -432,10 +477,18 @@ def test_a_placement_is_reserved_once_and_released_when_the_hire_fails():
     assert seeker_domain.reserve_placement(reserved, first, [], T0) is None
     # the sync of a referral not (yet) hired leaves the reservation to settle_placement
     assert seeker_domain.seeker_placement_change(reserved, first, T0) is None
-    assert seeker_domain.settle_placement(reserved, first["_id"], first["version"], first, T0) is None
+    assert (
+        seeker_domain.settle_placement(
+            reserved, first["_id"], version=first["version"], referral=first, now=T0
+        )
+        is None
+    )
     moved = {**first, "version": first["version"] + 1, "stage": "declined"}
     released = apply(
-        reserved, seeker_domain.settle_placement(reserved, first["_id"], first["version"], moved, T0)
+        reserved,
+        seeker_domain.settle_placement(
+            reserved, first["_id"], version=first["version"], referral=moved, now=T0
+        ),
     )
     assert released["placements"] == [] and released["status"] == "active" and released["reservations"] == []
 

@@ -55,10 +55,16 @@ def test_full_lifecycle_records_one_event_per_transition():
     doc, _ = new_doc()
     steps = [
         lambda d: domain.accept(d, STAFF, T0 + timedelta(hours=1)),
-        lambda d: domain.route(d, CATS["roads_and_facilities"], STAFF, T0 + timedelta(hours=2)),
-        lambda d: domain.start(d, STAFF, T0 + timedelta(hours=3), "deliberation", "topic-1"),
-        lambda d: domain.resolve(d, STAFF, T0 + timedelta(days=20), "路面已硬化230米", POLICY),
-        lambda d: domain.rate(d, RESIDENT, T0 + timedelta(days=21), 5, "满意"),
+        lambda d: domain.route(
+            d, category=CATS["roads_and_facilities"], actor=STAFF, now=T0 + timedelta(hours=2)
+        ),
+        lambda d: domain.start(
+            d, actor=STAFF, now=T0 + timedelta(hours=3), handled_by="deliberation", reference="topic-1"
+        ),
+        lambda d: domain.resolve(
+            d, actor=STAFF, now=T0 + timedelta(days=20), outcome="路面已硬化230米", policy=POLICY
+        ),
+        lambda d: domain.rate(d, actor=RESIDENT, now=T0 + timedelta(days=21), satisfaction=5, comment="满意"),
         lambda d: domain.close(d, STAFF, T0 + timedelta(days=22)),
     ]
     types = []
@@ -86,13 +92,13 @@ def test_full_lifecycle_records_one_event_per_transition():
 def test_illegal_transitions_from_submitted_are_refused(action):
     doc, _ = new_doc()
     with pytest.raises(InvalidTransition):
-        domain.transition(doc, action, STAFF, T0)
+        domain.transition(doc, action, actor=STAFF, now=T0)
 
 
 def test_routing_defaults_to_the_category_target_and_department():
     doc, _ = new_doc(description="办理不动产证一直没有进展", category="property_certificate")
     doc = apply(doc, domain.accept(doc, STAFF, T0))
-    change = domain.route(doc, CATS["property_certificate"], STAFF, T0)
+    change = domain.route(doc, category=CATS["property_certificate"], actor=STAFF, now=T0)
     assert change.set["route_target"] == "department" and "不动产" in change.set["department"]
 
 
@@ -103,7 +109,7 @@ def test_routing_records_one_event_with_the_residents_pseudonym():
     doc = apply(doc, domain.accept(doc, STAFF, T0))
     ref = domain.submitter_ref(doc, "s3cret")
     assert ref == pseudonym("s3cret", "res-1")
-    change = domain.route(doc, CATS["roads_and_facilities"], STAFF, T0, submitter_ref=ref)
+    change = domain.route(doc, category=CATS["roads_and_facilities"], actor=STAFF, now=T0, submitter_ref=ref)
     [routed] = (item["event"] for item in change.outbox)
     assert routed["type"] == ev.ROUTED.name == "civic146.intake.request.routed.v4"
     assert routed["data"]["submitter_ref"] == ref and routed["subject"] == doc["_id"]
@@ -131,8 +137,8 @@ def _resolved(at=T0):
     doc, _ = new_doc()
     for step in (
         lambda d: domain.accept(d, STAFF, at),
-        lambda d: domain.route(d, CATS["roads_and_facilities"], STAFF, at),
-        lambda d: domain.resolve(d, STAFF, at, "已修复", POLICY),
+        lambda d: domain.route(d, category=CATS["roads_and_facilities"], actor=STAFF, now=at),
+        lambda d: domain.resolve(d, actor=STAFF, now=at, outcome="已修复", policy=POLICY),
     ):
         doc = apply(doc, step(doc))
     return doc
@@ -141,10 +147,10 @@ def _resolved(at=T0):
 def test_rating_once_per_resolution_and_only_by_the_submitter():
     doc = _resolved()
     with pytest.raises(Forbidden):
-        domain.rate(doc, domain.Actor("someone-else", "resident"), T0, 4, None)
-    doc = apply(doc, domain.rate(doc, RESIDENT, T0, 4, None))
+        domain.rate(doc, actor=domain.Actor("someone-else", "resident"), now=T0, satisfaction=4, comment=None)
+    doc = apply(doc, domain.rate(doc, actor=RESIDENT, now=T0, satisfaction=4, comment=None))
     with pytest.raises(InvalidTransition, match="already rated"):
-        domain.rate(doc, RESIDENT, T0, 5, None)
+        domain.rate(doc, actor=RESIDENT, now=T0, satisfaction=5, comment=None)
 
 
 def test_reasons_leave_intake_without_numbers_or_the_submitters_name():
@@ -152,7 +158,9 @@ def test_reasons_leave_intake_without_numbers_or_the_submitters_name():
     leaky = "张三说：请打13912345678，身份证11010519491231002X"
     events = [
         domain.reject(doc, STAFF, T0, leaky).outbox[0]["event"],
-        domain.reopen(_resolved(), RESIDENT, T0 + timedelta(days=1), leaky, POLICY).outbox[0]["event"],
+        domain.reopen(
+            _resolved(), actor=RESIDENT, now=T0 + timedelta(days=1), reason=leaky, policy=POLICY
+        ).outbox[0]["event"],
     ]
     for event in events:
         assert event["data"]["reason"] == "张*说：请打139****5678，身份证1101**********002X"
@@ -161,8 +169,16 @@ def test_reasons_leave_intake_without_numbers_or_the_submitters_name():
 def test_reopen_only_within_the_window():
     doc = _resolved()
     with pytest.raises(InvalidTransition, match="window"):
-        domain.reopen(doc, RESIDENT, T0 + POLICY.reopen_window + timedelta(minutes=1), "没修好", POLICY)
-    reopened = apply(doc, domain.reopen(doc, RESIDENT, T0 + timedelta(days=1), "没修好", POLICY))
+        domain.reopen(
+            doc,
+            actor=RESIDENT,
+            now=T0 + POLICY.reopen_window + timedelta(minutes=1),
+            reason="没修好",
+            policy=POLICY,
+        )
+    reopened = apply(
+        doc, domain.reopen(doc, actor=RESIDENT, now=T0 + timedelta(days=1), reason="没修好", policy=POLICY)
+    )
     assert reopened["status"] == "reopened" and reopened["rating"] is None
 
 
@@ -183,7 +199,7 @@ def test_follow_up_when_no_rating_arrives():
     change = domain.follow_up_change(doc, T0 + timedelta(days=3, seconds=1))
     assert change.outbox[0]["event"]["type"] == ev.FOLLOW_UP_DUE.name
     assert domain.follow_up_change(apply(doc, change), T0 + timedelta(days=4)) is None
-    rated = apply(doc, domain.rate(doc, RESIDENT, T0, 5, None))
+    rated = apply(doc, domain.rate(doc, actor=RESIDENT, now=T0, satisfaction=5, comment=None))
     assert domain.follow_up_change(rated, T0 + timedelta(days=4)) is None
 
 

@@ -25,13 +25,13 @@ def take_up_request(ctx: Deliberation, request: dict, via_event: str) -> dict:
     def entry(via: str) -> dict:
         return domain.request_entry(
             request["request_id"],
-            request.get("compound"),
-            request.get("category"),
-            request["description"],
-            via,
-            now,
-            request.get("submitter_ref"),
-            request.get("name_digests"),
+            compound=request.get("compound"),
+            category=request.get("category"),
+            description=request["description"],
+            via=via,
+            now=now,
+            submitter_ref=request.get("submitter_ref"),
+            name_digests=request.get("name_digests"),
         )
 
     def once() -> dict:
@@ -49,7 +49,9 @@ def take_up_request(ctx: Deliberation, request: dict, via_event: str) -> dict:
             return _decide(
                 ctx,
                 found[0],
-                lambda d, at: domain.attach_request(d, joined, domain.SYSTEM, at, via_event),
+                lambda d, at: domain.attach_request(
+                    d, entry=joined, actor=domain.SYSTEM, now=at, event_id=via_event
+                ),
                 now,
             )
         doc, change = domain.new_topic(
@@ -60,10 +62,10 @@ def take_up_request(ctx: Deliberation, request: dict, via_event: str) -> dict:
                 "compound": request.get("compound"),
                 "category": request.get("category"),
             },
-            "intake_request",
-            domain.SYSTEM,
-            now,
-            ctx.policy,
+            origin="intake_request",
+            actor=domain.SYSTEM,
+            now=now,
+            policy=ctx.policy,
             topic_id=domain.derived_id(via_event),
             origin_ref=request["request_id"],
             requests=[entry("new_topic")],
@@ -88,7 +90,9 @@ def record_rating(ctx: Deliberation, request_id: str, satisfaction: int, event_i
         _decide(
             ctx,
             topics[0],
-            lambda d, now: domain.record_request_rating(d, request_id, satisfaction, event_id, now),
+            lambda d, now: domain.record_request_rating(
+                d, request_id, satisfaction=satisfaction, event_id=event_id, now=now
+            ),
         )
 
     retry_on_conflict(once, f"the topic of request {request_id}")
@@ -99,7 +103,9 @@ def take_up_escalation(ctx: Deliberation, data: CaseEscalatedData, event_id: str
     requests deliberation does not hold yet. Its id is derived from the case: once only."""
     now = ctx.now()
     requests = [
-        domain.request_entry(rid, data.compound, None, None, "mediation_case", now)
+        domain.request_entry(
+            rid, compound=data.compound, category=None, description=None, via="mediation_case", now=now
+        )
         for rid in data.request_ids
         if not store.holding(rid)
     ]
@@ -111,10 +117,10 @@ def take_up_escalation(ctx: Deliberation, data: CaseEscalatedData, event_id: str
             "compound": data.compound,
             "category": data.case_type,
         },
-        "mediation_case",
-        domain.SYSTEM,
-        now,
-        ctx.policy,
+        origin="mediation_case",
+        actor=domain.SYSTEM,
+        now=now,
+        policy=ctx.policy,
         topic_id=domain.derived_id(f"mediation_case:{data.case_id}"),
         origin_ref=data.case_id,
         requests=requests,

@@ -97,10 +97,10 @@ def past_matter(
     replay = _Replay(
         *domain.new_topic(
             fields,
-            row["origin"],
-            actor,
-            now,
-            policy,
+            origin=row["origin"],
+            actor=actor,
+            now=now,
+            policy=policy,
             topic_id=domain.derived_id(f"past-matter:{row['external_id']}"),
             raised_at=raised,
         )
@@ -126,27 +126,49 @@ def _people_and_notice(ctx: Deliberation, replay: _Replay, row: dict, actor: Act
         replay.step(
             f"deputies.{i}",
             lambda t, d=d, deputy=deputy: domain.assign_deputy(
-                t, deputy.id, deputy.station, actor, now, policy, d["assigned_at"]
+                t,
+                deputy_id=deputy.id,
+                station=deputy.station,
+                actor=actor,
+                now=now,
+                policy=policy,
+                assigned_at=d["assigned_at"],
             ),
         )
     for i, c in enumerate(row["claims"]):
         replay.step(
             f"claims.{i}",
             lambda t, c=c: domain.claim(
-                t, c["member_id"], c["resources"], actor, now, policy, c["claimed_at"]
+                t,
+                member_id=c["member_id"],
+                resources=c["resources"],
+                actor=actor,
+                now=now,
+                policy=policy,
+                claimed_at=c["claimed_at"],
             ),
         )
     if row.get("topic_review"):
         review_fields = {**row["topic_review"], "approved": True}
-        replay.step("topic_review", lambda t: domain.review(t, "topic", review_fields, actor, now, policy))
-    replay.step("notice", lambda t: domain.publish_notice(t, row["notice"], actor, now, policy))
+        replay.step(
+            "topic_review",
+            lambda t: domain.review(
+                t, stage="topic", fields=review_fields, actor=actor, now=now, policy=policy
+            ),
+        )
+    replay.step(
+        "notice",
+        lambda t: domain.publish_notice(t, fields=row["notice"], actor=actor, now=now, policy=policy),
+    )
 
 
 def _consultation(replay: _Replay, row: dict, actor: Actor, now: datetime, policy: domain.Policy) -> None:
     """Step 3: the consultation, its meetings held, the paper votes, the decision's review."""
     replay.step(
         "consultation_started_at",
-        lambda t: domain.start_consultation(t, actor, now, policy, row["consultation_started_at"]),
+        lambda t: domain.start_consultation(
+            t, actor=actor, now=now, policy=policy, started_at=row["consultation_started_at"]
+        ),
     )
     for i, m in enumerate(row["meetings"]):
         meeting_id = replay.step_with_id(
@@ -155,19 +177,30 @@ def _consultation(replay: _Replay, row: dict, actor: Actor, now: datetime, polic
         )
         replay.step(
             f"meetings.{i}",
-            lambda t, m=m, meeting_id=meeting_id: domain.hold_meeting(t, meeting_id, m, actor, now, policy),
+            lambda t, m=m, meeting_id=meeting_id: domain.hold_meeting(
+                t, meeting_id, fields=m, actor=actor, now=now, policy=policy
+            ),
         )
     for i, v in enumerate(row["votes"]):
         replay.step(
             f"votes.{i}",
             lambda t, v=v: domain.record_paper_vote(
-                t, v, [], actor, now, policy, past_roll_size=v["eligible_count"]
+                t,
+                fields=v,
+                eligible=[],
+                actor=actor,
+                now=now,
+                policy=policy,
+                past_roll_size=v["eligible_count"],
             )[1],
         )
     if row.get("decision_review"):
         review_fields = {**row["decision_review"], "approved": True}
         replay.step(
-            "decision_review", lambda t: domain.review(t, "decision", review_fields, actor, now, policy)
+            "decision_review",
+            lambda t: domain.review(
+                t, stage="decision", fields=review_fields, actor=actor, now=now, policy=policy
+            ),
         )
 
 
@@ -178,34 +211,59 @@ def _implementation_and_result(
     replay.step(
         "implementation_started_at",
         lambda t: domain.start_implementation(
-            t, row["decision"], actor, now, policy, row["implementation_started_at"]
+            t,
+            decision=row["decision"],
+            actor=actor,
+            now=now,
+            policy=policy,
+            started_at=row["implementation_started_at"],
         ),
     )
     for i, task in enumerate(row["tasks"]):
         task_id = replay.step_with_id(
-            f"tasks.{i}", lambda t, task=task: domain.add_task(t, task, actor, now, policy)
+            f"tasks.{i}",
+            lambda t, task=task: domain.add_task(t, fields=task, actor=actor, now=now, policy=policy),
         )
         replay.step(
             f"tasks.{i}",
             lambda t, task=task, task_id=task_id: domain.progress_task(
-                t, task_id, task["done"], actor, now, policy, task["reported_at"]
+                t,
+                task_id,
+                done=task["done"],
+                actor=actor,
+                now=now,
+                policy=policy,
+                reported_at=task["reported_at"],
             ),
         )
-    replay.step("result", lambda t: domain.publish_result(t, row["result"], actor, now, policy))
+    replay.step(
+        "result",
+        lambda t: domain.publish_result(t, fields=row["result"], actor=actor, now=now, policy=policy),
+    )
     if row.get("closing"):
         closing = row["closing"]
         replay.step(
             "closing.feedback_opened_at",
-            lambda t: domain.open_feedback(t, actor, now, policy, closing["feedback_opened_at"]),
+            lambda t: domain.open_feedback(
+                t, actor=actor, now=now, policy=policy, opened_at=closing["feedback_opened_at"]
+            ),
         )
         replay.step(
-            "closing", lambda t: domain.close(t, closing["summary"], actor, now, policy, closing["closed_at"])
+            "closing",
+            lambda t: domain.close(
+                t,
+                summary=closing["summary"],
+                actor=actor,
+                now=now,
+                policy=policy,
+                closed_at=closing["closed_at"],
+            ),
         )
 
 
 def _checked_time(given: datetime, field: str, now: datetime, policy: domain.Policy) -> datetime:
     try:
-        return domain.happened(given, field, now, policy)
+        return domain.happened(given, field, now=now, policy=policy)
     except InvalidInput as e:
         raise _RowProblem(field, e.details[0]["message"]) from None
 

@@ -20,7 +20,7 @@ def register_voters(
 ) -> int:
     """Add residents to the community's (or compound's) roll; returns how many were new."""
     now = ctx.now()
-    since = domain.happened(registered_at, "registered_at", now, ctx.policy)
+    since = domain.happened(registered_at, "registered_at", now=now, policy=ctx.policy)
     return store.register_voters(ctx.outbox, community, compound, resident_ids, actor.id, now, since)
 
 
@@ -34,7 +34,7 @@ def remove_voter(
 ) -> dict:
     """Take a resident off the roll with the reason (moved away, deceased); audited in the entry."""
     now = ctx.now()
-    when = domain.happened(removed_at, "removed_at", now, ctx.policy)
+    when = domain.happened(removed_at, "removed_at", now=now, policy=ctx.policy)
     return store.remove_voter(
         community, resident_id, domain.scrub({}, reason, ctx.policy), actor.id, now, when
     )

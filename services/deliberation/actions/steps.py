@@ -16,13 +16,23 @@ from .decide import _check_venue, _decide
 
 def publish_notice(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
     _check_venue(ctx, fields.get("venue_id"), doc["community"])
-    return _decide(ctx, doc, lambda d, now: domain.publish_notice(d, fields, actor, now, ctx.policy))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.publish_notice(d, fields=fields, actor=actor, now=now, policy=ctx.policy),
+    )
 
 
 def start_consultation(
     ctx: Deliberation, doc: dict, actor: Actor, started_at: datetime | None = None
 ) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.start_consultation(d, actor, now, ctx.policy, started_at))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.start_consultation(
+            d, actor=actor, now=now, policy=ctx.policy, started_at=started_at
+        ),
+    )
 
 
 def schedule_meeting(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
@@ -32,13 +42,23 @@ def schedule_meeting(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -
 
 def hold_meeting(ctx: Deliberation, doc: dict, actor: Actor, meeting_id: str, fields: dict) -> dict:
     return _decide(
-        ctx, doc, lambda d, now: domain.hold_meeting(d, meeting_id, fields, actor, now, ctx.policy)
+        ctx,
+        doc,
+        lambda d, now: domain.hold_meeting(
+            d, meeting_id, fields=fields, actor=actor, now=now, policy=ctx.policy
+        ),
     )
 
 
 def review(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
     """The Party organisation's review of the topic (step 1) or of the decision (consultation)."""
-    return _decide(ctx, doc, lambda d, now: domain.review(d, fields["stage"], fields, actor, now, ctx.policy))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.review(
+            d, stage=fields["stage"], fields=fields, actor=actor, now=now, policy=ctx.policy
+        ),
+    )
 
 
 def claim(
@@ -46,7 +66,17 @@ def claim(
 ) -> dict:
     """A CPPCC member (the caller has checked they serve the community) claims the topic."""
     return _decide(
-        ctx, doc, lambda d, now: domain.claim(d, actor.id, resources, actor, now, ctx.policy, claimed_at)
+        ctx,
+        doc,
+        lambda d, now: domain.claim(
+            d,
+            member_id=actor.id,
+            resources=resources,
+            actor=actor,
+            now=now,
+            policy=ctx.policy,
+            claimed_at=claimed_at,
+        ),
     )
 
 
@@ -69,7 +99,13 @@ def assign_deputy(
         ctx,
         doc,
         lambda d, now: domain.assign_deputy(
-            d, deputy.id, deputy.station, actor, now, ctx.policy, assigned_at
+            d,
+            deputy_id=deputy.id,
+            station=deputy.station,
+            actor=actor,
+            now=now,
+            policy=ctx.policy,
+            assigned_at=assigned_at,
         ),
     )
 
@@ -78,12 +114,18 @@ def start_implementation(
     ctx: Deliberation, doc: dict, actor: Actor, decision: str, started_at: datetime | None = None
 ) -> dict:
     return _decide(
-        ctx, doc, lambda d, now: domain.start_implementation(d, decision, actor, now, ctx.policy, started_at)
+        ctx,
+        doc,
+        lambda d, now: domain.start_implementation(
+            d, decision=decision, actor=actor, now=now, policy=ctx.policy, started_at=started_at
+        ),
     )
 
 
 def add_task(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.add_task(d, fields, actor, now, ctx.policy)[1])
+    return _decide(
+        ctx, doc, lambda d, now: domain.add_task(d, fields=fields, actor=actor, now=now, policy=ctx.policy)[1]
+    )
 
 
 def progress_task(
@@ -95,40 +137,72 @@ def progress_task(
     reported_at: datetime | None = None,
 ) -> dict:
     return _decide(
-        ctx, doc, lambda d, now: domain.progress_task(d, task_id, done, actor, now, ctx.policy, reported_at)
+        ctx,
+        doc,
+        lambda d, now: domain.progress_task(
+            d, task_id, done=done, actor=actor, now=now, policy=ctx.policy, reported_at=reported_at
+        ),
     )
 
 
 def publish_result(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
     _check_venue(ctx, fields.get("venue_id"), doc["community"])
-    return _decide(ctx, doc, lambda d, now: domain.publish_result(d, fields, actor, now, ctx.policy))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.publish_result(d, fields=fields, actor=actor, now=now, policy=ctx.policy),
+    )
 
 
 def open_feedback(ctx: Deliberation, doc: dict, actor: Actor, opened_at: datetime | None = None) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.open_feedback(d, actor, now, ctx.policy, opened_at))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.open_feedback(d, actor=actor, now=now, policy=ctx.policy, opened_at=opened_at),
+    )
 
 
 def give_feedback(ctx: Deliberation, doc: dict, actor: Actor, satisfaction: int, comment: str | None) -> dict:
     return _decide(
-        ctx, doc, lambda d, now: domain.give_feedback(d, actor, satisfaction, comment, now, ctx.policy)
+        ctx,
+        doc,
+        lambda d, now: domain.give_feedback(
+            d, actor=actor, satisfaction=satisfaction, comment=comment, now=now, policy=ctx.policy
+        ),
     )
 
 
 def close(
     ctx: Deliberation, doc: dict, actor: Actor, summary: str, closed_at: datetime | None = None
 ) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.close(d, summary, actor, now, ctx.policy, closed_at))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.close(
+            d, summary=summary, actor=actor, now=now, policy=ctx.policy, closed_at=closed_at
+        ),
+    )
 
 
 def decline(
     ctx: Deliberation, doc: dict, actor: Actor, reason: str, declined_at: datetime | None = None
 ) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.decline(d, reason, actor, now, ctx.policy, declined_at))
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.decline(
+            d, reason=reason, actor=actor, now=now, policy=ctx.policy, declined_at=declined_at
+        ),
+    )
 
 
 def evaluate(
     ctx: Deliberation, doc: dict, actor: Actor, person_id: str | None, score: int, comment: str | None
 ) -> dict:
     return _decide(
-        ctx, doc, lambda d, now: domain.evaluate(d, actor, person_id, score, comment, now, ctx.policy)
+        ctx,
+        doc,
+        lambda d, now: domain.evaluate(
+            d, actor=actor, target=person_id, score=score, comment=comment, now=now, policy=ctx.policy
+        ),
     )

@@ -14,13 +14,17 @@ from .decide import _decide
 def create_topic(ctx: Deliberation, fields: dict, origin: str, actor: Actor) -> dict:
     """`raised_at`: when the matter was raised, if before it is recorded (at a talk, on paper)."""
     now, fields = ctx.now(), dict(fields)
-    raised = domain.happened(fields.pop("raised_at", None), "raised_at", now, ctx.policy)
-    doc, change = domain.new_topic(fields, origin, actor, now, ctx.policy, raised_at=raised)
+    raised = domain.happened(fields.pop("raised_at", None), "raised_at", now=now, policy=ctx.policy)
+    doc, change = domain.new_topic(
+        fields, origin=origin, actor=actor, now=now, policy=ctx.policy, raised_at=raised
+    )
     return store.insert(ctx.outbox, doc, change)
 
 
 def update(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.update(d, fields, actor, now, ctx.policy))
+    return _decide(
+        ctx, doc, lambda d, now: domain.update(d, fields=fields, actor=actor, now=now, policy=ctx.policy)
+    )
 
 
 def attach_request(ctx: Deliberation, doc: dict, actor: Actor, request_id: str) -> dict:
@@ -54,7 +58,9 @@ def _move_request(ctx: Deliberation, request_id: str, target: dict | None, actor
     source = sources[0]
     entry = next(r for r in source["requests"] if r["request_id"] == request_id)
     for s in sources:
-        domain.detach_request(s, request_id, actor, now, None)  # validate before writing anything
+        domain.detach_request(
+            s, request_id, actor=actor, now=now, moved_to=None
+        )  # validate before writing anything
     moved = {**entry, "via": "staff", "attached_at": now}
     if target is None:
         doc, change = domain.new_topic(
@@ -65,21 +71,25 @@ def _move_request(ctx: Deliberation, request_id: str, target: dict | None, actor
                 "compound": entry.get("compound"),
                 "category": entry.get("category"),
             },
-            "community_staff",
-            actor,
-            now,
-            ctx.policy,
+            origin="community_staff",
+            actor=actor,
+            now=now,
+            policy=ctx.policy,
             origin_ref=request_id,
             requests=[moved],
         )
         home = store.insert(ctx.outbox, doc, change)
     else:
-        home = _decide(ctx, target, lambda d, at: domain.attach_request(d, moved, actor, at), now)
+        home = _decide(
+            ctx, target, lambda d, at: domain.attach_request(d, entry=moved, actor=actor, now=at), now
+        )
     for s in sources:
         _decide(
             ctx,
             s,
-            lambda d, at: domain.detach_request(d, request_id, actor, at, home["_id"], home["title"]),
+            lambda d, at: domain.detach_request(
+                d, request_id, actor=actor, now=at, moved_to=home["_id"], moved_to_title=home["title"]
+            ),
             now,
         )
     return home

@@ -28,7 +28,13 @@ def open_vote(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
     """A vote of the compound's or the community's residents on the platform."""
     opens_at = fields.get("opens_at")
     eligible = _eligible(doc, fields, opens_at if opens_at is not None and opens_at <= ctx.now() else None)
-    return _decide(ctx, doc, lambda d, now: domain.open_vote(d, fields, eligible, actor, now, ctx.policy)[1])
+    return _decide(
+        ctx,
+        doc,
+        lambda d, now: domain.open_vote(
+            d, fields=fields, eligible=eligible, actor=actor, now=now, policy=ctx.policy
+        )[1],
+    )
 
 
 def record_paper_vote(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) -> dict:
@@ -36,12 +42,18 @@ def record_paper_vote(ctx: Deliberation, doc: dict, actor: Actor, fields: dict) 
     was when it opened."""
     eligible = _eligible(doc, fields, fields["opens_at"])
     return _decide(
-        ctx, doc, lambda d, now: domain.record_paper_vote(d, fields, eligible, actor, now, ctx.policy)[1]
+        ctx,
+        doc,
+        lambda d, now: domain.record_paper_vote(
+            d, fields=fields, eligible=eligible, actor=actor, now=now, policy=ctx.policy
+        )[1],
     )
 
 
 def cast_ballot(ctx: Deliberation, doc: dict, voter_id: str, vote_id: str, choice: str) -> dict:
-    return _decide(ctx, doc, lambda d, now: domain.cast_ballot(d, vote_id, voter_id, choice, now))
+    return _decide(
+        ctx, doc, lambda d, now: domain.cast_ballot(d, vote_id, voter_id=voter_id, choice=choice, now=now)
+    )
 
 
 def close_due_votes(ctx: Deliberation, doc: dict, now: datetime) -> bool:

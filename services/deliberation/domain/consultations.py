@@ -31,10 +31,10 @@ class NoticePeriodNotElapsed(InvalidTransition):
 
 
 def start_consultation(
-    doc: Topic, actor: Actor, now: datetime, policy: Policy, started_at: datetime | None = None
+    doc: Topic, *, actor: Actor, now: datetime, policy: Policy, started_at: datetime | None = None
 ) -> Change:
     when, change = transition(
-        doc, "start_consultation", actor, now, policy=policy, at=started_at, field="started_at"
+        doc, "start_consultation", actor=actor, now=now, policy=policy, at=started_at, field="started_at"
     )
     earliest = doc["notice"]["starts_at"] + policy.notice_min_period
     if when < earliest:
@@ -95,7 +95,7 @@ def schedule_meeting(doc: Topic, fields: dict, actor: Actor, now: datetime) -> t
 
 
 def hold_meeting(
-    doc: Topic, meeting_id: str, fields: dict, actor: Actor, now: datetime, policy: Policy
+    doc: Topic, meeting_id: str, *, fields: dict, actor: Actor, now: datetime, policy: Policy
 ) -> Change:
     """Record a meeting as held: it cannot be closed without minutes and attendance. `held_at`: when
     it was held (not in the future, not before the consultation began); without it, now, which a
@@ -114,7 +114,14 @@ def hold_meeting(
     if fields.get("held_at") is None and meeting["scheduled_at"] > now + policy.future_tolerance:
         message = f"the meeting is scheduled for {meeting['scheduled_at'].isoformat()}; say when it was held"
         raise InvalidInput(f"held_at: {message}", [{"field": "held_at", "message": message}])
-    when = happened(fields.get("held_at"), "held_at", now, policy, step_began(doc), "the consultation began")
+    when = happened(
+        fields.get("held_at"),
+        "held_at",
+        now=now,
+        policy=policy,
+        since=step_began(doc),
+        since_what="the consultation began",
+    )
     held = {
         **meeting,
         "status": "held",

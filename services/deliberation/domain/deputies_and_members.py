@@ -15,6 +15,7 @@ from .steps import OPEN_STEPS, TOPIC, Policy, Topic, _facts, _record, happened, 
 
 def claim(
     doc: Topic,
+    *,
     member_id: str,
     resources: list[str],
     actor: Actor,
@@ -25,7 +26,14 @@ def claim(
     """A CPPCC member claims the topic (委员认领); claiming again adds the newly linked resources.
     `claimed_at`: a claim made off the platform (a past matter), not before the topic was raised."""
     TOPIC.require(doc, OPEN_STEPS, "claim a topic")
-    when = happened(claimed_at, "claimed_at", now, policy, doc["created_at"], "the topic was raised")
+    when = happened(
+        claimed_at,
+        "claimed_at",
+        now=now,
+        policy=policy,
+        since=doc["created_at"],
+        since_what="the topic was raised",
+    )
     resources = [scrub(doc, r, policy) for r in resources]
     existing = next((c for c in doc["claims"] if c["member_id"] == member_id), None)
     if existing:
@@ -46,6 +54,7 @@ def claim(
 
 def assign_deputy(
     doc: Topic,
+    *,
     deputy_id: str,
     station: str,
     actor: Actor,
@@ -56,7 +65,14 @@ def assign_deputy(
     TOPIC.require(doc, OPEN_STEPS, "assign a deputy")
     if any(d["deputy_id"] == deputy_id for d in doc["deputies"]):
         raise InvalidTransition("this deputy is already assigned", {"deputy_id": deputy_id})
-    when = happened(assigned_at, "assigned_at", now, policy, doc["created_at"], "the topic was raised")
+    when = happened(
+        assigned_at,
+        "assigned_at",
+        now=now,
+        policy=policy,
+        since=doc["created_at"],
+        since_what="the topic was raised",
+    )
     change = Change(
         set={
             "deputies": [

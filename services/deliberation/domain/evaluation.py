@@ -28,6 +28,7 @@ def involved(doc: Topic) -> dict[str, str]:
 
 def evaluate(
     doc: Topic,
+    *,
     actor: Actor,
     target: str | None,
     score: int,

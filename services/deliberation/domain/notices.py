@@ -25,11 +25,17 @@ def _notice(doc: Topic, fields: dict, at: datetime, now: datetime, actor: Actor,
     }
 
 
-def publish_notice(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def publish_notice(doc: Topic, *, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Step 2. `posted_at`: when the notice really went up (on the compound's board, online); the
     notice period counts from then."""
     when, change = transition(
-        doc, "publish_notice", actor, now, policy=policy, at=fields.get("posted_at"), field="posted_at"
+        doc,
+        "publish_notice",
+        actor=actor,
+        now=now,
+        policy=policy,
+        at=fields.get("posted_at"),
+        field="posted_at",
     )
     _require_review(doc, "topic", when, policy)
     notice = _notice(doc, fields, when, now, actor, policy)

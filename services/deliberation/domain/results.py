@@ -15,12 +15,18 @@ from .notices import _notice
 from .steps import TOPIC, Policy, Topic, _facts, _not_before, _progress, _record, scrub, transition
 
 
-def publish_result(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def publish_result(doc: Topic, *, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Publish the result; only once implementation is complete, or for a declined matter. The linked
     intake requests are resolved with the result (intake then asks their residents to rate it).
     `posted_at`: when the result was really posted (not before the last progress report)."""
     when, change = transition(
-        doc, "publish_result", actor, now, policy=policy, at=fields.get("posted_at"), field="posted_at"
+        doc,
+        "publish_result",
+        actor=actor,
+        now=now,
+        policy=policy,
+        at=fields.get("posted_at"),
+        field="posted_at",
     )
     if doc["step"] == "implementation":
         if not doc["tasks"]:
@@ -63,17 +69,17 @@ def publish_result(doc: Topic, fields: dict, actor: Actor, now: datetime, policy
 
 
 def open_feedback(
-    doc: Topic, actor: Actor, now: datetime, policy: Policy = Policy(), opened_at: datetime | None = None
+    doc: Topic, *, actor: Actor, now: datetime, policy: Policy = Policy(), opened_at: datetime | None = None
 ) -> Change:
     when, change = transition(
-        doc, "open_feedback", actor, now, policy=policy, at=opened_at, field="opened_at"
+        doc, "open_feedback", actor=actor, now=now, policy=policy, at=opened_at, field="opened_at"
     )
     _record(change, ev.FEEDBACK_OPENED, doc, ev.FeedbackOpened(**_facts(doc, "feedback", actor, when)), now)
     return change
 
 
 def give_feedback(
-    doc: Topic, actor: Actor, satisfaction: int, comment: str | None, now: datetime, policy: Policy
+    doc: Topic, *, actor: Actor, satisfaction: int, comment: str | None, now: datetime, policy: Policy
 ) -> Change:
     """A participant's satisfaction (once per person); residents whose requests are linked rate in intake."""
     TOPIC.require(doc, ("publish_result", "feedback"), "give feedback")
@@ -103,7 +109,7 @@ def give_feedback(
 
 
 def record_request_rating(
-    doc: Topic, request_id: str, satisfaction: int, event_id: str, now: datetime
+    doc: Topic, request_id: str, *, satisfaction: int, event_id: str, now: datetime
 ) -> Change:
     """A linked request's resident rated the outcome in intake: part of the topic's feedback."""
     ratings = [r for r in doc["request_ratings"] if r["request_id"] != request_id]
@@ -121,13 +127,16 @@ def satisfaction_summary(doc: Topic) -> float | None:
 
 def close(
     doc: Topic,
+    *,
     summary: str,
     actor: Actor,
     now: datetime,
     policy: Policy,
     closed_at: datetime | None = None,
 ) -> Change:
-    when, change = transition(doc, "close", actor, now, policy=policy, at=closed_at, field="closed_at")
+    when, change = transition(
+        doc, "close", actor=actor, now=now, policy=policy, at=closed_at, field="closed_at"
+    )
     mean = satisfaction_summary(doc)
     change.set["closing"] = {
         "summary": scrub(doc, summary, policy),
@@ -153,6 +162,7 @@ def close(
 
 def decline(
     doc: Topic,
+    *,
     reason: str,
     actor: Actor,
     now: datetime,
@@ -161,7 +171,14 @@ def decline(
 ) -> Change:
     reason = scrub(doc, reason, policy)  # also in the step history, which the topic's readers see
     when, change = transition(
-        doc, "decline", actor, now, reason, policy=policy, at=declined_at, field="declined_at"
+        doc,
+        "decline",
+        actor=actor,
+        now=now,
+        reason=reason,
+        policy=policy,
+        at=declined_at,
+        field="declined_at",
     )
     if any(v["status"] == "open" for v in doc["votes"]):
         raise InvalidTransition("a residents' vote is still open")

@@ -17,14 +17,19 @@ from .steps import TOPIC, Policy, Topic, _facts, _history, _record, happened, sc
 REVIEW_STAGES = {"topic": "determine_topic", "decision": "consultation"}
 
 
-def review(doc: Topic, stage: str, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def review(doc: Topic, *, stage: str, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """The community Party committee (or the sub-district's Party working committee) reviews the
     topic in step 1, before its notice, and the decision during the consultation, before its
     implementation. Kept in `reviews` and in the step trail (an entry with `review`, the step
     unchanged); a refusal is kept too, and the step waits for an approval."""
     TOPIC.require(doc, (REVIEW_STAGES[stage],), f"review the {stage}")
     when = happened(
-        fields.get("reviewed_at"), "reviewed_at", now, policy, step_began(doc), f"step {doc['step']} began"
+        fields.get("reviewed_at"),
+        "reviewed_at",
+        now=now,
+        policy=policy,
+        since=step_began(doc),
+        since_what=f"step {doc['step']} began",
     )
     entry = {
         "stage": stage,

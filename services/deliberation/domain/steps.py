@@ -183,6 +183,7 @@ def scrub(doc: Topic, text: str | None, policy: Policy) -> str | None:
 def happened(
     given: datetime | None,
     field: str,
+    *,
     now: datetime,
     policy: Policy,
     since: datetime | None = None,
@@ -231,10 +232,10 @@ def _history(
 def transition(
     doc: Topic,
     action: str,
+    *,
     actor: Actor,
     now: datetime,
     reason: str | None = None,
-    *,
     policy: Policy = Policy(),
     at: datetime | None = None,
     field: str = "at",
@@ -242,7 +243,9 @@ def transition(
     """The common part of every step change: the lifecycle allows it, the time it happened is within
     bounds (not before the current step began), the step is set, the trail keeps both times."""
     to = TOPIC.target(doc, action)
-    when = happened(at, field, now, policy, step_began(doc), f"step {doc['step']} began")
+    when = happened(
+        at, field, now=now, policy=policy, since=step_began(doc), since_what=f"step {doc['step']} began"
+    )
     return when, Change(
         set={"step": to, "updated_at": now}, push={"steps": _history(doc, to, actor, when, now, reason)}
     )

@@ -30,6 +30,7 @@ from .steps import (
 
 def start_implementation(
     doc: Topic,
+    *,
     decision: str,
     actor: Actor,
     now: datetime,
@@ -37,7 +38,7 @@ def start_implementation(
     started_at: datetime | None = None,
 ) -> Change:
     when, change = transition(
-        doc, "start_implementation", actor, now, policy=policy, at=started_at, field="started_at"
+        doc, "start_implementation", actor=actor, now=now, policy=policy, at=started_at, field="started_at"
     )
     held = [m for m in doc["meetings"] if m["status"] == "held"]
     if not held:
@@ -72,7 +73,7 @@ def start_implementation(
     return change
 
 
-def add_task(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> tuple[str, Change]:
+def add_task(doc: Topic, *, fields: dict, actor: Actor, now: datetime, policy: Policy) -> tuple[str, Change]:
     TOPIC.require(doc, ("implementation",), "add an implementation task")
     task = {
         "id": new_id(),
@@ -114,6 +115,7 @@ def rolled_up(tasks: list[dict]) -> float:
 def progress_task(
     doc: Topic,
     task_id: str,
+    *,
     done: float,
     actor: Actor,
     now: datetime,
@@ -129,7 +131,14 @@ def progress_task(
             "more than the task's target",
             [{"field": "done", "message": f"at most {task['target']:g} {task['unit']}"}],
         )
-    when = happened(reported_at, "reported_at", now, policy, step_began(doc), "the implementation began")
+    when = happened(
+        reported_at,
+        "reported_at",
+        now=now,
+        policy=policy,
+        since=step_began(doc),
+        since_what="the implementation began",
+    )
     _not_before(when, "reported_at", [(task.get("reported_at"), "the task's previous report")])
     updated = {
         **task,

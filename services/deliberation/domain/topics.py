@@ -18,6 +18,7 @@ from .steps import OPEN_STEPS, TOPIC, Policy, Topic, _facts, _progress, _record,
 
 def request_entry(
     request_id: str,
+    *,
     compound: str | None,
     category: str | None,
     description: str | None,
@@ -49,11 +50,11 @@ def raised_by(doc: Topic, ref: str) -> bool:
 
 def new_topic(
     fields: dict,
+    *,
     origin: str,
     actor: Actor,
     now: datetime,
     policy: Policy,
-    *,
     topic_id: str | None = None,
     origin_ref: str | None = None,
     requests: list[dict] | None = None,
@@ -191,7 +192,7 @@ def matching_topic(request: dict, topics: list[Topic], threshold: float) -> tupl
 
 
 def attach_request(
-    doc: Topic, entry: dict, actor: Actor, now: datetime, event_id: str | None = None
+    doc: Topic, *, entry: dict, actor: Actor, now: datetime, event_id: str | None = None
 ) -> Change:
     TOPIC.require(doc, OPEN_STEPS, "attach a request")
     if entry["request_id"] in doc["request_ids"]:
@@ -232,6 +233,7 @@ def attach_request(
 def detach_request(
     doc: Topic,
     request_id: str,
+    *,
     actor: Actor,
     now: datetime,
     moved_to: str | None,
@@ -284,7 +286,7 @@ def detach_request(
     return change
 
 
-def update(doc: Topic, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
+def update(doc: Topic, *, fields: dict, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Edit the topic: text and platform in step 1 only; the vote requirement until the vote matters."""
     if "platform" in fields or "title" in fields or "description" in fields or "category" in fields:
         TOPIC.require(doc, ("determine_topic",), "change the title, description, category or platform")

@@ -151,7 +151,7 @@ def _vote_opened(change: Change, doc: Topic, vote: dict, actor: Actor, now: date
 
 
 def open_vote(
-    doc: Topic, fields: dict, eligible: list[str], actor: Actor, now: datetime, policy: Policy
+    doc: Topic, *, fields: dict, eligible: list[str], actor: Actor, now: datetime, policy: Policy
 ) -> tuple[str, Change]:
     """A vote on the platform: residents cast their ballots within the window. `eligible`: the roll
     as it is when the vote opens (the caller reads it as of `opens_at` when that has passed)."""
@@ -163,7 +163,14 @@ def open_vote(
     _check_vote_opening(doc, eligible)
     given = fields.get("opens_at")
     if given is not None and given <= now:  # it opened already: within the bounds of a past fact
-        opens_at = happened(given, "opens_at", now, policy, step_began(doc), "the consultation began")
+        opens_at = happened(
+            given,
+            "opens_at",
+            now=now,
+            policy=policy,
+            since=step_began(doc),
+            since_what="the consultation began",
+        )
     else:
         opens_at = given or now
     if fields["closes_at"] <= opens_at:
@@ -178,6 +185,7 @@ def open_vote(
 
 def record_paper_vote(
     doc: Topic,
+    *,
     fields: dict,
     eligible: list[str],
     actor: Actor,
@@ -192,9 +200,16 @@ def record_paper_vote(
     before the platform has no roll: `past_roll_size` is how many were on it (the ids stay unknown)."""
     _check_vote_opening(doc, eligible if past_roll_size is None else past_roll_size)
     opens_at = happened(
-        fields["opens_at"], "opens_at", now, policy, step_began(doc), "the consultation began"
+        fields["opens_at"],
+        "opens_at",
+        now=now,
+        policy=policy,
+        since=step_began(doc),
+        since_what="the consultation began",
     )
-    closes_at = happened(fields["closes_at"], "closes_at", now, policy, opens_at, "opens_at")
+    closes_at = happened(
+        fields["closes_at"], "closes_at", now=now, policy=policy, since=opens_at, since_what="opens_at"
+    )
     if closes_at == opens_at:
         raise InvalidInput(
             "the window must close after it opens", [{"field": "closes_at", "message": "not after opens_at"}]
@@ -228,7 +243,7 @@ def record_paper_vote(
     return vote["id"], change
 
 
-def cast_ballot(doc: Topic, vote_id: str, voter_id: str, choice: str, now: datetime) -> Change:
+def cast_ballot(doc: Topic, vote_id: str, *, voter_id: str, choice: str, now: datetime) -> Change:
     """One secret ballot: the voter joins `voters`, the option's count goes up; nothing links the two.
     No event is recorded (an event per ballot would tie its time to a voter)."""
     vote = _find(doc["votes"], vote_id, "vote")

@@ -28,7 +28,11 @@ def post(ctx: Employment, fields: dict, actor: Actor, employer_id: str | None) -
 
 def publish(ctx: Employment, doc: dict, fields: dict, actor: Actor) -> dict:
     """A draft from intake completed and opened by staff."""
-    return store.apply(ctx.outbox, doc, domain.publish_draft(doc, fields, actor, None, ctx.now()))
+    return store.apply(
+        ctx.outbox,
+        doc,
+        domain.publish_draft(doc, fields=fields, actor=actor, employer_id=None, now=ctx.now()),
+    )
 
 
 def close(ctx: Employment, doc: dict, reason: str, actor: Actor) -> dict:

@@ -93,17 +93,19 @@ def job_draft_from_intake(data, now: datetime) -> tuple[Job, Change]:
         "hires": [],
         "created_at": now,
         "updated_at": now,
-        "history": [history_entry(None, "draft", SYSTEM, now)],
+        "history": [history_entry(None, "draft", actor=SYSTEM, at=now)],
     }
     change = Change()
     change.record(
         ev.JOB_DRAFTED,
         event(
             ev.JOB_DRAFTED,
-            doc["_id"],
-            doc["community"],
-            ev.JobDrafted(**_job_facts(doc, "draft", SYSTEM), description=pii.scrub_text(data.description)),
-            now,
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.JobDrafted(
+                **_job_facts(doc, "draft", SYSTEM), description=pii.scrub_text(data.description)
+            ),
+            at=now,
         ),
     )
     return doc, change
@@ -130,9 +132,9 @@ def job_values(fields: dict) -> dict:
 def _posted_event(doc: Job, actor: Actor, now: datetime) -> dict:
     return event(
         ev.JOB_POSTED,
-        doc["_id"],
-        doc["community"],
-        ev.JobPosted(
+        subject=doc["_id"],
+        community=doc["community"],
+        data=ev.JobPosted(
             **_job_facts(doc, "open", actor),
             employer_name=doc["employer"]["name"],
             title=pii.scrub_text(doc["title"], known_names(None, doc)),
@@ -151,7 +153,7 @@ def _posted_event(doc: Job, actor: Actor, now: datetime) -> dict:
             accessible=doc["accessible"],
             valid_until=doc.get("valid_until"),
         ),
-        now,
+        at=now,
     )
 
 
@@ -167,14 +169,14 @@ def post_job(fields: dict, actor: Actor, employer_id: str | None, now: datetime)
         "hires": [],
         "created_at": now,
         "updated_at": now,
-        "history": [history_entry(None, "open", actor, now)],
+        "history": [history_entry(None, "open", actor=actor, at=now)],
     }
     change = Change()
     change.record(ev.JOB_POSTED, _posted_event(doc, actor, now))
     return doc, change
 
 
-def publish_draft(doc: Job, fields: dict, actor: Actor, employer_id: str | None, now: datetime) -> Change:
+def publish_draft(doc: Job, *, fields: dict, actor: Actor, employer_id: str | None, now: datetime) -> Change:
     if doc["status"] != "draft":
         raise InvalidTransition(
             f"only a draft posting can be published; this one is {doc['status']}", {"status": doc["status"]}
@@ -186,18 +188,18 @@ def publish_draft(doc: Job, fields: dict, actor: Actor, employer_id: str | None,
         "updated_at": now,
     }
     after = {**doc, **values}
-    change = Change(set=values, push={"history": history_entry("draft", "open", actor, now)})
+    change = Change(set=values, push={"history": history_entry("draft", "open", actor=actor, at=now)})
     change.record(ev.JOB_POSTED, _posted_event(after, actor, now))
     if doc.get("request_id"):
         change.record(
             ev.PROGRESS,
             progress(
                 doc["_id"],
-                after["community"],
-                doc["request_id"],
-                "in_progress",
-                "招聘岗位已发布，正在匹配求职者",
-                now,
+                community=after["community"],
+                request_id=doc["request_id"],
+                state="in_progress",
+                summary="招聘岗位已发布，正在匹配求职者",
+                at=now,
             ),
         )
     return change
@@ -209,16 +211,16 @@ def close_job(doc: Job, reason: str, actor: Actor, now: datetime) -> Change:
     to = "filled" if reason == "filled" else "closed"
     change = Change(
         set={"status": to, "closed_reason": reason, "updated_at": now},
-        push={"history": history_entry(doc["status"], to, actor, now, reason)},
+        push={"history": history_entry(doc["status"], to, actor=actor, at=now, reason=reason)},
     )
     change.record(
         ev.JOB_CLOSED,
         event(
             ev.JOB_CLOSED,
-            doc["_id"],
-            doc["community"],
-            ev.JobClosed(**_job_facts(doc, to, actor), reason=reason),
-            now,
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.JobClosed(**_job_facts(doc, to, actor), reason=reason),
+            at=now,
         ),
     )
     return change
@@ -267,7 +269,7 @@ def reserve_opening(job: Job, referral: dict, now: datetime) -> Change | None:
 
 
 def settle_opening(
-    job: Job, referral_id: str, version: int, referral: dict | None, now: datetime
+    job: Job, referral_id: str, *, version: int, referral: dict | None, now: datetime
 ) -> Change | None:
     """After an attempt to hire from `version` of the referral failed or was abandoned. `referral`: as
     it is now (None if gone). A referral hired after all (by a concurrent attempt) keeps its opening;
@@ -289,7 +291,9 @@ def settle_opening(
     if job["status"] == "filled" and len(hires) < job["openings"]:
         reopened = {**job, "status": "open"}
         change.set.update(status="open", closed_reason=None)
-        change.push["history"] = history_entry("filled", "open", SYSTEM, now, "hire_not_completed")
+        change.push["history"] = history_entry(
+            "filled", "open", actor=SYSTEM, at=now, reason="hire_not_completed"
+        )
         change.record(ev.JOB_POSTED, _posted_event(reopened, SYSTEM, now))
     return change
 

@@ -16,4 +16,8 @@ def done(ctx: Employment, doc: dict, outcome: str, note: str | None, actor: Acto
     """The note is written without the names of the task's seeker and job contact."""
     job = job_store.get(doc["job_id"]) if doc.get("job_id") else None
     names = known_names(seeker_store.get(doc["seeker_id"]), job)
-    return store.apply(ctx.outbox, doc, domain.outreach_done(doc, outcome, note, actor, ctx.now(), names))
+    return store.apply(
+        ctx.outbox,
+        doc,
+        domain.outreach_done(doc, outcome=outcome, note=note, actor=actor, now=ctx.now(), names=names),
+    )

@@ -41,7 +41,7 @@ class OutreachTask(TypedDict, total=False):
 
 
 def outreach_task(
-    seeker: dict, job: dict, score: float, now: datetime, kind: str = "job_fit"
+    seeker: dict, job: dict, *, score: float, now: datetime, kind: str = "job_fit"
 ) -> tuple[OutreachTask, Change]:
     """About a job: it fits a dormant seeker (job_fit) or was pushed to one with no online channel
     (job_push). One task per seeker and job whatever the kind (the id derives from both)."""
@@ -95,9 +95,9 @@ def _task(
         ev.OUTREACH_CREATED,
         event(
             ev.OUTREACH_CREATED,
-            doc["_id"],
-            doc["community"],
-            ev.OutreachTaskOpened(
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.OutreachTaskOpened(
                 task_id=doc["_id"],
                 seeker_id=doc["seeker_id"],
                 kind=kind,
@@ -107,7 +107,7 @@ def _task(
                 score=score,
                 reason=doc["reason"],
             ),
-            now,
+            at=now,
         ),
     )
     return doc, change
@@ -115,6 +115,7 @@ def _task(
 
 def outreach_done(
     doc: OutreachTask,
+    *,
     outcome: str,
     note: str | None,
     actor: Actor,
@@ -137,12 +138,12 @@ def outreach_done(
         ev.OUTREACH_DONE,
         event(
             ev.OUTREACH_DONE,
-            doc["_id"],
-            doc["community"],
-            ev.OutreachTaskDone(
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.OutreachTaskDone(
                 task_id=doc["_id"], seeker_id=doc["seeker_id"], community=doc["community"], outcome=outcome
             ),
-            now,
+            at=now,
         ),
     )
     return change

@@ -34,7 +34,7 @@ def refer(ctx: Employment, seeker: dict, job: dict, actor: Actor, by_seeker: boo
     now = ctx.now()
     existing = store.find_one(referral_id(seeker["_id"], job["_id"]))
     if existing is not None:
-        doc = store.apply(ctx.outbox, existing, domain.transition(existing, "refer", actor, now))
+        doc = store.apply(ctx.outbox, existing, domain.transition(existing, "refer", actor=actor, now=now))
     else:
         try:
             seeker_f = ranking.seeker_features(seeker, ctx.vocab)
@@ -45,7 +45,9 @@ def refer(ctx: Employment, seeker: dict, job: dict, actor: Actor, by_seeker: boo
         except matching.Unscorable as exc:
             raise ranking.unscorable(exc, "job_id", "posting") from None
         match = matching.explain(seeker_f, job_f, ctx.vocab)
-        doc, change = domain.new_referral(seeker, job, match, "staff", actor, now, stage="referred")
+        doc, change = domain.new_referral(
+            seeker, job, match=match, trigger="staff", actor=actor, now=now, stage="referred"
+        )
         doc = store.insert(ctx.outbox, doc, change)
     if by_seeker:
         seeker_actions.record_activity(ctx, seeker["_id"], now)
@@ -56,7 +58,7 @@ def move(ctx: Employment, doc: dict, action: str, actor: Actor, by_seeker: bool)
     """Take the referral forward (refer, interview, offer): only while its job is open."""
     domain.check_job_open(job_store.get(doc["job_id"]), action)
     now = ctx.now()
-    doc = store.apply(ctx.outbox, doc, domain.transition(doc, action, actor, now))
+    doc = store.apply(ctx.outbox, doc, domain.transition(doc, action, actor=actor, now=now))
     if by_seeker:
         seeker_actions.record_activity(ctx, doc["seeker_id"], now)
     return doc
@@ -67,7 +69,9 @@ def decline(ctx: Employment, doc: dict, seeker: dict, actor: Actor, reason: str,
     written without the names of the seeker and the job's contact."""
     now = ctx.now()
     names = known_names(seeker, job_store.get(doc["job_id"]))
-    change = domain.transition(doc, "decline", actor, now, reason, declined_by, names=names)
+    change = domain.transition(
+        doc, "decline", actor=actor, now=now, reason=reason, declined_by=declined_by, names=names
+    )
     doc = store.apply(ctx.outbox, doc, change)
     if declined_by == "seeker":
         seeker_actions.record_activity(ctx, seeker["_id"], now)
@@ -80,7 +84,9 @@ def record_retention(
     """The outcome of a due retention check; a person who left gives up the placement."""
     now = ctx.now()
     names = known_names(seeker_store.get(doc["seeker_id"]), job_store.get(doc["job_id"]))
-    change = domain.record_retention(doc, checkpoint, outcome, reason, actor, now, names)
+    change = domain.record_retention(
+        doc, checkpoint=checkpoint, outcome=outcome, reason=reason, actor=actor, now=now, names=names
+    )
     doc = store.apply(ctx.outbox, doc, change)
     if outcome == "left":
         hiring.sync_placement_now(ctx, doc, now)

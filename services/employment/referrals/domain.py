@@ -95,7 +95,14 @@ def _referral_facts(doc: Referral, stage: str, actor: Actor) -> dict:
 
 
 def new_referral(
-    seeker: dict, job: dict, match: Match, trigger: str, actor: Actor, now: datetime, stage: str = "suggested"
+    seeker: dict,
+    job: dict,
+    *,
+    match: Match,
+    trigger: str,
+    actor: Actor,
+    now: datetime,
+    stage: str = "suggested",
 ) -> tuple[Referral, Change]:
     """A referral at `suggested` (from matching) or `referred` (staff referring directly)."""
     if not match.eligible:
@@ -125,16 +132,16 @@ def new_referral(
         "placement_synced": True,
         "created_at": now,
         "updated_at": now,
-        "history": [history_entry(None, stage, actor, now)],
+        "history": [history_entry(None, stage, actor=actor, at=now)],
     }
     change = Change()
     change.record(
         ev.REFERRAL_SUGGESTED,
         event(
             ev.REFERRAL_SUGGESTED,
-            doc["_id"],
-            doc["community"],
-            ev.ReferralSuggested(
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.ReferralSuggested(
                 **_referral_facts(doc, "suggested", actor),
                 score=doc["score"],
                 trigger=trigger,
@@ -143,7 +150,7 @@ def new_referral(
                     for r in doc["reasons"]
                 ],
             ),
-            now,
+            at=now,
         ),
     )
     if stage != "suggested":
@@ -151,10 +158,12 @@ def new_referral(
             ev.REFERRAL_STAGE_CHANGED,
             event(
                 ev.REFERRAL_STAGE_CHANGED,
-                doc["_id"],
-                doc["community"],
-                ev.ReferralStageChanged(**_referral_facts(doc, stage, actor), previous_stage="suggested"),
-                now,
+                subject=doc["_id"],
+                community=doc["community"],
+                data=ev.ReferralStageChanged(
+                    **_referral_facts(doc, stage, actor), previous_stage="suggested"
+                ),
+                at=now,
             ),
         )
     return doc, change
@@ -173,6 +182,7 @@ def check_job_open(job: dict, action: str) -> None:
 def transition(
     doc: Referral,
     action: str,
+    *,
     actor: Actor,
     now: datetime,
     reason: str | None = None,
@@ -184,7 +194,7 @@ def transition(
     reason = pii.scrub_text(reason, names)
     change = Change(
         set={"stage": to, "updated_at": now},
-        push={"history": history_entry(doc["stage"], to, actor, now, reason)},
+        push={"history": history_entry(doc["stage"], to, actor=actor, at=now, reason=reason)},
     )
     if action == "decline":
         change.set.update(decline_reason=reason, declined_by=declined_by)
@@ -192,15 +202,15 @@ def transition(
         ev.REFERRAL_STAGE_CHANGED,
         event(
             ev.REFERRAL_STAGE_CHANGED,
-            doc["_id"],
-            doc["community"],
-            ev.ReferralStageChanged(
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.ReferralStageChanged(
                 **_referral_facts(doc, to, actor),
                 previous_stage=doc["stage"],
                 reason=reason,
                 declined_by=declined_by,
             ),
-            now,
+            at=now,
         ),
     )
     return change
@@ -210,7 +220,7 @@ def hire(doc: Referral, actor: Actor, now: datetime) -> Change:
     """The referral's own hire, the last step of a hire: the job's opening and the seeker's placement
     are reserved before it (reserve_opening, reserve_placement), and it is committed at the version
     of the referral those reservations were made from."""
-    change = transition(doc, "hire", actor, now)
+    change = transition(doc, "hire", actor=actor, now=now)
     retention = [
         {
             "checkpoint": d,
@@ -229,11 +239,11 @@ def hire(doc: Referral, actor: Actor, now: datetime) -> Change:
             ev.PROGRESS,
             progress(
                 doc["_id"],
-                doc["community"],
-                doc["request_id"],
-                "resolved",
-                f"已成功上岗：{doc['job_title']}",
-                now,
+                community=doc["community"],
+                request_id=doc["request_id"],
+                state="resolved",
+                summary=f"已成功上岗：{doc['job_title']}",
+                at=now,
             ),
         )
     if doc.get("job_request_id"):
@@ -241,11 +251,11 @@ def hire(doc: Referral, actor: Actor, now: datetime) -> Change:
             ev.PROGRESS,
             progress(
                 doc["_id"],
-                doc["job_community"],
-                doc["job_request_id"],
-                "resolved",
-                f"岗位「{doc['job_title']}」已招到人",
-                now,
+                community=doc["job_community"],
+                request_id=doc["job_request_id"],
+                state="resolved",
+                summary=f"岗位「{doc['job_title']}」已招到人",
+                at=now,
             ),
         )
     return change
@@ -269,14 +279,14 @@ def retention_due(doc: Referral, now: datetime) -> Change | None:
         ev.RETENTION_CHECK_DUE,
         event(
             ev.RETENTION_CHECK_DUE,
-            doc["_id"],
-            doc["community"],
-            ev.RetentionCheckDue(
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.RetentionCheckDue(
                 **_referral_facts(doc, doc["stage"], SYSTEM),
                 checkpoint=check["checkpoint"],
                 due_at=check["due_at"],
             ),
-            now,
+            at=now,
         ),
     )
     return change
@@ -284,6 +294,7 @@ def retention_due(doc: Referral, now: datetime) -> Change | None:
 
 def record_retention(
     doc: Referral,
+    *,
     checkpoint: int,
     outcome: str,
     reason: str | None,
@@ -317,7 +328,7 @@ def record_retention(
             "updated_at": now,
             "next_check_at": following["due_at"] if following else None,
         },
-        push={"history": history_entry(doc["stage"], stage, actor, now, reason)},
+        push={"history": history_entry(doc["stage"], stage, actor=actor, at=now, reason=reason)},
     )
     if outcome == "left":
         change.set.update(left_reason=reason, left_at=now, placement_synced=False)
@@ -325,12 +336,12 @@ def record_retention(
         ev.RETENTION_CHECKED,
         event(
             ev.RETENTION_CHECKED,
-            doc["_id"],
-            doc["community"],
-            ev.RetentionChecked(
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.RetentionChecked(
                 **_referral_facts(doc, stage, actor), checkpoint=checkpoint, outcome=outcome, reason=reason
             ),
-            now,
+            at=now,
         ),
     )
     return change

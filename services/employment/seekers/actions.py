@@ -28,7 +28,11 @@ def draft_from_intake(ctx: Employment, data: Routed) -> bool:
 
 def register(ctx: Employment, fields: dict, actor: Actor) -> dict:
     doc, change = domain.register_seeker(
-        fields, actor, ctx.now(), ctx.policy.consent_retention_days, ctx.pathways
+        fields,
+        actor=actor,
+        now=ctx.now(),
+        default_days=ctx.policy.consent_retention_days,
+        pathways=ctx.pathways,
     )
     return store.insert(ctx.outbox, doc, change)
 
@@ -36,23 +40,41 @@ def register(ctx: Employment, fields: dict, actor: Actor) -> dict:
 def complete(ctx: Employment, doc: dict, fields: dict, actor: Actor, caller_ref: str | None) -> dict:
     """A draft completed with consent; `caller_ref`: the resident's pseudonym (see domain.check_claim)."""
     change = domain.complete_seeker(
-        doc, fields, actor, ctx.now(), ctx.policy.consent_retention_days, caller_ref, ctx.pathways
+        doc,
+        fields=fields,
+        actor=actor,
+        now=ctx.now(),
+        default_days=ctx.policy.consent_retention_days,
+        caller_ref=caller_ref,
+        pathways=ctx.pathways,
     )
     return store.apply(ctx.outbox, doc, change)
 
 
 def update_profile(ctx: Employment, doc: dict, profile: dict, actor: Actor) -> dict:
-    return store.apply(ctx.outbox, doc, domain.update_profile(doc, profile, actor, ctx.now(), ctx.pathways))
+    return store.apply(
+        ctx.outbox,
+        doc,
+        domain.update_profile(doc, profile=profile, actor=actor, now=ctx.now(), pathways=ctx.pathways),
+    )
 
 
 def record_contact(ctx: Employment, doc: dict, outcome: str, note: str | None, actor: Actor) -> dict:
     names = known_names(doc, None)
-    return store.apply(ctx.outbox, doc, domain.record_contact(doc, outcome, note, actor, ctx.now(), names))
+    return store.apply(
+        ctx.outbox,
+        doc,
+        domain.record_contact(doc, outcome=outcome, note=note, actor=actor, now=ctx.now(), names=names),
+    )
 
 
 def record_step(ctx: Employment, doc: dict, kind: str, status: str, note: str | None, actor: Actor) -> dict:
     names = known_names(doc, None)
-    return store.apply(ctx.outbox, doc, domain.record_step(doc, kind, status, note, actor, ctx.now(), names))
+    return store.apply(
+        ctx.outbox,
+        doc,
+        domain.record_step(doc, kind=kind, status=status, note=note, actor=actor, now=ctx.now(), names=names),
+    )
 
 
 def assign_caseworker(ctx: Employment, doc: dict, caseworker_id: str) -> dict:

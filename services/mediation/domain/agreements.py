@@ -16,6 +16,7 @@ from .case import CASE, SYSTEM, Case, Policy, _change, _event, _facts
 
 def record_agreement(
     doc: Case,
+    *,
     terms: list[dict],
     signed_by: list[str],
     effective_at: datetime,
@@ -87,7 +88,7 @@ def record_agreement(
 
 
 def apply_court_confirmation(
-    doc: Case, applied_at: datetime, court: str, actor: Actor, now: datetime
+    doc: Case, *, applied_at: datetime, court: str, actor: Actor, now: datetime
 ) -> Change:
     CASE.target(doc, "apply_court_confirmation")
     agreement = doc["agreement"]

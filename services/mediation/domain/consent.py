@@ -20,7 +20,7 @@ def _with_consent(doc: Case, party_id: str, decision: str, now: datetime) -> lis
     ]
 
 
-def consent(doc: Case, party_id: str, actor: Actor, now: datetime, policy: Policy) -> Change:
+def consent(doc: Case, party_id: str, *, actor: Actor, now: datetime, policy: Policy) -> Change:
     """Record that a party agrees to mediation; when every party agreed, the committee accepts."""
     CASE.target(doc, "consent")
     roles = {p["role"] for p in doc["parties"]}
@@ -70,7 +70,7 @@ def consent(doc: Case, party_id: str, actor: Actor, now: datetime, policy: Polic
     return change
 
 
-def refuse(doc: Case, party_id: str, routes: list[str], actor: Actor, now: datetime) -> Change:
+def refuse(doc: Case, party_id: str, *, routes: list[str], actor: Actor, now: datetime) -> Change:
     """A party's explicit refusal ends the mediation; the other routes are recorded as advised."""
     CASE.target(doc, "refuse")
     party = find_party(doc, party_id)

@@ -13,7 +13,7 @@ from .. import events as ev
 from .case import Case, Policy, _change, _close, _event, name_digests, redact
 
 
-def escalate(doc: Case, cause: str, summary: str, actor: Actor, now: datetime, policy: Policy) -> Change:
+def escalate(doc: Case, *, cause: str, summary: str, actor: Actor, now: datetime, policy: Policy) -> Change:
     """A community-wide cause (property fees, liability for storm damage) goes to deliberation,
     which takes over the linked intake requests and reports on them."""
     change = _change(doc, "escalate", actor, now, "community-wide cause")

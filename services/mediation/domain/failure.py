@@ -11,7 +11,7 @@ from civic146.change import Change
 from .case import FAILURE_LABELS, Case, _change, _close, _progress, _record_all, _routes_text
 
 
-def fail(doc: Case, reason: str, routes: list[str], actor: Actor, now: datetime) -> Change:
+def fail(doc: Case, *, reason: str, routes: list[str], actor: Actor, now: datetime) -> Change:
     change = _change(doc, "fail", actor, now, reason)
     change.set.update(outcome="failed", outcome_at=now, failure_reason=reason, advised_routes=routes)
     _close(change, doc, "failed", now, actor, "failed", failure_reason=reason, advised_routes=routes)

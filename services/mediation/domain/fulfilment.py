@@ -40,7 +40,7 @@ def overdue_terms_change(doc: Case, now: datetime) -> Change | None:
     return Change(set={"agreement": {**doc["agreement"], "terms": terms}})
 
 
-def record_fulfilment(doc: Case, term_number: int, result: str, actor: Actor, now: datetime) -> Change:
+def record_fulfilment(doc: Case, term_number: int, *, result: str, actor: Actor, now: datetime) -> Change:
     """Follow-up of the agreement: a breached term ends it as breached (the court route is advised),
     the last fulfilled term ends it as fulfilled."""
     CASE.target(doc, "record_fulfilment")

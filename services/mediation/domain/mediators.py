@@ -39,7 +39,7 @@ def conflicts(mediator: Mediator, parties: list[dict]) -> list[dict]:
 
 
 def assign_mediator(
-    doc: Case, mediator: Mediator, chosen_by_parties: bool, actor: Actor, now: datetime
+    doc: Case, *, mediator: Mediator, chosen_by_parties: bool, actor: Actor, now: datetime
 ) -> Change:
     CASE.target(doc, "assign_mediator")
     if not mediator.serves(doc["community"]):
@@ -89,7 +89,7 @@ def assign_mediator(
 
 
 def invite_participant(
-    doc: Case, name: str, capacity: str, consent_of: list[str], actor: Actor, now: datetime
+    doc: Case, *, name: str, capacity: str, consent_of: list[str], actor: Actor, now: datetime
 ) -> Change:
     """Other participants (relatives, a property company, a lawyer) join only with every party's consent."""
     CASE.target(doc, "invite_participant")

@@ -31,7 +31,7 @@ def _user_ids(parties: list[dict]) -> list[str]:
 
 
 def open_case(
-    fields: dict, actor: Actor, now: datetime, policy: Policy, case_id: str | None = None
+    fields: dict, *, actor: Actor, now: datetime, policy: Policy, case_id: str | None = None
 ) -> tuple[Case, Change]:
     """A new case document (without version/outbox) and the change carrying its event."""
     parties = [make_party(spec, i + 1) for i, spec in enumerate(fields.get("parties") or [])]

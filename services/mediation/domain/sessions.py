@@ -15,6 +15,7 @@ from .case import CASE, SYSTEM, Case, _event, _facts
 
 def hold_session(
     doc: Case,
+    *,
     held_at: datetime,
     location: str | None,
     attendees: list[str],
@@ -65,7 +66,7 @@ def hold_session(
     return change
 
 
-def extend(doc: Case, days: int, reason: str, actor: Actor, now: datetime) -> Change:
+def extend(doc: Case, *, days: int, reason: str, actor: Actor, now: datetime) -> Change:
     CASE.target(doc, "extend")
     due = doc["due_at"] + timedelta(days=days)
     extension = {

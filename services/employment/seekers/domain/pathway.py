@@ -137,7 +137,7 @@ def contacts_due(seeker: Seeker, now: datetime) -> tuple[Change | None, int]:
 
 
 def record_contact(
-    seeker: Seeker, outcome: str, note: str | None, actor: Actor, now: datetime, names: tuple[str, ...]
+    seeker: Seeker, *, outcome: str, note: str | None, actor: Actor, now: datetime, names: tuple[str, ...]
 ) -> Change:
     """Staff tried to reach the seeker: the first scheduled attempt gets the outcome (an attempt
     beyond the schedule is added). Reaching them counts as their activity and ends a disengagement."""
@@ -159,6 +159,7 @@ def record_contact(
 
 def record_step(
     seeker: Seeker,
+    *,
     kind: str,
     status: str,
     note: str | None,
@@ -209,9 +210,9 @@ def job_pushed(seeker: Seeker, job: dict, score: float, now: datetime) -> Change
         ev.JOB_PUSHED,
         event(
             ev.JOB_PUSHED,
-            seeker["_id"],
-            seeker["community"],
-            ev.JobPushed(
+            subject=seeker["_id"],
+            community=seeker["community"],
+            data=ev.JobPushed(
                 seeker_id=seeker["_id"],
                 job_id=job["_id"],
                 community=seeker["community"],
@@ -228,7 +229,7 @@ def job_pushed(seeker: Seeker, job: dict, score: float, now: datetime) -> Change
                 pay_max=job["pay"]["max"],
                 pay_unit=job["pay"]["unit"],
             ),
-            now,
+            at=now,
         ),
     )
     return change

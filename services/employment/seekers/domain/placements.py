@@ -66,7 +66,7 @@ def reserve_placement(seeker: Seeker, referral: dict, current: list[dict], now: 
 
 
 def settle_placement(
-    seeker: Seeker, referral_id: str, version: int, referral: dict | None, now: datetime
+    seeker: Seeker, referral_id: str, *, version: int, referral: dict | None, now: datetime
 ) -> Change | None:
     """The seeker's side of settle_opening: a referral that holds the job keeps its placement; otherwise
     the placement that attempt reserved is released once the referral has moved past `version`."""

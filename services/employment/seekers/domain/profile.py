@@ -65,19 +65,19 @@ def seeker_draft_from_intake(data, now: datetime) -> tuple[Seeker, Change]:
         "created_at": now,
         "updated_at": now,
         "last_active_at": now,
-        "history": [history_entry(None, "draft", SYSTEM, now)],
+        "history": [history_entry(None, "draft", actor=SYSTEM, at=now)],
     }
     change = Change()
     change.record(
         ev.SEEKER_DRAFTED,
         event(
             ev.SEEKER_DRAFTED,
-            doc["_id"],
-            doc["community"],
-            ev.SeekerDrafted(
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.SeekerDrafted(
                 **_seeker_facts(doc, "draft", SYSTEM), description=pii.scrub_text(data.description)
             ),
-            now,
+            at=now,
         ),
     )
     return doc, change
@@ -115,17 +115,19 @@ def seeker_draft_from_survey(survey: dict, row_index: int, row: dict, now: datet
         "created_at": now,
         "updated_at": now,
         "last_active_at": now,
-        "history": [history_entry(None, "draft", SYSTEM, now, "needs_survey")],
+        "history": [history_entry(None, "draft", actor=SYSTEM, at=now, reason="needs_survey")],
     }
     change = Change()
     change.record(
         ev.SEEKER_DRAFTED,
         event(
             ev.SEEKER_DRAFTED,
-            doc["_id"],
-            doc["community"],
-            ev.SeekerDrafted(**_seeker_facts(doc, "draft", SYSTEM), description=doc["description"] or ""),
-            now,
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.SeekerDrafted(
+                **_seeker_facts(doc, "draft", SYSTEM), description=doc["description"] or ""
+            ),
+            at=now,
         ),
     )
     return doc, change
@@ -195,19 +197,21 @@ def _activation(
     if actor.role == "resident":
         values["resident_id"] = actor.id
     after = {**doc, **values}
-    change = Change(set=values, push={"history": history_entry(doc.get("status"), "active", actor, now)})
+    change = Change(
+        set=values, push={"history": history_entry(doc.get("status"), "active", actor=actor, at=now)}
+    )
     change.record(
         ev.SEEKER_REGISTERED,
         event(
             ev.SEEKER_REGISTERED,
-            doc["_id"],
-            after["community"],
-            ev.SeekerRegistered(
+            subject=doc["_id"],
+            community=after["community"],
+            data=ev.SeekerRegistered(
                 **_seeker_facts(after, "active", actor),
                 profile=profile_summary(fields["profile"]),
                 consent_expires_at=consent["expires_at"],
             ),
-            now,
+            at=now,
         ),
     )
     if doc.get("request_id"):
@@ -215,18 +219,18 @@ def _activation(
             ev.PROGRESS,
             progress(
                 doc["_id"],
-                after["community"],
-                doc["request_id"],
-                "in_progress",
-                "求职档案已完善，正在为您匹配附近岗位",
-                now,
+                community=after["community"],
+                request_id=doc["request_id"],
+                state="in_progress",
+                summary="求职档案已完善，正在为您匹配附近岗位",
+                at=now,
             ),
         )
     return after, change
 
 
 def register_seeker(
-    fields: dict, actor: Actor, now: datetime, default_days: int, pathways: tuple[Pathway, ...] = ()
+    fields: dict, *, actor: Actor, now: datetime, default_days: int, pathways: tuple[Pathway, ...] = ()
 ) -> tuple[Seeker, Change]:
     doc: Seeker = {
         "_id": new_id(),
@@ -245,6 +249,7 @@ def register_seeker(
 
 def complete_seeker(
     doc: Seeker,
+    *,
     fields: dict,
     actor: Actor,
     now: datetime,
@@ -261,7 +266,7 @@ def complete_seeker(
 
 
 def update_profile(
-    doc: Seeker, profile: dict, actor: Actor, now: datetime, pathways: tuple[Pathway, ...] = ()
+    doc: Seeker, *, profile: dict, actor: Actor, now: datetime, pathways: tuple[Pathway, ...] = ()
 ) -> Change:
     """A changed target group may bring another pathway (the one in progress is replaced)."""
     if doc["status"] not in ("active", "placed"):
@@ -273,10 +278,12 @@ def update_profile(
         ev.SEEKER_UPDATED,
         event(
             ev.SEEKER_UPDATED,
-            doc["_id"],
-            doc["community"],
-            ev.SeekerUpdated(**_seeker_facts(doc, doc["status"], actor), profile=profile_summary(profile)),
-            now,
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.SeekerUpdated(
+                **_seeker_facts(doc, doc["status"], actor), profile=profile_summary(profile)
+            ),
+            at=now,
         ),
     )
     return change
@@ -299,16 +306,16 @@ def close_seeker(doc: Seeker, reason: str, actor: Actor, now: datetime) -> Chang
             "closed_reason": reason,
             "updated_at": now,
         },
-        push={"history": history_entry(doc["status"], "closed", actor, now, reason)},
+        push={"history": history_entry(doc["status"], "closed", actor=actor, at=now, reason=reason)},
     )
     change.record(
         ev.SEEKER_CLOSED,
         event(
             ev.SEEKER_CLOSED,
-            doc["_id"],
-            doc["community"],
-            ev.SeekerClosed(**_seeker_facts(doc, "closed", actor), reason=reason),
-            now,
+            subject=doc["_id"],
+            community=doc["community"],
+            data=ev.SeekerClosed(**_seeker_facts(doc, "closed", actor), reason=reason),
+            at=now,
         ),
     )
     return change
