@@ -13,15 +13,6 @@ MONGO = os.environ.get("TEST_MONGODB_URI", "mongodb://127.0.0.1:27217/")
 JWT_SECRET = "test-secret-not-for-production"
 
 
-def call(method: str, url: str, headers: dict, body: dict | None = None, expect: int = 200) -> dict:
-    """One call of a running service's API that must answer `expect`: its JSON."""
-    import requests
-
-    resp = requests.request(method, url, json=body, headers=headers, timeout=15)
-    assert resp.status_code == expect, f"{method} {url}: {resp.status_code} {resp.text[:800]}"
-    return resp.json()
-
-
 def create_topics(*names: str, partitions: int = 3) -> None:
     """Create topics a test reads before the service that would create them has started."""
     from kafka import KafkaAdminClient

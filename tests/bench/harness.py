@@ -29,7 +29,6 @@ from civic146.outbox import PENDING  # noqa: E402
 from intake import domain, reference  # noqa: E402
 from tests.processes import NotReady, Proc, ServiceProcesses  # noqa: E402
 
-BIN = Path(sys.executable).parent
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:39192")
 MONGO = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:37317/")
 SECRET = "bench-secret"

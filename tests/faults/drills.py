@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from civic146.consumer import consumed_topics, retry_topic
 from civic146.contracts import declaration
@@ -343,6 +343,26 @@ def envelope_of(type_name: str) -> dict:
     }
 
 
+def retry_consumed(bootstrap: str, service: str, timeout: float = 60) -> bool:
+    """Whether the service's consumer group committed its retry topic to the end (within `timeout`)."""
+    topic = retry_topic(service)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        ends = consumer.end_offsets(parts)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            committed = admin.list_group_offsets({service: parts})[service]
+            if all(tp in committed and committed[tp].offset >= end for tp, end in ends.items() if end):
+                return True
+            time.sleep(0.5)
+        return False
+    finally:
+        admin.close()
+        consumer.close()
+
+
 def replay_without_side_effects(platform: Platform, result: Result, service: str = "deliberation") -> None:
     def counts() -> dict[str, int]:
         window = read_window(platform.infra.bootstrap, [f"{s}.deadletter" for s in SERVICES], 0)
@@ -359,7 +379,11 @@ def replay_without_side_effects(platform: Platform, result: Result, service: str
     if done.returncode != 0:
         result.failures.append(f"replay failed: {done.stderr[-300:]}")
         return
-    time.sleep(10)  # the service's consumer reads its retry topic and dead-letters the poison again
+    # The service's consumer reads its retry topic and dead-letters the poison again: once its group
+    # has committed the retry topic to its end, every replayed message was handled.
+    if not retry_consumed(platform.infra.bootstrap, service):
+        result.failures.append(f"{service} did not read its retry topic to its end in 60 s")
+        return
     after = counts()
     others = {s: after[s] - before[s] for s in SERVICES if s != service and after[s] != before[s]}
     if others:

@@ -13,6 +13,7 @@ from civic146.consumer import Consumer
 from civic146.kafka import ensure_topics
 from tests.conftest import MEMORY_STORE
 from tests.helpers import RunningRelay
+from tests.stories import flask
 
 KAFKA_FIXTURES = {"topic_reader", "service_consumer"}
 
@@ -90,6 +91,12 @@ def service_consumer(mongo_db):
     yield make
     for consumer in consumers:
         consumer.close()
+
+
+@pytest.fixture
+def call(client):
+    """The story library's transport (tests/stories) over the test's Flask client."""
+    return flask(client)
 
 
 @pytest.fixture

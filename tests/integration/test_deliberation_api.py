@@ -11,7 +11,7 @@ from civic146.events import CASE_ESCALATED, ROUTED, CaseEscalatedData, Routed, e
 from deliberation.service import SERVICE
 from tests.fast.test_deliberation import TOPIC, routed
 from tests.helpers import KAFKA
-from tests.stories import flask, topics, votes
+from tests.stories import topics, votes
 
 HUIFENG = ["huifeng"]
 NOTICE = {
@@ -47,11 +47,6 @@ def app(service_app, settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def call(client):
-    return flask(client)
 
 
 @pytest.fixture

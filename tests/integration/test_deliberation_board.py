@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from deliberation.service import SERVICE
-from tests.stories import at, flask, topics
+from tests.stories import at, topics
 
 ROAD = {
     "title": "乐福国际小区北侧道路修复",
@@ -40,11 +40,6 @@ def settings(service_settings):
 @pytest.fixture
 def client(service_app, settings):
     return service_app(SERVICE, settings).test_client()
-
-
-@pytest.fixture
-def call(client):
-    return flask(client)
 
 
 @pytest.fixture

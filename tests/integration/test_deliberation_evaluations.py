@@ -9,17 +9,12 @@ from urllib.parse import urlencode
 import pytest
 
 from deliberation.service import SERVICE
-from tests.stories import at, flask, topics, votes
+from tests.stories import at, topics, votes
 
 
 @pytest.fixture
 def client(service_settings, service_app):
     return service_app(SERVICE, service_settings(SERVICE, PARTY_REVIEW_STAGES="")).test_client()
-
-
-@pytest.fixture
-def call(client):
-    return flask(client)
 
 
 NOTICE = {"text": "议题公示，欢迎居民提出意见", "period_days": 5, "online": True}

@@ -30,7 +30,7 @@ def test_each_xdist_worker_hands_out_ports_from_a_slice_of_its_own(monkeypatch):
     )
 
 
-def test_processes_that_ignore_sigterm_are_killed_after_one_grace_for_all(tmp_path):
+def test_processes_that_ignore_sigterm_all_get_it_first_then_share_one_grace(tmp_path, monkeypatch):
     stubborn = (
         "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
         "print('up', flush=True); time.sleep(60)"
@@ -43,11 +43,23 @@ def test_processes_that_ignore_sigterm_are_killed_after_one_grace_for_all(tmp_pa
         while "up" not in proc.tail():
             assert proc.running(), proc.tail()
             time.sleep(0.05)
-    started = time.monotonic()
+    steps = []
+    terminate, wait_stopped = Proc.terminate, Proc.wait_stopped
+
+    def recorded_terminate(proc):
+        steps.append(("SIGTERM", proc.name))
+        terminate(proc)
+
+    def recorded_wait(proc, deadline):
+        steps.append(("wait until", deadline))
+        wait_stopped(proc, deadline)
+
+    monkeypatch.setattr(Proc, "terminate", recorded_terminate)
+    monkeypatch.setattr(Proc, "wait_stopped", recorded_wait)
     stop_all(procs, grace=1.0)
-    took = time.monotonic() - started
-    assert not any(p.running() for p in procs)
-    assert 1.0 <= took < 2.5, f"three processes stopped in {took:.1f} s: one grace for all, not one each"
+    assert not any(p.running() for p in procs)  # killed once the grace was over
+    assert [s for s, _ in steps] == ["SIGTERM"] * 3 + ["wait until"] * 3  # all told before any wait
+    assert len({deadline for s, deadline in steps if s == "wait until"}) == 1  # one grace for all
 
 
 def test_a_process_that_exits_while_awaited_fails_with_its_log(tmp_path):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 
-from tests.helpers import call, wait_until
+from tests.helpers import wait_until
+from tests.stories import http
 
 ROAD = {
     "category": "roads_and_facilities",
@@ -28,14 +29,14 @@ TOPIC = {
 
 
 def submit_and_route(intake, resident: dict, staff: dict, description: str) -> str:
-    rid = call("POST", f"{intake.url}/v1/requests", resident, {**ROAD, "description": description}, 201)["id"]
-    call("POST", f"{intake.url}/v1/requests/{rid}/accept", staff)
-    assert call("POST", f"{intake.url}/v1/requests/{rid}/route", staff, {})["route_target"] == "deliberation"
+    rid = http(intake)("POST", "/v1/requests", resident, {**ROAD, "description": description}, 201)["id"]
+    http(intake)("POST", f"/v1/requests/{rid}/accept", staff)
+    assert http(intake)("POST", f"/v1/requests/{rid}/route", staff, {})["route_target"] == "deliberation"
     return rid
 
 
 def topics_holding(delib, staff: dict, request_id: str) -> list[dict]:
-    items = call("GET", f"{delib.url}/v1/topics?community=huifeng&limit=100", staff)["items"]
+    items = http(delib)("GET", "/v1/topics?community=huifeng&limit=100", staff)["items"]
     return [t for t in items if request_id in {r["request_id"] for r in t["requests"]}]
 
 
@@ -44,7 +45,7 @@ def intake_points_at(intake, staff: dict, request_id: str, topic_id: str) -> tup
     started = time.monotonic()
 
     def there():
-        doc = call("GET", f"{intake.url}/v1/requests/{request_id}", staff)
+        doc = http(intake)("GET", f"/v1/requests/{request_id}", staff)
         return doc if doc["reference"] == topic_id else None
 
     doc = wait_until(there, timeout=60, message=f"intake's reference of {request_id} to become {topic_id}")
@@ -66,8 +67,8 @@ def test_moving_or_detaching_a_request_moves_intakes_reference_and_empties_stop_
     intake_points_at(intake, staff, rid, first["id"])
 
     # Staff move it to a topic they raised about the same road.
-    other = call("POST", f"{delib.url}/v1/topics", staff, TOPIC, 201)
-    call("POST", f"{delib.url}/v1/topics/{other['id']}/requests", staff, {"request_id": rid})
+    other = http(delib)("POST", "/v1/topics", staff, TOPIC, 201)
+    http(delib)("POST", f"/v1/topics/{other['id']}/requests", staff, {"request_id": rid})
     doc, move_hop = intake_points_at(intake, staff, rid, other["id"])
     moves = [h for h in doc["history"] if h.get("reference")]
     assert [(h["from"], h["to"], h["reference"]) for h in moves] == [
@@ -76,7 +77,7 @@ def test_moving_or_detaching_a_request_moves_intakes_reference_and_empties_stop_
     assert moves[0]["reason"] == f"已从议题「{first['title']}」转入议题「{other['title']}」"
     assert doc["status"] == "in_progress" and doc["handled_by"] == "deliberation"
 
-    emptied = call("GET", f"{delib.url}/v1/topics/{first['id']}", staff)
+    emptied = http(delib)("GET", f"/v1/topics/{first['id']}", staff)
     assert emptied["requests"] == [] and emptied["absorbs_requests"] is False
     assert emptied["absorbing_stopped"]["reason"] == (
         f"left without requests: its last request {rid} moved to topic {other['id']}"
@@ -86,10 +87,10 @@ def test_moving_or_detaching_a_request_moves_intakes_reference_and_empties_stop_
     again = submit_and_route(intake, resident, staff, "乐福国际小区北侧道路被暴雨冲坏，坑洼严重")
     [joined] = wait_until(lambda: topics_holding(delib, staff, again), timeout=60, message="the new request")
     assert joined["id"] != first["id"]
-    assert call("GET", f"{delib.url}/v1/topics/{first['id']}", staff)["requests"] == []
+    assert http(delib)("GET", f"/v1/topics/{first['id']}", staff)["requests"] == []
 
     # Staff detach the first request into a topic of its own: intake follows again.
-    own = call("POST", f"{delib.url}/v1/topics/{other['id']}/requests/{rid}/detach", staff, expect=201)
+    own = http(delib)("POST", f"/v1/topics/{other['id']}/requests/{rid}/detach", staff, expect=201)
     doc, hop = intake_points_at(intake, staff, rid, own["id"])
     assert [h["reference"] for h in doc["history"] if h.get("reference")] == [other["id"], own["id"]]
     print(f"after the API answered, intake's reference followed: move {move_hop:.2f} s, detach {hop:.2f} s")
